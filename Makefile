@@ -1,0 +1,57 @@
+# `make demo` and `make test` set everything up on a fresh machine: they create
+# .venv when it is missing, install torch (the CPU build unless a GPU is present)
+# and the package with its extras, then run.
+#
+# Overrides:
+#   TORCH_SPEC   the torch requirement            (default torch==2.13.0)
+#   TORCH_INDEX  an index to take torch from, e.g. https://download.pytorch.org/whl/cpu
+#                for the CPU build on a machine without a local wheel, or
+#                https://download.pytorch.org/whl/cu128 for a given CUDA build
+#   TORCH_GPU=1  install the default (CUDA) build from PyPI even without nvidia-smi
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+TORCH_GPU ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 1)
+EXTRAS ?= test,plot,bench,control,traffic
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.torch: | $(PY)
+	@if [ -n "$(TORCH_INDEX)" ]; then \
+	  $(PY) -m pip install "$(TORCH_SPEC)" --index-url "$(TORCH_INDEX)" --extra-index-url https://pypi.org/simple; \
+	elif [ -n "$(TORCH_GPU)" ]; then \
+	  $(PY) -m pip install "$(TORCH_SPEC)"; \
+	elif $(PY) -m pip install --no-index --no-deps "$(TORCH_SPEC)" 2>/dev/null; then \
+	  echo "installed the local CPU wheel of $(TORCH_SPEC)"; \
+	else \
+	  echo "no local CPU wheel; taking $(TORCH_SPEC) from the PyTorch CPU index"; \
+	  $(PY) -m pip install "$(TORCH_SPEC)" --index-url https://download.pytorch.org/whl/cpu \
+	    --extra-index-url https://pypi.org/simple; \
+	fi
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install -e ".[$(EXTRAS)]" "$(TORCH_SPEC)"
+	touch $@
+
+demo: $(VENV)/.installed
+	@echo "The applications are not built yet (issues 6-8); running the core example instead."
+	MPLBACKEND=Agg $(PY) docs/examples/spline_to_relu.py --out results
+	@echo "Figure written to results/; see docs/index.md"
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_convert.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

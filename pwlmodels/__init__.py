@@ -1,0 +1,32 @@
+"""pwlmodels: continuous piecewise-linear functions as exact ReLU networks, and back."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .relu import (
+    PrecisionWarning,
+    SplineModule,
+    evaluate,
+    relu_to_spline,
+    rounding_bound,
+    spline_to_relu,
+)
+from .spline import PiecewiseLinear, compose, maximum, minimum
+
+try:
+    __version__ = version("pwlmodels")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "PiecewiseLinear",
+    "PrecisionWarning",
+    "SplineModule",
+    "__version__",
+    "compose",
+    "evaluate",
+    "maximum",
+    "minimum",
+    "relu_to_spline",
+    "rounding_bound",
+    "spline_to_relu",
+]

@@ -1,0 +1,651 @@
+"""Exact conversions between PiecewiseLinear splines and ReLU networks.
+
+A continuous PWL function with slope changes ``a_i`` at knots ``t_i`` is
+``f(x) = c + sum_i a_i relu(s_i (x - t_i))`` with facings ``s_i = +-1``
+(Arora et al. 2018). :func:`spline_to_relu` builds that network,
+:func:`relu_to_spline` reads the exact function back from any network of
+Linear and piecewise-linear activation layers, and :func:`rounding_bound`
+states how far floating point can move the network from the spline
+(Higham 2002, ch. 3).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._network import Activation, Affine, input_features, output_features, parse_sequential
+from ._validate import as_finite_1d, as_float_array, as_real_scalar, check_choice, check_finite
+from .spline import PiecewiseLinear, _crossing
+
+__all__ = [
+    "PrecisionWarning",
+    "SplineModule",
+    "evaluate",
+    "relu_to_spline",
+    "rounding_bound",
+    "spline_to_relu",
+]
+
+SplineLike = Union[PiecewiseLinear, tuple, object]
+_EPS = float(np.finfo(np.float64).eps)
+_UNIT = {torch.float64: 2.0**-53, torch.float32: 2.0**-24}
+_WARN_AT = {torch.float64: 1e-10, torch.float32: 1e-3}
+_EXACT_SEARCH_MAX = 40
+
+
+class PrecisionWarning(UserWarning):
+    """The network's rounding bound is large relative to the function's values."""
+
+
+# --------------------------------------------------------------- parameters
+def _as_spline(spline: SplineLike) -> PiecewiseLinear:
+    if isinstance(spline, PiecewiseLinear):
+        return spline
+    if isinstance(spline, (tuple, list)) and len(spline) == 2:
+        return PiecewiseLinear.from_points(*spline)
+    if type(spline).__module__.startswith("scipy."):
+        return PiecewiseLinear.from_scipy(spline)
+    raise TypeError(
+        "`spline` must be a PiecewiseLinear, an (x, y) pair or a scipy PPoly/BSpline/"
+        f"interp1d; got {type(spline).__name__}"
+    )
+
+
+def _check_dtype(dtype: object) -> torch.dtype:
+    if dtype not in _UNIT:
+        raise TypeError(f"`dtype` must be torch.float64 or torch.float32; got {dtype!r}")
+    return dtype
+
+
+def _subset_matching(a: np.ndarray, target: float, tol: float) -> np.ndarray | None:
+    """A boolean mask R with |sum(a[R]) - target| <= tol, or None.
+
+    Exact search (meet in the middle) up to 40 entries, greedy beyond.
+    """
+    m = a.size
+    if m <= _EXACT_SEARCH_MAX:
+        half = m // 2
+        sa, sb = _subset_sums(a[:half]), _subset_sums(a[half:])
+        order = np.argsort(sb, kind="stable")
+        sorted_b = sb[order]
+        pos = np.searchsorted(sorted_b, target - sa)
+        best_res, best = np.inf, None
+        for p in (np.clip(pos - 1, 0, sb.size - 1), np.clip(pos, 0, sb.size - 1)):
+            res = np.abs(sa + sorted_b[p] - target)
+            i = int(np.argmin(res))
+            if res[i] < best_res:
+                best_res, best = res[i], (i, int(order[p[i]]))
+        if best_res > tol:
+            return None
+        bits = np.concatenate([_bits(best[0], half), _bits(best[1], m - half)])
+        return bits
+    mask = np.zeros(m, dtype=bool)
+    total = 0.0
+    for i in np.argsort(-np.abs(a), kind="stable"):
+        if abs(total + a[i] - target) < abs(total - target):
+            mask[i] = True
+            total += a[i]
+    return mask if abs(math.fsum(a[mask]) - target) <= tol else None
+
+
+def _subset_sums(a: np.ndarray) -> np.ndarray:
+    sums = np.zeros(1)
+    for v in a:  # bit i of the index says whether a[i] is in the subset
+        sums = np.concatenate([sums, sums + v])
+    return sums
+
+
+def _bits(index: int, n: int) -> np.ndarray:
+    return np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
+
+
+class _Hinges:
+    """f(x) = c + sum_i a_i relu(s_i (x - t_i)), and what the bound needs."""
+
+    def __init__(self, t, s, a, c, anchor, residual):
+        self.t, self.s, self.a, self.c = t, s, a, c
+        self.anchor, self.residual = anchor, residual
+
+    @property
+    def width(self) -> int:
+        return self.t.size
+
+
+def _hinge_parameters(f: PiecewiseLinear, width: str) -> _Hinges:
+    changes = f.slope_changes
+    nz = changes != 0
+    t, a = f.knots[nz], changes[nz]
+    left, right = f.left_slope, f.right_slope
+    t0, v0 = float(f.knots[0]), float(f.values[0])
+    if t.size == 0:  # a line: two opposite units at the first knot; a constant: one dead unit
+        if left == 0:
+            return _Hinges(np.array([t0]), np.array([1.0]), np.array([0.0]), v0, t0, 0.0)
+        return _Hinges(np.array([t0, t0]), np.array([1.0, -1.0]), np.array([left, -left]),
+                       v0, t0, 0.0)
+    m = t.size
+    tol = 4 * m * _EPS * float(np.sum(np.abs(a)))
+    if width == "min":
+        if abs(right) <= tol:
+            right_facing = np.zeros(m, dtype=bool)
+        elif abs(left) <= tol:
+            right_facing = np.ones(m, dtype=bool)
+        else:
+            right_facing = _subset_matching(a, right, tol)
+    else:  # stable: face away from the centre
+        right_facing = np.arange(m) >= m // 2
+        if abs(math.fsum(a[right_facing]) - right) > tol:
+            right_facing = None
+    s = np.where(right_facing, 1.0, -1.0) if right_facing is not None else None
+    if s is None:  # no facing reproduces both end slopes: one extra unit
+        j = m // 2 if width == "stable" else 0
+        s = np.where(np.arange(m) >= j, 1.0, -1.0)
+        extra = math.fsum(a[s > 0]) - right  # left-facing at t_j; unit j gives it up
+        a = a.copy()
+        a[j] -= extra
+        t, s, a = np.append(t, t[j]), np.append(s, -1.0), np.append(a, extra)
+    anchor = _best_anchor(t, s, a)
+    c = float(f(anchor)) - math.fsum(a * np.maximum(s * (anchor - t), 0.0))
+    residual = abs(math.fsum(a[s > 0]) - right) + 2 * _EPS * float(np.sum(np.abs(a[s > 0])))
+    return _Hinges(t, s, a, c, anchor, residual)
+
+
+def _best_anchor(t: np.ndarray, s: np.ndarray, a: np.ndarray) -> float:
+    """The knot where sum |a_i| relu(s_i (x - t_i)) is smallest (c absorbs the least)."""
+    b = _hinge_spline(t, s, np.abs(a))[0]
+    return float(b.knots[int(np.argmin(b.values))])
+
+
+def _hinge_spline(t, s, w, const=0.0, lin=0.0):
+    """const + lin x + sum_i w_i relu(s_i (x - t_i)) as a spline, and the slope change per knot.
+
+    Values are accumulated outward from the side where each unit is zero, so
+    rounding stays proportional to sum |w_i| relu(s_i (x - t_i)).
+    """
+    knots, inv = np.unique(t, return_inverse=True)
+    wr = np.bincount(inv, np.where(s > 0, w, 0.0), minlength=knots.size)
+    wl = np.bincount(inv, np.where(s < 0, w, 0.0), minlength=knots.size)
+    dx = np.diff(knots)
+    sr = np.cumsum(wr)  # slope of the right-facing part right of each knot
+    sl = np.cumsum(wl[::-1])[::-1]  # minus the slope of the left-facing part left of each knot
+    right_part = np.concatenate([[0.0], np.cumsum(sr[:-1] * dx)])
+    left_part = np.concatenate([np.cumsum((sl[1:] * dx)[::-1])[::-1], [0.0]])
+    values = const + lin * knots + right_part + left_part
+    spline = PiecewiseLinear._make(knots, values, lin - sl[0], lin + sr[-1])
+    return spline, wr + wl
+
+
+def _ramp_parameters(f: PiecewiseLinear):
+    if f.left_slope != 0 or f.right_slope != 0:
+        raise ValueError(
+            "form='ramp' reproduces a spline only when both end slopes are 0; got "
+            f"left_slope={f.left_slope!r}, right_slope={f.right_slope!r}; use form='hinge'"
+        )
+    t, v = f.knots, f.values
+    if t.size == 1:
+        return np.array([1.0]), np.array([-t[0]]), np.array([0.0]), float(v[0])
+    h = np.diff(t)
+    w = 2.0 / h
+    b = -(t[:-1] + h / 2) * w
+    return w, b, np.diff(v) / 2, float((v[0] + v[-1]) / 2)
+
+
+def _ridge(weight: object, bias: object) -> tuple[np.ndarray, float]:
+    if weight is None:
+        if bias is not None:
+            raise ValueError("`bias` needs `weight`: give both, or neither for one input")
+        return np.ones(1), 0.0
+    w = as_finite_1d(weight, "weight", min_size=1)
+    b = 0.0 if bias is None else as_real_scalar(bias, "bias")
+    return w, b
+
+
+# ------------------------------------------------------------------ builders
+def spline_to_relu(
+    spline: SplineLike,
+    *,
+    weight: object = None,
+    bias: object = None,
+    width: str = "min",
+    form: str = "hinge",
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> nn.Sequential:
+    """The exact two-layer network of a continuous piecewise-linear function.
+
+    Hinge form, ``Linear(n_in, H), ReLU(), Linear(H, 1)``:
+    ``f(x) = c + sum_i a_i relu(s_i (x - t_i))`` with one unit per knot
+    where the slope changes (change ``a_i``), facing ``s_i = +-1``. The
+    width is ``H = m`` when some set of units facing right reproduces the
+    right slope (within ``4 m eps sum |a_i|``; always when an end slope is
+    0), else ``m + 1``; a constant gives ``H = 1``, a line ``H = 2``.
+    ``width="min"`` searches the facings exactly for ``m <= 40`` (then
+    ``H`` is the minimum over all facings) and greedily beyond (then ``H``
+    is minimal only when it equals ``m``); ``width="stable"`` faces the
+    units away from the middle knot, which keeps each unit small where the
+    function is evaluated far out.
+
+    Ramp form, ``Linear(1, K-1), Hardtanh(), Linear(K-1, 1)``: one unit
+    per segment, ``hardtanh((x - m_i) / (h_i / 2))`` with weight
+    ``dy_i / 2``; better conditioned for many rough knots, exact on the
+    whole line only when both end slopes are 0.
+
+    The network is for training, composition and verification; evaluate
+    with the spline itself or :meth:`PiecewiseLinear.to_torch`, which are
+    much faster.
+
+    Parameters
+    ----------
+    spline : PiecewiseLinear, (x, y) pair or scipy PPoly/BSpline/interp1d
+        An ``(x, y)`` pair goes through :meth:`PiecewiseLinear.from_points`.
+    weight : array_like, shape (n_in,), optional
+        With ``bias``, the ridge function ``x -> spline(weight . x + bias)`` on R^n_in.
+    bias : float, optional
+    width : {"min", "stable"}, default "min"
+    form : {"hinge", "ramp"}, default "hinge"
+    dtype : {torch.float64, torch.float32}, default torch.float64
+    device : torch.device or str, optional (CPU)
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps (..., n_in) to (..., 1) in ``dtype``; its error is at most
+        :func:`rounding_bound`. A :class:`PrecisionWarning` is issued when
+        that bound, relative to ``max |f|`` over the knots, exceeds 1e-10
+        (float64) or 1e-3 (float32).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear, spline_to_relu, evaluate, rounding_bound
+    >>> f = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.5], left_slope=0.0)
+    >>> net = spline_to_relu(f)
+    >>> net
+    Sequential(
+      (0): Linear(in_features=1, out_features=2, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=2, out_features=1, bias=True)
+    )
+    >>> x = np.linspace(-10.0, 10.0, 101)
+    >>> bool(np.all(np.abs(evaluate(net, x) - f(x)) <= rounding_bound(f, x)))
+    True
+    """
+    f = _as_spline(spline)
+    check_choice(width, "width", ("min", "stable"))
+    check_choice(form, "form", ("hinge", "ramp"))
+    dtype = _check_dtype(dtype)
+    w_ridge, b_ridge = _ridge(weight, bias)
+    if form == "hinge":
+        p = _hinge_parameters(f, width)
+        hidden_w = np.outer(p.s, w_ridge)
+        hidden_b = p.s * (b_ridge - p.t)
+        out_w, out_b, act = p.a, p.c, nn.ReLU()
+    else:
+        if weight is not None:
+            raise ValueError("form='ramp' takes one input; use form='hinge' for a ridge function")
+        w, b, out_w, out_b = _ramp_parameters(f)
+        hidden_w, hidden_b, act = w[:, None], b, nn.Hardtanh()
+    n_in, h = hidden_w.shape[1], hidden_w.shape[0]
+    f64 = torch.float64  # built in float64, then rounded once to `dtype`
+    net = nn.Sequential(nn.Linear(n_in, h, dtype=f64), act, nn.Linear(h, 1, dtype=f64))
+    with torch.no_grad():
+        for layer, (wt, bs) in zip((net[0], net[2]), ((hidden_w, hidden_b), (out_w[None, :], [out_b]))):
+            layer.weight.copy_(torch.as_tensor(np.asarray(wt), dtype=torch.float64))
+            layer.bias.copy_(torch.as_tensor(np.asarray(bs), dtype=torch.float64))
+    net = net.to(dtype=dtype, device=device)
+    if weight is None:
+        _warn_if_imprecise(f, form, width, dtype)
+    return net
+
+
+def _warn_if_imprecise(f: PiecewiseLinear, form: str, width: str, dtype: torch.dtype) -> None:
+    t = f.knots
+    x = np.concatenate([t, t[:-1] + np.diff(t) / 2])
+    scale = float(np.max(np.abs(f.values)))
+    bound = float(np.max(rounding_bound(f, x, dtype=dtype, form=form, width=width)))
+    rel = bound / scale if scale > 0 else (0.0 if bound == 0 else np.inf)
+    if rel > _WARN_AT[dtype]:
+        warnings.warn(
+            f"the {form} network's rounding bound reaches {rel:.1e} of max|f| over the knots "
+            f"in {dtype} (threshold {_WARN_AT[dtype]:.0e}); consider float64, form='ramp' "
+            "or rescaling knots and values",
+            PrecisionWarning,
+            stacklevel=3,
+        )
+
+
+def rounding_bound(
+    spline: SplineLike,
+    x: object,
+    *,
+    dtype: torch.dtype = torch.float64,
+    form: str = "hinge",
+    width: str = "min",
+    weight: object = None,
+    bias: object = None,
+) -> np.ndarray:
+    """A rigorous bound on ``|net(x) - f(x)|`` for ``net = spline_to_relu(f, ...)``.
+
+    Hinge form, with ``B(x) = |c| + sum_i |a_i| relu(s_i (x - t_i))`` and
+    ``gamma_n = n u / (1 - n u)`` (Higham 2002, ch. 3): float64,
+    ``gamma_{H+2} B(x)``; float32, ``gamma_{H+3} B(x) + u32 sum_i |a_i| |t_i|``
+    (TF32 off); a ridge function adds ``(n_in + 1) u sum_i |a_i|
+    (|w|.|x| + |b|)``. When the chosen facing reproduces the right slope
+    only to the width tolerance, the residual ``rho`` adds ``rho |x - t*|``
+    (``t*`` the anchor knot). Ramp form: ``gamma_{H+2} (|c| + sum_i
+    |a_i|)`` plus ``|a_i| gamma_4 (|w_i x| + |b_i|)`` for each unit that
+    rounding can take out of saturation at ``x``.
+
+    The bound covers inputs representable in ``dtype`` (the network sees
+    ``x`` rounded to ``dtype``; compare with ``f`` at the rounded point).
+
+    Parameters
+    ----------
+    spline : PiecewiseLinear, (x, y) pair or scipy object
+    x : array_like, shape (N,) or (N, n_in) for a ridge function
+    dtype : {torch.float64, torch.float32}, default torch.float64
+    form : {"hinge", "ramp"}, default "hinge"
+    width : {"min", "stable"}, default "min"
+    weight, bias : as in :func:`spline_to_relu`
+
+    Returns
+    -------
+    ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear, rounding_bound
+    >>> f = PiecewiseLinear.interpolate(np.sin, 0.0, 6.0, n=50)
+    >>> bool(np.max(rounding_bound(f, np.linspace(0.0, 6.0, 7))) < 1e-12)
+    True
+    """
+    f = _as_spline(spline)
+    check_choice(form, "form", ("hinge", "ramp"))
+    check_choice(width, "width", ("min", "stable"))
+    dtype = _check_dtype(dtype)
+    u = _UNIT[dtype]
+    w_ridge, b_ridge = _ridge(weight, bias)
+    x = as_float_array(x, "x")
+    check_finite(x, "x")
+    if weight is not None:
+        if x.ndim != 2 or x.shape[1] != w_ridge.size:
+            raise ValueError(f"`x` must have shape (N, {w_ridge.size}) for a ridge function; "
+                             f"got {x.shape}")
+        ridge_mag = np.abs(x) @ np.abs(w_ridge) + abs(b_ridge)
+        x = x @ w_ridge + b_ridge
+    if form == "ramp":
+        if weight is not None:
+            raise ValueError("form='ramp' takes one input; use form='hinge' for a ridge function")
+        return _ramp_bound(f, x, u, dtype)
+    p = _hinge_parameters(f, width)
+    h = p.width
+    b = abs(p.c) + _hinge_spline(p.t, p.s, np.abs(p.a))[0](x)
+    extra = p.residual * np.abs(x - p.anchor)
+    if dtype == torch.float32:
+        bound = _gamma(h + 3, u) * b + u * float(np.sum(np.abs(p.a) * np.abs(p.t))) + extra
+    else:
+        bound = _gamma(h + 2, u) * b + extra
+    if weight is not None:
+        bound = bound + (w_ridge.size + 1) * u * float(np.sum(np.abs(p.a))) * ridge_mag
+    return bound
+
+
+def _gamma(n: int, u: float) -> float:
+    return n * u / (1.0 - n * u)
+
+
+def _ramp_bound(f: PiecewiseLinear, x: np.ndarray, u: float, dtype: torch.dtype) -> np.ndarray:
+    w, b, a, c = _ramp_parameters(f)
+    k = 1 if dtype == torch.float64 else 2  # float32 rounds every parameter once more
+    base = _gamma(a.size + 2 * k, u) * (abs(c) + float(np.sum(np.abs(a))))
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    chunk = max(1, 2**22 // max(a.size, 1))
+    for i in range(0, flat.size, chunk):  # only units near their ramp can leave saturation
+        xi = flat[i : i + chunk, None]
+        err = _gamma(4 * k, u) * (np.abs(w * xi) + np.abs(b))
+        near = np.abs(w * xi + b) <= 1.0 + err
+        out[i : i + chunk] = np.sum(np.where(near, np.abs(a) * np.minimum(err, 2.0), 0.0), axis=1)
+    return base + out.reshape(x.shape)
+
+
+# ------------------------------------------------------------ network -> spline
+def relu_to_spline(
+    net: nn.Module,
+    *,
+    origin: object = None,
+    direction: object = None,
+    max_pieces: int = 10**6,
+) -> PiecewiseLinear:
+    """The exact function of a one-input piecewise-linear network, as a spline.
+
+    ``net`` is a (nested) ``nn.Sequential`` of ``Linear``, ``ReLU``,
+    ``LeakyReLU``, ``PReLU``, ``Hardtanh``, ``ReLU6``, ``Identity``,
+    ``Flatten``, ``Dropout`` (eval mode) and ``BatchNorm1d`` (eval mode,
+    folded), of any depth, with one output. The weights are upcast exactly
+    to float64 and the breakpoints propagated layer by layer (no sampling):
+    the result is the real-arithmetic function of those weights up to
+    float64 rounding of the breakpoints and values. One hidden layer takes
+    O(H log H).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+    origin, direction : array_like, shape (n_in,), optional
+        Restrict a network with n_in inputs to the line
+        ``s -> net(origin + s * direction)``; required when n_in > 1.
+    max_pieces : int, default 10**6
+        A ValueError when an intermediate layer has more linear pieces.
+
+    Returns
+    -------
+    PiecewiseLinear
+        Knots only where the slope changes (at least one knot).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels import PiecewiseLinear, spline_to_relu, relu_to_spline
+    >>> f = PiecewiseLinear([0.0, 1.0, 3.0], [1.0, 2.0, 0.0])
+    >>> relu_to_spline(spline_to_relu(f)) == f.simplify()
+    True
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    >>> g = relu_to_spline(net)
+    >>> x = np.linspace(-3.0, 3.0, 13)
+    >>> with torch.no_grad():
+    ...     y = net(torch.tensor(x[:, None], dtype=torch.float32)).numpy()[:, 0]
+    >>> bool(np.allclose(g(x), y, rtol=1e-5, atol=1e-6))
+    True
+    """
+    ops = parse_sequential(net)
+    if isinstance(max_pieces, bool) or not isinstance(max_pieces, (int, np.integer)):
+        raise TypeError(f"`max_pieces` must be an integer; got {type(max_pieces).__name__}")
+    if max_pieces < 1:
+        raise ValueError(f"`max_pieces` must be positive; got {max_pieces}")
+    n_in, n_out = input_features(ops), output_features(ops)
+    if n_out is not None and n_out != 1:
+        raise ValueError(f"`net` must have one output; got {n_out} (select one with a Linear layer)")
+    origin, direction = _line(n_in, origin, direction)
+    if n_out is None and origin.size != 1:
+        raise ValueError("`net` without a Linear layer must have one input")
+    if len(ops) == 3 and isinstance(ops[0], Affine) and isinstance(ops[1], Activation):
+        return _one_hidden_layer(ops, origin, direction)
+    return _propagate(ops, origin, direction, max_pieces)
+
+
+def _line(n_in: int | None, origin: object, direction: object):
+    if (origin is None) != (direction is None):
+        raise ValueError("give both `origin` and `direction`, or neither")
+    if origin is None:
+        if n_in not in (None, 1):
+            raise ValueError(
+                f"`net` has {n_in} inputs; give `origin` and `direction` (shape ({n_in},)) "
+                "to restrict it to a line"
+            )
+        return np.zeros(1), np.ones(1)
+    o = as_finite_1d(origin, "origin", min_size=1)
+    d = as_finite_1d(direction, "direction", min_size=1)
+    for name, arr in (("origin", o), ("direction", d)):
+        if n_in is not None and arr.size != n_in:
+            raise ValueError(f"`{name}` must have shape ({n_in},); got ({arr.size},)")
+    if o.size != d.size:
+        raise ValueError(f"`origin` and `direction` must have the same shape; got {o.shape}, {d.shape}")
+    if not d.any():
+        raise ValueError("`direction` must be non-zero")
+    return o, d
+
+
+def _one_hidden_layer(ops, origin, direction) -> PiecewiseLinear:
+    first, act, last = ops
+    w = first.weight @ direction
+    b = first.weight @ origin + first.bias
+    a = last.weight[0]
+    slopes = np.broadcast_to(act.slopes, (act.slopes.shape[0], w.size))
+    const = float(last.bias[0]) + math.fsum(a * (act.offset + slopes[0] * b))
+    lin = math.fsum(a * slopes[0] * w)
+    ts, ss, ws = [], [], []
+    for j, k in enumerate(act.kinks):
+        jump = a * (slopes[j + 1] - slopes[j])
+        on = w != 0
+        const += math.fsum(jump[~on] * np.maximum(b[~on] - k, 0.0))
+        ts.append((k - b[on]) / w[on])
+        ss.append(np.sign(w[on]))
+        ws.append(jump[on] * np.abs(w[on]))
+    t, s, wt = (np.concatenate(z) for z in (ts, ss, ws))
+    if t.size == 0:
+        return PiecewiseLinear._make(np.zeros(1), [const], lin, lin)
+    spline, change = _hinge_spline(t, s, wt, const, lin)
+    return _drop_straight(spline.knots, spline.values, change, spline.left_slope, spline.right_slope)
+
+
+def _drop_straight(knots, values, change, left, right) -> PiecewiseLinear:
+    keep = change != 0
+    if not keep.any():
+        keep[0] = True
+    return PiecewiseLinear._make(knots[keep], values[keep], left, right)
+
+
+def _propagate(ops, origin, direction, max_pieces) -> PiecewiseLinear:
+    """Breakpoints, values (P, W) and carried segment slopes (P + 1, W), layer by layer."""
+    xs = np.zeros(1)
+    vals, slopes = origin[None, :], np.vstack([direction, direction])
+    for op in ops:
+        if isinstance(op, Affine):
+            vals = vals @ op.weight.T + op.bias
+            slopes = slopes @ op.weight.T
+        else:
+            xs, vals, slopes = _split(xs, vals, slopes, op.kinks)
+            if xs.size + 1 > max_pieces:
+                raise ValueError(
+                    f"`net` has more than `max_pieces` = {max_pieces} linear pieces on a layer; "
+                    "raise max_pieces"
+                )
+            vals, slopes = op(vals), slopes * _region_slopes(vals, slopes, op)
+    change = (slopes[1:] != slopes[:-1]).any(axis=1).astype(float)
+    return _drop_straight(xs, vals[:, 0], change, slopes[0, 0], slopes[-1, 0])
+
+
+def _split(xs, vals, slopes, kinks):
+    """Add the points where any unit crosses a kink; interpolate every unit there."""
+    new = []
+    for k in kinks:
+        d = vals - k
+        j, unit = np.nonzero(d[:-1] * d[1:] < 0)
+        new.append(_crossing(xs[j], xs[j + 1], d[j, unit], d[j + 1, unit]))
+        for end, ray, sign in ((0, slopes[0], 1.0), (-1, slopes[-1], -1.0)):
+            hit = (ray != 0) & (sign * d[end] * ray > 0)
+            new.append(xs[end] - d[end, hit] / ray[hit])
+    new = np.setdiff1d(np.concatenate(new), xs)
+    if new.size == 0:
+        return xs, vals, slopes
+    seg = np.searchsorted(xs, new)  # 0: left ray, P: right ray
+    base = np.maximum(seg - 1, 0)
+    new_vals = vals[base] + slopes[seg] * (new - xs[base])[:, None]
+    all_x = np.concatenate([xs, new])
+    order = np.argsort(all_x, kind="stable")
+    all_x = all_x[order]
+    all_vals = np.concatenate([vals, new_vals])[order]
+    seg_right = np.searchsorted(xs, all_x, side="right")
+    return all_x, all_vals, np.concatenate([slopes[:1], slopes[seg_right]])
+
+
+def _region_slopes(vals, slopes, act: Activation) -> np.ndarray:
+    """The activation's slope on every segment (no kink lies inside a segment)."""
+    mid = np.concatenate([
+        np.where(slopes[:1] > 0, -np.inf, np.where(slopes[:1] < 0, np.inf, vals[:1])),
+        0.5 * (vals[:-1] + vals[1:]),
+        np.where(slopes[-1:] > 0, np.inf, np.where(slopes[-1:] < 0, -np.inf, vals[-1:])),
+    ])
+    region = np.searchsorted(act.kinks, mid)
+    table = np.broadcast_to(act.slopes, (act.slopes.shape[0], vals.shape[1]))
+    return np.take_along_axis(table, region, axis=0)
+
+
+# ------------------------------------------------------------------ evaluation
+def evaluate(net: nn.Module, x: object) -> np.ndarray:
+    """Run ``net`` on numpy input under ``no_grad``; numpy output.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Evaluated in its own dtype and on its own device, in its current mode.
+    x : array_like, shape (N,) for one input or (N, n_in)
+
+    Returns
+    -------
+    ndarray, shape (N,) for one output, else (N, n_out)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear, spline_to_relu, evaluate
+    >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0], left_slope=0.0, right_slope=0.0)
+    >>> evaluate(spline_to_relu(f), np.array([-1.0, 0.5, 2.0]))
+    array([0. , 0.5, 1. ])
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    param = next(iter(net.parameters()), None)
+    dtype = param.dtype if param is not None else torch.float64
+    device = param.device if param is not None else torch.device("cpu")
+    first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
+    n_in = first.in_features if first is not None else 1
+    x = as_float_array(x, "x")
+    check_finite(x, "x")
+    if x.ndim <= 1 and n_in == 1:
+        x = x.reshape(-1, 1)
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"`x` must have shape (N, {n_in}) for this net; got {x.shape}")
+    with torch.no_grad():
+        y = net(torch.as_tensor(x, dtype=dtype, device=device))
+    y = y.detach().to("cpu").numpy()
+    return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+
+
+class SplineModule(nn.Module):
+    """A PiecewiseLinear evaluated with ``torch.searchsorted`` (any shape in and out).
+
+    Differentiable in the input (the derivative is the right slope at
+    knots). Built by :meth:`PiecewiseLinear.to_torch`.
+    """
+
+    def __init__(self, spline: PiecewiseLinear, *, dtype=None, device=None) -> None:
+        super().__init__()
+        dtype = torch.float64 if dtype is None else _check_dtype(dtype)
+        for name in ("knots", "values", "slopes"):
+            arr = np.asarray(getattr(spline, name))
+            self.register_buffer(name, torch.as_tensor(arr.copy(), dtype=dtype, device=device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        idx = torch.searchsorted(self.knots, x.contiguous(), right=True)
+        base = (idx - 1).clamp(min=0)
+        return self.values[base] + self.slopes[idx] * (x - self.knots[base])
+
+    def extra_repr(self) -> str:
+        return f"knots={self.knots.numel()}, dtype={self.knots.dtype}"

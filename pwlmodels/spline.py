@@ -1,0 +1,858 @@
+"""PiecewiseLinear: a continuous piecewise-linear function on the whole line.
+
+The value type of pwlmodels. It needs numpy only (scipy for the interop
+constructors, torch for :meth:`PiecewiseLinear.to_torch`, both imported
+lazily).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable
+
+import numpy as np
+
+from ._validate import (
+    as_finite_1d,
+    as_float_array,
+    as_knots,
+    as_real_scalar,
+    check_choice,
+    check_finite,
+)
+
+__all__ = ["PiecewiseLinear", "compose", "maximum", "minimum"]
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+class PiecewiseLinear:
+    """A continuous piecewise-linear function of one variable on the real line.
+
+    Between consecutive knots the function interpolates ``values`` linearly;
+    before the first knot it continues with ``left_slope`` and after the last
+    with ``right_slope``. Instances are immutable values: the arrays are
+    read-only, ``==`` is exact equality of the data and equal functions hash
+    equally.
+
+    Parameters
+    ----------
+    knots : array_like, shape (K,)
+        Strictly increasing finite knots, K >= 1.
+    values : array_like, shape (K,)
+        Finite function values at the knots.
+    left_slope, right_slope : float, optional
+        Slopes of the two unbounded end pieces. ``None`` (default) continues
+        the first (last) segment; both are required when K = 1.
+
+    See Also
+    --------
+    PiecewiseLinear.from_points : the ``numpy.interp`` / ``PPoly`` conventions.
+    pwlmodels.spline_to_relu : the same function as an exact ReLU network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear
+    >>> f = PiecewiseLinear([0.0, 1.0, 3.0], [0.0, 2.0, 1.0])
+    >>> f([-1.0, 0.5, 2.0, 5.0])
+    array([-2. ,  1. ,  1.5,  0. ])
+    >>> f.slopes
+    array([ 2. ,  2. , -0.5, -0.5])
+    >>> f.slope_changes
+    array([ 0. , -2.5,  0. ])
+    >>> bool(f.integrate(0.0, 3.0) == 4.0)
+    True
+    """
+
+    __slots__ = ("_knots", "_values", "_slopes")
+    __array_ufunc__ = None  # let numpy scalars defer to our reflected operators
+
+    def __init__(
+        self,
+        knots: object,
+        values: object,
+        *,
+        left_slope: float | None = None,
+        right_slope: float | None = None,
+    ) -> None:
+        t = as_knots(knots, "knots")
+        v = as_finite_1d(values, "values")
+        if v.shape != t.shape:
+            raise ValueError(
+                f"`values` must have one entry per knot; got {v.size} values for {t.size} knots"
+            )
+        if t.size == 1 and (left_slope is None or right_slope is None):
+            raise ValueError(
+                "`left_slope` and `right_slope` are both required when there is one knot"
+            )
+        inner = _segment_slopes(t, v)
+        left = inner[0] if left_slope is None else as_real_scalar(left_slope, "left_slope")
+        right = inner[-1] if right_slope is None else as_real_scalar(right_slope, "right_slope")
+        self._set(t, v, np.concatenate([[left], inner, [right]]))
+
+    def _set(self, t: np.ndarray, v: np.ndarray, slopes: np.ndarray) -> None:
+        object.__setattr__(self, "_knots", _readonly(t))
+        object.__setattr__(self, "_values", _readonly(v))
+        object.__setattr__(self, "_slopes", _readonly(slopes))
+
+    @classmethod
+    def _make(
+        cls, t: np.ndarray, v: np.ndarray, left: float, right: float
+    ) -> PiecewiseLinear:
+        """Build from arrays already known to be valid; check only finiteness."""
+        t = np.asarray(t, dtype=np.float64)
+        v = np.asarray(v, dtype=np.float64)
+        inner = _segment_slopes(t, v)
+        slopes = np.concatenate([[left], inner, [right]])
+        if not (np.isfinite(v).all() and np.isfinite(slopes).all()):
+            raise ValueError("the result overflows float64; rescale the inputs")
+        obj = cls.__new__(cls)
+        obj._set(t, v, slopes)
+        return obj
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("PiecewiseLinear is immutable; build a new one instead")
+
+    def __reduce__(self):  # pickle through the public constructor
+        return (
+            _rebuild,
+            (self._knots, self._values, self.left_slope, self.right_slope),
+        )
+
+    # ------------------------------------------------------------------ data
+    @property
+    def knots(self) -> np.ndarray:
+        """ndarray, shape (K,): the knots, strictly increasing (read-only)."""
+        return self._knots
+
+    @property
+    def values(self) -> np.ndarray:
+        """ndarray, shape (K,): the function values at the knots (read-only)."""
+        return self._values
+
+    @property
+    def left_slope(self) -> float:
+        """float: slope of the piece left of the first knot."""
+        return float(self._slopes[0])
+
+    @property
+    def right_slope(self) -> float:
+        """float: slope of the piece right of the last knot."""
+        return float(self._slopes[-1])
+
+    @property
+    def slopes(self) -> np.ndarray:
+        """ndarray, shape (K + 1,): left slope, the K - 1 segment slopes, right slope."""
+        return self._slopes
+
+    @property
+    def slope_changes(self) -> np.ndarray:
+        """ndarray, shape (K,): the jump of the slope at each knot (right minus left)."""
+        return np.diff(self._slopes)
+
+    def __repr__(self) -> str:
+        def fmt(a: np.ndarray) -> str:
+            return np.array2string(a, precision=17, threshold=8, separator=", ")
+
+        return (
+            f"PiecewiseLinear(knots={fmt(self._knots)}, values={fmt(self._values)}, "
+            f"left_slope={self.left_slope!r}, right_slope={self.right_slope!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PiecewiseLinear):
+            return NotImplemented
+        return (
+            np.array_equal(self._knots, other._knots)
+            and np.array_equal(self._values, other._values)
+            and self.left_slope == other.left_slope
+            and self.right_slope == other.right_slope
+        )
+
+    def __hash__(self) -> int:
+        return hash(
+            (self._knots.tobytes(), self._values.tobytes(), self.left_slope, self.right_slope)
+        )
+
+    def allclose(self, other: PiecewiseLinear, *, rtol: float = 1e-12, atol: float = 0.0) -> bool:
+        """Whether knots, values and end slopes agree within ``rtol`` and ``atol``.
+
+        Functions with different numbers of knots are never close; compare
+        ``f.simplify()`` with ``g.simplify()`` to ignore collinear knots.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
+        >>> f.allclose(f * (1 + 1e-15)), f.allclose(f + 1e-15)
+        (True, False)
+        """
+        if not isinstance(other, PiecewiseLinear):
+            raise TypeError(f"`other` must be a PiecewiseLinear; got {type(other).__name__}")
+        if other._knots.shape != self._knots.shape:
+            return False
+        pairs = [
+            (self._knots, other._knots),
+            (self._values, other._values),
+            (self._slopes[[0, -1]], other._slopes[[0, -1]]),
+        ]
+        return all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in pairs)
+
+    # ------------------------------------------------------------ evaluation
+    def __call__(self, x: object) -> np.ndarray:
+        """Evaluate at ``x`` (any shape; numpy in, numpy out, float64).
+
+        A scalar gives a numpy scalar. Non-finite inputs raise a ValueError.
+        """
+        x = as_float_array(x, "x")
+        check_finite(x, "x")
+        t, v = self._knots, self._values
+        y = np.interp(x, t, v)
+        y = np.where(x < t[0], v[0] + self._slopes[0] * (x - t[0]), y)
+        y = np.where(x > t[-1], v[-1] + self._slopes[-1] * (x - t[-1]), y)
+        return y[()]
+
+    def slope(self, x: object, *, side: str = "right") -> np.ndarray:
+        """The exact one-sided derivative at ``x`` (any shape).
+
+        Parameters
+        ----------
+        x : array_like
+            Points, finite.
+        side : {"right", "left"}, default "right"
+            Which one-sided derivative to return at a knot; elsewhere both agree.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0], [0.0], left_slope=-1.0, right_slope=1.0)
+        >>> float(f.slope(0.0)), float(f.slope(0.0, side="left"))
+        (1.0, -1.0)
+        """
+        check_choice(side, "side", ("right", "left"))
+        x = as_float_array(x, "x")
+        check_finite(x, "x")
+        return self._slopes[np.searchsorted(self._knots, x, side=side)][()]
+
+    # ---------------------------------------------------------- constructors
+    @classmethod
+    def from_points(
+        cls, x: object, y: object, *, extrapolate: str = "linear"
+    ) -> PiecewiseLinear:
+        """Interpolate the points ``(x, y)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (K,)
+            Strictly increasing finite abscissae.
+        y : array_like, shape (K,)
+            Finite ordinates.
+        extrapolate : {"linear", "constant"}, default "linear"
+            ``"linear"`` continues the end segments, as scipy's ``PPoly``
+            (needs K >= 2); ``"constant"`` holds the end values, as
+            ``numpy.interp``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x, y = [0.0, 1.0, 2.0], [1.0, 3.0, 2.0]
+        >>> f = PiecewiseLinear.from_points(x, y, extrapolate="constant")
+        >>> xs = np.linspace(-1.0, 3.0, 9)
+        >>> bool(np.array_equal(f(xs), np.interp(xs, x, y)))
+        True
+        """
+        check_choice(extrapolate, "extrapolate", ("linear", "constant"))
+        t = as_knots(x, "x")
+        if extrapolate == "linear":
+            if t.size < 2:
+                raise ValueError(
+                    "`x` needs at least 2 points for extrapolate='linear'; got 1 "
+                    "(use extrapolate='constant' or the constructor with end slopes)"
+                )
+            return cls(t, _check_len(y, t))
+        return cls(t, _check_len(y, t), left_slope=0.0, right_slope=0.0)
+
+    @classmethod
+    def interpolate(
+        cls,
+        f: Callable[[np.ndarray], object],
+        a: float,
+        b: float,
+        *,
+        n: int | None = None,
+        tol: float | None = None,
+        max_knots: int = 100_000,
+    ) -> PiecewiseLinear:
+        """Interpolate a callable on ``[a, b]``, continuing the end segments.
+
+        Give exactly one of ``n`` (uniform knots) or ``tol``. With ``tol`` the
+        knots are refined by bisection until the interpolation error at every
+        interval midpoint is at most ``tol``: an estimate of the maximum error
+        (exact for functions whose error peaks at midpoints, such as
+        quadratics), not a guarantee for functions with features narrower
+        than the final spacing.
+
+        Parameters
+        ----------
+        f : callable
+            Vectorised: maps a float64 array to an array of the same shape.
+        a, b : float
+            Finite, ``a < b``.
+        n : int, optional
+            Number of uniform knots, at least 2.
+        tol : float, optional
+            Target absolute error, positive.
+        max_knots : int, default 100000
+            Guard: a ValueError when the refinement would exceed it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> g = PiecewiseLinear.interpolate(np.square, 0.0, 1.0, tol=1e-4)
+        >>> xs = np.linspace(0.0, 1.0, 10001)
+        >>> bool(np.max(np.abs(g(xs) - xs**2)) <= 1e-4)
+        True
+        """
+        if not callable(f):
+            raise TypeError(f"`f` must be callable; got {type(f).__name__}")
+        a = as_real_scalar(a, "a")
+        b = as_real_scalar(b, "b")
+        if not a < b:
+            raise ValueError(f"`a` must be less than `b`; got a = {a!r}, b = {b!r}")
+        if (n is None) == (tol is None):
+            raise ValueError("give exactly one of `n` (uniform knots) or `tol` (adaptive)")
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+                raise TypeError(f"`n` must be an integer; got {type(n).__name__}")
+            if n < 2:
+                raise ValueError(f"`n` must be at least 2; got {n}")
+            x = np.linspace(a, b, int(n))
+            return cls(x, _call_user(f, x))
+        tol = as_real_scalar(tol, "tol")
+        if tol <= 0:
+            raise ValueError(f"`tol` must be positive; got {tol!r}")
+        x, y = _refine(f, a, b, tol, max_knots)
+        return cls(x, y)
+
+    @classmethod
+    def from_scipy(cls, obj: object) -> PiecewiseLinear:
+        """Convert a scipy piecewise-linear interpolant, end slopes included.
+
+        Accepted: ``PPoly`` of degree <= 1 that is continuous, ``BSpline``
+        of degree 1, and ``interp1d(kind="linear")``, each defined on the
+        whole line (``extrapolate=True``, ``fill_value="extrapolate"``, or
+        a fill equal to the end values, which gives constant extrapolation).
+
+        Examples
+        --------
+        >>> from scipy.interpolate import make_interp_spline
+        >>> b = make_interp_spline([0.0, 1.0, 2.0], [0.0, 1.0, 0.0], k=1)
+        >>> f = PiecewiseLinear.from_scipy(b)
+        >>> bool(f(3.0) == b(3.0))
+        True
+        """
+        from ._scipy import from_scipy_object
+
+        t, v, left, right = from_scipy_object(obj)
+        return cls(t, v, left_slope=left, right_slope=right)
+
+    def _extended(self) -> tuple[np.ndarray, np.ndarray]:
+        """Knots and values with one extra point beyond each end."""
+        t, v = self._knots, self._values
+        d = t[-1] - t[0] if t.size > 1 else max(1.0, abs(t[0]))
+        xe = np.concatenate([[t[0] - d], t, [t[-1] + d]])
+        ve = np.concatenate([[v[0] - self._slopes[0] * d], v, [v[-1] + self._slopes[-1] * d]])
+        check_finite(np.concatenate([xe, ve]), "extended knots and values")
+        return xe, ve
+
+    def to_ppoly(self):
+        """A ``scipy.interpolate.PPoly`` (degree 1) equal to this function.
+
+        One extra breakpoint beyond each end carries the end slopes, which
+        scipy reproduces through ``extrapolate=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0], left_slope=0.0, right_slope=3.0)
+        >>> p = f.to_ppoly()
+        >>> xs = np.array([-5.0, 0.5, 4.0])
+        >>> np.allclose(p(xs), f(xs), rtol=1e-15, atol=0)
+        True
+        """
+        from scipy.interpolate import PPoly
+
+        xe, ve = self._extended()
+        c = np.vstack([self._slopes, ve[:-1]])
+        return PPoly(c, xe, extrapolate=True)
+
+    def to_bspline(self):
+        """A degree-1 ``scipy.interpolate.BSpline`` equal to this function.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0], left_slope=0.0, right_slope=3.0)
+        >>> np.allclose(f.to_bspline()([-5.0, 4.0]), [0.0, 10.0], rtol=1e-15, atol=0)
+        True
+        """
+        from scipy.interpolate import BSpline
+
+        xe, ve = self._extended()
+        return BSpline(np.concatenate([xe[:1], xe, xe[-1:]]), ve, 1, extrapolate=True)
+
+    def to_torch(self, *, dtype=None, device=None):
+        """A differentiable torch module evaluating this function fast.
+
+        It locates ``x`` with ``torch.searchsorted`` and maps any shape to
+        the same shape: use it to evaluate; use
+        :func:`pwlmodels.spline_to_relu` for an exact network to train,
+        compose or verify.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default torch.float64
+        device : torch.device or str, optional (CPU)
+
+        Examples
+        --------
+        >>> import torch
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 2.0])
+        >>> f.to_torch()(torch.tensor([0.25, 3.0], dtype=torch.float64))
+        tensor([0.5000, 6.0000], dtype=torch.float64)
+        """
+        from .relu import SplineModule
+
+        return SplineModule(self, dtype=dtype, device=device)
+
+    # ---------------------------------------------------------------- algebra
+    def __add__(self, other: object) -> PiecewiseLinear:
+        if isinstance(other, PiecewiseLinear):
+            u = np.union1d(self._knots, other._knots)
+            return PiecewiseLinear._make(
+                u,
+                self(u) + other(u),
+                self.left_slope + other.left_slope,
+                self.right_slope + other.right_slope,
+            )
+        if _is_real(other):
+            c = as_real_scalar(other, "other")
+            return PiecewiseLinear._make(self._knots, self._values + c, *self._ends())
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __neg__(self) -> PiecewiseLinear:
+        return self * -1.0
+
+    def __sub__(self, other: object) -> PiecewiseLinear:
+        if isinstance(other, PiecewiseLinear) or _is_real(other):
+            return self + (-other)
+        return NotImplemented
+
+    def __rsub__(self, other: object) -> PiecewiseLinear:
+        if _is_real(other):
+            return (-self) + other
+        return NotImplemented
+
+    def __mul__(self, other: object) -> PiecewiseLinear:
+        if isinstance(other, PiecewiseLinear):
+            raise TypeError(
+                "the product of two PiecewiseLinear functions is not piecewise linear; "
+                "only a real scalar times a PiecewiseLinear is supported"
+            )
+        if not _is_real(other):
+            return NotImplemented
+        c = as_real_scalar(other, "other")
+        left, right = self._ends()
+        return PiecewiseLinear._make(self._knots, self._values * c, left * c, right * c)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> PiecewiseLinear:
+        if not _is_real(other):
+            return NotImplemented
+        c = as_real_scalar(other, "other")
+        if c == 0:
+            raise ZeroDivisionError("division of a PiecewiseLinear by zero")
+        return self * (1.0 / c)
+
+    def _ends(self) -> tuple[float, float]:
+        return self.left_slope, self.right_slope
+
+    def integrate(self, a: float, b: float) -> float:
+        """The exact integral over ``[a, b]`` (negative when ``a > b``).
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0], left_slope=0.0, right_slope=0.0)
+        >>> f.integrate(-1.0, 2.0)
+        1.5
+        """
+        a = as_real_scalar(a, "a")
+        b = as_real_scalar(b, "b")
+        if a > b:
+            return -self.integrate(b, a)
+        t = self._knots
+        p = np.concatenate([[a], t[(t > a) & (t < b)], [b]])
+        y = self(p)
+        return float(np.sum(np.diff(p) * (y[:-1] + y[1:])) / 2.0)
+
+    def _extreme(self, a: float | None, b: float | None, sign: float) -> tuple[float, float]:
+        """(argmax, max) of sign * f over [a, b]; None ends mean unbounded."""
+        lo = -np.inf if a is None else as_real_scalar(a, "a")
+        hi = np.inf if b is None else as_real_scalar(b, "b")
+        if lo > hi:
+            raise ValueError(f"`a` must not exceed `b`; got a = {lo!r}, b = {hi!r}")
+        word = "above" if sign > 0 else "below"
+        if a is None and sign * self.left_slope < 0:
+            raise ValueError(
+                f"f is unbounded {word} as x -> -inf (left_slope = {self.left_slope!r}); "
+                "give a finite `a`"
+            )
+        if b is None and sign * self.right_slope > 0:
+            raise ValueError(
+                f"f is unbounded {word} as x -> +inf (right_slope = {self.right_slope!r}); "
+                "give a finite `b`"
+            )
+        t = self._knots
+        cand = t[(t >= lo) & (t <= hi)]
+        ends = [e for e in (lo, hi) if np.isfinite(e)]
+        cand = np.unique(np.concatenate([cand, ends]))
+        if cand.size == 0:  # unbounded side(s) and no knot inside: nearest knot
+            cand = t[[0]] if hi < t[0] else t[[-1]]
+        y = sign * self(cand)
+        i = int(np.argmax(y))
+        return float(cand[i]), float(sign * y[i])
+
+    def max(self, a: float | None = None, b: float | None = None) -> float:
+        """The maximum over ``[a, b]``; ``None`` ends extend to infinity.
+
+        Raises a ValueError when the function is unbounded above there.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
+        >>> f.max(), f.max(-1.0, 0.5), f.argmax()
+        (1.0, 0.5, 1.0)
+        """
+        return self._extreme(a, b, 1.0)[1]
+
+    def min(self, a: float | None = None, b: float | None = None) -> float:
+        """The minimum over ``[a, b]``; ``None`` ends extend to infinity.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0], [1.0], left_slope=-1.0, right_slope=2.0)
+        >>> f.min(), f.argmin()
+        (1.0, 0.0)
+        """
+        return self._extreme(a, b, -1.0)[1]
+
+    def argmax(self, a: float | None = None, b: float | None = None) -> float:
+        """The smallest knot or end point of ``[a, b]`` where the maximum is attained."""
+        return self._extreme(a, b, 1.0)[0]
+
+    def argmin(self, a: float | None = None, b: float | None = None) -> float:
+        """The smallest knot or end point of ``[a, b]`` where the minimum is attained."""
+        return self._extreme(a, b, -1.0)[0]
+
+    def roots(self, y: float = 0.0) -> np.ndarray:
+        """All ``x`` with ``f(x) == y``, sorted.
+
+        Where ``f`` equals ``y`` on a whole segment or end piece, the finite
+        end points of that piece are returned. Crossing points are computed
+        in float64 and are correct to a few ulps.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0], [-1.0, 1.0])
+        >>> f.roots()
+        array([0.5])
+        """
+        y = as_real_scalar(y, "y")
+        t = self._knots
+        d = self._values - y
+        found = [t[d == 0]]
+        i = np.nonzero(d[:-1] * d[1:] < 0)[0]
+        found.append(_crossing(t[i], t[i + 1], d[i], d[i + 1]))
+        left, right = self._ends()
+        if d[0] != 0 and left != 0 and d[0] / left > 0:
+            found.append([t[0] - d[0] / left])
+        if d[-1] != 0 and right != 0 and d[-1] / right < 0:
+            found.append([t[-1] - d[-1] / right])
+        return np.unique(np.concatenate([np.asarray(r, dtype=np.float64) for r in found]))
+
+    def inverse(self) -> PiecewiseLinear:
+        """The inverse function of a strictly monotone ``f``.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 2.0])
+        >>> g = f.inverse()
+        >>> float(g(f(0.3)))
+        0.3
+        """
+        s = self._slopes
+        if not ((s > 0).all() or (s < 0).all()):
+            j = int(np.argmax(s <= 0)) if s[0] > 0 else int(np.argmax(s >= 0))
+            if s[0] == 0:
+                j = 0
+            raise ValueError(
+                "f must be strictly monotone to have an inverse; got slopes[0] = "
+                f"{s[0]!r} and slopes[{j}] = {s[j]!r}"
+            )
+        t, v = self._knots, self._values
+        if s[0] > 0:
+            knots, vals, left, right = v, t, 1.0 / s[0], 1.0 / s[-1]
+        else:
+            knots, vals, left, right = v[::-1], t[::-1], 1.0 / s[-1], 1.0 / s[0]
+        if (np.diff(knots) <= 0).any():
+            raise ValueError(
+                "f is monotone but two knot values coincide in float64; "
+                "the inverse has no strictly increasing knots"
+            )
+        return PiecewiseLinear._make(knots, vals, left, right)
+
+    def simplify(self, tol: float = 0.0) -> PiecewiseLinear:
+        """Drop knots whose removal changes ``f`` by at most ``tol * (1 + max|f|)``.
+
+        ``max|f|`` is taken over the knots. End knots go only where the slope
+        does not change at all (removing them otherwise changes ``f`` without
+        bound). With ``tol=0`` exactly the knots whose slope change is zero
+        in float64 are dropped; collinear data usually leave changes near
+        1e-17 and so keep their knots. At least one knot is always kept.
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 0.0])
+        >>> f.simplify().knots  # only the knot at 2 bends f
+        array([2.])
+        """
+        tol = as_real_scalar(tol, "tol")
+        if tol < 0:
+            raise ValueError(f"`tol` must be non-negative; got {tol!r}")
+        keep = self.slope_changes != 0
+        if tol > 0 and keep.sum() > 2:
+            threshold = tol * (1.0 + float(np.max(np.abs(self._values))))
+            idx = np.nonzero(keep)[0]
+            sub = _cone_simplify(self._knots[idx], self._values[idx], threshold)
+            keep = np.zeros_like(keep)
+            keep[idx[sub]] = True
+        if not keep.any():
+            keep[0] = True
+        return PiecewiseLinear._make(self._knots[keep], self._values[keep], *self._ends())
+
+
+# ---------------------------------------------------------------- functions
+def maximum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
+    """The pointwise maximum of two functions (or a function and a constant).
+
+    Computed without sampling: the knots of both, plus every crossing point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear, maximum
+    >>> f = PiecewiseLinear([0.0], [0.0], left_slope=1.0, right_slope=1.0)
+    >>> relu = maximum(f, 0.0)
+    >>> relu([-2.0, 3.0])
+    array([0., 3.])
+    """
+    f, g = _pair(f, g)
+    u = np.union1d(f.knots, g.knots)
+    fu, gu = f(u), g(u)
+    h = fu - gu
+    hl = f.left_slope - g.left_slope
+    hr = f.right_slope - g.right_slope
+    i = np.nonzero(h[:-1] * h[1:] < 0)[0]
+    extra = [_crossing(u[i], u[i + 1], h[i], h[i + 1])]
+    if h[0] != 0 and hl != 0 and h[0] / hl > 0:
+        extra.append([u[0] - h[0] / hl])
+    if h[-1] != 0 and hr != 0 and h[-1] / hr < 0:
+        extra.append([u[-1] - h[-1] / hr])
+    k = np.union1d(u, np.concatenate([np.asarray(e, dtype=np.float64) for e in extra]))
+    return PiecewiseLinear._make(
+        k,
+        np.maximum(f(k), g(k)),
+        min(f.left_slope, g.left_slope),
+        max(f.right_slope, g.right_slope),
+    )
+
+
+def minimum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
+    """The pointwise minimum of two functions (or a function and a constant).
+
+    Examples
+    --------
+    >>> from pwlmodels import PiecewiseLinear, minimum
+    >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
+    >>> minimum(f, 0.5)([0.0, 1.0])
+    array([0. , 0.5])
+    """
+    f, g = _pair(f, g)
+    return -maximum(-f, -g)
+
+
+def compose(f: PiecewiseLinear, g: PiecewiseLinear) -> PiecewiseLinear:
+    """The composition ``x -> f(g(x))``, exactly.
+
+    Its knots are those of ``g`` and every preimage under ``g`` of a knot of ``f``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseLinear, compose
+    >>> f = PiecewiseLinear([0.0], [0.0], left_slope=-1.0, right_slope=1.0)  # |x|
+    >>> g = PiecewiseLinear([0.0], [1.0], left_slope=1.0, right_slope=1.0)   # x + 1
+    >>> h = compose(f, g)
+    >>> h.knots, h([-3.0, 0.0])
+    (array([-1.,  0.]), array([2., 1.]))
+    """
+    for name, obj in (("f", f), ("g", g)):
+        if not isinstance(obj, PiecewiseLinear):
+            raise TypeError(f"`{name}` must be a PiecewiseLinear; got {type(obj).__name__}")
+    u, gv, tf = g.knots, g.values, f.knots
+    pre = []
+    if u.size > 1:
+        lo = np.minimum(gv[:-1], gv[1:])
+        hi = np.maximum(gv[:-1], gv[1:])
+        start = np.searchsorted(tf, lo, side="right")
+        stop = np.searchsorted(tf, hi, side="left")
+        count = np.maximum(stop - start, 0)
+        seg = np.repeat(np.arange(u.size - 1), count)
+        offs = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        tj = tf[np.repeat(start, count) + offs]
+        pre.append(u[seg] + (u[seg + 1] - u[seg]) * ((tj - gv[seg]) / (gv[seg + 1] - gv[seg])))
+    gl, gr = g.left_slope, g.right_slope
+    if gl != 0:  # left ray covers (-inf, g0) if gl > 0, else (g0, inf)
+        tj = tf[tf < gv[0]] if gl > 0 else tf[tf > gv[0]]
+        pre.append(u[0] + (tj - gv[0]) / gl)
+    if gr != 0:
+        tj = tf[tf > gv[-1]] if gr > 0 else tf[tf < gv[-1]]
+        pre.append(u[-1] + (tj - gv[-1]) / gr)
+    k = np.union1d(u, np.concatenate([np.asarray(p, dtype=np.float64) for p in pre] or [[]]))
+    left = 0.0 if gl == 0 else (f.left_slope if gl > 0 else f.right_slope) * gl
+    right = 0.0 if gr == 0 else (f.right_slope if gr > 0 else f.left_slope) * gr
+    return PiecewiseLinear._make(k, f(g(k)), left, right)
+
+
+# ----------------------------------------------------------------- helpers
+def _rebuild(t, v, left, right) -> PiecewiseLinear:
+    return PiecewiseLinear(t, v, left_slope=left, right_slope=right)
+
+
+def _segment_slopes(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        inner = np.diff(v) / np.diff(t)
+    if not np.isfinite(inner).all():
+        i = int(np.argmax(~np.isfinite(inner)))
+        raise ValueError(
+            f"the slope between knots[{i}] and knots[{i + 1}] overflows float64; "
+            "rescale `knots` or `values`"
+        )
+    return inner
+
+
+def _check_len(y: object, t: np.ndarray) -> np.ndarray:
+    v = as_finite_1d(y, "y")
+    if v.size != t.size:
+        raise ValueError(f"`y` must have one entry per x; got {v.size} for {t.size}")
+    return v
+
+
+def _is_real(x: object) -> bool:
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
+
+
+def _pair(f: object, g: object) -> tuple[PiecewiseLinear, PiecewiseLinear]:
+    """Both as PiecewiseLinear; a real constant borrows the other's first knot."""
+    if not isinstance(f, PiecewiseLinear) and isinstance(g, PiecewiseLinear):
+        g, f = _pair(g, f)
+        return f, g
+    if not isinstance(f, PiecewiseLinear):
+        raise TypeError(f"`f` must be a PiecewiseLinear; got {type(f).__name__}")
+    if not isinstance(g, PiecewiseLinear):
+        if not _is_real(g):
+            raise TypeError(f"`g` must be a PiecewiseLinear or a real number; got {type(g).__name__}")
+        c = as_real_scalar(g, "g")
+        g = PiecewiseLinear._make(f.knots[:1], [c], 0.0, 0.0)
+    return f, g
+
+
+def _crossing(x0, x1, d0, d1) -> np.ndarray:
+    """Zero of the line through (x0, d0), (x1, d1) with d0 * d1 < 0, kept inside."""
+    x = x0 + (x1 - x0) * (d0 / (d0 - d1))
+    return np.clip(x, x0, x1)
+
+
+def _call_user(f: Callable, x: np.ndarray) -> np.ndarray:
+    y = as_float_array(f(x.copy()), "f(x)")
+    if y.shape != x.shape:
+        raise ValueError(
+            f"`f` must map an array to one of the same shape; got {y.shape} for {x.shape}"
+        )
+    bad = ~np.isfinite(y)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"`f` must be finite on [a, b]; got f({x[i]!r}) = {y[i]!r}")
+    return y
+
+
+def _refine(f: Callable, a: float, b: float, tol: float, max_knots: int):
+    """Bisect intervals until the midpoint error is at most ``tol``."""
+    x = np.linspace(a, b, 9)
+    y = _call_user(f, x)
+    active = np.ones(x.size - 1, dtype=bool)
+    while active.any():
+        i = np.nonzero(active)[0]
+        m = 0.5 * (x[i] + x[i + 1])
+        fm = _call_user(f, m)
+        split = np.abs(fm - 0.5 * (y[i] + y[i + 1])) > tol
+        if not split.any():
+            break
+        if x.size + int(split.sum()) > max_knots:
+            raise ValueError(
+                f"`tol` = {tol!r} needs more than `max_knots` = {max_knots} knots; "
+                "raise max_knots or tol"
+            )
+        new_x, new_y = m[split], fm[split]
+        if ((new_x <= x[i][split]) | (new_x >= x[i + 1][split])).any():
+            raise ValueError(f"`tol` = {tol!r} is below what float64 spacing can resolve")
+        x = np.concatenate([x, new_x])
+        y = np.concatenate([y, new_y])
+        fresh = np.concatenate([np.zeros(x.size - new_x.size, bool), np.ones(new_x.size, bool)])
+        order = np.argsort(x, kind="stable")
+        x, y, fresh = x[order], y[order], fresh[order]
+        active = fresh[:-1] | fresh[1:]
+    return x, y
+
+
+def _cone_simplify(t: np.ndarray, v: np.ndarray, thr: float) -> np.ndarray:
+    """Indices to keep so that the chords stay within ``thr`` of every dropped knot.
+
+    A sliding cone of feasible chord slopes from the current anchor: O(K).
+    """
+    keep = [0]
+    a, n = 0, t.size
+    while a < n - 1:
+        lo, hi = -np.inf, np.inf
+        best = a + 1
+        for j in range(a + 1, n):
+            dt = t[j] - t[a]
+            if lo <= (v[j] - v[a]) / dt <= hi:  # chord to j passes every point before it
+                best = j
+            lo = max(lo, (v[j] - thr - v[a]) / dt)
+            hi = min(hi, (v[j] + thr - v[a]) / dt)
+            if lo > hi:
+                break
+        keep.append(best)
+        a = best
+    return np.asarray(keep)
