@@ -21,8 +21,20 @@ _SUPPORTED = (
     "and BatchNorm1d (eval mode), in nested nn.Sequential"
 )
 _SMOOTH = (
-    nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.Softplus, nn.ELU, nn.SELU, nn.CELU,
-    nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.LogSigmoid, nn.Softsign, nn.Tanhshrink,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.GELU,
+    nn.SiLU,
+    nn.Softplus,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.Mish,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.LogSigmoid,
+    nn.Softsign,
+    nn.Tanhshrink,
 )
 
 
@@ -96,7 +108,7 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
             b = _to_numpy(m.bias) if m.bias is not None else np.zeros(m.out_features)
             ops.append(Affine(_to_numpy(m.weight), b))
         elif isinstance(m, nn.BatchNorm1d):
-            ops.append(_fold_batchnorm(m, where))
+            ops.append(_fold_batchnorm(m, where, name))
         elif isinstance(m, (nn.Dropout, nn.AlphaDropout)):
             if m.training and m.p > 0:
                 raise ValueError(
@@ -105,7 +117,11 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
                 )
         elif isinstance(m, nn.Flatten):
             if (m.start_dim, m.end_dim) != (1, -1):
-                raise ValueError(f"{where}: only Flatten(start_dim=1, end_dim=-1) is supported")
+                raise ValueError(
+                    f"`{name}` has {where} = Flatten(start_dim={m.start_dim}, "
+                    f"end_dim={m.end_dim}); only Flatten(start_dim=1, end_dim=-1) "
+                    "is supported"
+                )
         elif isinstance(m, nn.Identity):
             continue
         elif isinstance(m, _SMOOTH):
@@ -118,16 +134,50 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
             raise TypeError(
                 f"`{name}` contains {type(m).__name__} at {where}; supported: {_SUPPORTED}"
             )
-    return _compose_affines(ops, name)
+        _check_finite_op(ops[-1] if ops else None, where, name)
+    _check_sizes(ops, name)
+    return _compose_affines(ops)
 
 
-def _fold_batchnorm(m: nn.BatchNorm1d, where: str) -> Affine:
+def _check_finite_op(op: object, where: str, name: str) -> None:
+    arrays = []
+    if isinstance(op, Affine):
+        arrays = [op.weight, op.bias]
+    elif isinstance(op, Activation):
+        arrays = [op.kinks, op.slopes]
+    if any(not np.isfinite(a).all() for a in arrays):
+        raise ValueError(f"`{name}` must have finite parameters; got a NaN or inf in {where}")
+
+
+def _check_sizes(ops: list, name: str) -> None:
+    width = None
+    for op in ops:
+        if isinstance(op, Affine):
+            n_out, n_in = op.weight.shape
+            if width is not None and n_in != width:
+                raise ValueError(
+                    f"`{name}` has mismatched layer sizes: {width} outputs feed {n_in} inputs"
+                )
+            width = n_out
+        elif op.slopes.shape[1] != 1:
+            if width is not None and op.slopes.shape[1] != width:
+                raise ValueError(
+                    f"`{name}` has mismatched layer sizes: a {op.name} with "
+                    f"{op.slopes.shape[1]} parameters follows {width} outputs"
+                )
+            width = op.slopes.shape[1]
+
+
+def _fold_batchnorm(m: nn.BatchNorm1d, where: str, name: str) -> Affine:
     if m.training:
         raise ValueError(
-            f"{where} is BatchNorm1d in training mode (batch statistics); call net.eval() first"
+            f"`{name}` is in training mode and {where} is BatchNorm1d (batch statistics); "
+            "call net.eval() first"
         )
     if m.running_mean is None:
-        raise ValueError(f"{where} is BatchNorm1d without running statistics; it cannot be folded")
+        raise ValueError(
+            f"`{name}` cannot be folded: {where} is BatchNorm1d without running statistics"
+        )
     mean, var = _to_numpy(m.running_mean), _to_numpy(m.running_var)
     scale = 1.0 / np.sqrt(var + m.eps)
     shift = -mean * scale
@@ -137,14 +187,11 @@ def _fold_batchnorm(m: nn.BatchNorm1d, where: str) -> Affine:
     return Affine(np.diag(scale), shift)
 
 
-def _compose_affines(ops: list, name: str) -> list:
+def _compose_affines(ops: list) -> list:
     out: list = []
     for op in ops:
         if isinstance(op, Affine) and out and isinstance(out[-1], Affine):
             prev = out.pop()
-            if op.weight.shape[1] != prev.weight.shape[0]:
-                raise ValueError(f"`{name}` has mismatched layer sizes: {prev.weight.shape[0]} "
-                                 f"outputs feed {op.weight.shape[1]} inputs")
             op = Affine(op.weight @ prev.weight, op.weight @ prev.bias + op.bias)
         out.append(op)
     return out

@@ -9,8 +9,7 @@ from ._validate import check_finite
 __all__: list[str] = []
 
 _ACCEPTED = (
-    "a scipy.interpolate PPoly of degree <= 1, BSpline of degree 1 "
-    "or interp1d(kind='linear')"
+    "a scipy.interpolate PPoly of degree <= 1, BSpline of degree 1 or interp1d(kind='linear')"
 )
 
 
@@ -26,8 +25,9 @@ def from_scipy_object(obj: object) -> tuple[np.ndarray, np.ndarray, float, float
             raise ValueError(f"`obj` must be a BSpline of degree 1; got degree {obj.k}")
         _check_extrapolate(obj.extrapolate, "BSpline")
         if np.ndim(obj.c) != 1:
-            raise ValueError("`obj` must be scalar-valued; got BSpline coefficients of "
-                             f"shape {np.shape(obj.c)}")
+            raise ValueError(
+                f"`obj` must be scalar-valued; got BSpline coefficients of shape {np.shape(obj.c)}"
+            )
         p = PPoly.from_spline(obj, extrapolate=True)
         return _from_ppoly(p.c, p.x)
     if isinstance(obj, interp1d):
@@ -38,7 +38,7 @@ def from_scipy_object(obj: object) -> tuple[np.ndarray, np.ndarray, float, float
 def _check_extrapolate(extrapolate: object, kind: str) -> None:
     if extrapolate is True:
         return
-    what = "periodic" if extrapolate == "periodic" else f"extrapolate={extrapolate!r}"
+    what = f"extrapolate={extrapolate!r}"
     raise ValueError(
         f"`obj` is a {kind} with {what}, which does not define one continuous function "
         "on the whole line; build it with extrapolate=True (linear end pieces), or use "
@@ -70,8 +70,8 @@ def _from_ppoly(c: np.ndarray, x: np.ndarray):
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"`obj` is discontinuous at x = {x1[i]!r} (left limit {end[i]!r}, right value "
-            f"{start[i + 1]!r}); a PiecewiseLinear is continuous"
+            f"`obj` is discontinuous at x = {float(x1[i])!r} (left limit {float(end[i])!r}, "
+            f"right value {float(start[i + 1])!r}); a PiecewiseLinear is continuous"
         )
     knots = np.concatenate([x0, x1[-1:]])
     values = np.concatenate([start, end[-1:]])
@@ -84,7 +84,9 @@ def _from_ppoly(c: np.ndarray, x: np.ndarray):
 def _from_interp1d(obj) -> tuple[np.ndarray, np.ndarray, float, float]:
     kind = getattr(obj, "_kind", None)
     if kind != "linear":
-        raise ValueError(f"`obj` must be an interp1d with kind='linear'; got kind={kind!r}")
+        spline = getattr(obj, "_spline", None)
+        got = f"a spline of degree {spline.k}" if spline is not None else f"kind={kind!r}"
+        raise ValueError(f"`obj` must be an interp1d with kind='linear'; got {got}")
     x = np.asarray(obj.x, dtype=np.float64)
     y = np.asarray(obj.y, dtype=np.float64)
     if y.ndim != 1:
@@ -99,7 +101,7 @@ def _from_interp1d(obj) -> tuple[np.ndarray, np.ndarray, float, float]:
     if obj.bounds_error:
         raise ValueError(
             "`obj` is an interp1d with bounds_error=True, defined only on "
-            f"[{x[0]!r}, {x[-1]!r}]; create it with fill_value='extrapolate' or "
+            f"[{float(x[0])!r}, {float(x[-1])!r}]; create it with fill_value='extrapolate' or "
             "fill_value=(y[0], y[-1])"
         )
     below = np.asarray(obj._fill_value_below, dtype=np.float64)
@@ -107,7 +109,7 @@ def _from_interp1d(obj) -> tuple[np.ndarray, np.ndarray, float, float]:
     if below.size != 1 or above.size != 1 or below.item() != y[0] or above.item() != y[-1]:
         raise ValueError(
             f"`obj` has fill values ({below.tolist()}, {above.tolist()}) that make it "
-            f"discontinuous at the ends (y[0] = {y[0]!r}, y[-1] = {y[-1]!r}); use "
+            f"discontinuous at the ends (y[0] = {float(y[0])!r}, y[-1] = {float(y[-1])!r}); use "
             "fill_value='extrapolate' or fill_value=(y[0], y[-1])"
         )
     return x, y, 0.0, 0.0

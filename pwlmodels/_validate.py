@@ -59,7 +59,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     if bad.any():
         idx = np.unravel_index(int(np.argmax(bad)), arr.shape) if arr.ndim else ()
         where = f"{name}[{', '.join(map(str, idx))}]" if arr.ndim else name
-        raise ValueError(f"`{name}` must be finite; got {where} = {arr[idx]!r}")
+        raise ValueError(f"`{name}` must be finite; got {where} = {float(arr[idx])!r}")
 
 
 def as_finite_1d(x: object, name: str, *, min_size: int = 0) -> np.ndarray:
@@ -68,7 +68,10 @@ def as_finite_1d(x: object, name: str, *, min_size: int = 0) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"`{name}` must be 1-D; got an array of shape {arr.shape}")
     if arr.size < min_size:
-        raise ValueError(f"`{name}` must have at least {min_size} entries; got {arr.size}")
+        raise ValueError(
+            f"`{name}` must have at least {min_size} {'entry' if min_size == 1 else 'entries'}; "
+            f"got {arr.size}"
+        )
     check_finite(arr, name)
     return arr
 
@@ -80,14 +83,20 @@ def as_knots(x: object, name: str = "knots", *, min_size: int = 1) -> np.ndarray
     if (step <= 0).any():
         i = int(np.argmax(step <= 0)) + 1
         raise ValueError(
-            f"`{name}` must be strictly increasing; got {name}[{i}] = {arr[i]!r} "
-            f"<= {name}[{i - 1}] = {arr[i - 1]!r}"
+            f"`{name}` must be strictly increasing; got {name}[{i}] = {float(arr[i])!r} "
+            f"<= {name}[{i - 1}] = {float(arr[i - 1])!r}"
         )
     return arr
 
 
 def as_real_scalar(x: object, name: str, *, finite: bool = True) -> float:
-    """A Python float from a real number (not bool, complex or string)."""
+    """A Python float from a real number (not bool, complex, string or half precision)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and str(dtype) in ("float16", "torch.float16", "torch.bfloat16"):
+        raise TypeError(
+            f"`{name}` has dtype {dtype}, whose rounding would dominate every result; "
+            "give a float32 or float64 number"
+        )
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf":
             x = x.item()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Union
 
 import numpy as np
 import torch
@@ -32,7 +31,7 @@ __all__ = [
     "spline_to_relu",
 ]
 
-SplineLike = Union[PiecewiseLinear, tuple, object]
+SplineLike = PiecewiseLinear | tuple | object
 _EPS = float(np.finfo(np.float64).eps)
 _UNIT = {torch.float64: 2.0**-53, torch.float32: 2.0**-24}
 _WARN_AT = {torch.float64: 1e-10, torch.float32: 1e-3}
@@ -50,7 +49,10 @@ def _as_spline(spline: SplineLike) -> PiecewiseLinear:
     if isinstance(spline, (tuple, list)) and len(spline) == 2:
         return PiecewiseLinear.from_points(*spline)
     if type(spline).__module__.startswith("scipy."):
-        return PiecewiseLinear.from_scipy(spline)
+        try:
+            return PiecewiseLinear.from_scipy(spline)
+        except (TypeError, ValueError) as exc:  # name the argument the caller used
+            raise type(exc)(str(exc).replace("`obj`", "`spline`")) from None
     raise TypeError(
         "`spline` must be a PiecewiseLinear, an (x, y) pair or a scipy PPoly/BSpline/"
         f"interp1d; got {type(spline).__name__}"
@@ -58,7 +60,7 @@ def _as_spline(spline: SplineLike) -> PiecewiseLinear:
 
 
 def _check_dtype(dtype: object) -> torch.dtype:
-    if dtype not in _UNIT:
+    if not isinstance(dtype, torch.dtype) or dtype not in _UNIT:
         raise TypeError(f"`dtype` must be torch.float64 or torch.float32; got {dtype!r}")
     return dtype
 
@@ -105,6 +107,17 @@ def _bits(index: int, n: int) -> np.ndarray:
     return np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
 
 
+def _check_device(device: object) -> torch.device | None:
+    if device is None:
+        return None
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"`device` must be a torch.device or a string such as 'cpu' or 'cuda:0'; got {device!r}"
+        ) from exc
+
+
 class _Hinges:
     """f(x) = c + sum_i a_i relu(s_i (x - t_i)), and what the bound needs."""
 
@@ -126,8 +139,9 @@ def _hinge_parameters(f: PiecewiseLinear, width: str) -> _Hinges:
     if t.size == 0:  # a line: two opposite units at the first knot; a constant: one dead unit
         if left == 0:
             return _Hinges(np.array([t0]), np.array([1.0]), np.array([0.0]), v0, t0, 0.0)
-        return _Hinges(np.array([t0, t0]), np.array([1.0, -1.0]), np.array([left, -left]),
-                       v0, t0, 0.0)
+        return _Hinges(
+            np.array([t0, t0]), np.array([1.0, -1.0]), np.array([left, -left]), v0, t0, 0.0
+        )
     m = t.size
     tol = 4 * m * _EPS * float(np.sum(np.abs(a)))
     if width == "min":
@@ -279,6 +293,7 @@ def spline_to_relu(
     check_choice(width, "width", ("min", "stable"))
     check_choice(form, "form", ("hinge", "ramp"))
     dtype = _check_dtype(dtype)
+    device = _check_device(device)
     w_ridge, b_ridge = _ridge(weight, bias)
     if form == "hinge":
         p = _hinge_parameters(f, width)
@@ -294,7 +309,8 @@ def spline_to_relu(
     f64 = torch.float64  # built in float64, then rounded once to `dtype`
     net = nn.Sequential(nn.Linear(n_in, h, dtype=f64), act, nn.Linear(h, 1, dtype=f64))
     with torch.no_grad():
-        for layer, (wt, bs) in zip((net[0], net[2]), ((hidden_w, hidden_b), (out_w[None, :], [out_b]))):
+        params = ((hidden_w, hidden_b), (out_w[None, :], [out_b]))
+        for layer, (wt, bs) in zip((net[0], net[2]), params, strict=True):
             layer.weight.copy_(torch.as_tensor(np.asarray(wt), dtype=torch.float64))
             layer.bias.copy_(torch.as_tensor(np.asarray(bs), dtype=torch.float64))
     net = net.to(dtype=dtype, device=device)
@@ -375,8 +391,9 @@ def rounding_bound(
     check_finite(x, "x")
     if weight is not None:
         if x.ndim != 2 or x.shape[1] != w_ridge.size:
-            raise ValueError(f"`x` must have shape (N, {w_ridge.size}) for a ridge function; "
-                             f"got {x.shape}")
+            raise ValueError(
+                f"`x` must have shape (N, {w_ridge.size}) for a ridge function; got {x.shape}"
+            )
         ridge_mag = np.abs(x) @ np.abs(w_ridge) + abs(b_ridge)
         x = x @ w_ridge + b_ridge
     if form == "ramp":
@@ -393,7 +410,7 @@ def rounding_bound(
         bound = _gamma(h + 2, u) * b + extra
     if weight is not None:
         bound = bound + (w_ridge.size + 1) * u * float(np.sum(np.abs(p.a))) * ridge_mag
-    return bound
+    return bound * (1 + 16 * _EPS)  # a margin for the rounding of the bound itself
 
 
 def _gamma(n: int, u: float) -> float:
@@ -401,18 +418,22 @@ def _gamma(n: int, u: float) -> float:
 
 
 def _ramp_bound(f: PiecewiseLinear, x: np.ndarray, u: float, dtype: torch.dtype) -> np.ndarray:
+    """Saturated units are exact; a unit can leave saturation only within
+    ``gamma (|x| + max|t|)`` of its segment, a window found by bisection, and
+    its error there is at most ``|a_i| gamma (|w_i x| + |b_i|)``: O((N + H) log H)."""
     w, b, a, c = _ramp_parameters(f)
     k = 1 if dtype == torch.float64 else 2  # float32 rounds every parameter once more
+    g = _gamma(4 * k, u)
     base = _gamma(a.size + 2 * k, u) * (abs(c) + float(np.sum(np.abs(a))))
-    flat = x.reshape(-1)
-    out = np.empty_like(flat)
-    chunk = max(1, 2**22 // max(a.size, 1))
-    for i in range(0, flat.size, chunk):  # only units near their ramp can leave saturation
-        xi = flat[i : i + chunk, None]
-        err = _gamma(4 * k, u) * (np.abs(w * xi) + np.abs(b))
-        near = np.abs(w * xi + b) <= 1.0 + err
-        out[i : i + chunk] = np.sum(np.where(near, np.abs(a) * np.minimum(err, 2.0), 0.0), axis=1)
-    return base + out.reshape(x.shape)
+    t = f.knots if f.knots.size > 1 else np.repeat(f.knots, 2)
+    reach = 2 * g * (np.abs(x) + float(np.max(np.abs(t))))
+    lo = np.searchsorted(t[1:], x - reach, side="left")  # first segment ending at or after
+    hi = np.searchsorted(t[:-1], x + reach, side="right")  # one past the last starting before
+    cum_aw = np.concatenate([[0.0], np.cumsum(np.abs(a * w))])
+    cum_ab = np.concatenate([[0.0], np.cumsum(np.abs(a * b))])
+    cum_a = np.concatenate([[0.0], np.cumsum(np.abs(a))])
+    near = g * (np.abs(x) * (cum_aw[hi] - cum_aw[lo]) + (cum_ab[hi] - cum_ab[lo]))
+    return base + np.minimum(near, 2 * (cum_a[hi] - cum_a[lo]))
 
 
 # ------------------------------------------------------------ network -> spline
@@ -470,12 +491,14 @@ def relu_to_spline(
         raise ValueError(f"`max_pieces` must be positive; got {max_pieces}")
     n_in, n_out = input_features(ops), output_features(ops)
     if n_out is not None and n_out != 1:
-        raise ValueError(f"`net` must have one output; got {n_out} (select one with a Linear layer)")
+        raise ValueError(
+            f"`net` must have one output; got {n_out} (select one with a Linear layer)"
+        )
     origin, direction = _line(n_in, origin, direction)
     if n_out is None and origin.size != 1:
         raise ValueError("`net` without a Linear layer must have one input")
     if len(ops) == 3 and isinstance(ops[0], Affine) and isinstance(ops[1], Activation):
-        return _one_hidden_layer(ops, origin, direction)
+        return _one_hidden_layer(ops, origin, direction, max_pieces)
     return _propagate(ops, origin, direction, max_pieces)
 
 
@@ -495,13 +518,15 @@ def _line(n_in: int | None, origin: object, direction: object):
         if n_in is not None and arr.size != n_in:
             raise ValueError(f"`{name}` must have shape ({n_in},); got ({arr.size},)")
     if o.size != d.size:
-        raise ValueError(f"`origin` and `direction` must have the same shape; got {o.shape}, {d.shape}")
+        raise ValueError(
+            f"`origin` and `direction` must have the same shape; got {o.shape}, {d.shape}"
+        )
     if not d.any():
         raise ValueError("`direction` must be non-zero")
     return o, d
 
 
-def _one_hidden_layer(ops, origin, direction) -> PiecewiseLinear:
+def _one_hidden_layer(ops, origin, direction, max_pieces) -> PiecewiseLinear:
     first, act, last = ops
     w = first.weight @ direction
     b = first.weight @ origin + first.bias
@@ -518,10 +543,13 @@ def _one_hidden_layer(ops, origin, direction) -> PiecewiseLinear:
         ss.append(np.sign(w[on]))
         ws.append(jump[on] * np.abs(w[on]))
     t, s, wt = (np.concatenate(z) for z in (ts, ss, ws))
+    _check_pieces(np.unique(t).size, max_pieces)
     if t.size == 0:
         return PiecewiseLinear._make(np.zeros(1), [const], lin, lin)
     spline, change = _hinge_spline(t, s, wt, const, lin)
-    return _drop_straight(spline.knots, spline.values, change, spline.left_slope, spline.right_slope)
+    return _drop_straight(
+        spline.knots, spline.values, change, spline.left_slope, spline.right_slope
+    )
 
 
 def _drop_straight(knots, values, change, left, right) -> PiecewiseLinear:
@@ -541,14 +569,18 @@ def _propagate(ops, origin, direction, max_pieces) -> PiecewiseLinear:
             slopes = slopes @ op.weight.T
         else:
             xs, vals, slopes = _split(xs, vals, slopes, op.kinks)
-            if xs.size + 1 > max_pieces:
-                raise ValueError(
-                    f"`net` has more than `max_pieces` = {max_pieces} linear pieces on a layer; "
-                    "raise max_pieces"
-                )
+            _check_pieces(xs.size, max_pieces)
             vals, slopes = op(vals), slopes * _region_slopes(vals, slopes, op)
     change = (slopes[1:] != slopes[:-1]).any(axis=1).astype(float)
     return _drop_straight(xs, vals[:, 0], change, slopes[0, 0], slopes[-1, 0])
+
+
+def _check_pieces(n_breakpoints: int, max_pieces: int) -> None:
+    if n_breakpoints + 1 > max_pieces:
+        raise ValueError(
+            f"`net` has more than `max_pieces` = {max_pieces} linear pieces on a layer; "
+            "raise max_pieces"
+        )
 
 
 def _split(xs, vals, slopes, kinks):
@@ -577,11 +609,13 @@ def _split(xs, vals, slopes, kinks):
 
 def _region_slopes(vals, slopes, act: Activation) -> np.ndarray:
     """The activation's slope on every segment (no kink lies inside a segment)."""
-    mid = np.concatenate([
-        np.where(slopes[:1] > 0, -np.inf, np.where(slopes[:1] < 0, np.inf, vals[:1])),
-        0.5 * (vals[:-1] + vals[1:]),
-        np.where(slopes[-1:] > 0, np.inf, np.where(slopes[-1:] < 0, -np.inf, vals[-1:])),
-    ])
+    mid = np.concatenate(
+        [
+            np.where(slopes[:1] > 0, -np.inf, np.where(slopes[:1] < 0, np.inf, vals[:1])),
+            0.5 * (vals[:-1] + vals[1:]),
+            np.where(slopes[-1:] > 0, np.inf, np.where(slopes[-1:] < 0, -np.inf, vals[-1:])),
+        ]
+    )
     region = np.searchsorted(act.kinks, mid)
     table = np.broadcast_to(act.slopes, (act.slopes.shape[0], vals.shape[1]))
     return np.take_along_axis(table, region, axis=0)
@@ -638,6 +672,7 @@ class SplineModule(nn.Module):
     def __init__(self, spline: PiecewiseLinear, *, dtype=None, device=None) -> None:
         super().__init__()
         dtype = torch.float64 if dtype is None else _check_dtype(dtype)
+        device = _check_device(device)
         for name in ("knots", "values", "slopes"):
             arr = np.asarray(getattr(spline, name))
             self.register_buffer(name, torch.as_tensor(arr.copy(), dtype=dtype, device=device))

@@ -8,7 +8,7 @@ lazily).
 from __future__ import annotations
 
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class PiecewiseLinear:
     True
     """
 
-    __slots__ = ("_knots", "_values", "_slopes")
+    __slots__ = ("_knots", "_slopes", "_values")
     __array_ufunc__ = None  # let numpy scalars defer to our reflected operators
 
     def __init__(
@@ -101,9 +101,7 @@ class PiecewiseLinear:
         object.__setattr__(self, "_slopes", _readonly(slopes))
 
     @classmethod
-    def _make(
-        cls, t: np.ndarray, v: np.ndarray, left: float, right: float
-    ) -> PiecewiseLinear:
+    def _make(cls, t: np.ndarray, v: np.ndarray, left: float, right: float) -> PiecewiseLinear:
         """Build from arrays already known to be valid; check only finiteness."""
         t = np.asarray(t, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
@@ -118,6 +116,9 @@ class PiecewiseLinear:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("PiecewiseLinear is immutable; build a new one instead")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("PiecewiseLinear is immutable; build a new one instead")
+
     def __reduce__(self):  # pickle through the public constructor
         return (
             _rebuild,
@@ -128,12 +129,12 @@ class PiecewiseLinear:
     @property
     def knots(self) -> np.ndarray:
         """ndarray, shape (K,): the knots, strictly increasing (read-only)."""
-        return self._knots
+        return self._knots.view()  # a view cannot be made writeable again
 
     @property
     def values(self) -> np.ndarray:
         """ndarray, shape (K,): the function values at the knots (read-only)."""
-        return self._values
+        return self._values.view()
 
     @property
     def left_slope(self) -> float:
@@ -148,7 +149,7 @@ class PiecewiseLinear:
     @property
     def slopes(self) -> np.ndarray:
         """ndarray, shape (K + 1,): left slope, the K - 1 segment slopes, right slope."""
-        return self._slopes
+        return self._slopes.view()
 
     @property
     def slope_changes(self) -> np.ndarray:
@@ -239,9 +240,7 @@ class PiecewiseLinear:
 
     # ---------------------------------------------------------- constructors
     @classmethod
-    def from_points(
-        cls, x: object, y: object, *, extrapolate: str = "linear"
-    ) -> PiecewiseLinear:
+    def from_points(cls, x: object, y: object, *, extrapolate: str = "linear") -> PiecewiseLinear:
         """Interpolate the points ``(x, y)``.
 
         Parameters
@@ -334,7 +333,11 @@ class PiecewiseLinear:
         tol = as_real_scalar(tol, "tol")
         if tol <= 0:
             raise ValueError(f"`tol` must be positive; got {tol!r}")
-        x, y = _refine(f, a, b, tol, max_knots)
+        if isinstance(max_knots, bool) or not isinstance(max_knots, numbers.Integral):
+            raise TypeError(f"`max_knots` must be an integer; got {type(max_knots).__name__}")
+        if max_knots < 9:
+            raise ValueError(f"`max_knots` must be at least 9 (the starting grid); got {max_knots}")
+        x, y = _refine(f, a, b, tol, int(max_knots))
         return cls(x, y)
 
     @classmethod
@@ -603,7 +606,7 @@ class PiecewiseLinear:
                 j = 0
             raise ValueError(
                 "f must be strictly monotone to have an inverse; got slopes[0] = "
-                f"{s[0]!r} and slopes[{j}] = {s[j]!r}"
+                f"{float(s[0])!r}" + ("" if j == 0 else f" and slopes[{j}] = {float(s[j])!r}")
             )
         t, v = self._knots, self._values
         if s[0] > 0:
@@ -747,7 +750,14 @@ def _rebuild(t, v, left, right) -> PiecewiseLinear:
 
 def _segment_slopes(t: np.ndarray, v: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
-        inner = np.diff(v) / np.diff(t)
+        dt = np.diff(t)
+        if not np.isfinite(dt).all():
+            i = int(np.argmax(~np.isfinite(dt)))
+            raise ValueError(
+                f"`knots` must span less than the float64 range; got knots[{i + 1}] - "
+                f"knots[{i}] = inf (overflow)"
+            )
+        inner = np.diff(v) / dt
     if not np.isfinite(inner).all():
         i = int(np.argmax(~np.isfinite(inner)))
         raise ValueError(
@@ -774,16 +784,20 @@ def _is_real(x: object) -> bool:
 
 def _pair(f: object, g: object) -> tuple[PiecewiseLinear, PiecewiseLinear]:
     """Both as PiecewiseLinear; a real constant borrows the other's first knot."""
-    if not isinstance(f, PiecewiseLinear) and isinstance(g, PiecewiseLinear):
-        g, f = _pair(g, f)
-        return f, g
-    if not isinstance(f, PiecewiseLinear):
-        raise TypeError(f"`f` must be a PiecewiseLinear; got {type(f).__name__}")
-    if not isinstance(g, PiecewiseLinear):
-        if not _is_real(g):
-            raise TypeError(f"`g` must be a PiecewiseLinear or a real number; got {type(g).__name__}")
-        c = as_real_scalar(g, "g")
-        g = PiecewiseLinear._make(f.knots[:1], [c], 0.0, 0.0)
+    for name, obj in (("f", f), ("g", g)):
+        if not (isinstance(obj, PiecewiseLinear) or _is_real(obj)):
+            raise TypeError(
+                f"`{name}` must be a PiecewiseLinear or a real number; got {type(obj).__name__}"
+            )
+    if not isinstance(f, PiecewiseLinear) and not isinstance(g, PiecewiseLinear):
+        raise TypeError("at least one of `f` and `g` must be a PiecewiseLinear")
+    knot = (f if isinstance(f, PiecewiseLinear) else g).knots[:1]
+    f, g = (
+        obj
+        if isinstance(obj, PiecewiseLinear)
+        else PiecewiseLinear._make(knot, [as_real_scalar(obj, name)], 0.0, 0.0)
+        for name, obj in (("f", f), ("g", g))
+    )
     return f, g
 
 
@@ -802,7 +816,7 @@ def _call_user(f: Callable, x: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"`f` must be finite on [a, b]; got f({x[i]!r}) = {y[i]!r}")
+        raise ValueError(f"`f` must be finite on [a, b]; got f({float(x[i])!r}) = {float(y[i])!r}")
     return y
 
 
