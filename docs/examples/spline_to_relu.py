@@ -31,8 +31,10 @@ def main(out: Path) -> Path:
     back = relu_to_spline(net)  # and back: the same knots, bit for bit
     assert np.array_equal(back.knots, f.simplify().knots)
     assert np.all(np.abs(back(x) - f(x)) <= rounding_bound(f, x))
-    print(f"H = {net[0].out_features} hidden units for {len(f.knots)} knots; "
-          f"max error / rounding bound = {ratio:.3f}")
+    print(
+        f"H = {net[0].out_features} hidden units for {len(f.knots)} knots; "
+        f"max error / rounding bound = {ratio:.3f}"
+    )
 
     import matplotlib
 
