@@ -583,11 +583,8 @@ class PiecewiseLinear:
         i = np.nonzero(d[:-1] * d[1:] < 0)[0]
         found.append(_crossing(t[i], t[i + 1], d[i], d[i + 1]))
         left, right = self._ends()
-        if d[0] != 0 and left != 0 and d[0] / left > 0:
-            found.append([t[0] - d[0] / left])
-        if d[-1] != 0 and right != 0 and d[-1] / right < 0:
-            found.append([t[-1] - d[-1] / right])
-        return np.unique(np.concatenate([np.asarray(r, dtype=np.float64) for r in found]))
+        found += [_ray_zero(t[0], d[0], left, -1.0), _ray_zero(t[-1], d[-1], right, 1.0)]
+        return np.unique(np.concatenate(found))
 
     def inverse(self) -> PiecewiseLinear:
         """The inverse function of a strictly monotone ``f``.
@@ -672,12 +669,12 @@ def maximum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> Piecewise
     hl = f.left_slope - g.left_slope
     hr = f.right_slope - g.right_slope
     i = np.nonzero(h[:-1] * h[1:] < 0)[0]
-    extra = [_crossing(u[i], u[i + 1], h[i], h[i + 1])]
-    if h[0] != 0 and hl != 0 and h[0] / hl > 0:
-        extra.append([u[0] - h[0] / hl])
-    if h[-1] != 0 and hr != 0 and h[-1] / hr < 0:
-        extra.append([u[-1] - h[-1] / hr])
-    k = np.union1d(u, np.concatenate([np.asarray(e, dtype=np.float64) for e in extra]))
+    extra = [
+        _crossing(u[i], u[i + 1], h[i], h[i + 1]),
+        _ray_zero(u[0], h[0], hl, -1.0),
+        _ray_zero(u[-1], h[-1], hr, 1.0),
+    ]
+    k = np.union1d(u, np.concatenate(extra))
     return PiecewiseLinear._make(
         k,
         np.maximum(f(k), g(k)),
@@ -731,13 +728,15 @@ def compose(f: PiecewiseLinear, g: PiecewiseLinear) -> PiecewiseLinear:
         tj = tf[np.repeat(start, count) + offs]
         pre.append(u[seg] + (u[seg + 1] - u[seg]) * ((tj - gv[seg]) / (gv[seg + 1] - gv[seg])))
     gl, gr = g.left_slope, g.right_slope
-    if gl != 0:  # left ray covers (-inf, g0) if gl > 0, else (g0, inf)
-        tj = tf[tf < gv[0]] if gl > 0 else tf[tf > gv[0]]
-        pre.append(u[0] + (tj - gv[0]) / gl)
-    if gr != 0:
-        tj = tf[tf > gv[-1]] if gr > 0 else tf[tf < gv[-1]]
-        pre.append(u[-1] + (tj - gv[-1]) / gr)
-    k = np.union1d(u, np.concatenate([np.asarray(p, dtype=np.float64) for p in pre] or [[]]))
+    with np.errstate(over="ignore"):  # preimages beyond the float64 range are dropped below
+        if gl != 0:  # the left ray covers (-inf, g0) if gl > 0, else (g0, inf)
+            tj = tf[tf < gv[0]] if gl > 0 else tf[tf > gv[0]]
+            pre.append(u[0] + (tj - gv[0]) / gl)
+        if gr != 0:
+            tj = tf[tf > gv[-1]] if gr > 0 else tf[tf < gv[-1]]
+            pre.append(u[-1] + (tj - gv[-1]) / gr)
+    pre = np.concatenate([np.asarray(p, dtype=np.float64) for p in pre] or [np.zeros(0)])
+    k = np.union1d(u, pre[np.isfinite(pre)])
     left = 0.0 if gl == 0 else (f.left_slope if gl > 0 else f.right_slope) * gl
     right = 0.0 if gr == 0 else (f.right_slope if gr > 0 else f.left_slope) * gr
     return PiecewiseLinear._make(k, f(g(k)), left, right)
@@ -805,6 +804,18 @@ def _crossing(x0, x1, d0, d1) -> np.ndarray:
     """Zero of the line through (x0, d0), (x1, d1) with d0 * d1 < 0, kept inside."""
     x = x0 + (x1 - x0) * (d0 / (d0 - d1))
     return np.clip(x, x0, x1)
+
+
+def _ray_zero(x0: float, d0: float, slope: float, direction: float) -> np.ndarray:
+    """The zero of d0 + slope (x - x0) on the ray from x0 in ``direction`` (+1 or -1).
+
+    Empty when there is none, or when it lies beyond the float64 range.
+    """
+    if d0 == 0 or slope == 0 or (d0 > 0) == ((slope > 0) == (direction > 0)):
+        return np.zeros(0)
+    with np.errstate(over="ignore"):
+        x = x0 - d0 / slope
+    return np.array([x]) if np.isfinite(x) else np.zeros(0)
 
 
 def _call_user(f: Callable, x: np.ndarray) -> np.ndarray:
