@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._algebra import compose, maximum, minimum
 from .relu import (
     PrecisionWarning,
     SplineModule,
@@ -10,7 +11,7 @@ from .relu import (
     rounding_bound,
     spline_to_relu,
 )
-from .spline import PiecewiseLinear, compose, maximum, minimum
+from .spline import PiecewiseLinear
 
 try:
     __version__ = version("pwlmodels")

@@ -120,3 +120,12 @@ def check_choice(value: object, name: str, choices: tuple) -> None:
 def _is_torch_tensor(x: object) -> bool:
     mod = type(x).__module__
     return mod.startswith("torch") and type(x).__name__ in ("Tensor", "Parameter")
+
+
+def is_real(x: object) -> bool:
+    """Whether ``x`` is a real scalar (not bool): a Python or numpy number or 0-d array."""
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"

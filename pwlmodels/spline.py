@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._numeric import call_user, cone_simplify, crossing, ray_zero, refine, segment_slopes
 from ._validate import (
     as_finite_1d,
     as_float_array,
@@ -19,9 +20,10 @@ from ._validate import (
     as_real_scalar,
     check_choice,
     check_finite,
+    is_real,
 )
 
-__all__ = ["PiecewiseLinear", "compose", "maximum", "minimum"]
+__all__ = ["PiecewiseLinear"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -90,7 +92,7 @@ class PiecewiseLinear:
             raise ValueError(
                 "`left_slope` and `right_slope` are both required when there is one knot"
             )
-        inner = _segment_slopes(t, v)
+        inner = segment_slopes(t, v)
         left = inner[0] if left_slope is None else as_real_scalar(left_slope, "left_slope")
         right = inner[-1] if right_slope is None else as_real_scalar(right_slope, "right_slope")
         self._set(t, v, np.concatenate([[left], inner, [right]]))
@@ -105,7 +107,7 @@ class PiecewiseLinear:
         """Build from arrays already known to be valid; check only finiteness."""
         t = np.asarray(t, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
-        inner = _segment_slopes(t, v)
+        inner = segment_slopes(t, v)
         slopes = np.concatenate([[left], inner, [right]])
         if not (np.isfinite(v).all() and np.isfinite(slopes).all()):
             raise ValueError("the result overflows float64; rescale the inputs")
@@ -329,7 +331,7 @@ class PiecewiseLinear:
             if n < 2:
                 raise ValueError(f"`n` must be at least 2; got {n}")
             x = np.linspace(a, b, int(n))
-            return cls(x, _call_user(f, x))
+            return cls(x, call_user(f, x))
         tol = as_real_scalar(tol, "tol")
         if tol <= 0:
             raise ValueError(f"`tol` must be positive; got {tol!r}")
@@ -337,7 +339,7 @@ class PiecewiseLinear:
             raise TypeError(f"`max_knots` must be an integer; got {type(max_knots).__name__}")
         if max_knots < 9:
             raise ValueError(f"`max_knots` must be at least 9 (the starting grid); got {max_knots}")
-        x, y = _refine(f, a, b, tol, int(max_knots))
+        x, y = refine(f, a, b, tol, int(max_knots))
         return cls(x, y)
 
     @classmethod
@@ -441,7 +443,7 @@ class PiecewiseLinear:
                 self.left_slope + other.left_slope,
                 self.right_slope + other.right_slope,
             )
-        if _is_real(other):
+        if is_real(other):
             c = as_real_scalar(other, "other")
             return PiecewiseLinear._make(self._knots, self._values + c, *self._ends())
         return NotImplemented
@@ -452,12 +454,12 @@ class PiecewiseLinear:
         return self * -1.0
 
     def __sub__(self, other: object) -> PiecewiseLinear:
-        if isinstance(other, PiecewiseLinear) or _is_real(other):
+        if isinstance(other, PiecewiseLinear) or is_real(other):
             return self + (-other)
         return NotImplemented
 
     def __rsub__(self, other: object) -> PiecewiseLinear:
-        if _is_real(other):
+        if is_real(other):
             return (-self) + other
         return NotImplemented
 
@@ -467,7 +469,7 @@ class PiecewiseLinear:
                 "the product of two PiecewiseLinear functions is not piecewise linear; "
                 "only a real scalar times a PiecewiseLinear is supported"
             )
-        if not _is_real(other):
+        if not is_real(other):
             return NotImplemented
         c = as_real_scalar(other, "other")
         left, right = self._ends()
@@ -476,7 +478,7 @@ class PiecewiseLinear:
     __rmul__ = __mul__
 
     def __truediv__(self, other: object) -> PiecewiseLinear:
-        if not _is_real(other):
+        if not is_real(other):
             return NotImplemented
         c = as_real_scalar(other, "other")
         if c == 0:
@@ -581,9 +583,9 @@ class PiecewiseLinear:
         d = self._values - y
         found = [t[d == 0]]
         i = np.nonzero(d[:-1] * d[1:] < 0)[0]
-        found.append(_crossing(t[i], t[i + 1], d[i], d[i + 1]))
+        found.append(crossing(t[i], t[i + 1], d[i], d[i + 1]))
         left, right = self._ends()
-        found += [_ray_zero(t[0], d[0], left, -1.0), _ray_zero(t[-1], d[-1], right, 1.0)]
+        found += [ray_zero(t[0], d[0], left, -1.0), ray_zero(t[-1], d[-1], right, 1.0)]
         return np.unique(np.concatenate(found))
 
     def inverse(self) -> PiecewiseLinear:
@@ -639,7 +641,7 @@ class PiecewiseLinear:
         if tol > 0 and keep.sum() > 2:
             threshold = tol * (1.0 + float(np.max(np.abs(self._values))))
             idx = np.nonzero(keep)[0]
-            sub = _cone_simplify(self._knots[idx], self._values[idx], threshold)
+            sub = cone_simplify(self._knots[idx], self._values[idx], threshold)
             keep = np.zeros_like(keep)
             keep[idx[sub]] = True
         if not keep.any():
@@ -647,123 +649,9 @@ class PiecewiseLinear:
         return PiecewiseLinear._make(self._knots[keep], self._values[keep], *self._ends())
 
 
-# ---------------------------------------------------------------- functions
-def maximum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
-    """The pointwise maximum of two functions (or a function and a constant).
-
-    Computed without sampling: the knots of both, plus every crossing point.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pwlmodels import PiecewiseLinear, maximum
-    >>> f = PiecewiseLinear([0.0], [0.0], left_slope=1.0, right_slope=1.0)
-    >>> relu = maximum(f, 0.0)
-    >>> relu([-2.0, 3.0])
-    array([0., 3.])
-    """
-    f, g = _pair(f, g)
-    u = np.union1d(f.knots, g.knots)
-    fu, gu = f(u), g(u)
-    h = fu - gu
-    hl = f.left_slope - g.left_slope
-    hr = f.right_slope - g.right_slope
-    i = np.nonzero(h[:-1] * h[1:] < 0)[0]
-    extra = [
-        _crossing(u[i], u[i + 1], h[i], h[i + 1]),
-        _ray_zero(u[0], h[0], hl, -1.0),
-        _ray_zero(u[-1], h[-1], hr, 1.0),
-    ]
-    k = np.union1d(u, np.concatenate(extra))
-    return PiecewiseLinear._make(
-        k,
-        np.maximum(f(k), g(k)),
-        min(f.left_slope, g.left_slope),
-        max(f.right_slope, g.right_slope),
-    )
-
-
-def minimum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
-    """The pointwise minimum of two functions (or a function and a constant).
-
-    Examples
-    --------
-    >>> from pwlmodels import PiecewiseLinear, minimum
-    >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
-    >>> minimum(f, 0.5)([0.0, 1.0])
-    array([0. , 0.5])
-    """
-    f, g = _pair(f, g)
-    return -maximum(-f, -g)
-
-
-def compose(f: PiecewiseLinear, g: PiecewiseLinear) -> PiecewiseLinear:
-    """The composition ``x -> f(g(x))``, exactly.
-
-    Its knots are those of ``g`` and every preimage under ``g`` of a knot of ``f``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pwlmodels import PiecewiseLinear, compose
-    >>> f = PiecewiseLinear([0.0], [0.0], left_slope=-1.0, right_slope=1.0)  # |x|
-    >>> g = PiecewiseLinear([0.0], [1.0], left_slope=1.0, right_slope=1.0)   # x + 1
-    >>> h = compose(f, g)
-    >>> h.knots, h([-3.0, 0.0])
-    (array([-1.,  0.]), array([2., 1.]))
-    """
-    for name, obj in (("f", f), ("g", g)):
-        if not isinstance(obj, PiecewiseLinear):
-            raise TypeError(f"`{name}` must be a PiecewiseLinear; got {type(obj).__name__}")
-    u, gv, tf = g.knots, g.values, f.knots
-    pre = []
-    if u.size > 1:
-        lo = np.minimum(gv[:-1], gv[1:])
-        hi = np.maximum(gv[:-1], gv[1:])
-        start = np.searchsorted(tf, lo, side="right")
-        stop = np.searchsorted(tf, hi, side="left")
-        count = np.maximum(stop - start, 0)
-        seg = np.repeat(np.arange(u.size - 1), count)
-        offs = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        tj = tf[np.repeat(start, count) + offs]
-        pre.append(u[seg] + (u[seg + 1] - u[seg]) * ((tj - gv[seg]) / (gv[seg + 1] - gv[seg])))
-    gl, gr = g.left_slope, g.right_slope
-    with np.errstate(over="ignore"):  # preimages beyond the float64 range are dropped below
-        if gl != 0:  # the left ray covers (-inf, g0) if gl > 0, else (g0, inf)
-            tj = tf[tf < gv[0]] if gl > 0 else tf[tf > gv[0]]
-            pre.append(u[0] + (tj - gv[0]) / gl)
-        if gr != 0:
-            tj = tf[tf > gv[-1]] if gr > 0 else tf[tf < gv[-1]]
-            pre.append(u[-1] + (tj - gv[-1]) / gr)
-    pre = np.concatenate([np.asarray(p, dtype=np.float64) for p in pre] or [np.zeros(0)])
-    k = np.union1d(u, pre[np.isfinite(pre)])
-    left = 0.0 if gl == 0 else (f.left_slope if gl > 0 else f.right_slope) * gl
-    right = 0.0 if gr == 0 else (f.right_slope if gr > 0 else f.left_slope) * gr
-    return PiecewiseLinear._make(k, f(g(k)), left, right)
-
-
 # ----------------------------------------------------------------- helpers
 def _rebuild(t, v, left, right) -> PiecewiseLinear:
     return PiecewiseLinear(t, v, left_slope=left, right_slope=right)
-
-
-def _segment_slopes(t: np.ndarray, v: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore", invalid="ignore"):
-        dt = np.diff(t)
-        if not np.isfinite(dt).all():
-            i = int(np.argmax(~np.isfinite(dt)))
-            raise ValueError(
-                f"`knots` must span less than the float64 range; got knots[{i + 1}] - "
-                f"knots[{i}] = inf (overflow)"
-            )
-        inner = np.diff(v) / dt
-    if not np.isfinite(inner).all():
-        i = int(np.argmax(~np.isfinite(inner)))
-        raise ValueError(
-            f"the slope between knots[{i}] and knots[{i + 1}] overflows float64; "
-            "rescale `knots` or `values`"
-        )
-    return inner
 
 
 def _check_len(y: object, t: np.ndarray) -> np.ndarray:
@@ -771,113 +659,3 @@ def _check_len(y: object, t: np.ndarray) -> np.ndarray:
     if v.size != t.size:
         raise ValueError(f"`y` must have one entry per x; got {v.size} for {t.size}")
     return v
-
-
-def _is_real(x: object) -> bool:
-    if isinstance(x, (bool, np.bool_)):
-        return False
-    if isinstance(x, numbers.Real):
-        return True
-    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
-
-
-def _pair(f: object, g: object) -> tuple[PiecewiseLinear, PiecewiseLinear]:
-    """Both as PiecewiseLinear; a real constant borrows the other's first knot."""
-    for name, obj in (("f", f), ("g", g)):
-        if not (isinstance(obj, PiecewiseLinear) or _is_real(obj)):
-            raise TypeError(
-                f"`{name}` must be a PiecewiseLinear or a real number; got {type(obj).__name__}"
-            )
-    if not isinstance(f, PiecewiseLinear) and not isinstance(g, PiecewiseLinear):
-        raise TypeError("at least one of `f` and `g` must be a PiecewiseLinear")
-    knot = (f if isinstance(f, PiecewiseLinear) else g).knots[:1]
-    f, g = (
-        obj
-        if isinstance(obj, PiecewiseLinear)
-        else PiecewiseLinear._make(knot, [as_real_scalar(obj, name)], 0.0, 0.0)
-        for name, obj in (("f", f), ("g", g))
-    )
-    return f, g
-
-
-def _crossing(x0, x1, d0, d1) -> np.ndarray:
-    """Zero of the line through (x0, d0), (x1, d1) with d0 * d1 < 0, kept inside."""
-    x = x0 + (x1 - x0) * (d0 / (d0 - d1))
-    return np.clip(x, x0, x1)
-
-
-def _ray_zero(x0: float, d0: float, slope: float, direction: float) -> np.ndarray:
-    """The zero of d0 + slope (x - x0) on the ray from x0 in ``direction`` (+1 or -1).
-
-    Empty when there is none, or when it lies beyond the float64 range.
-    """
-    if d0 == 0 or slope == 0 or (d0 > 0) == ((slope > 0) == (direction > 0)):
-        return np.zeros(0)
-    with np.errstate(over="ignore"):
-        x = x0 - d0 / slope
-    return np.array([x]) if np.isfinite(x) else np.zeros(0)
-
-
-def _call_user(f: Callable, x: np.ndarray) -> np.ndarray:
-    y = as_float_array(f(x.copy()), "f(x)")
-    if y.shape != x.shape:
-        raise ValueError(
-            f"`f` must map an array to one of the same shape; got {y.shape} for {x.shape}"
-        )
-    bad = ~np.isfinite(y)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"`f` must be finite on [a, b]; got f({float(x[i])!r}) = {float(y[i])!r}")
-    return y
-
-
-def _refine(f: Callable, a: float, b: float, tol: float, max_knots: int):
-    """Bisect intervals until the midpoint error is at most ``tol``."""
-    x = np.linspace(a, b, 9)
-    y = _call_user(f, x)
-    active = np.ones(x.size - 1, dtype=bool)
-    while active.any():
-        i = np.nonzero(active)[0]
-        m = 0.5 * (x[i] + x[i + 1])
-        fm = _call_user(f, m)
-        split = np.abs(fm - 0.5 * (y[i] + y[i + 1])) > tol
-        if not split.any():
-            break
-        if x.size + int(split.sum()) > max_knots:
-            raise ValueError(
-                f"`tol` = {tol!r} needs more than `max_knots` = {max_knots} knots; "
-                "raise max_knots or tol"
-            )
-        new_x, new_y = m[split], fm[split]
-        if ((new_x <= x[i][split]) | (new_x >= x[i + 1][split])).any():
-            raise ValueError(f"`tol` = {tol!r} is below what float64 spacing can resolve")
-        x = np.concatenate([x, new_x])
-        y = np.concatenate([y, new_y])
-        fresh = np.concatenate([np.zeros(x.size - new_x.size, bool), np.ones(new_x.size, bool)])
-        order = np.argsort(x, kind="stable")
-        x, y, fresh = x[order], y[order], fresh[order]
-        active = fresh[:-1] | fresh[1:]
-    return x, y
-
-
-def _cone_simplify(t: np.ndarray, v: np.ndarray, thr: float) -> np.ndarray:
-    """Indices to keep so that the chords stay within ``thr`` of every dropped knot.
-
-    A sliding cone of feasible chord slopes from the current anchor: O(K).
-    """
-    keep = [0]
-    a, n = 0, t.size
-    while a < n - 1:
-        lo, hi = -np.inf, np.inf
-        best = a + 1
-        for j in range(a + 1, n):
-            dt = t[j] - t[a]
-            if lo <= (v[j] - v[a]) / dt <= hi:  # chord to j passes every point before it
-                best = j
-            lo = max(lo, (v[j] - thr - v[a]) / dt)
-            hi = min(hi, (v[j] + thr - v[a]) / dt)
-            if lo > hi:
-                break
-        keep.append(best)
-        a = best
-    return np.asarray(keep)
