@@ -37,6 +37,7 @@ _EPS = float(np.finfo(np.float64).eps)
 _UNIT = {torch.float64: 2.0**-53, torch.float32: 2.0**-24}
 _WARN_AT = {torch.float64: 1e-10, torch.float32: 1e-3}
 _EXACT_SEARCH_MAX = 40
+_EVAL_ACTIVATIONS = 2**20  # hidden activations per batch in evaluate()
 
 
 class PrecisionWarning(UserWarning):
@@ -495,6 +496,8 @@ def evaluate(net: nn.Module, x: object) -> np.ndarray:
     Returns
     -------
     ndarray, shape (N,) for one output, else (N, n_out)
+        Computed in batches of at most 2**20 hidden activations, which
+        bounds memory and keeps the work in cache.
 
     Examples
     --------
@@ -517,9 +520,14 @@ def evaluate(net: nn.Module, x: object) -> np.ndarray:
         x = x.reshape(-1, 1)
     if x.ndim != 2 or x.shape[1] != n_in:
         raise ValueError(f"`x` must have shape (N, {n_in}) for this net; got {x.shape}")
+    widest = max((m.out_features for m in net.modules() if isinstance(m, nn.Linear)), default=1)
+    batch = max(1, _EVAL_ACTIVATIONS // widest)  # bounds memory at N x H activations
     with torch.no_grad():
-        y = net(torch.as_tensor(x, dtype=dtype, device=device))
-    y = y.detach().to("cpu").numpy()
+        parts = [
+            net(torch.as_tensor(x[i : i + batch], dtype=dtype, device=device)).to("cpu")
+            for i in range(0, max(x.shape[0], 1), batch)
+        ]
+    y = torch.cat(parts).numpy()
     return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
 
