@@ -14,7 +14,17 @@ __all__ = ["compose", "maximum", "minimum"]
 def maximum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
     """The pointwise maximum of two functions (or a function and a constant).
 
-    Computed without sampling: the knots of both, plus every crossing point.
+    Computed without sampling: the knots of both, plus every crossing point
+    (in float64, correct to a few ulps).
+
+    Parameters
+    ----------
+    f, g : PiecewiseLinear or float
+        At least one is a PiecewiseLinear; a real number is a constant.
+
+    Returns
+    -------
+    PiecewiseLinear
 
     Examples
     --------
@@ -49,6 +59,15 @@ def maximum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> Piecewise
 def minimum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> PiecewiseLinear:
     """The pointwise minimum of two functions (or a function and a constant).
 
+    Parameters
+    ----------
+    f, g : PiecewiseLinear or float
+        At least one is a PiecewiseLinear; a real number is a constant.
+
+    Returns
+    -------
+    PiecewiseLinear
+
     Examples
     --------
     >>> from pwlmodels import PiecewiseLinear, minimum
@@ -63,7 +82,16 @@ def minimum(f: PiecewiseLinear | float, g: PiecewiseLinear | float) -> Piecewise
 def compose(f: PiecewiseLinear, g: PiecewiseLinear) -> PiecewiseLinear:
     """The composition ``x -> f(g(x))``, exactly.
 
-    Its knots are those of ``g`` and every preimage under ``g`` of a knot of ``f``.
+    Its knots are those of ``g`` and every preimage under ``g`` of a knot of
+    ``f`` (preimages beyond the float64 range do not exist and are omitted).
+
+    Parameters
+    ----------
+    f, g : PiecewiseLinear
+
+    Returns
+    -------
+    PiecewiseLinear
 
     Examples
     --------

@@ -297,8 +297,7 @@ def spline_to_relu(
             layer.weight.copy_(torch.as_tensor(np.asarray(wt), dtype=torch.float64))
             layer.bias.copy_(torch.as_tensor(np.asarray(bs), dtype=torch.float64))
     net = net.to(dtype=dtype, device=device)
-    if weight is None:
-        _warn_if_imprecise(f, form, width, dtype)
+    _warn_if_imprecise(f, form, width, dtype)  # the ridge's input term is not included
     return net
 
 

@@ -188,6 +188,12 @@ class PiecewiseLinear:
         Functions with different numbers of knots are never close; compare
         ``f.simplify()`` with ``g.simplify()`` to ignore collinear knots.
 
+        Parameters
+        ----------
+        other : PiecewiseLinear
+        rtol, atol : float, default 1e-12 and 0.0
+            As in ``numpy.allclose``, entry by entry.
+
         Examples
         --------
         >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
@@ -351,6 +357,10 @@ class PiecewiseLinear:
         whole line (``extrapolate=True``, ``fill_value="extrapolate"``, or
         a fill equal to the end values, which gives constant extrapolation).
 
+        Parameters
+        ----------
+        obj : scipy.interpolate.PPoly, BSpline or interp1d
+
         Examples
         --------
         >>> from scipy.interpolate import make_interp_spline
@@ -491,6 +501,15 @@ class PiecewiseLinear:
     def integrate(self, a: float, b: float) -> float:
         """The exact integral over ``[a, b]`` (negative when ``a > b``).
 
+        Parameters
+        ----------
+        a, b : float
+            Finite limits.
+
+        Returns
+        -------
+        float
+
         Examples
         --------
         >>> f = PiecewiseLinear([0.0, 1.0], [0.0, 1.0], left_slope=0.0, right_slope=0.0)
@@ -534,9 +553,17 @@ class PiecewiseLinear:
         return float(cand[i]), float(sign * y[i])
 
     def max(self, a: float | None = None, b: float | None = None) -> float:
-        """The maximum over ``[a, b]``; ``None`` ends extend to infinity.
+        """The maximum over ``[a, b]``.
 
-        Raises a ValueError when the function is unbounded above there.
+        Parameters
+        ----------
+        a, b : float, optional
+            Ends of the interval, ``a <= b``; ``None`` (default) extends it to
+            infinity. A ValueError when ``f`` is unbounded above there.
+
+        Returns
+        -------
+        float
 
         Examples
         --------
@@ -547,7 +574,17 @@ class PiecewiseLinear:
         return self._extreme(a, b, 1.0)[1]
 
     def min(self, a: float | None = None, b: float | None = None) -> float:
-        """The minimum over ``[a, b]``; ``None`` ends extend to infinity.
+        """The minimum over ``[a, b]``.
+
+        Parameters
+        ----------
+        a, b : float, optional
+            Ends of the interval, ``a <= b``; ``None`` (default) extends it to
+            infinity. A ValueError when ``f`` is unbounded below there.
+
+        Returns
+        -------
+        float
 
         Examples
         --------
@@ -558,11 +595,43 @@ class PiecewiseLinear:
         return self._extreme(a, b, -1.0)[1]
 
     def argmax(self, a: float | None = None, b: float | None = None) -> float:
-        """The smallest knot or end point of ``[a, b]`` where the maximum is attained."""
+        """The smallest knot or end point of ``[a, b]`` where the maximum is attained.
+
+        Parameters
+        ----------
+        a, b : float, optional
+            As in :meth:`max`.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0, 2.0, 3.0], [0.0, 2.0, 2.0, 0.0])
+        >>> f.argmax(), f.argmax(1.5, 3.0)
+        (1.0, 1.5)
+        """
         return self._extreme(a, b, 1.0)[0]
 
     def argmin(self, a: float | None = None, b: float | None = None) -> float:
-        """The smallest knot or end point of ``[a, b]`` where the minimum is attained."""
+        """The smallest knot or end point of ``[a, b]`` where the minimum is attained.
+
+        Parameters
+        ----------
+        a, b : float, optional
+            As in :meth:`min`.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> f = PiecewiseLinear([0.0, 1.0], [1.0, -1.0], left_slope=0.0, right_slope=1.0)
+        >>> f.argmin(), f.argmin(-5.0, 0.5)
+        (1.0, 0.5)
+        """
         return self._extreme(a, b, -1.0)[0]
 
     def roots(self, y: float = 0.0) -> np.ndarray:
@@ -570,7 +639,16 @@ class PiecewiseLinear:
 
         Where ``f`` equals ``y`` on a whole segment or end piece, the finite
         end points of that piece are returned. Crossing points are computed
-        in float64 and are correct to a few ulps.
+        in float64 and are correct to a few ulps; zeros beyond the float64
+        range are omitted.
+
+        Parameters
+        ----------
+        y : float, default 0.0
+
+        Returns
+        -------
+        ndarray, shape (n_roots,)
 
         Examples
         --------
@@ -627,6 +705,15 @@ class PiecewiseLinear:
         bound). With ``tol=0`` exactly the knots whose slope change is zero
         in float64 are dropped; collinear data usually leave changes near
         1e-17 and so keep their knots. At least one knot is always kept.
+
+        Parameters
+        ----------
+        tol : float, default 0.0
+            Non-negative relative tolerance.
+
+        Returns
+        -------
+        PiecewiseLinear
 
         Examples
         --------

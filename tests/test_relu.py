@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
 from scipy.interpolate import PPoly, make_interp_spline
 from torch import nn
 
@@ -21,7 +22,15 @@ from pwlmodels import (
     spline_to_relu,
 )
 
-from ._helpers import DEVICES, EPS, random_spline, record_error, reference, sample_points
+from ._helpers import (
+    DEVICES,
+    EPS,
+    random_spline,
+    record_error,
+    reference,
+    sample_points,
+    splines,
+)
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -409,3 +418,25 @@ def test_accepts_points_and_scipy_objects():
         np.testing.assert_allclose(
             evaluate(spline_to_relu(obj), np.linspace(-3, 3, 13)), ref, rtol=1e-14, atol=1e-14
         )
+
+
+@given(splines(max_knots=12))
+@settings(max_examples=200, deadline=None)
+def test_round_trip_property_knots_exact_values_within_bound(f):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrecisionWarning)
+        net = spline_to_relu(f)
+    g = relu_to_spline(net)
+    np.testing.assert_array_equal(g.knots, f.simplify().knots)
+    x = np.concatenate(
+        [
+            g.knots,
+            f.knots,
+            f.knots[:-1] + np.diff(f.knots) / 2,
+            [f.knots[0] - 1e3, f.knots[-1] + 1e3],
+        ]
+    )
+    err = np.abs(g(x) - reference(f, x).astype(float))
+    assert np.all(err <= rounding_bound(f, x))
+    err_net = np.abs(evaluate(net, x) - reference(f, x).astype(float))
+    assert np.all(err_net <= rounding_bound(f, x))
