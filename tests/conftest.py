@@ -1,8 +1,17 @@
-"""pytest hooks: print the worst exactness figures the tests measured."""
+"""pytest set-up: deterministic hypothesis runs, and a summary of the worst exactness figures."""
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import settings
+
 from ._helpers import _WORST
+
+# Deterministic by default, so CI cannot flake; HYPOTHESIS_PROFILE=explore searches afresh.
+settings.register_profile("default", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

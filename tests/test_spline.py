@@ -128,9 +128,10 @@ def test_maximum_and_minimum_are_pointwise_and_sum_to_f_plus_g(f, g):
     hi, lo = maximum(f, g), minimum(f, g)
     assert hi == maximum(g, f)
     x = np.concatenate([dense(f, g, n=401), hi.knots, lo.knots])
-    assert_close_scaled(hi(x), np.maximum(f(x), g(x)), [f, g], x)
-    assert_close_scaled(lo(x), np.minimum(f(x), g(x)), [f, g], x)
-    assert_close_scaled(hi(x) + lo(x), f(x) + g(x), [f, g], x)
+    every = [f, g, hi, lo]  # evaluating hi and lo works with their own values too
+    assert_close_scaled(hi(x), np.maximum(f(x), g(x)), every, x)
+    assert_close_scaled(lo(x), np.minimum(f(x), g(x)), every, x)
+    assert_close_scaled(hi(x) + lo(x), f(x) + g(x), every, x)
     assert_close_scaled(maximum(f, f)(x), f(x), [f], x)
     assert hi.left_slope == min(f.left_slope, g.left_slope)
     assert hi.right_slope == max(f.right_slope, g.right_slope)
