@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -120,16 +121,20 @@ def _check_device(device: object) -> torch.device | None:
         ) from exc
 
 
+@dataclass(frozen=True)
 class _Hinges:
-    """f(x) = c + sum_i a_i relu(s_i (x - t_i)), and what the bound needs."""
+    """f(x) = c + sum_i a_i relu(s_i (x - t_i)), and what the bound needs.
 
-    def __init__(self, t, s, a, c, anchor, residual):
-        self.t, self.s, self.a, self.c = t, s, a, c
-        self.anchor, self.residual = anchor, residual
+    ``anchor`` is the knot where ``c`` was computed; ``residual`` bounds how far
+    the right-facing units' slope sum is from the right slope.
+    """
 
-    @property
-    def width(self) -> int:
-        return self.t.size
+    t: np.ndarray
+    s: np.ndarray
+    a: np.ndarray
+    c: float
+    anchor: float
+    residual: float
 
 
 def _hinge_parameters(f: PiecewiseLinear, width: str) -> _Hinges:
@@ -157,8 +162,9 @@ def _hinge_parameters(f: PiecewiseLinear, width: str) -> _Hinges:
         right_facing = np.arange(m) >= m // 2
         if abs(math.fsum(a[right_facing]) - right) > tol:
             right_facing = None
-    s = np.where(right_facing, 1.0, -1.0) if right_facing is not None else None
-    if s is None:  # no facing reproduces both end slopes: one extra unit
+    if right_facing is not None:
+        s = np.where(right_facing, 1.0, -1.0)
+    else:  # no facing reproduces both end slopes: one extra unit
         j = m // 2 if width == "stable" else 0
         s = np.where(np.arange(m) >= j, 1.0, -1.0)
         extra = math.fsum(a[s > 0]) - right  # left-facing at t_j; unit j gives it up
@@ -192,7 +198,9 @@ def _ramp_parameters(f: PiecewiseLinear):
     return w, b, np.diff(v) / 2, float((v[0] + v[-1]) / 2)
 
 
-def _ridge(weight: object, bias: object) -> tuple[np.ndarray, float]:
+def _ridge(weight: object, bias: object, form: str) -> tuple[np.ndarray, float]:
+    if weight is not None and form == "ramp":
+        raise ValueError("form='ramp' takes one input; use form='hinge' for a ridge function")
     if weight is None:
         if bias is not None:
             raise ValueError("`bias` needs `weight`: give both, or neither for one input")
@@ -277,15 +285,13 @@ def spline_to_relu(
     check_choice(form, "form", ("hinge", "ramp"))
     dtype = _check_dtype(dtype)
     device = _check_device(device)
-    w_ridge, b_ridge = _ridge(weight, bias)
+    w_ridge, b_ridge = _ridge(weight, bias, form)
     if form == "hinge":
         p = _hinge_parameters(f, width)
         hidden_w = np.outer(p.s, w_ridge)
         hidden_b = p.s * (b_ridge - p.t)
         out_w, out_b, act = p.a, p.c, nn.ReLU()
     else:
-        if weight is not None:
-            raise ValueError("form='ramp' takes one input; use form='hinge' for a ridge function")
         w, b, out_w, out_b = _ramp_parameters(f)
         hidden_w, hidden_b, act = w[:, None], b, nn.Hardtanh()
     n_in, h = hidden_w.shape[1], hidden_w.shape[0]
@@ -368,7 +374,7 @@ def rounding_bound(
     check_choice(width, "width", ("min", "stable"))
     dtype = _check_dtype(dtype)
     u = _UNIT[dtype]
-    w_ridge, b_ridge = _ridge(weight, bias)
+    w_ridge, b_ridge = _ridge(weight, bias, form)
     x = as_float_array(x, "x")
     check_finite(x, "x")
     if weight is not None:
@@ -379,11 +385,9 @@ def rounding_bound(
         ridge_mag = np.abs(x) @ np.abs(w_ridge) + abs(b_ridge)
         x = x @ w_ridge + b_ridge
     if form == "ramp":
-        if weight is not None:
-            raise ValueError("form='ramp' takes one input; use form='hinge' for a ridge function")
-        return _ramp_bound(f, x, u, dtype)
+        return _ramp_bound(f, x, dtype)
     p = _hinge_parameters(f, width)
-    h = p.width
+    h = p.t.size
     b = abs(p.c) + hinge_spline(p.t, p.s, np.abs(p.a))[0](x)
     extra = p.residual * np.abs(x - p.anchor)
     if dtype == torch.float32:
@@ -399,11 +403,12 @@ def _gamma(n: int, u: float) -> float:
     return n * u / (1.0 - n * u)
 
 
-def _ramp_bound(f: PiecewiseLinear, x: np.ndarray, u: float, dtype: torch.dtype) -> np.ndarray:
+def _ramp_bound(f: PiecewiseLinear, x: np.ndarray, dtype: torch.dtype) -> np.ndarray:
     """Saturated units are exact; a unit can leave saturation only within
     ``gamma (|x| + max|t|)`` of its segment, a window found by bisection, and
     its error there is at most ``|a_i| gamma (|w_i x| + |b_i|)``: O((N + H) log H)."""
     w, b, a, c = _ramp_parameters(f)
+    u = _UNIT[dtype]
     k = 1 if dtype == torch.float64 else 2  # float32 rounds every parameter once more
     g = _gamma(4 * k, u)
     base = _gamma(a.size + 2 * k, u) * (abs(c) + float(np.sum(np.abs(a))))
