@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from ._algebra import compose, maximum, minimum
+from .fit import PWLFit, fit_pwl, select_knots
 from .relu import (
     PrecisionWarning,
     SplineModule,
@@ -19,15 +20,18 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "PWLFit",
     "PiecewiseLinear",
     "PrecisionWarning",
     "SplineModule",
     "__version__",
     "compose",
     "evaluate",
+    "fit_pwl",
     "maximum",
     "minimum",
     "relu_to_spline",
     "rounding_bound",
+    "select_knots",
     "spline_to_relu",
 ]

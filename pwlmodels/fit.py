@@ -1,0 +1,460 @@
+"""Least-squares piecewise-linear fits: fixed or free knots, with shape constraints.
+
+numpy/scipy only (no torch). The fit lives in the degree-1 B-spline (hat)
+basis on the nodes ``[min x, knots..., max x]``: its normal equations are
+tridiagonal, so a fixed-knot fit is O(n + K). Free knots are found by
+variable projection (the values solved exactly for given knots, Golub and
+Pereyra 1973) on segment moments from prefix sums, which makes one SSR
+evaluation O(K log n) whatever n: a dynamic-programming start on binned
+data, L-BFGS on the knot positions with the analytic gradient, and a
+discrete polish that relocates single knots. Constraints go through LSI ->
+LDP -> NNLS (Lawson and Hanson 1974), exactly.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _lsq
+from ._freeknots import search_knots
+from ._stats import standard_errors
+from ._validate import as_finite_1d, as_float_array, check_choice, check_finite
+from .spline import PiecewiseLinear
+
+__all__ = ["PWLFit", "fit_pwl", "select_knots"]
+
+_CONSTRAINT_KEYS = ("monotone", "curvature", "slope", "through", "A_ub", "b_ub", "A_eq", "b_eq")
+
+
+@dataclass(frozen=True)
+class PWLFit:
+    """The result of :func:`fit_pwl`.
+
+    Attributes
+    ----------
+    spline : PiecewiseLinear
+        The fitted function on the whole line.
+    knots : ndarray, shape (K,)
+        The interior knots (where the slope may change), fixed or fitted.
+    x_range : (float, float)
+        The range of ``x`` over the points with non-zero weight.
+    ssr : float
+        Weighted sum of squared residuals, ``sum (w_i (y_i - f(x_i)))^2``.
+    rmse : float
+        ``sqrt(ssr / n)``.
+    n : int
+        Points with non-zero weight.
+    n_params : int
+        p = coefficients (K + 2) + free knots + 1 (the noise variance).
+    aic, bic : float
+        ``n log(ssr / n) + 2 p`` and ``n log(ssr / n) + p log n``; ``-inf``
+        when ``ssr == 0`` (an exact fit).
+    value_se : ndarray, shape (K + 2,) or None
+        Standard errors of the values at ``[min x, knots..., max x]``.
+    slope_se : ndarray, shape (K + 1,) or None
+        Standard errors of the segment slopes, left to right.
+    knot_se : ndarray, shape (K,) or None
+        Delta-method standard errors of free knots (Muggeo 2003).
+    free_knots : bool
+    n_evaluations : int
+        SSR evaluations the knot search used (0 for fixed knots).
+    notes : tuple of str
+        Why a statistic is None, and other caveats.
+    """
+
+    spline: PiecewiseLinear
+    knots: np.ndarray
+    x_range: tuple[float, float]
+    ssr: float
+    rmse: float
+    n: int
+    n_params: int
+    aic: float
+    bic: float
+    value_se: np.ndarray | None
+    slope_se: np.ndarray | None
+    knot_se: np.ndarray | None
+    free_knots: bool
+    n_evaluations: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node ``[min x, knots..., max x]``: position, value, slopes, errors."""
+        nodes = np.concatenate([[np.nan], self.knots, [np.nan]])
+        xs = self._nodes()
+        slopes = np.diff(self.spline(xs)) / np.diff(xs)
+        frame = pd.DataFrame(
+            {
+                "x": xs,
+                "is_knot": ~np.isnan(nodes),
+                "value": self.spline(xs),
+                "value_se": self.value_se if self.value_se is not None else np.nan,
+                "slope_right": np.append(slopes, self.spline.right_slope),
+                "slope_right_se": (
+                    np.append(self.slope_se, np.nan) if self.slope_se is not None else np.nan
+                ),
+                "knot_se": (
+                    np.concatenate([[np.nan], self.knot_se, [np.nan]])
+                    if self.knot_se is not None
+                    else np.nan
+                ),
+            }
+        )
+        return frame
+
+    def _nodes(self) -> np.ndarray:
+        return np.concatenate([[self.x_range[0]], self.knots, [self.x_range[1]]])
+
+
+def fit_pwl(
+    x: object,
+    y: object,
+    knots: object,
+    *,
+    weights: object = None,
+    constraints: dict | None = None,
+    extrapolate: str = "linear",
+    n_starts: int = 4,
+    seed: int = 0,
+) -> PWLFit:
+    """Fit a continuous piecewise-linear function by weighted least squares.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Finite data; ``x`` need not be sorted and may repeat.
+    knots : array_like of float, or int
+        An array gives the interior knots where the slope may change (pwlf's
+        interior breakpoints), strictly inside the range of ``x``; an integer
+        ``k >= 0`` asks for ``k`` free knots (``k + 1`` segments).
+    weights : array_like, shape (n,), optional
+        Multiply the residuals (``w_i = 1 / sigma_i``, as ``numpy.polyfit``);
+        zero weights drop a point.
+    constraints : dict, optional
+        Any of ``monotone`` ("increasing" or "decreasing"), ``curvature``
+        ("convex" or "concave"), ``slope`` (``(lo, hi)``, either may be
+        None: bounds on every slope), ``through`` (a sequence of ``(x, y)``
+        points the fit passes through), and general linear constraints on
+        the values at the nodes ``[min x, knots..., max x]``: ``A_ub v >=
+        b_ub`` and ``A_eq v == b_eq``. Solved exactly (LSI -> LDP -> NNLS).
+    extrapolate : {"linear", "constant"}, default "linear"
+        Beyond the data the spline continues its end segments, or holds its
+        end values (then ``min x`` and ``max x`` become knots).
+    n_starts : int, default 4
+        Free knots: perturbed starts besides the deterministic one.
+    seed : int, default 0
+        Free knots: seeds the perturbed starts.
+
+    Returns
+    -------
+    PWLFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import fit_pwl
+    >>> x = np.linspace(0.0, 10.0, 201)
+    >>> y = np.minimum(x, 4.0) - 0.5 * np.maximum(x - 7.0, 0.0)
+    >>> fixed = fit_pwl(x, y, [4.0, 7.0])
+    >>> bool(fixed.ssr < 1e-20)
+    True
+    >>> free = fit_pwl(x, y, 2)
+    >>> np.round(free.knots, 6)
+    array([4., 7.])
+    """
+    x_arr = as_finite_1d(x, "x", min_size=2)
+    y_arr = as_finite_1d(y, "y")
+    if y_arr.size != x_arr.size:
+        raise ValueError(f"`y` must have one entry per x; got {y_arr.size} for {x_arr.size}")
+    w = _weights(weights, x_arr.size)
+    check_choice(extrapolate, "extrapolate", ("linear", "constant"))
+    seed = _nonneg_int(seed, "seed")
+    n_starts = _nonneg_int(n_starts, "n_starts")
+    used = w > 0
+    if np.ptp(x_arr[used]) == 0:
+        raise ValueError("`x` must not be constant over the points with non-zero weight")
+    d = _lsq.Data.build(x_arr, y_arr, w)
+    free = isinstance(knots, numbers.Integral) and not isinstance(knots, bool)
+    k = int(knots) if free else None
+    t = None if free else _fixed_knots(knots, d)
+    n_coef = (k if free else t.size) + 2
+    p = n_coef + (k if free else 0) + 1
+    if d.n < n_coef + (k if free else 0):
+        raise ValueError(
+            f"`x` has {d.n} points with non-zero weight, fewer than the {p - 1} parameters "
+            "of this fit; use fewer knots"
+        )
+    cons = _Constraints.parse(constraints, d)
+    evaluations = 0
+    if free:
+        if k < 0:
+            raise ValueError(f"`knots` as a number of free knots must be >= 0; got {k}")
+        t, evaluations = search_knots(d, k, cons, n_starts=n_starts, seed=seed)
+    v, active = _solve(d, t, cons)
+    return _result(d, t, v, active, extrapolate, free, p, evaluations)
+
+
+def select_knots(
+    x: object,
+    y: object,
+    *,
+    max_knots: int = 10,
+    weights: object = None,
+    criterion: str = "bic",
+    seed: int = 0,
+) -> PWLFit:
+    """Free-knot fits with 0 to ``max_knots`` knots; the one with the smallest BIC (or AIC).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+    max_knots : int, default 10
+    weights : array_like, optional
+    criterion : {"bic", "aic"}, default "bic"
+    seed : int, default 0
+
+    Returns
+    -------
+    PWLFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import select_knots
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(0, 10, 500)
+    >>> y = np.abs(x - 3) - np.maximum(x - 6, 0) + rng.normal(0, 0.05, x.size)
+    >>> select_knots(x, y, max_knots=5).knots.size
+    2
+    """
+    check_choice(criterion, "criterion", ("bic", "aic"))
+    max_knots = _nonneg_int(max_knots, "max_knots")
+    fits = []
+    for k in range(max_knots + 1):
+        try:
+            fits.append(fit_pwl(x, y, k, weights=weights, seed=seed))
+        except ValueError:
+            if not fits:
+                raise
+            break  # too few points for more knots
+    return min(fits, key=lambda f: getattr(f, criterion))
+
+
+# ------------------------------------------------------------------ internals
+def _weights(weights: object, n: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = as_float_array(weights, "weights")
+    if w.shape != (n,):
+        raise ValueError(f"`weights` must have shape ({n},); got {w.shape}")
+    check_finite(w, "weights")
+    if (w < 0).any():
+        i = int(np.argmax(w < 0))
+        raise ValueError(f"`weights` must be non-negative; got weights[{i}] = {float(w[i])!r}")
+    if not (w > 0).any():
+        raise ValueError("`weights` must have at least one positive entry")
+    return w
+
+
+def _nonneg_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"`{name}` must be non-negative; got {value}")
+    return int(value)
+
+
+def _fixed_knots(knots: object, d: _lsq.Data) -> np.ndarray:
+    t = as_finite_1d(np.atleast_1d(as_float_array(knots, "knots")), "knots")
+    if (np.diff(t) <= 0).any():
+        i = int(np.argmax(np.diff(t) <= 0)) + 1
+        raise ValueError(
+            f"`knots` must be strictly increasing; got knots[{i}] = {float(t[i])!r} <= "
+            f"knots[{i - 1}] = {float(t[i - 1])!r}"
+        )
+    lo, hi = d.x0, d.x0 + d.xs
+    outside = (t <= lo) | (t >= hi)
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise ValueError(
+            f"`knots` must lie strictly inside the data range ({lo!r}, {hi!r}), or a knot has "
+            f"no data on one side; got knots[{i}] = {float(t[i])!r}"
+        )
+    return (t - d.x0) / d.xs
+
+
+@dataclass(frozen=True)
+class _Constraints:
+    """Linear constraints on the node values, as callables of the scaled knots."""
+
+    spec: dict
+
+    @classmethod
+    def parse(cls, constraints: dict | None, d: _lsq.Data) -> _Constraints | None:
+        if constraints is None:
+            return None
+        if not isinstance(constraints, dict):
+            raise TypeError(f"`constraints` must be a dict; got {type(constraints).__name__}")
+        unknown = set(constraints) - set(_CONSTRAINT_KEYS)
+        if unknown:
+            raise ValueError(
+                f"`constraints` has unknown keys {sorted(unknown)}; accepted: {_CONSTRAINT_KEYS}"
+            )
+        spec = dict(constraints)
+        if "monotone" in spec:
+            check_choice(spec["monotone"], "constraints['monotone']", ("increasing", "decreasing"))
+        if "curvature" in spec:
+            check_choice(spec["curvature"], "constraints['curvature']", ("convex", "concave"))
+        if "through" in spec:
+            pts = as_float_array(spec["through"], "constraints['through']").reshape(-1, 2)
+            check_finite(pts, "constraints['through']")
+            spec["through"] = np.column_stack([(pts[:, 0] - d.x0) / d.xs, pts[:, 1] - d.y_mean])
+        if "slope" in spec:
+            lo, hi = spec["slope"]
+            spec["slope"] = (
+                -np.inf if lo is None else float(lo) * d.xs,
+                np.inf if hi is None else float(hi) * d.xs,
+            )
+        for a, b in (("A_ub", "b_ub"), ("A_eq", "b_eq")):
+            if (a in spec) != (b in spec):
+                raise ValueError(f"`constraints` needs both {a!r} and {b!r}")
+        return cls(spec)
+
+    @property
+    def knot_independent(self) -> bool:
+        """Whether the constraints restrict slopes only (the knots' gradient stays exact)."""
+        return not ({"through", "A_ub", "A_eq"} & set(self.spec))
+
+    def matrices(self, t: np.ndarray, y_mean: float):
+        """(A_ub, b_ub, A_eq, b_eq) on the node values, scaled units, for knots t (K,)."""
+        nodes = _lsq.nodes_of(t[None, :])[0]
+        p = nodes.size
+        h = np.diff(nodes)
+        slope = (np.eye(p, k=1) - np.eye(p))[:-1] / h[:, None]  # (p - 1, p): segment slopes
+        ub, lb_rhs, eq, eq_rhs = [], [], [], []
+        s = self.spec
+        if "monotone" in s:
+            sign = 1.0 if s["monotone"] == "increasing" else -1.0
+            ub.append(sign * slope)
+            lb_rhs.append(np.zeros(p - 1))
+        if "curvature" in s and p > 2:
+            sign = 1.0 if s["curvature"] == "convex" else -1.0
+            ub.append(sign * np.diff(slope, axis=0))
+            lb_rhs.append(np.zeros(p - 2))
+        if "slope" in s:
+            lo, hi = s["slope"]
+            if np.isfinite(lo):
+                ub.append(slope)
+                lb_rhs.append(np.full(p - 1, lo))
+            if np.isfinite(hi):
+                ub.append(-slope)
+                lb_rhs.append(np.full(p - 1, -hi))
+        if "through" in s:
+            for u0, y0 in s["through"]:
+                eq.append(_hat_row(nodes, u0))
+                eq_rhs.append(y0)
+        if "A_ub" in s:
+            ub.append(np.asarray(s["A_ub"], float).reshape(-1, p))
+            lb_rhs.append(np.asarray(s["b_ub"], float).ravel() - y_mean)
+        if "A_eq" in s:
+            eq.extend(np.asarray(s["A_eq"], float).reshape(-1, p))
+            eq_rhs.extend(np.asarray(s["b_eq"], float).ravel() - y_mean)
+        a_ub = np.vstack(ub) if ub else np.zeros((0, p))
+        b_ub = np.concatenate(lb_rhs) if lb_rhs else np.zeros(0)
+        a_eq = np.array(eq).reshape(-1, p)
+        return a_ub, b_ub, a_eq, np.array(eq_rhs, float)
+
+
+def _hat_row(nodes: np.ndarray, u0: float) -> np.ndarray:
+    """Coefficients of the node values giving f(u0), with linear extrapolation."""
+    j = int(np.clip(np.searchsorted(nodes, u0, side="right") - 1, 0, nodes.size - 2))
+    lam = (u0 - nodes[j]) / (nodes[j + 1] - nodes[j])
+    row = np.zeros(nodes.size)
+    row[j], row[j + 1] = 1 - lam, lam
+    return row
+
+
+def _solve(d: _lsq.Data, t: np.ndarray, cons: _Constraints | None):
+    """Node values for knots t (scaled), exactly; and whether a constraint is active."""
+    diag, off, rhs = _lsq.gram_exact(d, t)
+    v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
+    if not (ratio[0] > 1e-13) or not np.isfinite(v).all():
+        raise ValueError(_rank_message(d, t))
+    if cons is None:
+        return v[0], False
+    a_ub, b_ub, a_eq, b_eq = cons.matrices(t, d.y_mean)
+    g = _lsq.dense_gram(diag[0], off[0])
+    vc = _lsq.lsi(g, rhs[0], a_ub, b_ub, a_eq, b_eq)
+    active = bool(a_eq.shape[0]) or bool(
+        a_ub.shape[0] and np.any(np.abs(a_ub @ vc - b_ub) <= 1e-9 * (1 + np.abs(b_ub)))
+    )
+    return vc, active
+
+
+def _rank_message(d: _lsq.Data, t: np.ndarray) -> str:
+    nodes = _lsq.nodes_of(t[None, :])[0]
+    counts = np.diff(np.searchsorted(d.u, nodes, side="left"))
+    counts[-1] += int(np.sum(d.u == 1.0))
+    x = d.x0 + d.xs * nodes
+    empty = [f"({float(x[i])!r}, {float(x[i + 1])!r})" for i in np.nonzero(counts == 0)[0]]
+    where = f"; no data between {', '.join(empty)}" if empty else ""
+    return (
+        "the design is rank deficient: the knots leave too few points to determine the fit"
+        f"{where}; move or drop knots"
+    )
+
+
+def _result(d, t, v, active, extrapolate, free, p, evaluations) -> PWLFit:
+    nodes = _lsq.nodes_of(t[None, :])[0]
+    ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2))  # from the residuals
+    n = d.n
+    x_nodes = d.x0 + d.xs * nodes
+    values = v + d.y_mean
+    slopes = np.diff(values) / np.diff(x_nodes)
+    if extrapolate == "constant":
+        spline = PiecewiseLinear(x_nodes, values, left_slope=0.0, right_slope=0.0)
+    elif t.size:
+        spline = PiecewiseLinear(
+            x_nodes[1:-1], values[1:-1], left_slope=slopes[0], right_slope=slopes[-1]
+        )
+    else:
+        spline = PiecewiseLinear(
+            x_nodes[:1], values[:1], left_slope=slopes[0], right_slope=slopes[0]
+        )
+    notes = []
+    with np.errstate(divide="ignore"):
+        base = n * np.log(ssr / n) if ssr > 0 else -np.inf
+    if ssr == 0:
+        notes.append("ssr is 0 (an exact fit): AIC and BIC are -inf")
+    ses = (None, None, None)
+    dof = n - (p - 1)
+    if active:
+        notes.append("standard errors are None: a constraint is active at the optimum")
+    elif dof <= 0:
+        notes.append("standard errors are None: no residual degrees of freedom (n <= p)")
+    else:
+        diag, off, _ = _lsq.gram_exact(d, t)
+        ses = standard_errors(d, t, v, diag[0], off[0], ssr / dof, free)
+        if ses[0] is None:
+            notes.append("standard errors are None: a knot is not identified (no slope change)")
+    return PWLFit(
+        spline=spline,
+        knots=x_nodes[1:-1],
+        x_range=(float(x_nodes[0]), float(x_nodes[-1])),
+        ssr=ssr,
+        rmse=float(np.sqrt(ssr / n)),
+        n=n,
+        n_params=p,
+        aic=float(base + 2 * p),
+        bic=float(base + p * np.log(n)),
+        value_se=ses[0],
+        slope_se=ses[1],
+        knot_se=ses[2] if free else None,
+        free_knots=free,
+        n_evaluations=evaluations,
+        notes=tuple(notes),
+    )
