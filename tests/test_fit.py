@@ -134,7 +134,7 @@ def test_information_criteria_follow_their_formulas():
 
 # ------------------------------------------------------------------ statistics
 def test_delta_method_standard_errors_match_a_parametric_bootstrap():
-    x, y, truth = pwl_data(6, n=200, sigma=0.1)
+    x, y, _ = pwl_data(6, n=200, sigma=0.1)
     fit = fit_pwl(x, y, 2, n_starts=0)
     rng = np.random.default_rng(123)
     sigma = np.sqrt(fit.ssr / (fit.n - fit.n_params + 1))
