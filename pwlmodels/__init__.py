@@ -3,7 +3,9 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from ._algebra import compose, maximum, minimum
+from .compare import Comparison, compare_activations, kink_estimate
 from .fit import PWLFit, fit_pwl, select_knots
+from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
 from .relu import (
     PrecisionWarning,
     SplineModule,
@@ -20,18 +22,26 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "Comparison",
     "PWLFit",
     "PiecewiseLinear",
     "PrecisionWarning",
     "SplineModule",
     "__version__",
+    "compare_activations",
     "compose",
+    "count_parameters",
     "evaluate",
     "fit_pwl",
+    "hidden_for_parameters",
+    "kink_estimate",
+    "make_mlp",
     "maximum",
     "minimum",
     "relu_to_spline",
+    "resolve_device",
     "rounding_bound",
     "select_knots",
     "spline_to_relu",
+    "train",
 ]

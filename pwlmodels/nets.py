@@ -1,0 +1,399 @@
+"""Seeded MLPs, device resolution and a small training loop, in torch.
+
+Variants live in read-only registries; an unknown name gets an error listing
+the valid ones. Randomness comes from local generators, never the global RNG.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn, optim
+from torch.nn import functional as F
+
+from ._validate import as_float_array, as_real_scalar, check_choice, check_finite
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "count_parameters",
+    "hidden_for_parameters",
+    "make_mlp",
+    "resolve_device",
+    "train",
+]
+
+#: Activation name -> module class (torch's defaults): piecewise-linear ones, then smooth ones.
+ACTIVATIONS: Mapping[str, type[nn.Module]] = MappingProxyType(
+    {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "prelu": nn.PReLU, "hardtanh": nn.Hardtanh}
+    | {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+    | {"elu": nn.ELU, "softplus": nn.Softplus}
+)
+#: Optimizer name -> ``torch.optim`` class, built with torch's defaults but ``lr``.
+OPTIMIZERS: Mapping[str, type[optim.Optimizer]] = MappingProxyType(
+    {"adam": optim.Adam, "sgd": optim.SGD, "adamw": optim.AdamW, "lbfgs": optim.LBFGS}
+)
+#: Loss name -> ``torch.nn.functional`` loss (mean over all entries).
+LOSSES: Mapping[str, Callable[..., torch.Tensor]] = MappingProxyType(
+    {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+)
+
+
+def _check_int(value: object, name: str, *, minimum: int = 1) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def resolve_device(device: torch.device | str | None) -> torch.device:
+    """The ``torch.device`` meant by a ``device`` argument, checked to be usable.
+
+    Parameters
+    ----------
+    device : None, "auto", str or torch.device
+        None means CPU, as in torch; ``"auto"`` CUDA when available, else
+        CPU; else a CPU or CUDA device (``"cuda:1"``) that exists here.
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.nets import resolve_device
+    >>> resolve_device(None)
+    device(type='cpu')
+    >>> resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    True
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if device and torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"`device` must be None, a string or a torch.device; got {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        dev = torch.device("meta")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"`device` must be None, 'auto', 'cpu' or 'cuda[:N]'; got {device!r}")
+    if dev.type == "cuda" and (dev.index or 0) >= (count := torch.cuda.device_count()):
+        have = f"only {count} CUDA device(s) exist" if count else "CUDA is not available"
+        raise ValueError(
+            f"`device` is {device!r} but {have} (torch {torch.__version__}); use "
+            "device='cpu', or device='auto' to take CUDA only when present"
+        )
+    return dev
+
+
+def make_mlp(
+    in_features: int = 1,
+    hidden: Sequence[int] = (32,),
+    out_features: int = 1,
+    *,
+    activation: str = "relu",
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+) -> nn.Sequential:
+    """A seeded multilayer perceptron ``Linear, act, Linear, ..., act, Linear``.
+
+    Weights and biases are drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    as torch's ``nn.Linear`` does, by a local generator seeded with ``seed``,
+    in float64 on the CPU, then rounded to ``dtype`` and moved to ``device``:
+    a seed gives the same weights on every device (rounded in float32).
+
+    Parameters
+    ----------
+    in_features : int, default 1
+    hidden : sequence of int, default (32,)
+        Widths of the hidden layers; ``()`` gives a single ``Linear``.
+    out_features : int, default 1
+    activation : str, default "relu"
+        A key of :data:`ACTIVATIONS`: relu, leaky_relu, prelu (one parameter
+        per layer), hardtanh, tanh, sigmoid, gelu, elu, softplus.
+    dtype : {torch.float32, torch.float64}, default torch.float32
+    device : None, "auto", str or torch.device, optional (CPU)
+        As in :func:`resolve_device`.
+    seed : int, default 0
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps (..., in_features) to (..., out_features).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.nets import make_mlp, count_parameters
+    >>> net = make_mlp(1, (8, 8), 1, activation="tanh", seed=1)
+    >>> [type(m).__name__ for m in net], count_parameters(net)
+    (['Linear', 'Tanh', 'Linear', 'Tanh', 'Linear'], 97)
+    >>> again = make_mlp(1, (8, 8), 1, activation="tanh", seed=1)
+    >>> all(torch.equal(p, q) for p, q in zip(net.parameters(), again.parameters()))
+    True
+    """
+    sizes = [_check_int(in_features, "in_features")]
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (Sequence, np.ndarray)):
+        raise TypeError(f"`hidden` must be a sequence of ints such as (32, 32); got {hidden!r}")
+    sizes += [_check_int(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
+    sizes.append(_check_int(out_features, "out_features"))
+    check_choice(activation, "activation", tuple(ACTIVATIONS))
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
+    device = resolve_device(device)
+    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in pairwise(sizes):
+        if layers:
+            layers.append(ACTIVATIONS[activation]().to(dtype=dtype, device=device))
+        linear = nn.utils.skip_init(nn.Linear, fan_in, fan_out, device=device, dtype=dtype)
+        with torch.no_grad():
+            for param in (linear.weight, linear.bias):  # U(-b, b) with b = 1/sqrt(fan_in)
+                draw = torch.empty(param.shape, dtype=torch.float64).uniform_(-1, 1, generator=gen)
+                param.copy_(draw / math.sqrt(fan_in))
+        layers.append(linear)
+    return nn.Sequential(*layers)
+
+
+def count_parameters(net: nn.Module) -> int:
+    """The number of scalar parameters of ``net`` (a shared parameter counted once).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from pwlmodels.nets import count_parameters
+    >>> count_parameters(nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1)))
+    13
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    return sum(p.numel() for p in net.parameters())
+
+
+def hidden_for_parameters(
+    n_params: int, *, in_features: int = 1, out_features: int = 1, depth: int = 1
+) -> int:
+    """The hidden width whose :func:`make_mlp` network has closest to ``n_params`` parameters.
+
+    ``depth`` hidden layers of width ``h`` hold ``(n_in + 1) h + (depth - 1)
+    (h + 1) h + (h + 1) n_out`` parameters (``activation="prelu"`` adds one
+    per hidden layer). Ties go to the smaller width; the width is at least 1.
+
+    Parameters
+    ----------
+    n_params : int
+        The target count, >= 1.
+    in_features : int, default 1
+    out_features : int, default 1
+    depth : int, default 1
+        The number of hidden layers.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from pwlmodels.nets import count_parameters, hidden_for_parameters, make_mlp
+    >>> h = hidden_for_parameters(1000, depth=2)
+    >>> h, count_parameters(make_mlp(1, (h, h), 1))
+    (30, 1021)
+    """
+    n, depth = _check_int(n_params, "n_params"), _check_int(depth, "depth")
+    n_in, n_out = _check_int(in_features, "in_features"), _check_int(out_features, "out_features")
+    a, b, c = depth - 1, n_in + n_out + depth, n_out - n  # count - n = a h^2 + b h + c
+    h = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    widths = sorted({max(1, math.floor(h)), max(1, math.ceil(h))})
+    return min(widths, key=lambda w: abs(a * w * w + b * w + c))
+
+
+def _as_data(value: object, name: str, like: torch.Tensor) -> torch.Tensor:
+    arr = as_float_array(value, name)
+    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
+        raise ValueError(f"`{name}` must have shape (N,) or (N, k) with N >= 1; got {arr.shape}")
+    check_finite(arr, name)
+    tensor = torch.as_tensor(arr, dtype=like.dtype, device=like.device)
+    if not bool(torch.isfinite(tensor).all()):
+        raise ValueError(f"`{name}` overflows the net's {like.dtype}; rescale it or use float64")
+    return tensor if tensor.ndim == 2 else tensor[:, None]
+
+
+def train(
+    net: nn.Module,
+    x: object,
+    y: object,
+    *,
+    epochs: int,
+    lr: float,
+    optimizer: str = "adam",
+    batch_size: int | None = None,
+    lbfgs_polish: bool | int = False,
+    seed: int = 0,
+    progress: bool = False,
+    callbacks: Callable | Sequence[Callable[[int, float, nn.Module], object]] = (),
+    loss: str = "mse",
+) -> pd.DataFrame:
+    """Train ``net`` on ``(x, y)`` IN PLACE, as torch optimizers do; return its history.
+
+    Full-batch when ``batch_size`` is None, else mini-batches shuffled by a
+    local generator seeded with ``seed``; on the CPU two runs from the same
+    weights give bit-identical weights. The net keeps its train/eval mode.
+    An epoch's loss is the full-data loss of the weights at its end (with
+    full batches and no callbacks, that forward pass also serves the next
+    step). A NaN or infinite loss raises a FloatingPointError naming the epoch.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The data are converted to the dtype and device of its parameters.
+    x : array_like or torch.Tensor, shape (N,) or (N, n_in)
+    y : array_like or torch.Tensor, shape (N,) or (N, n_out)
+        Shape (N,) stands for (N, 1).
+    epochs : int
+        Passes over the data (one optimizer step each for L-BFGS), >= 1.
+    lr : float
+        Learning rate, > 0.
+    optimizer : {"adam", "sgd", "adamw", "lbfgs"}, default "adam"
+        Torch's defaults but ``lr``; L-BFGS (strong Wolfe) is full-batch.
+    batch_size : int, optional (full batch)
+    lbfgs_polish : bool or int, default False
+        Then run that many full-batch L-BFGS steps (True: 10; up to 20
+        iterations each, strong Wolfe line search, lr 1).
+    seed : int, default 0
+        Seeds the mini-batch shuffling.
+    progress : bool, default False (True: a tqdm progress bar)
+    callbacks : callable ``cb(epoch, loss, net)`` or a list or tuple of them, default ()
+        Called after every epoch and polish step; a true return value from
+        any of them stops training, polish included.
+    loss : {"mse", "mae", "huber"}, default "mse"
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per epoch and polish step: ``epoch`` (from 1; polish steps
+        continue the count), ``loss``, ``lr``, ``seconds`` (wall time since
+        training began) and ``phase`` ("train" or "polish").
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels.nets import make_mlp, train
+    >>> x = np.linspace(-1.0, 1.0, 64)
+    >>> net = make_mlp(1, (16,), 1, dtype=torch.float64)
+    >>> history = train(net, x, np.abs(x), epochs=200, lr=1e-2)
+    >>> list(history.columns)
+    ['epoch', 'loss', 'lr', 'seconds', 'phase']
+    >>> bool(history["loss"].iloc[-1] < 0.01 * history["loss"].iloc[0])
+    True
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    if not (params := [p for p in net.parameters() if p.requires_grad]):
+        raise ValueError("`net` must have trainable parameters; got none with requires_grad")
+    xt, yt = _as_data(x, "x", params[0]), _as_data(y, "y", params[0])
+    if (n := xt.shape[0]) != yt.shape[0]:
+        raise ValueError(f"`x` and `y` must have the same number of rows; got {n} and {len(yt)}")
+    if linears := [m for m in net.modules() if isinstance(m, nn.Linear)]:
+        n_in, n_out = linears[0].in_features, linears[-1].out_features
+        for name, data, k in (("x", xt, n_in), ("y", yt, n_out)):
+            if data.shape[1] != k:
+                got = tuple(np.shape(x if name == "x" else y))
+                raise ValueError(f"`{name}` must have shape (N, {k}) for this net; got {got}")
+    epochs = _check_int(epochs, "epochs")
+    if (lr := as_real_scalar(lr, "lr")) <= 0:
+        raise ValueError(f"`lr` must be > 0; got {lr!r}")
+    check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    if batch_size is not None:
+        batch_size = _check_int(batch_size, "batch_size")
+        if optimizer == "lbfgs":
+            raise ValueError("optimizer='lbfgs' needs full batches; leave `batch_size` as None")
+    if isinstance(lbfgs_polish, (bool, np.bool_)):
+        lbfgs_polish = 10 if lbfgs_polish else 0
+    polish = _check_int(lbfgs_polish, "lbfgs_polish", minimum=0)
+    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    cbs = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    if bad := [i for i, cb in enumerate(cbs) if not callable(cb)]:
+        raise TypeError(f"`callbacks[{bad[0]}]` must be callable; got {cbs[bad[0]]!r}")
+    check_choice(loss, "loss", tuple(LOSSES))
+    loss_fn = LOSSES[loss]
+    cached: torch.Tensor | None = None  # a forward pass with its graph, at the current weights
+
+    def full_loss(grad: bool = True) -> torch.Tensor:
+        nonlocal cached
+        with torch.set_grad_enabled(grad):
+            value = loss_fn(net(xt), yt)
+        cached = value if grad else None
+        return value
+
+    def closure() -> torch.Tensor:
+        nonlocal cached
+        opt.zero_grad(set_to_none=True)
+        value, cached = (cached if cached is not None else full_loss()), None
+        value.backward()
+        return value
+
+    def record(epoch: int, phase: str, full_batch: bool) -> bool:
+        value = full_loss(grad=full_batch and not cbs).item()  # a callback may change weights
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"the {loss} loss is {value} at epoch {epoch} ({phase}, lr={lr:g}); "
+                "lower `lr`, rescale x and y, or use float64"
+            )
+        rows.append((epoch, value, opt.param_groups[0]["lr"], time.perf_counter() - start, phase))
+        if bar is not None:
+            bar.set_postfix(loss=f"{value:.3e}", refresh=False)
+            bar.update()
+        return any([bool(cb(epoch, value, net)) for cb in cbs])  # every callback is called
+
+    rows: list[tuple] = []
+    extra = {"line_search_fn": "strong_wolfe"} if optimizer == "lbfgs" else {}
+    opt = OPTIMIZERS[optimizer](params, lr=lr, **extra)
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as exc:
+            raise ImportError("progress=True needs tqdm; install it: `pip install tqdm`") from exc
+    bar = tqdm(total=epochs + polish, desc="train", unit="epoch") if progress else None
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            if batch_size is None:
+                opt.step(closure)
+            else:
+                for idx in torch.randperm(n, generator=gen).to(xt.device).split(batch_size):
+                    opt.zero_grad(set_to_none=True)
+                    loss_fn(net(xt[idx]), yt[idx]).backward()
+                    opt.step()
+            if record(epoch, "train", batch_size is None):
+                polish = 0
+                break
+        if polish:
+            opt = optim.LBFGS(params, lr=1.0, line_search_fn="strong_wolfe")
+            for epoch in range(epochs + 1, epochs + polish + 1):
+                opt.step(closure)
+                if record(epoch, "polish", True):
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+    return pd.DataFrame(rows, columns=["epoch", "loss", "lr", "seconds", "phase"])
