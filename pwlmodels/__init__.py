@@ -6,6 +6,15 @@ from ._algebra import compose, maximum, minimum
 from .compare import Comparison, compare_activations, kink_estimate
 from .fit import PWLFit, fit_pwl, select_knots
 from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
+from .regions import (
+    Partition,
+    Polytope,
+    activation_pattern,
+    linear_region,
+    local_affine,
+    partition,
+    region_radius,
+)
 from .relu import (
     PrecisionWarning,
     SplineModule,
@@ -23,11 +32,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "Comparison",
+    "Partition",
+    "Polytope",
     "PWLFit",
     "PiecewiseLinear",
     "PrecisionWarning",
     "SplineModule",
     "__version__",
+    "activation_pattern",
     "compare_activations",
     "compose",
     "count_parameters",
@@ -35,9 +47,13 @@ __all__ = [
     "fit_pwl",
     "hidden_for_parameters",
     "kink_estimate",
+    "linear_region",
+    "local_affine",
     "make_mlp",
     "maximum",
     "minimum",
+    "partition",
+    "region_radius",
     "relu_to_spline",
     "resolve_device",
     "rounding_bound",

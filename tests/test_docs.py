@@ -26,7 +26,8 @@ def test_readme_python_blocks_run(capsys):
 def test_docs_example_runs_and_writes_only_into_out(path, tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path)])
+    quick = ["--quick"] if "--quick" in path.read_text() else []  # examples that train
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path), *quick])
     runpy.run_path(str(path), run_name="__main__")
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written and all(name.endswith(".png") for name in written)

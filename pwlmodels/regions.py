@@ -1,0 +1,668 @@
+"""Activation patterns, local affine maps and linear regions of piecewise-linear networks.
+
+A network of Linear and ReLU / LeakyReLU / PReLU / Hardtanh / ReLU6 layers is
+affine on each activation region, where every unit stays on one piece of its
+activation (Montufar et al. 2014; Serra et al. 2018). Ties follow torch's
+backward pass, so :func:`local_affine` equals ``torch.func.jacrev`` everywhere,
+boundaries included: the pattern comes from the network's own forward pass in
+its dtype, and ``z`` on a kink is inactive for ReLU (``relu'(0) = 0``), on the
+negative slope for LeakyReLU / PReLU, and saturated for Hardtanh / ReLU6
+(``z = min_val``: -1, ``z = max_val``: 1; torch passes the gradient only
+strictly between). Maps and polytopes are composed in float64 from the weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._network import Activation, Affine, input_features, parse_sequential
+from ._validate import as_float_array, check_finite
+
+__all__ = [
+    "Partition",
+    "Polytope",
+    "activation_pattern",
+    "linear_region",
+    "local_affine",
+    "partition",
+    "region_radius",
+]
+
+_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)  # ReLU6 is a Hardtanh
+_SLIVER = 1e-10  # relative to the box diagonal: thinner pieces are not cut off
+_EPS = float(np.finfo(np.float64).eps)
+_DUAL = {"inf": 1, 2: 2, 1: np.inf}
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True, eq=False)
+class Polytope:
+    """The polyhedron ``{x : A_ub @ x <= b_ub}``; float64, read-only.
+
+    Attributes
+    ----------
+    A_ub : ndarray, shape (m, n_in)
+    b_ub : ndarray, shape (m,)
+    """
+
+    A_ub: np.ndarray
+    b_ub: np.ndarray
+
+    def __post_init__(self) -> None:
+        a, b = np.array(self.A_ub, float, ndmin=2), np.array(self.b_ub, float).reshape(-1)
+        if a.ndim != 2 or a.shape[0] != b.size:
+            raise ValueError(f"`A_ub` must be (m, n) and `b_ub` (m,); got {a.shape}, {b.shape}")
+        for name, arr in (("A_ub", a), ("b_ub", b)):
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    def contains(self, points: object, *, tol: float = 1e-9) -> np.ndarray | bool:
+        """Whether points satisfy every inequality, row i within ``tol (1 + |b_i| + |A_i| |p|)``.
+
+        Parameters
+        ----------
+        points : array_like, shape (N, n) or (n,)
+        tol : float, default 1e-9
+
+        Returns
+        -------
+        ndarray of bool, shape (N,), or bool for one point
+
+        Examples
+        --------
+        >>> from pwlmodels.regions import Polytope
+        >>> square = Polytope([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]], [1, 1, 1, 1])
+        >>> square.contains([[0.5, 0.5], [2.0, 0.0]]).tolist()
+        [True, False]
+        """
+        p = as_float_array(points, "points")
+        single, p = p.ndim == 1, np.atleast_2d(p)
+        if p.shape[1] != self.A_ub.shape[1]:
+            raise ValueError(f"`points` must have shape (N, {self.A_ub.shape[1]}); got {p.shape}")
+        scale = 1.0 + np.abs(self.b_ub) + np.abs(p) @ np.abs(self.A_ub).T
+        inside = np.all(p @ self.A_ub.T - self.b_ub <= tol * scale, axis=1)
+        return bool(inside[0]) if single else inside
+
+    def to_scipy(self):
+        """The inequalities as ``scipy.optimize.LinearConstraint`` (for ``milp``, ``minimize``).
+
+        Returns
+        -------
+        scipy.optimize.LinearConstraint
+            ``-inf <= A_ub @ x <= b_ub``.
+
+        Examples
+        --------
+        >>> from pwlmodels.regions import Polytope
+        >>> Polytope([[1.0, 1.0]], [2.0]).to_scipy().ub.tolist()
+        [2.0]
+        """
+        from scipy.optimize import LinearConstraint
+
+        return LinearConstraint(self.A_ub, -np.inf, self.b_ub)
+
+    def vertices(self) -> np.ndarray:
+        """The vertices of a bounded polytope in 1 or 2 dimensions.
+
+        Returns
+        -------
+        ndarray, shape (m, n)
+            2-D: counter-clockwise from the lowest (then leftmost) vertex;
+            1-D: the ends of the interval; shape (0, n) when empty. A
+            ValueError when unbounded (give ``lower`` and ``upper`` to
+            :func:`linear_region`) or in more than 2 dimensions.
+
+        Examples
+        --------
+        >>> from pwlmodels.regions import Polytope
+        >>> Polytope([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]], [0, 0, 1]).vertices().tolist()
+        [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+        """
+        n = self.A_ub.shape[1]
+        if n not in (1, 2):
+            raise ValueError(f"vertices() takes a polytope in 1 or 2 dimensions; got {n}")
+        box = _bounding_box(self.A_ub, self.b_ub)
+        if box is None:
+            return np.zeros((0, n))
+        v = box if n == 1 else _corners(box)
+        for a, b in zip(self.A_ub, self.b_ub, strict=True):
+            d = v @ a - b
+            if len(v) and d.max() > 0:
+                v = _cut(v, None, d, 0.0)[0][0] if d.min() < 0 else np.zeros((0, n))
+        if n == 2 and len(v):
+            keep = np.any(v != np.roll(v, 1, axis=0), axis=1)  # repeated vertices
+            v = v[keep] if keep.any() else v[:1]
+            v = np.roll(v, -int(np.lexsort((v[:, 0], v[:, 1]))[0]), axis=0)
+        return v
+
+
+@dataclass(frozen=True, eq=False)
+class Partition:
+    """Every activation region of a 1- or 2-input network in a box (see :func:`partition`).
+
+    Attributes
+    ----------
+    lower, upper : ndarray, shape (n_in,)
+    vertices : tuple of ndarray, shape (m_i, n_in)
+        Per region: a counter-clockwise polygon (2-D) or an interval's ends
+        (1-D, intervals from left to right).
+    patterns : tuple of ndarray, shape (n_regions, width_l), int8
+        Per activation layer, coded as in :func:`activation_pattern`.
+    A : ndarray, shape (n_regions, n_out, n_in)
+    c : ndarray, shape (n_regions, n_out)
+        ``net(x) = A[i] @ x + c[i]`` on region i.
+    sliver : float
+        Pieces thinner than this (in the input's units) were not cut off.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    vertices: tuple
+    patterns: tuple
+    A: np.ndarray
+    c: np.ndarray
+    sliver: float
+
+    def __len__(self) -> int:
+        return len(self.vertices)
+
+    @property
+    def areas(self) -> np.ndarray:
+        """Area of each region (length in 1-D), shape (n_regions,)."""
+        return np.array([_area_centroid(v)[0] for v in self.vertices])
+
+    @property
+    def centroids(self) -> np.ndarray:
+        """Centroid of each region, shape (n_regions, n_in)."""
+        return np.array([_area_centroid(v)[1] for v in self.vertices]).reshape(len(self), -1)
+
+    def to_frame(self):
+        """One row per region: region, area, centroid_0 (, centroid_1), n_vertices.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import torch
+        >>> from pwlmodels.regions import partition
+        >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU())
+        >>> partition(net, -1.0, 2.0).to_frame().columns.tolist()
+        ['region', 'area', 'centroid_0', 'n_vertices']
+        """
+        import pandas as pd
+
+        frame = {"region": np.arange(len(self)), "area": self.areas}
+        frame.update({f"centroid_{i}": col for i, col in enumerate(self.centroids.T)})
+        frame["n_vertices"] = [len(v) for v in self.vertices]
+        return pd.DataFrame(frame)
+
+    def plot(self, ax=None, *, path: str | Path | None = None, color: str = "region"):
+        """Draw the regions (2-D) or the function and its region boundaries (1-D).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        path : str or Path, optional
+            Write a PNG there, atomically.
+        color : {"region", "value"}, default "region"
+            2-D: one colour per region, or the first output's value.
+
+        Returns
+        -------
+        matplotlib Axes
+
+        Examples
+        --------
+        See :func:`pwlmodels.plotting.plot_partition`, which this calls.
+        """
+        from .plotting import plot_partition
+
+        return plot_partition(self, ax, path=path, color=color)
+
+
+# ------------------------------------------------------------ public functions
+def activation_pattern(net: nn.Sequential, x: object) -> list[torch.Tensor]:
+    """Which piece of its activation every unit is on, at every point.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        Linear and ReLU / LeakyReLU / PReLU / Hardtanh / ReLU6 layers (and
+        the other layers :func:`pwlmodels.relu_to_spline` accepts), run in
+        its own dtype and on its own device (``x`` is cast to them).
+    x : torch.Tensor or array_like, shape (N, n_in), or (N,) when n_in == 1
+
+    Returns
+    -------
+    list of torch.Tensor, shape (N, width), int8
+        One per activation layer, on ``x``'s device (CPU for numpy input).
+        ReLU / LeakyReLU / PReLU: 1 where ``z > 0``, else 0. Hardtanh: -1
+        where ``z <= min_val``, 1 where ``z >= max_val``, else 0. These are
+        torch's ties (module docstring).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.regions import activation_pattern
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU())
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.tensor([[1.0], [-1.0]])), net[0].bias.zero_()
+    >>> [p.tolist() for p in activation_pattern(net, [-1.0, 0.0, 2.0])]
+    [[[0, 1], [0, 0], [1, 0]]]
+    """
+    _, _, like, codes = _setup(net, x)
+    device = like.device if isinstance(like, torch.Tensor) else "cpu"
+    return [torch.from_numpy(p).to(device) for p in codes]
+
+
+def local_affine(net: nn.Sequential, x: object) -> tuple:
+    """The affine map of ``net`` on each point's activation region.
+
+    ``net(y) = A @ y + c`` for every ``y`` in the region of ``x``. ``A`` is the
+    Jacobian ``torch.func.jacrev`` returns, region boundaries included (the
+    same pattern; the product is formed in float64 and rounded once).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As in :func:`activation_pattern`.
+    x : torch.Tensor or array_like, shape (N, n_in), or (N,) when n_in == 1
+
+    Returns
+    -------
+    A : torch.Tensor or ndarray, shape (N, n_out, n_in)
+    c : torch.Tensor or ndarray, shape (N, n_out)
+        Composed in float64, returned in ``x``'s dtype (float64 for
+        integers) and on its device: torch in, torch out; numpy in, numpy out.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.regions import local_affine
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    >>> x = torch.tensor([[0.3, -0.2], [1.0, 2.0]])
+    >>> A, c = local_affine(net, x)
+    >>> A.shape, c.shape
+    (torch.Size([2, 1, 2]), torch.Size([2, 1]))
+    >>> torch.allclose((A @ x[:, :, None])[:, :, 0] + c, net(x), atol=1e-6)
+    True
+    >>> torch.allclose(A[0], torch.func.jacrev(net)(x[0]))
+    True
+    """
+    ops, pts, like, codes = _setup(net, x)
+    _, a, c = _maps(ops, codes, *pts.shape)
+    return _like(a, like), _like(c, like)
+
+
+def linear_region(
+    net: nn.Sequential, x: object, *, lower: object = None, upper: object = None
+) -> Polytope:
+    """The closed activation region of one point, as a polytope ``A_ub @ y <= b_ub``.
+
+    One row per kink bounding each unit's piece (none for units constant on
+    the region), in float64.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As in :func:`activation_pattern`.
+    x : torch.Tensor or array_like, shape (n_in,) or (1, n_in)
+    lower, upper : float or array_like, shape (n_in,), optional
+        Box constraints, appended as the last rows.
+
+    Returns
+    -------
+    Polytope
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.regions import linear_region
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.eye(2)), net[0].bias.zero_()
+    >>> region = linear_region(net, [0.5, -0.5], lower=-1.0, upper=1.0)
+    >>> region.vertices().tolist()
+    [[0.0, -1.0], [1.0, -1.0], [1.0, 0.0], [0.0, 0.0]]
+    >>> region.contains([[0.9, -0.9], [-0.1, -0.5]]).tolist()
+    [True, False]
+    """
+    n_in = input_features(parse_sequential(net))
+    arr = as_float_array(x, "x")
+    if arr.size != (n_in or arr.size) or arr.ndim > 2 or (arr.ndim == 2 and len(arr) != 1):
+        raise ValueError(f"`x` must be one point of shape ({n_in or 'n_in'},); got {arr.shape}")
+    ops, pts, _, codes = _setup(net, (x if isinstance(x, torch.Tensor) else arr).reshape(1, -1))
+    a, b = (m[0] for m in _halfspaces(ops, codes, pts))
+    keep = np.isfinite(b) & np.any(a != 0, axis=1)
+    a, b = [a[keep]], [b[keep]]
+    for sign, bound in zip((-1.0, 1.0), _bounds(lower, upper, pts.shape[1]), strict=True):
+        if bound is not None:
+            a.append(sign * np.eye(pts.shape[1]))
+            b.append(sign * bound)
+    return Polytope(np.concatenate(a), np.concatenate(b))
+
+
+def region_radius(net: nn.Sequential, x: object, *, norm: str | float = "inf") -> object:
+    """The exact distance from each point to the boundary of its activation region.
+
+    The minimum over the region's half-spaces ``a @ y <= b`` of
+    ``(b - a @ x) / ||a||_*`` (the dual norm): every ``y`` with
+    ``||y - x|| < radius`` has the pattern of ``x``. A lower bound on the
+    radius of linearity, since neighbouring regions can share an affine map.
+    0 on a boundary; ``inf`` when no unit can change.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As in :func:`activation_pattern`.
+    x : torch.Tensor or array_like, shape (N, n_in), or (N,) when n_in == 1
+    norm : {"inf", 2, 1}, default "inf"
+        The norm of ``y - x``.
+
+    Returns
+    -------
+    torch.Tensor or ndarray, shape (N,)
+        In ``x``'s dtype (float64 for integers) and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels.regions import region_radius
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.tensor([[3.0, 4.0]])), net[0].bias.zero_()
+    >>> region_radius(net, np.array([[1.0, 1.0]]), norm=2)  # |3 + 4| / 5
+    array([1.4])
+    >>> region_radius(net, np.array([[1.0, 1.0]]))  # 7 / (3 + 4)
+    array([1.])
+    """
+    key = "inf" if isinstance(norm, float) and math.isinf(norm) else norm
+    if isinstance(key, bool) or key not in _DUAL:
+        raise ValueError(f"`norm` must be one of 'inf', 2, 1; got {norm!r}")
+    ops, pts, like, codes = _setup(net, x)
+    a, b = _halfspaces(ops, codes, pts)
+    slack = np.maximum(b - np.einsum("nmi,ni->nm", a, pts), 0.0)  # < 0 only by rounding
+    size = np.linalg.norm(a, ord=_DUAL[key], axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.where((size > 0) & np.isfinite(b), slack / size, np.inf)
+    return _like(dist.min(axis=1, initial=np.inf), like)
+
+
+def partition(
+    net: nn.Sequential, lower: object, upper: object, *, max_regions: int = 100_000
+) -> Partition:
+    """Every activation region of a 1- or 2-input network in a box.
+
+    The box is split layer by layer: every piece so far is cut along each
+    unit's kinks (polygons in 2-D, intervals in 1-D), then carries its
+    pattern and affine map, so the result is exact up to float64 rounding
+    of the vertices. A cut that would leave a piece thinner than ``1e-10``
+    times the box diagonal (plus a rounding margin; the ``sliver``
+    attribute) is not made: such slivers join a neighbour and are not
+    reported. With one input there are at most ``prod_l (n_l + 1)`` regions
+    (Serra et al. 2018); depth can multiply them (Montufar et al. 2014).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As in :func:`activation_pattern`, with 1 or 2 inputs.
+    lower, upper : float or array_like, shape (n_in,)
+        The box: finite, ``lower < upper``.
+    max_regions : int, default 100_000
+        A ValueError as soon as there are more regions.
+
+    Returns
+    -------
+    Partition
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.regions import partition
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    >>> with torch.no_grad():  # relu(x0) + relu(x1): two orthogonal kinks, four quadrants
+    ...     _ = net[0].weight.copy_(torch.eye(2)), net[0].bias.zero_()
+    >>> part = partition(net, [-1.0, -1.0], [1.0, 1.0])
+    >>> len(part), part.areas.tolist()
+    (4, [1.0, 1.0, 1.0, 1.0])
+    """
+    ops = parse_sequential(net)
+    if isinstance(max_regions, bool) or not isinstance(max_regions, (int, np.integer)):
+        raise TypeError(f"`max_regions` must be an integer; got {type(max_regions).__name__}")
+    if max_regions < 1:
+        raise ValueError(f"`max_regions` must be positive; got {max_regions}")
+    n_in = input_features(ops) or np.size(as_float_array(lower, "lower"))
+    if n_in not in (1, 2):
+        raise ValueError(
+            f"`net` must have 1 or 2 inputs for partition; got {n_in} "
+            "(use linear_region for the region of one point)"
+        )
+    lo, hi = _bounds(lower, upper, n_in, strict=True)
+    return _partition(ops, lo, hi, max_regions)
+
+
+# ------------------------------------------------------------------ internals
+def _setup(net: object, x: object) -> tuple:
+    """Parsed ops, points (N, n_in) in float64, the output template, and the patterns."""
+    ops = parse_sequential(net)
+    pts, like = _points(x, input_features(ops))
+    return ops, pts, like, _forward_codes(net, pts)
+
+
+def _points(x: object, n_in: int | None) -> tuple[np.ndarray, object]:
+    arr = as_float_array(x, "x")
+    check_finite(arr, "x")
+    if arr.ndim == 1 and n_in in (None, 1):
+        arr = arr[:, None]
+    if arr.ndim != 2 or (n_in is not None and arr.shape[1] != n_in):
+        one = " or (N,)" if n_in == 1 else ""
+        raise ValueError(f"`x` must have shape (N, {n_in or 'n_in'}){one}; got {arr.shape}")
+    if isinstance(x, torch.Tensor):
+        return arr, x
+    kept = np.asarray(x)
+    return arr, (kept if kept.dtype.kind == "f" else arr)
+
+
+def _like(a: np.ndarray, like: object) -> object:
+    """``a`` in the dtype and on the device of ``like`` (torch or numpy)."""
+    if isinstance(like, torch.Tensor):
+        dtype = like.dtype if like.is_floating_point() else torch.float64
+        return torch.from_numpy(np.ascontiguousarray(a)).to(like.device, dtype)
+    return a.astype(like.dtype, copy=False)
+
+
+def _leaves(net: nn.Module):
+    for m in net:
+        yield from (_leaves(m) if isinstance(m, nn.Sequential) else (m,))
+
+
+def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
+    """Patterns, int8 (N, width), from the network's own forward pass."""
+    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
+    dtype, device = (torch.float64, "cpu") if ref is None else (ref.dtype, ref.device)
+    z = torch.tensor(pts, dtype=dtype, device=device)  # a copy: in-place layers are safe
+    codes = []
+    with torch.no_grad():
+        for m in _leaves(net):
+            if isinstance(m, _ACTIVATIONS):
+                hard = isinstance(m, nn.Hardtanh)
+                codes.append(_code(hard, z, *((m.min_val, m.max_val) if hard else ())))
+            z = m(z)
+    return [c.to(torch.int8).cpu().numpy() for c in codes]
+
+
+def _code(hardtanh: bool, z, lo: float = 0.0, hi: float = 0.0):
+    """The pattern of pre-activations z (numpy or torch, int64), with torch's ties."""
+    return (z >= hi) * 1 - (z <= lo) * 1 if hardtanh else (z > 0) * 1
+
+
+def _piece_index(op: Activation, code: np.ndarray) -> np.ndarray:
+    return code.astype(np.intp) + (1 if op.name == "hardtanh" else 0)
+
+
+def _slope_offset(op: Activation, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sigma(z) = slope * z + offset on each unit's piece."""
+    width = code.shape[-1]
+    slopes = np.broadcast_to(op.slopes, (op.slopes.shape[0], width))
+    jumps = np.diff(slopes, axis=0) * op.kinks[:, None]
+    offsets = op.offset - np.concatenate([np.zeros((1, width)), np.cumsum(jumps, axis=0)])
+    r, cols = _piece_index(op, code), np.arange(width)
+    return slopes[r, cols], offsets[r, cols]
+
+
+def _maps(ops: list, codes: list, n: int, n_in: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """Each activation layer's input map (g, h), and the output map, for patterns ``codes``."""
+    g, h = np.broadcast_to(np.eye(n_in), (n, n_in, n_in)), np.zeros((n, n_in))
+    pre, it = [], iter(codes)
+    for op in ops:
+        if isinstance(op, Affine):
+            g, h = op.weight @ g, h @ op.weight.T + op.bias
+        else:
+            pre.append((g, h))
+            s, t = _slope_offset(op, next(it))
+            g, h = s[:, :, None] * g, s * h + t
+    return pre, np.asarray(g), h
+
+
+def _halfspaces(ops: list, codes: list, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a (N, m, n_in) and bounds b (N, m) of each point's region; b = inf: no kink."""
+    pre, _, _ = _maps(ops, codes, *pts.shape)
+    rows, rhs = [np.zeros((*pts.shape[:1], 0, pts.shape[1]))], [np.zeros((len(pts), 0))]
+    acts = [op for op in ops if isinstance(op, Activation)]
+    for (g, h), op, code in zip(pre, acts, codes, strict=True):
+        padded, r = np.concatenate([[-np.inf], op.kinks, [np.inf]]), _piece_index(op, code)
+        rows += [-g, g]
+        rhs += [h - padded[r], padded[r + 1] - h]
+    return np.concatenate(rows, axis=1), np.concatenate(rhs, axis=1)
+
+
+def _bounds(lower: object, upper: object, n_in: int, *, strict: bool = False) -> list:
+    """Finite float64 bounds of shape (n_in,) (numbers broadcast); None where not given."""
+    out = []
+    for name, bound in (("lower", lower), ("upper", upper)):
+        arr = None if bound is None and not strict else as_float_array(bound, name)
+        if arr is not None and arr.shape not in ((), (n_in,)):
+            raise ValueError(f"`{name}` must be a number or have shape ({n_in},); got {arr.shape}")
+        out.append(None if arr is None else np.broadcast_to(arr, (n_in,)).copy())
+        check_finite(np.zeros(0) if arr is None else arr, name)
+    lo, hi = out
+    bad = np.zeros(0, bool) if lo is None or hi is None else (lo >= hi if strict else lo > hi)
+    if bad.any():
+        i = int(np.argmax(bad))
+        rel = f"> upper[{i}] = {float(hi[i])!r}" if lo[i] > hi[i] else f"= upper[{i}]"
+        raise ValueError(
+            f"`lower` must be {'<' if strict else '<='} `upper`; "
+            f"got lower[{i}] = {float(lo[i])!r} {rel}"
+        )
+    return out
+
+
+def _bounding_box(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """[lowest, highest] corner (2, n) of {a @ x <= b} by LP, enlarged; None when empty."""
+    from scipy.optimize import linprog
+
+    n = a.shape[1]
+    box = np.zeros((2, n))
+    for i in range(n):
+        for k, sign in enumerate((1.0, -1.0)):
+            res = linprog(sign * np.eye(n)[i], A_ub=a, b_ub=b, bounds=(None, None))
+            if res.status == 2:
+                return None
+            if res.status == 3:
+                raise ValueError("the polytope is unbounded; give `lower` and `upper`")
+            box[k, i] = res.x[i]
+    return box + (1.0 + np.abs(box).max()) * np.array([[-1.0], [1.0]])
+
+
+def _cut(v: np.ndarray, z, d: np.ndarray, tol: float, col: int = 0, level: float = 0.0):
+    """Split a convex polygon (ccw) or an interval along the zero line of d (affine, at v).
+
+    Returns ((v, z) where d <= 0, (v, z) where d >= 0); vertices within ``tol``
+    of the line go to both. ``z`` (values at v, or None) is interpolated, its
+    column ``col`` set to ``level`` on the line.
+    """
+    sign = np.where(d > tol, 1, np.where(d < -tol, -1, 0))
+    m = len(v)
+    nxt = np.roll(np.arange(m), -1)
+    i = np.flatnonzero((sign * sign[nxt] < 0) & ((nxt > np.arange(m)) | (v.shape[1] == 2)))
+    t = (d[i] / (d[i] - d[nxt[i]]))[:, None]
+    order = np.argsort(np.concatenate([np.arange(m), i + 0.5]))
+    side = np.concatenate([sign, np.zeros(len(i), int)])[order]
+    vs = np.concatenate([v, v[i] + t * (v[nxt[i]] - v[i])])[order]
+    if z is not None:
+        new = z[i] + t * (z[nxt[i]] - z[i])
+        new[:, col] = level
+        z = np.concatenate([z, new])[order]
+    return tuple((vs[keep], None if z is None else z[keep]) for keep in (side <= 0, side >= 0))
+
+
+def _corners(box: np.ndarray) -> np.ndarray:
+    """The counter-clockwise corners of the rectangle [box[0], box[1]]."""
+    return np.stack([box[[0, 1, 1, 0], 0], box[[0, 0, 1, 1], 1]], axis=1)
+
+
+def _area_centroid(v: np.ndarray) -> tuple[float, np.ndarray]:
+    if v.shape[1] == 1:
+        return float(v[1, 0] - v[0, 0]), v.mean(axis=0)
+    x, y, xn, yn = v[:, 0], v[:, 1], np.roll(v[:, 0], -1), np.roll(v[:, 1], -1)
+    cross = x * yn - xn * y
+    area = 0.5 * float(cross.sum())
+    if area <= 0:
+        return max(area, 0.0), v.mean(axis=0)
+    return area, np.array([((x + xn) * cross).sum(), ((y + yn) * cross).sum()]) / (6 * area)
+
+
+def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> Partition:
+    n_in = lower.size
+    box = np.array([lower, upper])
+    box = box if n_in == 1 else _corners(box)
+    sliver = _SLIVER * float(np.linalg.norm(upper - lower))
+    scale = float(np.abs(box).max())
+    # a piece: (vertices, patterns so far, map g (width, n_in), offset h (width,))
+    pieces = [(box, [], np.eye(n_in), np.zeros(n_in))]
+    for op in ops:
+        if isinstance(op, Affine):
+            pieces = [(v, p, op.weight @ g, op.weight @ h + op.bias) for v, p, g, h in pieces]
+            continue
+        out = []
+        for v, pats, g, h in pieces:
+            z = v @ g.T + h
+            tol = sliver * np.linalg.norm(g, axis=1)
+            tol += 64 * _EPS * (np.abs(g).sum(axis=1) * scale + np.abs(h))  # rounding
+            todo = [(v, z)]
+            for k in op.kinks:
+                for j in np.flatnonzero((z.min(axis=0) < k - tol) & (z.max(axis=0) > k + tol)):
+                    nxt = []
+                    for vv, zz in todo:
+                        d = zz[:, j] - k
+                        if d.min() < -tol[j] and d.max() > tol[j]:
+                            nxt.extend(_cut(vv, zz, d, tol[j], j, k))
+                        else:
+                            nxt.append((vv, zz))
+                    todo = nxt
+            for vv, zz in todo:  # the pattern at the mean of the vertices, inside the piece
+                code = _code(op.name == "hardtanh", zz.mean(axis=0), *op.kinks).astype(np.int8)
+                s, t = (u[0] for u in _slope_offset(op, code[None, :]))
+                out.append((vv, [*pats, code], s[:, None] * g, s * h + t))
+            if len(out) > max_regions:
+                raise ValueError(
+                    f"`net` has more than `max_regions` = {max_regions} activation regions "
+                    "in the box; raise max_regions or shrink the box"
+                )
+        pieces = out
+    if n_in == 1:  # intervals from left to right
+        pieces.sort(key=lambda piece: piece[0][0, 0])
+    vertices, pats, a, c = (tuple(col) for col in zip(*pieces, strict=True))
+    patterns = tuple(np.array(layer, dtype=np.int8) for layer in zip(*pats, strict=True))
+    arrays = [lower.copy(), upper.copy(), np.array(a), np.array(c)]
+    for arr in (*arrays, *patterns, *vertices):
+        arr.setflags(write=False)
+    return Partition(arrays[0], arrays[1], vertices, patterns, arrays[2], arrays[3], sliver)
