@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._geometry import area_centroid, bounding_box, corners, cut
 from ._network import Activation, Affine, input_features, parse_sequential
 from ._validate import as_float_array, check_finite
 
@@ -127,14 +128,14 @@ class Polytope:
         n = self.A_ub.shape[1]
         if n not in (1, 2):
             raise ValueError(f"vertices() takes a polytope in 1 or 2 dimensions; got {n}")
-        box = _bounding_box(self.A_ub, self.b_ub)
+        box = bounding_box(self.A_ub, self.b_ub)
         if box is None:
             return np.zeros((0, n))
-        v = box if n == 1 else _corners(box)
+        v = box if n == 1 else corners(box)
         for a, b in zip(self.A_ub, self.b_ub, strict=True):
             d = v @ a - b
             if len(v) and d.max() > 0:
-                v = _cut(v, None, d, 0.0)[0][0] if d.min() < 0 else np.zeros((0, n))
+                v = cut(v, None, d, 0.0)[0][0] if d.min() < 0 else np.zeros((0, n))
         if n == 2 and len(v):
             keep = np.any(v != np.roll(v, 1, axis=0), axis=1)  # repeated vertices
             v = v[keep] if keep.any() else v[:1]
@@ -175,12 +176,12 @@ class Partition:
     @property
     def areas(self) -> np.ndarray:
         """Area of each region (length in 1-D), shape (n_regions,)."""
-        return np.array([_area_centroid(v)[0] for v in self.vertices])
+        return np.array([area_centroid(v)[0] for v in self.vertices])
 
     @property
     def centroids(self) -> np.ndarray:
         """Centroid of each region, shape (n_regions, n_in)."""
-        return np.array([_area_centroid(v)[1] for v in self.vertices]).reshape(len(self), -1)
+        return np.array([area_centroid(v)[1] for v in self.vertices]).reshape(len(self), -1)
 
     def to_frame(self):
         """One row per region: region, area, centroid_0 (, centroid_1), n_vertices.
@@ -565,65 +566,10 @@ def _bounds(lower: object, upper: object, n_in: int, *, strict: bool = False) ->
     return out
 
 
-def _bounding_box(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """[lowest, highest] corner (2, n) of {a @ x <= b} by LP, enlarged; None when empty."""
-    from scipy.optimize import linprog
-
-    n = a.shape[1]
-    box = np.zeros((2, n))
-    for i in range(n):
-        for k, sign in enumerate((1.0, -1.0)):
-            res = linprog(sign * np.eye(n)[i], A_ub=a, b_ub=b, bounds=(None, None))
-            if res.status == 2:
-                return None
-            if res.status == 3:
-                raise ValueError("the polytope is unbounded; give `lower` and `upper`")
-            box[k, i] = res.x[i]
-    return box + (1.0 + np.abs(box).max()) * np.array([[-1.0], [1.0]])
-
-
-def _cut(v: np.ndarray, z, d: np.ndarray, tol: float, col: int = 0, level: float = 0.0):
-    """Split a convex polygon (ccw) or an interval along the zero line of d (affine, at v).
-
-    Returns ((v, z) where d <= 0, (v, z) where d >= 0); vertices within ``tol``
-    of the line go to both. ``z`` (values at v, or None) is interpolated, its
-    column ``col`` set to ``level`` on the line.
-    """
-    sign = np.where(d > tol, 1, np.where(d < -tol, -1, 0))
-    m = len(v)
-    nxt = np.roll(np.arange(m), -1)
-    i = np.flatnonzero((sign * sign[nxt] < 0) & ((nxt > np.arange(m)) | (v.shape[1] == 2)))
-    t = (d[i] / (d[i] - d[nxt[i]]))[:, None]
-    order = np.argsort(np.concatenate([np.arange(m), i + 0.5]))
-    side = np.concatenate([sign, np.zeros(len(i), int)])[order]
-    vs = np.concatenate([v, v[i] + t * (v[nxt[i]] - v[i])])[order]
-    if z is not None:
-        new = z[i] + t * (z[nxt[i]] - z[i])
-        new[:, col] = level
-        z = np.concatenate([z, new])[order]
-    return tuple((vs[keep], None if z is None else z[keep]) for keep in (side <= 0, side >= 0))
-
-
-def _corners(box: np.ndarray) -> np.ndarray:
-    """The counter-clockwise corners of the rectangle [box[0], box[1]]."""
-    return np.stack([box[[0, 1, 1, 0], 0], box[[0, 0, 1, 1], 1]], axis=1)
-
-
-def _area_centroid(v: np.ndarray) -> tuple[float, np.ndarray]:
-    if v.shape[1] == 1:
-        return float(v[1, 0] - v[0, 0]), v.mean(axis=0)
-    x, y, xn, yn = v[:, 0], v[:, 1], np.roll(v[:, 0], -1), np.roll(v[:, 1], -1)
-    cross = x * yn - xn * y
-    area = 0.5 * float(cross.sum())
-    if area <= 0:
-        return max(area, 0.0), v.mean(axis=0)
-    return area, np.array([((x + xn) * cross).sum(), ((y + yn) * cross).sum()]) / (6 * area)
-
-
 def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> Partition:
     n_in = lower.size
     box = np.array([lower, upper])
-    box = box if n_in == 1 else _corners(box)
+    box = box if n_in == 1 else corners(box)
     sliver = _SLIVER * float(np.linalg.norm(upper - lower))
     scale = float(np.abs(box).max())
     # a piece: (vertices, patterns so far, map g (width, n_in), offset h (width,))
@@ -644,7 +590,7 @@ def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int
                     for vv, zz in todo:
                         d = zz[:, j] - k
                         if d.min() < -tol[j] and d.max() > tol[j]:
-                            nxt.extend(_cut(vv, zz, d, tol[j], j, k))
+                            nxt.extend(cut(vv, zz, d, tol[j], j, k))
                         else:
                             nxt.append((vv, zz))
                     todo = nxt
