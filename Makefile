@@ -42,9 +42,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 	touch $@
 
 demo: $(VENV)/.installed
-	@echo "The applications are not built yet (issues 6-8); running the core example instead."
+	@echo "The applications are not built yet (issues 6-8); running the docs examples instead."
 	MPLBACKEND=Agg $(PY) docs/examples/spline_to_relu.py --out results
-	@echo "Figure written to results/; see docs/index.md"
+	MPLBACKEND=Agg $(PY) docs/examples/relu_vs_tanh.py --out results
+	@echo "Figures written to results/; see docs/index.md"
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
