@@ -179,11 +179,15 @@ def fit_pwl(
         raise ValueError("`x` must not be constant over the points with non-zero weight")
     d = _lsq.Data.build(x_arr, y_arr, w)
     free = isinstance(knots, numbers.Integral) and not isinstance(knots, bool)
-    k = int(knots) if free else None
-    t = None if free else _fixed_knots(knots, d)
-    n_coef = (k if free else t.size) + 2
-    p = n_coef + (k if free else 0) + 1
-    if d.n < n_coef + (k if free else 0):
+    if free:
+        n_knots = n_free = int(knots)
+        if n_knots < 0:
+            raise ValueError(f"`knots` as a number of free knots must be >= 0; got {n_knots}")
+    else:
+        t = _fixed_knots(knots, d)
+        n_knots, n_free = t.size, 0
+    p = n_knots + 2 + n_free + 1  # coefficients, free knots, noise variance
+    if d.n < p - 1:
         raise ValueError(
             f"`x` has {d.n} points with non-zero weight, fewer than the {p - 1} parameters "
             "of this fit; use fewer knots"
@@ -191,9 +195,7 @@ def fit_pwl(
     cons = _Constraints.parse(constraints, d)
     evaluations = 0
     if free:
-        if k < 0:
-            raise ValueError(f"`knots` as a number of free knots must be >= 0; got {k}")
-        t, evaluations = search_knots(d, k, cons, n_starts=n_starts, seed=seed)
+        t, evaluations = search_knots(d, n_knots, cons, n_starts=n_starts, seed=seed)
     v, active = _solve(d, t, cons)
     return _result(d, t, v, active, extrapolate, free, p, evaluations)
 
