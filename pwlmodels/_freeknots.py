@@ -36,8 +36,8 @@ class _Objective:
         if self.cons is not None:
             return np.array([self.value_and_grad(ti, grad=False)[0] for ti in t])
         diag, off, rhs = _lsq.gram_fast(self.d, t)
+        v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         with np.errstate(all="ignore"):
-            v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
             ssr = _lsq.ssr_of(diag, off, rhs, v, self.yy)
         bad = ~(ratio > 1e-12) | ~np.isfinite(ssr)
         return np.where(bad, self.yy * (1 + 1e-6), np.maximum(ssr, 0.0))
@@ -47,8 +47,7 @@ class _Objective:
         ts = np.clip(t[order], 1e-12, 1 - 1e-12)
         self.evaluations += 1
         diag, off, rhs = _lsq.gram_fast(self.d, ts[None, :])
-        with np.errstate(all="ignore"):
-            v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
+        v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         if not (ratio[0] > 1e-12) or not np.isfinite(v).all():
             return self.yy * (1 + 1e-6), np.zeros_like(t)
         v = v[0]

@@ -108,8 +108,16 @@ def _assemble(l00, l01, l11, r0, r1):
 
 
 def solve_tridiagonal(diag: np.ndarray, off: np.ndarray, rhs: np.ndarray):
-    """Batched Cholesky of the SPD tridiagonal Gram; (values, min pivot ratio)."""
-    _m, p = diag.shape
+    """Batched Cholesky of the SPD tridiagonal Gram; (values, min pivot ratio).
+
+    A singular Gram gives a zero pivot ratio (and non-finite values), not a warning.
+    """
+    with np.errstate(all="ignore"):
+        return _cholesky_solve(diag, off, rhs)
+
+
+def _cholesky_solve(diag: np.ndarray, off: np.ndarray, rhs: np.ndarray):
+    p = diag.shape[1]
     c = np.empty_like(diag)  # Cholesky diagonal
     e = np.empty_like(off)  # sub-diagonal
     z = np.empty_like(rhs)
