@@ -4,15 +4,14 @@ SSR(t) for a knot vector t is the minimum over the node values, solved
 exactly from segment moments in O(K log n); its gradient follows from the
 envelope theorem: dSSR/dt_j = 2 gamma_j sum_{u > t_j} w^2 r (gamma_j the
 slope change at t_j, r the residual). SSR(t) is only piecewise smooth (the
-gradient jumps where a knot crosses a data point), so L-BFGS is followed by
+gradient jumps where a knot crosses a data point), so quasi-Newton descent is followed by
 a discrete polish that moves single knots to neighbouring data intervals or
-anywhere on a grid of bin edges, and then restarts L-BFGS.
+anywhere on a grid of bin edges, and then restarts the descent.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 from . import _lsq
 
@@ -20,6 +19,7 @@ __all__: list[str] = []
 
 _BINS = 256
 _ROUNDS = 30
+_ITERATIONS = 200
 
 
 class _Objective:
@@ -171,20 +171,55 @@ def _candidates(u: np.ndarray, tj: float, edges: np.ndarray) -> np.ndarray:
 
 
 def _lbfgs(obj: _Objective, t0: np.ndarray):
-    def fun(t):
-        return obj.value_and_grad(t)
+    """Projected quasi-Newton descent on the knots (BFGS with Armijo backtracking).
 
-    gradient_ok = obj.cons is None or obj.cons.knot_independent
-    res = minimize(
-        fun if gradient_ok else (lambda t: obj.value_and_grad(t, grad=False)[0]),
-        t0,
-        jac=gradient_ok,
-        method="L-BFGS-B",
-        bounds=[(1e-9, 1 - 1e-9)] * t0.size,
-        options={"maxiter": 200, "ftol": 1e-15, "gtol": 1e-12},
-    )
-    start = np.sort(t0)
-    t = np.sort(res.x)
-    ssr = obj.value_and_grad(t, grad=False)[0] if (np.diff(t) > 0).all() else np.inf
-    ssr0 = obj.value_and_grad(start, grad=False)[0]
-    return (t, ssr) if ssr <= ssr0 else (start, ssr0)
+    Written out because the knot vectors are short: scipy's L-BFGS-B spends
+    about a millisecond per iteration in bookkeeping, more than an SSR costs.
+    Without an exact gradient (knot-dependent constraints) it takes central
+    differences.
+    """
+    lo, hi = 1e-9, 1 - 1e-9
+    t = np.clip(np.sort(t0), lo, hi)
+    f, g = _value_grad(obj, t)
+    h = np.eye(t.size) * (0.1 / max(np.linalg.norm(g), 1e-300))
+    for _ in range(_ITERATIONS):
+        step = -h @ g
+        if g @ step >= 0:  # not a descent direction: restart from steepest descent
+            h = np.eye(t.size) * (0.1 / max(np.linalg.norm(g), 1e-300))
+            step = -h @ g
+        alpha, accepted = 1.0, False
+        while alpha > 1e-10:
+            trial = np.clip(t + alpha * step, lo, hi)
+            if (np.diff(np.sort(trial)) > 0).all():
+                f_new, g_new = _value_grad(obj, trial)
+                if f_new <= f + 1e-4 * (g @ (trial - t)):
+                    accepted = True
+                    break
+            alpha *= 0.5
+        if not accepted or f - f_new <= 1e-15 * max(f, 1e-300):
+            if accepted and f_new < f:
+                t, f = trial, f_new
+            break
+        s_vec, y_vec = trial - t, g_new - g
+        t, f, g = trial, f_new, g_new
+        sy = s_vec @ y_vec
+        if sy > 1e-300:  # BFGS update of the inverse Hessian
+            rho = 1.0 / sy
+            v = np.eye(t.size) - rho * np.outer(s_vec, y_vec)
+            h = v @ h @ v.T + rho * np.outer(s_vec, s_vec)
+    order = np.argsort(t)
+    return t[order], f
+
+
+def _value_grad(obj: _Objective, t: np.ndarray):
+    if obj.cons is None or obj.cons.knot_independent:
+        return obj.value_and_grad(t)
+    f = obj.value_and_grad(t, grad=False)[0]
+    g = np.empty_like(t)
+    for j in range(t.size):  # central differences, one data interval wide at most
+        e = np.zeros_like(t)
+        e[j] = 1e-7
+        g[j] = (
+            obj.value_and_grad(t + e, grad=False)[0] - obj.value_and_grad(t - e, grad=False)[0]
+        ) / 2e-7
+    return f, g
