@@ -1,0 +1,351 @@
+"""Sound bounds for piecewise-linear networks over boxes (private to verify.py).
+
+The network is normalised to ``z_1 = W_0 x + b_0``, ``a_k = sigma_k(z_k)``,
+``z_{k+1} = W_k a_k + b_k``, ``y = W_L a_L + b_L`` (:class:`Chain`). Bounds are
+interval bounds and CROWN / DeepPoly linear relaxations propagated backwards
+(Zhang et al. 2018; Singh et al. 2019), batched over boxes in torch float64.
+
+Floating-point margin
+---------------------
+Every bound is computed in float64 and then widened by ``gamma * mass +
+1e-290``, where ``mass`` is the same computation carried out on absolute
+values (``|Lambda| |W| ...``: an upper bound on the sum of the magnitudes of
+the terms that were added) and ``gamma = 4 u (n_in + sum of widths + 4 L +
+16)`` with ``u = 2**-53``: four times the classical dot-product error bound
+``gamma_n`` (Higham 2002, sec. 3.1) for the longest chain of additions. This
+is a documented first-order margin, not interval arithmetic: it covers
+ordinary networks but is no guarantee against networks crafted to exploit
+rounding (Zombori et al. 2021; Jia and Rinard 2021).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._network import Activation, Affine
+
+__all__: list[str] = []
+
+_U = 2.0**-53
+
+
+class SolverInconsistencyWarning(UserWarning):
+    """The MILP solver's results disagree with the float64 forward pass."""
+
+
+_TINY = 1e-290
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One activation layer: kind in {"leaky", "hardtanh"}, per-unit parameters."""
+
+    kind: str
+    alpha: torch.Tensor  # (h,) negative-side slope ("leaky"; 0 for relu)
+    lo: float = 0.0
+    hi: float = 0.0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Alternating affine maps and activations, float64 torch on one device."""
+
+    weights: list  # L + 1 tensors (out, in)
+    biases: list  # L + 1 tensors (out,)
+    acts: list  # L Units
+    gamma: float
+
+    @property
+    def n_in(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return self.weights[-1].shape[0]
+
+
+def make_chain(ops: list, n_in: int, device: torch.device) -> Chain:
+    """Normalise parsed ops (identity maps inserted where needed)."""
+    weights: list = []
+    biases: list = []
+    acts: list = []
+    width = n_in
+    expect_affine = True
+    for op in ops:
+        if isinstance(op, Affine):
+            weights.append(torch.as_tensor(op.weight, dtype=torch.float64, device=device))
+            biases.append(torch.as_tensor(op.bias, dtype=torch.float64, device=device))
+            width = op.weight.shape[0]
+            expect_affine = False
+            continue
+        if expect_affine:  # activation first or two in a row: identity in between
+            weights.append(torch.eye(width, dtype=torch.float64, device=device))
+            biases.append(torch.zeros(width, dtype=torch.float64, device=device))
+        acts.append(_unit(op, width, device))
+        expect_affine = True
+    if expect_affine:
+        weights.append(torch.eye(width, dtype=torch.float64, device=device))
+        biases.append(torch.zeros(width, dtype=torch.float64, device=device))
+    widths = sum(w.shape[0] for w in weights)
+    gamma = 4 * _U * (n_in + widths + 4 * len(acts) + 16)
+    return Chain(weights, biases, acts, gamma)
+
+
+def _unit(op: Activation, width: int, device: torch.device) -> Unit:
+    if op.name == "hardtanh":
+        zero = torch.zeros(width, dtype=torch.float64, device=device)
+        return Unit("hardtanh", zero, float(op.kinks[0]), float(op.kinks[1]), op.name)
+    a = torch.as_tensor(op.slopes[0], dtype=torch.float64, device=device)
+    return Unit("leaky", a.expand(width).clone() if a.numel() == 1 else a, name=op.name)
+
+
+def apply_unit(unit: Unit, z: torch.Tensor) -> torch.Tensor:
+    if unit.kind == "hardtanh":
+        return z.clamp(unit.lo, unit.hi)
+    return torch.where(z > 0, z, unit.alpha * z)
+
+
+def forward(chain: Chain, x: torch.Tensor) -> torch.Tensor:
+    """Float64 forward pass, (N, n_in) -> (N, n_out)."""
+    h = x
+    for k, unit in enumerate(chain.acts):
+        h = apply_unit(unit, h @ chain.weights[k].T + chain.biases[k])
+    return h @ chain.weights[-1].T + chain.biases[-1]
+
+
+def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up]."""
+    if unit.kind == "hardtanh":
+        return _relax_hardtanh(unit.lo, unit.hi, lo, up)
+    a = unit.alpha.expand_as(lo)
+    one = torch.ones_like(lo)
+    zero = torch.zeros_like(lo)
+    pos, neg = lo >= 0, up <= 0
+    unstable = ~(pos | neg)
+    width = torch.where(unstable, up - lo, one)
+    chord = (up - a * lo) / width  # slope of the chord, between a and 1
+    chord_t = a * lo - chord * lo
+    adapt = torch.where(up > -lo, one, a)  # tangent through the origin
+    convex = a <= 1
+    stable_s = torch.where(pos, one, a)
+    su = torch.where(unstable, torch.where(convex, chord, adapt), stable_s)
+    tu = torch.where(unstable & convex, chord_t, zero)
+    sl = torch.where(unstable, torch.where(convex, adapt, chord), stable_s)
+    tl = torch.where(unstable & ~convex, chord_t, zero)
+    return sl, tl, su, tu
+
+
+def _relax_hardtanh(a: float, b: float, lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    zero = torch.zeros_like(lo)
+    one = torch.ones_like(lo)
+    sl, tl = zero.clone(), torch.full_like(lo, a)
+    su, tu = zero.clone(), torch.full_like(lo, b)
+    ident = (lo >= a) & (up <= b)
+    sl = torch.where(ident, one, sl)
+    tl = torch.where(ident, zero, tl)
+    su = torch.where(ident, one, su)
+    tu = torch.where(ident, zero, tu)
+    low_flat = up <= a  # constant a
+    su = torch.where(low_flat, zero, su)
+    tu = torch.where(low_flat, torch.full_like(lo, a), tu)
+    high_flat = lo >= b  # constant b
+    sl = torch.where(high_flat, zero, sl)
+    tl = torch.where(high_flat, torch.full_like(lo, b), tl)
+    # one kink at a (convex piece): upper chord (lo, a)-(up, up), lower a + s (z - a)
+    left = (lo < a) & (up > a) & (up <= b)
+    w = torch.where(left, up - lo, one)
+    s = (up - a) / w
+    su = torch.where(left, s, su)
+    tu = torch.where(left, a - s * lo, tu)
+    s_lo = torch.where(up - a > a - lo, one, zero)
+    sl = torch.where(left, s_lo, sl)
+    tl = torch.where(left, a - s_lo * a, tl)
+    # one kink at b (concave piece): lower chord (lo, lo)-(up, b), upper b + s (z - b)
+    right = (lo >= a) & (lo < b) & (up > b)
+    w = torch.where(right, up - lo, one)
+    s = (b - lo) / w
+    sl = torch.where(right, s, sl)
+    tl = torch.where(right, lo - s * lo, tl)
+    s_up = torch.where(b - lo > up - b, one, zero)
+    su = torch.where(right, s_up, su)
+    tu = torch.where(right, b - s_up * b, tu)
+    # both kinks: upper through (lo, a) and (b, b), lower through (a, a) and (up, b)
+    both = (lo < a) & (up > b)
+    s = (b - a) / torch.where(both, b - lo, one)
+    su = torch.where(both, s, su)
+    tu = torch.where(both, a - s * lo, tu)
+    s = (b - a) / torch.where(both, up - a, one)
+    sl = torch.where(both, s, sl)
+    tl = torch.where(both, a - s * a, tl)
+    return sl, tl, su, tu
+
+
+def _widen(value: torch.Tensor, mass: torch.Tensor, gamma: float) -> torch.Tensor:
+    return value + (gamma * mass + _TINY)
+
+
+def interval(chain: Chain, k: int, lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """Bounds of z_{k+1} = W_k a + b_k from bounds [lo, up] on its input."""
+    w, b = chain.weights[k], chain.biases[k]
+    c, r = (lo + up) / 2, (up - lo) / 2
+    wa = w.abs()
+    mid = c @ w.T + b
+    rad = r @ wa.T
+    mass = c.abs() @ wa.T + b.abs() + rad
+    return -_widen(-(mid - rad), mass, chain.gamma), _widen(mid + rad, mass, chain.gamma)
+
+
+def act_interval(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """Bounds of sigma over [lo, up] (sigma is convex or concave per unit), widened."""
+    vals = torch.stack(
+        [apply_unit(unit, t) for t in (lo, up, torch.clamp(torch.zeros_like(lo), lo, up))]
+    )
+    low, high = vals.min(0).values, vals.max(0).values
+    return low - (4 * _U * low.abs() + _TINY), high + (4 * _U * high.abs() + _TINY)
+
+
+def backward(
+    chain: Chain, k: int, lam: torch.Tensor, const: torch.Tensor, bounds: list, xl, xu
+) -> tuple:
+    """Sound upper bound of ``lam @ z + const`` where z is the output of affine map k.
+
+    lam : (B, m, width of map k's output); const : (B, m). ``bounds[j]`` holds
+    (lo, up) of the pre-activations of activation j. Returns (upper (B, m),
+    coefficient on x (B, m, n_in), constant (B, m)) before concretisation and
+    the margin.
+    """
+    mass_l = lam.abs()
+    mass_c = const.abs()
+    for j in range(k, -1, -1):
+        w, b = chain.weights[j], chain.biases[j]
+        const = const + lam @ b
+        mass_c = mass_c + mass_l @ b.abs()
+        lam = lam @ w
+        mass_l = mass_l @ w.abs()
+        if j == 0:
+            break
+        sl, tl, su, tu = _relax(chain.acts[j - 1], *bounds[j - 1])
+        sl, tl, su, tu = (t[:, None, :] for t in (sl, tl, su, tu))
+        lp, ln = lam.clamp(min=0), lam.clamp(max=0)
+        const = const + (lp * tu + ln * tl).sum(-1)
+        mass_c = mass_c + (mass_l * torch.maximum(tu.abs(), tl.abs())).sum(-1)
+        lam = lp * su + ln * sl
+        mass_l = mass_l * torch.maximum(su.abs(), sl.abs())
+    c, r = ((xl + xu) / 2)[:, None, :], ((xu - xl) / 2)[:, None, :]
+    upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
+    mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
+    mass = mass_c + (mass_l * mag).sum(-1)
+    return _widen(upper, mass, chain.gamma), lam, const
+
+
+def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True):
+    """Sound (lo, up) of every activation's pre-activations over boxes [xl, xu] (B, n_in)."""
+    bounds: list = []
+    lo, up = xl, xu
+    for k in range(len(chain.acts)):
+        lo, up = interval(chain, k, lo, up)
+        if crown and k > 0:
+            h = chain.weights[k].shape[0]
+            eye = torch.eye(h, dtype=torch.float64, device=xl.device)
+            lam = torch.cat([eye, -eye]).expand(xl.shape[0], 2 * h, h)
+            zero = torch.zeros(xl.shape[0], 2 * h, dtype=torch.float64, device=xl.device)
+            ub, _, _ = backward(chain, k, lam, zero, bounds, xl, xu)
+            lo, up = torch.maximum(lo, -ub[:, h:]), torch.minimum(up, ub[:, :h])
+            up = torch.maximum(up, lo)  # both sound: equal up to the margin
+        bounds.append((lo, up))
+        lo, up = act_interval(chain.acts[k], lo, up)
+    return bounds
+
+
+def objective_upper(
+    chain: Chain, c: torch.Tensor, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True
+) -> tuple:
+    """Upper bounds of ``c @ net(x)`` over each box: (ub (B,), A (B, n_in), bounds)."""
+    bounds = layer_bounds(chain, xl, xu, crown=crown)
+    b = xl.shape[0]
+    lam = c.reshape(1, 1, -1).expand(b, 1, c.numel())
+    zero = torch.zeros(b, 1, dtype=torch.float64, device=xl.device)
+    ub, a, _ = backward(chain, len(chain.acts), lam, zero, bounds, xl, xu)
+    return ub[:, 0], a[:, 0, :], bounds
+
+
+BATCH = 512  # boxes split per branch-and-bound step
+
+
+def vertex(a: torch.Tensor, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
+    """The vertex of each box maximising the linear function with coefficients ``a``."""
+    return torch.where(a > 0, up, lo)
+
+
+def branch_and_bound(
+    chain: Chain, c: torch.Tensor, lower, upper, atol, rtol, time_limit, max_boxes, threshold=None
+) -> dict:
+    """Maximise ``c @ net(x)``; ``threshold`` stops at a proof or counterexample."""
+    t0 = time.perf_counter()
+    dev = c.device
+    lo = torch.as_tensor(lower, dtype=torch.float64, device=dev)[None]
+    up = torch.as_tensor(upper, dtype=torch.float64, device=dev)[None]
+    ub, a, _ = objective_upper(chain, c, lo, up)
+    n_nodes = 1
+    best_x, best = (lo + up)[0] / 2, -np.inf
+    closed = -np.inf  # largest bound of the boxes dropped
+    status = "optimal"
+    new_lo, new_up, new_a = lo, up, a
+    while True:
+        if new_lo.shape[0]:
+            pts = torch.cat([vertex(new_a, new_lo, new_up), (new_lo + new_up) / 2])
+            vals = forward(chain, pts) @ c
+            i = int(torch.argmax(vals))
+            if float(vals[i]) > best:
+                best, best_x = float(vals[i]), pts[i]
+        tol = atol + rtol * abs(best)
+        cut = best + tol if threshold is None else min(best + tol, threshold)
+        keep = ub > cut  # the others cannot beat the incumbent (or break the threshold)
+        if (~keep).any():
+            closed = max(closed, float(ub[~keep].max()))
+        lo, up, ub, a = lo[keep], up[keep], ub[keep], a[keep]
+        bound = max(best, closed, float(ub.max()) if ub.numel() else -np.inf)
+        if ub.numel() == 0 or bound - best <= tol:
+            break
+        if threshold is not None and (best > threshold or bound <= threshold):
+            break
+        if n_nodes >= max_boxes:
+            status = "node_limit"
+            break
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            status = "time_limit"
+            break
+        k = min(BATCH, ub.numel(), max(1, (max_boxes - n_nodes) // 2))
+        order = torch.argsort(ub, descending=True)
+        pick, rest = order[:k], order[k:]
+        plo, pup, pub, pa = lo[pick], up[pick], ub[pick], a[pick]
+        lo, up, ub, a = lo[rest], up[rest], ub[rest], a[rest]
+        j = torch.argmax(pa.abs() * (pup - plo), dim=1)
+        rows = torch.arange(k, device=dev)
+        mid = (plo[rows, j] + pup[rows, j]) / 2
+        ok = (mid > plo[rows, j]) & (mid < pup[rows, j])
+        if (~ok).any():  # boxes at float64 resolution cannot be split further
+            closed = max(closed, float(pub[~ok].max()))
+            plo, pup, pub, j, mid = plo[ok], pup[ok], pub[ok], j[ok], mid[ok]
+            rows = torch.arange(int(ok.sum()), device=dev)
+        left_up, right_lo = pup.clone(), plo.clone()
+        left_up[rows, j] = mid
+        right_lo[rows, j] = mid
+        new_lo, new_up = torch.cat([plo, right_lo]), torch.cat([left_up, pup])
+        new_ub, new_a, _ = objective_upper(chain, c, new_lo, new_up)
+        new_ub = torch.minimum(new_ub, torch.cat([pub, pub]))  # the parent's bound holds too
+        n_nodes += new_lo.shape[0]
+        lo, up = torch.cat([lo, new_lo]), torch.cat([up, new_up])
+        ub, a = torch.cat([ub, new_ub]), torch.cat([a, new_a])
+    return {
+        "x": best_x.to("cpu").numpy(),
+        "bound": bound,
+        "status": status,
+        "n_nodes": n_nodes,
+        "solve_time": time.perf_counter() - t0,
+    }

@@ -1,0 +1,382 @@
+"""Big-M mixed-integer encoding of a piecewise-linear network (private to verify.py).
+
+One binary per unstable unit and none for stable units (Tjeng, Xiao and
+Tedrake 2019). LeakyReLU / PReLU units with negative-side slope below 1 are
+convex (``a >= z``, ``a >= alpha z`` and two big-M upper constraints); above
+1 they are concave and mirrored. ``Hardtanh(lo, hi) = lo + relu(z - lo) -
+relu(z - hi)``: one binary per kink inside the unit's bounds.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from . import _bounds as bd
+
+__all__: list[str] = []
+
+# HiGHS primal and integrality feasibility tolerance we set, with presolve off: in our fuzzing,
+# tight tolerances with presolve on made HiGHS return wrong optima (bounds below sampled values);
+# with HiGHS's default integrality tolerance (1e-6) the dual bound is sound but about 1e-6 x big-M
+# loose, too loose to certify at atol=1e-7.
+FEASIBILITY_TOL = 1e-9
+
+
+def bigm_widen(lo: np.ndarray, up: np.ndarray) -> tuple:
+    """Big-M bounds widened by max(1e-9, 1e-7 (|l| + |u|))."""
+    pad = np.maximum(1e-9, 1e-7 * (np.abs(lo) + np.abs(up)))
+    return lo - pad, up + pad
+
+
+@dataclass
+class _Model:
+    n_vars: int
+    lb: list
+    ub: list
+    integer: list
+    rows: list  # (cols, vals, lo, hi)
+
+    def new(self, lo: float, hi: float, integer: bool = False) -> int:
+        self.lb.append(lo)
+        self.ub.append(hi)
+        self.integer.append(1 if integer else 0)
+        self.n_vars += 1
+        return self.n_vars - 1
+
+    def add(self, cols, vals, lo: float, hi: float) -> None:
+        self.rows.append((np.asarray(cols, dtype=np.int64), np.asarray(vals, float), lo, hi))
+
+
+def _leaky_unit(m, cols, w, b, l_, u_, alpha, y) -> int:
+    """Encode y = max/min(e, alpha e), e = w . vars[cols] + b in [l_, u_]; binaries added."""
+    inf = np.inf
+    if l_ >= 0 or alpha == 1.0:  # y = e
+        m.add([y, *cols], [1.0, *(-w)], b, b)
+        return 0
+    if u_ <= 0:  # y = alpha e
+        m.add([y, *cols], [1.0, *(-alpha * w)], alpha * b, alpha * b)
+        return 0
+    lm, um = bigm_widen(np.float64(l_), np.float64(u_))
+    d = m.new(0.0, 1.0, integer=True)
+    c_all = [y, *cols, d]
+    if alpha < 1:  # convex
+        m.add([y, *cols], [1.0, *(-w)], b, inf)
+        m.add([y, *cols], [1.0, *(-alpha * w)], alpha * b, inf)
+        m.add(c_all, [1.0, *(-alpha * w), -(1 - alpha) * um], -inf, alpha * b)
+        m.add(c_all, [1.0, *(-w), -(1 - alpha) * lm], -inf, b - (1 - alpha) * lm)
+    else:  # concave, mirrored
+        m.add([y, *cols], [1.0, *(-w)], -inf, b)
+        m.add([y, *cols], [1.0, *(-alpha * w)], -inf, alpha * b)
+        m.add(c_all, [1.0, *(-alpha * w), (alpha - 1) * um], alpha * b, inf)
+        m.add(c_all, [1.0, *(-w), (alpha - 1) * lm], b + (alpha - 1) * lm, inf)
+    return 1
+
+
+def solve(
+    weights: list,
+    biases: list,
+    acts: list,
+    bounds: list,
+    post: list,
+    xl: np.ndarray,
+    xu: np.ndarray,
+    c: np.ndarray,
+    *,
+    time_limit: float | None,
+    rtol: float,
+    atol: float,
+) -> dict:
+    """Maximise c @ net(x) over the box; numpy float64 inputs (one box).
+
+    ``bounds[k]`` = (lo, up) of activation k's pre-activations, ``post[k]`` of
+    its outputs (both sound). Returns the solver's result and model sizes.
+    """
+    m = _Model(0, [], [], [], [])
+    prev = [m.new(float(a), float(b)) for a, b in zip(xl, xu, strict=True)]
+    n_binary = n_stable = 0
+    for k, unit in enumerate(acts):
+        w_k, b_k = weights[k], biases[k]
+        lo_k, up_k = bounds[k]
+        p_lo, p_up = bigm_widen(*post[k])
+        cur = []
+        for j in range(w_k.shape[0]):
+            y = m.new(float(p_lo[j]), float(p_up[j]))
+            cur.append(y)
+            w, b, l_, u_ = w_k[j], float(b_k[j]), float(lo_k[j]), float(up_k[j])
+            if unit[0] == "leaky":
+                nb = _leaky_unit(m, prev, w, b, l_, u_, float(unit[1][j]), y)
+            else:
+                nb = _hardtanh_unit(m, prev, w, b, l_, u_, unit[1], unit[2], y)
+            n_binary += nb
+            n_stable += nb == 0
+        prev = cur
+    obj_w = c @ weights[-1]
+    obj_b = float(c @ biases[-1])
+    cost = np.zeros(m.n_vars)
+    cost[prev] = -obj_w
+    empty = np.zeros(0)
+    data, ri, ci, blo, bhi = [empty], [empty.astype(int)], [empty.astype(int)], [], []
+    for i, (cols, vals, lo, hi) in enumerate(m.rows):
+        ci.append(cols)
+        data.append(vals)
+        ri.append(np.full(cols.size, i))
+        blo.append(lo)
+        bhi.append(hi)
+    a_mat = sparse.csr_array(
+        (np.concatenate(data), (np.concatenate(ri), np.concatenate(ci))),
+        shape=(len(m.rows), m.n_vars),
+    )
+    options = {
+        "disp": False,
+        "presolve": False,
+        "mip_rel_gap": max(rtol, 1e-12),
+        "time_limit": float(time_limit) if time_limit is not None else 1e30,
+        "mip_abs_gap": atol / 4,
+        "primal_feasibility_tolerance": FEASIBILITY_TOL,
+        "mip_feasibility_tolerance": FEASIBILITY_TOL,
+    }
+    with warnings.catch_warnings():
+        # scipy names options it does not list and passes them to HiGHS verbatim
+        warnings.filterwarnings("ignore", message="Unrecognized options", category=RuntimeWarning)
+        res = milp(
+            cost,
+            integrality=np.asarray(m.integer),
+            bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
+            constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
+            options=options,
+        )
+    fixed = None
+    if res.x is not None and n_binary:  # the LP with the binaries rounded and fixed
+        lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
+        ints = np.asarray(m.integer, dtype=bool)
+        lb[ints] = ub[ints] = np.round(res.x[ints])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Unrecognized options")
+            lp = milp(
+                cost,
+                bounds=Bounds(lb, ub),
+                constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
+                options={"disp": False, "time_limit": options["time_limit"]},
+            )
+        if lp.x is not None:
+            fixed = lp.x[: len(xl)]
+    return {
+        "res": res,
+        "fixed": fixed,
+        "obj_b": obj_b,
+        "n_in": len(xl),
+        "n_binary": int(n_binary),
+        "n_stable": int(n_stable),
+    }
+
+
+def _hardtanh_unit(m, cols, w, b, l_, u_, lo, hi, y) -> int:
+    if u_ <= lo:
+        m.add([y], [1.0], lo, lo)
+        return 0
+    if l_ >= hi:
+        m.add([y], [1.0], hi, hi)
+        return 0
+    if l_ >= lo and u_ <= hi:
+        m.add([y, *cols], [1.0, *(-w)], b, b)
+        return 0
+    # y = lo + p - q, p = relu(z - lo), q = relu(z - hi)
+    pl, pu = bigm_widen(np.float64(max(l_ - lo, 0.0)), np.float64(max(u_ - lo, 0.0)))
+    p = m.new(float(max(pl, 0.0)), float(pu))
+    nb = _leaky_unit(m, cols, w, b - lo, l_ - lo, u_ - lo, 0.0, p)
+    if u_ > hi:
+        _, qu = bigm_widen(np.float64(0.0), np.float64(u_ - hi))
+        q = m.new(0.0, float(qu))
+        nb += _leaky_unit(m, cols, w, b - hi, l_ - hi, u_ - hi, 0.0, q)
+        m.add([y, p, q], [1.0, -1.0, 1.0], lo, lo)
+    else:
+        m.add([y, p], [1.0, -1.0], lo, lo)
+    return nb
+
+
+def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
+    """Maximise ``c @ net(x)`` over the box by big-M; bounds from ``_bounds``."""
+    t0 = time.perf_counter()
+    dev = c.device
+    lo = torch.as_tensor(lower, dtype=torch.float64, device=dev)[None]
+    up = torch.as_tensor(upper, dtype=torch.float64, device=dev)[None]
+    root, a, bounds = bd.objective_upper(chain, c, lo, up)
+    if tighten == "interval":
+        bounds = bd.layer_bounds(chain, lo, up, crown=False)
+    elif tighten == "lp" and bounds:
+        cpu = [(b_lo[0].to("cpu").numpy(), b_up[0].to("cpu").numpy()) for b_lo, b_up in bounds]
+        tight = lp_bounds(chain, np.asarray(lower), np.asarray(upper), cpu)
+        bounds = [(_t(a)[None].to(dev), _t(b)[None].to(dev)) for a, b in tight]
+    post = [bd.act_interval(u, *bounds[k]) for k, u in enumerate(chain.acts)]
+
+    def np_(t):
+        return t[0].to("cpu").numpy()
+
+    acts = [
+        ("leaky", np_(u.alpha[None])) if u.kind == "leaky" else ("hardtanh", u.lo, u.hi)
+        for u in chain.acts
+    ]
+    cvec = c.to("cpu").numpy()
+    ws = [w.to("cpu").numpy() for w in chain.weights]
+    bs = [b.to("cpu").numpy() for b in chain.biases]
+    build = time.perf_counter() - t0
+    out = solve(
+        ws,
+        bs,
+        acts,
+        [(np_(lo_), np_(up_)) for lo_, up_ in bounds],
+        [(np_(lo_), np_(up_)) for lo_, up_ in post],
+        lower,
+        upper,
+        cvec,
+        time_limit=time_limit,
+        rtol=rtol,
+        atol=atol,
+    )
+    res = out["res"]
+    bound = float(root[0])
+    dual = getattr(res, "mip_dual_bound", None)
+    if dual is not None and np.isfinite(dual):
+        top = -float(dual) + out["obj_b"]
+        mass = (
+            np.abs(cvec)
+            @ np.abs(ws[-1])
+            @ np.maximum(np.abs(np_(post[-1][0])), np.abs(np_(post[-1][1])))
+            if post
+            else 0.0
+        )
+        top += 10 * FEASIBILITY_TOL * (1 + abs(top)) + chain.gamma * (
+            mass + np.abs(cvec) @ np.abs(bs[-1]) + abs(top)
+        )
+    else:
+        top = np.inf
+    gen = torch.Generator(device=dev).manual_seed(0)
+    rand = lo + (up - lo) * torch.rand(
+        256, lo.shape[1], generator=gen, dtype=torch.float64, device=dev
+    )
+    cands = [(lo + up)[0] / 2, bd.vertex(a[0], lo[0], up[0]), *rand]
+    solver_value = None
+    if res.x is not None:
+        xs = np.clip(res.x[: out["n_in"]], lower, upper)
+        cands.append(torch.as_tensor(xs, dtype=torch.float64, device=dev))
+        solver_value = -float(res.fun) + out["obj_b"]
+    if out["fixed"] is not None:
+        xs = np.clip(out["fixed"], lower, upper)
+        cands.append(torch.as_tensor(xs, dtype=torch.float64, device=dev))
+    pts = torch.stack(cands)
+    vals = bd.forward(chain, pts) @ c
+    x = pts[int(torch.argmax(vals))].to("cpu").numpy()
+    status = "time_limit" if res.status == 1 else "optimal"
+    if float(vals.max()) > top:  # a point beats the dual bound: the solve is unreliable
+        warnings.warn(
+            f"the MILP solver's dual bound {top!r} is below the value {float(vals.max())!r} "
+            "at a point of the box (badly scaled network?); falling back to the linear bound",
+            bd.SolverInconsistencyWarning,
+            stacklevel=4,
+        )
+        top = np.inf
+        status = "node_limit"
+    bound = min(bound, top)
+    return {
+        "x": x,
+        "bound": bound,
+        "status": status,
+        "n_nodes": int(getattr(res, "mip_node_count", 0) or 0),
+        "n_binary": out["n_binary"],
+        "n_stable": out["n_stable"],
+        "build_time": build,
+        "solve_time": time.perf_counter() - t0 - build,
+        "solver_value": solver_value,
+    }
+
+
+def _relaxation_rows(chain, k_stop: int, bounds: list, post: list, lower, upper) -> tuple:
+    """LP relaxation of layers before ``k_stop``: rows A v <= b over v = (x, a_1, ...)."""
+    sizes = [chain.n_in] + [w.shape[0] for w in chain.weights[:k_stop]]
+    offs = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offs[-1])
+    rows, rhs = [], []
+    lb = np.concatenate([lower, *[p[0] for p in post[:k_stop]]])
+    ub = np.concatenate([upper, *[p[1] for p in post[:k_stop]]])
+    for k in range(k_stop):
+        w = chain.weights[k].to("cpu").numpy()
+        b = chain.biases[k].to("cpu").numpy()
+        lo_t = torch.as_tensor(bounds[k][0])[None]
+        up_t = torch.as_tensor(bounds[k][1])[None]
+        sl, tl, su, tu = (t[0].numpy() for t in bd._relax(_cpu(chain.acts[k]), lo_t, up_t))
+        lines = [(su, tu, 1.0), (sl, tl, -1.0)]  # a <= su z + tu ; a >= sl z + tl
+        unit = chain.acts[k]
+        if unit.kind == "leaky":  # the second line through the origin (hull of the unit)
+            alpha = unit.alpha.to("cpu").numpy()
+            other = np.where(sl == 1.0, alpha, 1.0)
+            convex = alpha <= 1
+            lines.append((np.where(convex, other, sl), np.where(convex, 0.0, tl), -1.0))
+            other_u = np.where(su == 1.0, alpha, 1.0)
+            lines.append((np.where(~convex, other_u, su), np.where(~convex, 0.0, tu), 1.0))
+        for s, t, sign in lines:
+            block = np.zeros((w.shape[0], n))
+            block[:, offs[k] : offs[k + 1]] = -sign * s[:, None] * w
+            block[np.arange(w.shape[0]), offs[k + 1] + np.arange(w.shape[0])] = sign
+            rows.append(block)
+            rhs.append(sign * (s * b + t))
+    a_ub = np.concatenate(rows) if rows else np.zeros((0, n))
+    b_ub = np.concatenate(rhs) if rhs else np.zeros(0)
+    return a_ub, b_ub, lb, ub, offs
+
+
+def _cpu(unit):
+    return bd.Unit(unit.kind, unit.alpha.to("cpu"), unit.lo, unit.hi, unit.name)
+
+
+def _safe_min(cost, a_ub, b_ub, lb, ub, res, gamma) -> float:
+    """A rigorous-in-spirit lower bound of min cost @ v by weak duality (Neumaier-Shcherbina)."""
+    if res.status != 0 or res.ineqlin is None:
+        return -np.inf
+    y = np.minimum(res.ineqlin.marginals, 0.0)  # valid multipliers for A v <= b
+    r = cost - a_ub.T @ y
+    val = y @ b_ub + np.minimum(r * lb, r * ub).sum()
+    mag = np.maximum(np.abs(lb), np.abs(ub))
+    mass = np.abs(y) @ np.abs(b_ub) + (np.abs(cost) + np.abs(a_ub).T @ np.abs(y)) @ mag
+    return float(val - (gamma * mass + 1e-290))
+
+
+def lp_bounds(chain, lower: np.ndarray, upper: np.ndarray, bounds: list) -> list:
+    """Intermediate bounds tightened by LP over the relaxation, made safe by weak duality."""
+    from scipy.optimize import linprog
+
+    out = [(bounds[0][0].copy(), bounds[0][1].copy())]
+    for k in range(1, len(chain.acts)):
+        post = [
+            tuple(t.numpy() for t in bd.act_interval(_cpu(u), *map(_t, out[i])))
+            for i, u in enumerate(chain.acts[:k])
+        ]
+        a_ub, b_ub, lb, ub, offs = _relaxation_rows(chain, k, out, post, lower, upper)
+        w = chain.weights[k].to("cpu").numpy()
+        b = chain.biases[k].to("cpu").numpy()
+        lo, up = bounds[k][0].copy(), bounds[k][1].copy()
+        gamma = chain.gamma + 4 * 2.0**-53 * a_ub.shape[0]
+        for j in range(w.shape[0]):
+            for sign in (1.0, -1.0):
+                cost = np.zeros(a_ub.shape[1])
+                cost[offs[k] : offs[k + 1]] = sign * w[j]
+                res = linprog(
+                    cost, A_ub=a_ub, b_ub=b_ub, bounds=np.stack([lb, ub], 1), method="highs"
+                )
+                m = _safe_min(cost, a_ub, b_ub, lb, ub, res, gamma)
+                if sign > 0:
+                    lo[j] = max(lo[j], m + b[j] - 4 * 2.0**-53 * abs(b[j]))
+                else:
+                    up[j] = min(up[j], -m + b[j] + 4 * 2.0**-53 * abs(b[j]))
+        out.append((lo, np.maximum(up, lo)))
+    return out
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(a, dtype=torch.float64)

@@ -1,0 +1,866 @@
+"""Verified maxima and minima of piecewise-linear networks over boxes.
+
+What is verified is the real-arithmetic function of the network's parameters
+cast exactly to float64 (consecutive Linear layers composed and BatchNorm1d
+folded, one rounding per entry), for Linear + ReLU / LeakyReLU / PReLU /
+Hardtanh networks of any depth, over a box ``lower <= x <= upper``. Three
+methods check each other:
+
+- ``"spline"`` (one input): :func:`pwlmodels.relu_to_spline`, then the maximum
+  over the breakpoints inside the box and its ends.
+- ``"bab"``: input-domain branch and bound with CROWN / DeepPoly linear
+  relaxations (Zhang et al. 2018; Singh et al. 2019) batched over boxes in
+  torch float64; the branching input is the one with the largest
+  ``|A_j| (u_j - l_j)`` of the box's linear bound ``A x + d``.
+- ``"milp"``: big-M with one binary per unstable unit (Tjeng, Xiao and
+  Tedrake 2019) solved by ``scipy.optimize.milp`` (HiGHS).
+
+Limits
+------
+Results are exact in real arithmetic up to the stated tolerance
+(``gap <= atol + rtol |value|``) with documented floating-point margins:
+linear and interval bounds are computed in float64 and widened by a
+first-order rounding term (``pwlmodels._bounds``); big-M constants are widened
+by ``max(1e-9, 1e-7 (|l| + |u|))``; the MILP's bound is the solver's dual
+bound plus ``10 x 1e-9 x (1 + |bound|)`` (we set HiGHS's primal feasibility
+tolerance to 1e-9, and its integrality tolerance to 1e-9 with presolve off:
+with presolve on, tight tolerances gave wrong optima in our fuzzing), so the
+MILP certifies ``"optimal"`` only for ``atol`` above about ``1e-8 (1 +
+|bound|)``; the spline bound adds ``1e-12 (1 + |max|)``. This is not
+a guarantee against networks crafted to exploit rounding (Zombori et al.
+2021; Jia and Rinard 2021).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _bounds as bd
+from . import _milp
+from ._network import input_features, output_features, parse_sequential
+from ._validate import as_finite_1d, as_real_scalar, check_choice
+
+__all__ = [
+    "ProofResult",
+    "RobustnessResult",
+    "SolverInconsistencyWarning",
+    "VerificationResult",
+    "dead_units_on_box",
+    "local_robustness",
+    "maximize",
+    "minimize",
+    "prove_bound",
+    "prune",
+]
+
+_METHODS = ("auto", "spline", "bab", "milp")
+_TIGHTEN = ("auto", "interval", "crown", "lp")
+_AUTO_BOXES = 20_000  # method="auto": boxes before branch and bound hands over to the MILP
+
+
+SolverInconsistencyWarning = bd.SolverInconsistencyWarning
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """A verified optimum: ``value`` attained at ``witness``, ``bound`` beyond any value.
+
+    Attributes
+    ----------
+    value : float
+        Float64 forward pass of the objective at ``witness``.
+    witness : ndarray, shape (n_in,)
+        A point of the box (float64).
+    bound : float
+        For a maximum, an upper bound of the objective over the box; for a
+        minimum, a lower bound.
+    gap : float
+        ``|bound - value|``, at least 0.
+    status : {"optimal", "time_limit", "node_limit"}
+        ``"optimal"`` when ``gap <= atol + rtol |value|``. Otherwise
+        ``"time_limit"`` when the time ran out, else ``"node_limit"``: bab
+        used ``max_boxes`` (or boxes reached float64 resolution), or the
+        MILP solver finished but its margins exceed the tolerance.
+    method : {"spline", "bab", "milp", "bab+milp", "region"}
+        ``"bab+milp"``: ``method="auto"`` with 2 to 4 inputs, where branch
+        and bound used 20,000 boxes without closing the gap (flat maxima,
+        typical of Hardtanh) and the MILP finished (best witness, smallest
+        bound of the two).
+    n_binary, n_stable : int
+        Unstable and stable units of the MILP (0 for the other methods).
+    n_nodes : int
+        Boxes bounded (bab) or MILP nodes.
+    build_time, solve_time : float
+        Seconds.
+    solver_value : float or None
+        The MILP solver's objective (None for the other methods).
+    """
+
+    value: float
+    witness: np.ndarray
+    bound: float
+    gap: float
+    status: str
+    method: str
+    n_binary: int = 0
+    n_stable: int = 0
+    n_nodes: int = 0
+    build_time: float = 0.0
+    solve_time: float = 0.0
+    solver_value: float | None = None
+
+    def to_frame(self):
+        """One-row pandas DataFrame (the witness as a tuple)."""
+        import pandas as pd
+
+        row = asdict(self)
+        row["witness"] = tuple(float(v) for v in self.witness)
+        return pd.DataFrame([row])
+
+
+@dataclass(frozen=True)
+class _Problem:
+    chain: bd.Chain
+    c: torch.Tensor
+    net64: nn.Module
+    lower: np.ndarray
+    upper: np.ndarray
+    output: int | None
+    sign: float = 1.0
+
+    def negated(self) -> _Problem:
+        return _Problem(
+            self.chain, -self.c, self.net64, self.lower, self.upper, self.output, -self.sign
+        )
+
+    def value(self, x: np.ndarray) -> float:
+        """Float64 forward pass of the original layers at one point."""
+        with torch.no_grad():
+            y = self.net64(torch.as_tensor(x[None, :], dtype=torch.float64))[0]
+        if self.output is not None:
+            return self.sign * float(y[self.output])
+        return float(y @ self.c.to("cpu"))
+
+    def values(self, x: torch.Tensor) -> torch.Tensor:
+        return bd.forward(self.chain, x) @ self.c
+
+
+def _device(net: nn.Module) -> torch.device:
+    param = next(iter(net.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _box(x: object, name: str, n_in: int) -> np.ndarray:
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0:
+        return np.full(n_in, as_real_scalar(x, name))
+    out = as_finite_1d(x, name)
+    if out.size != n_in:
+        raise ValueError(f"`{name}` must have {n_in} entries (the net's inputs); got {out.size}")
+    return out
+
+
+def _setup(net, lower, upper, output=None, c=None, *, objective=True) -> _Problem:
+    ops = parse_sequential(net)
+    n_in, n_out = input_features(ops), output_features(ops)
+    if n_in is None:
+        raise TypeError("`net` must contain at least one Linear layer")
+    lo, up = _box(lower, "lower", n_in), _box(upper, "upper", n_in)
+    if (lo > up).any():
+        i = int(np.argmax(lo > up))
+        raise ValueError(
+            f"`lower` must not exceed `upper`; got lower[{i}] = {lo[i]!r} > upper[{i}] = {up[i]!r}"
+        )
+    vec = np.ones(1)
+    if objective:
+        vec, output = _objective(n_out, output, c)
+    device = _device(net)
+    chain = bd.make_chain(ops, n_in, device)
+    net64 = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+    cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
+    return _Problem(chain, cvec, net64, lo, up, output)
+
+
+def _objective(n_out: int, output, c) -> tuple:
+    if output is not None and c is not None:
+        raise ValueError("give `output` or `c`, not both")
+    if output is not None:
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"`output` must be an integer; got {type(output).__name__}")
+        if not 0 <= output < n_out:
+            raise ValueError(f"`output` must be in [0, {n_out}); got {output}")
+        return np.eye(n_out)[int(output)], int(output)
+    if c is not None:
+        vec = as_finite_1d(c, "c")
+        if vec.size != n_out:
+            raise ValueError(f"`c` must have {n_out} entries (the net's outputs); got {vec.size}")
+        return vec, None
+    if n_out != 1:
+        raise ValueError(
+            f"`net` has {n_out} outputs; choose one with `output=` or a linear objective with `c=`"
+        )
+    return np.ones(1), 0
+
+
+def _check_options(method, tighten, atol, rtol, time_limit, max_boxes) -> tuple:
+    check_choice(method, "method", _METHODS)
+    check_choice(tighten, "tighten", _TIGHTEN)
+    atol = as_real_scalar(atol, "atol")
+    rtol = as_real_scalar(rtol, "rtol")
+    if atol < 0 or rtol < 0:
+        raise ValueError(f"`atol` and `rtol` must be non-negative; got {atol!r}, {rtol!r}")
+    if time_limit is not None:
+        time_limit = as_real_scalar(time_limit, "time_limit")
+        if time_limit <= 0:
+            raise ValueError(f"`time_limit` must be positive; got {time_limit!r}")
+    if isinstance(max_boxes, bool) or not isinstance(max_boxes, (int, np.integer)):
+        raise TypeError(f"`max_boxes` must be an integer; got {type(max_boxes).__name__}")
+    if max_boxes < 1:
+        raise ValueError(f"`max_boxes` must be positive; got {max_boxes}")
+    return atol, rtol, time_limit
+
+
+# ----------------------------------------------------------------- the methods
+def _tol(value: float, atol: float, rtol: float) -> float:
+    return atol + rtol * abs(value)
+
+
+def _spline(prob: _Problem) -> dict:
+    from .relu import relu_to_spline
+
+    t0 = time.perf_counter()
+    head = nn.Linear(prob.chain.n_out, 1, dtype=torch.float64)
+    with torch.no_grad():
+        head.weight.copy_(prob.c.to("cpu")[None, :])
+        head.bias.zero_()
+    f = relu_to_spline(nn.Sequential(prob.net64, head))
+    a, b = float(prob.lower[0]), float(prob.upper[0])
+    knots = f.knots[(f.knots > a) & (f.knots < b)]
+    cand = np.concatenate([[a], knots, [b]])
+    fv = f(cand)
+    i = int(np.argmax(fv))
+    top = float(fv[i])
+    bound = top + 1e-12 * (1.0 + abs(top))
+    return {
+        "x": cand[i : i + 1],
+        "bound": bound,
+        "status": "optimal",
+        "n_nodes": cand.size,
+        "solve_time": time.perf_counter() - t0,
+    }
+
+
+def _then_milp(prob, first, tighten, atol, rtol, time_limit) -> dict:
+    """Branch and bound ran out of boxes (flat maxima): finish with the MILP."""
+    left = None if time_limit is None else max(time_limit - first["solve_time"], 1e-3)
+    second = _milp.maximize(prob.chain, prob.c, prob.lower, prob.upper, tighten, atol, rtol, left)
+    xs = np.stack([first["x"], second["x"]])
+    best = int(np.argmax([prob.value(x) for x in xs]))
+    out = dict(second)
+    out["x"] = xs[best]
+    out["bound"] = min(first["bound"], second["bound"])
+    out["n_nodes"] = first["n_nodes"] + second["n_nodes"]
+    out["solve_time"] = first["solve_time"] + second["solve_time"]
+    return out
+
+
+def _polish(prob: _Problem, x: np.ndarray, value: float) -> tuple:
+    """The best point of the witness's activation region in the box, by an LP."""
+    from scipy.optimize import linprog
+
+    from .regions import linear_region, local_affine
+
+    region = linear_region(prob.net64, x, lower=prob.lower, upper=prob.upper)
+    a, _ = local_affine(prob.net64, x[None])
+    grad = prob.c.to("cpu").numpy() @ a[0]
+    res = linprog(
+        -grad,
+        A_ub=region.A_ub,
+        b_ub=region.b_ub,
+        bounds=np.stack([prob.lower, prob.upper], 1),
+        method="highs",
+    )
+    if res.status != 0:
+        return x, value
+    y = np.clip(res.x, prob.lower, prob.upper)
+    v = prob.value(y)
+    return (y, v) if v > value else (x, value)
+
+
+def _run(prob, method, tighten, atol, rtol, time_limit, max_boxes, threshold=None):
+    n_in = prob.chain.n_in
+    hybrid = method == "auto" and 2 <= n_in <= 4
+    if method == "auto":
+        method = "spline" if n_in == 1 else ("bab" if n_in <= 4 else "milp")
+    if method == "spline":
+        if n_in != 1:
+            raise ValueError(f"`method='spline'` needs a net with one input; this one has {n_in}")
+        out = _spline(prob)
+    elif method == "bab":
+        budget = min(max_boxes, _AUTO_BOXES) if hybrid else max_boxes
+        out = bd.branch_and_bound(
+            prob.chain, prob.c, prob.lower, prob.upper, atol, rtol, time_limit, budget, threshold
+        )
+        if hybrid and out["status"] == "node_limit":
+            out = _then_milp(prob, out, tighten, atol, rtol, time_limit)
+            method = "bab+milp"
+    else:
+        out = _milp.maximize(
+            prob.chain, prob.c, prob.lower, prob.upper, tighten, atol, rtol, time_limit
+        )
+    x = np.clip(np.asarray(out["x"], dtype=np.float64).reshape(n_in), prob.lower, prob.upper)
+    value = prob.value(x)
+    bound = max(float(out["bound"]), value)
+    gap = bound - value
+    status = out["status"]
+    if gap <= _tol(value, atol, rtol):
+        status = "optimal"
+    elif status == "optimal":
+        status = "node_limit"  # stopped early, or the margins exceed the tolerance
+    sv = out.get("solver_value")
+    if sv is not None and sv > value + _tol(value, atol, rtol):
+        x, value = _polish(prob, x, value)
+        bound = max(bound, value)
+        gap = bound - value
+        if gap <= _tol(value, atol, rtol):
+            status = "optimal"
+    if sv is not None and sv > value + 10 * _tol(value, atol, rtol) + 1e-6 * (1 + abs(value)):
+        warnings.warn(
+            f"the MILP solver's objective {sv!r} exceeds the float64 value {value!r} at its "
+            "solution; the reported value and gap use the float64 value",
+            SolverInconsistencyWarning,
+            stacklevel=3,
+        )
+    return VerificationResult(
+        value=value,
+        witness=x,
+        bound=bound,
+        gap=gap,
+        status=status,
+        method=method,
+        n_binary=out.get("n_binary", 0),
+        n_stable=out.get("n_stable", 0),
+        n_nodes=out["n_nodes"],
+        build_time=out.get("build_time", 0.0),
+        solve_time=out["solve_time"],
+        solver_value=sv,
+    )
+
+
+def _flip(r: VerificationResult) -> VerificationResult:
+    sv = None if r.solver_value is None else -r.solver_value
+    return VerificationResult(
+        -r.value,
+        r.witness,
+        -r.bound,
+        r.gap,
+        r.status,
+        r.method,
+        r.n_binary,
+        r.n_stable,
+        r.n_nodes,
+        r.build_time,
+        r.solve_time,
+        sv,
+    )
+
+
+# ------------------------------------------------------------------ public API
+def maximize(
+    net: nn.Sequential,
+    lower: object,
+    upper: object,
+    *,
+    output: int | None = None,
+    c: object = None,
+    method: str = "auto",
+    tighten: str = "auto",
+    atol: float = 1e-7,
+    rtol: float = 1e-9,
+    time_limit: float | None = None,
+    max_boxes: int = 200_000,
+) -> VerificationResult:
+    """The verified maximum of a network output (or ``c @ net(x)``) over a box.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        Linear, ReLU, LeakyReLU, PReLU, Hardtanh / ReLU6 (and the layers
+        :func:`pwlmodels.relu_to_spline` accepts), any depth, any dtype and
+        device; verified in float64 on the net's device.
+    lower, upper : array_like, shape (n_in,), or float
+        The box; finite, ``lower <= upper``.
+    output : int, optional
+        Which output to maximise; required (or ``c``) when there are several.
+    c : array_like, shape (n_out,), optional
+        Maximise the linear objective ``c @ net(x)``.
+    method : {"auto", "spline", "bab", "milp"}, default "auto"
+        ``"auto"``: spline for 1 input, bab for 2 to 4 (handing over to the
+        MILP after 20,000 boxes), milp beyond. Branch and bound converges
+        slowly when the maximisers form a flat set (saturated Hardtanh
+        units): its relaxation error shrinks only linearly with box width.
+    tighten : {"auto", "interval", "crown", "lp"}, default "auto"
+        Intermediate bounds for the MILP's big-M constants (``"auto"`` is
+        ``"crown"``: CROWN intersected with interval bounds). ``"lp"``: CROWN
+        bounds tightened, layer by layer, by two LPs per unit over the
+        linear relaxation (``scipy.optimize.linprog``), each made safe by
+        weak duality from its dual vector (Neumaier and Shcherbina 2004):
+        fewer binaries, two LPs per hidden unit to build.
+    atol, rtol : float, default 1e-7, 1e-9
+        Stop when ``bound - value <= atol + rtol |value|``.
+    time_limit : float, optional
+        Seconds for bab and milp (status ``"time_limit"`` when reached).
+    max_boxes : int, default 200_000
+        Boxes bounded by bab before it stops (status ``"node_limit"``).
+
+    Returns
+    -------
+    VerificationResult
+        ``value`` (float64 forward pass at ``witness``) <= true maximum <=
+        ``bound``, with the margins of the module docstring.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.verify import maximize
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.tensor([[1.0, 1.0], [1.0, -1.0]]))
+    ...     _ = net[0].bias.zero_(), net[2].weight.fill_(1.0), net[2].bias.zero_()
+    >>> r = maximize(net, [-1.0, -1.0], [1.0, 1.0])  # relu(x+y) + relu(x-y): max 2 at x=1
+    >>> r.status, round(r.value, 9), r.gap <= 1e-7, r.witness.tolist()[0]
+    ('optimal', 2.0, True, 1.0)
+    """
+    atol, rtol, time_limit = _check_options(method, tighten, atol, rtol, time_limit, max_boxes)
+    prob = _setup(net, lower, upper, output, c)
+    return _run(prob, method, tighten, atol, rtol, time_limit, max_boxes)
+
+
+def minimize(
+    net: nn.Sequential,
+    lower: object,
+    upper: object,
+    *,
+    output: int | None = None,
+    c: object = None,
+    method: str = "auto",
+    tighten: str = "auto",
+    atol: float = 1e-7,
+    rtol: float = 1e-9,
+    time_limit: float | None = None,
+    max_boxes: int = 200_000,
+) -> VerificationResult:
+    """The verified minimum over a box; ``bound`` is a lower bound.
+
+    Parameters and returns as in :func:`maximize`, with ``value >= true
+    minimum >= bound`` and ``gap = value - bound >= 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.verify import minimize
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU())
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.fill_(1.0), net[0].bias.fill_(-0.5)
+    >>> r = minimize(net, [-1.0], [1.0])  # relu(x - 0.5) on [-1, 1]
+    >>> r.value, r.bound <= 0.0, r.status
+    (0.0, True, 'optimal')
+    """
+    atol, rtol, time_limit = _check_options(method, tighten, atol, rtol, time_limit, max_boxes)
+    prob = _setup(net, lower, upper, output, c).negated()
+    return _flip(_run(prob, method, tighten, atol, rtol, time_limit, max_boxes))
+
+
+# ------------------------------------------------------------- built on it
+@dataclass(frozen=True)
+class ProofResult:
+    """The outcome of :func:`prove_bound`.
+
+    Attributes
+    ----------
+    status : {"proven", "counterexample", "undecided"}
+    threshold : float
+    sense : {"<=", ">="}
+    value : float
+        The best objective found (at ``witness``).
+    witness : ndarray, shape (n_in,)
+        A counterexample when ``status == "counterexample"``.
+    bound : float
+        The verified bound in the direction of ``sense``.
+    method : str
+    n_nodes : int
+    solve_time : float
+    """
+
+    status: str
+    threshold: float
+    sense: str
+    value: float
+    witness: np.ndarray
+    bound: float
+    method: str
+    n_nodes: int
+    solve_time: float
+
+    def to_frame(self):
+        """One-row pandas DataFrame (the witness as a tuple)."""
+        import pandas as pd
+
+        row = asdict(self)
+        row["witness"] = tuple(float(v) for v in self.witness)
+        return pd.DataFrame([row])
+
+
+def prove_bound(
+    net: nn.Sequential,
+    lower: object,
+    upper: object,
+    threshold: float,
+    *,
+    sense: str = "<=",
+    output: int | None = None,
+    c: object = None,
+    method: str = "auto",
+    time_limit: float | None = None,
+    max_boxes: int = 200_000,
+) -> ProofResult:
+    """Prove ``net(x) <= threshold`` (or ``>=``) on the box, or find a counterexample.
+
+    Branch and bound stops as soon as the bound proves the claim or a point
+    violates it (strictly), and drops boxes whose bound is on the right side
+    of ``threshold``; it also stops when the gap is within ``atol=1e-7`` +
+    ``rtol=1e-9`` ``|value|`` (then ``"undecided"`` if the maximum is within
+    that of ``threshold``).
+
+    Parameters
+    ----------
+    net, lower, upper, output, c, method, time_limit, max_boxes
+        As in :func:`maximize`.
+    threshold : float
+    sense : {"<=", ">="}, default "<="
+
+    Returns
+    -------
+    ProofResult
+        ``"proven"``: the verified bound is on the right side of
+        ``threshold``; ``"counterexample"``: ``value`` at ``witness`` violates
+        it; ``"undecided"``: a limit was reached first.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.verify import prove_bound
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Hardtanh())
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.fill_(1.0), net[0].bias.zero_()
+    >>> prove_bound(net, [-5.0], [5.0], 1.5).status  # hardtanh never exceeds 1
+    'proven'
+    >>> prove_bound(net, [-5.0], [5.0], 0.5).status
+    'counterexample'
+    """
+    threshold = as_real_scalar(threshold, "threshold")
+    check_choice(sense, "sense", ("<=", ">="))
+    atol, rtol, time_limit = _check_options(method, "auto", 1e-7, 1e-9, time_limit, max_boxes)
+    prob = _setup(net, lower, upper, output, c)
+    flip = sense == ">="
+    if flip:
+        prob = prob.negated()
+    t = -threshold if flip else threshold
+    r = _run(prob, method, "auto", atol, rtol, time_limit, max_boxes, threshold=t)
+    if r.value > t:
+        status = "counterexample"
+    elif r.bound <= t:
+        status = "proven"
+    else:
+        status = "undecided"
+    if flip:
+        r = _flip(r)
+    return ProofResult(
+        status, threshold, sense, r.value, r.witness, r.bound, r.method, r.n_nodes, r.solve_time
+    )
+
+
+@dataclass(frozen=True)
+class RobustnessResult:
+    """The outcome of :func:`local_robustness`.
+
+    Attributes
+    ----------
+    robust : bool or None
+        True: the predicted class keeps a positive margin on the whole ball;
+        False: ``counterexample`` is a point of the ball where it does not;
+        None: undecided at a limit.
+    predicted : int
+        ``argmax net(x0)``.
+    margin_bounds : ndarray, shape (n_out,)
+        Verified lower bounds of ``net_k(x) - net_j(x)`` over the ball (inf at k).
+    margin_values : ndarray, shape (n_out,)
+        Attained margins (inf at k).
+    counterexample : ndarray, shape (n_in,), or None
+    method : str
+        ``"region"`` when the ball lies in x0's activation region (exact).
+    """
+
+    robust: bool | None
+    predicted: int
+    margin_bounds: np.ndarray
+    margin_values: np.ndarray
+    counterexample: np.ndarray | None
+    method: str
+
+    def to_frame(self):
+        """One row per other class: its margin bound and attained margin."""
+        import pandas as pd
+
+        keep = np.arange(self.margin_bounds.size) != self.predicted
+        return pd.DataFrame(
+            {
+                "cls": np.flatnonzero(keep),
+                "margin_bound": self.margin_bounds[keep],
+                "margin_value": self.margin_values[keep],
+            }
+        )
+
+
+def _stable(chain: bd.Chain, bounds: list) -> bool:
+    for unit, (lo, up) in zip(chain.acts, bounds, strict=True):
+        if unit.kind == "hardtanh":
+            ok = (up <= unit.lo) | (lo >= unit.hi) | ((lo >= unit.lo) & (up <= unit.hi))
+        else:
+            ok = (lo >= 0) | (up <= 0)
+        if not bool(ok.all()):
+            return False
+    return True
+
+
+def local_robustness(
+    net: nn.Sequential,
+    x0: object,
+    eps: float,
+    *,
+    norm: str = "inf",
+    method: str = "auto",
+    time_limit: float | None = None,
+) -> RobustnessResult:
+    """Whether a classifier's prediction at ``x0`` holds on the ball ``|x - x0|_inf <= eps``.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A classifier with at least two outputs (logits).
+    x0 : array_like, shape (n_in,)
+    eps : float
+        Radius, non-negative.
+    norm : {"inf"}, default "inf"
+    method : {"auto", "bab", "milp", "spline"}, default "auto"
+        For each other class, as in :func:`minimize`.
+    time_limit : float, optional
+        Seconds per other class.
+
+    Returns
+    -------
+    RobustnessResult
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.verify import local_robustness
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.eye(2)), net[0].bias.zero_()
+    >>> r = local_robustness(net, [1.0, 0.0], 0.4)  # class 0 while x0 > x1
+    >>> r.robust, r.predicted, r.method
+    (True, 0, 'region')
+    >>> local_robustness(net, [1.0, 0.0], 0.6).robust
+    False
+    """
+    check_choice(norm, "norm", ("inf",))
+    eps = as_real_scalar(eps, "eps")
+    if eps < 0:
+        raise ValueError(f"`eps` must be non-negative; got {eps!r}")
+    ops = parse_sequential(net)
+    n_in, n_out = input_features(ops), output_features(ops)
+    if n_in is None:
+        raise TypeError("`net` must contain at least one Linear layer")
+    x = _box(x0, "x0", n_in)
+    if n_out < 2:
+        raise ValueError(f"`net` must have at least 2 outputs (a classifier); got {n_out}")
+    lo, up = x - eps, x + eps
+    prob = _setup(net, lo, up, c=np.ones(n_out))
+    with torch.no_grad():
+        pred = int(torch.argmax(prob.net64(torch.as_tensor(x[None]))[0]))
+    dev = prob.c.device
+    tl = torch.as_tensor(lo, dtype=torch.float64, device=dev)[None]
+    tu = torch.as_tensor(up, dtype=torch.float64, device=dev)[None]
+    exact = _stable(prob.chain, bd.layer_bounds(prob.chain, tl, tu))
+    bounds, values = np.full(n_out, np.inf), np.full(n_out, np.inf)
+    witness, undecided = None, False
+    used = "region" if exact else method
+    for j in range(n_out):
+        if j == pred:
+            continue
+        cvec = np.zeros(n_out)
+        cvec[pred], cvec[j] = 1.0, -1.0
+        if exact:  # affine on the ball: the linear bound is attained at a vertex
+            r = _region_min(net, lo, up, cvec)
+        else:
+            r = minimize(net, lo, up, c=cvec, method=method, time_limit=time_limit)
+            used = r.method
+        bounds[j], values[j] = r.bound, r.value
+        if r.value <= 0 and witness is None:
+            witness = r.witness
+        undecided |= r.bound <= 0 < r.value
+    robust = False if witness is not None else (None if undecided else True)
+    return RobustnessResult(robust, pred, bounds, values, witness, used)
+
+
+def _region_min(net, lo, up, cvec) -> VerificationResult:
+    prob = _setup(net, lo, up, c=cvec).negated()
+    dev = prob.c.device
+    tl = torch.as_tensor(lo, dtype=torch.float64, device=dev)[None]
+    tu = torch.as_tensor(up, dtype=torch.float64, device=dev)[None]
+    ub, a, _ = bd.objective_upper(prob.chain, prob.c, tl, tu)
+    x = bd.vertex(a[0], tl[0], tu[0]).to("cpu").numpy()
+    value = prob.value(x)
+    bound = max(float(ub[0]), value)
+    r = VerificationResult(value, x, bound, bound - value, "optimal", "region", n_nodes=1)
+    return _flip(r)
+
+
+def dead_units_on_box(net: nn.Sequential, lower: object, upper: object) -> list:
+    """Which units are provably inactive over the whole box.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+    lower, upper : array_like, shape (n_in,), or float
+
+    Returns
+    -------
+    list of ndarray of bool, shape (width,)
+        One per activation layer. ReLU / LeakyReLU / PReLU: the
+        pre-activation's verified upper bound is <= 0 (the unit stays on its
+        negative piece); Hardtanh: the unit stays saturated (constant).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.verify import dead_units_on_box
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.tensor([[1.0], [-1.0]])), net[0].bias.zero_()
+    >>> [m.tolist() for m in dead_units_on_box(net, [0.5], [1.0])]
+    [[False, True]]
+    """
+    prob = _setup(net, lower, upper, objective=False)
+    return [m.to("cpu").numpy() for m in _dead(prob)]
+
+
+def _dead(prob: _Problem) -> list:
+    dev = prob.c.device
+    tl = torch.as_tensor(prob.lower, dtype=torch.float64, device=dev)[None]
+    tu = torch.as_tensor(prob.upper, dtype=torch.float64, device=dev)[None]
+    out = []
+    for unit, (lo, up) in zip(prob.chain.acts, bd.layer_bounds(prob.chain, tl, tu), strict=True):
+        if unit.kind == "hardtanh":
+            out.append(((up <= unit.lo) | (lo >= unit.hi))[0])
+        else:
+            out.append((up <= 0)[0])
+    return out
+
+
+def _module(unit: bd.Unit, keep: np.ndarray, dtype) -> nn.Module:
+    if unit.kind == "hardtanh":
+        return nn.Hardtanh(unit.lo, unit.hi)
+    if unit.name == "relu":
+        return nn.ReLU()
+    alpha = unit.alpha.to("cpu").numpy()[keep]
+    if unit.name == "leaky_relu":
+        return nn.LeakyReLU(float(alpha[0]))
+    m = nn.PReLU(num_parameters=int(keep.sum()), dtype=dtype)
+    with torch.no_grad():
+        m.weight.copy_(torch.as_tensor(alpha))
+    return m
+
+
+def prune(net: nn.Sequential, lower: object, upper: object) -> nn.Sequential:
+    """A smaller network equal to ``net`` on the box: provably inactive units removed.
+
+    ReLU units (and LeakyReLU / PReLU units with slope 0) whose
+    pre-activation is provably <= 0 on the box output 0 there and are removed;
+    saturated Hardtanh units output a constant, folded into the next bias
+    (one rounding per entry). At least one unit is kept per layer. The
+    result has plain Linear and activation layers (consecutive Linear layers
+    composed, BatchNorm1d folded), in the net's dtype and on its device.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+    lower, upper : array_like, shape (n_in,), or float
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels.verify import prune
+    >>> from pwlmodels import evaluate
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.randn(16, 1, generator=gen))
+    ...     _ = net[0].bias.copy_(torch.randn(16, generator=gen))
+    >>> small = prune(net, [0.5], [1.0])
+    >>> small[0].out_features < 16
+    True
+    >>> x = np.linspace(0.5, 1.0, 101)
+    >>> bool(np.allclose(evaluate(small, x), evaluate(net, x), rtol=1e-6, atol=1e-6))
+    True
+    """
+    prob = _setup(net, lower, upper, objective=False)
+    chain = prob.chain
+    dead = [m.to("cpu").numpy() for m in _dead(prob)]
+    param = next(iter(net.parameters()), None)
+    dtype = param.dtype if param is not None else torch.float64
+    ws = [w.to("cpu").numpy().copy() for w in chain.weights]
+    bs = [b.to("cpu").numpy().copy() for b in chain.biases]
+    layers: list = []
+    keep_prev = np.ones(chain.n_in, dtype=bool)
+    for k, unit in enumerate(chain.acts):
+        if unit.kind == "hardtanh":  # constant outputs: fold into the next bias
+            dev = prob.c.device
+            tl = torch.as_tensor(prob.lower, dtype=torch.float64, device=dev)[None]
+            tu = torch.as_tensor(prob.upper, dtype=torch.float64, device=dev)[None]
+            lo_k = bd.layer_bounds(chain, tl, tu)[k][0][0].to("cpu").numpy()
+            const = np.where(lo_k >= unit.hi, unit.hi, unit.lo)
+            bs[k + 1] = bs[k + 1] + ws[k + 1][:, dead[k]] @ const[dead[k]]
+            zero_out = dead[k]
+        else:
+            zero_out = dead[k] & (unit.alpha.to("cpu").numpy() == 0)
+        keep = ~zero_out
+        if not keep.any():
+            keep[0] = True
+            if unit.kind == "hardtanh":  # its constant is already in the next bias
+                ws[k + 1][:, 0] = 0.0
+        layers.append(_linear(ws[k][keep][:, keep_prev], bs[k][keep], dtype))
+        layers.append(_module(unit, keep, dtype))
+        keep_prev = keep
+    layers.append(_linear(ws[-1][:, keep_prev], bs[-1], dtype))
+    return nn.Sequential(*layers).to(_device(net))
+
+
+def _linear(w: np.ndarray, b: np.ndarray, dtype) -> nn.Linear:
+    lin = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
+    with torch.no_grad():
+        lin.weight.copy_(torch.as_tensor(w))
+        lin.bias.copy_(torch.as_tensor(b))
+    return lin
