@@ -543,6 +543,7 @@ def plan(args: argparse.Namespace) -> list[tuple[Case, int, int, bool]]:
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = parse_args(argv)
     start, load = time.perf_counter(), os.getloadavg()[0]
+    version = library_version()  # now: pwlmodels/ may be edited while this runs
     out = args.out or Path(__file__).resolve().parent / "results" / (
         "fit_quick.csv" if args.quick else "fit.csv"
     )
@@ -564,7 +565,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         df[col] = df[col].astype(object)
     df["blas_threads"] = blas_threads()
     df["numpy"], df["scipy"], df["pwlf"] = np.__version__, scipy.__version__, pwlf.__version__
-    df["pwlmodels"] = library_version()
+    df["pwlmodels"] = version
     write_csv_atomic(df, out)
 
     total = time.perf_counter() - start
@@ -572,7 +573,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         f"# bench_fit: numpy {np.__version__}, scipy {scipy.__version__}, pandas "
         f"{pd.__version__}, pwlf {pwlf.__version__}, python {platform.python_version()} on "
         f"{platform.machine()} with {os.cpu_count()} CPUs (BLAS threads {blas_threads()}, "
-        f"load {load:.2f} at start), pwlmodels {library_version()}\n"
+        f"load {load:.2f} at start), pwlmodels {version} at start\n"
         f"# best of {args.repeats} (a fit is repeated only while its calls took < "
         f"{REPEAT_BUDGET:g} s); ssr recomputed from the predictions; rel_ssr = (ssr - best) / "
         f"best on the same data; reached = rel_ssr <= {TOL:g}"
