@@ -39,12 +39,9 @@ next to this file, atomically.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import os
 import platform
-import subprocess
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -56,9 +53,9 @@ import numpy as np
 import pandas as pd
 import scipy
 import torch
+from _common import best_of, library_version, write_csv_atomic
 from torch import nn
 
-import pwlmodels
 from pwlmodels import PiecewiseLinear, PrecisionWarning, relu_to_spline, spline_to_relu
 
 BUILD_K = (10, 100, 1_000, 10_000, 100_000)
@@ -133,20 +130,6 @@ def rel_error(y: np.ndarray, ref: np.ndarray) -> float:
     """max|y - ref| / max|ref|, computed in extended precision."""
     diff = np.abs(y.astype(np.longdouble) - ref)
     return float(np.max(diff) / np.max(np.abs(ref)))
-
-
-def best_of(fn: Callable[[], Any], repeats: int, budget: float = np.inf) -> tuple[float, Any, int]:
-    """The smallest wall time of up to `repeats` calls of fn, the last result, the calls.
-
-    Stops early once the calls so far took more than `budget` seconds.
-    """
-    best, out, spent, calls = np.inf, None, 0.0, 0
-    while calls < repeats and (calls == 0 or spent < budget):
-        start = time.perf_counter()
-        out = fn()
-        elapsed = time.perf_counter() - start
-        best, spent, calls = min(best, elapsed), spent + elapsed, calls + 1
-    return best, out, calls
 
 
 def run_network(net: nn.Module, x: torch.Tensor, units: int) -> np.ndarray:
@@ -274,43 +257,6 @@ def relu_rows(repeats: int) -> list[Row]:
             "repeats": calls,
         }
     ]
-
-
-def library_version() -> str:
-    """pwlmodels' version, with the git commit and '+dirty' when pwlmodels/ has edits."""
-    root = Path(__file__).resolve().parent.parent
-    version = pwlmodels.__version__
-    try:
-        git = ["git", "-C", str(root)]
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--", "pwlmodels"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return version
-    return f"{version} (git {head}{'+dirty' if status else ''})"
-
-
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, float_format="%.6g")
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -77,9 +77,7 @@ import contextlib
 import importlib
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -92,8 +90,8 @@ import numpy as np
 import pandas as pd
 import pwlf
 import scipy
+from _common import best_of, library_version, write_csv_atomic
 
-import pwlmodels
 from pwlmodels import fit_pwl
 
 TOL = 1e-6  # relative SSR gap counted as "reached the best SSR"
@@ -304,20 +302,6 @@ def methods(
     return out
 
 
-def best_of(fn: Callable[[], Any], repeats: int, budget: float = np.inf) -> tuple[float, Any, int]:
-    """The smallest wall time of up to `repeats` calls of fn, the last result, the calls.
-
-    Stops early once the calls so far took more than `budget` seconds.
-    """
-    best, out, spent, calls = np.inf, None, 0.0, 0
-    while calls < repeats and (calls == 0 or spent < budget):
-        start = time.perf_counter()
-        out = fn()
-        elapsed = time.perf_counter() - start
-        best, spent, calls = min(best, elapsed), spent + elapsed, calls + 1
-    return best, out, calls
-
-
 def fit_row(method: str, problem: str, call, x, y, w, knots, repeats: int) -> Row:
     row: Row = {
         "library": method.split()[0],
@@ -437,47 +421,10 @@ def findings(df: pd.DataFrame) -> list[str]:
     return lines
 
 
-def library_version() -> str:
-    """pwlmodels' version, with the git commit and '+dirty' when pwlmodels/ has edits."""
-    root = Path(__file__).resolve().parent.parent
-    version = pwlmodels.__version__
-    try:
-        git = ["git", "-C", str(root)]
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--", "pwlmodels"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return version
-    return f"{version} (git {head}{'+dirty' if status else ''})"
-
-
 def blas_threads() -> str:
     """The BLAS/OpenMP thread settings from the environment ("default" when none is set)."""
     set_vars = [f"{v}={os.environ[v]}" for v in THREAD_VARS if v in os.environ]
     return ",".join(set_vars) or "default"
-
-
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, float_format="%.12g")
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -566,7 +513,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     df["blas_threads"] = blas_threads()
     df["numpy"], df["scipy"], df["pwlf"] = np.__version__, scipy.__version__, pwlf.__version__
     df["pwlmodels"] = version
-    write_csv_atomic(df, out)
+    write_csv_atomic(df, out, float_format="%.12g")
 
     total = time.perf_counter() - start
     print(
