@@ -35,20 +35,20 @@ class _Objective:
         self.evaluations += t.shape[0]
         if self.cons is not None:
             return np.array([self.value_and_grad(ti, grad=False)[0] for ti in t])
-        diag, off, rhs = _lsq.gram_fast(self.d, t)
+        diag, off, rhs, empty = _lsq.gram_fast(self.d, t)
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         with np.errstate(all="ignore"):
             ssr = _lsq.ssr_of(diag, off, rhs, v, self.yy)
-        bad = ~(ratio > 1e-12) | ~np.isfinite(ssr)
+        bad = empty | ~(ratio > 1e-12) | ~np.isfinite(ssr)
         return np.where(bad, self.yy * (1 + 1e-6), np.maximum(ssr, 0.0))
 
     def value_and_grad(self, t: np.ndarray, *, grad: bool = True):
         order = np.argsort(t)
         ts = np.clip(t[order], 1e-12, 1 - 1e-12)
         self.evaluations += 1
-        diag, off, rhs = _lsq.gram_fast(self.d, ts[None, :])
+        diag, off, rhs, empty = _lsq.gram_fast(self.d, ts[None, :])
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
-        if not (ratio[0] > 1e-12) or not np.isfinite(v).all():
+        if empty[0] or not (ratio[0] > 1e-12) or not np.isfinite(v).all():
             return self.yy * (1 + 1e-6), np.zeros_like(t)
         v = v[0]
         if self.cons is not None:

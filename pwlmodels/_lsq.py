@@ -54,14 +54,17 @@ def nodes_of(t: np.ndarray) -> np.ndarray:
 
 
 def gram_fast(d: Data, t: np.ndarray):
-    """Tridiagonal Gram (diag, off) and right-hand side for knots t (M, K), from moments.
+    """Tridiagonal Gram (diag, off), right-hand side and emptiness for knots t (M, K).
 
-    O(M K log n), independent of n; loses digits for tiny intervals with few
-    points (final fits use :func:`gram_exact`).
+    From moments in O(M K log n), independent of n; loses digits for tiny
+    intervals with few points (final fits use :func:`gram_exact`). ``empty``
+    (M,) says whether some interval between nodes holds no data: its node
+    values are then fixed by no data point, however well the solve goes.
     """
     nodes = nodes_of(t)
     idx = np.searchsorted(d.u, nodes, side="left")
     idx[..., 0], idx[..., -1] = 0, d.n
+    empty = (np.diff(idx, axis=-1) == 0).any(axis=-1)
     s = d.prefix[idx[..., 1:]] - d.prefix[idx[..., :-1]]  # (M, K+1, 6)
     left, h = nodes[..., :-1], np.diff(nodes, axis=-1)
     s0, s1, s2, sy, suy = (s[..., i] for i in range(5))
@@ -73,7 +76,7 @@ def gram_fast(d: Data, t: np.ndarray):
         l0l1 = l1 - ll  # sum w2 (1 - lam) lam
         l00 = s0 - 2 * l1 + ll
         ly = (suy - left * sy) / h
-    return _assemble(l00, l0l1, ll, sy - ly, ly)
+    return (*_assemble(l00, l0l1, ll, sy - ly, ly), empty)
 
 
 def gram_exact(d: Data, t: np.ndarray):
