@@ -38,8 +38,14 @@ def main(out: Path, *, epochs: int = 1500, seeds: tuple[int, ...] = (0, 1, 2)) -
         lrs=(3e-3, 1e-2),
         extrapolation=(1.5, 2.5),
     )
-    columns = ["rmse", "max_error", "kink1_location_error", "kink1_right_slope_error",
-               "derivative_rmse", "extrapolation_rmse"]
+    columns = [
+        "rmse",
+        "max_error",
+        "kink1_location_error",
+        "kink1_right_slope_error",
+        "derivative_rmse",
+        "extrapolation_rmse",
+    ]
     summary = result.table.groupby("model", sort=False)[columns].mean()
     print(summary.to_string(float_format=lambda v: f"{v:.2e}"))
     out.mkdir(parents=True, exist_ok=True)
