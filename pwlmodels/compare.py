@@ -245,7 +245,7 @@ class _Context:
                 dt = (self.target(pts + h) - self.target(pts - h)) / (2 * h)
                 row[f"kink{i}_derivative_error_{name}"] = float(np.max(np.abs(dp - dt)))
             if net is not None and model in _PIECEWISE:
-                knots = relu_to_spline(net.to("cpu")).knots
+                knots = relu_to_spline(net).knots  # reads the weights on any device
                 row[f"kink{i}_breakpoints"] = int(np.sum(np.abs(knots - k) <= w))
         if self.extrapolation is not None:
             xe = np.linspace(*self.extrapolation, 501)
