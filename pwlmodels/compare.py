@@ -160,7 +160,8 @@ def compare_activations(
             seconds = time.perf_counter() - start
             predict = _net_predictor(net)
             rows.append(ctx.metrics(act, seed, predict, net, seconds, lr, count_parameters(net)))
-            curves.setdefault(act, predict(grid))
+            if act not in curves:  # the first seed's curve, for the figure
+                curves[act] = predict(grid)
     for name, spline, seconds, n_params in _baselines(target, x, y, hidden):
         rows.append(ctx.metrics(name, seeds[0], spline, None, seconds, np.nan, n_params))
         curves[name] = spline(grid)
