@@ -303,15 +303,20 @@ def spline_to_relu(
             layer.weight.copy_(torch.as_tensor(np.asarray(wt), dtype=torch.float64))
             layer.bias.copy_(torch.as_tensor(np.asarray(bs), dtype=torch.float64))
     net = net.to(dtype=dtype, device=device)
-    _warn_if_imprecise(f, form, width, dtype)  # the ridge's input term is not included
+    if form == "hinge":  # the ridge's input term is not included
+        margin = 1 + 16 * _EPS  # exactly what rounding_bound returns
+        _warn_if_imprecise(f, form, dtype, lambda x: _hinge_bound(p, x, dtype) * margin)
+    else:
+        _warn_if_imprecise(f, form, dtype, lambda x: _ramp_bound(f, x, dtype))
     return net
 
 
-def _warn_if_imprecise(f: PiecewiseLinear, form: str, width: str, dtype: torch.dtype) -> None:
+def _warn_if_imprecise(f: PiecewiseLinear, form: str, dtype: torch.dtype, bound_at) -> None:
+    """Warn when ``bound_at`` (x -> rounding bound) at knots and midpoints is large."""
     t = f.knots
     x = np.concatenate([t, t[:-1] + np.diff(t) / 2])
     scale = float(np.max(np.abs(f.values)))
-    bound = float(np.max(rounding_bound(f, x, dtype=dtype, form=form, width=width)))
+    bound = float(np.max(bound_at(x)))
     rel = bound / scale if scale > 0 else (0.0 if bound == 0 else np.inf)
     if rel > _WARN_AT[dtype]:
         warnings.warn(
@@ -387,16 +392,21 @@ def rounding_bound(
     if form == "ramp":
         return _ramp_bound(f, x, dtype)
     p = _hinge_parameters(f, width)
+    bound = _hinge_bound(p, x, dtype)
+    if weight is not None:
+        bound = bound + (w_ridge.size + 1) * u * float(np.sum(np.abs(p.a))) * ridge_mag
+    return bound * (1 + 16 * _EPS)  # a margin for the rounding of the bound itself
+
+
+def _hinge_bound(p: _Hinges, x: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+    """The hinge form's bound at (scalar) inputs x, without the ridge term."""
+    u = _UNIT[dtype]
     h = p.t.size
     b = abs(p.c) + hinge_spline(p.t, p.s, np.abs(p.a))[0](x)
     extra = p.residual * np.abs(x - p.anchor)
     if dtype == torch.float32:
-        bound = _gamma(h + 3, u) * b + u * float(np.sum(np.abs(p.a) * np.abs(p.t))) + extra
-    else:
-        bound = _gamma(h + 2, u) * b + extra
-    if weight is not None:
-        bound = bound + (w_ridge.size + 1) * u * float(np.sum(np.abs(p.a))) * ridge_mag
-    return bound * (1 + 16 * _EPS)  # a margin for the rounding of the bound itself
+        return _gamma(h + 3, u) * b + u * float(np.sum(np.abs(p.a) * np.abs(p.t))) + extra
+    return _gamma(h + 2, u) * b + extra
 
 
 def _gamma(n: int, u: float) -> float:
