@@ -99,6 +99,12 @@ def gram_exact(d: Data, t: np.ndarray):
     )
 
 
+def slope_matrix(nodes: np.ndarray) -> np.ndarray:
+    """(p - 1, p): the segment slopes as linear maps of the node values."""
+    p = nodes.size
+    return (np.eye(p, k=1) - np.eye(p))[:-1] / np.diff(nodes)[:, None]
+
+
 def _assemble(l00, l01, l11, r0, r1):
     """Interval contributions -> tridiagonal Gram (diag (M, J+1), off (M, J)) and rhs."""
     diag = np.zeros((*l00.shape[:-1], l00.shape[-1] + 1))

@@ -21,7 +21,7 @@ def standard_errors(d: _lsq.Data, t, v, diag, off, sigma2: float, free: bool):
     nodes = _lsq.nodes_of(t[None, :])[0]
     h = np.diff(nodes)
     p = nodes.size
-    slope_rows = (np.eye(p, k=1) - np.eye(p))[:-1] / h[:, None]  # d slope / d values
+    slope_rows = _lsq.slope_matrix(nodes)  # d slope / d values
     if not free or t.size == 0:
         cov = sigma2 * _lsq.chol_inverse(_lsq.dense_gram(diag, off))
         value_se = np.sqrt(np.diag(cov))

@@ -335,8 +335,7 @@ class _Constraints:
         """(A_ub, b_ub, A_eq, b_eq) on the node values, scaled units, for knots t (K,)."""
         nodes = _lsq.nodes_of(t[None, :])[0]
         p = nodes.size
-        h = np.diff(nodes)
-        slope = (np.eye(p, k=1) - np.eye(p))[:-1] / h[:, None]  # (p - 1, p): segment slopes
+        slope = _lsq.slope_matrix(nodes)
         ub, lb_rhs, eq, eq_rhs = [], [], [], []
         s = self.spec
         if "monotone" in s:
