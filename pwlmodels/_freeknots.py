@@ -3,11 +3,14 @@
 SSR(t) for a knot vector t is the minimum over the node values, solved
 exactly from segment moments in O(K log n); its gradient follows from the
 envelope theorem: dSSR/dt_j = 2 gamma_j sum_{u > t_j} w^2 r (gamma_j the
-slope change at t_j, r the residual). SSR(t) is only piecewise smooth (the
-gradient jumps where a knot crosses a data point), so quasi-Newton descent is followed by
-a discrete polish that moves single knots to neighbouring data intervals or
-anywhere on a grid of bin edges, and then restarts the descent.
-"""
+slope change at t_j, r the residual). The starts (a dynamic program on
+binned data and ``n_starts`` perturbations of it) descend together by a
+batched quasi-Newton method, every evaluation vectorised over the starts.
+SSR(t) is only piecewise smooth (the gradient jumps where a knot crosses a
+data point), so the descent stalls one or a few data intervals from the
+best; a discrete polish then moves single knots to neighbouring data
+intervals or anywhere on a grid of bin edges and descends again from the
+best moves, until nothing improves."""
 
 from __future__ import annotations
 
@@ -23,60 +26,97 @@ _ITERATIONS = 200
 
 
 class _Objective:
-    """SSR and gradient of a knot vector (scaled units), counting evaluations."""
+    """SSR and gradient of knot vectors (scaled units), counting evaluations."""
 
     def __init__(self, d: _lsq.Data, cons) -> None:
         self.d, self.cons = d, cons
         self.yy = float(d.prefix[-1, 5])
         self.evaluations = 0
 
+    @property
+    def failed(self) -> float:
+        """The value given to a knot vector whose design is singular: above any real SSR."""
+        return self.yy * (1 + 1e-6)
+
     def batch(self, t: np.ndarray) -> np.ndarray:
-        """SSR for many sorted knot vectors t (M, K); +yy where the design is singular."""
-        self.evaluations += t.shape[0]
+        """SSR for many knot vectors t (M, K)."""
+        return self.values_and_grads(t, grad=False)[0]
+
+    def values_and_grads(self, t: np.ndarray, *, grad: bool = True):
+        """SSR (M,) and, with ``grad``, its gradient (M, K) for knot vectors t (M, K).
+
+        Singular designs get :attr:`failed` and a zero gradient.
+        """
         if self.cons is not None:
-            return np.array([self.value_and_grad(ti, grad=False)[0] for ti in t])
-        diag, off, rhs, empty = _lsq.gram_fast(self.d, t)
+            out = [self._constrained(ti, grad) for ti in t]
+            return np.array([f for f, _ in out]), np.array([g for _, g in out]) if grad else None
+        self.evaluations += t.shape[0]
+        order = np.argsort(t, axis=1)
+        ts = np.clip(np.take_along_axis(t, order, axis=1), 1e-12, 1 - 1e-12)
+        diag, off, rhs, empty = _lsq.gram_fast(self.d, ts)
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         with np.errstate(all="ignore"):
             ssr = _lsq.ssr_of(diag, off, rhs, v, self.yy)
         bad = empty | ~(ratio > 1e-12) | ~np.isfinite(ssr)
-        return np.where(bad, self.yy * (1 + 1e-6), np.maximum(ssr, 0.0))
+        ssr = np.where(bad, self.failed, np.maximum(ssr, 0.0))
+        if not grad:
+            return ssr, None
+        with np.errstate(all="ignore"):
+            g_sorted = np.where(bad[:, None], 0.0, self._gradients(ts, v))
+        g = np.empty_like(t)
+        np.put_along_axis(g, order, g_sorted, axis=1)
+        return ssr, g
 
-    def value_and_grad(self, t: np.ndarray, *, grad: bool = True):
+    def _constrained(self, t: np.ndarray, grad: bool):
+        """SSR and gradient of one knot vector under constraints.
+
+        Constraints that do not move with the knots keep the envelope
+        theorem's gradient; others take central differences.
+        """
         order = np.argsort(t)
         ts = np.clip(t[order], 1e-12, 1 - 1e-12)
+        f, v = self._constrained_fit(ts)
+        if not grad:
+            return f, None
+        if v is None:
+            return f, np.zeros_like(t)
+        g = np.empty_like(t)
+        if self.cons.knot_independent:
+            g[order] = self._gradients(ts[None], v[None])[0]
+            return f, g
+        for j in range(t.size):  # central differences, one data interval wide at most
+            e = np.zeros_like(t)
+            e[j] = 1e-7
+            g[j] = (self._constrained(t + e, False)[0] - self._constrained(t - e, False)[0]) / 2e-7
+        return f, g
+
+    def _constrained_fit(self, ts: np.ndarray):
+        """(SSR, node values) of the constrained fit at sorted knots ts; (failed, None)."""
         self.evaluations += 1
         diag, off, rhs, empty = _lsq.gram_fast(self.d, ts[None, :])
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         if empty[0] or not (ratio[0] > 1e-12) or not np.isfinite(v).all():
-            return self.yy * (1 + 1e-6), np.zeros_like(t)
-        v = v[0]
-        if self.cons is not None:
-            a_ub, b_ub, a_eq, b_eq = self.cons.matrices(ts, self.d.y_mean)
-            try:
-                v = _lsq.lsi(_lsq.dense_gram(diag[0], off[0]), rhs[0], a_ub, b_ub, a_eq, b_eq)
-            except (ValueError, np.linalg.LinAlgError):
-                return self.yy * (1 + 1e-6), np.zeros_like(t)
-        ssr = float(_lsq.ssr_of(diag[0], off[0], rhs[0], v, self.yy))
-        if not grad:
-            return ssr, None
-        g_sorted = self._gradient(ts, v)
-        g = np.empty_like(t)
-        g[order] = g_sorted
-        return ssr, g
+            return self.failed, None
+        a_ub, b_ub, a_eq, b_eq = self.cons.matrices(ts, self.d.y_mean)
+        try:
+            v = _lsq.lsi(_lsq.dense_gram(diag[0], off[0]), rhs[0], a_ub, b_ub, a_eq, b_eq)
+        except (ValueError, np.linalg.LinAlgError):
+            return self.failed, None
+        return float(_lsq.ssr_of(diag[0], off[0], rhs[0], v, self.yy)), v
 
-    def _gradient(self, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def _gradients(self, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """dSSR/dt for sorted knots ts (M, K) with node values v (M, K + 2)."""
         d = self.d
-        nodes = _lsq.nodes_of(ts[None, :])[0]
+        nodes = _lsq.nodes_of(ts)
         idx = np.searchsorted(d.u, nodes, side="left")
-        idx[0], idx[-1] = 0, d.n
-        s = d.prefix[idx[1:]] - d.prefix[idx[:-1]]
-        b = np.diff(v) / np.diff(nodes)  # slope per interval
-        a = v[:-1] - b * nodes[:-1]
-        resid = s[:, 3] - a * s[:, 0] - b * s[:, 1]  # sum of w2 r per interval
-        tail = np.cumsum(resid[::-1])[::-1]  # sum over the intervals from k on
-        gamma = np.diff(b)  # slope change at each interior knot
-        return 2.0 * gamma * tail[1:]
+        idx[:, 0], idx[:, -1] = 0, d.n
+        s = d.prefix[idx[:, 1:]] - d.prefix[idx[:, :-1]]
+        b = np.diff(v, axis=1) / np.diff(nodes, axis=1)  # slope per interval
+        a = v[:, :-1] - b * nodes[:, :-1]
+        resid = s[..., 3] - a * s[..., 0] - b * s[..., 1]  # sum of w2 r per interval
+        tail = np.cumsum(resid[:, ::-1], axis=1)[:, ::-1]  # sum over the intervals from k on
+        gamma = np.diff(b, axis=1)  # slope change at each interior knot
+        return 2.0 * gamma * tail[:, 1:]
 
 
 def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
@@ -85,16 +125,15 @@ def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
         return np.zeros(0), 0
     obj = _Objective(d, cons)
     edges = _bin_edges(d)
-    starts = [_dp_start(d, k, edges)]
+    first = _dp_start(d, k, edges)
     rng = np.random.default_rng(seed)
-    for _ in range(n_starts):
-        jitter = rng.normal(scale=0.5 / (k + 1), size=k)
-        starts.append(np.sort(np.clip(starts[0] + jitter, 0.01, 0.99)))
-    best_t, best = _optimise(obj, starts[0], edges)
-    for t0 in starts[1:]:  # the discrete polish only for starts that beat the best so far
-        t, ssr = _lbfgs(obj, t0)
-        if ssr < best:
-            best_t, best = _optimise(obj, t, edges)
+    jitter = rng.normal(scale=0.5 / (k + 1), size=(n_starts, k))
+    starts = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
+    ends, values = _descend(obj, starts)  # all starts at once
+    best_t, best = None, np.inf
+    for i in np.argsort(values, kind="stable"):  # polish a start only if it beats the best
+        if values[i] < best:
+            best_t, best = _polish(obj, ends[i], values[i], edges)
     return best_t, obj.evaluations
 
 
@@ -136,28 +175,39 @@ def _dp_start(d: _lsq.Data, k: int, edges: np.ndarray) -> np.ndarray:
     return t
 
 
-def _optimise(obj: _Objective, t0: np.ndarray, edges: np.ndarray):
-    """L-BFGS, then discrete relocation of single knots, until nothing improves."""
-    t, ssr = _lbfgs(obj, t0)
-    u = obj.d.u
+def _polish(obj: _Objective, t: np.ndarray, ssr: float, edges: np.ndarray):
+    """Move single knots to other data intervals and descend again, until nothing improves.
+
+    Every single-knot move to a candidate position (:func:`_candidates`) is
+    evaluated in one batch; the best two moves of each knot, and every move
+    that lowers the SSR by itself, are the starts of one batched descent. A
+    move into a neighbouring data interval rarely lowers the SSR before the
+    other knots adjust, hence descending from the best moves of every knot.
+    """
+    u, k = obj.d.u, t.size
     for _ in range(_ROUNDS):
-        improved = False
-        for j in range(t.size):
+        trials, owner = [], []
+        for j in range(k):
             cand = _candidates(u, t[j], edges)
             trial = np.repeat(t[None, :], cand.size, axis=0)
             trial[:, j] = cand
-            trial.sort(axis=1)
-            keep = (np.diff(trial, axis=1) > 0).all(axis=1)
-            if not keep.any():
-                continue
-            trial = trial[keep]
-            values = obj.batch(trial)
-            i = int(np.argmin(values))
-            if values[i] < ssr * (1 - 1e-12) - 1e-300:
-                t, ssr = _lbfgs(obj, trial[i])
-                improved = True
-        if not improved:
+            trials.append(trial)
+            owner.append(np.full(cand.size, j))
+        trial, owner = np.vstack(trials), np.concatenate(owner)
+        trial.sort(axis=1)
+        keep = (np.diff(trial, axis=1) > 0).all(axis=1)
+        trial, owner = trial[keep], owner[keep]
+        values = obj.batch(trial)
+        order = np.argsort(values, kind="stable")
+        chosen = np.zeros(values.size, bool)
+        for j in range(k):
+            chosen[order[owner[order] == j][:2]] = True
+        chosen[order[: 2 * k]] |= values[order[: 2 * k]] < ssr
+        ends, end_values = _descend(obj, trial[chosen])
+        i = int(np.argmin(end_values))
+        if not end_values[i] < ssr * (1 - 1e-12) - 1e-300:
             break
+        t, ssr = ends[i], float(end_values[i])
     return t, ssr
 
 
@@ -170,56 +220,83 @@ def _candidates(u: np.ndarray, tj: float, edges: np.ndarray) -> np.ndarray:
     return cand[(cand > 0) & (cand < 1)]
 
 
-def _lbfgs(obj: _Objective, t0: np.ndarray):
-    """Projected quasi-Newton descent on the knots (BFGS with Armijo backtracking).
+def _descend(obj: _Objective, t0: np.ndarray):
+    """Projected BFGS with Armijo backtracking from each row of t0 (M, K), all in step.
 
     Written out because the knot vectors are short: scipy's L-BFGS-B spends
-    about a millisecond per iteration in bookkeeping, more than an SSR costs.
-    Without an exact gradient (knot-dependent constraints) it takes central
-    differences.
+    about a millisecond per iteration in bookkeeping, more than an SSR costs,
+    and runs one start at a time; here every evaluation is batched over the
+    starts still descending. Returns the sorted end points (M, K) and SSRs (M,).
     """
     lo, hi = 1e-9, 1 - 1e-9
-    t = np.clip(np.sort(t0), lo, hi)
-    f, g = _value_grad(obj, t)
-    h = np.eye(t.size) * (0.1 / max(np.linalg.norm(g), 1e-300))
+    t = np.clip(np.sort(t0, axis=1), lo, hi)
+    f, g = obj.values_and_grads(t)
+    eye = np.eye(t.shape[1])
+
+    def steepest(gi: np.ndarray) -> np.ndarray:
+        scale = 0.1 / np.maximum(np.linalg.norm(gi, axis=1), 1e-300)
+        return eye * scale[:, None, None]
+
+    h = steepest(g)
+    live = np.arange(t.shape[0])
     for _ in range(_ITERATIONS):
-        step = -h @ g
-        if g @ step >= 0:  # not a descent direction: restart from steepest descent
-            h = np.eye(t.size) * (0.1 / max(np.linalg.norm(g), 1e-300))
-            step = -h @ g
-        alpha, accepted = 1.0, False
-        while alpha > 1e-10:
-            trial = np.clip(t + alpha * step, lo, hi)
-            if (np.diff(np.sort(trial)) > 0).all():
-                f_new, g_new = _value_grad(obj, trial)
-                if f_new <= f + 1e-4 * (g @ (trial - t)):
-                    accepted = True
-                    break
-            alpha *= 0.5
-        if not accepted or f - f_new <= 1e-15 * max(f, 1e-300):
-            if accepted and f_new < f:
-                t, f = trial, f_new
+        if not live.size:
             break
-        s_vec, y_vec = trial - t, g_new - g
-        t, f, g = trial, f_new, g_new
-        sy = s_vec @ y_vec
-        if sy > 1e-300:  # BFGS update of the inverse Hessian
-            rho = 1.0 / sy
-            v = np.eye(t.size) - rho * np.outer(s_vec, y_vec)
-            h = v @ h @ v.T + rho * np.outer(s_vec, s_vec)
-    order = np.argsort(t)
-    return t[order], f
+        step = -np.einsum("mij,mj->mi", h[live], g[live])
+        uphill = np.einsum("mi,mi->m", g[live], step) >= 0  # restart from steepest descent
+        if uphill.any():
+            h[live[uphill]] = steepest(g[live[uphill]])
+            step[uphill] = -np.einsum("mij,mj->mi", h[live[uphill]], g[live[uphill]])
+        trial, f_new, g_new, ok = _backtrack(obj, t[live], f[live], g[live], step, lo, hi)
+        gain = f[live] - f_new
+        move = ok & (gain > 0)
+        stop = ~ok | (gain <= 1e-15 * np.maximum(f[live], 1e-300))
+        s_vec, y_vec = trial - t[live], g_new - g[live]
+        rows = live[move]
+        t[rows], f[rows], g[rows] = trial[move], f_new[move], g_new[move]
+        update = ~stop
+        sy = np.einsum("mi,mi->m", s_vec, y_vec)
+        update &= sy > 1e-300
+        if update.any():  # BFGS update of the inverse Hessian
+            rho = 1.0 / sy[update]
+            v = eye - rho[:, None, None] * np.einsum("mi,mj->mij", s_vec[update], y_vec[update])
+            hv = np.einsum("mij,mkj->mik", h[live[update]], v)
+            h[live[update]] = np.einsum("mij,mjk->mik", v, hv) + rho[:, None, None] * np.einsum(
+                "mi,mj->mij", s_vec[update], s_vec[update]
+            )
+        live = live[~stop]
+    return np.sort(t, axis=1), f
 
 
-def _value_grad(obj: _Objective, t: np.ndarray):
-    if obj.cons is None or obj.cons.knot_independent:
-        return obj.value_and_grad(t)
-    f = obj.value_and_grad(t, grad=False)[0]
-    g = np.empty_like(t)
-    for j in range(t.size):  # central differences, one data interval wide at most
-        e = np.zeros_like(t)
-        e[j] = 1e-7
-        g[j] = (
-            obj.value_and_grad(t + e, grad=False)[0] - obj.value_and_grad(t - e, grad=False)[0]
-        ) / 2e-7
-    return f, g
+def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
+    """Armijo backtracking for every row at once: (trial, f, g, accepted) per row.
+
+    A failed step is shortened to the minimiser of the quadratic through f,
+    the slope and the trial value, kept within [0.1, 0.5] of the step
+    (Nocedal and Wright 2006, section 3.5): near a kink, where the gradient
+    jumps, this reaches the short steps that still descend in a few tries.
+    """
+    m = t.shape[0]
+    alpha = np.ones(m)
+    slope = np.einsum("mi,mi->m", g, step)
+    trial, f_new, g_new = t.copy(), f.copy(), g.copy()
+    ok, searching = np.zeros(m, bool), np.ones(m, bool)
+    while searching.any():
+        rows = np.flatnonzero(searching)
+        cand = np.clip(t[rows] + alpha[rows, None] * step[rows], lo, hi)
+        distinct = (np.diff(np.sort(cand, axis=1), axis=1) > 0).all(axis=1)
+        shrink = np.full(rows.size, 0.5)
+        if distinct.any():
+            r, c = rows[distinct], cand[distinct]
+            fc, gc = obj.values_and_grads(c)
+            armijo = fc <= f[r] + 1e-4 * np.einsum("mi,mi->m", g[r], c - t[r])
+            done = r[armijo]
+            trial[done], f_new[done], g_new[done] = c[armijo], fc[armijo], gc[armijo]
+            ok[done], searching[done] = True, False
+            with np.errstate(all="ignore"):
+                a = alpha[r]
+                quad = -slope[r] * a / (2 * (fc - f[r] - slope[r] * a))
+            shrink[distinct] = np.clip(np.nan_to_num(quad, nan=0.5), 0.1, 0.5)
+        alpha[rows] *= shrink
+        searching &= alpha > 1e-4
+    return trial, f_new, g_new, ok
