@@ -33,10 +33,8 @@ a guarantee against networks crafted to exploit rounding (Zombori et al.
 
 from __future__ import annotations
 
-import copy
 import time
 import warnings
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -45,7 +43,10 @@ from torch import nn
 from . import _bounds as bd
 from . import _milp
 from ._network import input_features, output_features, parse_sequential
-from ._validate import as_finite_1d, as_real_scalar, check_choice
+from ._problem import Problem, as_box, make_problem
+from ._prune import dead_units_on_box, prune
+from ._results import ProofResult, RobustnessResult, VerificationResult
+from ._validate import as_real_scalar, check_choice
 
 __all__ = [
     "ProofResult",
@@ -66,147 +67,6 @@ _AUTO_BOXES = 20_000  # method="auto": boxes before branch and bound hands over 
 
 
 SolverInconsistencyWarning = bd.SolverInconsistencyWarning
-
-
-@dataclass(frozen=True)
-class VerificationResult:
-    """A verified optimum: ``value`` attained at ``witness``, ``bound`` beyond any value.
-
-    Attributes
-    ----------
-    value : float
-        Float64 forward pass of the objective at ``witness``.
-    witness : ndarray, shape (n_in,)
-        A point of the box (float64).
-    bound : float
-        For a maximum, an upper bound of the objective over the box; for a
-        minimum, a lower bound.
-    gap : float
-        ``|bound - value|``, at least 0.
-    status : {"optimal", "time_limit", "node_limit"}
-        ``"optimal"`` when ``gap <= atol + rtol |value|``. Otherwise
-        ``"time_limit"`` when the time ran out, else ``"node_limit"``: bab
-        used ``max_boxes`` (or boxes reached float64 resolution), or the
-        MILP solver finished but its margins exceed the tolerance.
-    method : {"spline", "bab", "milp", "bab+milp", "region"}
-        ``"bab+milp"``: ``method="auto"`` with 2 to 4 inputs, where branch
-        and bound used 20,000 boxes without closing the gap (flat maxima,
-        typical of Hardtanh) and the MILP finished (best witness, smallest
-        bound of the two).
-    n_binary, n_stable : int
-        Unstable and stable units of the MILP (0 for the other methods).
-    n_nodes : int
-        Boxes bounded (bab) or MILP nodes.
-    build_time, solve_time : float
-        Seconds.
-    solver_value : float or None
-        The MILP solver's objective (None for the other methods).
-    """
-
-    value: float
-    witness: np.ndarray
-    bound: float
-    gap: float
-    status: str
-    method: str
-    n_binary: int = 0
-    n_stable: int = 0
-    n_nodes: int = 0
-    build_time: float = 0.0
-    solve_time: float = 0.0
-    solver_value: float | None = None
-
-    def to_frame(self):
-        """One-row pandas DataFrame (the witness as a tuple)."""
-        import pandas as pd
-
-        row = asdict(self)
-        row["witness"] = tuple(float(v) for v in self.witness)
-        return pd.DataFrame([row])
-
-
-@dataclass(frozen=True)
-class _Problem:
-    chain: bd.Chain
-    c: torch.Tensor
-    net64: nn.Module
-    lower: np.ndarray
-    upper: np.ndarray
-    output: int | None
-    sign: float = 1.0
-
-    def negated(self) -> _Problem:
-        return _Problem(
-            self.chain, -self.c, self.net64, self.lower, self.upper, self.output, -self.sign
-        )
-
-    def value(self, x: np.ndarray) -> float:
-        """Float64 forward pass of the original layers at one point."""
-        with torch.no_grad():
-            y = self.net64(torch.as_tensor(x[None, :], dtype=torch.float64))[0]
-        if self.output is not None:
-            return self.sign * float(y[self.output])
-        return float(y @ self.c.to("cpu"))
-
-    def values(self, x: torch.Tensor) -> torch.Tensor:
-        return bd.forward(self.chain, x) @ self.c
-
-
-def _device(net: nn.Module) -> torch.device:
-    param = next(iter(net.parameters()), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
-def _box(x: object, name: str, n_in: int) -> np.ndarray:
-    arr = np.asarray(x, dtype=object)
-    if arr.ndim == 0:
-        return np.full(n_in, as_real_scalar(x, name))
-    out = as_finite_1d(x, name)
-    if out.size != n_in:
-        raise ValueError(f"`{name}` must have {n_in} entries (the net's inputs); got {out.size}")
-    return out
-
-
-def _setup(net, lower, upper, output=None, c=None, *, objective=True) -> _Problem:
-    ops = parse_sequential(net)
-    n_in, n_out = input_features(ops), output_features(ops)
-    if n_in is None:
-        raise TypeError("`net` must contain at least one Linear layer")
-    lo, up = _box(lower, "lower", n_in), _box(upper, "upper", n_in)
-    if (lo > up).any():
-        i = int(np.argmax(lo > up))
-        raise ValueError(
-            f"`lower` must not exceed `upper`; got lower[{i}] = {lo[i]!r} > upper[{i}] = {up[i]!r}"
-        )
-    vec = np.ones(1)
-    if objective:
-        vec, output = _objective(n_out, output, c)
-    device = _device(net)
-    chain = bd.make_chain(ops, n_in, device)
-    net64 = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
-    cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
-    return _Problem(chain, cvec, net64, lo, up, output)
-
-
-def _objective(n_out: int, output, c) -> tuple:
-    if output is not None and c is not None:
-        raise ValueError("give `output` or `c`, not both")
-    if output is not None:
-        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
-            raise TypeError(f"`output` must be an integer; got {type(output).__name__}")
-        if not 0 <= output < n_out:
-            raise ValueError(f"`output` must be in [0, {n_out}); got {output}")
-        return np.eye(n_out)[int(output)], int(output)
-    if c is not None:
-        vec = as_finite_1d(c, "c")
-        if vec.size != n_out:
-            raise ValueError(f"`c` must have {n_out} entries (the net's outputs); got {vec.size}")
-        return vec, None
-    if n_out != 1:
-        raise ValueError(
-            f"`net` has {n_out} outputs; choose one with `output=` or a linear objective with `c=`"
-        )
-    return np.ones(1), 0
 
 
 def _check_options(method, tighten, atol, rtol, time_limit, max_boxes) -> tuple:
@@ -232,7 +92,7 @@ def _tol(value: float, atol: float, rtol: float) -> float:
     return atol + rtol * abs(value)
 
 
-def _spline(prob: _Problem) -> dict:
+def _spline(prob: Problem) -> dict:
     from .relu import relu_to_spline
 
     t0 = time.perf_counter()
@@ -271,7 +131,7 @@ def _then_milp(prob, first, tighten, atol, rtol, time_limit) -> dict:
     return out
 
 
-def _polish(prob: _Problem, x: np.ndarray, value: float) -> tuple:
+def _polish(prob: Problem, x: np.ndarray, value: float) -> tuple:
     """The best point of the witness's activation region in the box, by an LP."""
     from scipy.optimize import linprog
 
@@ -439,7 +299,7 @@ def maximize(
     ('optimal', 2.0, True, 1.0)
     """
     atol, rtol, time_limit = _check_options(method, tighten, atol, rtol, time_limit, max_boxes)
-    prob = _setup(net, lower, upper, output, c)
+    prob = make_problem(net, lower, upper, output, c)
     return _run(prob, method, tighten, atol, rtol, time_limit, max_boxes)
 
 
@@ -474,50 +334,11 @@ def minimize(
     (0.0, True, 'optimal')
     """
     atol, rtol, time_limit = _check_options(method, tighten, atol, rtol, time_limit, max_boxes)
-    prob = _setup(net, lower, upper, output, c).negated()
+    prob = make_problem(net, lower, upper, output, c).negated()
     return _flip(_run(prob, method, tighten, atol, rtol, time_limit, max_boxes))
 
 
 # ------------------------------------------------------------- built on it
-@dataclass(frozen=True)
-class ProofResult:
-    """The outcome of :func:`prove_bound`.
-
-    Attributes
-    ----------
-    status : {"proven", "counterexample", "undecided"}
-    threshold : float
-    sense : {"<=", ">="}
-    value : float
-        The best objective found (at ``witness``).
-    witness : ndarray, shape (n_in,)
-        A counterexample when ``status == "counterexample"``.
-    bound : float
-        The verified bound in the direction of ``sense``.
-    method : str
-    n_nodes : int
-    solve_time : float
-    """
-
-    status: str
-    threshold: float
-    sense: str
-    value: float
-    witness: np.ndarray
-    bound: float
-    method: str
-    n_nodes: int
-    solve_time: float
-
-    def to_frame(self):
-        """One-row pandas DataFrame (the witness as a tuple)."""
-        import pandas as pd
-
-        row = asdict(self)
-        row["witness"] = tuple(float(v) for v in self.witness)
-        return pd.DataFrame([row])
-
-
 def prove_bound(
     net: nn.Sequential,
     lower: object,
@@ -568,7 +389,7 @@ def prove_bound(
     threshold = as_real_scalar(threshold, "threshold")
     check_choice(sense, "sense", ("<=", ">="))
     atol, rtol, time_limit = _check_options(method, "auto", 1e-7, 1e-9, time_limit, max_boxes)
-    prob = _setup(net, lower, upper, output, c)
+    prob = make_problem(net, lower, upper, output, c)
     flip = sense == ">="
     if flip:
         prob = prob.negated()
@@ -585,48 +406,6 @@ def prove_bound(
     return ProofResult(
         status, threshold, sense, r.value, r.witness, r.bound, r.method, r.n_nodes, r.solve_time
     )
-
-
-@dataclass(frozen=True)
-class RobustnessResult:
-    """The outcome of :func:`local_robustness`.
-
-    Attributes
-    ----------
-    robust : bool or None
-        True: the predicted class keeps a positive margin on the whole ball;
-        False: ``counterexample`` is a point of the ball where it does not;
-        None: undecided at a limit.
-    predicted : int
-        ``argmax net(x0)``.
-    margin_bounds : ndarray, shape (n_out,)
-        Verified lower bounds of ``net_k(x) - net_j(x)`` over the ball (inf at k).
-    margin_values : ndarray, shape (n_out,)
-        Attained margins (inf at k).
-    counterexample : ndarray, shape (n_in,), or None
-    method : str
-        ``"region"`` when the ball lies in x0's activation region (exact).
-    """
-
-    robust: bool | None
-    predicted: int
-    margin_bounds: np.ndarray
-    margin_values: np.ndarray
-    counterexample: np.ndarray | None
-    method: str
-
-    def to_frame(self):
-        """One row per other class: its margin bound and attained margin."""
-        import pandas as pd
-
-        keep = np.arange(self.margin_bounds.size) != self.predicted
-        return pd.DataFrame(
-            {
-                "cls": np.flatnonzero(keep),
-                "margin_bound": self.margin_bounds[keep],
-                "margin_value": self.margin_values[keep],
-            }
-        )
 
 
 def _stable(chain: bd.Chain, bounds: list) -> bool:
@@ -689,17 +468,14 @@ def local_robustness(
     n_in, n_out = input_features(ops), output_features(ops)
     if n_in is None:
         raise TypeError("`net` must contain at least one Linear layer")
-    x = _box(x0, "x0", n_in)
+    x = as_box(x0, "x0", n_in)
     if n_out < 2:
         raise ValueError(f"`net` must have at least 2 outputs (a classifier); got {n_out}")
     lo, up = x - eps, x + eps
-    prob = _setup(net, lo, up, c=np.ones(n_out))
+    prob = make_problem(net, lo, up, c=np.ones(n_out))
     with torch.no_grad():
         pred = int(torch.argmax(prob.net64(torch.as_tensor(x[None]))[0]))
-    dev = prob.c.device
-    tl = torch.as_tensor(lo, dtype=torch.float64, device=dev)[None]
-    tu = torch.as_tensor(up, dtype=torch.float64, device=dev)[None]
-    exact = _stable(prob.chain, bd.layer_bounds(prob.chain, tl, tu))
+    exact = _stable(prob.chain, bd.layer_bounds(prob.chain, *prob.box()))
     bounds, values = np.full(n_out, np.inf), np.full(n_out, np.inf)
     witness, undecided = None, False
     used = "region" if exact else method
@@ -722,145 +498,11 @@ def local_robustness(
 
 
 def _region_min(net, lo, up, cvec) -> VerificationResult:
-    prob = _setup(net, lo, up, c=cvec).negated()
-    dev = prob.c.device
-    tl = torch.as_tensor(lo, dtype=torch.float64, device=dev)[None]
-    tu = torch.as_tensor(up, dtype=torch.float64, device=dev)[None]
+    prob = make_problem(net, lo, up, c=cvec).negated()
+    tl, tu = prob.box()
     ub, a, _ = bd.objective_upper(prob.chain, prob.c, tl, tu)
     x = bd.vertex(a[0], tl[0], tu[0]).to("cpu").numpy()
     value = prob.value(x)
     bound = max(float(ub[0]), value)
     r = VerificationResult(value, x, bound, bound - value, "optimal", "region", n_nodes=1)
     return _flip(r)
-
-
-def dead_units_on_box(net: nn.Sequential, lower: object, upper: object) -> list:
-    """Which units are provably inactive over the whole box.
-
-    Parameters
-    ----------
-    net : torch.nn.Sequential
-    lower, upper : array_like, shape (n_in,), or float
-
-    Returns
-    -------
-    list of ndarray of bool, shape (width,)
-        One per activation layer. ReLU / LeakyReLU / PReLU: the
-        pre-activation's verified upper bound is <= 0 (the unit stays on its
-        negative piece); Hardtanh: the unit stays saturated (constant).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from pwlmodels.verify import dead_units_on_box
-    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
-    >>> with torch.no_grad():
-    ...     _ = net[0].weight.copy_(torch.tensor([[1.0], [-1.0]])), net[0].bias.zero_()
-    >>> [m.tolist() for m in dead_units_on_box(net, [0.5], [1.0])]
-    [[False, True]]
-    """
-    prob = _setup(net, lower, upper, objective=False)
-    return [m.to("cpu").numpy() for m in _dead(prob)]
-
-
-def _dead(prob: _Problem) -> list:
-    dev = prob.c.device
-    tl = torch.as_tensor(prob.lower, dtype=torch.float64, device=dev)[None]
-    tu = torch.as_tensor(prob.upper, dtype=torch.float64, device=dev)[None]
-    out = []
-    for unit, (lo, up) in zip(prob.chain.acts, bd.layer_bounds(prob.chain, tl, tu), strict=True):
-        if unit.kind == "hardtanh":
-            out.append(((up <= unit.lo) | (lo >= unit.hi))[0])
-        else:
-            out.append((up <= 0)[0])
-    return out
-
-
-def _module(unit: bd.Unit, keep: np.ndarray, dtype) -> nn.Module:
-    if unit.kind == "hardtanh":
-        return nn.Hardtanh(unit.lo, unit.hi)
-    if unit.name == "relu":
-        return nn.ReLU()
-    alpha = unit.alpha.to("cpu").numpy()[keep]
-    if unit.name == "leaky_relu":
-        return nn.LeakyReLU(float(alpha[0]))
-    m = nn.PReLU(num_parameters=int(keep.sum()), dtype=dtype)
-    with torch.no_grad():
-        m.weight.copy_(torch.as_tensor(alpha))
-    return m
-
-
-def prune(net: nn.Sequential, lower: object, upper: object) -> nn.Sequential:
-    """A smaller network equal to ``net`` on the box: provably inactive units removed.
-
-    ReLU units (and LeakyReLU / PReLU units with slope 0) whose
-    pre-activation is provably <= 0 on the box output 0 there and are removed;
-    saturated Hardtanh units output a constant, folded into the next bias
-    (one rounding per entry). At least one unit is kept per layer. The
-    result has plain Linear and activation layers (consecutive Linear layers
-    composed, BatchNorm1d folded), in the net's dtype and on its device.
-
-    Parameters
-    ----------
-    net : torch.nn.Sequential
-    lower, upper : array_like, shape (n_in,), or float
-
-    Returns
-    -------
-    torch.nn.Sequential
-
-    Examples
-    --------
-    >>> import numpy as np, torch
-    >>> from pwlmodels.verify import prune
-    >>> from pwlmodels import evaluate
-    >>> gen = torch.Generator().manual_seed(0)
-    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
-    >>> with torch.no_grad():
-    ...     _ = net[0].weight.copy_(torch.randn(16, 1, generator=gen))
-    ...     _ = net[0].bias.copy_(torch.randn(16, generator=gen))
-    >>> small = prune(net, [0.5], [1.0])
-    >>> small[0].out_features < 16
-    True
-    >>> x = np.linspace(0.5, 1.0, 101)
-    >>> bool(np.allclose(evaluate(small, x), evaluate(net, x), rtol=1e-6, atol=1e-6))
-    True
-    """
-    prob = _setup(net, lower, upper, objective=False)
-    chain = prob.chain
-    dead = [m.to("cpu").numpy() for m in _dead(prob)]
-    param = next(iter(net.parameters()), None)
-    dtype = param.dtype if param is not None else torch.float64
-    ws = [w.to("cpu").numpy().copy() for w in chain.weights]
-    bs = [b.to("cpu").numpy().copy() for b in chain.biases]
-    layers: list = []
-    keep_prev = np.ones(chain.n_in, dtype=bool)
-    for k, unit in enumerate(chain.acts):
-        if unit.kind == "hardtanh":  # constant outputs: fold into the next bias
-            dev = prob.c.device
-            tl = torch.as_tensor(prob.lower, dtype=torch.float64, device=dev)[None]
-            tu = torch.as_tensor(prob.upper, dtype=torch.float64, device=dev)[None]
-            lo_k = bd.layer_bounds(chain, tl, tu)[k][0][0].to("cpu").numpy()
-            const = np.where(lo_k >= unit.hi, unit.hi, unit.lo)
-            bs[k + 1] = bs[k + 1] + ws[k + 1][:, dead[k]] @ const[dead[k]]
-            zero_out = dead[k]
-        else:
-            zero_out = dead[k] & (unit.alpha.to("cpu").numpy() == 0)
-        keep = ~zero_out
-        if not keep.any():
-            keep[0] = True
-            if unit.kind == "hardtanh":  # its constant is already in the next bias
-                ws[k + 1][:, 0] = 0.0
-        layers.append(_linear(ws[k][keep][:, keep_prev], bs[k][keep], dtype))
-        layers.append(_module(unit, keep, dtype))
-        keep_prev = keep
-    layers.append(_linear(ws[-1][:, keep_prev], bs[-1], dtype))
-    return nn.Sequential(*layers).to(_device(net))
-
-
-def _linear(w: np.ndarray, b: np.ndarray, dtype) -> nn.Linear:
-    lin = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
-    with torch.no_grad():
-        lin.weight.copy_(torch.as_tensor(w))
-        lin.bias.copy_(torch.as_tensor(b))
-    return lin

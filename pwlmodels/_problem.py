@@ -1,0 +1,104 @@
+"""A network, a box and a linear objective, checked and normalised for verification (private)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _bounds as bd
+from ._network import input_features, output_features, parse_sequential
+from ._validate import as_finite_1d, as_real_scalar
+
+__all__: list[str] = []
+
+
+@dataclass(frozen=True)
+class Problem:
+    chain: bd.Chain
+    c: torch.Tensor
+    net64: nn.Module
+    lower: np.ndarray
+    upper: np.ndarray
+    output: int | None
+    sign: float = 1.0
+
+    def negated(self) -> Problem:
+        return Problem(
+            self.chain, -self.c, self.net64, self.lower, self.upper, self.output, -self.sign
+        )
+
+    def value(self, x: np.ndarray) -> float:
+        """Float64 forward pass of the original layers at one point."""
+        with torch.no_grad():
+            y = self.net64(torch.as_tensor(x[None, :], dtype=torch.float64))[0]
+        if self.output is not None:
+            return self.sign * float(y[self.output])
+        return float(y @ self.c.to("cpu"))
+
+    def box(self) -> tuple:
+        """``lower`` and ``upper`` as float64 tensors of shape (1, n_in) on the chain's device."""
+        dev = self.c.device
+        tl = torch.as_tensor(self.lower, dtype=torch.float64, device=dev)[None]
+        tu = torch.as_tensor(self.upper, dtype=torch.float64, device=dev)[None]
+        return tl, tu
+
+
+def net_device(net: nn.Module) -> torch.device:
+    param = next(iter(net.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def as_box(x: object, name: str, n_in: int) -> np.ndarray:
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0:
+        return np.full(n_in, as_real_scalar(x, name))
+    out = as_finite_1d(x, name)
+    if out.size != n_in:
+        raise ValueError(f"`{name}` must have {n_in} entries (the net's inputs); got {out.size}")
+    return out
+
+
+def make_problem(net, lower, upper, output=None, c=None, *, objective=True) -> Problem:
+    ops = parse_sequential(net)
+    n_in, n_out = input_features(ops), output_features(ops)
+    if n_in is None:
+        raise TypeError("`net` must contain at least one Linear layer")
+    lo, up = as_box(lower, "lower", n_in), as_box(upper, "upper", n_in)
+    if (lo > up).any():
+        i = int(np.argmax(lo > up))
+        raise ValueError(
+            f"`lower` must not exceed `upper`; got lower[{i}] = {lo[i]!r} > upper[{i}] = {up[i]!r}"
+        )
+    vec = np.ones(1)
+    if objective:
+        vec, output = _objective(n_out, output, c)
+    device = net_device(net)
+    chain = bd.make_chain(ops, n_in, device)
+    net64 = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+    cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
+    return Problem(chain, cvec, net64, lo, up, output)
+
+
+def _objective(n_out: int, output, c) -> tuple:
+    if output is not None and c is not None:
+        raise ValueError("give `output` or `c`, not both")
+    if output is not None:
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"`output` must be an integer; got {type(output).__name__}")
+        if not 0 <= output < n_out:
+            raise ValueError(f"`output` must be in [0, {n_out}); got {output}")
+        return np.eye(n_out)[int(output)], int(output)
+    if c is not None:
+        vec = as_finite_1d(c, "c")
+        if vec.size != n_out:
+            raise ValueError(f"`c` must have {n_out} entries (the net's outputs); got {vec.size}")
+        return vec, None
+    if n_out != 1:
+        raise ValueError(
+            f"`net` has {n_out} outputs; choose one with `output=` or a linear objective with `c=`"
+        )
+    return np.ones(1), 0
