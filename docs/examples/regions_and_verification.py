@@ -56,7 +56,13 @@ def main(out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 5.6), constrained_layout=True)
     regions.plot(ax)
     ax.plot(*best.witness, marker="*", color="black", markersize=16, label="verified maximum")
-    ax.legend(loc="lower left")
+    for r, style, label in (
+        (radius, ":", f"x0's region contains this inf-ball (r = {radius:.3f})"),
+        (0.05, "-", f"certified {'robust' if cert.robust else 'not robust'} (r = 0.05)"),
+    ):
+        ax.add_patch(plt.Rectangle(x0 - r, 2 * r, 2 * r, fill=False, lw=1.5, ls=style, label=label))
+    ax.plot(*x0, marker="o", color="black", label="x0")
+    ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"{len(regions)} linear regions; the star is the certified maximum")
     out.mkdir(parents=True, exist_ok=True)
     from pwlmodels.plotting import save_figure
