@@ -97,9 +97,8 @@ class _Objective:
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         if empty[0] or not (ratio[0] > 1e-12) or not np.isfinite(v).all():
             return self.failed, None
-        a_ub, b_ub, a_eq, b_eq = self.cons.matrices(ts, self.d.y_mean)
         try:
-            v = _lsq.lsi(_lsq.dense_gram(diag[0], off[0]), rhs[0], a_ub, b_ub, a_eq, b_eq)
+            v = self.cons.solve(diag[0], off[0], rhs[0], ts, self.d.y_mean)
         except (ValueError, np.linalg.LinAlgError):
             return self.failed, None
         return float(_lsq.ssr_of(diag[0], off[0], rhs[0], v, self.yy)), v

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
-from scipy.optimize import nnls
+from scipy.optimize import lsq_linear, nnls
 
 __all__: list[str] = []
 
@@ -219,6 +219,21 @@ def lsi(g: np.ndarray, r: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> np.ndarray:
         raise ValueError("`constraints` are infeasible")
     xi = -res[:-1] / res[-1]
     return v0 + basis @ solve_triangular(upper, xi + c)
+
+
+def box_lsq(g: np.ndarray, r: np.ndarray, basis: np.ndarray, lb, ub) -> np.ndarray:
+    """min v'Gv - 2 r'v over v = basis @ theta with lb <= theta <= ub, exactly.
+
+    With G = L L', the objective is ||L'v - L^-1 r||^2 less a constant: a
+    bounded linear least-squares problem for ``scipy.optimize.lsq_linear``
+    with BVLS, an active-set method that ends at the exact optimum (Stark and
+    Parker 1995).
+    """
+    low = np.tril(cho_factor(g, lower=True)[0])
+    a = low.T @ basis
+    b = solve_triangular(low, r, lower=True)
+    theta = lsq_linear(a, b, bounds=(lb, ub), method="bvls", tol=1e-14).x
+    return basis @ theta
 
 
 def chol_inverse(g: np.ndarray) -> np.ndarray:

@@ -331,6 +331,47 @@ class _Constraints:
         """Whether the constraints restrict slopes only (the knots' gradient stays exact)."""
         return not ({"through", "A_ub", "A_eq"} & set(self.spec))
 
+    def solve(self, diag, off, rhs, t: np.ndarray, y_mean: float) -> np.ndarray:
+        """Node values of the constrained fit at scaled knots t, exactly.
+
+        Bounds on slopes (``slope``, ``monotone``) or on slope changes
+        (``curvature``, with ``monotone`` in the direction that bounds the
+        first slope) go to :func:`scipy.optimize.lsq_linear` in that
+        parametrisation; everything else through LSI -> LDP -> NNLS. Raises
+        ValueError when the constraints are infeasible.
+        """
+        g = _lsq.dense_gram(diag, off)
+        box = self.box(_lsq.nodes_of(t[None, :])[0])
+        if box is not None:
+            return _lsq.box_lsq(g, rhs, *box)
+        return _lsq.lsi(g, rhs, *self.matrices(t, y_mean))
+
+    def box(self, nodes: np.ndarray):
+        """(basis, lb, ub) with v = basis @ theta when the constraints are bounds on theta."""
+        s, keys, p = self.spec, set(self.spec), nodes.size
+        sign = {"increasing": 1.0, "decreasing": -1.0}.get(s.get("monotone"), 0.0)
+        # theta = (v_0, slopes): v_i = v_0 + sum_{j < i} h_j b_j
+        to_values = np.column_stack([np.ones(p), np.tril(np.ones((p, p - 1)), -1) * np.diff(nodes)])
+        if keys <= {"monotone", "slope"}:
+            lo, hi = s.get("slope", (-np.inf, np.inf))
+            lo, hi = (max(lo, 0.0), hi) if sign > 0 else (lo, min(hi, 0.0)) if sign else (lo, hi)
+            lb = np.array([-np.inf, *np.full(p - 1, lo)])
+            ub = np.array([np.inf, *np.full(p - 1, hi)])
+            basis = to_values
+        elif keys <= {"monotone", "curvature"}:
+            # theta = (v_0, first slope, slope changes)
+            bend = 1.0 if s["curvature"] == "convex" else -1.0
+            if sign not in (0.0, bend):
+                return None  # convex and decreasing bounds the last slope: not a box
+            lb = np.array([-np.inf, 0.0 if sign > 0 else -np.inf, *np.full(p - 2, -np.inf)])
+            ub = np.array([np.inf, 0.0 if sign < 0 else np.inf, *np.full(p - 2, np.inf)])
+            (lb if bend > 0 else ub)[2:] = 0.0
+            basis = to_values.copy()
+            basis[:, 1:] = to_values[:, 1:] @ np.tril(np.ones((p - 1, p - 1)))
+        else:
+            return None
+        return (basis, lb, ub) if (lb < ub).all() else None
+
     def matrices(self, t: np.ndarray, y_mean: float):
         """(A_ub, b_ub, A_eq, b_eq) on the node values, scaled units, for knots t (K,)."""
         nodes = _lsq.nodes_of(t[None, :])[0]
@@ -387,9 +428,8 @@ def _solve(d: _lsq.Data, t: np.ndarray, cons: _Constraints | None):
         raise ValueError(_rank_message(d, t))
     if cons is None:
         return v[0], False
-    a_ub, b_ub, a_eq, b_eq = cons.matrices(t, d.y_mean)
-    g = _lsq.dense_gram(diag[0], off[0])
-    vc = _lsq.lsi(g, rhs[0], a_ub, b_ub, a_eq, b_eq)
+    vc = cons.solve(diag[0], off[0], rhs[0], t, d.y_mean)
+    a_ub, b_ub, a_eq, _ = cons.matrices(t, d.y_mean)
     active = bool(a_eq.shape[0]) or bool(
         a_ub.shape[0] and np.any(np.abs(a_ub @ vc - b_ub) <= 1e-9 * (1 + np.abs(b_ub)))
     )

@@ -7,8 +7,10 @@ import itertools
 import numpy as np
 import pytest
 from scipy.interpolate import make_lsq_spline
+from scipy.optimize import lsq_linear
 
-from pwlmodels import PiecewiseLinear, fit_pwl, select_knots
+from pwlmodels import PiecewiseLinear, _lsq, fit_pwl, select_knots
+from pwlmodels.fit import _Constraints
 
 
 def hinge_basis(x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -191,7 +193,35 @@ CONSTRAINTS = {
     "concave_through_origin": {"curvature": "concave", "through": [(0.0, 0.0)]},
     "slope_bounds": {"slope": (-0.2, 0.3)},
     "increasing_concave": {"monotone": "increasing", "curvature": "concave"},
+    "increasing_convex": {"monotone": "increasing", "curvature": "convex"},
+    "decreasing_concave": {"monotone": "decreasing", "curvature": "concave"},
+    "increasing_slope_bounds": {"monotone": "increasing", "slope": (-0.2, 0.3)},
 }
+BOX = {  # bounds on slopes or on slope changes: solved by scipy's lsq_linear (BVLS)
+    "increasing",
+    "decreasing",
+    "convex",
+    "slope_bounds",
+    "increasing_convex",
+    "decreasing_concave",
+    "increasing_slope_bounds",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRAINTS))
+def test_box_constraints_take_lsq_linear_and_agree_with_lsi(name):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.0, 10.0, 300)
+    y = np.sin(x) + 0.3 * x + rng.normal(0.0, 0.2, x.size)
+    d = _lsq.Data.build(x, y, np.ones(x.size))
+    t = (np.array([2.0, 4.0, 6.0, 8.0]) - d.x0) / d.xs
+    cons = _Constraints.parse(CONSTRAINTS[name], d)
+    box = cons.box(_lsq.nodes_of(t[None, :])[0])
+    assert (box is not None) == (name in BOX)
+    diag, off, rhs = (a[0] for a in _lsq.gram_exact(d, t))
+    v = cons.solve(diag, off, rhs, t, d.y_mean)
+    v_lsi = _lsq.lsi(_lsq.dense_gram(diag, off), rhs, *cons.matrices(t, d.y_mean))
+    np.testing.assert_allclose(v, v_lsi, rtol=0, atol=1e-9 * (1 + np.abs(v_lsi).max()))
 
 
 @pytest.mark.parametrize("name", sorted(CONSTRAINTS))
@@ -228,10 +258,13 @@ def test_constrained_fits_satisfy_kkt_and_match_a_brute_force_qp(name):
     active = np.abs(slack) <= 1e-7
     mat = np.vstack([a_ub[active], eq]).T
     grad = 2 * (g @ v - r)
-    mult = np.linalg.lstsq(mat, grad, rcond=None)[0] if mat.size else np.zeros(0)
     scale = 1 + np.linalg.norm(2 * r)
-    assert np.linalg.norm(mat @ mult - grad if mat.size else grad) <= 1e-9 * scale
-    assert np.all(mult[: int(active.sum())] >= -1e-9 * scale)
+    if mat.size:  # multipliers >= 0 for the active inequalities (degenerate sets included)
+        n_ub = int(active.sum())
+        lb = np.r_[np.zeros(n_ub), np.full(eq.shape[0], -np.inf)]
+        mult = lsq_linear(mat, grad, bounds=(lb, np.inf), method="bvls", tol=1e-14).x
+        grad = grad - mat @ mult
+    assert np.linalg.norm(grad) <= 1e-9 * scale
     ref = brute_force_qp(g, r, a_ub, b_ub, eq, eq_rhs)
     ssr_ref = np.sum((y - b @ ref) ** 2)
     assert fit.ssr == pytest.approx(ssr_ref, rel=1e-9)
