@@ -275,6 +275,7 @@ def objective_upper(
 
 
 BATCH = 512  # boxes split per branch-and-bound step
+DEPTH = 2  # bisections per box and step while the batch has room: 4 children, half the steps
 
 
 def vertex(a: torch.Tensor, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
@@ -323,22 +324,17 @@ def branch_and_bound(
         k = min(BATCH, ub.numel(), max(1, (max_boxes - n_nodes) // 2))
         order = torch.argsort(ub, descending=True)
         pick, rest = order[:k], order[k:]
-        plo, pup, pub, pa = lo[pick], up[pick], ub[pick], a[pick]
+        new_lo, new_up, pub, pa = lo[pick], up[pick], ub[pick], a[pick]
         lo, up, ub, a = lo[rest], up[rest], ub[rest], a[rest]
-        j = torch.argmax(pa.abs() * (pup - plo), dim=1)
-        rows = torch.arange(k, device=dev)
-        mid = (plo[rows, j] + pup[rows, j]) / 2
-        ok = (mid > plo[rows, j]) & (mid < pup[rows, j])
-        if (~ok).any():  # boxes at float64 resolution cannot be split further
-            closed = max(closed, float(pub[~ok].max()))
-            plo, pup, pub, j, mid = plo[ok], pup[ok], pub[ok], j[ok], mid[ok]
-            rows = torch.arange(int(ok.sum()), device=dev)
-        left_up, right_lo = pup.clone(), plo.clone()
-        left_up[rows, j] = mid
-        right_lo[rows, j] = mid
-        new_lo, new_up = torch.cat([plo, right_lo]), torch.cat([left_up, pup])
+        room = min(BATCH, max_boxes - n_nodes)
+        levels = 1  # few open boxes: split each several times, so one batch goes deeper
+        while k * 2 ** (levels + 1) <= room and levels < DEPTH:
+            levels += 1
+        for _ in range(levels):
+            new_lo, new_up, pub, pa, stuck = _bisect(new_lo, new_up, pub, pa)
+            closed = max(closed, stuck)
         new_ub, new_a, _ = objective_upper(chain, c, new_lo, new_up)
-        new_ub = torch.minimum(new_ub, torch.cat([pub, pub]))  # the parent's bound holds too
+        new_ub = torch.minimum(new_ub, pub)  # the parent's bound holds too
         n_nodes += new_lo.shape[0]
         lo, up = torch.cat([lo, new_lo]), torch.cat([up, new_up])
         ub, a = torch.cat([ub, new_ub]), torch.cat([a, new_a])
@@ -349,3 +345,29 @@ def branch_and_bound(
         "n_nodes": n_nodes,
         "solve_time": time.perf_counter() - t0,
     }
+
+
+def _bisect(lo, up, ub, a) -> tuple:
+    """Halve every box across its input with the largest ``|a_j| (u_j - l_j)``.
+
+    Returns the children's boxes, the parent's bound and coefficients repeated
+    for them, and the largest bound of the boxes too small to split (at
+    float64 resolution), which are dropped.
+    """
+    rows = torch.arange(lo.shape[0], device=lo.device)
+    j = torch.argmax(a.abs() * (up - lo), dim=1)
+    mid = (lo[rows, j] + up[rows, j]) / 2
+    ok = (mid > lo[rows, j]) & (mid < up[rows, j])
+    stuck = float(ub[~ok].max()) if (~ok).any() else -np.inf
+    lo, up, ub, a, j, mid = lo[ok], up[ok], ub[ok], a[ok], j[ok], mid[ok]
+    rows = torch.arange(lo.shape[0], device=lo.device)
+    left_up, right_lo = up.clone(), lo.clone()
+    left_up[rows, j] = mid
+    right_lo[rows, j] = mid
+    return (
+        torch.cat([lo, right_lo]),
+        torch.cat([left_up, up]),
+        torch.cat([ub, ub]),
+        torch.cat([a, a]),
+        stuck,
+    )
