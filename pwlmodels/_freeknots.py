@@ -184,6 +184,8 @@ def _polish(obj: _Objective, t: np.ndarray, ssr: float, edges: np.ndarray):
     other knots adjust, hence descending from the best moves of every knot.
     """
     u, k = obj.d.u, t.size
+    if obj.cons is not None:  # one solve per candidate: neighbouring intervals only
+        edges = edges[:0]
     for _ in range(_ROUNDS):
         trials, owner = [], []
         for j in range(k):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import lsq_linear, nnls
 
 __all__: list[str] = []
@@ -180,7 +180,10 @@ def lsi(g: np.ndarray, r: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> np.ndarray:
 
     Equalities are eliminated through a null-space basis; the inequality
     problem goes LSI -> LDP -> NNLS (Lawson and Hanson 1974, ch. 23).
-    Raises ValueError when the constraints are infeasible.
+    Raises ValueError when the constraints are infeasible. The triangular
+    systems go through ``numpy.linalg.solve``: with scipy 1.17,
+    ``solve_triangular`` took milliseconds per call on these tiny systems
+    with a matrix right-hand side, most of a constrained free-knot search.
     """
     p = g.shape[0]
     v0, basis = np.zeros(p), np.eye(p)
@@ -202,13 +205,13 @@ def lsi(g: np.ndarray, r: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> np.ndarray:
     rz = basis.T @ (r - g @ v0)
     upper = cho_factor(gz, lower=False)[0]
     upper = np.triu(upper)
-    c = solve_triangular(upper, rz, trans="T")  # R z = c at the unconstrained optimum
+    c = np.linalg.solve(upper.T, rz)  # R z = c at the unconstrained optimum
     if not a_ub.shape[0]:
-        return v0 + basis @ solve_triangular(upper, c)
+        return v0 + basis @ np.linalg.solve(upper, c)
     hz = a_ub @ basis
     kz = b_ub - a_ub @ v0
     # z = R^-1 (xi + c): constraints (hz R^-1) xi >= kz - hz R^-1 c; min ||xi||
-    h = solve_triangular(upper, hz.T, trans="T").T
+    h = np.linalg.solve(upper.T, hz.T).T
     k = kz - h @ c
     e = np.vstack([h.T, k[None, :]])
     f = np.zeros(e.shape[0])
@@ -218,7 +221,7 @@ def lsi(g: np.ndarray, r: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> np.ndarray:
     if np.linalg.norm(res) <= 1e-12:
         raise ValueError("`constraints` are infeasible")
     xi = -res[:-1] / res[-1]
-    return v0 + basis @ solve_triangular(upper, xi + c)
+    return v0 + basis @ np.linalg.solve(upper, xi + c)
 
 
 def box_lsq(g: np.ndarray, r: np.ndarray, basis: np.ndarray, lb, ub) -> np.ndarray:
@@ -231,7 +234,7 @@ def box_lsq(g: np.ndarray, r: np.ndarray, basis: np.ndarray, lb, ub) -> np.ndarr
     """
     low = np.tril(cho_factor(g, lower=True)[0])
     a = low.T @ basis
-    b = solve_triangular(low, r, lower=True)
+    b = np.linalg.solve(low, r)
     theta = lsq_linear(a, b, bounds=(lb, ub), method="bvls", tol=1e-14).x
     return basis @ theta
 

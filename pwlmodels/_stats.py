@@ -43,8 +43,11 @@ def standard_errors(d: _lsq.Data, t, v, diag, off, sigma2: float, free: bool):
             grad[i, p + i] = -b[i] / h[i]
         if 1 <= i <= k:
             grad[i, p + i - 1] = b[i] / h[i]
+    slope_var = np.einsum("ij,jk,ik->i", grad, cov, grad)
+    if not np.all(slope_var >= 0):  # cov is not positive semidefinite: the inverse failed
+        return None, None, None
     value_se = np.sqrt(np.diag(cov)[:p])
-    slope_se = np.sqrt(np.einsum("ij,jk,ik->i", grad, cov, grad)) / d.xs
+    slope_se = np.sqrt(slope_var) / d.xs
     knot_se = np.sqrt(np.diag(cov)[p:]) * d.xs
     return value_se, slope_se, knot_se
 

@@ -52,9 +52,12 @@ def save_figure(fig, path: str | Path, *, dpi: int = 150) -> Path:
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
