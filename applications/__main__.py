@@ -18,12 +18,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the seconds-long test version")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="traffic: a CSV of your detector data (columns density_veh_km, flow_veh_h)",
+    )
     args = parser.parse_args(argv)
     names = STUDIES if args.study == "all" else (args.study,)
     results = []
     for name in names:
         module = importlib.import_module(f"applications.{name}")
-        r = module.run(args.out, device=args.device, seeds=tuple(args.seeds), quick=args.quick)
+        extra = {"data": args.data} if name == "traffic" and args.data is not None else {}
+        r = module.run(
+            args.out, device=args.device, seeds=tuple(args.seeds), quick=args.quick, **extra
+        )
         print(f"{name}: {r.table_path} and {len(r.figures)} figures ({r.seconds:.1f} s)")
         results.append(r)
     if args.study == "all":
