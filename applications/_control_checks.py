@@ -1,0 +1,132 @@
+"""Argument checks for the control study: one template, the argument named in every message."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__: list[str] = []
+
+_ACCEPTED = "real numbers (a float array, nested lists or a torch tensor)"
+#: Layers whose network is piecewise linear, with exact right and left derivatives.
+PWL_LAYERS = (
+    nn.Linear,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.Hardtanh,  # ReLU6 is a Hardtanh
+    nn.Identity,
+    nn.Flatten,
+    nn.Dropout,
+)
+
+
+def as_array(value: object, name: str) -> np.ndarray:
+    """A finite float64 array; TypeError for non-numeric data, ValueError for NaN or inf."""
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise TypeError(f"`{name}` must be real; got complex dtype {value.dtype}")
+        value = value.detach().to("cpu", torch.float64).numpy()
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be {_ACCEPTED}; got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"`{name}` must be {_ACCEPTED}; got {type(value).__name__}") from exc
+    if arr.dtype.kind == "c":
+        raise TypeError(f"`{name}` must be real; got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must be {_ACCEPTED}; got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = np.unravel_index(int(np.argmax(bad)), arr.shape) if arr.ndim else ()
+        where = f"{name}[{', '.join(map(str, idx))}]" if arr.ndim else name
+        raise ValueError(f"`{name}` must be finite; got {where} = {float(arr[idx])!r}")
+    return arr
+
+
+def as_matrix(value: object, name: str, rows: int | None = None, cols: int | None = None):
+    """A finite float64 matrix of the given shape (None: any); a number is a 1 x 1 matrix."""
+    arr = as_array(value, name)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"`{name}` must be a non-empty 2-D matrix; got shape {arr.shape}")
+    want = (rows if rows is not None else arr.shape[0], cols if cols is not None else arr.shape[1])
+    if arr.shape != want:
+        raise ValueError(f"`{name}` must have shape {want}; got {arr.shape}")
+    return arr
+
+
+def as_vector(value: object, name: str, size: int) -> np.ndarray:
+    """A finite float64 vector of ``size`` entries (shape (size,) or (1, size))."""
+    arr = as_array(value, name)
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.shape != (size,):
+        raise ValueError(f"`{name}` must have shape ({size},); got {arr.shape}")
+    return arr
+
+
+def as_scalar(value: object, name: str, *, positive: bool = False) -> float:
+    """A finite Python float (not a bool); ``positive``: > 0."""
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(f"`{name}` must be finite; got {out!r}")
+    if positive and out <= 0:
+        raise ValueError(f"`{name}` must be positive; got {out!r}")
+    return out
+
+
+def check_choice(value: object, name: str, choices: tuple) -> str:
+    """``value`` when it is one of ``choices``, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {listed}; got {value!r}")
+    return value
+
+
+def leaves(net: nn.Module):
+    """The layers of a (nested) Sequential, in order."""
+    for m in net:
+        yield from (leaves(m) if isinstance(m, nn.Sequential) else (m,))
+
+
+def check_net(net: object, name: str = "net") -> tuple[int, int]:
+    """A torch Sequential with Linear layers; returns (n_in, n_out)."""
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"`{name}` must be a torch.nn.Sequential; got {type(net).__name__}")
+    linears = [m for m in leaves(net) if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"`{name}` must contain at least one torch.nn.Linear layer")
+    return linears[0].in_features, linears[-1].out_features
+
+
+def is_piecewise_linear(net: nn.Sequential) -> bool:
+    """Whether every layer of ``net`` is one of :data:`PWL_LAYERS`."""
+    return all(isinstance(m, PWL_LAYERS) for m in leaves(net))
+
+
+def check_seeds(seeds: object) -> tuple[int, ...]:
+    """A non-empty tuple of distinct non-negative integer seeds."""
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"`seeds` must be a sequence of integers; got {type(seeds).__name__}")
+    out = tuple(seeds)
+    for i, s in enumerate(out):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"`seeds[{i}]` must be an integer; got {type(s).__name__}")
+        if s < 0:
+            raise ValueError(f"`seeds[{i}]` must be non-negative; got {s}")
+    if not out:
+        raise ValueError("`seeds` must hold at least one seed; got none")
+    if len(set(out)) != len(out):
+        raise ValueError(f"`seeds` must be distinct; got {out}")
+    return tuple(int(s) for s in out)

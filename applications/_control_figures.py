@@ -1,0 +1,326 @@
+"""Figures of the control study: steps, slices with kinks, linear regions, gains, the speed loop."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from pwlmodels import activation_pattern, partition, relu_to_spline
+from pwlmodels.plotting import save_figure
+
+from ._control_sim import numpy_net
+
+__all__: list[str] = []
+
+_COLORS = {"exact": "black", "relu": "C0", "tanh": "C1", "sigmoid": "C2"}
+_LABELS = {"exact": "exact law (ReLU, 2 units)", "relu": "ReLU net", "tanh": "tanh net"}
+_LABELS |= {"sigmoid": "sigmoid net"}
+
+
+def draw_all(folder: Path, ctx: dict) -> list[Path]:
+    """Write every figure into ``folder``; return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    firsts = [c for c in ctx["ctrls"] if c.seed in (-1, ctx["seeds"][0])]
+    return [
+        _steps(folder / "steps.png", firsts, ctx),
+        _slices(folder / "slices.png", firsts, ctx),
+        _regions(folder / "regions.png", next(c for c in firsts if c.name == "relu"), ctx),
+        _gains(folder / "gains.png", ctx),
+        _speed(folder / "speed.png", ctx),
+        _mpc(folder / "mpc.png", ctx["mpc"]),
+    ]
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    save_figure(fig, path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _steps(path: Path, ctrls: list, ctx: dict) -> Path:
+    import matplotlib.pyplot as plt
+
+    from ._control_study import U_MAX, X_REF
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6.5), sharex=True)
+    for c in ctrls:
+        r, kw = c.response, {"color": _COLORS[c.name], "lw": 2.4 if c.name == "exact" else 1.2}
+        label = _LABELS[c.name] + ("" if c.seed < 0 else f" (seed {c.seed})")
+        top.plot(r.t, r.x[:, 0], label=label, alpha=0.5 if c.name == "exact" else 1.0, **kw)
+        bottom.plot(r.t, r.u, alpha=0.5 if c.name == "exact" else 1.0, **kw)
+    top.axhline(X_REF[0], color="0.5", ls=":", lw=1)
+    for s in (-1, 1):
+        bottom.axhline(s * U_MAX, color="0.5", ls="--", lw=1)
+    top.set_ylabel("angle theta (rad)")
+    bottom.set_ylabel("applied voltage u (V)")
+    bottom.set_xlabel("time t (s)")
+    top.legend(frameon=False, loc="lower right")
+    top.set_title(
+        "1 rad position step: the actuator saturates (dashed: +-12 V) for the first second;\n"
+        "the learned controllers track the saturated LQR law closely"
+    )
+    return _save(fig, path)
+
+
+def _cpu(net: nn.Module) -> nn.Module:
+    return copy.deepcopy(net).to("cpu")
+
+
+def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
+    import matplotlib.pyplot as plt
+
+    from ._control_study import HALF, U_MAX, X_REF
+
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.4))
+    spans = [(X_REF[0] - 0.3, X_REF[0] + 0.3), (-HALF[1], HALF[1])]
+    names = ["angle theta (rad), with omega = i = 0", "speed omega (rad/s), with theta = 1, i = 0"]
+    for j, (ax, (a, b), xlabel) in enumerate(zip(axes, spans, names, strict=True)):
+        s = np.linspace(a, b, 1201)
+        pts = np.tile(X_REF, (s.size, 1))
+        pts[:, j] = s
+        for c in ctrls:
+            u = numpy_net(c.net)(pts)[:, 0]
+            lw = 2.4 if c.name == "exact" else 1.2
+            alpha = 0.5 if c.name == "exact" else 1.0
+            ax.plot(s, u, color=_COLORS[c.name], lw=lw, alpha=alpha, label=_LABELS[c.name])
+            if c.name in ("exact", "relu"):
+                direction = np.eye(3)[j]
+                f = relu_to_spline(_cpu(c.net), origin=X_REF, direction=direction)
+                k = f.knots + X_REF[j]
+                k = k[(k > a) & (k < b)]
+                marker = "o" if c.name == "relu" else "s"
+                ax.plot(k, f(k - X_REF[j]), marker, color=_COLORS[c.name], ms=4, mfc="none")
+        for sgn in (-1, 1):
+            ax.axhline(sgn * U_MAX, color="0.6", ls="--", lw=0.8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("command u (V)")
+        ax.set_xlim(a, b)
+    axes[0].legend(frameon=False, fontsize=8, loc="upper right")
+    fig.suptitle(
+        "Slices of the controllers through the set point; markers: exact kinks (relu_to_spline)\n"
+        "of the exact law (squares) and the ReLU net (circles): the gain is the slope in the middle"
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _sliced(net: nn.Module) -> nn.Sequential:
+    """The controller on the plane i = 0, as a 2-input network on the CPU."""
+    net = _cpu(net)
+    first = net[0]
+    plane = nn.Linear(2, first.out_features, dtype=torch.float64)
+    with torch.no_grad():
+        plane.weight.copy_(first.weight[:, :2])
+        plane.bias.copy_(first.bias)
+    return nn.Sequential(plane, *list(net)[1:])
+
+
+def _section(P: np.ndarray, level: float, x_eq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and half-extents of the ellipse {(theta, omega): x'Px <= level at i = 0}."""
+    M, p, d = P[:2, :2], P[:2, 2], -x_eq[2]
+    shift = np.linalg.solve(M, p) * d
+    rest = level - (P[2, 2] - p @ np.linalg.solve(M, p)) * d * d
+    if level <= 0 or rest <= 0:  # no certificate: a small window around the equilibrium
+        return x_eq[:2], np.array([0.1, 1.0])
+    return x_eq[:2] - shift, np.sqrt(rest * np.diag(np.linalg.inv(M)))
+
+
+def _regions(path: Path, c, ctx: dict) -> Path:
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from ._control_study import HALF, X_REF
+
+    net2 = _sliced(c.net)
+    full = partition(net2, -HALF[:2], HALF[:2])
+    cert, x_eq = c.cert, c.lin.x_eq
+    centre, reach = _section(cert.P, cert.level, x_eq)
+    zlo, zhi = centre - 1.8 * reach, centre + 1.8 * reach
+    zoom = partition(net2, zlo, zhi)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 5.2))
+    full.plot(left)
+    left.plot(*X_REF[:2], "k*", ms=10)
+    left.add_patch(
+        plt.Rectangle(zlo, *(zhi - zlo), fill=False, ec="k", lw=1.2, label="zoom (right)")
+    )
+    left.set_title(f"{len(full)} linear regions of the ReLU controller (seed {c.seed}) on i = 0")
+    left.legend(loc="upper right", fontsize=8)
+    mine = [p[0].numpy() for p in activation_pattern(net2, X_REF[None, :2])]
+    own = np.all(
+        np.concatenate(
+            [(pat == m[None, :]) for pat, m in zip(zoom.patterns, mine, strict=True)], 1
+        ),
+        axis=1,
+    )
+    faces = np.where(own[:, None], [[1.0, 0.85, 0.4, 1.0]], [[0.9, 0.93, 0.97, 1.0]])
+    right.add_collection(
+        PolyCollection(list(zoom.vertices), facecolors=faces, edgecolors="0.4", linewidths=0.5)
+    )
+    gt, gw = np.meshgrid(np.linspace(zlo[0], zhi[0], 401), np.linspace(zlo[1], zhi[1], 401))
+    e = np.stack([gt - x_eq[0], gw - x_eq[1], np.full_like(gt, -x_eq[2])], -1)
+    v = np.einsum("...i,ij,...j->...", e, cert.P, e)
+    if cert.level > 0:
+        right.contour(gt, gw, v, levels=[cert.level], colors="C3", linewidths=1.8)
+    right.plot([], [], color="C3", label=f"invariant ellipsoid x'Px <= {cert.level:.3g} (i = 0)")
+    right.fill([], [], color=(1.0, 0.85, 0.4), label="linear region of x_ref")
+    right.plot(*X_REF[:2], "k*", ms=10, label="set point x_ref")
+    right.set_xlim(zlo[0], zhi[0])
+    right.set_ylim(zlo[1], zhi[1])
+    right.legend(loc="upper right", fontsize=8)
+    right.set_title(
+        f"zoom: {len(zoom)} regions; scaled l-inf radius {cert.radius_scaled:.3g}; inside the\n"
+        "ellipsoid (its section at i = 0) the loop is exactly linear and converges"
+    )
+    for ax in (left, right):
+        ax.set_xlabel("angle theta (rad)")
+        ax.set_ylabel("speed omega (rad/s)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _gains(path: Path, ctx: dict) -> Path:
+    import matplotlib.pyplot as plt
+
+    from ._control_study import STATES
+
+    K = ctx["K"][0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+    names = ["exact", "relu", "tanh", "sigmoid"]
+    width, tops, bottoms = 0.2, [1.0], [1.0]
+    for i, name in enumerate(names):
+        ratios = np.array([c.lin.K_net[0] / K for c in ctx["ctrls"] if c.name == name])
+        mean = ratios.mean(axis=0)
+        err = np.stack([mean - ratios.min(axis=0), ratios.max(axis=0) - mean])
+        x = np.arange(3) + (i - 1.5) * width
+        left.bar(x, mean, width, yerr=err, color=_COLORS[name], label=_LABELS[name], capsize=3)
+        tops.append(float(ratios.max()))
+        bottoms.append(float(ratios.min()))
+    left.axhline(1.0, color="0.3", lw=0.8)
+    left.set_xticks(range(3), [f"K_{s}" for s in STATES])
+    left.set_ylabel("K_net / K_LQR (-)")
+    span = max(tops) - min(bottoms) + 0.1
+    left.set_ylim(min(bottoms) - 0.1 * span, max(tops) + 0.45 * span)
+    n_seeds = len(ctx["seeds"])
+    whiskers = f"min to max over {n_seeds} seeds" if n_seeds > 1 else "one seed"
+    left.set_title(
+        f"Position loop: gain at the set point relative to LQR\n(bars: mean; {whiskers})"
+    )
+    left.legend(frameon=False, fontsize=8, loc="upper left", ncol=2)
+    runs = ctx["runs"]
+    x = np.arange(len(runs))
+    right.bar(x - 0.2, [r.gain_right for r in runs], 0.4, label="right gain (e -> 0+)")
+    right.bar(x + 0.2, [r.gain_left for r in runs], 0.4, label="left gain (e -> 0-)")
+    right.set_xticks(x, [r.activation for r in runs])
+    right.set_ylabel("local gain du/de (V s/rad)")
+    right.set_title(
+        "Speed loop, one unit k (sigma(e) - sigma(0)), k = 100:\nthe slope at 0 is the gain"
+    )
+    right.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _speed(path: Path, ctx: dict) -> Path:
+    import matplotlib.pyplot as plt
+
+    from ._control_study import SPEED_STEP
+
+    runs = {r.activation: r for r in ctx["runs"]}
+    fig, axes = plt.subplots(2, 2, figsize=(11.5, 6.8), sharex=True)
+    groups = (("hardtanh", "tanh", "sigmoid"), ("hardtanh", "relu"))
+    styles = {
+        "hardtanh": ("C0", "-"),
+        "tanh": ("C1", "--"),
+        "sigmoid": ("C2", "-"),
+        "relu": ("C3", "-"),
+    }
+    for col, group in enumerate(groups):
+        for name in group:
+            r = runs[name]
+            color, ls = styles[name]
+            label = f"{name}: gain {r.gain_right:.3g} (left {r.gain_left:.3g}), "
+            label += f"damping {r.damping_right:.2f}"
+            axes[0, col].plot(
+                r.response.t, r.response.x[:, 0] / SPEED_STEP, color=color, ls=ls, label=label
+            )
+            axes[1, col].plot(r.response.t, r.response.u, color=color, ls=ls)
+        axes[0, col].axhline(1.0, color="0.5", ls=":", lw=1)
+        axes[1, col].axhline(0.0, color="0.5", ls=":", lw=1)
+        axes[0, col].legend(frameon=False, fontsize=8, loc="lower right")
+        axes[0, col].set_ylabel("speed omega / r (-)")
+        axes[1, col].set_ylabel("voltage u (V)")
+        axes[1, col].set_xlabel("time t (s)")
+    axes[0, 0].set_title(
+        "Same k = 100: slope 1 (hardtanh, tanh) vs 1/4 (sigmoid)\n"
+        "higher gain: faster, more overshoot"
+    )
+    axes[0, 1].set_title(
+        "ReLU is one-sided: right gain k, left gain 0,\n"
+        "so it cannot brake after the overshoot (u >= 0)"
+    )
+    fig.suptitle(
+        f"Speed loop, step r = {SPEED_STEP} rad/s (k r = 10 V: below the 12 V limit)", y=1.0
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _mpc(path: Path, m) -> Path:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from ._control_mpc import BOX, explicit_law
+
+    fig, axes = plt.subplots(1, 3, figsize=(16.0, 4.8))
+    maps, ids = [], []
+    for r in m.regions:  # group the regions by the affine map of the first move
+        v = np.append(r.g, r.h)
+        hit = [i for i, w in enumerate(maps) if np.abs(v - w).max() <= 1e-9 * (1 + np.abs(w).max())]
+        if not hit:
+            maps.append(v)
+        ids.append(hit[0] if hit else len(maps) - 1)
+    colors = mpl.colormaps["tab10"](np.array(ids) % 10)
+    polys = [r.poly.vertices() for r in m.regions]
+    axes[0].add_collection(PolyCollection(polys, facecolors=colors, edgecolors="0.2", lw=0.6))
+    axes[0].set_title(
+        f"explicit MPC: {len(m.regions)} critical regions,\n"
+        f"{m.pieces} distinct affine laws of the first move (colours)"
+    )
+    m.relu_partition.plot(axes[1])
+    axes[1].set_title(
+        f"ReLU fit (2-16-16-1): {len(m.relu_partition)} linear regions\n"
+        f"RMSE {m.fits['relu'][1]:.2g}, max error {m.fits['relu'][2]:.2g} on a 201 x 161 grid"
+    )
+    x1 = np.linspace(-BOX[0], BOX[0], 801)
+    pts = np.column_stack([x1, np.full_like(x1, 0.5)])
+    axes[2].plot(x1, explicit_law(m.regions, pts), color="black", lw=2.4, alpha=0.5, label="MPC")
+    for act, color in (("relu", "C0"), ("tanh", "C1")):
+        net = copy.deepcopy(m.fits[act][0]).to("cpu")
+        u = numpy_net(net)(pts)[:, 0]
+        label = f"{act} fit (RMSE {m.fits[act][1]:.2g})"
+        axes[2].plot(x1, u, color=color, lw=1.2, label=label)
+    axes[2].set_xlabel("position x1 (-), with velocity x2 = 0.5")
+    axes[2].set_ylabel("first move u*(x) (-)")
+    axes[2].legend(frameon=False, fontsize=8)
+    axes[2].set_title("a slice: the MPC law saturates at |u| = 1")
+    for ax in axes[:2]:
+        ax.set_xlim(-BOX[0], BOX[0])
+        ax.set_ylim(-BOX[1], BOX[1])
+        ax.set_xlabel("position x1 (-)")
+        ax.set_ylabel("velocity x2 (-)")
+    fig.suptitle(
+        "Double integrator, |u| <= 1, horizon 5: explicit MPC (Bemporad et al. 2002) is a "
+        "continuous PWL law; a ReLU network fits it with more, smaller regions",
+        y=1.02,
+    )
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,326 @@
+"""The Markdown section of the control study: narrative, tables and figure links, from the run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .report import markdown_table
+
+__all__: list[str] = []
+
+
+def _label(c) -> str:
+    return "exact law" if c.seed < 0 else f"{c.name} (seed {c.seed})"
+
+
+def _poles(p: np.ndarray) -> str:
+    out = []
+    for z in p:
+        if abs(z.imag) < 1e-12:
+            out.append(f"{z.real:.3f}")
+        elif z.imag > 0:
+            out.append(f"{z.real:.3f} +- {z.imag:.3f}j")
+    return ", ".join(out)
+
+
+def _gains_table(ctrls) -> pd.DataFrame:
+    from ._control_analysis import damping
+
+    rows = []
+    for c in ctrls:
+        k = c.lin.K_net[0]
+        rows.append(
+            {
+                "controller": _label(c),
+                "K_theta (V/rad)": k[0],
+                "K_omega (V s/rad)": k[1],
+                "K_i (V/A)": k[2],
+                "offset u(x_ref) (V)": c.lin.u0,
+                "equilibrium error (mrad)": 1e3 * (c.lin.x_eq[0] - 1.0),
+                "poles of A - B K_net (1/s)": _poles(c.lin.poles),
+                "damping": damping(c.lin.poles)[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _region_table(ctrls) -> pd.DataFrame:
+    rows = []
+    for c in ctrls:
+        if c.cert is None:
+            continue
+        e = c.cert
+        rows.append(
+            {
+                "controller": _label(c),
+                "radius, scaled inf-norm": e.radius_scaled,
+                "radius, l2 (raw units)": e.radius_l2,
+                "ellipsoid level c": e.level,
+                "theta half-width at rest (rad)": e.theta_at_rest,
+                "largest theta on ellipsoid (rad)": e.theta_extent,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _or_missing(m: dict) -> dict:
+    """None (a figure that does not exist) as the words 'not reached'."""
+    return {k: ("not reached" if v is None else v) for k, v in m.items()}
+
+
+def _step_table(ctrls) -> pd.DataFrame:
+    rows = []
+    for c in ctrls:
+        m = _or_missing(c.metrics)
+        rows.append(
+            {
+                "controller": _label(c),
+                "rise (s)": m["rise_time"],
+                "settling 2% (s)": m["settling_time"],
+                "overshoot (%)": m["overshoot"],
+                "steady-state error (mrad)": 1e3 * c.metrics["steady_state_error"],
+                "peak command (V)": m["peak_command"],
+                "effort int u^2 (V^2 s)": m["effort"],
+                "time saturated (s)": m["time_saturated"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _verify_table(ctrls) -> pd.DataFrame:
+    rows = []
+    for c in ctrls:
+        r = c.command
+        how = "exact (MILP)" if r.exact else "not exact: sampled / interval"
+        proof = ""
+        if c.clamp is not None:
+            proof = " and ".join(f"{p.status} {p.sense} {p.threshold:.9g}" for p in c.clamp)
+        rows.append(
+            {
+                "controller": _label(c),
+                "method": how,
+                "max u (V)": f"{r.max_value:.7f}",
+                "max bound (V)": f"{r.max_bound:.7f}",
+                "min u (V)": f"{r.min_value:.7f}",
+                "min bound (V)": f"{r.min_bound:.7f}",
+                "witness of max (theta, omega, i)": "("
+                + ", ".join(f"{v:.3g}" for v in r.max_witness)
+                + ")",
+                "clamped net": proof or "-",
+                "sensitivity (V)": c.sens[0],
+                "sensitivity bound (V)": c.sens[1],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _speed_table(runs) -> pd.DataFrame:
+    from ._control_study import SPEED_STEP
+
+    rows = []
+    for r in runs:
+        m = _or_missing(r.metrics)
+        rows.append(
+            {
+                "controller": f"{r.activation} unit",
+                "right gain (V s/rad)": r.gain_right,
+                "left gain (V s/rad)": r.gain_left,
+                "damping (right gain)": r.damping_right,
+                "rise (s)": m["rise_time"],
+                "overshoot (%)": m["overshoot"],
+                "settling 2% (s)": m["settling_time"],
+                "final speed / r": r.metrics["steady_state"] / SPEED_STEP,
+                "min u (V)": float(r.response.u.min()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write(table: pd.DataFrame, ctx: dict) -> str:
+    """The section text."""
+    from ._control_sim import N_POINTS, SOLVER
+    from ._control_study import EPS, HALF, SPEED_GAIN, SPEED_STEP, T_POSITION, U_MAX
+
+    K, ctrls, runs, cfg = ctx["K"][0], ctx["ctrls"], ctx["runs"], ctx["cfg"]
+    exact = ctrls[0]
+    learned = ctrls[1:]
+    tr = cfg.training
+    seed_list = ("seed " if len(ctx["seeds"]) == 1 else "seeds ") + ", ".join(
+        str(x) for x in ctx["seeds"]
+    )
+    dev_k = np.abs(exact.lin.K_net[0] - K).max()
+    agree = "exactly" if dev_k == 0 else f"to {dev_k:.1e}"
+    l2 = U_MAX / np.linalg.norm(K)
+    by = {name: [c for c in learned if c.name == name] for name in ("relu", "tanh", "sigmoid")}
+
+    def mean(name, f):
+        return float(np.mean([f(c) for c in by[name]]))
+
+    gerr = {
+        n: mean(n, lambda c: np.linalg.norm(c.lin.K_net[0] - K) / np.linalg.norm(K)) for n in by
+    }
+    params = by["relu"][0].params
+    radii = [c.cert.radius_scaled for c in by["relu"]]
+    ex = exact.command
+    relu_r = [c.command for c in by["relu"]]
+    over = [max(r.max_value - U_MAX, -U_MAX - r.min_value) for r in relu_r]
+    smooth = [c.command for n in ("tanh", "sigmoid") for c in by[n]]
+    hard = {r.activation: r for r in runs}
+    ours = {q: v for (_, _, _, q, v, _, _, _) in ctx["check"]}
+    s = []
+    s.append("## Control: a saturated LQR law is a ReLU network\n")
+    s.append(
+        "**Set-up.** The position loop of a DC motor (CTMS parameters J = 0.01 kg m^2, "
+        "b = 0.1 N m s, K = 0.01 N m/A, R = 1 ohm, L = 0.5 H), state x = (theta rad, omega rad/s, "
+        f"i A), input the armature voltage, physically clipped at +-{U_MAX:g} V for every "
+        "controller. Reference law: the **saturated LQR** law u = sat(-K (x - x_ref)), "
+        "x_ref = (1 rad, 0, 0), weights by Bryson's rule (Bryson and Ho 1975): "
+        f"Q = diag(1/0.1^2, 0, 0), R = 1/{U_MAX:g}^2, giving K = "
+        f"[{K[0]:.2f}, {K[1]:.2f}, {K[2]:.2f}]. A 1 rad step asks for {K[0]:.0f} V against "
+        f"{U_MAX:g} V, so the saturation is active for most of the transient. This is not the "
+        "constrained optimum (explicit MPC gives that, Bemporad et al. 2002); it is the law "
+        "practitioners deploy, and it is continuous piecewise linear, so `saturated_law` "
+        "writes it *exactly* as a ReLU network with two hidden units, "
+        "relu(z + u_max) - relu(z - u_max) - u_max. Learned controllers: ReLU, tanh and sigmoid "
+        f"networks 3-{tr.hidden[0]}-{tr.hidden[1]}-1 ({params} parameters each), trained on "
+        f"{tr.n_samples} states of the operating box |theta| <= pi, |omega| <= 5 rad/s, "
+        "|i| <= 15 A (half uniform, half in the thin slab where the law is unsaturated), "
+        f"{tr.epochs} full-batch Adam epochs (lr {tr.lr:g}) then {tr.polish} L-BFGS steps, "
+        f"inputs scaled to [-1, 1] and the scalings folded into the float64 controller; "
+        f"one network per activation and seed ({seed_list})"
+        + (" (quick mode: the first seed, fewer samples and epochs)." if ctx["quick"] else ".")
+        + "\n"
+    )
+    s.append("### The gain is the local slope\n")
+    s.append(
+        "For a piecewise-linear controller, the Jacobian at the set point is exact: "
+        "`K_net = -local_gain(net, x_ref)`, read from the local affine map of x_ref's activation "
+        f"region. For the exact network it equals K {agree}. The learned networks' gains "
+        f"differ from K by {100 * gerr['relu']:.2g} % (ReLU), {100 * gerr['tanh']:.2g} % (tanh) "
+        f"and {100 * gerr['sigmoid']:.2g} % (sigmoid) on average (relative 2-norm); a non-zero "
+        "offset u_net(x_ref) shifts the equilibrium to theta = 1 + offset/K_theta (no integral "
+        "action), the predicted steady-state error below. The poles of A - B K_net are what a "
+        "linear design would see.\n"
+    )
+    s.append(markdown_table(_gains_table(ctrls)))
+    s.append("\n![Gains at the set point relative to LQR; one-unit gains](gains.png)\n")
+    s.append("### Linear region and certified invariant ellipsoid (ReLU)\n")
+    s.append(
+        "Around x_ref a ReLU controller is exactly affine on its activation region. For the exact "
+        f"network the region is the unsaturated slab |K (x - x_ref)| < {U_MAX:g} V, whose l2 "
+        f"radius is u_max / ||K||_2 = {l2:.4f} (measured {exact.cert.radius_l2:.4f}); in the "
+        "scaled infinity norm (states divided by the box half-widths, so 1 is the whole box) it "
+        f"is {exact.cert.radius_scaled:.4f}. The learned ReLU networks' regions are bounded by "
+        f"their other units' kinks too: scaled radii {min(radii):.4f} to {max(radii):.4f}. "
+        "Inside the region, P solving (A - B K_net)' P + P (A - B K_net) = "
+        "-(Q + K_net' R K_net) (for the exact law: the LQR Riccati matrix) gives the largest "
+        "level set {(x - x_eq)' P (x - x_eq) <= c} that stays in the region, in the box and "
+        "below the actuator limit: on it the closed loop is exactly linear and every "
+        "trajectory converges (Hu and Lin 2001). The radius from `region_radius` is a lower "
+        "bound on the radius of linearity (neighbouring regions can share a map).\n"
+    )
+    s.append(markdown_table(_region_table(ctrls)))
+    s.append(
+        "\n![Linear regions of the learned ReLU controller on the slice i = 0 and the invariant "
+        "ellipsoid](regions.png)\n"
+    )
+    s.append("### Closed-loop step responses\n")
+    s.append(
+        f"solve_ivp ({SOLVER['method']}, rtol {SOLVER['rtol']:g}, atol {SOLVER['atol']:g}, "
+        f"max_step {SOLVER['max_step']:g} s, {N_POINTS} samples over {T_POSITION:g} s) from "
+        "rest; metrics by `step_metrics` (python-control's definitions: 10-90 % rise, 2 % band, "
+        "last exit), steady-state error theta(4 s) - 1, peak |commanded u|, effort int u^2 dt of "
+        "the applied input, time with |commanded u| >= 0.99 x 12 V (in saturation).\n"
+    )
+    s.append(markdown_table(_step_table(ctrls)))
+    s.append("\n![Step responses and applied voltage](steps.png)\n")
+    s.append("\n![Slices of the controllers through x_ref, with the exact kinks](slices.png)\n")
+    s.append("### Verified command bounds\n")
+    s.append(
+        "Over the whole operating box, the exact maximum and minimum of each ReLU controller's "
+        "command come from `pwlmodels.maximize` / `minimize` (MILP, atol 1e-6 V; value attained "
+        f"at the witness, bound a proven upper bound). Exact law: max = {ex.max_value!r} V "
+        f"(bound {ex.max_bound:.10g} V), min = {ex.min_value!r} V: the actuator limit, up to "
+        "float64 rounding of the forward pass and the verifier's stated margin. The learned "
+        f"ReLU networks command up to {max(over):.4g} V beyond the limit (witness states in "
+        "the table): harmless through the actuator's clip, but the network is not the law "
+        "there. Appending an exact output clamp (two more ReLUs) makes the bound provable: "
+        "`prove_bound` on the clamped network, with the threshold 12 V + 1 uV (the float64 "
+        "forward pass of relu(y + 12) - relu(y - 12) - 12 itself rounds to 12 + 1e-14 V, which "
+        "is a counterexample to exactly 12 V). tanh and sigmoid networks cannot be verified "
+        "this way: the table gives the largest of "
+        f"{cfg.n_sampled:.0e} uniformly sampled commands (a lower bound of the maximum) and a "
+        "sound interval bound (interval arithmetic, best-first box splitting, "
+        f"{cfg.budget} boxes), "
+        "both labelled not exact. The interval bounds are loose "
+        f"(up to {max(r.max_bound for r in smooth):.3g} V): interval arithmetic ignores how the "
+        "hidden units' outputs depend on each other, so boxes that cross the steep unsaturated "
+        "slab keep wide bounds, and the bound tightens only as they shrink. Sensitivity: the "
+        f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j; for "
+        f"the exact law it is {EPS:g} ||K diag(half-widths)||_1 = {EPS * np.abs(K) @ HALF:.4f} "
+        "V while the box lies in the slab.\n"
+    )
+    s.append(markdown_table(_verify_table(ctrls)))
+    s.append("\n### An activation's slope is a gain: the speed loop\n")
+    s.append(
+        f"One-unit controllers u = k (sigma(e) - sigma(0)), e = r - omega, k = {SPEED_GAIN:g}, on "
+        f"the speed loop, step r = {SPEED_STEP:g} rad/s (k r = {SPEED_GAIN * SPEED_STEP:g} V, "
+        f"below the {U_MAX:g} V limit, so the loop stays small-signal). The local gains at "
+        f"e = 0 are k, k and k/4: {hard['hardtanh'].gain_right:g}, "
+        f"{hard['tanh'].gain_right:g}, {hard['sigmoid'].gain_right:g} (hardtanh exact, tanh and "
+        "sigmoid by autograd). The second-order loop then has damping "
+        f"{hard['hardtanh'].damping_right:.2f} at gain {hard['hardtanh'].gain_right:g} and "
+        f"{hard['sigmoid'].damping_right:.2f} at {hard['sigmoid'].gain_right:g}: the larger "
+        "gain is faster and more oscillatory, and P control leaves a larger steady-state error "
+        "at the smaller gain. ReLU alone is one-sided: right gain "
+        f"{hard['relu'].gain_right:g}, left gain {hard['relu'].gain_left:g} (autograd reports "
+        "relu'(0) = 0, neither); its command never goes negative, so after the overshoot it "
+        "cannot brake and the speed coasts down on the motor's own friction.\n"
+    )
+    s.append(markdown_table(_speed_table(runs)))
+    s.append("\n![Speed loop: slope 1 vs 1/4, and the one-sided ReLU](speed.png)\n")
+    s.append(
+        "\nCross-check of `step_metrics` on the linear speed loop under P gain 100, unit step, "
+        "T = linspace(0, 5, 5001) (exact zero-order-hold samples, no actuator limit): rise "
+        f"{ours['rise_time']:.4g} s, settling {ours['settling_time']:.4g} s, overshoot "
+        f"{ours['overshoot']:.5g} %, steady state {ours['steady_state']:.5g}"
+        + " (tests/applications/test_control.py checks these against python-control's "
+        "`step_info` on the same samples).\n"
+    )
+    m = ctx["mpc"]
+    relu_m, tanh_m = m.fits["relu"], m.fits["tanh"]
+    s.append("\n### Explicit MPC: the field's standard PWL controller\n")
+    s.append(
+        "The input-constrained MPC law of the double integrator x+ = [[1, 1], [0, 1]] x + "
+        "[0.5, 1]' u, |u| <= 1, horizon 5, stage cost x'x + 0.1 u^2 and the Riccati terminal "
+        "cost, is a continuous PWL function on polyhedral critical regions (Bemporad et al. "
+        "2002). Enumerating every active set of the five moves (kept when its region has an "
+        "interior point in the box |x1| <= 5, |x2| <= 2) gives "
+        f"{len(m.regions)} critical regions, on which the first move takes {m.pieces} distinct "
+        f"affine forms. The law sampled by solving {ctx['cfg'].mpc[0]} QPs agrees with the "
+        f"regions to {m.qp_gap:.1e}. Networks 2-16-16-1 ({relu_m[3]} parameters, seed "
+        f"{ctx['seeds'][0]}) fitted to the samples (Karg and Lucia 2020): ReLU RMSE "
+        f"{relu_m[1]:.2g} (max error {relu_m[2]:.2g}), tanh RMSE {tanh_m[1]:.2g} "
+        f"(max {tanh_m[2]:.2g}) on a 201 x 161 grid; the ReLU fit has "
+        f"{len(m.relu_partition)} linear regions in the box, against the MPC's "
+        f"{len(m.regions)}: it approximates the law with more, smaller pieces, "
+        "without recovering the exact partition (the exact network of the law exists: it is "
+        "a continuous PWL function).\n"
+    )
+    s.append("\n![Explicit MPC regions and the ReLU fit's regions](mpc.png)\n")
+    s.append(
+        "\n**Table.** `table.csv` is tidy: one row per study, controller, seed and quantity, "
+        "with unit, kind (exact, verified bound, sampled, interval bound, linearised, "
+        "simulated...) and a note; seed -1 marks controllers that involve no randomness. "
+        "Quantities that do not apply (regions of smooth networks, a settling time that is "
+        "not reached) have no row, so the table has no NaN.\n"
+    )
+    s.append(
+        "\n**What it means for a control engineer.** A ReLU controller is a PWL law: its "
+        "gain at the set point, its linear region and an invariant ellipsoid in it are "
+        "computed exactly, and its command range over the operating box is verified, not "
+        "sampled. A tanh or sigmoid controller that tracks the law as well offers only a "
+        "linearisation at a point, samples and loose interval bounds.\n"
+    )
+    return "\n".join(s)

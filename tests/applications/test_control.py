@@ -1,0 +1,503 @@
+"""The control study: plants, LQR, the exact saturated law, local gains, step metrics, run()."""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from applications import control
+from applications._control_analysis import certify, linearise
+from applications._control_learn import Training, operating_samples, train_controller
+from applications._control_speed import linear_step
+from applications._control_verify import clamp_proof, exact_range, interval_max, sensitivity
+from applications.control import (
+    dc_motor,
+    local_gain,
+    lqr_gain,
+    saturated_law,
+    step_metrics,
+)
+from pwlmodels import activation_pattern, local_affine, region_radius
+
+EPS = np.finfo(np.float64).eps
+U_MAX = 12.0
+X_REF = np.array([1.0, 0.0, 0.0])
+HALF = np.array([np.pi, 5.0, 15.0])
+Q = np.diag([1 / 0.1**2, 0.0, 0.0])
+R = np.array([[1 / U_MAX**2]])
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tests share 2 cores; torch's threads would only contend
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def K():
+    A, B, _ = dc_motor()
+    return lqr_gain(A, B, Q, R)
+
+
+@pytest.fixture(scope="module")
+def exact(K):
+    return saturated_law(K, U_MAX, X_REF)
+
+
+# ------------------------------------------------------------------ plants and LQR
+def test_dc_motor_matrices_follow_the_ctms_parameters():
+    A, B, C = dc_motor()
+    J, b, k, r, ell = 0.01, 0.1, 0.01, 1.0, 0.5
+    want = [[0, 1, 0], [0, -b / J, k / J], [0, -k / ell, -r / ell]]
+    np.testing.assert_array_equal(A, want)
+    np.testing.assert_array_equal(B, [[0.0], [0.0], [1 / ell]])
+    np.testing.assert_array_equal(C, [[1.0, 0.0, 0.0]])
+    As, Bs, Cs = dc_motor("speed")
+    np.testing.assert_array_equal(As, np.array(want)[1:, 1:])
+    np.testing.assert_array_equal(Bs, [[0.0], [1 / ell]])
+    np.testing.assert_array_equal(Cs, [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"kind": "torque"}, ValueError, "`kind` must be one of 'position', 'speed'"),
+        ({"J": 0.0}, ValueError, "`J` must be positive"),
+        ({"L": -0.5}, ValueError, "`L` must be positive"),
+        ({"R": math.inf}, ValueError, "`R` must be finite"),
+        ({"b": "0.1"}, TypeError, "`b` must be a real number"),
+        ({"K": True}, TypeError, "`K` must be a real number"),
+    ],
+)
+def test_dc_motor_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dc_motor(**kwargs)
+
+
+def test_lqr_gain_is_brysons_rule_gain_and_solves_the_riccati_equation(K):
+    A, B, _ = dc_motor()
+    np.testing.assert_allclose(K, [[120.0, 11.25, 2.50]], atol=5e-3)
+    assert K[0, 0] == pytest.approx(120.0, rel=1e-12)  # sqrt(Q_11 / R)
+    assert np.linalg.eigvals(A - B @ K).real.max() < 0
+    from scipy.linalg import solve_continuous_are
+
+    P = solve_continuous_are(A, B, Q, R)
+    residual = A.T @ P + P @ A - P @ B @ np.linalg.solve(R, B.T @ P) + Q
+    assert np.abs(residual).max() <= 1e-9 * np.abs(P).max()
+    np.testing.assert_allclose(K, np.linalg.solve(R, B.T @ P), rtol=1e-12)
+
+
+def test_lqr_gain_equals_python_control():
+    ct = pytest.importorskip("control")
+    A, B, _ = dc_motor()
+    np.testing.assert_allclose(lqr_gain(A, B, Q, R), ct.lqr(A, B, Q, R)[0], rtol=1e-9)
+
+
+def test_lqr_gain_takes_a_vector_b_and_a_scalar_r(K):
+    A, B, _ = dc_motor()
+    np.testing.assert_allclose(lqr_gain(A, B[:, 0], Q, 1 / 144), K, rtol=1e-14)
+
+
+_A2, _B2 = np.diag([1.0, -1.0]), np.array([[0.0], [1.0]])
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        ((_A2, _B2, np.eye(2), 1.0), ValueError, "must be stabilisable; the mode at 1"),
+        ((np.eye(2)[:1], _B2, np.eye(2), 1.0), ValueError, "`A` must be square"),
+        ((-np.eye(2), np.ones((3, 1)), np.eye(2), 1.0), ValueError, "`B` must have shape"),
+        ((-np.eye(2), _B2, np.eye(3), 1.0), ValueError, r"`Q` must have shape \(2, 2\)"),
+        ((-np.eye(2), _B2, [[1.0, 1.0], [0.0, 1.0]], 1.0), ValueError, "`Q` must be symmetric"),
+        ((-np.eye(2), _B2, np.diag([1.0, -1.0]), 1.0), ValueError, "positive semidefinite"),
+        ((-np.eye(2), _B2, np.eye(2), 0.0), ValueError, "`R` must be positive definite"),
+        ((-np.eye(2), _B2, np.eye(2), -1.0), ValueError, "`R` must be positive definite"),
+        ((-np.eye(2), _B2, np.eye(2), [[1.0, 0.0]]), ValueError, r"`R` must have shape \(1, 1\)"),
+        ((-np.eye(2), _B2, np.eye(2), np.nan), ValueError, "`R` must be finite"),
+        ((-np.eye(2), _B2, np.eye(2), "1"), TypeError, "`R` must be real numbers"),
+        (([[1, 2], [3]], _B2, np.eye(2), 1.0), TypeError, "`A` must be real numbers"),
+        ((-np.eye(2), _B2 * 1j, np.eye(2), 1.0), TypeError, "`B` must be real"),
+    ],
+)
+def test_lqr_gain_rejects_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        lqr_gain(*args)
+
+
+def test_lqr_gain_needs_the_integrator_in_the_cost():
+    A, B, _ = dc_motor()
+    with pytest.raises(ValueError, match="`Q` must weight every mode of `A` on the imaginary"):
+        lqr_gain(A, B, np.zeros((3, 3)), R)
+
+
+# --------------------------------------------------------------- the exact law
+def test_saturated_law_is_exact_to_rounding(K, exact):
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [rng.uniform(-1, 1, (2000, 3)) * HALF * 3, X_REF + rng.normal(0, 0.05, (2000, 3))]
+    )
+    with torch.no_grad():
+        got = exact(torch.from_numpy(x)).numpy()[:, 0]
+    want = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
+    scale = np.abs(x) @ np.abs(K[0]) + abs(K[0] @ X_REF) + U_MAX
+    assert np.all(np.abs(got - want) <= 8 * EPS * scale)
+    assert [type(m) for m in exact] == [nn.Linear, nn.ReLU, nn.Linear]
+    assert exact[0].out_features == 2 and exact[0].weight.dtype == torch.float64
+
+
+def test_saturated_law_handles_several_inputs_float32_and_the_origin():
+    K2 = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    net = saturated_law(K2, 1.5, dtype=torch.float32)
+    x = np.random.default_rng(1).normal(0, 1, (500, 2))
+    got = net(torch.tensor(x, dtype=torch.float32)).detach().numpy()
+    np.testing.assert_allclose(got, np.clip(-x @ K2.T, -1.5, 1.5), atol=1e-5)
+    assert net[0].weight.dtype == torch.float32 and net(torch.zeros(1, 2)).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (([1.0, 2.0], 0.0), {}, ValueError, "`u_max` must be positive"),
+        (([1.0, 2.0], -1.0), {}, ValueError, "`u_max` must be positive"),
+        (([1.0, 2.0], math.inf), {}, ValueError, "`u_max` must be finite"),
+        (([1.0, 2.0], math.nan), {}, ValueError, "`u_max` must be finite"),
+        (([1.0, 2.0], "12"), {}, TypeError, "`u_max` must be a real number"),
+        (([1.0, np.nan], 1.0), {}, ValueError, r"`K` must be finite; got K\[1\] = nan"),
+        ((np.ones((1, 2, 2)), 1.0), {}, ValueError, "`K` must be a non-empty 2-D matrix"),
+        (([1.0, 2.0], 1.0, [1.0]), {}, ValueError, r"`x_ref` must have shape \(2,\)"),
+        (([1.0, 2.0], 1.0), {"dtype": torch.float16}, TypeError, "`dtype` must be"),
+        (([1.0, 2.0], 1.0), {"device": "tpu"}, ValueError, "`device` must be"),
+    ],
+)
+def test_saturated_law_rejects_bad_input(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        saturated_law(*args, **kwargs)
+
+
+def test_exact_network_gain_is_k_and_its_region_radius_is_u_max_over_norm_k(K, exact):
+    np.testing.assert_allclose(-local_gain(exact, X_REF), K, rtol=0, atol=1e-12)
+    radius = region_radius(exact, X_REF[None], norm=2)[0]
+    assert radius == pytest.approx(U_MAX / np.linalg.norm(K), rel=1e-12)
+    assert round(radius, 4) == 0.0995
+    from applications._control_learn import scaled
+
+    r_inf = region_radius(scaled(exact, HALF), (X_REF / HALF)[None])[0]
+    assert r_inf == pytest.approx(U_MAX / (np.abs(K[0]) @ HALF), rel=1e-12)
+
+
+# ------------------------------------------------------------------ local_gain
+def _net(seed: int, act=nn.ReLU, widths=(3, 8, 8, 1)) -> nn.Sequential:
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(pairwise(widths)):
+        hidden = [act().to(torch.float64)] if i < len(widths) - 2 else []
+        layers += [nn.Linear(a, b, dtype=torch.float64), *hidden]
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU, nn.Hardtanh, nn.LeakyReLU, nn.PReLU, nn.Tanh])
+def test_local_gain_equals_autograd_and_the_local_affine_map_off_kinks(act):
+    net = _net(3, act)
+    x = np.random.default_rng(2).normal(0, 1, (20, 3))
+    for p in x:
+        jac = torch.func.jacrev(net)(torch.from_numpy(p)).detach().numpy()
+        np.testing.assert_allclose(local_gain(net, p), jac, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(local_gain(net, p, side="left"), jac, rtol=1e-12, atol=1e-14)
+        if act is not nn.Tanh:
+            np.testing.assert_allclose(local_gain(net, p), local_affine(net, p[None])[0][0])
+
+
+@pytest.mark.parametrize("act", [nn.ReLU, nn.Hardtanh, nn.LeakyReLU])
+def test_local_gain_is_the_one_sided_derivative_on_a_kink(act):
+    net = _net(5, act)
+    rng = np.random.default_rng(4)
+    kink = 1.0 if act is nn.Hardtanh else 0.0
+    for _ in range(5):
+        x0 = rng.normal(0, 1, 3)
+        with torch.no_grad():  # move x0 onto the kink of unit 0 of the first layer
+            w, b = net[0].weight[0].numpy(), float(net[0].bias[0])
+        x0 += (kink - (w @ x0 + b)) * w / (w @ w)
+        with torch.no_grad():
+            net[0].bias[0] += kink - float(net[0](torch.from_numpy(x0))[0])  # exactly on it
+            assert float(net[0](torch.from_numpy(x0))[0]) == kink
+        f = lambda p: net(torch.from_numpy(p)).detach().numpy()  # noqa: E731
+        h = 1e-7
+        for side, sign in (("right", 1.0), ("left", -1.0)):
+            fd = np.stack([(f(x0 + sign * h * e) - f(x0)) / (sign * h) for e in np.eye(3)], -1)
+            np.testing.assert_allclose(local_gain(net, x0, side=side), fd, rtol=1e-5, atol=1e-6)
+
+
+def test_local_gain_of_one_relu_unit_is_k_on_the_right_and_zero_on_the_left():
+    from applications._control_speed import one_unit
+
+    relu = one_unit("relu", 100.0)
+    assert local_gain(relu, [0.0]).item() == 100.0
+    assert local_gain(relu, [0.0], side="left").item() == 0.0
+    assert torch.func.jacrev(relu)(torch.zeros(1, dtype=torch.float64)).item() == 0.0  # autograd
+    for name, gain in (("hardtanh", 100.0), ("tanh", 100.0), ("sigmoid", 25.0)):
+        net = one_unit(name, 100.0)
+        assert local_gain(net, [0.0]).item() == pytest.approx(gain, rel=1e-14)
+        assert net(torch.zeros(1, dtype=torch.float64)).item() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ((nn.Linear(2, 1),), {}, TypeError, "`net` must be a torch.nn.Sequential"),
+        ((nn.Sequential(nn.ReLU()),), {}, ValueError, "at least one torch.nn.Linear"),
+        ((nn.Sequential(nn.Linear(2, 1)), [1.0]), {}, ValueError, r"`x0` must have shape \(2,\)"),
+        ((nn.Sequential(nn.Linear(2, 1)), [1.0, "a"]), {}, TypeError, "`x0` must be real"),
+        ((nn.Sequential(nn.Linear(2, 1)), [np.inf, 0]), {}, ValueError, "`x0` must be finite"),
+        ((nn.Sequential(nn.Linear(2, 1)),), {"side": "up"}, ValueError, "`side` must be one of"),
+    ],
+)
+def test_local_gain_rejects_bad_input(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        local_gain(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- step_metrics
+def _compare_with_step_info(ct, t, y):
+    ours, theirs = step_metrics(t, y), ct.step_info(y, t)
+    dt = t[1] - t[0]
+    assert abs(ours.rise_time - theirs["RiseTime"]) <= 2 * dt
+    assert abs(ours.settling_time - theirs["SettlingTime"]) <= 2 * dt
+    assert abs(ours.peak_time - theirs["PeakTime"]) <= 2 * dt
+    for mine, key in (
+        (ours.overshoot, "Overshoot"),
+        (ours.undershoot, "Undershoot"),
+        (ours.peak, "Peak"),
+        (ours.steady_state, "SteadyStateValue"),
+        (ours.settling_min, "SettlingMin"),
+        (ours.settling_max, "SettlingMax"),
+    ):
+        assert mine == pytest.approx(theirs[key], rel=1e-6, abs=1e-12), key
+    return ours
+
+
+def test_step_metrics_match_python_control_on_the_speed_loop():
+    ct = pytest.importorskip("control")
+    t, y = linear_step(*dc_motor("speed"), 100.0, 5.0)
+    np.testing.assert_array_equal(t, np.linspace(0, 5, 5001))
+    m = _compare_with_step_info(ct, t, y)
+    assert (round(m.rise_time, 3), round(m.settling_time, 3)) == (0.099, 0.567)
+    assert (round(m.overshoot, 3), round(m.steady_state, 5)) == (24.919, 0.90901)
+    A, B, C = dc_motor("speed")  # the same samples as python-control's own simulation
+    sys = ct.ss(A - 100 * B @ C, 100 * B, C, 0)
+    np.testing.assert_allclose(ct.step_response(sys, t).outputs, y, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_step_metrics_match_python_control_with_undershoot_and_negative_final(sign):
+    ct = pytest.importorskip("control")
+    t = np.linspace(0.0, 8.0, 4001)  # non-minimum phase: dips below 0 first
+    y = sign * (1 - 1.5 * np.exp(-t) + 0.5 * np.exp(-3 * t) - 0.9 * t * np.exp(-2 * t))
+    m = _compare_with_step_info(ct, t, y)
+    assert m.undershoot > 0 and m.steady_state == y[-1]
+
+
+def test_step_metrics_of_a_first_order_lag_are_analytic():
+    t = np.linspace(0.0, 12.0, 120_001)
+    m = step_metrics(t, 2.0 * (1 - np.exp(-t)), final=2.0)
+    assert m.rise_time == pytest.approx(math.log(9), abs=2e-4)
+    assert m.settling_time == pytest.approx(math.log(50), abs=2e-4)
+    assert (m.overshoot, m.undershoot, m.notes) == (0, 0, ())
+    assert list(m.to_frame().columns)[:2] == ["rise_time", "settling_time"]
+
+
+def test_step_metrics_say_why_a_figure_is_missing():
+    t = np.linspace(0.0, 1.0, 101)
+    m = step_metrics(t, np.sin(20 * t) + 0.05 * t, final=1.0)
+    assert m.settling_time is None and "not settled" in m.notes[-1]
+    m = step_metrics(t, 0.5 * t, final=1.0)
+    assert m.rise_time is None and m.settling_min is None and "never reaches" in m.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (([0.0, 1.0, 1.0], [0.0, 1.0, 1.0]), {}, ValueError, "`t` must be strictly increasing"),
+        (([0.0],), {}, ValueError, "`t` must be 1-D with at least 2"),
+        (([0.0, 1.0], [0.0, 1.0, 1.0]), {}, ValueError, "`y` must have the shape of `t`"),
+        (([0.0, 1.0], [0.0, np.nan]), {}, ValueError, "`y` must be finite"),
+        (([0.0, 1.0], ["a", "b"]), {}, TypeError, "`y` must be real numbers"),
+        (([0.0, 1.0], [0.0, 1.0]), {"rise": (0.9, 0.1)}, ValueError, "`rise` must be two"),
+        (([0.0, 1.0], [0.0, 1.0]), {"rise": (0.1,)}, ValueError, "`rise` must be two"),
+        (([0.0, 1.0], [0.0, 1.0]), {"settle": 0.0}, ValueError, r"`settle` must be in \(0, 1\)"),
+        (([0.0, 1.0], [0.0, 1.0]), {"settle": "2%"}, TypeError, "`settle` must be a real"),
+        (([0.0, 1.0], [0.0, 0.0]), {}, ValueError, "`final` must be non-zero"),
+        (([0.0, 1.0], [0.0, 1.0]), {"final": np.inf}, ValueError, "`final` must be finite"),
+    ],
+)
+def test_step_metrics_reject_bad_input(args, kwargs, error, match):
+    y = args[1] if len(args) > 1 else [0.0]
+    with pytest.raises(error, match=match):
+        step_metrics(args[0], y, **kwargs)
+
+
+# ------------------------------------------- linear region, ellipsoid, verification
+def test_the_ellipsoid_is_in_the_linear_region_and_the_loop_decreases_on_its_boundary(exact):
+    A, B, _ = dc_motor()
+    lin = linearise(A, B, exact, X_REF)
+    cert = certify(A, B, Q, R, exact, lin, X_REF, HALF, U_MAX)
+    assert cert.reason == "" and cert.level > 0
+    from scipy.linalg import solve_continuous_are
+
+    riccati = solve_continuous_are(A, B, Q, R)  # the Lyapunov matrix of the LQR loop
+    np.testing.assert_allclose(cert.P, riccati, rtol=1e-8, atol=1e-10 * np.abs(riccati).max())
+    rng = np.random.default_rng(7)
+    d = rng.normal(0, 1, (4000, 3))
+    d *= np.sqrt(cert.level / np.einsum("ij,jk,ik->i", d, cert.P, d))[:, None]
+    x = lin.x_eq + d * (1 - 1e-12)  # on the boundary of {x'Px <= c}
+    ref = [p.numpy() for p in activation_pattern(exact, X_REF[None])]
+    pats = activation_pattern(exact, x)
+    assert all((p.numpy() == r).all() for p, r in zip(pats, ref, strict=True))
+    assert np.all(np.abs(x) <= HALF)
+    with torch.no_grad():
+        u = exact(torch.from_numpy(x)).numpy()[:, 0]
+    assert np.abs(u).max() <= U_MAX
+    xdot = x @ A.T + np.clip(u, -U_MAX, U_MAX)[:, None] * B[:, 0]
+    assert np.all(np.einsum("ij,jk,ik->i", x - lin.x_eq, cert.P, xdot) < 0)  # dV/dt < 0
+    # the level is the largest: the ellipsoid touches one of the constraints
+    a_ub, b_ub = cert.rows
+    p_inv = np.linalg.inv(cert.P)
+    reach = np.sqrt(cert.level * np.einsum("ij,jk,ik->i", a_ub, p_inv, a_ub))
+    assert np.all(a_ub @ lin.x_eq + reach <= b_ub + 1e-9 * (1 + np.abs(b_ub)))
+    assert np.min(b_ub - a_ub @ lin.x_eq - reach) <= 1e-9 * (1 + np.abs(b_ub).max())
+
+
+def test_verified_command_range_of_the_exact_law_is_the_actuator_limit(K, exact):
+    r = exact_range(exact, -HALF, HALF)
+    assert r.exact and r.status == "optimal"
+    assert abs(r.max_value - U_MAX) <= 1e-12 and 0 <= r.max_bound - U_MAX <= 1e-6
+    assert abs(r.min_value + U_MAX) <= 1e-12 and 0 <= -U_MAX - r.min_bound <= 1e-6
+    up, down = clamp_proof(exact, -HALF, HALF, U_MAX, 1e-6)
+    assert (up.status, down.status) == ("proven", "proven")
+    value, bound, _ = sensitivity(exact, X_REF, 0.01 * HALF, True, 0, 0, 0)
+    assert value == pytest.approx(0.01 * np.abs(K[0]) @ HALF, rel=1e-9)  # eps ||K D||_1
+    assert bound >= value - 1e-12 and bound - value <= 1e-6
+
+
+def test_interval_bound_is_sound_for_a_tanh_controller():
+    net = _net(11, nn.Tanh, (3, 16, 16, 1))
+    lo, hi = -np.ones(3), np.ones(3)
+    x = np.random.default_rng(3).uniform(lo, hi, (200_000, 3))
+    with torch.no_grad():
+        u = net(torch.from_numpy(x)).numpy()[:, 0]
+    top = interval_max(net, lo, hi, float(u.max()), budget=4000)
+    bottom = -interval_max(net, lo, hi, -float(u.min()), budget=4000, sign=-1.0)
+    assert top >= u.max() and bottom <= u.min()
+    assert top - u.max() < 0.5 * np.ptp(u)  # and not vacuous
+
+
+def test_training_a_controller_twice_gives_identical_weights(one_thread, K):
+    cfg = Training((8, 8), 256, 20, 2)
+    x = operating_samples(K, U_MAX, X_REF, HALF, 256, 0)
+    u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
+    a, _, n = train_controller(x, u, HALF, U_MAX, "tanh", cfg, 0, torch.device("cpu"))
+    b, _, _ = train_controller(x, u, HALF, U_MAX, "tanh", cfg, 0, torch.device("cpu"))
+    assert n == 4 * 8 + 9 * 8 + 9
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert a[0].weight.dtype == torch.float64
+
+
+def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():
+    from scipy.linalg import solve_discrete_are
+
+    from applications import _control_mpc as mpc
+
+    qp = mpc.condensed()
+    regions = mpc.critical_regions(qp)
+    x = np.random.default_rng(5).uniform(-1, 1, (300, 2)) * mpc.BOX
+    law = mpc.explicit_law(regions, x)
+    assert not np.isnan(law).any()  # the regions cover the box
+    np.testing.assert_allclose(law, mpc.solve_qp(qp, x), atol=1e-9)
+    assert np.abs(law).max() <= mpc.U_BOUND
+    P = solve_discrete_are(mpc.A, mpc.B, mpc.Q, mpc.R)  # unconstrained: the LQR law
+    k_lqr = np.linalg.solve(mpc.R + mpc.B.T @ P @ mpc.B, mpc.B.T @ P @ mpc.A)
+    assert any(np.allclose(r.g, -k_lqr[0], rtol=1e-9) and abs(r.h) < 1e-12 for r in regions)
+    assert 1 < mpc.affine_pieces(regions) <= len(regions)
+
+
+# ------------------------------------------------------------------------ run
+@pytest.fixture(scope="module")
+def quick(one_thread, tmp_path_factory):
+    out = tmp_path_factory.mktemp("control")
+    return control.run(out, device="cpu", seeds=(0, 5), quick=True)
+
+
+def _value(table, controller, quantity, study="position"):
+    rows = table[
+        (table.study == study) & (table.controller == controller) & (table.quantity == quantity)
+    ]
+    assert len(rows) == 1, (controller, quantity)
+    return float(rows.value.iloc[0])
+
+
+def test_run_writes_table_figures_and_section(quick):
+    folder = quick.out_dir / "control"
+    names = {"steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"}
+    assert {p.name for p in quick.figures} == names
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in quick.figures)
+    table = pd.read_csv(folder / "table.csv")
+    columns = ["study", "controller", "seed", "quantity", "value", "unit", "kind", "note"]
+    assert list(table.columns) == columns
+    assert not table.isna().any().any()
+    assert set(table.seed) == {-1, 0}  # quick: the first seed only
+    text = (folder / "section.md").read_text()
+    for name in names:
+        assert f"]({name})" in text
+    assert "|  |" not in text and re.search(r"\bnan\b", text) is None  # no NaN cell or value
+    assert quick.device == "cpu" and quick.name == "control"
+
+
+def test_run_reports_the_issues_numbers(quick, K):
+    t = quick.table
+    for j, name in enumerate(("theta", "omega", "i")):
+        assert _value(t, "exact", f"K_{name}") == pytest.approx(K[0, j], abs=1e-12)
+    assert _value(t, "exact", "radius_l2") == pytest.approx(U_MAX / np.linalg.norm(K), rel=1e-12)
+    assert _value(t, "exact", "max_command") == pytest.approx(U_MAX, abs=1e-12)
+    assert _value(t, "exact", "exceedance") <= 1e-12
+    assert _value(t, "exact", "time_saturated") > 0.5  # a 120 V demand against 12 V
+    assert abs(_value(t, "relu", "gain_error")) < 0.05
+    gains = {a: _value(t, f"{a} unit", "gain_right", "speed") for a in ("hardtanh", "tanh")}
+    assert gains == {"hardtanh": 100.0, "tanh": pytest.approx(100.0, rel=1e-12)}
+    assert _value(t, "sigmoid unit", "gain_right", "speed") == pytest.approx(25.0, rel=1e-12)
+    assert _value(t, "relu unit", "gain_left", "speed") == 0.0
+    assert round(_value(t, "hardtanh unit", "damping_right", "speed"), 2) == 0.40
+    assert round(_value(t, "sigmoid unit", "damping_right", "speed"), 2) == 0.72
+    check = {q: _value(t, "P 100 linear", q, "speed_check") for q in ("rise_time", "overshoot")}
+    assert (round(check["rise_time"], 3), round(check["overshoot"], 3)) == (0.099, 24.919)
+    for kind in t[t.controller.isin(["tanh", "sigmoid"])].kind.unique():
+        assert kind not in ("exact", "verified bound")  # smooth nets: sampled or interval
+    up = t[(t.controller == "relu") & (t.quantity == "clamp_upper_bound")]
+    assert up.note.str.startswith("proven").all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"seeds": ()}, ValueError, "`seeds` must hold at least one seed"),
+        ({"seeds": (0, 0)}, ValueError, "`seeds` must be distinct"),
+        ({"seeds": (-1,)}, ValueError, r"`seeds\[0\]` must be non-negative"),
+        ({"seeds": (1.5,)}, TypeError, r"`seeds\[0\]` must be an integer"),
+        ({"seeds": 3}, TypeError, "`seeds` must be a sequence of integers"),
+        ({"quick": "yes"}, TypeError, "`quick` must be a bool"),
+        ({"device": "tpu"}, ValueError, "`device` must be"),
+        ({"out_dir": None}, TypeError, "`out_dir` must be a str or os.PathLike"),
+    ],
+)
+def test_run_rejects_bad_input(tmp_path, kwargs, error, match):
+    kwargs = {"out_dir": tmp_path} | kwargs
+    with pytest.raises(error, match=match):
+        control.run(**kwargs)
+    assert not (tmp_path / "control" / "table.csv").exists()
