@@ -17,6 +17,7 @@ TORCH_INDEX ?=
 TORCH_GPU ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 1)
 EXTRAS ?= test,plot,bench,control,traffic
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: demo test lint bench clean
 
@@ -41,11 +42,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 	$(PY) -m pip install -e ".[$(EXTRAS)]" "$(TORCH_SPEC)"
 	touch $@
 
+# One torch thread: the studies train small networks, where extra threads only contend.
 demo: $(VENV)/.installed
-	@echo "The applications are not built yet (issues 6-8); running the docs examples instead."
-	MPLBACKEND=Agg $(PY) docs/examples/spline_to_relu.py --out results
-	MPLBACKEND=Agg $(PY) docs/examples/relu_vs_tanh.py --out results
-	@echo "Figures written to results/; see docs/index.md"
+	MPLBACKEND=Agg OMP_NUM_THREADS=1 $(PY) -m applications all --out results $(DEMO_ARGS)
+	@echo "Report: results/report.md"
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
