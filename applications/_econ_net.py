@@ -1,0 +1,346 @@
+"""Solving the income fluctuation problem with a neural network (Maliar, Maliar and Winant 2021).
+
+One network maps (assets, income) to two outputs ``(zeta, eta)``: consumption
+``c = x sigmoid(zeta)`` with cash on hand ``x = R(a) a + y + b`` (so the
+borrowing constraint ``c <= x`` holds by construction) and the Kuhn-Tucker
+ratio ``h = exp(eta)``. The loss is the mean over the training points of
+
+    (beta R(a') E[u'(c')] / u'(c) - h)**2 + FB(1 - c/x, 1 - h)**2,
+
+with the Fischer-Burmeister function ``FB(p, q) = p + q - sqrt(p**2 + q**2)``,
+zero exactly when ``p >= 0``, ``q >= 0`` and ``p q = 0``: either the
+constraint binds or the Euler equation holds. The expectation is an exact sum
+over the income states. The training points are re-simulated with the
+current policy every few optimiser steps (the ergodic set), with a share
+drawn afresh so that no region is forgotten.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pwlmodels import count_parameters, make_mlp, resolve_device
+from pwlmodels._validate import as_real_scalar, check_choice
+
+from ._econ_egm import default_a_max
+from ._econ_model import IFPParams, as_assets, as_states, check_params
+
+__all__ = ["NetworkSolution", "solve_network"]
+
+_ACTIVATIONS = ("relu", "tanh", "leaky_relu", "hardtanh", "gelu", "elu", "softplus", "sigmoid")
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSolution:
+    """A consumption policy found by training a network on the Euler residual.
+
+    Attributes
+    ----------
+    params : IFPParams
+    net : torch.nn.Sequential
+        Input ``(scaled a, scaled y)``, outputs ``(zeta, eta)``.
+    activation : str
+    seed : int
+    domain : (float, float)
+        The asset range the inputs are scaled to and fresh points are drawn from.
+    history : pandas.DataFrame
+        One row per optimiser step: ``step``, ``loss``, ``seconds``.
+    n_params : int
+    seconds : float
+        Training wall time.
+    device : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from applications.economics import IFPParams, solve_network
+    >>> sol = solve_network(IFPParams(), hidden=(8,), steps=1, n_points=32)
+    >>> sol.policy(np.array([0.0, 1.0, 2.0]), 1).shape, sol.n_params, list(sol.history.columns)
+    ((3,), 42, ['step', 'loss', 'seconds'])
+    """
+
+    params: IFPParams
+    net: torch.nn.Sequential
+    activation: str
+    seed: int
+    domain: tuple[float, float]
+    history: pd.DataFrame
+    n_params: int
+    seconds: float
+    device: str
+
+    def policy(self, a: object, state: object) -> np.ndarray:
+        """Consumption ``c(a, state)`` in float64 numpy (broadcast shape of ``a`` and ``state``)."""
+        return self._evaluate(a, state)[0]
+
+    def multiplier(self, a: object, state: object) -> np.ndarray:
+        """The ratio ``h(a, state)``: 1 where the Euler equation holds, below 1 where c = x."""
+        return self._evaluate(a, state)[1]
+
+    def _evaluate(self, a: object, state: object) -> tuple[np.ndarray, np.ndarray]:
+        a = as_assets(a)
+        s = as_states(state, self.params.n_states)
+        a, s = np.broadcast_arrays(a, s)
+        p = next(self.net.parameters())
+        model = _Model(self.net, self.params, self.domain, p.dtype, p.device)
+        with torch.no_grad():
+            c, _, h, _ = model(
+                torch.as_tensor(a.ravel(), dtype=p.dtype, device=p.device),
+                torch.as_tensor(s.ravel(), device=p.device),
+            )
+        c = c.detach().cpu().double().numpy().reshape(a.shape)
+        return c, h.detach().cpu().double().numpy().reshape(a.shape)
+
+
+class _Model:
+    """The network with its input scaling and output maps, in torch."""
+
+    def __init__(self, net, params: IFPParams, domain, dtype, device) -> None:
+        self.net, self.params = net, params
+        self.lo, self.hi = domain
+        self.y = torch.as_tensor(params.y, dtype=dtype, device=device)
+        mean = float(params.stationary_income() @ params.y)
+        spread = float(np.ptp(params.y)) / 2 or 1.0
+        self.y_mid, self.y_half = mean, spread
+        self.R, self.Rb, self.b = params.R, params.R_debt, params.borrowing_limit
+
+    def __call__(self, a: torch.Tensor, s: torch.Tensor):
+        """Consumption, the slack ``1 - c/x``, ``h`` and cash on hand ``x`` at (a, s)."""
+        z_a = 2 * (a - self.lo) / (self.hi - self.lo) - 1
+        z_y = (self.y[s] - self.y_mid) / self.y_half
+        out = self.net(torch.stack([z_a, z_y], dim=-1))
+        zeta = out[:, 0].clamp(-30.0, 30.0)  # c/x in [1e-13, 1 - 1e-13]: no 0 or inf
+        x = torch.where(a < 0, self.Rb, self.R) * a + self.y[s] + self.b
+        h = torch.exp(out[:, 1].clamp(-30.0, 30.0))
+        return x * torch.sigmoid(zeta), torch.sigmoid(-zeta), h, x
+
+
+def _loss(model: _Model, a: torch.Tensor, s: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+    p = model.params
+    c, slack, h, x = model(a, s)
+    a_next = x * slack - p.borrowing_limit  # x - c - b, without cancellation
+    S, n = p.n_states, a.shape[0]
+    states = torch.arange(S, device=a.device).repeat_interleave(n)
+    c_next = model(a_next.repeat(S), states)[0].view(S, n)
+    expect = (P[s].T * c_next ** (-p.gamma)).sum(dim=0)
+    rate = torch.where(a_next < 0, p.R_debt, p.R)
+    ratio = p.beta * rate * expect * c**p.gamma
+    fb = slack + (1 - h) - torch.sqrt(slack**2 + (1 - h) ** 2)
+    return ((ratio - h) ** 2 + fb**2).mean()
+
+
+def solve_network(
+    params: IFPParams,
+    *,
+    activation: str = "relu",
+    hidden: Sequence[int] = (32, 32),
+    steps: int = 40,
+    n_points: int = 256,
+    resimulate_every: int = 2,
+    periods: int = 5,
+    explore: float = 0.25,
+    domain: tuple[float, float] | None = None,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
+    optimizer: str = "lbfgs",
+    lr: float = 1e-3,
+) -> NetworkSolution:
+    """Train a network on the Euler residual with Fischer-Burmeister complementarity.
+
+    Parameters
+    ----------
+    params : IFPParams
+    activation : str, default "relu"
+        A key of :data:`pwlmodels.nets.ACTIVATIONS`.
+    hidden : sequence of int, default (32, 32)
+        Hidden widths (same for every activation: the same parameter count).
+    steps : int, default 40
+        Optimiser steps.
+    n_points : int, default 256
+        Training points (agents in the simulated panel).
+    resimulate_every : int, default 2
+        Steps between re-simulations of the panel.
+    periods : int, default 5
+        Periods the panel is moved forward by the current policy at each
+        re-simulation (income drawn from the chain).
+    explore : float, default 0.25
+        Share of the panel redrawn afresh at each re-simulation, in [0, 1):
+        assets ``lo + (hi - lo) u**2`` (dense near the limit), income from its
+        stationary distribution; the initial panel is drawn the same way.
+    domain : (float, float), optional
+        The asset range ``(lo, hi)``, ``lo = -b``; default up to the top of the
+        ergodic set (of a coarse EGM solve).
+    seed : int, default 0
+        Seeds the weights (:func:`pwlmodels.make_mlp`) and the simulation.
+    device : None, "auto", str or torch.device, optional (CPU)
+    dtype : {torch.float64, torch.float32}, default torch.float64
+        float64 keeps the line search reliable when residuals are small.
+    optimizer : {"lbfgs", "adam"}, default "lbfgs"
+        L-BFGS: each step up to 20 iterations with a strong Wolfe line search,
+        its memory cleared at every re-simulation. Adam: one full-batch step
+        per ``step`` (Euler-residual training is slow with it: thousands of
+        steps).
+    lr : float, default 1e-3
+        Adam's learning rate, > 0 (L-BFGS uses 1 with its line search).
+
+    Returns
+    -------
+    NetworkSolution
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from applications.economics import IFPParams, solve_network
+    >>> sol = solve_network(IFPParams(), activation="tanh", hidden=(8,), steps=2, n_points=64)
+    >>> c = sol.policy(np.array([0.0, 5.0]), 0)
+    >>> bool(np.all((c > 0) & (c <= 1.03 * np.array([0.0, 5.0]) + 0.5)))
+    True
+    """
+    params = check_params(params)
+    check_choice(activation, "activation", _ACTIVATIONS)
+    steps = _count(steps, "steps", 1)
+    n_points = _count(n_points, "n_points", 2)
+    every = _count(resimulate_every, "resimulate_every", 1)
+    periods = _count(periods, "periods", 0)
+    explore = as_real_scalar(explore, "explore")
+    if not 0 <= explore < 1:
+        raise ValueError(f"`explore` must be in [0, 1); got {explore!r}")
+    seed = _count(seed, "seed", 0)
+    check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
+    if (lr := as_real_scalar(lr, "lr")) <= 0:
+        raise ValueError(f"`lr` must be > 0; got {lr!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
+    b = params.borrowing_limit
+    if domain is None:
+        domain = (-b, default_a_max(params) / 1.25)
+    lo, hi = _check_domain(domain, b)
+    dev = resolve_device(device)
+    net = make_mlp(2, hidden, 2, activation=activation, dtype=dtype, device=dev, seed=seed)
+    model = _Model(net, params, (lo, hi), dtype, dev)
+    gen = torch.Generator().manual_seed(seed)
+    P = torch.as_tensor(params.P, dtype=dtype, device=dev)
+    P_cpu = torch.as_tensor(params.P, dtype=torch.float64)
+    pi = torch.as_tensor(params.stationary_income(), dtype=torch.float64)
+
+    def fresh(k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        u = torch.rand(k, generator=gen, dtype=torch.float64)
+        u[: k // 2] = u[: k // 2] ** 2  # half dense near the limit, half uniform
+        return lo + (hi - lo) * u, torch.multinomial(pi, k, replacement=True, generator=gen)
+
+    a, s = fresh(n_points)
+    start = time.perf_counter()
+    _warm_start(model, *fresh(4 * n_points), dtype, dev)
+    rows = []
+    opt = None
+    for step in range(1, steps + 1):
+        if opt is None or (step - 1) % every == 0:
+            if step > 1:
+                a, s = _resimulate(model, a, s, P_cpu, periods, gen, (lo, hi), dtype, dev)
+                k = round(explore * n_points)
+                if k:
+                    idx = torch.randperm(n_points, generator=gen)[:k]
+                    a[idx], s[idx] = fresh(k)
+            a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
+            if optimizer == "lbfgs":
+                opt = torch.optim.LBFGS(
+                    net.parameters(), lr=1.0, max_iter=20, history_size=50,
+                    line_search_fn="strong_wolfe",
+                )  # fmt: skip
+            elif opt is None:
+                opt = torch.optim.Adam(net.parameters(), lr=lr)
+
+        def closure(a_t=a_t, s_t=s_t, opt=opt) -> torch.Tensor:
+            opt.zero_grad(set_to_none=True)
+            value = _loss(model, a_t, s_t, P)
+            value.backward()
+            return value
+
+        value = float(opt.step(closure).detach())
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"the Euler loss is {value} at step {step} ({activation}, seed {seed}); "
+                "try float64 or fewer steps between re-simulations"
+            )
+        rows.append((step, value, time.perf_counter() - start))
+    seconds = time.perf_counter() - start
+    history = pd.DataFrame(rows, columns=["step", "loss", "seconds"])
+    net.eval()
+    return NetworkSolution(
+        params, net, activation, seed, (lo, hi), history, count_parameters(net), seconds, str(dev)
+    )
+
+
+def _warm_start(model: _Model, a: torch.Tensor, s: torch.Tensor, dtype, dev) -> None:
+    """Fit the network to a smooth textbook guess before the Euler training.
+
+    The guess consumes income plus the perfect-foresight share ``kappa = 1 -
+    (beta R)**(1/gamma) / R`` of the asset income: ``c0 = y + kappa R(a) a``,
+    so ``c0 / x`` is smooth and inside (0, 1). Without it the Euler residual
+    has a spurious near-solution on a bounded domain: consumption that falls
+    with wealth while assets pile up (the transversality condition is not in
+    the loss), and training from random weights often ends there.
+    """
+    p = model.params
+    kappa = 1 - (p.beta * p.R) ** (1 / p.gamma) / p.R
+    a_np, s_np = a.numpy(), s.numpy()
+    x = p.cash(a_np, s_np) + p.borrowing_limit
+    share = np.clip((p.y[s_np] + kappa * p.rate(a_np) * a_np) / x, 0.02, 0.98)
+    target = torch.as_tensor(np.log(share / (1 - share)), dtype=dtype, device=dev)
+    a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
+    opt = torch.optim.LBFGS(
+        model.net.parameters(), lr=1.0, max_iter=60, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        z_a = 2 * (a_t - model.lo) / (model.hi - model.lo) - 1
+        z_y = (model.y[s_t] - model.y_mid) / model.y_half
+        out = model.net(torch.stack([z_a, z_y], dim=-1))
+        value = ((out[:, 0] - target) ** 2).mean() + (out[:, 1] ** 2).mean()
+        value.backward()
+        return value
+
+    opt.step(closure)
+
+
+def _resimulate(model, a, s, P_cpu, periods, gen, domain, dtype, dev):
+    """Move the panel ``periods`` periods forward with the current policy (no gradients)."""
+    lo, hi = domain
+    b = model.params.borrowing_limit
+    for _ in range(periods):
+        with torch.no_grad():
+            _, slack, _, x = model(a.to(dtype=dtype, device=dev), s.to(dev))
+        a = (x * slack - b).double().cpu().clamp(lo, hi)
+        s = torch.multinomial(P_cpu[s], 1, generator=gen).squeeze(1)
+    return a, s
+
+
+def _count(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def _check_domain(domain: object, b: float) -> tuple[float, float]:
+    if isinstance(domain, (str, bytes)) or not isinstance(domain, (Sequence, np.ndarray)):
+        raise TypeError(f"`domain` must be a pair (lo, hi); got {type(domain).__name__}")
+    if len(domain) != 2:
+        raise ValueError(f"`domain` must be a pair (lo, hi); got {len(domain)} entries")
+    lo, hi = (as_real_scalar(v, "domain") for v in domain)
+    if lo != -b or not hi > lo:
+        raise ValueError(
+            f"`domain` must be (-borrowing_limit, hi) with hi > -borrowing_limit = {-b!r}; "
+            f"got {tuple(domain)!r}"
+        )
+    return lo, hi

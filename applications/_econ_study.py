@@ -1,0 +1,417 @@
+"""The economics study: calibrations, EGM ground truth, ReLU/tanh fits and solvers, consequences.
+
+Everything here is computed; :mod:`applications._econ_section` writes it up
+and :mod:`applications._econ_figures` draws it. Rows of the tidy table are
+``part, calibration, target, state, model, seed, setting, metric, value``
+(``state = -1``: all states; ``seed = -1``: deterministic; ``setting = "-"``:
+none); a metric that is undefined (no kink, a model without one) has no row.
+Wall times go to ``Study.timings`` (same columns), not to the table, so that
+a rerun on the CPU gives an identical table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from pwlmodels import compare_activations, evaluate, make_mlp, train
+
+from ._econ_dist import StationaryDistribution, stationary_distribution
+from ._econ_egm import EGMSolution, solve_egm
+from ._econ_euler import euler_errors
+from ._econ_model import IFPParams
+from ._econ_net import solve_network
+
+__all__: list[str] = []
+
+_DATA_SEED = 20240607  # the training inputs of the fits (the same for every network)
+_ACTS = ("relu", "tanh")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of one run (quick or full)."""
+
+    egm_n: int
+    dist_n: int
+    convergence_ns: tuple[int, ...]
+    fit_hidden: tuple[int, ...]
+    fit_epochs: int
+    fit_points: int
+    fit_lr: float
+    net_hidden: tuple[int, ...]
+    net_steps: int
+    net_points: int
+    net_resimulate: int
+    calibrations: tuple[str, ...]
+    fit_targets: tuple[str, ...]
+
+
+_ALL = ("default", "iid", "aiyagari", "rouwenhorst_0.9", "tauchen_0.9", "wedge")
+QUICK = Config(
+    300, 300, (250, 500), (8,), 100, 120, 1e-2, (8, 8), 2, 48, 1, ("default", "iid", "wedge"),
+    ("c",),
+)  # fmt: skip
+FULL = Config(
+    2000, 2000, (500, 1000, 2000, 4000), (16,), 1000, 400, 3e-2, (24, 24), 25, 256, 5, _ALL,
+    ("c", "dV", "V"),
+)  # fmt: skip
+
+
+def calibrations() -> dict[str, IFPParams]:
+    """The calibrations of the study, by name."""
+    return {
+        "default": IFPParams(),
+        "iid": IFPParams(beta=0.93, transition=((0.5, 0.5), (0.5, 0.5))),
+        "aiyagari": IFPParams.from_ar1(0.6, 0.2, 7, "tauchen"),
+        "rouwenhorst_0.9": IFPParams.from_ar1(0.9, 0.2, 7, "rouwenhorst"),
+        "tauchen_0.9": IFPParams.from_ar1(0.9, 0.2, 7, "tauchen"),
+        "wedge": IFPParams(R_borrow=1.08, borrowing_limit=1.0),
+    }
+
+
+@dataclass
+class Study:
+    """What the study computed (for the table, the section and the figures)."""
+
+    cfg: Config
+    seeds: tuple[int, ...]
+    device: str
+    rows: list[dict] = field(default_factory=list)
+    timings: list[dict] = field(default_factory=list)  # wall times: kept out of the table
+    solutions: dict[str, EGMSolution] = field(default_factory=dict)
+    dists: dict[str, StationaryDistribution] = field(default_factory=dict)
+    fits: dict[tuple[str, str, int], dict] = field(default_factory=dict)
+    policies: dict[str, Callable] = field(default_factory=dict)
+    policy_dists: dict[str, StationaryDistribution] = field(default_factory=dict)
+    solved: dict[tuple[str, int], object] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    retrain_gap: float = 0.0
+
+    def add(self, part, calibration, target, state, model, seed, metric, value, setting="-"):
+        value = float(value)
+        where = self.timings if metric in ("seconds", "train_seconds") else self.rows
+        if np.isfinite(value):  # an undefined metric has no row
+            where.append(
+                {"part": part, "calibration": calibration, "target": target, "state": int(state),
+                 "model": model, "seed": int(seed), "setting": setting, "metric": metric,
+                 "value": value}
+            )  # fmt: skip
+
+
+# ------------------------------------------------------------------ ground truth
+def chain_moments(p: IFPParams) -> tuple[float, float]:
+    """Autocorrelation and standard deviation of log income implied by the chain."""
+    z = np.log(p.y)
+    pi = p.stationary_income()
+    mean = pi @ z
+    var = pi @ (z - mean) ** 2
+    cov = pi @ ((z - mean) * (p.P @ (z - mean)))
+    return float(cov / var), float(np.sqrt(var))
+
+
+def ergodic_probe(sol: EGMSolution, top: float) -> np.ndarray:
+    """Asset levels on which maxima over the ergodic range are taken: dense near the limit."""
+    b = sol.params.borrowing_limit
+    t = np.linspace(0.0, 1.0, 2001)
+    return np.unique(np.concatenate([-b + (top + b) * t, -b + (top + b) * t**2]))
+
+
+def euler_summary(policy, p: IFPParams, dist: StationaryDistribution, probe) -> tuple[float, float]:
+    """log10 of the mean |e| under ``dist`` and of the max |e| over ``probe``."""
+    e_dist = euler_errors(policy, p, dist.grid)
+    e_max = euler_errors(policy, p, probe)
+    mean = float((dist.pmf * np.abs(e_dist)).sum())
+    return float(np.log10(max(mean, 1e-300))), float(np.log10(max(np.abs(e_max).max(), 1e-300)))
+
+
+def egm_part(st: Study) -> None:
+    """Solve every calibration, its distribution, Euler errors and kinks."""
+    cfg = st.cfg
+    for name, p in calibrations().items():
+        if name not in cfg.calibrations:
+            continue
+        start = time.perf_counter()
+        sol = solve_egm(p, n=cfg.egm_n)
+        dist = stationary_distribution(sol, p, n=cfg.dist_n)
+        seconds = time.perf_counter() - start
+        st.solutions[name], st.dists[name] = sol, dist
+        top = dist.quantile(0.999)
+        log_mean, log_max = euler_summary(sol, p, dist, ergodic_probe(sol, top))
+        add = st.add
+        for s in range(p.n_states):
+            add("egm", name, "c", s, "egm", -1, "binds", float(sol.binds[s]))
+            add("egm", name, "c", s, "egm", -1, "kink", sol.kinks[s])
+            add("egm", name, "c", s, "egm", -1, "income", p.y[s])
+            if p.has_wedge:
+                add("egm", name, "c", s, "egm", -1, "corner_start", sol.corner_kinks[s, 0])
+                add("egm", name, "c", s, "egm", -1, "corner_end", sol.corner_kinks[s, 1])
+        rho, sd = chain_moments(p)
+        for metric, value in (
+            ("mass_at_limit", dist.mass_at_limit), ("mean_assets", dist.mean_assets),
+            ("mean_mpc", dist.mean_mpc), ("q999", top), ("ergodic_top", sol.ergodic_max),
+            ("iterations", sol.iterations), ("log10_mean_euler", log_mean),
+            ("log10_max_euler", log_max), ("chain_rho", rho), ("chain_sd", sd),
+            ("seconds", seconds),
+        ):  # fmt: skip
+            add("egm", name, "all", -1, "egm", -1, metric, value)
+
+
+def convergence_part(st: Study) -> None:
+    """EGM accuracy against the grid size (default calibration)."""
+    p, dist = st.solutions["default"].params, st.dists["default"]
+    probe = ergodic_probe(st.solutions["default"], dist.quantile(0.999))
+    for n in st.cfg.convergence_ns:
+        start = time.perf_counter()
+        sol = solve_egm(p, n=n)
+        seconds = time.perf_counter() - start
+        log_mean, log_max = euler_summary(sol, p, dist, probe)
+        for metric, value in (
+            ("log10_mean_euler", log_mean), ("log10_max_euler", log_max),
+            ("kink", sol.kinks[0]), ("nodes", sol.post_grid.size),
+            ("iterations", sol.iterations), ("seconds", seconds),
+        ):  # fmt: skip
+            st.add("convergence", "default", "c", -1, "egm", -1, metric, value, setting=f"n={n}")
+
+
+def wedge_part(st: Study) -> None:
+    """The concave kink of V at a = 0: one-sided slopes measured from V against the formula."""
+    sol = st.solutions["wedge"]
+    p = sol.params
+    d = 1e-5
+    for s in range(p.n_states):
+        V = lambda a, s=s: float(sol.value(np.array(a), s))  # noqa: E731
+        left = (3 * V(0.0) - 4 * V(-d) + V(-2 * d)) / (2 * d)
+        right = (-3 * V(0.0) + 4 * V(d) - V(2 * d)) / (2 * d)
+        formula = (p.R_debt - p.R) * float(p.u_prime(sol.policy(np.array(0.0), s)))
+        for metric, value in (
+            ("dV_left", left), ("dV_right", right), ("jump", left - right),
+            ("jump_formula", formula), ("jump_rel_error", (left - right) / formula - 1),
+        ):  # fmt: skip
+            st.add("wedge", "wedge", "V", s, "egm", -1, metric, value)
+
+
+# ------------------------------------------------------------------ fits
+def _fit_targets(sol: EGMSolution, calibration: str, lo: float, hi: float, which):
+    """(target, state, f(a), kink or None) for the fits of one calibration.
+
+    Default calibration: c in every state (the fitted policy), V' where the
+    constraint binds, V (standardised, smooth) in the low state; i.i.d.
+    income: c and V' in the low state, whose kink is well inside the range;
+    wedge variant: V in the low state, kinked at 0.
+    """
+    p = sol.params
+    out = []
+    if calibration == "wedge":
+        return [("V", 0, _standardised(sol, 0, lo, hi), 0.0)]
+    if calibration == "iid":
+        k = float(sol.kinks[0])
+        out = [("c", 0, lambda a: sol.policy(a, 0), k)]
+        if "dV" in which:
+            out.append(("dV", 0, lambda a: sol.marginal_value(a, 0), k))
+        return out
+    for s in range(p.n_states):
+        kink = float(sol.kinks[s]) if sol.binds[s] else None
+        out.append(("c", s, lambda a, s=s: sol.policy(a, s), kink))
+    for s in range(p.n_states):
+        if sol.binds[s] and "dV" in which:
+            out.append(("dV", s, lambda a, s=s: sol.marginal_value(a, s), float(sol.kinks[s])))
+    if "V" in which:
+        out.append(("V", 0, _standardised(sol, 0, lo, hi), None))
+    return out
+
+
+def _standardised(sol: EGMSolution, s: int, lo: float, hi: float) -> Callable:
+    grid = np.linspace(lo, hi, 4001)
+    v = sol.value(grid, s)
+    mean, sd = float(v.mean()), float(v.std())
+    return lambda a: (sol.value(a, s) - mean) / sd
+
+
+def _training_inputs(n: int, lo: float, hi: float, kink: float | None, w: float) -> np.ndarray:
+    """Half uniform on the domain and half within 10 kink windows of the kink (or all uniform)."""
+    rng = np.random.default_rng(_DATA_SEED)
+    if kink is None:
+        return rng.uniform(lo, hi, n)
+    near = (max(lo, kink - 10 * w), min(hi, kink + 10 * w))
+    return np.concatenate([rng.uniform(lo, hi, n - n // 2), rng.uniform(*near, n // 2)])
+
+
+def _split(n: int, seed: int = 12345) -> np.ndarray:
+    """compare_activations' fitting indices (its seeded 80/20 split), to rebuild its networks."""
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[max(1, n // 5) :])
+
+
+_SCALE_BY = {  # compare's metric -> (our name, power of da/dz it is multiplied by)
+    "rmse": ("rmse", 0), "max_error": ("max_error", 0), "derivative_rmse": ("derivative_rmse", -1),
+    "kink0_max_error": ("kink_max_error", 0), "kink0_location_error": ("kink_location_error", 1),
+    "kink0_left_slope_error": ("kink_left_slope_error", -1),
+    "kink0_right_slope_error": ("kink_right_slope_error", -1),
+    "kink0_derivative_error_w": ("kink_derivative_error_w", -1),
+    "kink0_breakpoints": ("kink_breakpoints", 0), "n_params": ("n_params", 0),
+    "train_seconds": ("train_seconds", 0),
+}  # fmt: skip
+
+
+def fit_part(st: Study, calibration: str, dev: torch.device) -> None:
+    """compare_activations on c, V' and V (inputs scaled to [-1, 1]); fitted policies kept."""
+    cfg, sol, dist = st.cfg, st.solutions[calibration], st.dists[calibration]
+    p = sol.params
+    lo, hi = -p.borrowing_limit, dist.quantile(0.999)
+    half = (hi - lo) / 2  # da/dz
+    nets: dict[tuple[str, int], dict[int, torch.nn.Module]] = {}
+    for target, s, f, kink in _fit_targets(sol, calibration, lo, hi, cfg.fit_targets):
+        w = None if kink is None else min(0.02 * (hi - lo), 0.45 * (kink - lo))
+        a_train = _training_inputs(cfg.fit_points, lo, hi, kink, w or 0.0)
+        z_train = (a_train - lo) / half - 1
+        g = lambda z, f=f: f(lo + (np.asarray(z, dtype=float) + 1) * half)  # noqa: E731
+        comparison = compare_activations(
+            g, x_train=z_train, domain=(-1.0, 1.0),
+            kinks=() if kink is None else [(kink - lo) / half - 1],
+            hidden=cfg.fit_hidden, seeds=st.seeds, epochs=cfg.fit_epochs, lrs=(cfg.fit_lr,),
+            device=dev, kink_window=None if w is None else w / half,
+        )  # fmt: skip
+        shown: dict[str, Callable] = {}
+        st.fits[(calibration, target, s)] = {
+            "comparison": comparison, "lo": lo, "hi": hi, "kink": kink, "window": w,
+            "target_fn": f, "nets": shown,
+        }  # fmt: skip
+        for row in comparison.table.to_dict("records"):
+            for key, (name, power) in _SCALE_BY.items():
+                if key in row:
+                    st.add("fit", calibration, target, s, row["model"], row["seed"], name,
+                           row[key] * half**power)  # fmt: skip
+            if kink is not None and "kink0_location_error" in row:
+                rel = row["kink0_location_error"] * half / (kink - lo)
+                st.add("fit", calibration, target, s, row["model"], row["seed"],
+                       "kink_location_error_rel", rel)  # fmt: skip
+        # Rebuild the networks (same seed, data, split and lr: the same weights on the CPU):
+        # every seed of the policy fits (for their consequences), the first of the others.
+        policy = target == "c" and calibration == "default"
+        rebuild = st.seeds if policy else st.seeds[:1] if kink is not None else ()
+        y = g(z_train)
+        idx = _split(z_train.size)
+        table = comparison.table.set_index(["model", "seed"])
+        grid = np.linspace(-1.0, 1.0, 2001)
+        for act in _ACTS:
+            for seed in rebuild:
+                net = make_mlp(1, cfg.fit_hidden, 1, activation=act, device=dev, seed=seed)
+                train(net, z_train[idx], y[idx], epochs=cfg.fit_epochs, lr=cfg.fit_lr, seed=seed)
+                net.eval()
+                rmse = float(np.sqrt(np.mean((evaluate(net, grid) - g(grid)) ** 2)))
+                st.retrain_gap = max(st.retrain_gap, abs(rmse - table.loc[(act, seed), "rmse"]))
+                if policy:
+                    nets.setdefault((act, seed), {})[s] = net
+                if seed == st.seeds[0]:
+                    shown[act] = lambda a, net=net: evaluate(
+                        net, (np.asarray(a, dtype=float) - lo) / half - 1
+                    ).astype(float)
+    for (act, seed), by_state in nets.items():
+        if len(by_state) == p.n_states:
+            st.policies[f"{act}_fit/{seed}"] = _fitted_policy(p, by_state, lo, half)
+
+
+def _fitted_policy(p: IFPParams, nets: dict, lo: float, half: float) -> Callable:
+    """c(a, s) from one fitted network per state, kept feasible: in [1e-6 x, x]."""
+
+    def policy(a, s):
+        a, s = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(s))
+        out = np.empty(a.shape)
+        for state in np.unique(s):
+            sel = s == state
+            z = (a[sel] - lo) / half - 1
+            out[sel] = evaluate(nets[int(state)], z.ravel()).astype(float).reshape(z.shape)
+        x = p.cash(a, s) + p.borrowing_limit
+        return np.clip(out, 1e-6 * x, x)
+
+    return policy
+
+
+# ------------------------------------------------------------------ solver
+def solver_part(st: Study, dev: torch.device) -> None:
+    """Solve the default calibration with ReLU and tanh networks (Maliar, Maliar, Winant 2021)."""
+    cfg, sol = st.cfg, st.solutions["default"]
+    p = sol.params
+    for act in _ACTS:
+        for seed in st.seeds:
+            ns = solve_network(
+                p, activation=act, hidden=cfg.net_hidden, steps=cfg.net_steps,
+                n_points=cfg.net_points, resimulate_every=cfg.net_resimulate,
+                domain=(-p.borrowing_limit, sol.ergodic_max), seed=seed, device=dev,
+            )  # fmt: skip
+            st.solved[(act, seed)] = ns
+            st.policies[f"{act}_solved/{seed}"] = ns.policy
+            for metric, value in (
+                ("loss", ns.history["loss"].iloc[-1]), ("train_seconds", ns.seconds),
+                ("n_params", ns.n_params),
+            ):  # fmt: skip
+                st.add("solve", "default", "c", -1, act, seed, metric, value)
+
+
+# ------------------------------------------------------------------ consequences
+def consequence_part(st: Study) -> None:
+    """Distribution, Euler errors and policy errors of every approximate policy against EGM.
+
+    All on the grid truncated at the 99.9th percentile of the EGM distribution
+    (the fits' domain; savings above it are put on it), EGM included.
+    """
+    sol, full = st.solutions["default"], st.dists["default"]
+    p = sol.params
+    top = full.quantile(0.999)
+    ref = stationary_distribution(sol, p, n=st.cfg.dist_n, a_max=top)
+    st.policy_dists["egm"] = ref
+    probe = ergodic_probe(sol, top)
+    c_ref = sol.policy(probe[None, :], np.arange(p.n_states)[:, None])
+    c_ref_dist = sol.policy(ref.grid[None, :], np.arange(p.n_states)[:, None])
+    kink = float(np.nanmax(sol.kinks))  # the constrained region's top (low income)
+    for name, value in (
+        ("mass_at_limit", ref.mass_at_limit), ("mass_below_kink", _mass_below(ref, kink)),
+        ("mean_assets", ref.mean_assets), ("mean_mpc", ref.mean_mpc),
+    ):  # fmt: skip
+        st.add("distribution", "default", "c", -1, "egm", -1, name, value)
+    log_mean, log_max = euler_summary(sol, p, ref, probe)
+    st.add("distribution", "default", "c", -1, "egm", -1, "log10_mean_euler", log_mean)
+    st.add("distribution", "default", "c", -1, "egm", -1, "log10_max_euler", log_max)
+    for key, policy in st.policies.items():
+        model, seed = key.split("/")
+        dist = stationary_distribution(policy, p, n=st.cfg.dist_n, a_max=top)
+        st.policy_dists[key] = dist
+        log_mean, log_max = euler_summary(policy, p, ref, probe)
+        c = policy(probe[None, :], np.arange(p.n_states)[:, None])
+        c_dist = policy(ref.grid[None, :], np.arange(p.n_states)[:, None])
+        rel = np.abs(c_dist / c_ref_dist - 1)
+        for name, value in (
+            ("mass_at_limit", dist.mass_at_limit), ("mass_below_kink", _mass_below(dist, kink)),
+            ("mean_assets", dist.mean_assets), ("mean_mpc", dist.mean_mpc),
+            ("log10_mean_euler", log_mean),
+            ("log10_max_euler", log_max),
+            ("policy_max_rel_error", np.abs(c / c_ref - 1).max()),
+            ("policy_mean_rel_error", (ref.pmf * rel).sum()),
+        ):  # fmt: skip
+            st.add("distribution", "default", "c", -1, model, int(seed), name, value)
+
+
+def _mass_below(dist: StationaryDistribution, level: float) -> float:
+    """The share of agents with assets at most ``level``."""
+    return float(dist.pmf[:, dist.grid <= level].sum())
+
+
+def run_study(cfg: Config, seeds: tuple[int, ...], dev: torch.device) -> Study:
+    """Every part in order; wall times per part in ``Study.seconds``."""
+    st = Study(cfg, seeds, str(dev))
+    for name, part in (
+        ("egm", lambda: egm_part(st)), ("convergence", lambda: convergence_part(st)),
+        ("wedge", lambda: wedge_part(st)), ("fits", lambda: fit_part(st, "default", dev)),
+        ("fits_iid", lambda: fit_part(st, "iid", dev)),
+        ("fits_wedge", lambda: fit_part(st, "wedge", dev)),
+        ("solver", lambda: solver_part(st, dev)), ("consequences", lambda: consequence_part(st)),
+    ):  # fmt: skip
+        start = time.perf_counter()
+        part()
+        st.seconds[name] = time.perf_counter() - start
+    return st

@@ -1,0 +1,184 @@
+"""Economics: a consumption-savings model with a borrowing limit, its kinks, and networks.
+
+The income fluctuation problem (a household with CRRA utility saving in one
+asset, income a Markov chain, borrowing limit ``a' >= -b``) has a consumption
+policy with a kink where the constraint stops binding, and a marginal value
+``V'(a) = R u'(c)`` kinked at the same asset level; V itself is smooth there.
+With a borrowing rate above the saving rate (the wedge variant) V has a
+concave kink at ``a = 0``. This module solves the model exactly enough to be
+the ground truth, then asks how ReLU and tanh networks of equal size do.
+
+Public names
+------------
+:class:`IFPParams`
+    The model's parameters (validated) and calibrations (:meth:`IFPParams.from_ar1`).
+:func:`solve_egm` -> :class:`EGMSolution`
+    The endogenous grid method (Carroll 2006): ``.policy``, ``.value``,
+    ``.marginal_value``, ``.binds`` and the measured ``.kinks``.
+:func:`euler_errors`
+    Unit-free Euler equation errors of any policy (Judd 1992).
+:func:`stationary_distribution` -> :class:`StationaryDistribution`
+    The histogram method (Young 2010): mass at the limit, mean assets, mean MPC.
+:func:`solve_network` -> :class:`NetworkSolution`
+    A network trained on the Euler residual with Fischer-Burmeister
+    complementarity (Maliar, Maliar and Winant 2021).
+:func:`run`
+    The study behind ``python -m applications economics --out DIR``.
+
+References: Carroll (2006), Aiyagari (1994), Tauchen (1986), Kopecky and Suen
+(2010), Young (2010), Judd (1992), Maliar, Maliar and Winant (2021); the wedge
+variant is econ-ark HARK's ``KinkedRconsumerType``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pwlmodels import resolve_device
+
+from ._econ_dist import StationaryDistribution, stationary_distribution
+from ._econ_egm import EGMSolution, solve_egm
+from ._econ_euler import euler_errors
+from ._econ_model import IFPParams
+from ._econ_net import NetworkSolution, solve_network
+from .report import AppResult, finish
+
+__all__ = [
+    "EGMSolution",
+    "IFPParams",
+    "NetworkSolution",
+    "StationaryDistribution",
+    "euler_errors",
+    "run",
+    "solve_egm",
+    "solve_network",
+    "stationary_distribution",
+]
+
+_COLUMNS = ["part", "calibration", "target", "state", "model", "seed", "setting", "metric", "value"]
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Torch on one CPU thread while the study runs (its tensors are small), then restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_seeds(seeds: object) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray)):
+        raise TypeError(f"`seeds` must be a sequence of integers such as (0, 1, 2); got {seeds!r}")
+    out = []
+    for i, seed in enumerate(seeds):
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"`seeds[{i}]` must be an integer; got {type(seed).__name__}")
+        if seed < 0:
+            raise ValueError(f"`seeds[{i}]` must be >= 0; got {seed}")
+        out.append(int(seed))
+    if not out:
+        raise ValueError("`seeds` must hold at least one seed; got an empty sequence")
+    if len(set(out)) != len(out):
+        raise ValueError(f"`seeds` must be distinct; got {tuple(out)}")
+    return tuple(out)
+
+
+def run(
+    out_dir: str | PathLike,
+    *,
+    device: torch.device | str = "auto",
+    seeds: Sequence[int] = (0, 1, 2),
+    quick: bool = False,
+) -> AppResult:
+    """Run the economics study; write ``out_dir/economics/`` (table.csv, figures, section.md).
+
+    Solves six calibrations by EGM (default two-state, i.i.d. income with
+    beta = 0.93, Aiyagari's AR(1) by Tauchen, rho = 0.9 by Rouwenhorst and by
+    Tauchen, the wedge variant) with their stationary distributions; checks EGM
+    against the grid size and the wedge's kink of V; fits c, V' and V with
+    ReLU and tanh networks of equal size (:func:`pwlmodels.compare_activations`);
+    solves the default calibration with ReLU and tanh networks on the Euler
+    residual; and compares the stationary distributions (mass at the limit,
+    mean assets, mean MPC) of every approximate policy with EGM.
+
+    Full sizes: EGM and distributions on 2000 nodes; fits with 16 hidden
+    units, 1000 Adam epochs at lr 0.03, 400 points; solver networks (24, 24),
+    25 L-BFGS steps on 256 points. ``quick=True``: 300 nodes, 8 units and 150 epochs,
+    (8, 8) networks and 3 steps (a few seconds). Deterministic on the CPU: a
+    rerun gives the same table.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        Where the networks train ("auto": CUDA when available).
+    seeds : sequence of int, default (0, 1, 2)
+        One network per activation and seed (distinct, >= 0).
+    quick : bool, default False
+
+    Returns
+    -------
+    AppResult
+        ``table`` is tidy: ``part, calibration, target, state, model, seed,
+        setting, metric, value`` (``state = -1``: all states, ``seed = -1``:
+        deterministic, ``setting = "-"``: none); an undefined metric (no kink)
+        has no row, so the table has no NaN. Wall times are in the section and
+        ``info["part_seconds"]``, not in the table: a rerun on the CPU gives the
+        identical table. ``info`` holds the headline numbers.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> from applications.economics import run
+    >>> list(inspect.signature(run).parameters)
+    ['out_dir', 'device', 'seeds', 'quick']
+    >>> run("out", seeds=())
+    Traceback (most recent call last):
+    ...
+    ValueError: `seeds` must hold at least one seed; got an empty sequence
+
+    The quick run takes a few seconds (run by the tests, not here):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
+    ...     sorted(p.name for p in r.figures), round(r.info["kinks"][0], 3)
+    (['distribution.png', 'euler.png', 'fits.png', 'policy.png', 'wedge.png'], 0.021)
+    """
+    from ._econ_figures import all_figures
+    from ._econ_section import section
+    from ._econ_study import FULL, QUICK, run_study
+
+    if not isinstance(out_dir, (str, PathLike)):
+        raise TypeError(f"`out_dir` must be a str or os.PathLike; got {type(out_dir).__name__}")
+    seeds = _check_seeds(seeds)
+    if not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"`quick` must be True or False; got {quick!r}")
+    dev = resolve_device(device)
+    start = time.perf_counter()
+    with _one_thread():
+        st = run_study(QUICK if quick else FULL, seeds, dev)
+    table = pd.DataFrame(st.rows, columns=_COLUMNS)
+    figures = all_figures(st, Path(out_dir) / "economics", dpi=80 if quick else 150)
+    seconds = time.perf_counter() - start
+    timed = pd.concat([table, pd.DataFrame(st.timings, columns=_COLUMNS)], ignore_index=True)
+    text = section(st, timed, seconds, str(dev), bool(quick))
+    default = st.solutions["default"]
+    return finish(
+        "economics", Path(out_dir), table, figures, text, seconds, str(dev),
+        kinks=tuple(float(k) for k in default.kinks), binds=tuple(bool(b) for b in default.binds),
+        mass_at_limit=st.dists["default"].mass_at_limit,
+        mean_assets=st.dists["default"].mean_assets, mean_mpc=st.dists["default"].mean_mpc,
+        retrain_gap=st.retrain_gap, part_seconds=dict(st.seconds), quick=bool(quick),
+    )  # fmt: skip
