@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
+from ._checks import check_count
 from ._econ_model import IFPParams, as_assets, as_states, check_params, power_grid
 
 __all__ = ["EGMSolution", "default_a_max", "solve_egm"]
@@ -29,14 +30,6 @@ __all__ = ["EGMSolution", "default_a_max", "solve_egm"]
 _GENERATIONS = 60  # kink generations added as EGM nodes (see _solve_nodes)
 _MIN_WEIGHT = 1e-3  # ... while their probability weight is at least this
 _POWER = 2.0  # the asset grids are lo + (hi - lo) t**2: dense near the borrowing limit
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -485,8 +478,8 @@ def solve_egm(
     True
     """
     params = check_params(params)
-    n = _check_int(n, "n", 10)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    n = check_count(n, "n", 10)
+    max_iter = check_count(max_iter, "max_iter", 1)
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
         raise TypeError(f"`tol` must be a real number; got {type(tol).__name__}")
     if not tol > 0:

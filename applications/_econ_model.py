@@ -13,13 +13,14 @@ with ``R(a) = R_borrow`` for ``a < 0`` and ``R`` otherwise (one rate when
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
 from pwlmodels._validate import as_float_array, as_real_scalar, check_choice
+
+from ._checks import check_count
 
 __all__ = ["IFPParams"]
 
@@ -32,14 +33,6 @@ def _positive(value: object, name: str) -> float:
     if not v > 0:
         raise ValueError(f"`{name}` must be > 0; got {v!r}")
     return v
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -262,7 +255,7 @@ class IFPParams:
         if not -1 < rho < 1:
             raise ValueError(f"`rho` must be in (-1, 1); got {rho!r}")
         sigma = _positive(sigma, "sigma")
-        n = _check_int(n, "n", 2)
+        n = check_count(n, "n", 2)
         check_choice(method, "method", _AR1_METHODS)
         m = _positive(m, "m")
         if method == "tauchen":

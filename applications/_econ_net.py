@@ -17,7 +17,6 @@ drawn afresh so that no region is forgotten.
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import torch
 from pwlmodels import count_parameters, make_mlp, resolve_device
 from pwlmodels._validate import as_real_scalar, check_choice
 
+from ._checks import check_count
 from ._econ_egm import default_a_max
 from ._econ_model import IFPParams, as_assets, as_states, check_params
 
@@ -206,14 +206,14 @@ def solve_network(
     """
     params = check_params(params)
     check_choice(activation, "activation", _ACTIVATIONS)
-    steps = _count(steps, "steps", 1)
-    n_points = _count(n_points, "n_points", 2)
-    every = _count(resimulate_every, "resimulate_every", 1)
-    periods = _count(periods, "periods", 0)
+    steps = check_count(steps, "steps", 1)
+    n_points = check_count(n_points, "n_points", 2)
+    every = check_count(resimulate_every, "resimulate_every", 1)
+    periods = check_count(periods, "periods", 0)
     explore = as_real_scalar(explore, "explore")
     if not 0 <= explore < 1:
         raise ValueError(f"`explore` must be in [0, 1); got {explore!r}")
-    seed = _count(seed, "seed", 0)
+    seed = check_count(seed, "seed", 0)
     check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
     if (lr := as_real_scalar(lr, "lr")) <= 0:
         raise ValueError(f"`lr` must be > 0; got {lr!r}")
@@ -322,14 +322,6 @@ def _resimulate(model, a, s, P_cpu, periods, gen, domain, dtype, dev):
         a = (x * slack - b).double().cpu().clamp(lo, hi)
         s = torch.multinomial(P_cpu[s], 1, generator=gen).squeeze(1)
     return a, s
-
-
-def _count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
-    return int(value)
 
 
 def _check_domain(domain: object, b: float) -> tuple[float, float]:

@@ -12,7 +12,6 @@ over a batch of fluxes, on the CPU or a GPU.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ import torch
 
 from pwlmodels import PiecewiseLinear, resolve_device
 
+from ._checks import one_thread
 from ._traffic_models import Greenshields, TriangularFD, as_array, positive
 
 __all__ = ["AdmissibleFlux", "CTMResult", "admissible_flux", "simulate_ctm"]
@@ -486,18 +486,6 @@ def simulate_ctm(
             every,
             dev,
         )
-
-
-@contextlib.contextmanager
-def one_thread():
-    """One intra-op torch thread while the body runs (the tensors are small: threads only
-    contend), restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _tables(fluxes: list[AdmissibleFlux], dev: torch.device):

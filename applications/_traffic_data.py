@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._checks import check_count
 from ._traffic_models import TriangularFD, as_array, densities
 
 __all__ = [
@@ -41,14 +42,6 @@ def _fraction(value: object, name: str, *, upper: float = 1.0) -> float:
     if not 0.0 <= v < upper:
         raise ValueError(f"`{name}` must lie in [0, {upper:g}); got {v!r}")
     return v
-
-
-def _count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
-    return int(value)
 
 
 def _truth(truth: object) -> TriangularFD:
@@ -107,12 +100,12 @@ def synthetic_data(
     >>> bool(df.equals(synthetic_data(1000, seed=3)))
     True
     """
-    n = _count(n, "n", 10)
+    n = check_count(n, "n", 10)
     fd = _truth(TriangularFD() if truth is None else truth)
     congested = _fraction(congested, "congested")
     noise = _fraction(noise, "noise")
     transitions = _fraction(transitions, "transitions")
-    rng = np.random.default_rng(_count(seed, "seed", 0))
+    rng = np.random.default_rng(check_count(seed, "seed", 0))
     n_t = round(transitions * n)
     n_c = round(congested * (n - n_t))
     n_f = n - n_t - n_c
@@ -173,7 +166,7 @@ def uxsim_data(truth: TriangularFD | None = None, *, seed: int = 0) -> pd.DataFr
     True
     """
     fd = _truth(TriangularFD() if truth is None else truth)
-    seed = _count(seed, "seed", 0)
+    seed = check_count(seed, "seed", 0)
     if not UXSIM_AVAILABLE:
         raise ImportError("uxsim_data needs UXsim: `pip install pwlmodels[traffic]` (uxsim)")
     import uxsim

@@ -32,9 +32,8 @@ variant is econ-ark HARK's ``KinkedRconsumerType``.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -44,6 +43,7 @@ import torch
 
 from pwlmodels import resolve_device
 
+from ._checks import one_thread
 from ._econ_dist import StationaryDistribution, stationary_distribution
 from ._econ_egm import EGMSolution, solve_egm
 from ._econ_euler import euler_errors
@@ -64,17 +64,6 @@ __all__ = [
 ]
 
 _COLUMNS = ["part", "calibration", "target", "state", "model", "seed", "setting", "metric", "value"]
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Torch on one CPU thread while the study runs (its tensors are small), then restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_seeds(seeds: object) -> tuple[int, ...]:
@@ -167,7 +156,7 @@ def run(
         raise TypeError(f"`quick` must be True or False; got {quick!r}")
     dev = resolve_device(device)
     start = time.perf_counter()
-    with _one_thread():
+    with one_thread():
         st = run_study(QUICK if quick else FULL, seeds, dev)
     table = pd.DataFrame(st.rows, columns=_COLUMNS)
     figures = all_figures(st, Path(out_dir) / "economics", dpi=80 if quick else 150)

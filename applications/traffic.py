@@ -27,7 +27,8 @@ import torch
 
 from pwlmodels import resolve_device
 
-from ._traffic_ctm import AdmissibleFlux, CTMResult, admissible_flux, one_thread, simulate_ctm
+from ._checks import one_thread
+from ._traffic_ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
 from ._traffic_data import (
     UXSIM_AVAILABLE,
     observed_ranges,
