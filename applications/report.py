@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from pwlmodels._files import atomic_open
 
 __all__ = ["AppResult", "finish", "markdown_table", "write_atomic", "write_report"]
 
@@ -48,18 +47,8 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write to a temporary file in the same folder, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
     return path
 
 

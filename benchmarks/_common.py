@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 import pwlmodels
+from pwlmodels._files import atomic_open
 
 
 def best_of(fn: Callable[[], Any], repeats: int, budget: float = np.inf) -> tuple[float, Any, int]:
@@ -54,15 +52,5 @@ def library_version() -> str:
 def write_csv_atomic(df: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:
     """Write to a temporary file in the same folder, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, float_format=float_format)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as fh:
+        fh.write(df.to_csv(index=False, float_format=float_format).encode())

@@ -7,12 +7,12 @@ should see; files are written atomically (a temporary file, then
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ._files import atomic_open
 
 if TYPE_CHECKING:  # pragma: no cover
     from .regions import Partition
@@ -51,17 +51,8 @@ def save_figure(fig, path: str | Path, *, dpi: int = 150) -> Path:
     >>> plt.close(fig)
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
     return path
 
 
