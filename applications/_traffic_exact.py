@@ -8,7 +8,7 @@ import torch
 
 from pwlmodels import evaluate, rounding_bound
 
-from ._traffic_models import Greenshields, TriangularFD
+from ._traffic_models import Greenshields, TriangularFD, table_row
 
 __all__: list[str] = []
 
@@ -24,7 +24,7 @@ def exactness_rows(truth: TriangularFD) -> list[dict]:
     bound = float(np.max(rounding_bound(spline, x, dtype=torch.float64)))
     items = (("max_deviation", dev, "veh/h"), ("rounding_bound", bound, "veh/h"))
     items += (("hidden_units", float(net[0].out_features), "1"),)
-    return [_row("exact", "-", "triangle_relu", 0, q, v, u) for q, v, u in items]
+    return [table_row("exact", "-", "triangle_relu", 0, q, v, u) for q, v, u in items]
 
 
 def greenshields_errors(g: Greenshields) -> pd.DataFrame:
@@ -63,20 +63,7 @@ def greenshields_rows(g: Greenshields, errors: pd.DataFrame) -> list[dict]:
             ("relu_midpoint_error", relu, "veh/h"),
             ("hidden_units", float(g.to_relu(k)[0].out_features), "1"),
         ):
-            rows.append(_row("greenshields", "-", f"K={k}", 0, q, v, u))
+            rows.append(table_row("greenshields", "-", f"K={k}", 0, q, v, u))
     worst = float(errors["rel_deviation"].max())
-    rows.append(_row("greenshields", "-", "K=3..129", 0, "max_rel_deviation", worst, "1"))
+    rows.append(table_row("greenshields", "-", "K=3..129", 0, "max_rel_deviation", worst, "1"))
     return rows
-
-
-def _row(part, dataset, model, seed, quantity, value, unit, note="") -> dict:
-    return {
-        "part": part,
-        "dataset": dataset,
-        "model": model,
-        "seed": seed,
-        "quantity": quantity,
-        "value": float(value),
-        "unit": unit,
-        "note": note,
-    }

@@ -20,7 +20,7 @@ import torch
 
 from pwlmodels import PiecewiseLinear, compare_activations, fit_pwl, kink_estimate
 
-from ._traffic_models import TriangularFD, diagram_parameters, fit_triangular
+from ._traffic_models import TriangularFD, diagram_parameters, fit_triangular, table_row
 
 __all__: list[str] = []
 
@@ -167,18 +167,7 @@ def measure(
     rows = []
 
     def add(model, quantity, value, unit, note=""):
-        rows.append(
-            {
-                "part": "fit",
-                "dataset": ds.name,
-                "model": model,
-                "seed": ds.seed,
-                "quantity": quantity,
-                "value": float(value),
-                "unit": unit,
-                "note": note,
-            }
-        )
+        rows.append(table_row("fit", ds.name, model, ds.seed, quantity, value, unit, note))
 
     for name, spline in models.items():
         p = diagram_parameters(spline, reference=ref, density_max=ds.density_max)
@@ -220,18 +209,7 @@ def compare_rows(ds: DataSet, table: pd.DataFrame, *, kink_observed: bool) -> li
                 continue  # lr of the untrained baseline, breakpoints of tanh: not defined
             note = flag if quantity.startswith("kink") else ""
             model = "fit_pwl_baseline" if rec["model"] == "fit_pwl" else rec["model"]
-            rows.append(
-                {
-                    "part": "compare",
-                    "dataset": ds.name,
-                    "model": model,
-                    "seed": ds.seed,
-                    "quantity": quantity,
-                    "value": float(value),
-                    "unit": unit,
-                    "note": note,
-                }
-            )
+            rows.append(table_row("compare", ds.name, model, ds.seed, quantity, value, unit, note))
     return rows
 
 

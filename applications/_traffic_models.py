@@ -505,3 +505,17 @@ def _bisquare(rho, q, params, *, iterations: int = 50):
         if done:
             break
     return params
+
+
+def table_row(part, dataset, model, seed, quantity, value, unit, note="") -> dict:
+    """One row of the study's tidy table (value as a float)."""
+    return {
+        "part": part,
+        "dataset": dataset,
+        "model": model,
+        "seed": seed,
+        "quantity": quantity,
+        "value": float(value),
+        "unit": unit,
+        "note": note,
+    }

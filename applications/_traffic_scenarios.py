@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ._traffic_ctm import AdmissibleFlux, CTMResult, simulate_ctm
-from ._traffic_models import TriangularFD
+from ._traffic_models import TriangularFD, table_row
 
 __all__: list[str] = []
 
@@ -191,16 +191,5 @@ def measures(run: Run, truth: TriangularFD, dataset: str) -> list[dict]:
             rho_q = 3 * f.congested_density(q_q / 3)
             vals["tail_speed_rh"] = ((4600.0 - q_q) / (rho_up - rho_q), "km/h", "")
         for quantity, (value, unit, note) in vals.items():
-            rows.append(
-                {
-                    "part": run.name,
-                    "dataset": dataset,
-                    "model": model,
-                    "seed": seed,
-                    "quantity": quantity,
-                    "value": float(value),
-                    "unit": unit,
-                    "note": note,
-                }
-            )
+            rows.append(table_row(run.name, dataset, model, seed, quantity, value, unit, note))
     return rows
