@@ -23,6 +23,7 @@ __all__: list[str] = []
 _BINS = 256
 _ROUNDS = 30
 _ITERATIONS = 200
+_ALPHAS = np.array([1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4])
 
 
 class _Objective:
@@ -270,34 +271,36 @@ def _descend(obj: _Objective, t0: np.ndarray):
 
 
 def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
-    """Armijo backtracking for every row at once: (trial, f, g, accepted) per row.
+    """A line search for every row at once: (trial, f, g, accepted) per row.
 
-    A failed step is shortened to the minimiser of the quadratic through f,
-    the slope and the trial value, kept within [0.1, 0.5] of the step
-    (Nocedal and Wright 2006, section 3.5): near a kink, where the gradient
-    jumps, this reaches the short steps that still descend in a few tries.
+    The step lengths :data:`_ALPHAS` are tried in chunks, and a row takes
+    the longest length of the first chunk that satisfies Armijo's condition.
+    Without constraints an evaluation costs little beside the per-call
+    overhead, so one chunk holds every length and one batched call replaces
+    a backtracking loop (2-3x fewer calls per fit); near a kink, where the
+    gradient jumps, the short steps that still descend are among them. With
+    constraints every knot vector is one solve: plain backtracking.
     """
     m = t.shape[0]
-    alpha = np.ones(m)
-    slope = np.einsum("mi,mi->m", g, step)
+    chunk = _ALPHAS.size if obj.cons is None else 1
     trial, f_new, g_new = t.copy(), f.copy(), g.copy()
-    ok, searching = np.zeros(m, bool), np.ones(m, bool)
-    while searching.any():
-        rows = np.flatnonzero(searching)
-        cand = np.clip(t[rows] + alpha[rows, None] * step[rows], lo, hi)
-        distinct = (np.diff(np.sort(cand, axis=1), axis=1) > 0).all(axis=1)
-        shrink = np.full(rows.size, 0.5)
+    ok = np.zeros(m, bool)
+    for first in range(0, _ALPHAS.size, chunk):
+        rows = np.flatnonzero(~ok)
+        alphas = _ALPHAS[first : first + chunk]
+        cand = np.clip(t[rows, None, :] + alphas[None, :, None] * step[rows, None, :], lo, hi)
+        distinct = (np.diff(np.sort(cand, axis=2), axis=2) > 0).all(axis=2)
+        fc = np.full(distinct.shape, np.inf)
+        gc = np.zeros(cand.shape)
         if distinct.any():
-            r, c = rows[distinct], cand[distinct]
-            fc, gc = obj.values_and_grads(c)
-            armijo = fc <= f[r] + 1e-4 * np.einsum("mi,mi->m", g[r], c - t[r])
-            done = r[armijo]
-            trial[done], f_new[done], g_new[done] = c[armijo], fc[armijo], gc[armijo]
-            ok[done], searching[done] = True, False
-            with np.errstate(all="ignore"):
-                a = alpha[r]
-                quad = -slope[r] * a / (2 * (fc - f[r] - slope[r] * a))
-            shrink[distinct] = np.clip(np.nan_to_num(quad, nan=0.5), 0.1, 0.5)
-        alpha[rows] *= shrink
-        searching &= alpha > 1e-4
+            fc[distinct], gc[distinct] = obj.values_and_grads(cand[distinct])
+        decrease = np.einsum("mi,mai->ma", g[rows], cand - t[rows, None, :])
+        armijo = fc <= f[rows, None] + 1e-4 * decrease
+        best = np.argmax(armijo, axis=1)  # the longest step that satisfies it
+        done = armijo.any(axis=1)
+        r, b = rows[done], best[done]
+        trial[r], f_new[r], g_new[r] = cand[done, b], fc[done, b], gc[done, b]
+        ok[r] = True
+        if ok.all():
+            break
     return trial, f_new, g_new, ok
