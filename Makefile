@@ -1,4 +1,4 @@
-# `make demo` and `make test` set everything up on a fresh machine: they create
+# `make demo`, `make test` and `make docs` set everything up on a fresh machine: they create
 # .venv when it is missing, install torch (the CPU build unless a GPU is present)
 # and the package with its extras, then run.
 #
@@ -19,7 +19,7 @@ EXTRAS ?= test,plot,bench,onnx,control,traffic,docs
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,15 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
+# The documentation site, warnings as errors, into site/ (offline: nothing is fetched).
+# The pages show committed results: docs/gen_applications.py and docs/gen_benchmarks.py
+# regenerate them; the build itself runs no study.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+	@echo "Site: site/index.html"
+
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_convert.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) site .pytest_cache .ruff_cache .hypothesis

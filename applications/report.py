@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
+import platform
 import re
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +17,19 @@ import pandas as pd
 
 from pwlmodels._files import atomic_open
 
-__all__ = ["AppResult", "finish", "markdown_table", "write_atomic", "write_report"]
+__all__ = [
+    "AppResult",
+    "build_manifest",
+    "finish",
+    "markdown_table",
+    "relink_figures",
+    "shift_headings",
+    "write_atomic",
+    "write_manifest",
+    "write_report",
+]
+
+MANIFEST_FORMAT = "pwlmodels.apps-manifest/1"
 
 
 @dataclass(frozen=True)
@@ -85,13 +102,177 @@ def finish(
     return AppResult(name, Path(out_dir), table, tuple(figures), section, seconds, device, info)
 
 
+def _versions() -> dict[str, str]:
+    import scipy
+    import torch
+
+    import pwlmodels
+
+    return {
+        "pwlmodels": pwlmodels.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _git_commit() -> str | None:
+    """The source tree's commit, with "+dirty" when pwlmodels/ or applications/ have edits."""
+    root = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(root)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "pwlmodels", "applications"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not a git checkout (an installed package), or no git
+    return f"{head}+dirty" if dirty else head
+
+
+def _device_name(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    try:  # Linux names the CPU model here; elsewhere fall back to platform's guess
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build_manifest(
+    results: Sequence[AppResult],
+    *,
+    command: str,
+    seeds: Sequence[int],
+    quick: bool,
+    device_requested: str,
+    started: float,
+    torch_threads: int,
+) -> dict:
+    """What a run needs to be reproduced and compared: a JSON-ready dict.
+
+    Versions (pwlmodels, torch, numpy, scipy, pandas, python), the git commit
+    of the source tree (None outside a checkout), platform, the
+    device each study used and its name, torch's intra-op thread count,
+    ``OMP_NUM_THREADS``, the seeds, the quick flag, the command line, the
+    seconds per study and the UTC start time. Tables stay free of timings:
+    everything that changes from run to run is here, not in ``table.csv``.
+    """
+    import torch
+
+    devices = sorted({r.device for r in results})
+    return {
+        "format": MANIFEST_FORMAT,
+        "started_utc": datetime.datetime.fromtimestamp(started, datetime.timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        "command": command,
+        "quick": bool(quick),
+        "seeds": [int(s) for s in seeds],
+        "device_requested": device_requested,
+        "device": devices[0] if len(devices) == 1 else devices,
+        "device_name": {d: _device_name(d) for d in devices},
+        "torch_num_threads": int(torch_threads),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cuda": torch.version.cuda,
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "total_seconds": round(sum(r.seconds for r in results), 3),
+        "studies": [
+            {
+                "name": r.name,
+                "seconds": round(r.seconds, 3),
+                "device": r.device,
+                "table": f"{r.name}/table.csv",
+                "section": f"{r.name}/section.md",
+                "figures": [
+                    Path(p).relative_to(r.out_dir).as_posix()
+                    if Path(p).is_relative_to(r.out_dir)
+                    else str(p)
+                    for p in r.figures
+                ],
+            }
+            for r in results
+        ],
+    }
+
+
+def write_manifest(manifest: dict, out_dir: Path) -> Path:
+    """Write ``manifest`` to ``out_dir/manifest.json`` atomically (sorted keys, indented)."""
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    return write_atomic(Path(out_dir) / "manifest.json", text)
+
+
 _IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-z]+:|/)([^)]+)\)")
+_HEADING = re.compile(r"^(#{1,6})(?= )", flags=re.M)
 
 
-def write_report(results: Sequence[AppResult], out_dir: Path, *, header: str = "") -> Path:
-    """Join the studies' sections into ``out_dir/report.md`` (figure links made relative to it)."""
-    parts = ["# pwlmodels applications report\n", header]
+def shift_headings(text: str, top: int) -> str:
+    """``text`` with its Markdown headings moved so that the highest is level ``top``.
+
+    The studies' sections do not agree on their top level (``#`` or ``##``);
+    the report puts each under its own title at level 2, the docs site at 1.
+    """
+    levels = [len(m[1]) for m in _HEADING.finditer(text)]
+    if not levels:
+        return text
+    shift = top - min(levels)
+    return _HEADING.sub(lambda m: "#" * min(6, max(1, len(m[1]) + shift)), text)
+
+
+def relink_figures(text: str, prefix: str) -> str:
+    """Relative image links in ``text`` prefixed by ``prefix`` (e.g. ``"traffic/"``)."""
+    return _IMAGE.sub(lambda m: f"![{m[1]}]({prefix}{m[2]})", text)
+
+
+def _summary(results: Sequence[AppResult], manifest: str | None) -> str:
+    rows = [
+        {
+            "study": r.name,
+            "seconds": f"{r.seconds:.1f}",
+            "device": r.device,
+            "table": f"[{r.name}/table.csv]({r.name}/table.csv)",
+        }
+        for r in results
+    ]
+    lines = [markdown_table(pd.DataFrame(rows))] if rows else []
+    if manifest:
+        lines.append(
+            f"Versions, platform, torch threads, seeds and the command line: "
+            f"[{manifest}]({manifest}).\n"
+        )
+    return "\n".join(lines)
+
+
+def write_report(
+    results: Sequence[AppResult],
+    out_dir: Path,
+    *,
+    header: str = "",
+    manifest: str | None = None,
+) -> Path:
+    """Join the studies' sections into ``out_dir/report.md`` (figure links made relative to it).
+
+    Each section's headings start at level 2 under the report's title. The
+    report opens with a table of the studies run (seconds, device, table
+    file) and, when ``manifest`` names a file in ``out_dir``, a link to it.
+    """
+    parts = ["# pwlmodels applications report\n", _summary(results, manifest), header]
     for r in results:  # sections link their figures by file name, relative to section.md
-        text = _IMAGE.sub(lambda m, name=r.name: f"![{m[1]}]({name}/{m[2]})", r.section)
-        parts += [text.rstrip() + "\n", f"\n_{r.name}: {r.seconds:.1f} s on {r.device}_\n"]
-    return write_atomic(Path(out_dir) / "report.md", "\n".join(parts))
+        text = shift_headings(relink_figures(r.section, f"{r.name}/"), 2)
+        parts.append(text.rstrip() + "\n")
+    return write_atomic(Path(out_dir) / "report.md", "\n".join(p for p in parts if p))

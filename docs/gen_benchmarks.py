@@ -1,0 +1,224 @@
+"""Write docs/benchmarks.md from the committed benchmark results.
+
+    python docs/gen_benchmarks.py
+
+Reads benchmarks/results/{convert,fit,verify}.csv (written by the scripts in
+benchmarks/; this script runs no benchmark) and writes the site's benchmarks
+page: every number on it is a cell of those files or a median or count over
+them, stated as such. Rerun it after rerunning a benchmark.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a source tree: applications/ is importable
+
+from applications.report import markdown_table, write_atomic  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PAGE = ROOT / "docs" / "benchmarks.md"
+TOL = 1e-6  # bench_fit.TOL: a fit "reached the best SSR" when rel_ssr <= TOL
+
+
+def _g(v: float, digits: int = 2) -> str:
+    return "" if pd.isna(v) else f"{v:.{digits}g}"
+
+
+def _ratio(v: float) -> str:
+    return "" if pd.isna(v) else (f"{v:.0f}" if v >= 100 else f"{v:.2g}")
+
+
+def _stamp(df: pd.DataFrame, columns: list[str]) -> str:
+    parts = []
+    for c in columns:
+        values = sorted({str(v) for v in df[c].dropna()})
+        if values:
+            parts.append(f"{c} {', '.join(values)}")
+    return "; ".join(parts)
+
+
+def convert_section(df: pd.DataFrame) -> str:
+    ev = df[df.task == "evaluate"]
+    columns = {
+        ("hinge net", "float64"): "hinge f64",
+        ("hinge net", "float32"): "hinge f32",
+        ("ramp net", "float64"): "ramp f64",
+        ("ramp net", "float32"): "ramp f32",
+        ("to_torch", "float64"): "`to_torch()`",
+        ("PiecewiseLinear.__call__", "float64"): "`f(x)`",
+        ("scipy PPoly", "float64"): "scipy PPoly",
+    }
+    rows = []
+    for k, g in ev.groupby("K"):
+        row = {"K": int(k)}
+        interp = g[g.method == "numpy.interp"].iloc[0]
+        row["numpy.interp (s)"] = _g(interp.seconds, 3)
+        for (method, dtype), name in columns.items():
+            r = g[(g.method == method) & (g.dtype == dtype)]
+            if len(r):
+                r = r.iloc[0]
+                row[name] = f"{_ratio(r.ratio_vs_numpy_interp)}x, {r.max_rel_error:.1e}"
+        rows.append(row)
+    evaluate = markdown_table(pd.DataFrame(rows))
+
+    build = df[df.task == "build"].pivot_table(
+        index="K", columns="method", values="seconds", aggfunc="first"
+    )
+    build = build.reset_index()
+    build["K"] = build["K"].astype(int)
+    names = {
+        "spline_to_relu hinge": "hinge (s)",
+        "spline_to_relu hinge (linear ends)": "hinge, linear ends (s)",
+        "spline_to_relu ramp": "ramp (s)",
+    }
+    build = build.rename(columns=names)
+    build_table = markdown_table(build, digits=2)
+
+    back = df[df.task == "relu_to_spline"].iloc[0]
+    n = int(ev["N"].dropna().iloc[0])
+    return f"""## Conversions against `numpy.interp` and scipy
+
+`python benchmarks/bench_convert.py` (results in `benchmarks/results/convert.csv`;
+{_stamp(df, ["threads", "numpy", "scipy", "torch", "pwlmodels"])}). Best of
+{int(df.repeats.max())} runs each.
+
+**Evaluating** one spline with K knots (random-walk values, both end slopes
+0) at N = {n:,} points: time relative to `numpy.interp` in the same run, and
+the largest error relative to `max |f|` against an extended-precision
+reference. The network forms pay one hidden unit per knot; the spline itself
+and its `to_torch()` module do not.
+
+{evaluate}
+**Building** the network with `spline_to_relu` (seconds; "linear ends": end
+segments continued, so `width="min"` searches the facing):
+
+{build_table}
+**Reading back** a {back.method.split()[-1]} ReLU network with `relu_to_spline`:
+{back.seconds * 1e3:.1f} ms for {int(back.pieces)} linear pieces, largest
+relative difference from the network {back.max_rel_error:.1e}.
+"""
+
+
+def fit_section(df: pd.DataFrame) -> str:
+    ours_free, ours_fixed = "pwlmodels fit_pwl(k)", "pwlmodels fit_pwl(knots)"
+    rows = []
+    for (case, n), g in df.groupby(["case", "n"], sort=False):
+
+        def sel(method: str, g: pd.DataFrame = g) -> pd.DataFrame:
+            return g[g.method == method]
+
+        def reached(method: str, sel=sel) -> str:
+            s = sel(method)
+            return f"{int((s.rel_ssr <= TOL).sum())}/{len(s)}" if len(s) else ""
+
+        def ratio(method: str, sel=sel) -> str:
+            s = sel(method)
+            return _ratio(s.ratio_vs_ours.median()) if len(s) else ""
+
+        rows.append(
+            {
+                "case": case,
+                "n": f"{int(n):,}",
+                "seeds": g.seed.nunique(),
+                "fit_pwl(k) s": _g(sel(ours_free).seconds.median()),
+                "pwlf fit / ours": ratio("pwlf fit"),
+                "pwlf fitfast / ours": ratio("pwlf fitfast"),
+                "ours best SSR": reached(ours_free),
+                "pwlf fit best SSR": reached("pwlf fit"),
+                "pwlf fitfast best SSR": reached("pwlf fitfast"),
+                "fit_pwl(knots) s": _g(sel(ours_fixed).seconds.median()),
+                "fit_with_breaks / ours": ratio("pwlf fit_with_breaks"),
+            }
+        )
+    table = markdown_table(pd.DataFrame(rows))
+    return f"""## Fitting against pwlf
+
+`python benchmarks/bench_fit.py` (results in `benchmarks/results/fit.csv`;
+{_stamp(df, ["blas_threads", "numpy", "scipy", "pwlf", "pwlmodels"])}). The cases
+are described in the script's docstring (noisy data from a known continuous
+PWL function). Times are medians over seeds of the best of up to
+{int(df.repeats.max())} calls; ratios are pwlf's time over ours on the same
+data in the same run. "Best SSR" counts the seeds on which a fit came
+within {TOL:g} (relative) of the smallest SSR any method reached on that data
+(pwlf's `fit` does not run on every case and seed).
+
+{table}"""
+
+
+def verify_section(df: pd.DataFrame) -> str:
+    show = df[
+        [
+            "network",
+            "method",
+            "value",
+            "bound",
+            "gap",
+            "status",
+            "n_binary",
+            "nodes_or_boxes",
+            "total_s",
+            "speedup_vs_omlt",
+        ]
+    ].copy()
+    show["value"] = [f"{v:.9f}" for v in show.value]
+    show["bound"] = [f"{v:.9f}" for v in show.bound]
+    show["gap"] = [f"{v:.1e}" for v in show.gap]
+    show["n_binary"] = [str(int(v)) for v in show.n_binary]
+    show["nodes_or_boxes"] = [str(int(v)) for v in show.nodes_or_boxes]
+    show["total_s"] = [_g(v, 3) for v in show.total_s]
+    show["speedup_vs_omlt"] = [
+        "" if pd.isna(v) else f"{v:.3g}x" for v in show.speedup_vs_omlt.astype(float)
+    ]
+    show = show.rename(columns={"total_s": "seconds", "speedup_vs_omlt": "vs OMLT default"})
+    limit = int(df.time_limit.dropna().max()) if df.time_limit.notna().any() else None
+    omlt_nets = list(dict.fromkeys(df[df.method.str.startswith("OMLT")].network))
+    return f"""## Verification against OMLT
+
+`python benchmarks/bench_verify.py` (results in `benchmarks/results/verify.csv`;
+{_stamp(df, ["threads", "torch", "scipy", "highspy", "pyomo", "omlt", "pwlmodels"])}):
+the maximum over [-1, 1]^n_in of seeded networks, by our methods and by OMLT's
+big-M formulation solved by HiGHS through pyomo, with OMLT's own bounds and
+with ours; time limit {limit} s per call. OMLT ran on {", ".join(omlt_nets)}.
+`value` is the network at the method's maximiser, `bound` a certified upper
+bound (for OMLT, HiGHS's dual bound, not widened for rounding); "vs OMLT
+default" is OMLT's time with its own bounds over the row's time.
+
+{markdown_table(show)}"""
+
+
+def render(results: Path = RESULTS) -> str:
+    """The page's Markdown, from the CSVs in ``results``."""
+    convert = pd.read_csv(results / "convert.csv")
+    fit = pd.read_csv(results / "fit.csv")
+    verify = pd.read_csv(results / "verify.csv")
+    page = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "Every number on this page is a cell of, or a median or count over, the CSV",
+            "files in `benchmarks/results/`, written by the scripts in `benchmarks/` in one",
+            "run each on the machine their version columns describe. Wall times vary with",
+            "the machine and its load; errors, SSRs and bounds do not. `python",
+            "docs/gen_benchmarks.py` rewrites this page from the CSVs.",
+            "",
+            convert_section(convert),
+            fit_section(fit),
+            verify_section(verify),
+        ]
+    )
+    return page.rstrip() + "\n"
+
+
+def main() -> int:
+    write_atomic(PAGE, render())
+    print(PAGE.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
