@@ -2,9 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import io
 from ._algebra import compose, maximum, minimum
 from .compare import Comparison, compare_activations, kink_estimate
 from .fit import PWLFit, fit_pwl, select_knots
+from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
 from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
 from .regions import (
     Partition,
@@ -44,10 +46,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "Comparison",
-    "Partition",
-    "Polytope",
     "PWLFit",
+    "Partition",
     "PiecewiseLinear",
+    "Polytope",
     "PrecisionWarning",
     "ProofResult",
     "RobustnessResult",
@@ -62,9 +64,13 @@ __all__ = [
     "dead_units_on_box",
     "evaluate",
     "fit_pwl",
+    "from_onnx",
     "hidden_for_parameters",
+    "io",
     "kink_estimate",
     "linear_region",
+    "load_model",
+    "load_spline",
     "local_affine",
     "local_robustness",
     "make_mlp",
@@ -79,7 +85,10 @@ __all__ = [
     "relu_to_spline",
     "resolve_device",
     "rounding_bound",
+    "save_model",
+    "save_spline",
     "select_knots",
     "spline_to_relu",
+    "to_onnx",
     "train",
 ]

@@ -128,7 +128,8 @@ def _plot_1d(part: Partition, ax) -> None:
     inner = ends[1:, 0]
     if inner.size:
         y_at = a[1:] * inner + c[1:]
-        ax.plot(inner, y_at, "o", color="C3", ms=4, label=f"{inner.size} region boundaries")
+        label = f"{inner.size} region boundar{'y' if inner.size == 1 else 'ies'}"
+        ax.plot(inner, y_at, "o", color="C3", ms=4, label=label)
         for t in inner:
             ax.axvline(t, color="0.8", lw=0.6, zorder=0)
     ax.set_xlim(part.lower[0], part.upper[0])

@@ -1,0 +1,210 @@
+"""ONNX graphs of piecewise-linear networks, written and read (for ``pwlmodels.io``).
+
+Writing: Gemm, Relu, LeakyRelu, PRelu and Clip at opset 13. Reading: a chain
+of Gemm, MatMul (+ Add), Relu, LeakyRelu, PRelu, Clip, Identity, Dropout and
+Flatten nodes from the graph's one input to its one output; every other
+layout gets a ValueError naming the node. ``onnx`` is imported inside the
+functions (the optional extra).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__: list[str] = []
+
+OPSET = 13
+OPS = "Gemm, MatMul (+ Add), Relu, LeakyRelu, PRelu, Clip, Identity, Dropout and Flatten"
+_DTYPES = (torch.float32, torch.float64)
+_NP_TO_TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+
+def write_model(layers: list[dict], state: dict, dtype: torch.dtype, n_in: int):
+    """The ONNX ModelProto of a checked model payload (see ``pwlmodels.io.to_onnx``)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    elem = TensorProto.DOUBLE if dtype == torch.float64 else TensorProto.FLOAT
+    nodes, inits, current, width = [], [], "x", n_in
+
+    def const(name: str, array: object) -> str:
+        if isinstance(array, torch.Tensor):
+            array = array.numpy()
+        inits.append(numpy_helper.from_array(np.array(array, dtype=np_dtype), name))
+        return name
+
+    for i, spec in enumerate(layers):
+        kind, out = spec["kind"], "y" if i == len(layers) - 1 else f"h{i}"
+        if kind == "linear":
+            w = state[f"{i}.weight"].numpy()
+            b = state[f"{i}.bias"].numpy() if spec["bias"] else np.zeros(w.shape[0])
+            args = ("Gemm", [current, const(f"W{i}", w), const(f"B{i}", b)])
+            attrs = {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 1}  # OMLT reads all four
+            width = spec["out_features"]
+        elif kind == "relu":
+            args, attrs = ("Relu", [current]), {}
+        elif (
+            kind == "leaky_relu"
+            and float(np.float32(spec["negative_slope"])) == spec["negative_slope"]
+        ):
+            args, attrs = ("LeakyRelu", [current]), {"alpha": spec["negative_slope"]}
+        elif kind in ("leaky_relu", "prelu"):  # a float32 attribute would round the slope
+            slope = [spec["negative_slope"]] if kind == "leaky_relu" else state[f"{i}.weight"]
+            args, attrs = ("PRelu", [current, const(f"slope{i}", slope)]), {}
+        else:  # hardtanh
+            lo, hi = const(f"min{i}", spec["min_val"]), const(f"max{i}", spec["max_val"])
+            args, attrs = ("Clip", [current, lo, hi]), {}
+        nodes.append(helper.make_node(*args, [out], name=f"{args[0].lower()}{i}", **attrs))
+        current = out
+    graph = helper.make_graph(
+        nodes,
+        "pwlmodels",
+        [helper.make_tensor_value_info("x", elem, ["batch", n_in])],
+        [helper.make_tensor_value_info("y", elem, ["batch", width])],
+        initializer=inits,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="pwlmodels",
+    )
+    model.ir_version = 7  # the IR of opset 13: readable by older runtimes
+    return model
+
+
+def read_graph(graph, where: str) -> nn.Sequential:
+    """The chain of supported nodes from the graph's input to its output."""
+    from onnx import TensorProto, numpy_helper
+
+    consts: dict[str, np.ndarray] = {}
+    for t in graph.initializer:
+        if t.data_location == TensorProto.EXTERNAL:
+            raise ValueError(f"{where}: initializer {t.name!r} refers to external data")
+        consts[t.name] = numpy_helper.to_array(t)
+    inputs = [v.name for v in graph.input if v.name not in consts]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise ValueError(
+            f"{where} must have one input and one output; got {len(inputs)} and {len(graph.output)}"
+        )
+    current, modules = inputs[0], []
+    for node in graph.node:
+        op = node.op_type
+        if op == "Constant":
+            consts[node.output[0]] = _constant(node, where)
+            continue
+        label = f"node {node.name or len(modules)!r} ({op})"
+        names = list(node.input)
+        if op == "Add" and len(names) == 2 and names[1] == current:  # bias + h
+            names.reverse()
+        if not names or names[0] != current or node.domain not in ("", "ai.onnx"):
+            raise ValueError(
+                f"{where}: {label} does not continue a chain from the input; from_onnx reads "
+                f"chains of {OPS}"
+            )
+        extra = [consts[n] if n in consts else _missing(n, label, where) for n in names[1:] if n]
+        attrs = _attributes(node)
+        module = _node_module(op, extra, attrs, modules, label, where)
+        if module is not None:
+            modules.append(module)
+        current = node.output[0]
+    if current != graph.output[0].name:
+        raise ValueError(f"{where}: the chain of nodes does not end at the graph's output")
+    dtypes = {p.dtype for m in modules for p in m.parameters()}
+    if not dtypes <= set(_DTYPES) or len(dtypes) > 1:
+        raise ValueError(f"{where}: the weights must share one dtype, float32 or float64")
+    return nn.Sequential(*modules)
+
+
+def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, where: str):
+    """The torch module of one node (None: no module; a bias folded into ``modules[-1]``)."""
+    if op == "Gemm":
+        if attrs.get("transA", 0) != 0 or len(extra) not in (1, 2):
+            raise ValueError(f"{where}: {label} must have transA=0 and a constant B (and C)")
+        w = extra[0] if attrs.get("transB", 0) else extra[0].T
+        w = w * attrs.get("alpha", 1.0) if attrs.get("alpha", 1.0) != 1.0 else w
+        b = None
+        if len(extra) == 2:
+            beta = attrs.get("beta", 1.0)
+            b = _vector(extra[1] * beta if beta != 1.0 else extra[1], w.shape[0], label, where)
+        return _linear(w, b, label, where)
+    if op == "MatMul":
+        if len(extra) != 1 or extra[0].ndim != 2:
+            raise ValueError(f"{where}: {label} must multiply by a constant matrix")
+        return _linear(extra[0].T, None, label, where)
+    if op == "Add":
+        last = modules[-1] if modules else None
+        if not (isinstance(last, nn.Linear) and last.bias is None and len(extra) == 1):
+            raise ValueError(f"{where}: {label} must add a constant bias right after a MatMul")
+        b = _vector(extra[0], last.out_features, label, where)
+        modules[-1] = _linear(last.weight.detach().numpy(), b, label, where)
+        return None
+    if op == "Relu":
+        return nn.ReLU()
+    if op == "LeakyRelu":
+        return nn.LeakyReLU(float(attrs.get("alpha", 0.01)))
+    if op == "PRelu":
+        if len(extra) != 1 or extra[0].size == 0 or extra[0].dtype not in _NP_TO_TORCH:
+            raise ValueError(f"{where}: {label} must have a constant float slope")
+        slope = _vector(extra[0], extra[0].size, label, where)
+        m = nn.PReLU(slope.size, dtype=_NP_TO_TORCH[slope.dtype])
+        with torch.no_grad():
+            m.weight.copy_(torch.from_numpy(slope))
+        return m
+    if op == "Clip":
+        lo = extra[0] if len(extra) >= 1 else attrs.get("min")
+        hi = extra[1] if len(extra) >= 2 else attrs.get("max")
+        if lo is None or hi is None or np.size(lo) != 1 or np.size(hi) != 1:
+            raise ValueError(f"{where}: {label} must have constant min and max (a Hardtanh)")
+        lo, hi = float(np.reshape(lo, ())), float(np.reshape(hi, ()))
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"{where}: {label} must have finite min < max; got {lo}, {hi}")
+        return nn.Hardtanh(lo, hi)
+    if (op == "Flatten" and attrs.get("axis", 1) == 1) or op in ("Identity", "Dropout"):
+        return None
+    raise ValueError(f"{where}: {label} is not supported; from_onnx reads {OPS}")
+
+
+def _linear(w: np.ndarray, b: np.ndarray | None, label: str, where: str) -> nn.Linear:
+    w = np.asarray(w)
+    if w.ndim != 2 or w.size == 0 or w.dtype not in _NP_TO_TORCH:
+        raise ValueError(f"{where}: {label} must have a float32 or float64 weight matrix")
+    if b is not None and b.dtype != w.dtype:
+        raise ValueError(f"{where}: {label} must have weight and bias of one dtype")
+    dtype = _NP_TO_TORCH[w.dtype]
+    m = nn.utils.skip_init(nn.Linear, w.shape[1], w.shape[0], bias=b is not None, dtype=dtype)
+    with torch.no_grad():
+        m.weight.copy_(torch.from_numpy(np.array(w)))
+        if b is not None:
+            m.bias.copy_(torch.from_numpy(b))
+    return m
+
+
+def _vector(a: np.ndarray, n: int, label: str, where: str) -> np.ndarray:
+    """``a`` (size 1 or n, at most one axis longer than 1) as a writable vector of n entries."""
+    a = np.asarray(a)
+    if a.size not in (1, n) or sum(d > 1 for d in a.shape) > 1:
+        raise ValueError(f"{where}: {label} has a constant of shape {a.shape}; expected ({n},)")
+    return np.array(np.broadcast_to(a.reshape(-1), (n,)))
+
+
+def _attributes(node) -> dict:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _constant(node, where: str) -> np.ndarray:
+    from onnx import numpy_helper
+
+    attrs = {a.name: a for a in node.attribute}
+    if "value" not in attrs:
+        raise ValueError(f"{where}: Constant node {node.name!r} must hold a tensor 'value'")
+    return numpy_helper.to_array(attrs["value"].t)
+
+
+def _missing(name: str, label: str, where: str):
+    raise ValueError(f"{where}: {label} takes {name!r}, which is not a constant of the file")

@@ -1,0 +1,489 @@
+"""The ``pwlmodels`` command line: fit, convert, verify and partition on user files.
+
+::
+
+    pwlmodels fit data.csv --x COL --y COL --knots 5 --out spline.json [--model model.pt]
+    pwlmodels convert spline.json --out model.pt [--onnx model.onnx]
+    pwlmodels verify model.pt --lower 0 --upper 1 [--minimize] [--json]
+    pwlmodels regions model.pt --lower=-1,-1 --upper 1,1 --out partition.png
+
+File kinds follow the suffix: ``.json`` is a spline (:func:`pwlmodels.io.save_spline`),
+``.onnx`` an ONNX model, anything else a pwlmodels model file
+(:func:`pwlmodels.io.save_model`). Bad input (a missing column, non-numeric
+data, an unreadable file, a box of the wrong dimension) ends with exit
+status 2 and one line on stderr, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+_FAILURES = (ValueError, TypeError, OSError, ImportError)
+
+
+class _Abort(Exception):
+    """A user error found by the command line itself."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``pwlmodels`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for bad arguments or input (one
+        line on stderr).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from pwlmodels import PiecewiseLinear
+    >>> from pwlmodels.cli import main
+    >>> from pwlmodels.io import load_model, save_spline
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     spline = save_spline(PiecewiseLinear([0.0, 1.0], [0.0, 1.0]), f"{tmp}/f.json")
+    ...     status = main(["convert", str(spline), "--out", f"{tmp}/f.pt"])
+    ...     net = load_model(f"{tmp}/f.pt")
+    converted f.json (spline, 1 input) -> f.pt
+    >>> status, [type(m).__name__ for m in net]
+    (0, ['Linear', 'ReLU', 'Linear'])
+    """
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(_glue_negative_boxes(argv))
+    except SystemExit as exc:  # argparse has printed its usage and message
+        return exc.code if isinstance(exc.code, int) else 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = args.run(args)
+        except (_Abort, *_FAILURES) as exc:
+            status = 2
+            _say(args.command, "error", exc)
+    for w in caught:
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            _say(args.command, "warning", w.message)
+    return status
+
+
+_NUMBERS = re.compile(r"-?[\d.]+(e[-+]?\d+)?(,\s*-?[\d.]+(e[-+]?\d+)?)*,?", re.I)
+
+
+_NUMERIC_OPTIONS = ("--lower", "--upper", "--knots", "--min-slope", "--max-slope")
+
+
+def _glue_negative_boxes(argv: list[str]) -> list[str]:
+    """Let ``--lower -1,-2``, ``--lower -1e-3 -2`` and ``--knots -2,3`` through argparse.
+
+    argparse takes a token that starts with "-" and is not a plain negative
+    number for an option; a leading space hides the "-" (``float`` ignores it).
+    """
+    out: list[str] = []
+    in_box = False
+    for token in argv:
+        if in_box and _NUMBERS.fullmatch(token):
+            out.append(" " + token if token.startswith("-") else token)
+            continue
+        in_box = token in _NUMERIC_OPTIONS
+        out.append(token)
+    return out
+
+
+def _say(command: str, level: str, message: object) -> None:
+    text = " ".join(str(message).split()) or type(message).__name__
+    if isinstance(message, FileNotFoundError) and message.filename:
+        text = f"no such file: {message.filename}"
+    print(f"pwlmodels {command}: {level}: {text}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------- parser
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pwlmodels",
+        description="Piecewise-linear fits, exact ReLU networks, verification and regions.",
+    )
+    parser.add_argument("--version", action="version", version=f"pwlmodels {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = sub.add_parser("fit", help="fit a piecewise-linear function to two CSV columns")
+    fit.add_argument("data", help="CSV file with a header row")
+    fit.add_argument("--x", required=True, metavar="COL", help="column of the input")
+    fit.add_argument("--y", required=True, metavar="COL", help="column of the output")
+    fit.add_argument(
+        "--knots",
+        required=True,
+        type=_knots,
+        metavar="K",
+        help="an integer: that many free interior knots; or fixed knots separated by "
+        "commas, e.g. 2.5,7 (a single fixed knot: 4,)",
+    )
+    fit.add_argument("--weights", metavar="COL", help="column of weights (1/sigma; 0 drops a row)")
+    for group in (("increasing", "decreasing"), ("convex", "concave")):
+        exclusive = fit.add_mutually_exclusive_group()
+        for name in group:
+            dest = "monotone" if name.endswith("creasing") else "curvature"
+            exclusive.add_argument(
+                f"--{name}",
+                dest=dest,
+                action="store_const",
+                const=name,
+                help=f"fit a {name} function",
+            )
+    fit.add_argument("--min-slope", type=float, metavar="S", help="lower bound on every slope")
+    fit.add_argument("--max-slope", type=float, metavar="S", help="upper bound on every slope")
+    fit.add_argument(
+        "--extrapolate",
+        choices=("linear", "constant"),
+        default="linear",
+        help="beyond the data: continue the end segments (default) or hold the end values",
+    )
+    fit.add_argument("--seed", type=int, default=0, help="free knots: seed of the extra starts")
+    fit.add_argument("--out", required=True, type=Path, metavar="FILE", help="the spline (JSON)")
+    fit.add_argument("--table", type=Path, metavar="FILE", help="also the fit's table (CSV)")
+    fit.add_argument(
+        "--model", type=Path, metavar="FILE", help="also the exact network (.pt or .onnx)"
+    )
+    fit.set_defaults(run=_fit)
+
+    convert = sub.add_parser("convert", help="convert between spline, model and ONNX files")
+    convert.add_argument("source", type=Path, help="a .json spline, a model file or .onnx")
+    convert.add_argument(
+        "--out", required=True, type=Path, help=".json (a spline, 1 input), .onnx or a model file"
+    )
+    convert.add_argument("--onnx", type=Path, help="also write an ONNX file")
+    convert.add_argument("--form", choices=("hinge", "ramp"), default="hinge")
+    convert.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        help="the network's dtype (default: float64 from a spline, else the model's own)",
+    )
+    convert.set_defaults(run=_convert)
+
+    verify = sub.add_parser("verify", help="verified maximum (or minimum) over a box")
+    _model_and_box(verify)
+    verify.add_argument("--minimize", action="store_true", help="the minimum instead")
+    verify.add_argument("--method", choices=("auto", "spline", "bab", "milp"), default="auto")
+    verify.add_argument("--output", type=int, help="which output, for several")
+    verify.add_argument("--time-limit", type=float, help="seconds (bab, milp)")
+    verify.add_argument("--atol", type=float, default=1e-7)
+    verify.add_argument("--rtol", type=float, default=1e-9)
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(run=_verify)
+
+    regions = sub.add_parser("regions", help="figure of the linear regions (1 or 2 inputs)")
+    _model_and_box(regions)
+    regions.add_argument("--out", required=True, type=Path, help="the figure (PNG)")
+    regions.add_argument("--color", choices=("region", "value"), default="region")
+    regions.add_argument("--table", type=Path, help="also write one row per region (CSV)")
+    regions.add_argument("--max-regions", type=int, default=100_000)
+    regions.set_defaults(run=_regions)
+    return parser
+
+
+def _model_and_box(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", type=Path, help="a model file (.pt), .onnx, or a .json spline")
+    for side in ("lower", "upper"):
+        p.add_argument(
+            f"--{side}",
+            required=True,
+            nargs="+",
+            metavar="X",
+            help=f"{side} corner of the box: numbers separated by commas or spaces "
+            "(one number: every input)",
+        )
+
+
+def _knots(text: str) -> int | list[float]:
+    if re.fullmatch(r"\s*\d+\s*", text):
+        return int(text)
+    parts = [p for p in text.split(",") if p.strip()]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of free knots (e.g. 5) or fixed knots such as 2.5,7; got {text!r}"
+        )
+    return values
+
+
+# ----------------------------------------------------------------- commands
+def _fit(args: argparse.Namespace) -> int:
+    from .fit import fit_pwl
+    from .io import save_spline
+
+    _check_outputs(("--out", args.out), ("--table", args.table), ("--model", args.model))
+    _require_onnx_if(_is_onnx(args.model))
+    columns = {"--x": args.x, "--y": args.y, "--weights": args.weights}
+    data = _read_columns(Path(args.data), {k: v for k, v in columns.items() if v is not None})
+    constraints = {}
+    if args.monotone:
+        constraints["monotone"] = args.monotone
+    if args.curvature:
+        constraints["curvature"] = args.curvature
+    if args.min_slope is not None or args.max_slope is not None:
+        constraints["slope"] = (args.min_slope, args.max_slope)
+    result = fit_pwl(
+        data["--x"],
+        data["--y"],
+        args.knots,
+        weights=data.get("--weights"),
+        constraints=constraints or None,
+        extrapolate=args.extrapolate,
+        seed=args.seed,
+    )
+    written = [save_spline(result.spline, args.out)]
+    if args.table is not None:
+        written.append(_write_csv(result.to_frame(), args.table))
+    if args.model is not None:
+        from .relu import spline_to_relu
+
+        written.append(_write_network(spline_to_relu(result.spline), args.model))
+    kind = "free" if result.free_knots else "fixed"
+    print(
+        f"fitted {result.knots.size} {kind} knot(s) to {result.n} points: "
+        f"rmse {result.rmse:.6g}, bic {result.bic:.6g}"
+    )
+    print("knots: " + (", ".join(f"{t:.6g}" for t in result.knots) or "none"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    import torch
+
+    from .io import load_spline, save_spline
+    from .relu import relu_to_spline, spline_to_relu
+
+    _check_outputs(("--out", args.out), ("--onnx", args.onnx))
+    _require_onnx_if(args.onnx is not None or _is_onnx(args.out))
+    dtype = getattr(torch, args.dtype) if args.dtype else None
+    spline = net = None
+    if args.source.suffix.lower() == ".json":
+        spline = load_spline(args.source)
+        what = "spline, 1 input"
+    else:
+        net = _read_network(args.source)
+        net = net if dtype is None else net.to(dtype)
+        what = f"model, {_n_inputs(net)} input(s)"
+    if args.out.suffix.lower() == ".json":
+        if spline is None:
+            if _n_inputs(net) != 1:
+                raise _Abort(f"{args.source} has {_n_inputs(net)} inputs; a .json spline has 1")
+            spline = relu_to_spline(net)
+        save_spline(spline, args.out)
+    if net is None and (args.out.suffix.lower() != ".json" or args.onnx is not None):
+        net = spline_to_relu(spline, form=args.form, dtype=dtype or torch.float64)
+    if args.out.suffix.lower() != ".json":
+        _write_network(net, args.out)
+    if args.onnx is not None:
+        _write_network(net, args.onnx, onnx=True)
+    extra = f" and {args.onnx.name}" if args.onnx is not None else ""
+    print(f"converted {args.source.name} ({what}) -> {args.out.name}{extra}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import maximize, minimize
+
+    net = _read_network(args.model)
+    lower, upper = _box(args, _n_inputs(net))
+    solve = minimize if args.minimize else maximize
+    r = solve(
+        net,
+        lower,
+        upper,
+        output=args.output,
+        method=args.method,
+        atol=args.atol,
+        rtol=args.rtol,
+        time_limit=args.time_limit,
+    )
+    sense = "minimum" if args.minimize else "maximum"
+    record = {
+        "sense": sense,
+        "value": float(r.value),
+        "bound": float(r.bound),
+        "gap": float(r.gap),
+        "status": r.status,
+        "witness": [float(v) for v in r.witness],
+        "method": r.method,
+        "n_nodes": int(r.n_nodes),
+        "n_binary": int(r.n_binary),
+        "time": float(r.build_time + r.solve_time),
+    }
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    box = " x ".join(f"[{float(lo)!r}, {float(hi)!r}]" for lo, hi in zip(lower, upper, strict=True))
+    print(f"verified {sense} of {args.model.name} over {box}")
+    for key in ("value", "bound", "gap", "status", "witness", "method"):
+        v = record[key]
+        text = ", ".join(map(repr, v)) if key == "witness" else v
+        print(f"{key:8s} {text}")
+    return 0
+
+
+def _regions(args: argparse.Namespace) -> int:
+    from .regions import partition
+
+    _check_outputs(("--out", args.out), ("--table", args.table))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise _Abort("the figure needs matplotlib: pip install 'pwlmodels[plot]'") from exc
+    net = _read_network(args.model)
+    n_in = _n_inputs(net)
+    if n_in not in (1, 2):
+        raise _Abort(f"{args.model} has {n_in} inputs; a partition figure needs 1 or 2")
+    lower, upper = _box(args, n_in)
+    part = partition(net, lower, upper, max_regions=args.max_regions)
+    part.plot(path=args.out, color=args.color)
+    written = [args.out]
+    if args.table is not None:
+        written.append(_write_csv(part.to_frame(), args.table))
+    print(f"{len(part)} linear regions; wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+# ------------------------------------------------------------------ helpers
+def _check_outputs(*outputs: tuple[str, Path | None]) -> None:
+    for flag, path in outputs:
+        if path is not None and not path.parent.is_dir():
+            raise _Abort(f"the folder of {flag} {str(path)!r} does not exist")
+        if path is not None and path.is_dir():
+            raise _Abort(f"{flag} {str(path)!r} is a folder; give a file name")
+
+
+def _is_onnx(path: Path | None) -> bool:
+    return path is not None and path.suffix.lower() == ".onnx"
+
+
+def _require_onnx_if(needed: bool) -> None:
+    """Fail before any work when an ONNX file is asked for and onnx is missing."""
+    if needed:
+        from .io import _require_onnx
+
+        _require_onnx()
+
+
+def _read_columns(path: Path, columns: dict[str, str]) -> dict[str, np.ndarray]:
+    """The named columns of a CSV file as finite float64 arrays (ValueError otherwise)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise _Abort(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise _Abort(f"{path} is not a readable CSV file: {exc}") from None
+    out = {}
+    for flag, name in columns.items():
+        if name not in frame.columns:
+            listed = ", ".join(repr(str(c)) for c in frame.columns)
+            raise _Abort(f"{path} has no column {name!r} ({flag}); its columns are {listed}")
+        col = frame[name]
+        if isinstance(col, pd.DataFrame):
+            raise _Abort(f"{path} has several columns named {name!r}")
+        values = pd.to_numeric(col, errors="coerce")
+        bad = values.isna() & col.notna()
+        if bad.any() or pd.api.types.is_bool_dtype(col):
+            i = int(np.argmax(bad.to_numpy())) if bad.any() else 0
+            raise _Abort(
+                f"column {name!r} of {path} must be numeric; row {i + 1} holds {col.iloc[i]!r}"
+            )
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(arr).all():
+            i = int(np.argmax(~np.isfinite(arr)))
+            what = "is empty (a missing value)" if np.isnan(arr[i]) else f"holds {float(arr[i])}"
+            raise _Abort(f"column {name!r} of {path}: row {i + 1} {what}; remove or fill it")
+        out[flag] = arr
+    if len(frame) < 2:
+        raise _Abort(f"{path} has {len(frame)} data row(s); a fit needs at least 2")
+    return out
+
+
+def _read_network(path: Path):
+    from .io import from_onnx, load_model, load_spline
+    from .relu import spline_to_relu
+
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return spline_to_relu(load_spline(path))
+    if _is_onnx(path):
+        return from_onnx(path)
+    return load_model(path)
+
+
+def _write_network(net, path: Path, *, onnx: bool = False) -> Path:
+    from .io import save_model, to_onnx
+
+    if onnx or _is_onnx(path):
+        return to_onnx(net, path)
+    return save_model(net, path)
+
+
+def _write_csv(frame, path: Path) -> Path:
+    from ._files import atomic_open
+
+    with atomic_open(path) as fh:
+        fh.write(frame.to_csv(index=False).encode())
+    return path
+
+
+def _n_inputs(net) -> int:
+    from ._network import input_features, parse_sequential
+
+    n = input_features(parse_sequential(net))
+    if n is None:
+        raise _Abort("the model has no Linear layer, so its number of inputs is unknown")
+    return n
+
+
+def _box(args: argparse.Namespace, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    corners = []
+    for flag in ("lower", "upper"):
+        parts = [p for token in getattr(args, flag) for p in token.split(",") if p.strip()]
+        try:
+            values = np.array([float(p) for p in parts])
+        except ValueError:
+            given = " ".join(t.strip() for t in getattr(args, flag))
+            raise _Abort(f"--{flag} must be numbers separated by commas; got {given!r}") from None
+        if values.size == 1:
+            values = np.full(n_in, values[0])
+        if values.size != n_in:
+            raise _Abort(
+                f"--{flag} has {values.size} numbers but {args.model.name} has {n_in} input(s)"
+            )
+        if not np.isfinite(values).all():
+            raise _Abort(f"--{flag} must be finite; got {values.tolist()}")
+        corners.append(values)
+    lower, upper = corners
+    if (lower > upper).any():
+        i = int(np.argmax(lower > upper))
+        raise _Abort(
+            f"--lower must not exceed --upper; got {lower[i]!r} > {upper[i]!r} at input {i}"
+        )
+    return lower, upper
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
