@@ -5,6 +5,14 @@ from importlib.metadata import PackageNotFoundError, version
 from . import io
 from ._algebra import compose, maximum, minimum
 from .compare import Comparison, compare_activations, kink_estimate
+from .diagnostics import (
+    BiasWarming,
+    activation_sparsity,
+    check_homogeneity,
+    dead_units,
+    expected_activation,
+    gradient_flow,
+)
 from .fit import PWLFit, fit_pwl, select_knots
 from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
 from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
@@ -45,6 +53,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "BiasWarming",
     "Comparison",
     "PWLFit",
     "Partition",
@@ -58,13 +67,18 @@ __all__ = [
     "VerificationResult",
     "__version__",
     "activation_pattern",
+    "activation_sparsity",
+    "check_homogeneity",
     "compare_activations",
     "compose",
     "count_parameters",
+    "dead_units",
     "dead_units_on_box",
     "evaluate",
+    "expected_activation",
     "fit_pwl",
     "from_onnx",
+    "gradient_flow",
     "hidden_for_parameters",
     "io",
     "kink_estimate",

@@ -1,0 +1,449 @@
+"""Experiments on dying ReLU units, their fixes, and optimizers after a dead spell.
+
+Part of the diagnostics page's experiments (see ``_claims``): each function
+takes a ``seed``, draws from local generators only, trains small float64
+networks on the CPU with full batches, and returns a tidy DataFrame.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn, optim
+from torch.nn import functional as F
+
+from ._claims import DEAD_BIAS, F64, _gen, _interval, _kill
+from .diagnostics import BiasWarming
+from .nets import make_mlp
+
+__all__: list[str] = []
+
+N_DEAD, WIDTH = 24, 32  # of the revival experiment: dead units out of the layer's width
+
+
+def _target(x: torch.Tensor) -> torch.Tensor:
+    return torch.sin(3.0 * x)
+
+
+def _dead_mask(z: torch.Tensor) -> torch.Tensor:
+    """Units never active (z > 0) on the batch: shape (units,)."""
+    return ~(z > 0).any(0)
+
+
+def _optimizer(name: str, params: object, lr: float, weight_decay: float = 0.0):
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd_momentum":
+        return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    return optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+def first_layer_stays_dead(
+    *, seed: int = 0, steps: int = 300, lrs: tuple = (1e-3, 1e-2, 1e-1, 1.0)
+) -> pd.DataFrame:
+    """Dead first-layer units (bias -2, weights U(+-0.1), inputs in [-1, 1]) never move.
+
+    A 1-16-1 network, 8 of the 16 units dead, fitted to sin(3x) at 64
+    points for ``steps`` full-batch steps of SGD, SGD with momentum 0.9 and
+    Adam, each without weight decay, at every learning rate in ``lrs``.
+    """
+    x = _interval(64)
+    y = _target(x)
+    rows = []
+    for opt_name in ("sgd", "sgd_momentum", "adam"):
+        for lr in lrs:
+            net = make_mlp(1, (16,), 1, dtype=F64, seed=seed)
+            _kill(net[0], slice(0, 8), _gen(seed + 1))
+            w0, b0 = net[0].weight[:8].detach().clone(), net[0].bias[:8].detach().clone()
+            opt = _optimizer(opt_name, net.parameters(), lr)
+            max_grad = 0.0
+            for _ in range(steps):
+                opt.zero_grad()
+                loss = F.mse_loss(net(x), y)
+                loss.backward()
+                g = torch.cat([net[0].weight.grad[:8, 0], net[0].bias.grad[:8]])
+                max_grad = max(max_grad, float(g.abs().max()))
+                opt.step()
+            with torch.no_grad():
+                change = max(
+                    float((net[0].weight[:8] - w0).abs().max()),
+                    float((net[0].bias[:8] - b0).abs().max()),
+                )
+                dead = float(_dead_mask(net[0](x)[:, :8]).double().mean())
+                final = float(F.mse_loss(net(x), y))
+            rows.append((opt_name, lr, max_grad, change, dead, final))
+    cols = ["optimizer", "lr", "max_abs_grad_dead", "max_abs_change_dead", "still_dead_fraction"]
+    return pd.DataFrame(rows, columns=[*cols, "final_loss"])
+
+
+def leaky_gradients(*, seed: int = 0) -> pd.DataFrame:
+    """The smallest |gradient| of the dead-initialised units' weights and biases, at init."""
+    x = _interval(64)
+    rows = []
+    for act in ("relu", "leaky_relu"):
+        net = make_mlp(1, (16,), 1, activation=act, dtype=F64, seed=seed)
+        _kill(net[0], slice(0, 8), _gen(seed + 1))
+        F.mse_loss(net(x), _target(x)).backward()
+        g = torch.cat([net[0].weight.grad[:8, 0], net[0].bias.grad[:8]]).abs()
+        rows.append((act, float(g.min()), float(g.max()), int((g == 0).sum())))
+    return pd.DataFrame(rows, columns=["activation", "min_abs_grad", "max_abs_grad", "zero_grads"])
+
+
+def deeper_units_revive(
+    *, seed: int = 0, replicates: int = 5, steps: int = 500, lr: float = 1e-2, margin: float = 0.05
+) -> pd.DataFrame:
+    """Units dead by ``margin`` in layer 2 can revive as layer 1 trains; in layer 1 they cannot.
+
+    A 1-16-16-1 network fitted by Adam to sin(3x); in layer ``layer`` units
+    0..7 get the bias that puts their largest pre-activation on the data at
+    ``-margin``. One row per replicate and layer.
+    """
+    x = _interval(64)
+    y = _target(x)
+    rows = []
+    for rep in range(replicates):
+        for layer in (0, 2):
+            net = make_mlp(1, (16, 16), 1, dtype=F64, seed=seed + rep)
+            with torch.no_grad():
+                z = net[: layer + 1](x)
+                net[layer].bias[:8] -= z[:, :8].max(0).values + margin
+            opt = optim.Adam(net.parameters(), lr=lr)
+            ever = torch.zeros(8, dtype=torch.bool)
+            for _ in range(steps):
+                opt.zero_grad()
+                F.mse_loss(net(x), y).backward()
+                opt.step()
+                with torch.no_grad():
+                    ever |= ~_dead_mask(net[: layer + 1](x)[:, :8])
+            with torch.no_grad():
+                alive = int((~_dead_mask(net[: layer + 1](x)[:, :8])).sum())
+            rows.append((seed + rep, layer // 2 + 1, 8, int(ever.sum()), alive))
+    cols = ["seed", "layer", "dead_at_start", "revived_ever", "alive_at_end"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def momentum_after_death(*, seed: int = 0, after: int = 100) -> pd.DataFrame:
+    """How far a unit moves after the step that killed it: plain SGD, momentum, Adam.
+
+    One unit ``relu(x + b)`` on 16 points ``x`` in [0, 1] (dead once ``b <=
+    -1``), loss ``mean(relu(x + b)^2)`` (it pushes ``b`` down), ``b = 0.5`` at
+    the start; ``seed`` is unused (the problem has no randomness) but kept
+    for a uniform signature. SGD with momentum m moves a dead unit by
+    ``lr * buf * (m + ... + m^k)`` over k zero-gradient steps, ``buf`` the
+    momentum buffer when it died.
+    """
+    del seed
+    x = torch.linspace(0.0, 1.0, 16, dtype=F64)
+    rows = []
+    for name, lr in (("sgd", 2.0), ("sgd_momentum", 0.3), ("adam", 0.5)):
+        b = torch.tensor(0.5, dtype=F64, requires_grad=True)
+        opt = _optimizer(name, [b], lr)
+        died, at_death, buf, revived = None, math.nan, math.nan, False
+        for t in range(1, 1000):
+            opt.zero_grad()
+            F.relu(x + b).pow(2).mean().backward()
+            opt.step()
+            alive = bool((x + b.detach() > 0).any())
+            if died is None and not alive:
+                died, at_death = t, float(b.detach())
+                state = opt.state[b]
+                buf = float(state["momentum_buffer"]) if "momentum_buffer" in state else math.nan
+            elif died is not None:
+                revived |= alive
+                if t == died + after:
+                    break
+        moved = float(b.detach()) - at_death if died is not None else math.nan
+        closed = math.nan
+        if name == "sgd":
+            closed = 0.0
+        elif name == "sgd_momentum" and died is not None:
+            closed = -lr * buf * sum(0.9**k for k in range(1, after + 1))
+        rows.append((name, lr, died, at_death, moved, closed, revived))
+    cols = ["optimizer", "lr", "died_at_step", "b_at_death", "moved_after_death"]
+    return pd.DataFrame(rows, columns=[*cols, "closed_form", "revived"])
+
+
+#: (optimizer, lr, weight_decay): lr * weight_decay = 1e-2 for SGD and AdamW
+DECAY_RUNS = (("sgd", 0.05, 0.2), ("adam", 0.01, 0.1), ("adamw", 0.01, 1.0))
+
+
+def decay_revival(*, seed: int = 0, steps: int = 600) -> pd.DataFrame:
+    """Weight decay on all parameters, on weights only, on biases only, or none.
+
+    The 1-16-1 set-up of :func:`first_layer_stays_dead` (8 dead units),
+    trained by each of ``DECAY_RUNS``. While a unit is dead its gradient is
+    0, so SGD's L2 term and AdamW's decoupled decay multiply its parameters by
+    ``1 - lr wd`` per step: decaying the bias alone revives unit j at the
+    first step t with ``|w_j| + b0 (1 - lr wd)^t > 0`` (the closed form).
+    """
+    x = _interval(64)
+    y = _target(x)
+    rows = []
+    for opt_name, lr, wd in DECAY_RUNS:
+        for where in ("none", "all", "weights", "biases"):
+            net = make_mlp(1, (16,), 1, dtype=F64, seed=seed)
+            _kill(net[0], slice(0, 8), _gen(seed + 1))
+            w_dead = net[0].weight[:8, 0].detach().abs().clone()
+            weights = [net[0].weight, net[2].weight]
+            biases = [net[0].bias, net[2].bias]
+            decay_w = wd if where in ("all", "weights") else 0.0
+            decay_b = wd if where in ("all", "biases") else 0.0
+            groups = [
+                {"params": weights, "weight_decay": decay_w},
+                {"params": biases, "weight_decay": decay_b},
+            ]
+            opt = _optimizer(opt_name, groups, lr)
+            first = None
+            for t in range(steps + 1):  # t steps taken when the forward pass runs
+                opt.zero_grad()
+                z = net[0](x)
+                if first is None and not bool(_dead_mask(z[:, :8].detach()).all()):
+                    first = t
+                if t == steps:
+                    break
+                F.mse_loss(net[1:](z), y).backward()
+                opt.step()
+            with torch.no_grad():
+                revived = float((~_dead_mask(net[0](x)[:, :8])).double().mean())
+                bias = float(net[0].bias[:8].mean())
+                final = float(F.mse_loss(net(x), y))
+            closed = math.nan
+            if where == "biases" and opt_name in ("sgd", "adamw"):
+                ratio = float(w_dead.max()) / -DEAD_BIAS
+                closed = math.floor(math.log(ratio) / math.log1p(-lr * wd)) + 1
+            rows.append((opt_name, where, lr, wd, revived, first or math.nan, closed, bias, final))
+    cols = ["optimizer", "decay_on", "lr", "weight_decay", "revived_fraction"]
+    cols += ["first_revival_step", "closed_form_first_revival", "mean_dead_bias", "final_loss"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+#: method -> (activation, optimizer, weight_decay, decay on biases only, bias warming)
+REVIVAL_METHODS = {
+    "ReLU, Adam": ("relu", "adam", 0.0, False, False),
+    "Leaky ReLU (0.01), Adam": ("leaky_relu", "adam", 0.0, False, False),
+    "ReLU + bias warming, Adam": ("relu", "adam", 0.0, False, True),
+    "ReLU, Adam + L2 decay 1e-2 (all)": ("relu", "adam", 1e-2, False, False),
+    "ReLU, AdamW decay 1 (biases only)": ("relu", "adamw", 1.0, True, False),
+}
+WARM_GAMMA, WARM_STEPS = 3.0, 500
+
+
+def revival_over_training(
+    *,
+    seed: int = 0,
+    replicates: int = 3,
+    epochs: int = 1500,
+    lr: float = 1e-2,
+    methods: tuple = tuple(REVIVAL_METHODS),
+) -> pd.DataFrame:
+    """Dead fraction over training for ReLU, Leaky ReLU, bias warming and weight decay.
+
+    A 1-32-1 network with 24 of its 32 units dead-initialised (bias -2,
+    weights U(+-0.1)), fitted to sin(3x) at 64 points in [-1, 1], full batch,
+    lr 1e-2, for each of ``methods`` (keys of ``REVIVAL_METHODS``). Bias
+    warming: gamma 3 annealed linearly to 0 over 500 steps.
+    "Dead" is measured on the network's own pre-activations (no warming
+    shift): never > 0 on the data. One row per method, replicate and epoch
+    (0 to ``epochs``: the state after that many steps); ``loss`` includes the
+    warming shift while it is non-zero, except in the last row.
+    """
+    x = _interval(64)
+    y = _target(x)
+    frames = []
+    for rep in range(replicates):
+        s = seed + rep
+        for method in methods:
+            act, opt_name, wd, biases_only, warming = REVIVAL_METHODS[method]
+            net = make_mlp(1, (WIDTH,), 1, activation=act, dtype=F64, seed=s)
+            _kill(net[0], slice(0, N_DEAD), _gen(s + 1))
+            wd_weights = 0.0 if biases_only else wd
+            groups = [
+                {"params": [net[0].weight, net[2].weight], "weight_decay": wd_weights},
+                {"params": [net[0].bias, net[2].bias], "weight_decay": wd},
+            ]
+            opt = _optimizer(opt_name, groups, lr)
+            warm = BiasWarming(net, gamma=WARM_GAMMA, steps=WARM_STEPS) if warming else None
+            dead, losses = np.empty(epochs + 1), np.empty(epochs + 1)
+            for t in range(epochs + 1):  # row t: before step t + 1, i.e. after t steps
+                opt.zero_grad()
+                z = net[0](x)
+                loss = F.mse_loss(net[1:](z), y)
+                dead[t] = float(_dead_mask(z.detach()).double().mean())
+                if t == epochs:
+                    if warm is not None:  # the network's own loss, without the shift
+                        warm.remove()
+                        loss = F.mse_loss(net(x), y)
+                    losses[t] = float(loss.detach())
+                    break
+                losses[t] = float(loss.detach())  # with the warming shift while it lasts
+                loss.backward()
+                opt.step()
+                if warm is not None:
+                    warm.step()
+            if warm is not None:
+                warm.remove()
+            table = {"method": method, "seed": s, "epoch": np.arange(epochs + 1)}
+            frames.append(pd.DataFrame(table | {"dead_fraction": dead, "loss": losses}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _he(net: nn.Sequential, gen: torch.Generator, bias: float) -> None:
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu", generator=gen)
+                m.bias.fill_(bias)
+
+
+INITS = ("default", "he", "he + bias 0.1")
+
+
+def dead_vs_lr(
+    *,
+    seed: int = 0,
+    replicates: int = 3,
+    lrs: tuple = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
+    inits: tuple = INITS,
+    epochs: int = 200,
+    n: int = 256,
+) -> pd.DataFrame:
+    """Fraction of dead hidden units after Adam training, against lr and initialisation.
+
+    A 2-64-64-1 ReLU network fitted to ``sin(2 x0) + x1^2 / 2`` at ``n``
+    standard normal inputs, full batch, ``epochs`` Adam steps. ``default``:
+    torch's U(+-1/sqrt(fan_in)); ``he``: He normal weights (He et al. 2015),
+    zero biases; ``he + bias 0.1``: the same with biases 0.1. Dead: never
+    active on the training inputs; both hidden layers together.
+    """
+    rows = []
+    for rep in range(replicates):
+        s = seed + rep
+        x = torch.randn(n, 2, generator=_gen(50_000 + s), dtype=F64)
+        y = (torch.sin(2 * x[:, 0]) + x[:, 1] ** 2 / 2)[:, None]
+        for init in inits:
+            for lr in lrs:
+                net = make_mlp(2, (64, 64), 1, dtype=F64, seed=s)
+                if init != "default":
+                    _he(net, _gen(60_000 + s), 0.1 if "bias" in init else 0.0)
+                start = _dead_fraction(net, x)
+                opt = optim.Adam(net.parameters(), lr=lr)
+                for _ in range(epochs):
+                    opt.zero_grad()
+                    F.mse_loss(net(x), y).backward()
+                    opt.step()
+                with torch.no_grad():
+                    final = float(F.mse_loss(net(x), y))
+                rows.append((s, init, lr, start, _dead_fraction(net, x), final))
+    cols = ["seed", "init", "lr", "dead_fraction_at_init", "dead_fraction", "final_loss"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _dead_fraction(net: nn.Sequential, x: torch.Tensor) -> float:
+    with torch.no_grad():
+        z1 = net[0](x)
+        z2 = net[2](F.relu(z1))
+    return float(torch.cat([_dead_mask(z1), _dead_mask(z2)]).double().mean())
+
+
+#: name -> (optimizer class, options, the closed-form first step / lr after a long spell)
+SPELL_OPTIMIZERS = {
+    "sgd": (optim.SGD, {"lr": 1e-2}, None),
+    "rmsprop": (optim.RMSprop, {"lr": 1e-3, "alpha": 0.99, "eps": 0.0}, 1 / math.sqrt(0.01)),
+    "adam": (optim.Adam, {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 0.0}, 0.1 / math.sqrt(1e-3)),
+}
+
+
+def dead_spell_first_step(
+    *,
+    seed: int = 0,
+    alive: int = 200,
+    checkpoints: tuple = (10, 100, 1000, 3000, 10_000, 20_000),
+) -> pd.DataFrame:
+    """The first step of a revived unit's bias after a dead spell, against closed forms.
+
+    One unit ``relu(0.8 x + b)`` (output weight 1; only ``b`` is trained)
+    fitted to ``relu(0.8 x + 0.3)`` at 32 seeded points in [-1, 1] for
+    ``alive`` steps; then ``b = -3`` kills it, and the optimizer steps on its
+    exactly zero gradient (checked by autograd every 1000 steps; fed directly
+    in between, for speed) for ``max(checkpoints)`` steps (SGD, which keeps
+    no state: the checkpoints up to 1000). At each checkpoint a
+    copy of the unit and its optimizer is revived by :class:`BiasWarming`
+    (gamma 4: ``w x + b + 4 > 0``), and one step taken: ``first_step_over_lr
+    = |db| / lr``. ``exact`` recomputes it from the optimizer's state (the
+    same recursion in float64); ``closed_form`` is the long-spell limit:
+    RMSprop ``1 / sqrt(1 - alpha) = 10``, Adam ``(1 - beta1) / sqrt(1 -
+    beta2) = 3.162``, SGD ``|g|``. eps = 0, float64 (in float32 RMSprop's
+    second moment underflows during the spell and eps = 0 gives 0/0).
+    """
+    gen = _gen(seed)
+    x = (torch.rand(32, 1, generator=gen, dtype=F64) * 2 - 1).sort(0).values
+    y = F.relu(0.8 * x + 0.3)
+    rows = []
+    for name, (cls, options, closed) in SPELL_OPTIMIZERS.items():
+        net = nn.Sequential(nn.Linear(1, 1, dtype=F64), nn.ReLU(), nn.Linear(1, 1, dtype=F64))
+        with torch.no_grad():
+            net[0].weight.fill_(0.8)
+            net[0].bias.fill_(-0.2)
+            net[2].weight.fill_(1.0)
+            net[2].bias.fill_(0.0)
+        net.requires_grad_(False)
+        bias = net[0].bias.requires_grad_(True)  # the one parameter stepped
+        opt = cls([bias], **options)
+        for _ in range(alive):
+            opt.zero_grad()
+            F.mse_loss(net(x), y).backward()
+            opt.step()
+        with torch.no_grad():
+            bias.fill_(-3.0)
+        max_grad, zero = 0.0, torch.zeros_like(bias)
+        spell = max(checkpoints) if name != "sgd" else max(c for c in checkpoints if c <= 1000)
+        for t in range(1, spell + 1):
+            if t % 1000 == 1:
+                opt.zero_grad()
+                F.mse_loss(net(x), y).backward()
+                max_grad = max(max_grad, float(bias.grad.abs().max()))
+            bias.grad = zero
+            opt.step()
+            if t in checkpoints:
+                rows.append((name, t, *_revive(net, opt, cls, options, x, y), closed, max_grad))
+    cols = ["optimizer", "spell", "grad_b", "first_step_over_lr", "exact", "closed_form"]
+    df = pd.DataFrame(rows, columns=[*cols, "max_abs_grad_during_spell"])
+    sgd = df["optimizer"] == "sgd"
+    df.loc[sgd, "closed_form"] = df.loc[sgd, "grad_b"].abs()
+    return df
+
+
+def _revive(net, opt, cls, options, x, y) -> tuple[float, float, float]:
+    """On copies: warm, take one step; (gradient of b, |db| / lr, the exact recursion's)."""
+    twin = copy.deepcopy(net)
+    params = [twin[0].weight, twin[0].bias]
+    twin_opt = cls([params[1]], **options)
+    twin_opt.load_state_dict(copy.deepcopy(opt.state_dict()))
+    lr = options["lr"]
+    with BiasWarming(twin, gamma=4.0, steps=10**9):
+        twin_opt.zero_grad()
+        F.mse_loss(twin(x), y).backward()
+        g = float(params[1].grad)
+        before = float(params[1].detach())
+        old = twin_opt.state[params[1]]
+        state = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in old.items()}
+        twin_opt.step()
+    step = abs(float(params[1].detach()) - before) / lr
+    if cls is optim.RMSprop:
+        a = options["alpha"]
+        exact = abs(g) / math.sqrt(a * float(state["square_avg"]) + (1 - a) * g * g)
+    elif cls is optim.Adam:
+        b1, b2 = options["betas"]
+        t = float(state["step"]) + 1
+        m = (b1 * float(state["exp_avg"]) + (1 - b1) * g) / (1 - b1**t)
+        v = (b2 * float(state["exp_avg_sq"]) + (1 - b2) * g * g) / (1 - b2**t)
+        exact = abs(m) / math.sqrt(v)
+    else:
+        exact = abs(g)
+    return g, step, exact
