@@ -2,7 +2,7 @@
 
     python docs/gen_benchmarks.py
 
-Reads benchmarks/results/{convert,fit,verify}.csv (written by the scripts in
+Reads benchmarks/results/{convert,fit,verify,activations}.csv (written by the scripts in
 benchmarks/; this script runs no benchmark) and writes the site's benchmarks
 page: every number on it is a cell of those files or a median or count over
 them, stated as such. Rerun it after rerunning a benchmark.
@@ -191,11 +191,26 @@ default" is OMLT's time with its own bounds over the row's time.
 {markdown_table(show)}"""
 
 
+def activations_section(df: pd.DataFrame) -> str:
+    show = df[["task", "device", "activation", "seconds_per_epoch", "ratio_vs_relu"]].copy()
+    show["seconds_per_epoch"] = [_g(v, 3) for v in show.seconds_per_epoch]
+    show["ratio_vs_relu"] = [f"{v:.2f}x" for v in show.ratio_vs_relu]
+    return f"""## Is ReLU cheaper than sigmoid, tanh or GELU?
+
+`python benchmarks/bench_activations.py` (results in
+`benchmarks/results/activations.csv`; {_stamp(df, ["threads", "torch"])}):
+{df.config.iloc[0]}. "epoch" times the whole forward and backward pass, "activation
+only" the activation's share of it; the ratio is the time over ReLU's.
+
+{markdown_table(show)}"""
+
+
 def render(results: Path = RESULTS) -> str:
     """The page's Markdown, from the CSVs in ``results``."""
     convert = pd.read_csv(results / "convert.csv")
     fit = pd.read_csv(results / "fit.csv")
     verify = pd.read_csv(results / "verify.csv")
+    activations = pd.read_csv(results / "activations.csv")
     page = "\n".join(
         [
             "# Benchmarks",
@@ -209,6 +224,7 @@ def render(results: Path = RESULTS) -> str:
             convert_section(convert),
             fit_section(fit),
             verify_section(verify),
+            activations_section(activations),
         ]
     )
     return page.rstrip() + "\n"
