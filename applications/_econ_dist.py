@@ -36,6 +36,9 @@ class StationaryDistribution:
     mpc : ndarray, shape (S, N)
         The marginal propensity to consume at each node: the share of a
         windfall of ``windfall`` (cash) consumed at once.
+    binds : ndarray of bool, shape (S, N)
+        The policy puts savings exactly on the limit, ``a' = -b`` (to rounding,
+        1e-10): the households at each node who will be at the limit.
     limit_tol, windfall : float
 
     Examples
@@ -54,14 +57,26 @@ class StationaryDistribution:
     grid: np.ndarray
     pmf: np.ndarray
     mpc: np.ndarray
+    binds: np.ndarray
     limit_tol: float
     windfall: float
 
     @property
     def mass_at_limit(self) -> float:
-        """The share of agents with ``a <= -b + limit_tol`` (at the borrowing limit)."""
+        """The share of agents with ``a <= -b + limit_tol`` (at the borrowing limit, within tol)."""
         at = self.grid <= -self.params.borrowing_limit + self.limit_tol
         return float(self.pmf[:, at].sum())
+
+    @property
+    def mass_binding(self) -> float:
+        """The share of agents whose savings are exactly ``-b``: the exact mass at the limit.
+
+        In the stationary distribution this is the share at ``a = -b`` exactly
+        (today's binding households are tomorrow's households at the limit),
+        without the histogram's lottery between nodes: a policy that leaves
+        ``a' = -b + 1e-4`` counts at the limit within ``limit_tol`` but not here.
+        """
+        return float(self.pmf[self.binds].sum())
 
     @property
     def mean_assets(self) -> float:
@@ -130,8 +145,8 @@ def stationary_distribution(
     >>> from applications.economics import IFPParams, solve_egm, stationary_distribution
     >>> p = IFPParams()
     >>> dist = stationary_distribution(solve_egm(p), p)
-    >>> round(dist.mass_at_limit, 3), round(dist.mean_assets, 1)
-    (0.033, 7.7)
+    >>> round(dist.mass_at_limit, 3), round(dist.mass_binding, 4), round(dist.mean_assets, 1)
+    (0.033, 0.0325, 7.7)
     """
     params = check_params(params)
     fn = policy.policy if isinstance(policy, EGMSolution) else policy
@@ -159,10 +174,13 @@ def stationary_distribution(
     P = params.P
     rows, cols, vals = [], [], []
     mpc = np.empty((S, N))
+    binds = np.empty((S, N), bool)
     for s in range(S):
         state = np.full(N, s)
         c = _consume(fn, grid, state)
-        a_next = np.clip(params.cash(grid, state) - c, grid[0], grid[-1])
+        saved = params.cash(grid, state) - c
+        binds[s] = saved <= -b + 1e-10
+        a_next = np.clip(saved, grid[0], grid[-1])
         j = np.clip(np.searchsorted(grid, a_next, side="right") - 1, 0, N - 2)
         w = np.clip((grid[j + 1] - a_next) / (grid[j + 1] - grid[j]), 0.0, 1.0)
         bumped = _consume(fn, grid + windfall / params.rate(grid), state)
@@ -178,9 +196,9 @@ def stationary_distribution(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(S * N, S * N)
     )
     pmf = _stationary_vector(T).reshape(S, N)
-    for arr in (grid, pmf, mpc):
+    for arr in (grid, pmf, mpc, binds):
         arr.setflags(write=False)
-    return StationaryDistribution(params, grid, pmf, mpc, limit_tol, windfall)
+    return StationaryDistribution(params, grid, pmf, mpc, binds, limit_tol, windfall)
 
 
 def _consume(fn: Callable, a: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -85,7 +85,7 @@ def _echo(sol, k: float) -> float:
 
 def fits_figure(st, path: Path, dpi: int = 150) -> Path:
     """The fitted networks (first seed) around the kink, and their errors over the domain."""
-    keys = [key for key, fit in st.fits.items() if fit["kink"] is not None]
+    keys = [key for key, fit in st.fits.items() if fit["kink"] is not None and fit["nets"]]
     fig, ax = _figure(len(keys), 2, (11.0, 2.9 * len(keys) + 0.6))
     for row, key in enumerate(keys):
         calibration, target, s = key
@@ -186,27 +186,31 @@ def distribution_figure(st, path: Path, dpi: int = 150) -> Path:
     ax[0, 0].set_xlabel("assets a")
     ax[0, 0].set_ylabel("density (mass at a = -b drawn as a bar)")
     ax[0, 0].set_title(
-        f"EGM: mean assets {dist.mean_assets:.3f}, mass at the limit {dist.mass_at_limit:.4f}"
+        f"EGM: mean assets {dist.mean_assets:.3f}, at the limit {dist.mass_binding:.4f}\n"
+        f"(exactly; {dist.mass_at_limit:.4f} within {dist.limit_tol:g})"
     )
     ax[0, 0].legend(fontsize=8, frameon=False)
     seed = st.seeds[0]
-    top = min(hi, 3.0)
+    top = min(hi, 1.5)
     for key, d in st.policy_dists.items():
-        if key != "egm" and not key.endswith(f"/{seed}"):
+        if (key != "egm" and not key.endswith(f"/{seed}")) or "supervised" in key:
             continue
         model = key.split("/")[0]
         cdf = np.cumsum(d.pmf.sum(axis=0))
         color = "black" if key == "egm" else _COLORS[model.split("_")[0]]
-        ls = "--" if model.endswith("_fit") else "-"
-        label = f"{model}: mass at limit {d.mass_at_limit:.4f}" if key != "egm" else (
-            f"EGM: mass at limit {d.mass_at_limit:.4f}")  # fmt: skip
+        ls = {"fit": "--", "kkt": ":"}.get(model.split("_")[-1], "-")
+        name = "EGM" if key == "egm" else model
+        label = f"{name}: at limit {d.mass_binding:.4f} exactly, {d.mass_at_limit:.4f} within tol"
         keep = d.grid <= top
         ax[0, 1].step(
             d.grid[keep], cdf[keep], where="post", color=color, ls=ls, lw=1.2, label=label
         )
     ax[0, 1].set_xlabel("assets a")
     ax[0, 1].set_ylabel("P(assets <= a)")
-    ax[0, 1].set_title(f"CDF near the limit (first seed): the jump at {lo:g} is the mass there")
+    ax[0, 1].set_title(
+        f"CDF near the limit (first seed; tol = {dist.limit_tol:g}):\nthe jump at {lo:g} is the "
+        "mass there"
+    )
     ax[0, 1].legend(fontsize=7, frameon=False, loc="lower right")
     fig.suptitle("Stationary distribution (histogram method, Young 2010)")
     return save_figure(fig, path, dpi=dpi)

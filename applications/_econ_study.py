@@ -47,18 +47,19 @@ class Config:
     net_steps: int
     net_points: int
     net_resimulate: int
+    net_supervised: int
     calibrations: tuple[str, ...]
     fit_targets: tuple[str, ...]
 
 
 _ALL = ("default", "iid", "aiyagari", "rouwenhorst_0.9", "tauchen_0.9", "wedge")
 QUICK = Config(
-    300, 300, (250, 500), (8,), 100, 120, 1e-2, (8, 8), 2, 48, 1, ("default", "iid", "wedge"),
+    300, 300, (250, 500), (8,), 100, 120, 1e-2, (8, 8), 2, 48, 1, 20, ("default", "iid", "wedge"),
     ("c",),
 )  # fmt: skip
 FULL = Config(
-    2000, 2000, (500, 1000, 2000, 4000), (16,), 1000, 400, 3e-2, (24, 24), 25, 256, 5, _ALL,
-    ("c", "dV", "V"),
+    2000, 2000, (500, 1000, 2000, 4000), (16,), 1000, 400, 3e-2, (24, 24), 25, 256, 5, 300,
+    _ALL, ("c", "dV", "V"),
 )  # fmt: skip
 
 
@@ -197,31 +198,26 @@ def wedge_part(st: Study) -> None:
 
 # ------------------------------------------------------------------ fits
 def _fit_targets(sol: EGMSolution, calibration: str, lo: float, hi: float, which):
-    """(target, state, f(a), kink or None) for the fits of one calibration.
+    """(target, state, f(a), kink or None) for the fits of one calibration, every income state.
 
-    Default calibration: c in every state (the fitted policy), V' where the
-    constraint binds, V (standardised, smooth) in the low state; i.i.d.
-    income: c and V' in the low state, whose kink is well inside the range;
-    wedge variant: V in the low state, kinked at 0.
+    c and V' (default and i.i.d. income) are kinked at a* in the states where
+    the constraint binds and smooth in the others; V, standardised per state,
+    is smooth in the base model (default calibration) and kinked at a = 0 in
+    every state of the wedge variant. Kink metrics only where a kink exists.
     """
     p = sol.params
-    out = []
+    states = range(p.n_states)
     if calibration == "wedge":
-        return [("V", 0, _standardised(sol, 0, lo, hi), 0.0)]
-    if calibration == "iid":
-        k = float(sol.kinks[0])
-        out = [("c", 0, lambda a: sol.policy(a, 0), k)]
-        if "dV" in which:
-            out.append(("dV", 0, lambda a: sol.marginal_value(a, 0), k))
-        return out
-    for s in range(p.n_states):
-        kink = float(sol.kinks[s]) if sol.binds[s] else None
-        out.append(("c", s, lambda a, s=s: sol.policy(a, s), kink))
-    for s in range(p.n_states):
-        if sol.binds[s] and "dV" in which:
-            out.append(("dV", s, lambda a, s=s: sol.marginal_value(a, s), float(sol.kinks[s])))
-    if "V" in which:
-        out.append(("V", 0, _standardised(sol, 0, lo, hi), None))
+        return [("V", s, _standardised(sol, s, lo, hi), 0.0) for s in states]
+
+    def kink(s: int) -> float | None:
+        return float(sol.kinks[s]) if sol.binds[s] else None
+
+    out = [("c", s, lambda a, s=s: sol.policy(a, s), kink(s)) for s in states]
+    if "dV" in which:
+        out += [("dV", s, lambda a, s=s: sol.marginal_value(a, s), kink(s)) for s in states]
+    if "V" in which and calibration == "default":
+        out += [("V", s, _standardised(sol, s, lo, hi), None) for s in states]
     return out
 
 
@@ -291,9 +287,10 @@ def fit_part(st: Study, calibration: str, dev: torch.device) -> None:
                 st.add("fit", calibration, target, s, row["model"], row["seed"],
                        "kink_location_error_rel", rel)  # fmt: skip
         # Rebuild the networks (same seed, data, split and lr: the same weights on the CPU):
-        # every seed of the policy fits (for their consequences), the first of the others.
+        # every seed of the policy fits (for their consequences), the first of the kinked
+        # others in the first state (for the figure).
         policy = target == "c" and calibration == "default"
-        rebuild = st.seeds if policy else st.seeds[:1] if kink is not None else ()
+        rebuild = st.seeds if policy else st.seeds[:1] if kink is not None and s == 0 else ()
         y = g(z_train)
         idx = _split(z_train.size)
         table = comparison.table.set_index(["model", "seed"])
@@ -346,11 +343,67 @@ def solver_part(st: Study, dev: torch.device) -> None:
             )  # fmt: skip
             st.solved[(act, seed)] = ns
             st.policies[f"{act}_solved/{seed}"] = ns.policy
+            st.policies[f"{act}_kkt/{seed}"] = ns.policy_kkt
+            limit = np.array([-p.borrowing_limit])
+            slack = 1 - ns.policy(limit, 0)[0] / (p.cash(limit, 0)[0] + p.borrowing_limit)
             for metric, value in (
                 ("loss", ns.history["loss"].iloc[-1]), ("train_seconds", ns.seconds),
-                ("n_params", ns.n_params),
+                ("n_params", ns.n_params), ("slack_at_limit", slack),
+                ("h_at_limit", ns.multiplier(limit, 0)[0]),
+                ("input_share_below_kink", _input_share(ns, float(sol.kinks[0]))),
             ):  # fmt: skip
                 st.add("solve", "default", "c", -1, act, seed, metric, value)
+            st.policies[f"{act}_supervised/{seed}"] = _supervised(ns, sol, cfg.net_supervised)
+
+
+def _input_share(ns, level: float) -> float:
+    """The share of the network's asset input range [-1, 1] that lies below ``level``."""
+    lo, hi = ns.domain
+    scale = ns.asset_scale
+    if scale == np.inf:
+        return (level - lo) / (hi - lo)
+    return float(np.log1p((level - lo) / scale) / np.log1p((hi - lo) / scale))
+
+
+def _supervised(ns, sol: EGMSolution, iters: int) -> Callable:
+    """The solver's network (same inputs, outputs and size) fitted to EGM's policy instead.
+
+    Least squares on ``c / c_egm - 1`` over the domain (dense near the limit),
+    L-BFGS from the solver's own starting point: what the architecture can
+    represent, to separate it from what the Euler-residual training finds.
+    """
+    import copy
+
+    from ._econ_net import NetworkSolution, _Model
+
+    p = sol.params
+    lo, hi = ns.domain
+    net = copy.deepcopy(ns.net).train()
+    t = np.linspace(0.0, 1.0, 400)
+    a = np.tile(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]), p.n_states)
+    s = np.repeat(np.arange(p.n_states), a.size // p.n_states)
+    w = next(net.parameters())
+    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale)
+    a_t = torch.as_tensor(a, dtype=w.dtype, device=w.device)
+    s_t = torch.as_tensor(s, device=w.device)
+    target = torch.as_tensor(sol.policy(a, s), dtype=w.dtype, device=w.device)
+    opt = torch.optim.LBFGS(
+        net.parameters(), lr=1.0, max_iter=iters, history_size=50, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        value = ((model(a_t, s_t)[0] / target - 1) ** 2).mean()
+        value.backward()
+        return value
+
+    opt.step(closure)
+    net.eval()
+    fitted = NetworkSolution(
+        p, net, ns.activation, ns.seed, ns.domain, ns.history, ns.n_params, 0.0, ns.device,
+        ns.asset_scale,
+    )  # fmt: skip
+    return fitted.policy
 
 
 # ------------------------------------------------------------------ consequences
@@ -370,7 +423,8 @@ def consequence_part(st: Study) -> None:
     c_ref_dist = sol.policy(ref.grid[None, :], np.arange(p.n_states)[:, None])
     kink = float(np.nanmax(sol.kinks))  # the constrained region's top (low income)
     for name, value in (
-        ("mass_at_limit", ref.mass_at_limit), ("mass_below_kink", _mass_below(ref, kink)),
+        ("mass_at_limit", ref.mass_at_limit), ("mass_binding", ref.mass_binding),
+        ("mass_below_kink", _mass_below(ref, kink)),
         ("mean_assets", ref.mean_assets), ("mean_mpc", ref.mean_mpc),
     ):  # fmt: skip
         st.add("distribution", "default", "c", -1, "egm", -1, name, value)
@@ -386,7 +440,8 @@ def consequence_part(st: Study) -> None:
         c_dist = policy(ref.grid[None, :], np.arange(p.n_states)[:, None])
         rel = np.abs(c_dist / c_ref_dist - 1)
         for name, value in (
-            ("mass_at_limit", dist.mass_at_limit), ("mass_below_kink", _mass_below(dist, kink)),
+            ("mass_at_limit", dist.mass_at_limit), ("mass_binding", dist.mass_binding),
+            ("mass_below_kink", _mass_below(dist, kink)),
             ("mean_assets", dist.mean_assets), ("mean_mpc", dist.mean_mpc),
             ("log10_mean_euler", log_mean),
             ("log10_max_euler", log_max),

@@ -95,17 +95,21 @@ def run(
     Solves six calibrations by EGM (default two-state, i.i.d. income with
     beta = 0.93, Aiyagari's AR(1) by Tauchen, rho = 0.9 by Rouwenhorst and by
     Tauchen, the wedge variant) with their stationary distributions; checks EGM
-    against the grid size and the wedge's kink of V; fits c, V' and V with
-    ReLU and tanh networks of equal size (:func:`pwlmodels.compare_activations`);
-    solves the default calibration with ReLU and tanh networks on the Euler
-    residual; and compares the stationary distributions (mass at the limit,
-    mean assets, mean MPC) of every approximate policy with EGM.
+    against the grid size and the wedge's kink of V; fits c, V' and V in every
+    income state with ReLU and tanh networks of equal size
+    (:func:`pwlmodels.compare_activations`; kink metrics only where a kink
+    exists); solves the default calibration with ReLU and tanh networks on the
+    Euler residual, and fits the same networks to EGM's policy (what they can
+    represent); and compares the stationary distributions (mass exactly at the
+    limit and within ``limit_tol``, mean assets, mean MPC) of every
+    approximate policy with EGM, the solved networks both raw and read by
+    their own complementarity (:meth:`NetworkSolution.policy_kkt`).
 
     Full sizes: EGM and distributions on 2000 nodes; fits with 16 hidden
     units, 1000 Adam epochs at lr 0.03, 400 points; solver networks (24, 24),
-    25 L-BFGS steps on 256 points. ``quick=True``: 300 nodes, 8 units and 150 epochs,
-    (8, 8) networks and 3 steps (a few seconds). Deterministic on the CPU: a
-    rerun gives the same table.
+    25 L-BFGS steps on 256 points. ``quick=True``: 300 nodes, 8 units and 100
+    epochs, c only, (8, 8) networks and 2 steps (a few seconds). Deterministic
+    on the CPU: a rerun gives the same table.
 
     Parameters
     ----------
