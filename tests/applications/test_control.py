@@ -34,13 +34,6 @@ Q = np.diag([1 / 0.1**2, 0.0, 0.0])
 R = np.array([[1 / U_MAX**2]])
 
 
-@pytest.fixture(scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # the tests share 2 cores; torch's threads would only contend
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def K():

@@ -35,14 +35,6 @@ MODULES = (
 WEDGE = {"R_borrow": 1.08, "borrowing_limit": 1.0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one torch thread is faster, and far faster on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def default():

@@ -38,13 +38,6 @@ MANIFEST_KEYS = {
 LINK = re.compile(r"\]\(([^)#]+)\)")
 
 
-@pytest.fixture(scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # the tests share 2 cores; torch's threads would only contend
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def quick_run(one_thread, tmp_path_factory):
