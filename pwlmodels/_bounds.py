@@ -257,11 +257,13 @@ def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: boo
     for k in range(len(chain.acts)):
         lo, up = interval(chain, k, lo, up)
         # Only units with a kink inside their interval bounds in some box get the
-        # backward pass: the relaxation of the others is exact whatever their bounds,
-        # so tightening them changes no bound computed from these.
-        cols = torch.nonzero(_kinked(chain.acts[k], lo, up).any(0)).flatten()
-        if crown and k > 0 and cols.numel():
-            u, h = cols.numel(), chain.weights[k].shape[0]
+        # backward pass. The others are stable either way and their relaxation is
+        # exact whatever their bounds, so tightening them would change no relaxation
+        # and no later bound of the backward passes: they keep their interval bounds.
+        kinked = _kinked(chain.acts[k], lo, up).any(0) if crown and k > 0 else None
+        cols = [] if kinked is None else torch.nonzero(kinked).flatten()
+        if len(cols):
+            u, h = len(cols), chain.weights[k].shape[0]
             sel = torch.eye(h, dtype=torch.float64, device=xl.device)[cols]
             lam = torch.cat([sel, -sel]).expand(xl.shape[0], 2 * u, h)
             zero = torch.zeros(xl.shape[0], 2 * u, dtype=torch.float64, device=xl.device)
