@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = ["main"]
 
-_FAILURES = (ValueError, TypeError, OSError, ImportError)
+_FAILURES = (ValueError, TypeError, OSError, ImportError, ArithmeticError)
 
 
 class _Abort(Exception):

@@ -44,6 +44,7 @@ from torch import nn
 
 from ._files import atomic_open
 from ._network import _flatten, parse_sequential
+from ._validate import is_real
 from .spline import PiecewiseLinear
 
 __all__ = ["from_onnx", "load_model", "load_spline", "save_model", "save_spline", "to_onnx"]
@@ -167,10 +168,10 @@ def load_spline(path: str | os.PathLike) -> PiecewiseLinear:
     if missing:
         raise ValueError(f"{where} lacks the field(s) {', '.join(map(repr, missing))}")
     for key in ("knots", "values"):
-        if not isinstance(data[key], list) or not all(_is_number(v) for v in data[key]):
+        if not isinstance(data[key], list) or not all(is_real(v) for v in data[key]):
             raise ValueError(f"{where}: {key!r} must be a list of numbers")
     for key in ("left_slope", "right_slope"):
-        if not _is_number(data[key]):
+        if not is_real(data[key]):
             raise ValueError(f"{where}: {key!r} must be a number; got {data[key]!r}")
     try:
         return PiecewiseLinear(
@@ -419,9 +420,13 @@ def _layer(spec: object, where: str) -> tuple[Callable, dict[str, tuple]]:
 
 def _float(spec: dict, key: str, where: str) -> float:
     v = spec.get(key)
-    if not _is_number(v) or not math.isfinite(v):
-        raise ValueError(f"{where}: {key!r} must be a finite number; got {v!r}")
-    return float(v)
+    try:
+        f = float(v) if is_real(v) else math.nan
+    except OverflowError:  # an int beyond float64
+        f = math.inf
+    if not math.isfinite(f):
+        raise ValueError(f"{where}: {key!r} must be a finite number; got {str(v)[:40]}")
+    return f
 
 
 def _int(spec: dict, key: str, where: str) -> int:
@@ -557,10 +562,6 @@ def _as_path(path: object) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str or path-like; got {type(path).__name__}")
     return Path(path)
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _reject_constant(name: str) -> float:

@@ -326,6 +326,10 @@ HOSTILE_MODELS = {
         _edit(layers=[{"kind": "leaky_relu", "negative_slope": float("nan")}]),
         "'negative_slope' must be a finite number",
     ),
+    "huge-int-slope": (
+        _edit(layers=[{"kind": "leaky_relu", "negative_slope": 10**400}]),
+        "'negative_slope' must be a finite number",
+    ),
     "hardtanh-order": (
         _edit(layers=[{"kind": "hardtanh", "min_val": 1.0, "max_val": -1.0}], state_dict={}),
         "min_val must be < max_val",
