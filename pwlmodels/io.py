@@ -227,13 +227,19 @@ def save_model(net: nn.Sequential, path: str | os.PathLike) -> Path:
     >>> all(torch.equal(p, q) for p, q in zip(net.parameters(), again.parameters()))
     True
     """
-    layers, state = _describe(net)
+    payload = _checked_payload(net)
     path = _as_path(path)
-    payload = {"format": MODEL_FORMAT, "layers": layers, "state_dict": state}
-    _build(payload, "`net`")  # never write a file that load_model would refuse
     with atomic_open(path) as fh:
         torch.save(payload, fh)
     return path
+
+
+def _checked_payload(net: object) -> dict:
+    """The model payload of ``net``, checked as :func:`load_model` checks a file's."""
+    layers, state = _describe(net)
+    payload = {"format": MODEL_FORMAT, "layers": layers, "state_dict": state}
+    _build(payload, "`net`")  # never write a file that load_model would refuse
+    return payload
 
 
 def load_model(path: str | os.PathLike) -> nn.Sequential:
@@ -479,13 +485,13 @@ def to_onnx(net: nn.Sequential, path: str | os.PathLike) -> Path:
     onnx = _require_onnx()
     from . import _onnx
 
-    layers, state = _describe(net)
-    built = _build({"format": MODEL_FORMAT, "layers": layers, "state_dict": state}, "`net`")
+    payload = _checked_payload(net)
+    layers, state = payload["layers"], payload["state_dict"]
     path = _as_path(path)
     n_in = next((s["in_features"] for s in layers if s["kind"] == "linear"), None)
     if n_in is None:
         raise ValueError("`net` must contain a Linear layer, which fixes its number of inputs")
-    model = _onnx.write_model(layers, state, next(built.parameters()).dtype, n_in)
+    model = _onnx.write_model(layers, state, next(iter(state.values())).dtype, n_in)
     onnx.checker.check_model(model)
     with atomic_open(path) as fh:
         fh.write(model.SerializeToString())
