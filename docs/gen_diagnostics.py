@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -24,9 +25,12 @@ import torch
 
 from pwlmodels import _claims as cl
 from pwlmodels import _claims_dying as cd
-from pwlmodels._files import atomic_open
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a source tree: applications/ is importable
+
+from applications.report import markdown_table, write_atomic  # noqa: E402
+
 BENCH = ROOT / "benchmarks" / "results" / "activations.csv"
 FIGS = Path("figures") / "diagnostics"
 
@@ -43,18 +47,6 @@ QUICK: dict[str, dict] = {
     "lr": {"replicates": 2, "lrs": (1e-3, 1e-1), "inits": ("default", "he"), "epochs": 10, "n": 64},
     "spell": {"checkpoints": (10, 100)},
 }
-
-
-def table(df: pd.DataFrame, digits: int = 4) -> str:
-    """A Markdown table; floats to ``digits`` significant digits."""
-
-    def cell(v: object) -> str:
-        if isinstance(v, (float, np.floating)):
-            return "" if math.isnan(v) else f"{v:.{digits}g}"
-        return str(v)
-
-    head = "| " + " | ".join(map(str, df.columns)) + " |\n|" + "---|" * len(df.columns) + "\n"
-    return head + "".join("| " + " | ".join(map(cell, r)) + " |\n" for r in df.itertuples(False))
 
 
 def _save(fig, out: Path, name: str) -> str:
@@ -87,7 +79,7 @@ with its standard error.
 **Measured.** Largest quadrature error {err:.1e}; the Monte Carlo means lie within {z:.1f}
 standard errors. {_verdict(err < 1e-8)}
 
-{table(df)}"""
+{markdown_table(df)}"""
 
 
 def path_section(cfg: dict) -> str:
@@ -108,7 +100,7 @@ is the product over layers of the largest sigma' in each layer (a path picks one
 are small, so every factor is close to 1/4 and the bound is nearly attained. tanh and ReLU have
 factors up to 1. {_verdict(ok)}
 
-{table(df)}"""
+{markdown_table(df)}"""
 
 
 def gradient_section(cfg: dict, out: Path) -> str:
@@ -168,7 +160,7 @@ the input (the forward signal shrinks with depth).
 
 {image}
 
-{table(show)}"""
+{markdown_table(show)}"""
 
 
 def half_section(cfg: dict) -> str:
@@ -189,10 +181,10 @@ per layer, over {int(g.networks.max())} seeded networks.
 deviates more (the standard deviation over networks in the table). After training it need not
 hold (see the dead fractions below). {_verdict(bool(dev < 4))}
 
-{table(g)}"""
+{markdown_table(g)}"""
 
 
-def homogeneity_section(cfg: dict) -> str:
+def homogeneity_section() -> str:
     df = cl.homogeneity()
     free = df[~df.bias]["max_relative_deviation"].max()
     biased = df[df.bias]["max_relative_deviation"].min()
@@ -208,7 +200,7 @@ networks, 256 seeded normal inputs: max |f_(aW) - a^L f_W| / max |a^L f_W|.
 **Measured.** Bias-free: at most {free:.1e} (rounding; exactly 0 for a = 0.5 and 2); with
 biases at least {biased:.2f}. {_verdict(bool(free < 1e-12))}
 
-{table(show)}"""
+{markdown_table(show)}"""
 
 
 def first_layer_section(cfg: dict) -> str:
@@ -233,7 +225,7 @@ largest change.
 dead units' parameters stay bit-identical, at every learning rate, and they are still dead at the
 end. {_verdict(moved == 0.0)}
 
-{table(df)}
+{markdown_table(df)}
 
 **Deeper layers.** The same claim does not hold beyond the first layer: a unit's input there is
 the previous layer's output, which keeps training. In a 1-16-16-1 network fitted by Adam
@@ -243,7 +235,7 @@ the previous layer's output, which keeps training. In a 1-16-16-1 network fitted
 {second.alive_at_end.mean():.1f} active at the end); in layer 1, {first.revived_ever.mean():.1f}.
 {_verdict(bool((second.revived_ever > 0).all() and (first.revived_ever == 0).all()))}
 
-{table(deeper)}
+{markdown_table(deeper)}
 
 **Leaky ReLU keeps every gradient non-zero** (Maas, Hannun and Ng 2013): with the same dead
 initialisation and `LeakyReLU(0.01)`, the smallest |gradient| of the 16 weights and biases of
@@ -251,10 +243,10 @@ the 8 "dead" units is {lk.loc["leaky_relu", "min_abs_grad"]:.2g} (ReLU:
 {lk.loc["relu", "zero_grads"]} of 16 exactly zero). Non-zero, but scaled by the slope 0.01: such
 units move slowly (see the figure below). {_verdict(bool(lk.loc["leaky_relu", "zero_grads"] == 0))}
 
-{table(leaky)}"""
+{markdown_table(leaky)}"""
 
 
-def momentum_section(cfg: dict) -> str:
+def momentum_section() -> str:
     df = cd.momentum_after_death()
     mom = df.set_index("optimizer")
     err = abs(mom.loc["sgd_momentum", "moved_after_death"] - mom.loc["sgd_momentum", "closed_form"])
@@ -273,7 +265,7 @@ killed it, deeper into the dead zone: here momentum never revived the unit. {
         _verdict(err < 1e-8, "Agrees (it moves); it does not revive")
     }
 
-{table(df)}"""
+{markdown_table(df)}"""
 
 
 def decay_section(cfg: dict) -> str:
@@ -305,7 +297,7 @@ weights and bias shrink by the same factor, so z = w x + b keeps its sign; with 
 late (after about 1400 steps in the figure below). So: it can revive, when the bias is decayed
 faster than the weights. {_verdict(ok, "Agrees, with conditions")}
 
-{table(df)}"""
+{markdown_table(df)}"""
 
 
 def revival_section(cfg: dict, out: Path) -> str:
@@ -362,7 +354,7 @@ on all parameters {f["ReLU, Adam + L2 decay 1e-2 (all)"]:.3f}; AdamW decay 1 on 
 
 {image}
 
-{table(final)}"""
+{markdown_table(final)}"""
 
 
 def lr_section(cfg: dict, out: Path) -> str:
@@ -415,10 +407,10 @@ but neither it nor a positive bias prevents the deaths at large ones.
 
 {image}
 
-{table(g)}"""
+{markdown_table(g)}"""
 
 
-def mask_section(cfg: dict) -> str:
+def mask_section() -> str:
     mask = cl.shared_mask()
     inplace = cl.inplace_relu()
     v = mask.set_index("check")["value"]
@@ -440,7 +432,7 @@ network with each unit's on/off frozen at x is evaluated at points far from x an
 against `local_affine`: {v.iloc[2]:.1e} (the unfrozen network there differs by {v.iloc[3]:.2g}).
 {_verdict(bool(ok))}
 
-{table(mask)}
+{markdown_table(mask)}
 
 **`nn.ReLU(inplace=True)`** gives the same values and gradients as `nn.ReLU()`, bit for bit,
 where it is legal: after a Linear layer (Linear's backward needs its input, not its output).
@@ -448,7 +440,7 @@ Where it is not (right after a sigmoid, whose backward needs its output; on a le
 requires grad) torch raises a RuntimeError instead of computing a wrong gradient.
 {_verdict(ok2)}
 
-{table(inplace)}"""
+{markdown_table(inplace)}"""
 
 
 def spell_section(cfg: dict, out: Path) -> str:
@@ -496,7 +488,7 @@ forms {rel:.1e}, from the exact recursion {exact:.1e}. Shorter spells give small
 
 {image}
 
-{table(df)}"""
+{markdown_table(df)}"""
 
 
 def timing_section() -> str:
@@ -535,7 +527,7 @@ cheapest of the four, but by little: applying the activation alone (forward and 
 rest; on its own, sigmoid, tanh and GELU cost more than ReLU by the ratios in the "activation
 only" rows. {_verdict(bool((df["ratio_vs_relu"] >= 1).all()), "Agrees, by a small margin")}
 
-{table(show)}"""
+{markdown_table(show)}"""
     )
 
 
@@ -546,23 +538,25 @@ def build(out: Path, *, quick: bool) -> Path:
     cfg = QUICK if quick else FULL
     (out / FIGS).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):  # nothing here draws from it; make sure of it
-        parts = [
-            expected_section(cfg),
-            path_section(cfg),
-            gradient_section(cfg, out),
-            half_section(cfg),
-            homogeneity_section(cfg),
-            first_layer_section(cfg),
-            momentum_section(cfg),
-            decay_section(cfg),
-            revival_section(cfg, out),
-            lr_section(cfg, out),
-            mask_section(cfg),
-            spell_section(cfg, out),
-            timing_section(),
-        ]
+    rng = torch.random.get_rng_state()
+    parts = [
+        expected_section(cfg),
+        path_section(cfg),
+        gradient_section(cfg, out),
+        half_section(cfg),
+        homogeneity_section(),
+        first_layer_section(cfg),
+        momentum_section(),
+        decay_section(cfg),
+        revival_section(cfg, out),
+        lr_section(cfg, out),
+        mask_section(),
+        spell_section(cfg, out),
+        timing_section(),
+    ]
     seconds = time.perf_counter() - start
+    if not torch.equal(rng, torch.random.get_rng_state()):  # the experiments draw locally only
+        raise RuntimeError("an experiment changed torch's global random state")
     intro = f"""# Diagnostics: common claims about ReLU, measured
 
 The tools (`pwlmodels.diagnostics`): `dead_units(net, x)`, `dead_units_on_box(net, lower, upper)`
@@ -581,10 +575,7 @@ Generated by `python docs/gen_diagnostics.py`{" --quick (small settings)" if qui
     text = intro + "\n".join(parts) + REFERENCES
     for label in ("Conditions", "How measured", "Measured"):  # one paragraph each
         text = text.replace(f"\n**{label}.**", f"\n\n**{label}.**")
-    page = out / "diagnostics.md"
-    with atomic_open(page) as fh:
-        fh.write(text.encode())
-    return page
+    return write_atomic(out / "diagnostics.md", text)
 
 
 REFERENCES = """

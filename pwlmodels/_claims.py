@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .diagnostics import check_homogeneity, expected_activation
+from .diagnostics import activation_sparsity, check_homogeneity, expected_activation, gradient_flow
 from .nets import make_mlp
 from .regions import local_affine
 
@@ -38,8 +38,8 @@ def _interval(n: int) -> torch.Tensor:
 def _kill(layer: nn.Linear, units: slice | list, gen: torch.Generator) -> None:
     """Bias -2 and weights U(-0.1, 0.1): z <= -1.9 for |x| <= 1 (one input)."""
     with torch.no_grad():
-        w = layer.weight[units]
-        w.copy_(torch.empty(w.shape, dtype=F64).uniform_(-DEAD_WEIGHT, DEAD_WEIGHT, generator=gen))
+        shape = layer.weight[units].shape
+        w = torch.empty(shape, dtype=F64).uniform_(-DEAD_WEIGHT, DEAD_WEIGHT, generator=gen)
         layer.weight[units] = w
         layer.bias[units] = DEAD_BIAS
 
@@ -62,8 +62,7 @@ def expected_activations(*, seed: int = 0, n: int = 400_000) -> pd.DataFrame:
     samples = {"relu": F.relu(z), "gelu": F.gelu(z)}
     for name, value in closed.items():
         s = samples[name]
-        se = float(s.std() / math.sqrt(n))
-        rows.append((f"E[{name}(Z)]", value, expected_activation(name), float(s.mean()), se))
+        rows.append((f"E[{name}(Z)]", value, expected_activation(name), float(s.mean()), _se(s)))
     ratio_mc = float(samples["relu"].mean() / samples["gelu"].mean())
     rows.append(("ratio relu/gelu", math.sqrt(2), rows[0][2] / rows[1][2], ratio_mc, math.nan))
     df = pd.DataFrame(rows, columns=["quantity", "closed_form", "quadrature", "monte_carlo", "se"])
@@ -123,8 +122,6 @@ def gradient_norms(
     and Bengio 2010), zero biases. Inputs (n, 16) standard normal, targets
     standard normal, MSE at the initial weights.
     """
-    from .diagnostics import gradient_flow
-
     frames = []
     for rep in range(replicates):
         s = seed + rep
@@ -163,8 +160,6 @@ def half_units_off(
     Default-initialised ReLU networks (weights and biases symmetric about 0)
     on standard normal inputs; one row per replicate and layer.
     """
-    from .diagnostics import activation_sparsity
-
     rows = []
     for rep in range(replicates):
         net = make_mlp(8, (width,) * depth, 1, dtype=F64, seed=seed + rep)

@@ -17,8 +17,9 @@ from torch import nn, optim
 from torch.nn import functional as F
 
 from ._claims import DEAD_BIAS, F64, _gen, _interval, _kill
-from .diagnostics import BiasWarming
-from .nets import make_mlp
+from ._validate import check_choice
+from .diagnostics import BiasWarming, dead_units
+from .nets import OPTIMIZERS, make_mlp
 
 __all__: list[str] = []
 
@@ -29,19 +30,23 @@ def _target(x: torch.Tensor) -> torch.Tensor:
     return torch.sin(3.0 * x)
 
 
-def _dead_mask(z: torch.Tensor) -> torch.Tensor:
-    """Units never active (z > 0) on the batch: shape (units,)."""
-    return ~(z > 0).any(0)
+def _dead(
+    net: nn.Module, x: torch.Tensor, *, layer: int = 0, units: int | None = None
+) -> np.ndarray:
+    """``dead_units(net, x)["dead"]`` of activation layer ``layer``, units ``:units``."""
+    table = dead_units(net, x)
+    return table["dead"].to_numpy()[table["layer"].to_numpy() == layer][:units]
+
+
+#: The optimizers of these experiments: ``nets.OPTIMIZERS`` but L-BFGS, and SGD with momentum 0.9.
+_OPTIMIZER_NAMES = (*(name for name in OPTIMIZERS if name != "lbfgs"), "sgd_momentum")
 
 
 def _optimizer(name: str, params: object, lr: float, weight_decay: float = 0.0):
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    check_choice(name, "optimizer", _OPTIMIZER_NAMES)
     if name == "sgd_momentum":
         return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    return optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
 
 
 def first_layer_stays_dead(
@@ -75,8 +80,8 @@ def first_layer_stays_dead(
                     float((net[0].weight[:8] - w0).abs().max()),
                     float((net[0].bias[:8] - b0).abs().max()),
                 )
-                dead = float(_dead_mask(net[0](x)[:, :8]).double().mean())
                 final = float(F.mse_loss(net(x), y))
+            dead = float(_dead(net, x, units=8).mean())
             rows.append((opt_name, lr, max_grad, change, dead, final))
     cols = ["optimizer", "lr", "max_abs_grad_dead", "max_abs_change_dead", "still_dead_fraction"]
     return pd.DataFrame(rows, columns=[*cols, "final_loss"])
@@ -114,15 +119,13 @@ def deeper_units_revive(
                 z = net[: layer + 1](x)
                 net[layer].bias[:8] -= z[:, :8].max(0).values + margin
             opt = optim.Adam(net.parameters(), lr=lr)
-            ever = torch.zeros(8, dtype=torch.bool)
+            ever = np.zeros(8, dtype=bool)
             for _ in range(steps):
                 opt.zero_grad()
                 F.mse_loss(net(x), y).backward()
                 opt.step()
-                with torch.no_grad():
-                    ever |= ~_dead_mask(net[: layer + 1](x)[:, :8])
-            with torch.no_grad():
-                alive = int((~_dead_mask(net[: layer + 1](x)[:, :8])).sum())
+                ever |= ~_dead(net, x, layer=layer // 2, units=8)
+            alive = int((~_dead(net, x, layer=layer // 2, units=8)).sum())
             rows.append((seed + rep, layer // 2 + 1, 8, int(ever.sum()), alive))
     cols = ["seed", "layer", "dead_at_start", "revived_ever", "alive_at_end"]
     return pd.DataFrame(rows, columns=cols)
@@ -200,24 +203,24 @@ def decay_revival(*, seed: int = 0, steps: int = 600) -> pd.DataFrame:
             ]
             opt = _optimizer(opt_name, groups, lr)
             first = None
-            for t in range(steps + 1):  # t steps taken when the forward pass runs
-                opt.zero_grad()
-                z = net[0](x)
-                if first is None and not bool(_dead_mask(z[:, :8].detach()).all()):
+            for t in range(steps + 1):  # t steps taken
+                if first is None and not _dead(net, x, units=8).all():
                     first = t
                 if t == steps:
                     break
-                F.mse_loss(net[1:](z), y).backward()
+                opt.zero_grad()
+                F.mse_loss(net(x), y).backward()
                 opt.step()
+            revived = float((~_dead(net, x, units=8)).mean())
             with torch.no_grad():
-                revived = float((~_dead_mask(net[0](x)[:, :8])).double().mean())
                 bias = float(net[0].bias[:8].mean())
                 final = float(F.mse_loss(net(x), y))
             closed = math.nan
             if where == "biases" and opt_name in ("sgd", "adamw"):
                 ratio = float(w_dead.max()) / -DEAD_BIAS
                 closed = math.floor(math.log(ratio) / math.log1p(-lr * wd)) + 1
-            rows.append((opt_name, where, lr, wd, revived, first or math.nan, closed, bias, final))
+            first = first if first is not None else math.nan  # a revival at step 0 is 0
+            rows.append((opt_name, where, lr, wd, revived, first, closed, bias, final))
     cols = ["optimizer", "decay_on", "lr", "weight_decay", "revived_fraction"]
     cols += ["first_revival_step", "closed_form_first_revival", "mean_dead_bias", "final_loss"]
     return pd.DataFrame(rows, columns=cols)
@@ -272,9 +275,8 @@ def revival_over_training(
             dead, losses = np.empty(epochs + 1), np.empty(epochs + 1)
             for t in range(epochs + 1):  # row t: before step t + 1, i.e. after t steps
                 opt.zero_grad()
-                z = net[0](x)
-                loss = F.mse_loss(net[1:](z), y)
-                dead[t] = float(_dead_mask(z.detach()).double().mean())
+                loss = F.mse_loss(net(x), y)
+                dead[t] = float(_dead(net, x).mean())  # the net's own z, without the shift
                 if t == epochs:
                     if warm is not None:  # the network's own loss, without the shift
                         warm.remove()
@@ -331,7 +333,7 @@ def dead_vs_lr(
                 net = make_mlp(2, (64, 64), 1, dtype=F64, seed=s)
                 if init != "default":
                     _he(net, _gen(60_000 + s), 0.1 if "bias" in init else 0.0)
-                start = _dead_fraction(net, x)
+                start = float(dead_units(net, x)["dead"].mean())
                 opt = optim.Adam(net.parameters(), lr=lr)
                 for _ in range(epochs):
                     opt.zero_grad()
@@ -339,16 +341,10 @@ def dead_vs_lr(
                     opt.step()
                 with torch.no_grad():
                     final = float(F.mse_loss(net(x), y))
-                rows.append((s, init, lr, start, _dead_fraction(net, x), final))
+                dead = float(dead_units(net, x)["dead"].mean())
+                rows.append((s, init, lr, start, dead, final))
     cols = ["seed", "init", "lr", "dead_fraction_at_init", "dead_fraction", "final_loss"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def _dead_fraction(net: nn.Sequential, x: torch.Tensor) -> float:
-    with torch.no_grad():
-        z1 = net[0](x)
-        z2 = net[2](F.relu(z1))
-    return float(torch.cat([_dead_mask(z1), _dead_mask(z2)]).double().mean())
 
 
 #: name -> (optimizer class, options, the closed-form first step / lr after a long spell)
@@ -386,7 +382,8 @@ def dead_spell_first_step(
     y = F.relu(0.8 * x + 0.3)
     rows = []
     for name, (cls, options, closed) in SPELL_OPTIMIZERS.items():
-        net = nn.Sequential(nn.Linear(1, 1, dtype=F64), nn.ReLU(), nn.Linear(1, 1, dtype=F64))
+        linear = [nn.utils.skip_init(nn.Linear, 1, 1, dtype=F64) for _ in range(2)]
+        net = nn.Sequential(linear[0], nn.ReLU(), linear[1])  # no draw: filled below
         with torch.no_grad():
             net[0].weight.fill_(0.8)
             net[0].bias.fill_(-0.2)

@@ -117,6 +117,14 @@ def check_choice(value: object, name: str, choices: tuple) -> None:
         raise ValueError(f"`{name}` must be one of {listed}; got {value!r}")
 
 
+def check_module(net: object, name: str = "net") -> None:
+    """Raise a TypeError unless ``net`` is a ``torch.nn.Module``."""
+    from torch import nn
+
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"`{name}` must be a torch.nn.Module; got {type(net).__name__}")
+
+
 def _is_torch_tensor(x: object) -> bool:
     mod = type(x).__module__
     return mod.startswith("torch") and type(x).__name__ in ("Tensor", "Parameter")

@@ -23,12 +23,14 @@ import itertools
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from ._validate import as_real_scalar, check_choice
+from ._validate import as_real_scalar, check_choice, check_module
 from .nets import ACTIVATIONS, LOSSES, _as_data, _check_int
+from .regions import _reference, _unit_code
 from .verify import dead_units_on_box
 
 __all__ = [
@@ -46,18 +48,6 @@ _RELU_LIKE = (nn.ReLU, nn.LeakyReLU, nn.PReLU)
 _HOMOGENEOUS = (*_RELU_LIKE, nn.Linear, nn.Identity, nn.Flatten, nn.Dropout, nn.Sequential)
 _SCHEDULES = ("linear", "cosine")
 _PWL_NAMES = "ReLU, LeakyReLU, PReLU, Hardtanh or ReLU6"
-
-
-def _check_net(net: object) -> nn.Module:
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
-    return net
-
-
-def _reference(net: nn.Module) -> torch.Tensor:
-    """A floating tensor of the net (its dtype and device), float64 CPU when it has none."""
-    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
-    return torch.empty(0, dtype=torch.float64) if ref is None else ref
 
 
 def _data(net: nn.Module, value: object, name: str) -> torch.Tensor:
@@ -79,14 +69,13 @@ def _activations(net: nn.Module, kinds: tuple = _PWL, names: str = _PWL_NAMES) -
 
 
 def _active(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    if isinstance(module, nn.Hardtanh):
-        return (z > module.min_val) & (z < module.max_val)
-    return z > 0
+    """On the identity piece: pattern code 1 (ReLU-like), 0 (Hardtanh, strictly between kinks)."""
+    return _unit_code(module, z) == (0 if isinstance(module, nn.Hardtanh) else 1)
 
 
 def _masks(net: nn.Module, x: object) -> list[tuple[str, torch.Tensor]]:
     """(module name, active mask (N, units)) per activation call, from one forward pass."""
-    _check_net(net)
+    check_module(net)
     acts = _activations(net)
     xt = _data(net, x, "x")
     out: list[tuple[str, torch.Tensor]] = []
@@ -146,12 +135,18 @@ def dead_units(net: nn.Module, x: object) -> pd.DataFrame:
     >>> table["active_fraction_on_data"].tolist(), table["dead"].tolist()
     ([0.4, 0.0], [False, True])
     """
-    rows = []
-    for layer, (name, mask) in enumerate(_masks(net, x)):
-        frac = mask.double().mean(0).numpy()
-        rows += [(layer, name, j, float(f), not bool(mask[:, j].any())) for j, f in enumerate(frac)]
-    cols = ["layer", "module", "unit", "active_fraction_on_data", "dead"]
-    return pd.DataFrame(rows, columns=cols)
+    masks = _masks(net, x)
+    fracs = [mask.double().mean(0).numpy() for _, mask in masks]
+    sizes = [f.size for f in fracs]
+    frac = np.concatenate(fracs) if fracs else np.empty(0)
+    table = {
+        "layer": np.repeat(np.arange(len(masks)), sizes),
+        "module": np.repeat(np.array([name for name, _ in masks], dtype=object), sizes),
+        "unit": np.concatenate([np.arange(k) for k in sizes]) if sizes else np.empty(0, int),
+        "active_fraction_on_data": frac,
+        "dead": frac == 0,  # never active on x (N >= 1)
+    }
+    return pd.DataFrame(table)
 
 
 def activation_sparsity(net: nn.Module, x: object) -> pd.DataFrame:
@@ -230,7 +225,7 @@ def gradient_flow(net: nn.Module, x: object, y: object, *, loss: str = "mse") ->
     >>> bool(flow["weight_grad_norm"].iloc[0] < flow["weight_grad_norm"].iloc[-1])
     True
     """
-    _check_net(net)
+    check_module(net)
     check_choice(loss, "loss", tuple(LOSSES))
     linears = [(name, m) for name, m in net.named_modules() if isinstance(m, nn.Linear)]
     if not linears:
@@ -262,13 +257,13 @@ def gradient_flow(net: nn.Module, x: object, y: object, *, loss: str = "mse") ->
     finally:
         for h in handles:
             h.remove()
+
+    def norm(g: torch.Tensor | None) -> float:
+        return 0.0 if g is None else float(torch.linalg.vector_norm(g.double()))
+
     rows = []
     for i, (name, m) in enumerate(linears):
         gw, gb, go = grads[3 * i : 3 * i + 3]
-
-        def norm(g: torch.Tensor | None) -> float:
-            return 0.0 if g is None else float(torch.linalg.vector_norm(g.double()))
-
         bias = norm(gb) if m.bias is not None else math.nan
         w = float(torch.linalg.vector_norm(m.weight.detach().double()))
         rows.append((i, name, norm(gw), bias, w, norm(go)))
@@ -320,7 +315,7 @@ class BiasWarming:
     def __init__(
         self, net: nn.Module, *, gamma: float = 1.0, steps: int = 100, schedule: str = "linear"
     ) -> None:
-        _check_net(net)
+        check_module(net)
         if (gamma := as_real_scalar(gamma, "gamma")) <= 0:
             raise ValueError(f"`gamma` must be > 0; got {gamma!r}")
         self._gamma0, self.steps = gamma, _check_int(steps, "steps")
@@ -344,7 +339,7 @@ class BiasWarming:
 
     def _shift(self, module: nn.Module, args: tuple) -> tuple | None:
         g = self.gamma
-        return None if g == 0.0 or not self._handles else (args[0] + g, *args[1:])
+        return None if g == 0.0 else (args[0] + g, *args[1:])
 
     def step(self) -> float:
         """Advance the schedule by one step; return the new shift."""
@@ -412,7 +407,7 @@ def check_homogeneity(
     >>> check_homogeneity(net, 3.0) < 1e-14
     True
     """
-    _check_net(net)
+    check_module(net)
     if (a := as_real_scalar(a, "a")) <= 0:
         raise ValueError(f"`a` must be > 0; got {a!r}")
     for name, m in net.named_modules():

@@ -19,7 +19,13 @@ import torch
 from torch import nn, optim
 from torch.nn import functional as F
 
-from ._validate import as_float_array, as_real_scalar, check_choice, check_finite
+from ._validate import (
+    as_float_array,
+    as_real_scalar,
+    check_choice,
+    check_finite,
+    check_module,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -185,8 +191,7 @@ def count_parameters(net: nn.Module) -> int:
     >>> count_parameters(nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1)))
     13
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    check_module(net)
     return sum(p.numel() for p in net.parameters())
 
 
@@ -306,8 +311,7 @@ def train(
     >>> bool(history["loss"].iloc[-1] < 0.01 * history["loss"].iloc[0])
     True
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    check_module(net)
     if not (params := [p for p in net.parameters() if p.requires_grad]):
         raise ValueError("`net` must have trainable parameters; got none with requires_grad")
     xt, yt = _as_data(x, "x", params[0]), _as_data(y, "y", params[0])

@@ -485,17 +485,21 @@ def _leaves(net: nn.Module):
         yield from (_leaves(m) if isinstance(m, nn.Sequential) else (m,))
 
 
+def _reference(net: nn.Module) -> torch.Tensor:
+    """A floating tensor of the net (its dtype and device), float64 CPU when it has none."""
+    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
+    return torch.empty(0, dtype=torch.float64) if ref is None else ref
+
+
 def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
     """Patterns, int8 (N, width), from the network's own forward pass."""
-    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
-    dtype, device = (torch.float64, "cpu") if ref is None else (ref.dtype, ref.device)
-    z = torch.tensor(pts, dtype=dtype, device=device)  # a copy: in-place layers are safe
+    ref = _reference(net)
+    z = torch.tensor(pts, dtype=ref.dtype, device=ref.device)  # a copy: in-place layers are safe
     codes = []
     with torch.no_grad():
         for m in _leaves(net):
             if isinstance(m, _ACTIVATIONS):
-                hard = isinstance(m, nn.Hardtanh)
-                codes.append(_code(hard, z, *((m.min_val, m.max_val) if hard else ())))
+                codes.append(_unit_code(m, z))
             z = m(z)
     return [c.to(torch.int8).cpu().numpy() for c in codes]
 
@@ -503,6 +507,12 @@ def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
 def _code(hardtanh: bool, z, lo: float = 0.0, hi: float = 0.0):
     """The pattern of pre-activations z (numpy or torch, int64), with torch's ties."""
     return (z >= hi) * 1 - (z <= lo) * 1 if hardtanh else (z > 0) * 1
+
+
+def _unit_code(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """:func:`_code` of the pre-activations ``z`` of one activation module (Hardtanh: its kinks)."""
+    hard = isinstance(module, nn.Hardtanh)
+    return _code(hard, z, *((module.min_val, module.max_val) if hard else ()))
 
 
 def _piece_index(op: Activation, code: np.ndarray) -> np.ndarray:

@@ -21,7 +21,14 @@ from torch import nn
 
 from ._extract import hinge_spline, line_arguments, network_spline
 from ._network import input_features, output_features, parse_sequential
-from ._validate import as_finite_1d, as_float_array, as_real_scalar, check_choice, check_finite
+from ._validate import (
+    as_finite_1d,
+    as_float_array,
+    as_real_scalar,
+    check_choice,
+    check_finite,
+    check_module,
+)
 from .spline import PiecewiseLinear
 
 __all__ = [
@@ -521,8 +528,7 @@ def evaluate(net: nn.Module, x: object) -> np.ndarray:
     >>> evaluate(spline_to_relu(f), np.array([-1.0, 0.5, 2.0]))
     array([0. , 0.5, 1. ])
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"`net` must be a torch.nn.Module; got {type(net).__name__}")
+    check_module(net)
     param = next(iter(net.parameters()), None)
     dtype = param.dtype if param is not None else torch.float64
     device = param.device if param is not None else torch.device("cpu")

@@ -8,6 +8,7 @@ page except where a test says it runs a subset of the grid.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import runpy
@@ -170,10 +171,40 @@ def test_first_step_after_a_long_dead_spell_matches_the_closed_forms():
     assert (np.diff(adam) >= 0).all() and adam[0] < 1  # a short spell: a small first step
 
 
-def test_experiments_leave_the_global_rng_alone():
+#: every experiment, with its cheapest settings
+CHEAPEST = {
+    cl.expected_activations: {"n": 16},
+    cl.sigmoid_path_bound: {"depth": 2, "width": 4, "n": 8},
+    cl.gradient_norms: {"replicates": 1, "depth": 2, "width": 4, "n": 8},
+    cl.half_units_off: {"replicates": 1, "depth": 1, "width": 4, "n": 8},
+    cl.homogeneity: {"scales": (2.0,)},
+    cl.shared_mask: {"n": 16},
+    cl.inplace_relu: {"n": 8},
+    cd.first_layer_stays_dead: {"steps": 1, "lrs": (1e-2,)},
+    cd.leaky_gradients: {},
+    cd.deeper_units_revive: {"replicates": 1, "steps": 1},
+    cd.momentum_after_death: {"after": 3},
+    cd.decay_revival: {"steps": 1},
+    cd.revival_over_training: {"replicates": 1, "epochs": 1},
+    cd.dead_vs_lr: {"replicates": 1, "lrs": (1e-2,), "inits": cd.INITS, "epochs": 1, "n": 8},
+    cd.dead_spell_first_step: {"alive": 1, "checkpoints": (1,)},
+}
+
+
+def test_every_experiment_is_checked_for_the_global_rng():
+    experiments = {
+        f
+        for mod in (cl, cd)
+        for name, f in vars(mod).items()
+        if inspect.isfunction(f) and f.__module__ == mod.__name__ and not name.startswith("_")
+    }
+    assert experiments - {cl.gradient_ratio} == set(CHEAPEST)  # gradient_ratio: a summary
+
+
+@pytest.mark.parametrize("experiment", CHEAPEST, ids=lambda f: f.__name__)
+def test_experiments_leave_the_global_rng_alone(experiment):
     state = torch.random.get_rng_state()
-    cl.half_units_off(replicates=2, n=16)
-    cd.momentum_after_death(after=3)
+    experiment(**CHEAPEST[experiment])
     assert torch.equal(state, torch.random.get_rng_state())
 
 
