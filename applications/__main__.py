@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     names = STUDIES if args.study == "all" else (args.study,)
     results = []
     started = time.time()
-    threads = torch.get_num_threads()  # the studies may lower it while they run, then restore
+    threads = torch.get_num_threads()  # the process's; each study records its own in info
     bar = tqdm(
         names,
         desc="studies",

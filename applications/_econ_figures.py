@@ -165,10 +165,14 @@ def euler_figure(st, path: Path, dpi: int = 150) -> Path:
 
 
 def distribution_figure(st, path: Path, dpi: int = 150) -> Path:
-    """The stationary distribution (EGM) and the asset CDF under each approximate policy."""
-    dist = st.dists["default"]
+    """The stationary distribution (EGM) and the asset CDF under each approximate policy.
+
+    Both panels and the consequence table read one EGM distribution, the one
+    on the grid up to q99.9 that every policy is measured on.
+    """
+    dist = st.policy_dists["egm"]
     p = dist.params
-    lo, hi = 0.0 - p.borrowing_limit, dist.quantile(0.999)
+    lo, hi = 0.0 - p.borrowing_limit, st.dists["default"].quantile(0.999)
     fig, ax = _figure(1, 2, (12.0, 4.6))
     edges = np.linspace(lo, hi, 121)
     for s in range(p.n_states):

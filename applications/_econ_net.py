@@ -127,6 +127,19 @@ class NetworkSolution:
         return c, h.detach().cpu().double().numpy().reshape(a.shape)
 
 
+def asset_input(a, domain: tuple[float, float], scale: float):
+    """Assets mapped onto [-1, 1] on ``domain = (lo, hi)``: ``log(1 + (a - lo) / scale)`` rescaled.
+
+    ``scale = numpy.inf``: the linear map ``2 (a - lo) / (hi - lo) - 1``. A
+    torch tensor in gives a tensor out, anything else a float64 numpy value.
+    """
+    lo, hi = domain
+    if scale == np.inf:
+        return 2 * (a - lo) / (hi - lo) - 1
+    log1p = torch.log1p if isinstance(a, torch.Tensor) else np.log1p
+    return 2 * log1p((a - lo) / scale) / np.log1p((hi - lo) / scale) - 1
+
+
 class _Model:
     """The network with its input scaling and output maps, in torch."""
 
@@ -142,11 +155,7 @@ class _Model:
 
     def inputs(self, a: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The network's input: assets and income, each mapped onto [-1, 1] on the domain."""
-        if self.scale == np.inf:
-            z_a = 2 * (a - self.lo) / (self.hi - self.lo) - 1
-        else:
-            top = np.log1p((self.hi - self.lo) / self.scale)
-            z_a = 2 * torch.log1p((a - self.lo) / self.scale) / top - 1
+        z_a = asset_input(a, (self.lo, self.hi), self.scale)
         z_y = (self.y[s] - self.y_mid) / self.y_half
         return torch.stack([z_a, z_y], dim=-1)
 
@@ -307,6 +316,9 @@ def solve_network(
                 )  # fmt: skip
             elif opt is None:
                 opt = torch.optim.Adam(net.parameters(), lr=lr)
+                decay = torch.optim.lr_scheduler.CosineAnnealingLR(
+                    opt, T_max=steps, eta_min=lr / 100
+                )
 
         def closure(a_t=a_t, s_t=s_t, opt=opt) -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
@@ -314,10 +326,9 @@ def solve_network(
             value.backward()
             return value
 
-        if optimizer == "adam":  # cosine decay from lr to lr / 100
-            for group in opt.param_groups:
-                group["lr"] = lr * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * (step - 1) / steps)))
         value = float(opt.step(closure).detach())
+        if optimizer == "adam":  # cosine decay from lr to lr / 100
+            decay.step()
         if not np.isfinite(value):
             raise FloatingPointError(
                 f"the Euler loss is {value} at step {step} ({activation}, seed {seed}); "
@@ -350,18 +361,58 @@ def _warm_start(model: _Model, a: torch.Tensor, s: torch.Tensor, dtype, dev) -> 
     share = np.clip((p.y[s_np] + kappa * p.rate(a_np) * a_np) / x, 0.02, 0.98)
     target = torch.as_tensor(np.log(share / (1 - share)), dtype=dtype, device=dev)
     a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
+
+    def objective() -> torch.Tensor:
+        out = model.net(model.inputs(a_t, s_t))
+        return ((out[:, 0] - target) ** 2).mean() + (out[:, 1] ** 2).mean()
+
+    _lbfgs(model.net, objective, max_iter=60)
+
+
+def _lbfgs(net: torch.nn.Module, objective, *, max_iter: int, history_size: int = 100) -> None:
+    """Minimise ``objective()`` over the weights of ``net``: one L-BFGS step, strong Wolfe."""
     opt = torch.optim.LBFGS(
-        model.net.parameters(), lr=1.0, max_iter=60, line_search_fn="strong_wolfe"
-    )
+        net.parameters(), lr=1.0, max_iter=max_iter, history_size=history_size,
+        line_search_fn="strong_wolfe",
+    )  # fmt: skip
 
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
-        out = model.net(model.inputs(a_t, s_t))
-        value = ((out[:, 0] - target) ** 2).mean() + (out[:, 1] ** 2).mean()
+        value = objective()
         value.backward()
         return value
 
     opt.step(closure)
+
+
+def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolution:
+    """The solver's network (same inputs, outputs and size) fitted to ``policy`` instead.
+
+    Least squares on ``c / policy - 1`` over the domain (dense near the
+    limit), L-BFGS started from the solver's trained weights (a copy: ``ns``
+    is left as it is): what the architecture can represent near the solver's
+    answer, to separate it from what the Euler-residual training finds.
+    """
+    import copy
+
+    p = ns.params
+    lo, hi = ns.domain
+    net = copy.deepcopy(ns.net).train()
+    t = np.linspace(0.0, 1.0, 400)
+    a = np.tile(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]), p.n_states)
+    s = np.repeat(np.arange(p.n_states), a.size // p.n_states)
+    w = next(net.parameters())
+    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale)
+    a_t = torch.as_tensor(a, dtype=w.dtype, device=w.device)
+    s_t = torch.as_tensor(s, device=w.device)
+    target = torch.as_tensor(policy(a, s), dtype=w.dtype, device=w.device)
+    _lbfgs(net, lambda: ((model(a_t, s_t)[0] / target - 1) ** 2).mean(), max_iter=max_iter,
+           history_size=50)  # fmt: skip
+    net.eval()
+    return NetworkSolution(
+        p, net, ns.activation, ns.seed, ns.domain, ns.history, ns.n_params, 0.0, ns.device,
+        ns.asset_scale,
+    )  # fmt: skip
 
 
 def _resimulate(model, a, s, P_cpu, periods, gen, domain, dtype, dev):

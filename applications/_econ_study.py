@@ -24,7 +24,7 @@ from ._econ_dist import StationaryDistribution, stationary_distribution
 from ._econ_egm import EGMSolution, solve_egm
 from ._econ_euler import euler_errors
 from ._econ_model import IFPParams
-from ._econ_net import solve_network
+from ._econ_net import asset_input, fit_to_policy, solve_network
 
 __all__: list[str] = []
 
@@ -85,7 +85,8 @@ class Study:
     rows: list[dict] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)  # wall times: kept out of the table
     solutions: dict[str, EGMSolution] = field(default_factory=dict)
-    dists: dict[str, StationaryDistribution] = field(default_factory=dict)
+    dists: dict[str, StationaryDistribution] = field(default_factory=dict)  # up to 1.25 x top
+    truncated: dict[str, StationaryDistribution] = field(default_factory=dict)  # up to q99.9
     fits: dict[tuple[str, str, int], dict] = field(default_factory=dict)
     policies: dict[str, Callable] = field(default_factory=dict)
     policy_dists: dict[str, StationaryDistribution] = field(default_factory=dict)
@@ -131,17 +132,24 @@ def euler_summary(policy, p: IFPParams, dist: StationaryDistribution, probe) -> 
 
 
 def egm_part(st: Study) -> None:
-    """Solve every calibration, its distribution, Euler errors and kinks."""
+    """Solve every calibration, its distribution, Euler errors and kinks.
+
+    The distribution is solved twice: on EGM's grid (up to 1.25 x the top of
+    the ergodic set) for its 99.9th percentile q99.9, then on the grid up to
+    q99.9 for every moment reported (mass at the limit, mean assets, MPC,
+    mean Euler error), the grid every approximate policy is measured on.
+    """
     cfg = st.cfg
     for name, p in calibrations().items():
         if name not in cfg.calibrations:
             continue
         start = time.perf_counter()
         sol = solve_egm(p, n=cfg.egm_n)
-        dist = stationary_distribution(sol, p, n=cfg.dist_n)
+        full = stationary_distribution(sol, p, n=cfg.dist_n)
+        top = full.quantile(0.999)
+        dist = stationary_distribution(sol, p, n=cfg.dist_n, a_max=top)
         seconds = time.perf_counter() - start
-        st.solutions[name], st.dists[name] = sol, dist
-        top = dist.quantile(0.999)
+        st.solutions[name], st.dists[name], st.truncated[name] = sol, full, dist
         log_mean, log_max = euler_summary(sol, p, dist, ergodic_probe(sol, top))
         add = st.add
         for s in range(p.n_states):
@@ -334,6 +342,7 @@ def solver_part(st: Study, dev: torch.device) -> None:
     """Solve the default calibration with ReLU and tanh networks (Maliar, Maliar, Winant 2021)."""
     cfg, sol = st.cfg, st.solutions["default"]
     p = sol.params
+    kink = float(sol.kinks[0])
     for act in _ACTS:
         for seed in st.seeds:
             ns = solve_network(
@@ -350,60 +359,17 @@ def solver_part(st: Study, dev: torch.device) -> None:
                 ("loss", ns.history["loss"].iloc[-1]), ("train_seconds", ns.seconds),
                 ("n_params", ns.n_params), ("slack_at_limit", slack),
                 ("h_at_limit", ns.multiplier(limit, 0)[0]),
-                ("input_share_below_kink", _input_share(ns, float(sol.kinks[0]))),
+                ("input_share_below_kink", _input_share(ns, kink, ns.asset_scale)),
+                ("linear_input_share_below_kink", _input_share(ns, kink, np.inf)),
             ):  # fmt: skip
                 st.add("solve", "default", "c", -1, act, seed, metric, value)
-            st.policies[f"{act}_supervised/{seed}"] = _supervised(ns, sol, cfg.net_supervised)
+            fitted = fit_to_policy(ns, sol.policy, max_iter=cfg.net_supervised)
+            st.policies[f"{act}_supervised/{seed}"] = fitted.policy
 
 
-def _input_share(ns, level: float) -> float:
-    """The share of the network's asset input range [-1, 1] that lies below ``level``."""
-    lo, hi = ns.domain
-    scale = ns.asset_scale
-    if scale == np.inf:
-        return (level - lo) / (hi - lo)
-    return float(np.log1p((level - lo) / scale) / np.log1p((hi - lo) / scale))
-
-
-def _supervised(ns, sol: EGMSolution, iters: int) -> Callable:
-    """The solver's network (same inputs, outputs and size) fitted to EGM's policy instead.
-
-    Least squares on ``c / c_egm - 1`` over the domain (dense near the limit),
-    L-BFGS from the solver's own starting point: what the architecture can
-    represent, to separate it from what the Euler-residual training finds.
-    """
-    import copy
-
-    from ._econ_net import NetworkSolution, _Model
-
-    p = sol.params
-    lo, hi = ns.domain
-    net = copy.deepcopy(ns.net).train()
-    t = np.linspace(0.0, 1.0, 400)
-    a = np.tile(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]), p.n_states)
-    s = np.repeat(np.arange(p.n_states), a.size // p.n_states)
-    w = next(net.parameters())
-    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale)
-    a_t = torch.as_tensor(a, dtype=w.dtype, device=w.device)
-    s_t = torch.as_tensor(s, device=w.device)
-    target = torch.as_tensor(sol.policy(a, s), dtype=w.dtype, device=w.device)
-    opt = torch.optim.LBFGS(
-        net.parameters(), lr=1.0, max_iter=iters, history_size=50, line_search_fn="strong_wolfe"
-    )
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad(set_to_none=True)
-        value = ((model(a_t, s_t)[0] / target - 1) ** 2).mean()
-        value.backward()
-        return value
-
-    opt.step(closure)
-    net.eval()
-    fitted = NetworkSolution(
-        p, net, ns.activation, ns.seed, ns.domain, ns.history, ns.n_params, 0.0, ns.device,
-        ns.asset_scale,
-    )  # fmt: skip
-    return fitted.policy
+def _input_share(ns, level: float, scale: float) -> float:
+    """The share of the asset input's range [-1, 1] below ``level`` on the solver's domain."""
+    return float((asset_input(level, ns.domain, scale) + 1) / 2)
 
 
 # ------------------------------------------------------------------ consequences
@@ -411,12 +377,12 @@ def consequence_part(st: Study) -> None:
     """Distribution, Euler errors and policy errors of every approximate policy against EGM.
 
     All on the grid truncated at the 99.9th percentile of the EGM distribution
-    (the fits' domain; savings above it are put on it), EGM included.
+    (the fits' domain; savings above it are put on it), EGM included: its
+    distribution is :func:`egm_part`'s, not solved again.
     """
-    sol, full = st.solutions["default"], st.dists["default"]
+    sol, ref = st.solutions["default"], st.truncated["default"]
     p = sol.params
-    top = full.quantile(0.999)
-    ref = stationary_distribution(sol, p, n=st.cfg.dist_n, a_max=top)
+    top = st.dists["default"].quantile(0.999)
     st.policy_dists["egm"] = ref
     probe = ergodic_probe(sol, top)
     c_ref = sol.policy(probe[None, :], np.arange(p.n_states)[:, None])

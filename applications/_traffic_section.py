@@ -251,6 +251,7 @@ def info(study: dict) -> dict:
         "learning_rates": study["lrs"],
         "stage_seconds": dict(study["stage_seconds"]),
         "uxsim_note": study["uxsim_note"],
+        "torch_threads": study["torch_threads"],
     }
 
 
@@ -291,14 +292,14 @@ def _intro(study: dict, quick: bool) -> str:
     ex = {r["quantity"]: r["value"] for r in t[t["part"] == "exact"].to_dict("records")}
     worst = float(t.loc[t["quantity"] == "max_rel_deviation", "value"].iloc[0])
     mode = " (quick mode: a smoke test of the code, not the study)" if quick else ""
-    return f"""# Traffic: fundamental diagrams as exact ReLU networks, fitted from data, and what \
+    return f"""## Traffic: fundamental diagrams as exact ReLU networks, fitted from data, and what \
 each fit does to a queue
 
 In the LWR model (Lighthill and Whitham 1955, Richards 1956) traffic density is conserved and \
 the flow is a function of it, the fundamental diagram q(rho). Every number below comes from \
 this run{mode}; seeds {list(study["seeds"])}; densities, flows and speeds are per lane.
 
-## Diagrams as networks
+### Diagrams as networks
 
 The triangular diagram (Newell 1993, Daganzo 1994) with vf = {truth.vf:g} km/h, \
 w = {truth.w:g} km/h and rho_jam = {truth.rho_jam:g} veh/km (capacity {truth.capacity:g} veh/h \
@@ -319,7 +320,7 @@ that separates them.
 
 def _data(study: dict, have: list[str]) -> str:
     cfg = study["config"]
-    text = f"""## Data
+    text = f"""### Data
 
 Synthetic detector data, {cfg.n_points} points per seed: density uniform on each branch with \
 30 % of the points congested (and a 10 % variant: real detector data are as imbalanced, Qu, \
@@ -359,7 +360,7 @@ def _recovery(study: dict, have: list[str], facts: dict) -> str:
     lsq = {q: _value(t, "fit", "synthetic_30", "triangle_lsq", f"{q}_rel_error") for q in ("w",)}
     lsq["capacity"] = _value(t, "fit", "synthetic_30", "triangle_lsq", "capacity_rel_error")
     lsq10 = _value(t, "fit", "synthetic_10", "triangle_lsq", "capacity_rel_error")
-    return f"""## Recovered parameters
+    return f"""### Recovered parameters
 
 Every fit is measured by one set of definitions, so smooth fits get the same numbers: \
 critical density = argmax of q, capacity = its max, vf = the least-squares slope through the \
@@ -405,7 +406,7 @@ def _networks(study: dict, have: list[str], facts: dict) -> str:
     if "relu" not in nets or "tanh" not in nets:
         return ""
     relu, tanh = nets["relu"], nets["tanh"]
-    text = f"""## ReLU against tanh at the kink
+    text = f"""### ReLU against tanh at the kink
 
 With the same data, width, epochs and learning-rate search, the ReLU network puts its peak at \
 {relu["critical_density"]:.3g} veh/km (truth {truth.critical_density:g}) with a capacity error \
@@ -451,7 +452,7 @@ def _admissible(study: dict) -> str:
             for m, s in zip(forced["model"], forced["seed"], strict=True)
         )
         lines.append(f"- The jam density was forced for: {which}.")
-    return f"""## Making a fit admissible for the CTM
+    return f"""### Making a fit admissible for the CTM
 
 Godunov's scheme in demand-supply form (Lebacque 1996; Daganzo's cell transmission model) \
 needs a flux that is zero at 0 and at jam density, with one peak. Each fit is made admissible: \
@@ -497,7 +498,7 @@ delay ({red["tanh"]["total_delay"]:.3g} against {red["truth"]["total_delay"]:.3g
 queue is denser and shorter (its jam density is higher) while the vehicles still leave at the \
 lower discharge rate; clearance by a density threshold misleads when the diagram is wrong."""
     gain = -hd["delay_per_capacity"][0]
-    return f"""## Consequence: queues in the cell transmission model
+    return f"""### Consequence: queues in the cell transmission model
 
 The hypothesis, not a conclusion: a rounded peak underestimates capacity, so queues discharge \
 more slowly. All fluxes of a scenario run in one torch batch with one dx and \
@@ -531,7 +532,7 @@ and its discharge front at {red["truth"].get("front_speed", float("nan")):.3g} k
 
 def _run(study: dict, seconds: float, device: str, facts: dict) -> str:
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in facts["stage_seconds"].items() if k != "total")
-    return f"""## Run
+    return f"""### Run
 
 {seconds:.1f} s on {device} (torch with one intra-op thread while the study runs; this \
 machine has {torch.get_num_threads()} by default): {stages}, the rest figures. Learning rates \

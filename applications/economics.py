@@ -161,6 +161,7 @@ def run(
     dev = resolve_device(device)
     start = time.perf_counter()
     with one_thread():
+        threads = torch.get_num_threads()
         st = run_study(QUICK if quick else FULL, seeds, dev)
     table = pd.DataFrame(st.rows, columns=_COLUMNS)
     figures = all_figures(st, Path(out_dir) / "economics", dpi=80 if quick else 150)
@@ -171,7 +172,8 @@ def run(
     return finish(
         "economics", Path(out_dir), table, figures, text, seconds, str(dev),
         kinks=tuple(float(k) for k in default.kinks), binds=tuple(bool(b) for b in default.binds),
-        mass_at_limit=st.dists["default"].mass_at_limit,
-        mean_assets=st.dists["default"].mean_assets, mean_mpc=st.dists["default"].mean_mpc,
+        mass_at_limit=st.truncated["default"].mass_at_limit,
+        mean_assets=st.truncated["default"].mean_assets, mean_mpc=st.truncated["default"].mean_mpc,
         retrain_gap=st.retrain_gap, part_seconds=dict(st.seconds), quick=bool(quick),
+        torch_threads=threads,
     )  # fmt: skip

@@ -23,7 +23,6 @@ __all__ = [
     "finish",
     "markdown_table",
     "relink_figures",
-    "shift_headings",
     "write_atomic",
     "write_manifest",
     "write_report",
@@ -165,7 +164,10 @@ def build_manifest(
 
     Versions (pwlmodels, torch, numpy, scipy, pandas, python), the git commit
     of the source tree (None outside a checkout), platform, the
-    device each study used and its name, torch's intra-op thread count,
+    devices the studies used (a list, one entry per distinct device) and their
+    names, torch's intra-op thread count (the process's; in ``studies[]``
+    each study's own: ``info["torch_threads"]`` when the study switches it
+    while it computes, else the process's),
     ``OMP_NUM_THREADS``, the seeds, the quick flag, the command line, the
     seconds per study and the UTC start time. Tables stay free of timings:
     everything that changes from run to run is here, not in ``table.csv``.
@@ -182,9 +184,9 @@ def build_manifest(
         "quick": bool(quick),
         "seeds": [int(s) for s in seeds],
         "device_requested": device_requested,
-        "device": devices[0] if len(devices) == 1 else devices,
+        "device": devices,
         "device_name": {d: _device_name(d) for d in devices},
-        "torch_num_threads": int(torch_threads),
+        "torch_num_threads": int(torch_threads),  # the process's; per study: studies[]
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "cuda": torch.version.cuda,
         "versions": _versions(),
@@ -197,8 +199,9 @@ def build_manifest(
                 "name": r.name,
                 "seconds": round(r.seconds, 3),
                 "device": r.device,
-                "table": f"{r.name}/table.csv",
-                "section": f"{r.name}/section.md",
+                "torch_threads": r.info.get("torch_threads", int(torch_threads)),
+                "table": r.table_path.relative_to(r.out_dir).as_posix(),
+                "section": r.section_path.relative_to(r.out_dir).as_posix(),
                 "figures": [
                     Path(p).relative_to(r.out_dir).as_posix()
                     if Path(p).is_relative_to(r.out_dir)
@@ -218,20 +221,6 @@ def write_manifest(manifest: dict, out_dir: Path) -> Path:
 
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-z]+:|/)([^)]+)\)")
-_HEADING = re.compile(r"^(#{1,6})(?= )", flags=re.M)
-
-
-def shift_headings(text: str, top: int) -> str:
-    """``text`` with its Markdown headings moved so that the highest is level ``top``.
-
-    The studies' sections do not agree on their top level (``#`` or ``##``);
-    the report puts each under its own title at level 2, the docs site at 1.
-    """
-    levels = [len(m[1]) for m in _HEADING.finditer(text)]
-    if not levels:
-        return text
-    shift = top - min(levels)
-    return _HEADING.sub(lambda m: "#" * min(6, max(1, len(m[1]) + shift)), text)
 
 
 def relink_figures(text: str, prefix: str) -> str:
@@ -245,7 +234,7 @@ def _summary(results: Sequence[AppResult], manifest: str | None) -> str:
             "study": r.name,
             "seconds": f"{r.seconds:.1f}",
             "device": r.device,
-            "table": f"[{r.name}/table.csv]({r.name}/table.csv)",
+            "table": "[{0}]({0})".format(r.table_path.relative_to(r.out_dir).as_posix()),
         }
         for r in results
     ]
@@ -267,12 +256,12 @@ def write_report(
 ) -> Path:
     """Join the studies' sections into ``out_dir/report.md`` (figure links made relative to it).
 
-    Each section's headings start at level 2 under the report's title. The
+    Each section starts with a level-2 heading, under the report's title. The
     report opens with a table of the studies run (seconds, device, table
     file) and, when ``manifest`` names a file in ``out_dir``, a link to it.
     """
     parts = ["# pwlmodels applications report\n", _summary(results, manifest), header]
     for r in results:  # sections link their figures by file name, relative to section.md
-        text = shift_headings(relink_figures(r.section, f"{r.name}/"), 2)
+        text = relink_figures(r.section, f"{r.name}/")
         parts.append(text.rstrip() + "\n")
     return write_atomic(Path(out_dir) / "report.md", "\n".join(p for p in parts if p))

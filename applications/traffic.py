@@ -178,6 +178,7 @@ def run(
 
     with one_thread():
         study = _study(cfg, seeds, dev, user)
+        study["torch_threads"] = torch.get_num_threads()
     folder = Path(out_dir) / "traffic"
     folder.mkdir(parents=True, exist_ok=True)
     study["dpi"] = 80 if quick else 150

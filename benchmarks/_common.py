@@ -14,6 +14,8 @@ import pandas as pd
 import pwlmodels
 from pwlmodels._files import atomic_open
 
+FIT_TOL = 1e-6  # bench_fit: the relative SSR gap counted as "reached the best SSR"
+
 
 def best_of(fn: Callable[[], Any], repeats: int, budget: float = np.inf) -> tuple[float, Any, int]:
     """The smallest wall time of up to `repeats` calls of fn, the last result, the calls.

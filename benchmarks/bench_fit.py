@@ -90,11 +90,11 @@ import numpy as np
 import pandas as pd
 import pwlf
 import scipy
+from _common import FIT_TOL as TOL
 from _common import best_of, library_version, write_csv_atomic
 
 from pwlmodels import fit_pwl
 
-TOL = 1e-6  # relative SSR gap counted as "reached the best SSR"
 REPEAT_BUDGET = 2.0  # seconds: stop repeating a fit once its calls took this long
 X_RANGE = (0.0, 10.0)
 QUICK_SEEDS = 2

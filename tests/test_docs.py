@@ -91,7 +91,7 @@ def test_benchmarks_page_is_generated_from_the_committed_csvs():
 def test_application_pages_take_sections_figures_and_the_run_from_a_results_folder(tmp_path):
     gen = load_script("gen_applications")
     results, docs = tmp_path / "results", tmp_path / "docs"
-    sections = {"traffic": "# T\n\n## t.1\n![a](a.png)\n", "economics": "## E\n\n### e.1\n"}
+    sections = {"traffic": "## T\n\n### t.1\n![a](a.png)\n", "economics": "## E\n\n### e.1\n"}
     sections["control"] = "## C\n\n![b](b.png) and ![c](https://example.org/c.png)\n"
     for name, text in sections.items():
         (results / name).mkdir(parents=True)
@@ -101,8 +101,8 @@ def test_application_pages_take_sections_figures_and_the_run_from_a_results_fold
     (docs / "control").mkdir(parents=True)
     (docs / "control" / "stale.png").write_bytes(b"old")  # from an earlier run: removed
     manifest = {"command": "pwlmodels-apps all --out /tmp/x --quick", "quick": True}
-    manifest |= {"versions": {"pwlmodels": "9.9"}, "torch_num_threads": 1}
-    manifest["studies"] = [{"name": "traffic", "seconds": 3.0, "device": "cpu"}]
+    manifest |= {"versions": {"pwlmodels": "9.9"}, "torch_num_threads": 4}
+    manifest["studies"] = [{"name": "traffic", "seconds": 3.0, "device": "cpu", "torch_threads": 1}]
     (results / "manifest.json").write_text(json.dumps(manifest))
     gen.write_pages(results, docs)
     traffic = (docs / "traffic.md").read_text()
@@ -111,10 +111,24 @@ def test_application_pages_take_sections_figures_and_the_run_from_a_results_fold
     assert (docs / "traffic" / "a.png").read_bytes() == b"png-a"
     assert "`pwlmodels-apps all --out results --quick`" in traffic and "pwlmodels 9.9" in traffic
     assert "3 s on cpu" in traffic and "quick mode" in traffic
+    assert "1 torch thread(s)" in traffic  # the study's own count, not the process's 4
     assert (docs / "economics.md").read_text().startswith("# E\n")
     control = (docs / "control.md").read_text()
     assert "![b](control/b.png)" in control and "(https://example.org/c.png)" in control
     assert sorted(p.name for p in (docs / "control").iterdir()) == ["b.png"]
+
+
+def test_application_pages_are_left_alone_when_a_section_is_missing(tmp_path):
+    gen = load_script("gen_applications")
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    for name in ("traffic", "economics"):  # control's is missing
+        (results / name).mkdir(parents=True)
+        (results / name / "section.md").write_text(f"## {name}\n")
+    (docs / "traffic").mkdir(parents=True)
+    (docs / "traffic" / "old.png").write_bytes(b"old")
+    with pytest.raises(SystemExit, match=r"control/section\.md"):
+        gen.write_pages(results, docs)
+    assert sorted(p.name for p in docs.rglob("*")) == ["old.png", "traffic"]  # nothing touched
 
 
 def test_committed_application_pages_link_only_figures_that_exist():

@@ -38,7 +38,6 @@ MANIFEST_KEYS = {
 LINK = re.compile(r"\]\(([^)#]+)\)")
 
 
-
 @pytest.fixture(scope="module")
 def quick_run(one_thread, tmp_path_factory):
     """``python -m applications control --quick`` in-process: the quickest study (~6 s)."""
@@ -55,13 +54,18 @@ def test_quick_run_writes_manifest_with_versions_device_threads_and_timings(quic
     assert set(m["versions"]) == {"pwlmodels", "torch", "numpy", "scipy", "pandas", "python"}
     assert m["versions"]["torch"] == torch.__version__
     assert (
-        m["device"] == "cpu" and m["device_requested"] == "cpu" and set(m["device_name"]) == {"cpu"}
+        m["device"] == ["cpu"]
+        and m["device_requested"] == "cpu"
+        and set(m["device_name"]) == {"cpu"}
     )
     assert m["torch_num_threads"] == 1 and m["seeds"] == [0] and m["quick"] is True
     assert m["command"].startswith("python -m applications control --quick")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", m["started_utc"])
     (study,) = m["studies"]
     assert study["name"] == "control" and study["device"] == "cpu" and study["seconds"] > 0
+    assert study["torch_threads"] == 1  # control keeps the process's count (1 here)
+    section = (quick_run / study["section"]).read_text()
+    assert section.startswith("## ") and not re.search(r"^# ", section, flags=re.M)
     assert m["total_seconds"] == study["seconds"]
     assert all((quick_run / f).is_file() for f in [study["table"], *study["figures"]])
     assert not list(quick_run.glob("**/.*.tmp"))  # atomic writes leave no temporary files
@@ -119,7 +123,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(stub_control, tmp_path, c
     assert "studies" not in capsys.readouterr().err
 
 
-def test_rerun_replaces_report_and_manifest_atomically(stub_control, tmp_path):
+def test_rerun_replaces_report_and_manifest(stub_control, tmp_path):
     args = ["control", "--device", "cpu", "--out", str(tmp_path), "--no-progress"]
     (tmp_path / "report.md").write_text("an older report")
     assert cli.main(args) == cli.main(args) == 0
@@ -153,7 +157,8 @@ def test_quick_study_runs_on_cuda_and_the_manifest_says_so(one_thread, tmp_path)
     args = ["control", "--quick", "--device", "cuda", "--seeds", "0", "--no-progress"]
     assert cli.main([*args, "--out", str(tmp_path)]) == 0
     m = json.loads((tmp_path / "manifest.json").read_text())
-    assert m["device"].startswith("cuda") and m["studies"][0]["device"].startswith("cuda")
-    assert m["device_name"][m["device"]] == torch.cuda.get_device_name(0)
+    (device,) = m["device"]
+    assert device.startswith("cuda") and m["studies"][0]["device"] == device
+    assert m["device_name"][device] == torch.cuda.get_device_name(0)
     assert "| control |" in (tmp_path / "report.md").read_text()
     assert Path(tmp_path / "control" / "table.csv").is_file()

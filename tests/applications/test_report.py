@@ -12,7 +12,6 @@ from applications.report import (
     build_manifest,
     finish,
     markdown_table,
-    shift_headings,
     write_atomic,
     write_manifest,
     write_report,
@@ -54,12 +53,14 @@ def test_manifest_is_json_with_relative_paths_and_the_report_links_it(tmp_path):
         started=0.0,
         torch_threads=2,
     )
-    assert m["started_utc"] == "1970-01-01T00:00:00Z" and m["device"] == "cpu"
+    assert m["started_utc"] == "1970-01-01T00:00:00Z" and m["device"] == ["cpu"]
+    assert m["torch_num_threads"] == 2
     assert m["studies"] == [
         {
             "name": "demo",
             "seconds": 2.25,
             "device": "cpu",
+            "torch_threads": 2,  # the study did not say: the process's
             "table": "demo/table.csv",
             "section": "demo/section.md",
             "figures": ["demo/f.png"],
@@ -77,10 +78,9 @@ def test_write_atomic_leaves_nothing_behind_when_writing_fails(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sections_headings_start_at_level_two_in_the_report(tmp_path):
-    top1 = finish("a", tmp_path, pd.DataFrame({"x": [1.0]}), [], "# A\n\n## a.1\n", 1.0, "cpu")
-    top2 = finish("b", tmp_path, pd.DataFrame({"x": [1.0]}), [], "## B\n\n### b.1\n", 1.0, "cpu")
-    report = write_report([top1, top2], tmp_path).read_text()
+def test_sections_go_under_the_report_title_unchanged(tmp_path):
+    a = finish("a", tmp_path, pd.DataFrame({"x": [1.0]}), [], "## A\n\n### a.1\n", 1.0, "cpu")
+    b = finish("b", tmp_path, pd.DataFrame({"x": [1.0]}), [], "## B\n\n### b.1\n", 1.0, "cpu")
+    report = write_report([a, b], tmp_path).read_text()
     headings = [line for line in report.splitlines() if line.startswith("#")]
     assert headings == ["# pwlmodels applications report", "## A", "### a.1", "## B", "### b.1"]
-    assert shift_headings("## x\n#not a heading\n", 1) == "# x\n#not a heading\n"

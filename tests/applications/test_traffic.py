@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -485,6 +486,8 @@ def quick(tmp_path_factory):
 def test_quick_run_writes_the_table_the_figures_and_the_section(quick):
     folder = quick.out_dir / "traffic"
     assert quick.table_path.exists() and quick.section_path.exists()
+    assert quick.section.startswith("## ") and not re.search(r"^# ", quick.section, flags=re.M)
+    assert quick.info["torch_threads"] == 1
     assert sorted(p.name for p in quick.figures) == sorted(FIGURES)
     for name in FIGURES:
         assert (folder / name).read_bytes()[:4] == b"\x89PNG"
