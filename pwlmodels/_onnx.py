@@ -19,7 +19,6 @@ __all__: list[str] = []
 
 OPSET = 13
 OPS = "Gemm, MatMul (+ Add), Relu, LeakyRelu, PRelu, Clip, Identity, Dropout and Flatten"
-_DTYPES = (torch.float32, torch.float64)
 _NP_TO_TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
 
@@ -113,9 +112,6 @@ def read_graph(graph, where: str) -> nn.Sequential:
         current = node.output[0]
     if current != graph.output[0].name:
         raise ValueError(f"{where}: the chain of nodes does not end at the graph's output")
-    dtypes = {p.dtype for m in modules for p in m.parameters()}
-    if not dtypes <= set(_DTYPES) or len(dtypes) > 1:
-        raise ValueError(f"{where}: the weights must share one dtype, float32 or float64")
     return nn.Sequential(*modules)
 
 

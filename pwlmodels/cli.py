@@ -277,22 +277,24 @@ def _convert(args: argparse.Namespace) -> int:
     _require_onnx_if(args.onnx is not None or _is_onnx(args.out))
     dtype = getattr(torch, args.dtype) if args.dtype else None
     spline = net = None
-    if args.source.suffix.lower() == ".json":
+    if _kind(args.source) == "spline":
         spline = load_spline(args.source)
         what = "spline, 1 input"
     else:
         net = _read_network(args.source)
         net = net if dtype is None else net.to(dtype)
-        what = f"model, {_n_inputs(net)} input(s)"
-    if args.out.suffix.lower() == ".json":
+        n_in = _n_inputs(net)
+        what = f"model, {n_in} input(s)"
+    out_spline = _kind(args.out) == "spline"
+    if out_spline:
         if spline is None:
-            if _n_inputs(net) != 1:
-                raise _Abort(f"{args.source} has {_n_inputs(net)} inputs; a .json spline has 1")
+            if n_in != 1:
+                raise _Abort(f"{args.source} has {n_in} inputs; a .json spline has 1")
             spline = relu_to_spline(net)
         save_spline(spline, args.out)
-    if net is None and (args.out.suffix.lower() != ".json" or args.onnx is not None):
+    if net is None and (not out_spline or args.onnx is not None):
         net = spline_to_relu(spline, form=args.form, dtype=dtype or torch.float64)
-    if args.out.suffix.lower() != ".json":
+    if not out_spline:
         _write_network(net, args.out)
     if args.onnx is not None:
         _write_network(net, args.onnx, onnx=True)
@@ -373,8 +375,13 @@ def _check_outputs(*outputs: tuple[str, Path | None]) -> None:
             raise _Abort(f"{flag} {str(path)!r} is a folder; give a file name")
 
 
+def _kind(path: Path) -> str:
+    """The file kind its suffix names: "spline" (.json), "onnx" (.onnx) or "model"."""
+    return {".json": "spline", ".onnx": "onnx"}.get(path.suffix.lower(), "model")
+
+
 def _is_onnx(path: Path | None) -> bool:
-    return path is not None and path.suffix.lower() == ".onnx"
+    return path is not None and _kind(path) == "onnx"
 
 
 def _require_onnx_if(needed: bool) -> None:
@@ -425,12 +432,10 @@ def _read_network(path: Path):
     from .io import from_onnx, load_model, load_spline
     from .relu import spline_to_relu
 
-    suffix = path.suffix.lower()
-    if suffix == ".json":
+    kind = _kind(path)
+    if kind == "spline":
         return spline_to_relu(load_spline(path))
-    if _is_onnx(path):
-        return from_onnx(path)
-    return load_model(path)
+    return from_onnx(path) if kind == "onnx" else load_model(path)
 
 
 def _write_network(net, path: Path, *, onnx: bool = False) -> Path:

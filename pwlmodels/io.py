@@ -53,6 +53,9 @@ SPLINE_FORMAT = "pwlmodels.spline/1"
 MODEL_FORMAT = "pwlmodels.mlp/1"
 _KINDS = ("linear", "relu", "leaky_relu", "prelu", "hardtanh")
 _DTYPES = (torch.float32, torch.float64)
+# _network._SUPPORTED less Flatten and BatchNorm1d, which save_model refuses: a file holds layers
+# that load back bit for bit, and folding BatchNorm1d into a Linear rounds, while dropping a
+# Flatten would change the network on inputs of more than two dimensions.
 _SUPPORTED = (
     "Linear, ReLU, LeakyReLU, PReLU, Hardtanh, ReLU6, Identity and Dropout, in nested nn.Sequential"
 )
@@ -236,8 +239,7 @@ def save_model(net: nn.Sequential, path: str | os.PathLike) -> Path:
 
 def _checked_payload(net: object) -> dict:
     """The model payload of ``net``, checked as :func:`load_model` checks a file's."""
-    layers, state = _describe(net)
-    payload = {"format": MODEL_FORMAT, "layers": layers, "state_dict": state}
+    payload = _describe(net)
     _build(payload, "`net`")  # never write a file that load_model would refuse
     return payload
 
@@ -301,8 +303,8 @@ def load_model(path: str | os.PathLike) -> nn.Sequential:
     return _build(data, where)
 
 
-def _describe(net: object) -> tuple[list[dict], dict[str, torch.Tensor]]:
-    """The layer primitives and CPU tensors of ``net``."""
+def _describe(net: object) -> dict:
+    """The model payload of ``net`` (layer primitives and CPU tensors), not yet checked."""
     if not isinstance(net, nn.Sequential):
         raise TypeError(
             f"`net` must be a torch.nn.Sequential of {_SUPPORTED}; got {type(net).__name__}"
@@ -340,7 +342,7 @@ def _describe(net: object) -> tuple[list[dict], dict[str, torch.Tensor]]:
                 f"`net` contains {type(m).__name__} at {where}; a model file holds {_SUPPORTED}"
             )
         layers.append(layer)
-    return layers, state
+    return {"format": MODEL_FORMAT, "layers": layers, "state_dict": state}
 
 
 def _build(data: object, where: str) -> nn.Sequential:
@@ -546,11 +548,9 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
         raise
     except Exception as exc:  # shapes or types the checks above did not foresee
         raise ValueError(f"{where} holds a malformed network: {_first_line(exc)}") from None
-    try:
-        parse_sequential(net, "net")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: {exc}") from None
-    return net.eval()
+    if len(net) == 0:  # only Identity, Dropout or Flatten nodes: the identity, no payload layer
+        return net.eval()
+    return _build(_describe(net), where)  # the checks of load_model, on a fresh copy
 
 
 def _require_onnx():
