@@ -268,7 +268,8 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "the endogenous grid method (Carroll 2006), iterated to a sup-norm change below 1e-12, "
         f"on {cfg.egm_n} nodes plus the asset levels where the policy's kinks propagate; the "
         "stationary distribution comes from the histogram method (Young 2010), its moments "
-        "measured on the grid up to its 99.9th percentile q99.9. Euler errors "
+        "measured, in the default calibration, on the grid up to its 99.9th percentile q99.9 "
+        "that every approximate policy is measured on (EGM's full grid elsewhere). Euler errors "
         "are unit-free (Judd 1992): 1 - c~/c off the constraint, max(0, c/c~ - 1) on it.\n",
         "### Where the kinks are (measured from the EGM solution)\n",
         markdown_table(calibration_table(df, [n for n in cal if n in st.solutions])),

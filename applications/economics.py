@@ -172,8 +172,8 @@ def run(
     return finish(
         "economics", Path(out_dir), table, figures, text, seconds, str(dev),
         kinks=tuple(float(k) for k in default.kinks), binds=tuple(bool(b) for b in default.binds),
-        mass_at_limit=st.truncated["default"].mass_at_limit,
-        mean_assets=st.truncated["default"].mean_assets, mean_mpc=st.truncated["default"].mean_mpc,
+        mass_at_limit=st.reported["default"].mass_at_limit,
+        mean_assets=st.reported["default"].mean_assets, mean_mpc=st.reported["default"].mean_mpc,
         retrain_gap=st.retrain_gap, part_seconds=dict(st.seconds), quick=bool(quick),
         torch_threads=threads,
     )  # fmt: skip
