@@ -23,6 +23,8 @@ __all__: list[str] = []
 _BINS = 256
 _ROUNDS = 30
 _ITERATIONS = 200
+_CREEP = 1e-5  # a row whose SSR fell by less than this (relative) tries the jump of _snap
+_GAIN = 1e-10  # a polish round must lower the SSR by more than this (relative) to go on
 _ALPHAS = np.array([1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4])
 
 
@@ -52,8 +54,9 @@ class _Objective:
             out = [self._constrained(ti, grad) for ti in t]
             return np.array([f for f, _ in out]), np.array([g for _, g in out]) if grad else None
         self.evaluations += t.shape[0]
-        order = np.argsort(t, axis=1)
-        ts = np.clip(np.take_along_axis(t, order, axis=1), 1e-12, 1 - 1e-12)
+        ordered = bool((t[:, 1:] >= t[:, :-1]).all())  # the usual case: no reordering
+        order = None if ordered else np.argsort(t, axis=1)
+        ts = np.clip(t if ordered else np.take_along_axis(t, order, axis=1), 1e-12, 1 - 1e-12)
         diag, off, rhs, empty = _lsq.gram_fast(self.d, ts)
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         with np.errstate(all="ignore"):
@@ -64,6 +67,8 @@ class _Objective:
             return ssr, None
         with np.errstate(all="ignore"):
             g_sorted = np.where(bad[:, None], 0.0, self._gradients(ts, v))
+        if ordered:
+            return ssr, g_sorted
         g = np.empty_like(t)
         np.put_along_axis(g, order, g_sorted, axis=1)
         return ssr, g
@@ -125,7 +130,7 @@ def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
         return np.zeros(0), 0
     obj = _Objective(d, cons)
     edges = _bin_edges(d)
-    first = _dp_start(d, k, edges)
+    first = _dp_start(d, k, edges[1::2])  # 128 bins: a quarter of the cost, starts as good
     rng = np.random.default_rng(seed)
     jitter = rng.normal(scale=0.5 / (k + 1), size=(n_starts, k))
     starts = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
@@ -149,8 +154,8 @@ def _dp_start(d: _lsq.Data, k: int, edges: np.ndarray) -> np.ndarray:
     idx = np.searchsorted(d.u, cuts, side="left")
     idx[-1] = d.n
     p = d.prefix[idx]  # (B + 1, 6)
-    s = p[None, :, :] - p[:, None, :]  # s[i, j]: bins i..j-1
-    s0, s1, s2, sy, suy, syy = (s[..., c] for c in range(6))
+    # s[i, j]: bins i..j-1, one contiguous matrix per moment
+    s0, s1, s2, sy, suy, syy = (col[None, :] - col[:, None] for col in p.T)
     with np.errstate(all="ignore"):
         det = s0 * s2 - s1 * s1
         fit = (s2 * sy * sy - 2 * s1 * sy * suy + s0 * suy * suy) / det
@@ -205,9 +210,13 @@ def _polish(obj: _Objective, t: np.ndarray, ssr: float, edges: np.ndarray):
         for j in range(k):
             chosen[order[owner[order] == j][:2]] = True
         chosen[order[: 2 * k]] |= values[order[: 2 * k]] < ssr
+        if obj.cons is None:  # skip the moves into cells that cannot beat ssr
+            chosen &= _cell_floor(obj.d, trial) < ssr * (1 - _GAIN)
+            if not chosen.any():
+                break
         ends, end_values = _descend(obj, trial[chosen])
         i = int(np.argmin(end_values))
-        if not end_values[i] < ssr * (1 - 1e-12) - 1e-300:
+        if not end_values[i] < ssr * (1 - _GAIN) - 1e-300:
             break
         t, ssr = ends[i], float(end_values[i])
     return t, ssr
@@ -266,8 +275,131 @@ def _descend(obj: _Objective, t0: np.ndarray):
             h[live[update]] = np.einsum("mij,mjk->mik", v, hv) + rho[:, None, None] * np.einsum(
                 "mi,mj->mij", s_vec[update], s_vec[update]
             )
+        creeping = live[~stop & (gain <= _CREEP * f[live])]
         live = live[~stop]
+        if obj.cons is None and creeping.size:
+            live = np.setdiff1d(live, _snap(obj, t, f, g, creeping))
     return np.sort(t, axis=1), f
+
+
+def _snap(obj: _Objective, t, f, g, rows):
+    """Jump rows to the exact optimum of their cell; return the rows that jumped.
+
+    A row jumps (and stops descending) when its cell optimum
+    (:func:`_cell_optima`) lowers its SSR; the polish then tries the
+    neighbouring cells. BFGS would creep there for a dozen iterations.
+    """
+    props = _cell_optima(obj.d, np.sort(t[rows], axis=1))
+    found = ~np.isnan(props).any(axis=1)
+    if not found.any():
+        return rows[:0]
+    rows, props = rows[found], props[found]
+    f_new, g_new = obj.values_and_grads(props)
+    done = f_new <= f[rows]
+    t[rows[done]], f[rows[done]], g[rows[done]] = props[done], f_new[done], g_new[done]
+    return rows[done]
+
+
+def _segments(d: _lsq.Data, ts: np.ndarray):
+    """Segments of sorted knot vectors ts (M, K): (knot cut indices, segment cuts, left ends,
+    moments (w2, w2 v, w2 v^2, w2 y, w2 v y, w2 y^2) about the left ends, v = u - left).
+
+    Moments are taken about each segment's left end to keep digits.
+    """
+    idx = np.searchsorted(d.u, ts, side="left")
+    cuts = np.concatenate([np.zeros_like(idx[:, :1]), idx, np.full_like(idx[:, :1], d.n)], axis=1)
+    s = d.prefix[cuts[:, 1:]] - d.prefix[cuts[:, :-1]]
+    left = _lsq.nodes_of(ts)[:, :-1]
+    s0, s1, sy = s[..., 0], s[..., 1], s[..., 3]
+    m1 = s1 - left * s0
+    m2 = s[..., 2] - 2 * left * s1 + left * left * s0
+    my = s[..., 4] - left * sy
+    return idx, cuts, left, (s0, m1, m2, sy, my, s[..., 5])
+
+
+def _cell_floor(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
+    """A lower bound (M,) of the SSR anywhere in the cell of each sorted knot vector.
+
+    The SSR of separate line fits on the segments: a continuous fit in the
+    cell is one of them.
+    """
+    _, _, _, (s0, m1, m2, sy, my, syy) = _segments(d, ts)
+    with np.errstate(all="ignore"):
+        det = s0 * m2 - m1 * m1
+        line = syy - (m2 * sy * sy - 2 * m1 * sy * my + s0 * my * my) / det
+        flat = syy - sy * sy / s0  # one distinct x (or none): a line through the mean
+    per = np.where(det > 1e-14 * s0 * m2, line, np.where(s0 > 0, flat, 0.0))
+    return np.maximum(per, 0.0).sum(axis=1)
+
+
+def _cell_optima(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
+    """The optimal knots (M, K) in the cell of each sorted knot vector; nan where not found.
+
+    A cell fixes which data points lie left of each knot. Inside it, the
+    continuous fit with free knots is a fit of one line per segment whose
+    neighbours meet inside the gaps between the data points (2K + 2
+    parameters either way): when separate line fits meet inside those gaps,
+    their meeting points are the cell's exact optimum. A meeting point
+    outside its gap puts the optimum on the cell's boundary, that knot on
+    the gap's end (a data point, where SSR(t) has a kink): it is pinned
+    there, its two lines made to meet there (an equality constraint), and
+    the lines fitted again, until no free knot leaves its gap (an active
+    set, at most K + 1 batched solves of the KKT systems).
+    """
+    m, k = ts.shape
+    nseg = k + 1
+    idx, cuts, left, (s0, m1, m2, sy, my, _) = _segments(d, ts)
+    below = d.u[np.maximum(idx - 1, 0)]
+    above = d.u[np.minimum(idx, d.n - 1)]
+    ok = (np.diff(cuts, axis=1) >= 2).all(axis=1) & (s0 * m2 - m1 * m1 > 1e-14 * s0 * m2).all(1)
+    size = 2 * nseg + k
+    kkt = np.zeros((m, size, size))
+    rhs = np.zeros((m, size))
+    seg = np.arange(nseg)
+    kkt[:, 2 * seg, 2 * seg], kkt[:, 2 * seg + 1, 2 * seg + 1] = s0, m2
+    kkt[:, 2 * seg, 2 * seg + 1] = kkt[:, 2 * seg + 1, 2 * seg] = m1
+    rhs[:, 0 : 2 * nseg : 2], rhs[:, 1 : 2 * nseg : 2] = sy, my
+    lam = 2 * nseg + np.arange(k)
+    kkt[:, lam, lam] = 1.0  # free knots: multiplier 0
+    pin = np.full((m, k), np.nan)
+    out = np.full((m, k), np.nan)
+    active = ok.copy()
+    for _ in range(k + 1):
+        rows = np.flatnonzero(active)
+        if not rows.size:
+            break
+        try:
+            sol = np.linalg.solve(kkt[rows], rhs[rows][..., None])[..., 0]
+        except np.linalg.LinAlgError:  # some pinned system is singular: give up on all
+            break
+        with np.errstate(all="ignore"):
+            a, b = sol[:, 0 : 2 * nseg : 2], sol[:, 1 : 2 * nseg : 2]
+            lr = left[rows]
+            meet = (a[:, 1:] - a[:, :-1] - b[:, 1:] * lr[:, 1:] + b[:, :-1] * lr[:, :-1]) / (
+                b[:, :-1] - b[:, 1:]
+            )
+        meet = np.where(np.isnan(pin[rows]), meet, pin[rows])
+        lo_, hi_ = below[rows], above[rows]
+        leaves = ~((meet > lo_) & (meet < hi_)) & np.isnan(pin[rows])
+        settled = ~leaves.any(axis=1) & (np.diff(meet, axis=1) > 0).all(axis=1)
+        out[rows[settled]] = meet[settled]
+        active[rows[settled]] = False
+        r, j = np.nonzero(leaves & np.isfinite(meet))
+        where = np.where(meet[r, j] <= lo_[r, j], lo_[r, j], hi_[r, j])
+        rr = rows[r]
+        pin[rr, j] = where
+        # the pinned knot's constraint row: line j and line j + 1 agree at the pin
+        kkt[rr, lam[j], lam[j]] = 0.0
+        for col, val in (
+            (2 * j, 1.0),
+            (2 * j + 1, where - left[rr, j]),
+            (2 * j + 2, -1.0),
+            (2 * j + 3, -(where - left[rr, j + 1])),
+        ):
+            kkt[rr, lam[j], col] = kkt[rr, col, lam[j]] = val
+        stuck = rows[(leaves & ~np.isfinite(meet)).any(axis=1)]
+        active[stuck] = False
+    return out
 
 
 def _backtrack(obj: _Objective, t, f, g, step, lo, hi):

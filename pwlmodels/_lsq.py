@@ -75,6 +75,20 @@ def gram_fast(d: Data, t: np.ndarray):
     idx = np.searchsorted(d.u, nodes, side="left")
     idx[..., 0], idx[..., -1] = 0, d.n
     empty = (np.diff(idx, axis=-1) == 0).any(axis=-1)
+    diag, off, rhs, shaky = normal_equations(d, nodes, idx)
+    shaky &= ~empty
+    for m in np.flatnonzero(shaky):
+        diag[m], off[m], rhs[m] = (part[0] for part in gram_exact(d, t[m]))
+    return diag, off, rhs, empty
+
+
+def normal_equations(d: Data, nodes: np.ndarray, idx: np.ndarray):
+    """Hat-basis normal equations on nodes (M, J + 1) from moments: (diag, off, rhs, shaky).
+
+    Interval i holds the data points ``idx[:, i] <= index < idx[:, i + 1]``
+    (a point outside the interval's nodes extends its line). ``shaky`` (M,)
+    flags knot vectors whose moments may have lost too many digits.
+    """
     s = d.prefix[idx[..., 1:]] - d.prefix[idx[..., :-1]]  # (M, K+1, 6)
     left, h = nodes[..., :-1], np.diff(nodes, axis=-1)
     s0, s1, s2, sy, suy = (s[..., i] for i in range(5))
@@ -89,10 +103,7 @@ def gram_fast(d: Data, t: np.ndarray):
         l00 = s0 - 2 * l1 + ll
         ly = (suy - left * sy) / h
     diag, off, rhs = _assemble(l00, l0l1, ll, sy - ly, ly)
-    shaky = ~empty & ~(lost <= _SHAKY * s0).all(axis=-1)
-    for m in np.flatnonzero(shaky):
-        diag[m], off[m], rhs[m] = (part[0] for part in gram_exact(d, t[m]))
-    return diag, off, rhs, empty
+    return diag, off, rhs, ~(lost <= _SHAKY * s0).all(axis=-1)
 
 
 def gram_exact(d: Data, t: np.ndarray):
