@@ -250,6 +250,8 @@ def _descend(obj: _Objective, t0: np.ndarray):
 
     h = steepest(g)
     live = np.arange(t.shape[0])
+    tried = np.full(t.shape, -1)  # the cell of each row's last jump
+    jump_rows, jumps = live[:0], t[:0]  # cell optima to try with the next line search
     for _ in range(_ITERATIONS):
         if not live.size:
             break
@@ -258,7 +260,9 @@ def _descend(obj: _Objective, t0: np.ndarray):
         if uphill.any():
             h[live[uphill]] = steepest(g[live[uphill]])
             step[uphill] = -np.einsum("mij,mj->mi", h[live[uphill]], g[live[uphill]])
-        trial, f_new, g_new, ok = _backtrack(obj, t[live], f[live], g[live], step, lo, hi)
+        trial, f_new, g_new, ok, f_jump, g_jump = _backtrack(
+            obj, t[live], f[live], g[live], step, lo, hi, jumps
+        )
         gain = f[live] - f_new
         move = ok & (gain > 0)
         stop = ~ok | (gain <= 1e-15 * np.maximum(f[live], 1e-300))
@@ -275,29 +279,28 @@ def _descend(obj: _Objective, t0: np.ndarray):
             h[live[update]] = np.einsum("mij,mjk->mik", v, hv) + rho[:, None, None] * np.einsum(
                 "mi,mj->mij", s_vec[update], s_vec[update]
             )
+        # A row that jumps to its cell's optimum stops there (the polish tries the
+        # neighbouring cells); BFGS would creep there for a dozen iterations.
+        done = f_jump <= f[jump_rows]
+        landed = jump_rows[done]
+        t[landed], f[landed], g[landed] = jumps[done], f_jump[done], g_jump[done]
         creeping = live[~stop & (gain <= _CREEP * f[live])]
-        live = live[~stop]
-        if obj.cons is None and creeping.size:
-            live = np.setdiff1d(live, _snap(obj, t, f, g, creeping))
+        live = np.setdiff1d(live[~stop], landed)
+        jump_rows, jumps = _jumps(obj, t, np.intersect1d(creeping, live), tried)
     return np.sort(t, axis=1), f
 
 
-def _snap(obj: _Objective, t, f, g, rows):
-    """Jump rows to the exact optimum of their cell; return the rows that jumped.
-
-    A row jumps (and stops descending) when its cell optimum
-    (:func:`_cell_optima`) lowers its SSR; the polish then tries the
-    neighbouring cells. BFGS would creep there for a dozen iterations.
-    """
-    props = _cell_optima(obj.d, np.sort(t[rows], axis=1))
+def _jumps(obj: _Objective, t: np.ndarray, rows: np.ndarray, tried: np.ndarray) -> tuple:
+    """The rows with a cell optimum (:func:`_cell_optima`) not tried before, and those optima."""
+    if obj.cons is not None or not rows.size:
+        return rows[:0], t[:0]
+    ts = np.sort(t[rows], axis=1)
+    cells = np.searchsorted(obj.d.u, ts)
+    fresh = (cells != tried[rows]).any(axis=1)  # a cell whose optimum failed fails again
+    tried[rows] = cells
+    rows, props = rows[fresh], _cell_optima(obj.d, ts[fresh])
     found = ~np.isnan(props).any(axis=1)
-    if not found.any():
-        return rows[:0]
-    rows, props = rows[found], props[found]
-    f_new, g_new = obj.values_and_grads(props)
-    done = f_new <= f[rows]
-    t[rows[done]], f[rows[done]], g[rows[done]] = props[done], f_new[done], g_new[done]
-    return rows[done]
+    return rows[found], props[found]
 
 
 def _segments(d: _lsq.Data, ts: np.ndarray):
@@ -402,8 +405,9 @@ def _cell_optima(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
-    """A line search for every row at once: (trial, f, g, accepted) per row.
+def _backtrack(obj: _Objective, t, f, g, step, lo, hi, extra):
+    """A line search for every row at once: (trial, f, g, accepted) per row, then the
+    SSR and gradient of the knot vectors ``extra``, evaluated in the same call.
 
     The step lengths :data:`_ALPHAS` are tried in chunks, and a row takes
     the longest length of the first chunk that satisfies Armijo's condition.
@@ -414,6 +418,7 @@ def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
     constraints every knot vector is one solve: plain backtracking.
     """
     m = t.shape[0]
+    f_extra, g_extra = np.zeros(0), np.zeros((0, t.shape[1]))
     chunk = _ALPHAS.size if obj.cons is None else 1
     trial, f_new, g_new = t.copy(), f.copy(), g.copy()
     ok = np.zeros(m, bool)
@@ -424,8 +429,13 @@ def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
         distinct = (np.diff(np.sort(cand, axis=2), axis=2) > 0).all(axis=2)
         fc = np.full(distinct.shape, np.inf)
         gc = np.zeros(cand.shape)
-        if distinct.any():
-            fc[distinct], gc[distinct] = obj.values_and_grads(cand[distinct])
+        pts = np.concatenate([cand[distinct], extra])
+        if pts.shape[0]:
+            f_all, g_all = obj.values_and_grads(pts)
+            n_c = pts.shape[0] - extra.shape[0]
+            fc[distinct], gc[distinct] = f_all[:n_c], g_all[:n_c]
+            f_extra, g_extra = f_all[n_c:], g_all[n_c:]
+            extra = extra[:0]
         decrease = np.einsum("mi,mai->ma", g[rows], cand - t[rows, None, :])
         armijo = fc <= f[rows, None] + 1e-4 * decrease
         best = np.argmax(armijo, axis=1)  # the longest step that satisfies it
@@ -435,4 +445,4 @@ def _backtrack(obj: _Objective, t, f, g, step, lo, hi):
         ok[r] = True
         if ok.all():
             break
-    return trial, f_new, g_new, ok
+    return trial, f_new, g_new, ok, f_extra, g_extra
