@@ -57,7 +57,8 @@ class _Objective:
         ordered = bool((t[:, 1:] >= t[:, :-1]).all())  # the usual case: no reordering
         order = None if ordered else np.argsort(t, axis=1)
         ts = np.clip(t if ordered else np.take_along_axis(t, order, axis=1), 1e-12, 1 - 1e-12)
-        diag, off, rhs, empty = _lsq.gram_fast(self.d, ts)
+        parts = _lsq.intervals(self.d, ts)
+        diag, off, rhs, empty = _lsq.gram_fast(self.d, ts, parts)
         v, ratio = _lsq.solve_tridiagonal(diag, off, rhs)
         with np.errstate(all="ignore"):
             ssr = _lsq.ssr_of(diag, off, rhs, v, self.yy)
@@ -66,7 +67,7 @@ class _Objective:
         if not grad:
             return ssr, None
         with np.errstate(all="ignore"):
-            g_sorted = np.where(bad[:, None], 0.0, self._gradients(ts, v))
+            g_sorted = np.where(bad[:, None], 0.0, self._gradients(ts, v, parts))
         if ordered:
             return ssr, g_sorted
         g = np.empty_like(t)
@@ -109,13 +110,9 @@ class _Objective:
             return self.failed, None
         return float(_lsq.ssr_of(diag[0], off[0], rhs[0], v, self.yy)), v
 
-    def _gradients(self, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def _gradients(self, ts: np.ndarray, v: np.ndarray, parts: tuple | None = None) -> np.ndarray:
         """dSSR/dt for sorted knots ts (M, K) with node values v (M, K + 2)."""
-        d = self.d
-        nodes = _lsq.nodes_of(ts)
-        idx = np.searchsorted(d.u, nodes, side="left")
-        idx[:, 0], idx[:, -1] = 0, d.n
-        s = d.prefix[idx[:, 1:]] - d.prefix[idx[:, :-1]]
+        nodes, _, s = _lsq.intervals(self.d, ts) if parts is None else parts
         b = np.diff(v, axis=1) / np.diff(nodes, axis=1)  # slope per interval
         a = v[:, :-1] - b * nodes[:, :-1]
         resid = s[..., 3] - a * s[..., 0] - b * s[..., 1]  # sum of w2 r per interval

@@ -56,7 +56,15 @@ def nodes_of(t: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros(shape), t, np.ones(shape)], axis=-1)
 
 
-def gram_fast(d: Data, t: np.ndarray):
+def intervals(d: Data, t: np.ndarray) -> tuple:
+    """(nodes (M, K + 2), cut indices (M, K + 2), moments per interval (M, K + 1, 6)) for knots t."""
+    nodes = nodes_of(t)
+    idx = np.searchsorted(d.u, nodes, side="left")
+    idx[..., 0], idx[..., -1] = 0, d.n
+    return nodes, idx, d.prefix[idx[..., 1:]] - d.prefix[idx[..., :-1]]
+
+
+def gram_fast(d: Data, t: np.ndarray, parts: tuple | None = None):
     """Tridiagonal Gram (diag, off), right-hand side and emptiness for knots t (M, K).
 
     From moments in O(M K log n), independent of n. The moments about an
@@ -69,27 +77,10 @@ def gram_fast(d: Data, t: np.ndarray):
     within about one data spacing at n = 1000, within a few hundred points
     at n = 3e6). ``empty`` (M,) says whether some interval between nodes
     holds no data: its node values are then fixed by no data point, however
-    well the solve goes.
+    well the solve goes. ``parts``: :func:`intervals` of t, when already at hand.
     """
-    nodes = nodes_of(t)
-    idx = np.searchsorted(d.u, nodes, side="left")
-    idx[..., 0], idx[..., -1] = 0, d.n
+    nodes, idx, s = intervals(d, t) if parts is None else parts
     empty = (np.diff(idx, axis=-1) == 0).any(axis=-1)
-    diag, off, rhs, shaky = normal_equations(d, nodes, idx)
-    shaky &= ~empty
-    for m in np.flatnonzero(shaky):
-        diag[m], off[m], rhs[m] = (part[0] for part in gram_exact(d, t[m]))
-    return diag, off, rhs, empty
-
-
-def normal_equations(d: Data, nodes: np.ndarray, idx: np.ndarray):
-    """Hat-basis normal equations on nodes (M, J + 1) from moments: (diag, off, rhs, shaky).
-
-    Interval i holds the data points ``idx[:, i] <= index < idx[:, i + 1]``
-    (a point outside the interval's nodes extends its line). ``shaky`` (M,)
-    flags knot vectors whose moments may have lost too many digits.
-    """
-    s = d.prefix[idx[..., 1:]] - d.prefix[idx[..., :-1]]  # (M, K+1, 6)
     left, h = nodes[..., :-1], np.diff(nodes, axis=-1)
     s0, s1, s2, sy, suy = (s[..., i] for i in range(5))
     with np.errstate(all="ignore"):  # coinciding knots: the solve reports the singularity
@@ -103,7 +94,10 @@ def normal_equations(d: Data, nodes: np.ndarray, idx: np.ndarray):
         l00 = s0 - 2 * l1 + ll
         ly = (suy - left * sy) / h
     diag, off, rhs = _assemble(l00, l0l1, ll, sy - ly, ly)
-    return diag, off, rhs, ~(lost <= _SHAKY * s0).all(axis=-1)
+    shaky = ~empty & ~(lost <= _SHAKY * s0).all(axis=-1)
+    for m in np.flatnonzero(shaky):
+        diag[m], off[m], rhs[m] = (part[0] for part in gram_exact(d, t[m]))
+    return diag, off, rhs, empty
 
 
 def gram_exact(d: Data, t: np.ndarray):
