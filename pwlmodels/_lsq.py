@@ -57,7 +57,7 @@ def nodes_of(t: np.ndarray) -> np.ndarray:
 
 
 def intervals(d: Data, t: np.ndarray) -> tuple:
-    """(nodes (M, K + 2), cut indices (M, K + 2), moments per interval (M, K + 1, 6)) for knots t."""
+    """(nodes (M, K + 2), cut indices (M, K + 2), interval moments (M, K + 1, 6)) of knots t."""
     nodes = nodes_of(t)
     idx = np.searchsorted(d.u, nodes, side="left")
     idx[..., 0], idx[..., -1] = 0, d.n
