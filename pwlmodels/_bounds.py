@@ -21,7 +21,7 @@ rounding (Zombori et al. 2021; Jia and Rinard 2021).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -49,6 +49,7 @@ class Unit:
     lo: float = 0.0
     hi: float = 0.0
     name: str = ""
+    relu: bool = False  # "leaky" with every alpha 0: a shorter relaxation
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class Chain:
     biases: list  # L + 1 tensors (out,)
     acts: list  # L Units
     gamma: float
+    abs_weights: list = field(init=False, repr=False)  # |W|, |b|: for the rounding margins
+    abs_biases: list = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "abs_weights", [w.abs() for w in self.weights])
+        object.__setattr__(self, "abs_biases", [b.abs() for b in self.biases])
 
     @property
     def n_in(self) -> int:
@@ -101,12 +108,15 @@ def _unit(op: Activation, width: int, device: torch.device) -> Unit:
         zero = torch.zeros(width, dtype=torch.float64, device=device)
         return Unit("hardtanh", zero, float(op.kinks[0]), float(op.kinks[1]), op.name)
     a = torch.as_tensor(op.slopes[0], dtype=torch.float64, device=device)
-    return Unit("leaky", a.expand(width).clone() if a.numel() == 1 else a, name=op.name)
+    alpha = a.expand(width).clone() if a.numel() == 1 else a
+    return Unit("leaky", alpha, name=op.name, relu=bool((alpha == 0).all()))
 
 
 def apply_unit(unit: Unit, z: torch.Tensor) -> torch.Tensor:
     if unit.kind == "hardtanh":
         return z.clamp(unit.lo, unit.hi)
+    if unit.relu:
+        return z.clamp(min=0)
     return torch.where(z > 0, z, unit.alpha * z)
 
 
@@ -129,6 +139,13 @@ def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up]."""
     if unit.kind == "hardtanh":
         return _relax_hardtanh(unit.lo, unit.hi, lo, up)
+    if unit.relu:  # the general case below with a = 0, in fewer operations
+        pos = (lo >= 0).to(lo.dtype)
+        unstable = (lo < 0) & (up > 0)
+        su = torch.where(unstable, up / torch.where(unstable, up - lo, 1.0), pos)
+        tu = torch.where(unstable, -su * lo, 0.0)
+        sl = torch.where(unstable, (up > -lo).to(lo.dtype), pos)
+        return sl, torch.zeros_like(lo), su, tu
     a = unit.alpha.expand_as(lo)
     one = torch.ones_like(lo)
     zero = torch.zeros_like(lo)
@@ -200,29 +217,32 @@ def interval(chain: Chain, k: int, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     """Bounds of z_{k+1} = W_k a + b_k from bounds [lo, up] on its input."""
     w, b = chain.weights[k], chain.biases[k]
     c, r = (lo + up) / 2, (up - lo) / 2
-    wa = w.abs()
+    wa = chain.abs_weights[k]
     mid = c @ w.T + b
     rad = r @ wa.T
-    mass = c.abs() @ wa.T + b.abs() + rad
+    mass = c.abs() @ wa.T + chain.abs_biases[k] + rad
     return -_widen(-(mid - rad), mass, chain.gamma), _widen(mid + rad, mass, chain.gamma)
 
 
 def act_interval(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     """Bounds of sigma over [lo, up] (sigma is convex or concave per unit), widened."""
-    vals = torch.stack(
-        [apply_unit(unit, t) for t in (lo, up, torch.clamp(torch.zeros_like(lo), lo, up))]
-    )
-    low, high = vals.min(0).values, vals.max(0).values
+    if unit.relu or unit.kind == "hardtanh":  # nondecreasing: the ends
+        low, high = apply_unit(unit, lo), apply_unit(unit, up)
+    else:
+        vals = torch.stack(
+            [apply_unit(unit, t) for t in (lo, up, torch.clamp(torch.zeros_like(lo), lo, up))]
+        )
+        low, high = vals.min(0).values, vals.max(0).values
     return low - (4 * _U * low.abs() + _TINY), high + (4 * _U * high.abs() + _TINY)
 
 
 def backward(
-    chain: Chain, k: int, lam: torch.Tensor, const: torch.Tensor, bounds: list, xl, xu
+    chain: Chain, k: int, lam: torch.Tensor, const: torch.Tensor, relax: list, xl, xu
 ) -> tuple:
     """Sound upper bound of ``lam @ z + const`` where z is the output of affine map k.
 
-    lam : (B, m, width of map k's output); const : (B, m). ``bounds[j]`` holds
-    (lo, up) of the pre-activations of activation j. Returns (upper (B, m),
+    lam : (B, m, width of map k's output); const : (B, m). ``relax[j]`` holds
+    :func:`_relax` of activation j over its pre-activation bounds. Returns (upper (B, m),
     coefficient on x (B, m, n_in), constant (B, m)) before concretisation and
     the margin.
     """
@@ -231,13 +251,12 @@ def backward(
     for j in range(k, -1, -1):
         w, b = chain.weights[j], chain.biases[j]
         const = const + lam @ b
-        mass_c = mass_c + mass_l @ b.abs()
+        mass_c = mass_c + mass_l @ chain.abs_biases[j]
         lam = lam @ w
-        mass_l = mass_l @ w.abs()
+        mass_l = mass_l @ chain.abs_weights[j]
         if j == 0:
             break
-        sl, tl, su, tu = _relax(chain.acts[j - 1], *bounds[j - 1])
-        sl, tl, su, tu = (t[:, None, :] for t in (sl, tl, su, tu))
+        sl, tl, su, tu = (t[:, None, :] for t in relax[j - 1])
         lp, ln = lam.clamp(min=0), lam.clamp(max=0)
         const = const + (lp * tu + ln * tl).sum(-1)
         mass_c = mass_c + (mass_l * torch.maximum(tu.abs(), tl.abs())).sum(-1)
@@ -252,7 +271,13 @@ def backward(
 
 def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True):
     """Sound (lo, up) of every activation's pre-activations over boxes [xl, xu] (B, n_in)."""
+    return _bounds_and_relaxations(chain, xl, xu, crown)[0]
+
+
+def _bounds_and_relaxations(chain: Chain, xl, xu, crown: bool) -> tuple:
+    """:func:`layer_bounds` and the :func:`_relax` of every activation over them."""
     bounds: list = []
+    relax: list = []
     lo, up = xl, xu
     for k in range(len(chain.acts)):
         lo, up = interval(chain, k, lo, up)
@@ -267,24 +292,25 @@ def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: boo
             sel = torch.eye(h, dtype=torch.float64, device=xl.device)[cols]
             lam = torch.cat([sel, -sel]).expand(xl.shape[0], 2 * u, h)
             zero = torch.zeros(xl.shape[0], 2 * u, dtype=torch.float64, device=xl.device)
-            ub, _, _ = backward(chain, k, lam, zero, bounds, xl, xu)
+            ub, _, _ = backward(chain, k, lam, zero, relax, xl, xu)
             lo[:, cols] = torch.maximum(lo[:, cols], -ub[:, u:])
             up[:, cols] = torch.minimum(up[:, cols], ub[:, :u])
             up = torch.maximum(up, lo)  # both sound: equal up to the margin
         bounds.append((lo, up))
+        relax.append(_relax(chain.acts[k], lo, up))
         lo, up = act_interval(chain.acts[k], lo, up)
-    return bounds
+    return bounds, relax
 
 
 def objective_upper(
     chain: Chain, c: torch.Tensor, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True
 ) -> tuple:
     """Upper bounds of ``c @ net(x)`` over each box: (ub (B,), A (B, n_in), bounds)."""
-    bounds = layer_bounds(chain, xl, xu, crown=crown)
+    bounds, relax = _bounds_and_relaxations(chain, xl, xu, crown)
     b = xl.shape[0]
     lam = c.reshape(1, 1, -1).expand(b, 1, c.numel())
     zero = torch.zeros(b, 1, dtype=torch.float64, device=xl.device)
-    ub, a, _ = backward(chain, len(chain.acts), lam, zero, bounds, xl, xu)
+    ub, a, _ = backward(chain, len(chain.acts), lam, zero, relax, xl, xu)
     return ub[:, 0], a[:, 0, :], bounds
 
 

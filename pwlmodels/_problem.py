@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -20,7 +21,8 @@ __all__: list[str] = []
 class Problem:
     chain: bd.Chain
     c: torch.Tensor
-    net64: nn.Module
+    net: nn.Module
+    state64: dict  # the net's parameters and buffers, float64 on the CPU
     lower: np.ndarray
     upper: np.ndarray
     output: int | None
@@ -28,13 +30,26 @@ class Problem:
 
     def negated(self) -> Problem:
         return Problem(
-            self.chain, -self.c, self.net64, self.lower, self.upper, self.output, -self.sign
+            self.chain,
+            -self.c,
+            self.net,
+            self.state64,
+            self.lower,
+            self.upper,
+            self.output,
+            -self.sign,
         )
+
+    @cached_property
+    def net64(self) -> nn.Module:
+        """A float64 CPU copy of the net (made when first asked for: a deep copy is slow)."""
+        return copy.deepcopy(self.net).to(device="cpu", dtype=torch.float64)
 
     def value(self, x: np.ndarray) -> float:
         """Float64 forward pass of the original layers at one point."""
-        with torch.no_grad():
-            y = self.net64(torch.as_tensor(x[None, :], dtype=torch.float64))[0]
+        with torch.no_grad():  # the net's own forward, run on float64 copies of its tensors
+            xt = torch.as_tensor(x[None, :], dtype=torch.float64)
+            y = torch.func.functional_call(self.net, self.state64, (xt,))[0]
         if self.output is not None:
             return self.sign * float(y[self.output])
         return float(y @ self.c.to("cpu"))
@@ -78,9 +93,13 @@ def make_problem(net, lower, upper, output=None, c=None, *, objective=True) -> P
         vec, output = _objective(n_out, output, c)
     device = net_device(net)
     chain = bd.make_chain(ops, n_in, device)
-    net64 = copy.deepcopy(net).to(device="cpu", dtype=torch.float64)
+    state = {**dict(net.named_parameters()), **dict(net.named_buffers())}
+    state64 = {  # as Module.to(float64) converts: the floating tensors only
+        k: v.detach().to(device="cpu", dtype=torch.float64 if v.is_floating_point() else v.dtype)
+        for k, v in state.items()
+    }
     cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
-    return Problem(chain, cvec, net64, lo, up, output)
+    return Problem(chain, cvec, net, state64, lo, up, output)
 
 
 def _objective(n_out: int, output, c) -> tuple:
