@@ -378,9 +378,8 @@ def branch_and_bound(
             if levels >= 2 and k * 2**levels >= FILL:
                 break
             levels += 1
-        for _ in range(levels):
-            new_lo, new_up, pub, pa, stuck = _bisect(new_lo, new_up, pub, pa)
-            closed = max(closed, stuck)
+        new_lo, new_up, pub, pa, stuck = _split(new_lo, new_up, pub, pa, levels)
+        closed = max(closed, stuck)
         new_ub, new_a, _ = objective_upper(chain, c, new_lo, new_up)
         new_ub = torch.minimum(new_ub, pub)  # the parent's bound holds too
         n_nodes += new_lo.shape[0]
@@ -395,27 +394,37 @@ def branch_and_bound(
     }
 
 
-def _bisect(lo, up, ub, a) -> tuple:
-    """Halve every box across its input with the largest ``|a_j| (u_j - l_j)``.
+def _split(lo, up, ub, a, levels: int) -> tuple:
+    """Halve every box ``levels`` times, each time across the input with the largest
+    ``|a_j| (u_j - l_j)``.
 
-    Returns the children's boxes, the parent's bound and coefficients repeated
-    for them, and the largest bound of the boxes too small to split (at
-    float64 resolution), which are dropped.
+    The halves of a box have its widths but one, so all the pieces of a box
+    at one level are halved across the same input. Returns the pieces'
+    boxes, the parent's bound and coefficients repeated for them, and the
+    largest bound of the boxes too small to split (at float64 resolution),
+    which are dropped.
     """
+    n = lo.shape[1]
     rows = torch.arange(lo.shape[0], device=lo.device)
-    j = torch.argmax(a.abs() * (up - lo), dim=1)
-    mid = (lo[rows, j] + up[rows, j]) / 2
-    ok = (mid > lo[rows, j]) & (mid < up[rows, j])
+    score = a.abs() * (up - lo)
+    ok = torch.ones(lo.shape[0], dtype=torch.bool, device=lo.device)
+    lo, up = lo[:, None, :], up[:, None, :]  # (B, pieces, n)
+    for _ in range(levels):
+        j = torch.argmax(score, dim=1)
+        left, right = lo[rows, :, j], up[rows, :, j]
+        mid = (left + right) / 2
+        ok &= ((mid > left) & (mid < right)).all(dim=1)
+        left_up, right_lo = up.clone(), lo.clone()
+        left_up[rows, :, j] = mid
+        right_lo[rows, :, j] = mid
+        lo, up = torch.cat([lo, right_lo], dim=1), torch.cat([left_up, up], dim=1)
+        score[rows, j] /= 2
     stuck = float(ub[~ok].max()) if (~ok).any() else -np.inf
-    lo, up, ub, a, j, mid = lo[ok], up[ok], ub[ok], a[ok], j[ok], mid[ok]
-    rows = torch.arange(lo.shape[0], device=lo.device)
-    left_up, right_lo = up.clone(), lo.clone()
-    left_up[rows, j] = mid
-    right_lo[rows, j] = mid
+    pieces = lo.shape[1]
     return (
-        torch.cat([lo, right_lo]),
-        torch.cat([left_up, up]),
-        torch.cat([ub, ub]),
-        torch.cat([a, a]),
+        lo[ok].reshape(-1, n),
+        up[ok].reshape(-1, n),
+        ub[ok].repeat_interleave(pieces),
+        a[ok].repeat_interleave(pieces, dim=0),
         stuck,
     )
