@@ -34,7 +34,6 @@ Q = np.diag([1 / 0.1**2, 0.0, 0.0])
 R = np.array([[1 / U_MAX**2]])
 
 
-
 @pytest.fixture(scope="module")
 def K():
     A, B, _ = dc_motor()
