@@ -247,6 +247,7 @@ def _descend(obj: _Objective, t0: np.ndarray):
 
     h = steepest(g)
     live = np.arange(t.shape[0])
+    alive = np.ones(t.shape[0], bool)
     tried = np.full(t.shape, -1)  # the cell of each row's last jump
     jump_rows, jumps = live[:0], t[:0]  # cell optima to try with the next line search
     for _ in range(_ITERATIONS):
@@ -282,8 +283,9 @@ def _descend(obj: _Objective, t0: np.ndarray):
         landed = jump_rows[done]
         t[landed], f[landed], g[landed] = jumps[done], f_jump[done], g_jump[done]
         creeping = live[~stop & (gain <= _CREEP * f[live])]
-        live = np.setdiff1d(live[~stop], landed)
-        jump_rows, jumps = _jumps(obj, t, np.intersect1d(creeping, live), tried)
+        alive[live[stop]] = alive[landed] = False
+        live = np.flatnonzero(alive)
+        jump_rows, jumps = _jumps(obj, t, creeping[alive[creeping]], tried)
     return np.sort(t, axis=1), f
 
 
