@@ -9,6 +9,7 @@ relu(z - hi)``: one binary per kink inside the unit's bounds.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ __all__: list[str] = []
 # with HiGHS's default integrality tolerance (1e-6) the dual bound is sound but about 1e-6 x big-M
 # loose, too loose to certify at atol=1e-7.
 FEASIBILITY_TOL = 1e-9
+# LP tightening uses the ideal formulation of the first layer's ReLUs (2^n_in rows per unit)
+# when the network has at most this many inputs.
+IDEAL_INPUTS = 4
 
 
 def bigm_widen(lo: np.ndarray, up: np.ndarray) -> tuple:
@@ -328,7 +332,53 @@ def _relaxation_rows(chain, k_stop: int, bounds: list, post: list, lower, upper)
             rhs.append(sign * (s * b + t))
     a_ub = np.concatenate(rows) if rows else np.zeros((0, n))
     b_ub = np.concatenate(rhs) if rhs else np.zeros(0)
+    if k_stop >= 1 and chain.n_in <= IDEAL_INPUTS:
+        a_ub, b_ub, lb, ub = _with_ideal_rows(chain, bounds[0], lower, upper, a_ub, b_ub, lb, ub)
     return a_ub, b_ub, lb, ub, offs
+
+
+def _with_ideal_rows(chain, bounds0, lower, upper, a_ub, b_ub, lb, ub) -> tuple:
+    """Add the ideal formulation of each unstable first-layer ReLU over the input box.
+
+    Anderson, Huchette, Ma, Tjandraatmadja and Vielma (2020): with an
+    indicator d in [0, 1] per unit, ``a <= sum_{i in I} w_i (x_i - L_i (1 -
+    d)) + (b + sum_{i not in I} w_i U_i) d`` for every subset I of the
+    inputs (L_i, U_i the ends of input i's range where w_i x_i is smallest
+    and largest) describe, with ``a >= 0`` and ``a >= w x + b``, the convex
+    hull of the unit's graph over the box: tighter than the triangle over
+    its pre-activation bounds. 2^n_in rows per unit, hence only for few
+    inputs. Columns for the d's are appended to v.
+    """
+    unit = chain.acts[0]
+    if unit.kind != "leaky":
+        return a_ub, b_ub, lb, ub
+    w = chain.weights[0].to("cpu").numpy()
+    b = chain.biases[0].to("cpu").numpy()
+    alpha = unit.alpha.to("cpu").numpy()
+    lo, up = bounds0
+    units = np.flatnonzero((alpha == 0) & (lo < 0) & (up > 0))
+    if not units.size:
+        return a_ub, b_ub, lb, ub
+    n_in, n = w.shape[1], a_ub.shape[1]
+    subsets = np.array(list(itertools.product([False, True], repeat=n_in)))  # (2^n, n_in)
+    rows, rhs = [], []
+    for i, j in enumerate(units):
+        low = np.where(w[j] >= 0, lower, upper)  # where w_j x_i is smallest
+        high = np.where(w[j] >= 0, upper, lower)
+        block = np.zeros((subsets.shape[0], n + units.size))
+        block[:, n_in + j] = 1.0  # a_j
+        block[:, :n_in] = np.where(subsets, -w[j], 0.0)
+        fixed = np.where(subsets, w[j] * low, 0.0).sum(axis=1)
+        block[:, n + i] = -(fixed + b[j] + np.where(subsets, 0.0, w[j] * high).sum(axis=1))
+        rows.append(block)
+        rhs.append(-fixed)
+    a_ub = np.vstack([np.hstack([a_ub, np.zeros((a_ub.shape[0], units.size))]), *rows])
+    return (
+        a_ub,
+        np.concatenate([b_ub, *rhs]),
+        np.concatenate([lb, np.zeros(units.size)]),
+        np.concatenate([ub, np.ones(units.size)]),
+    )
 
 
 def _cpu(unit):

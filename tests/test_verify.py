@@ -216,6 +216,45 @@ def test_tighten_interval_is_sound_and_agrees():
         check_sound(net, lo, up, r)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_lp_tightening_with_ideal_first_layer_is_sound(seed):
+    """LP bounds over the ideal first-layer formulation contain every sampled pre-activation."""
+    from pwlmodels import _bounds as bd
+    from pwlmodels import _milp
+    from pwlmodels._problem import make_problem
+
+    rng = np.random.default_rng(1000 + seed)
+    n_in = 2 + seed % 3
+    act = ("relu", "relu", "prelu", "leaky")[seed % 4]
+    scale = (1.0, 1e3, 1e-3)[(seed // 4) % 3]
+    net = make_net(seed, n_in, [6, 5, 4], act, scale=scale, adversarial=seed % 2 == 0)
+    lo = rng.uniform(-2, 0, n_in)
+    up = lo + rng.uniform(0.1, 2, n_in)
+    if seed % 5 == 0:  # a first-layer unit whose pre-activation is exactly 0 on a face
+        with torch.no_grad():
+            net[0].weight[0] = 0.0
+            net[0].weight[0, 0] = 1.0
+            net[0].bias[0] = -float(up[0])
+    prob = make_problem(net, lo, up)
+    crown = bd.layer_bounds(prob.chain, *prob.box())
+    cpu = [(a[0].numpy(), b[0].numpy()) for a, b in crown]
+    tight = _milp.lp_bounds(prob.chain, lo, up, cpu)
+    x = torch.as_tensor(samples(lo, up))
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        h = x
+        for k, (lin, (t_lo, t_up)) in enumerate(zip(linears, tight, strict=False)):
+            z = lin(h)
+            assert (z.numpy() >= t_lo).all() and (z.numpy() <= t_up).all(), k
+            assert (t_lo >= cpu[k][0]).all() and (t_up <= cpu[k][1]).all()  # never looser
+            h = net[2 * k + 1](z)
+    for sense, fn in (("max", maximize), ("min", minimize)):
+        with warnings.catch_warnings():  # HiGHS on weights ~1e3: falls back, soundly
+            warnings.simplefilter("ignore", SolverInconsistencyWarning)
+            r = fn(net, lo, up, method="milp", tighten="lp", time_limit=5.0)
+        check_sound(net, lo, up, r, sense=sense)
+
+
 def _difference(a: nn.Sequential, b: nn.Sequential) -> nn.Sequential:
     """One ReLU net computing a(x) - b(x) (block-diagonal hidden layers)."""
     la = [m for m in a if isinstance(m, nn.Linear)]
