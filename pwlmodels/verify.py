@@ -272,7 +272,9 @@ def maximize(
         bounds tightened, layer by layer, by two LPs per unit over the
         linear relaxation (``scipy.optimize.linprog``), each made safe by
         weak duality from its dual vector (Neumaier and Shcherbina 2004):
-        fewer binaries, two LPs per hidden unit to build.
+        fewer binaries, two LPs per hidden unit to build. With up to 4
+        inputs the first layer's ReLUs enter those LPs in their ideal
+        formulation over the box (Anderson et al. 2020).
     atol, rtol : float, default 1e-7, 1e-9
         Stop when ``bound - value <= atol + rtol |value|``.
     time_limit : float, optional
