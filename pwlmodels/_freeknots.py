@@ -7,10 +7,12 @@ slope change at t_j, r the residual). The starts (a dynamic program on
 binned data and ``n_starts`` perturbations of it) descend together by a
 batched quasi-Newton method, every evaluation vectorised over the starts.
 SSR(t) is only piecewise smooth (the gradient jumps where a knot crosses a
-data point), so the descent stalls one or a few data intervals from the
-best; a discrete polish then moves single knots to neighbouring data
-intervals or anywhere on a grid of bin edges and descends again from the
-best moves, until nothing improves."""
+data point), so BFGS creeps once it nears a cell's optimum (a cell: which
+data points lie left of each knot); a creeping start jumps to that optimum,
+found exactly by line fits (:func:`_cell_optima`). A discrete polish then
+moves single knots to neighbouring data intervals or anywhere on a grid of
+bin edges and descends again from the best moves whose cells can still
+beat the best SSR (:func:`_cell_floor`), until nothing improves."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ __all__: list[str] = []
 _BINS = 256
 _ROUNDS = 30
 _ITERATIONS = 200
-_CREEP = 1e-5  # a row whose SSR fell by less than this (relative) tries the jump of _snap
+_CREEP = 1e-5  # a row whose SSR fell by less than this (relative) tries its cell's optimum
 _GAIN = 1e-10  # a polish round must lower the SSR by more than this (relative) to go on
 _ALPHAS = np.array([1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4])
 
@@ -234,7 +236,10 @@ def _descend(obj: _Objective, t0: np.ndarray):
     Written out because the knot vectors are short: scipy's L-BFGS-B spends
     about a millisecond per iteration in bookkeeping, more than an SSR costs,
     and runs one start at a time; here every evaluation is batched over the
-    starts still descending. Returns the sorted end points (M, K) and SSRs (M,).
+    starts still descending. A row whose SSR falls by less than ``_CREEP``
+    (relative) in a step tries the optimum of its cell with the next line
+    search, and stops there if it is lower. Returns the sorted end points
+    (M, K) and SSRs (M,).
     """
     lo, hi = 1e-9, 1 - 1e-9
     t = np.clip(np.sort(t0, axis=1), lo, hi)
@@ -249,7 +254,7 @@ def _descend(obj: _Objective, t0: np.ndarray):
     live = np.arange(t.shape[0])
     alive = np.ones(t.shape[0], bool)
     tried = np.full(t.shape, -1)  # the cell of each row's last jump
-    jump_rows, jumps = live[:0], t[:0]  # cell optima to try with the next line search
+    jump_rows, jumps, side = live[:0], t[:0], t[:0]  # cell optima for the next line search
     for _ in range(_ITERATIONS):
         if not live.size:
             break
@@ -258,9 +263,11 @@ def _descend(obj: _Objective, t0: np.ndarray):
         if uphill.any():
             h[live[uphill]] = steepest(g[live[uphill]])
             step[uphill] = -np.einsum("mij,mj->mi", h[live[uphill]], g[live[uphill]])
+        nudged = np.where(side < 0, np.nextafter(jumps, 1.0), jumps)  # just inside the cell
         trial, f_new, g_new, ok, f_jump, g_jump = _backtrack(
-            obj, t[live], f[live], g[live], step, lo, hi, jumps
+            obj, t[live], f[live], g[live], step, lo, hi, np.concatenate([jumps, nudged])
         )
+        f_jump, g_jump, g_inside = f_jump[: jumps.shape[0]], *np.split(g_jump, 2)
         gain = f[live] - f_new
         move = ok & (gain > 0)
         stop = ~ok | (gain <= 1e-15 * np.maximum(f[live], 1e-300))
@@ -277,29 +284,37 @@ def _descend(obj: _Objective, t0: np.ndarray):
             h[live[update]] = np.einsum("mij,mjk->mik", v, hv) + rho[:, None, None] * np.einsum(
                 "mi,mj->mij", s_vec[update], s_vec[update]
             )
-        # A row that jumps to its cell's optimum stops there (the polish tries the
-        # neighbouring cells); BFGS would creep there for a dozen iterations.
+        # A row jumps to its cell's optimum when that is lower, and stops there when it
+        # is a local minimum over the cell (the polish then tries the neighbouring
+        # cells): BFGS would creep there for a dozen iterations. A knot pinned to the
+        # lower end of its gap must not gain by moving in (the one-sided derivative
+        # just inside, >= 0), one pinned to the upper end likewise (<= 0).
+        tol = 1e-12 * f[jump_rows, None]
+        minimum = ((side >= 0) | (g_inside >= -tol)) & ((side <= 0) | (g_jump <= tol))
         done = f_jump <= f[jump_rows]
         landed = jump_rows[done]
         t[landed], f[landed], g[landed] = jumps[done], f_jump[done], g_jump[done]
+        settled = done & minimum.all(axis=1)
+        h[jump_rows[done & ~settled]] = steepest(g_jump[done & ~settled])
         creeping = live[~stop & (gain <= _CREEP * f[live])]
-        alive[live[stop]] = alive[landed] = False
+        alive[live[stop]] = alive[jump_rows[settled]] = False
         live = np.flatnonzero(alive)
-        jump_rows, jumps = _jumps(obj, t, creeping[alive[creeping]], tried)
+        jump_rows, jumps, side = _jumps(obj, t, creeping[alive[creeping]], tried)
     return np.sort(t, axis=1), f
 
 
 def _jumps(obj: _Objective, t: np.ndarray, rows: np.ndarray, tried: np.ndarray) -> tuple:
-    """The rows with a cell optimum (:func:`_cell_optima`) not tried before, and those optima."""
+    """The rows with a cell optimum (:func:`_cell_optima`) not tried before, the optima
+    and their knots' pins."""
     if obj.cons is not None or not rows.size:
-        return rows[:0], t[:0]
+        return rows[:0], t[:0], t[:0]
     ts = np.sort(t[rows], axis=1)
     cells = np.searchsorted(obj.d.u, ts)
-    fresh = (cells != tried[rows]).any(axis=1)  # a cell whose optimum failed fails again
+    fresh = (cells != tried[rows]).any(axis=1)  # a cell tried once gives the same again
     tried[rows] = cells
-    rows, props = rows[fresh], _cell_optima(obj.d, ts[fresh])
+    rows, (props, side) = rows[fresh], _cell_optima(obj.d, ts[fresh])
     found = ~np.isnan(props).any(axis=1)
-    return rows[found], props[found]
+    return rows[found], props[found], side[found]
 
 
 def _segments(d: _lsq.Data, ts: np.ndarray):
@@ -334,19 +349,24 @@ def _cell_floor(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
     return np.maximum(per, 0.0).sum(axis=1)
 
 
-def _cell_optima(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
-    """The optimal knots (M, K) in the cell of each sorted knot vector; nan where not found.
+def _cell_optima(d: _lsq.Data, ts: np.ndarray) -> tuple:
+    """Knots (M, K) near the optimum of the cell of each sorted knot vector (nan where none
+    was found), and each knot's pin (M, K): 0 free, -1 or 1 pinned to its gap's lower or
+    upper end.
 
     A cell fixes which data points lie left of each knot. Inside it, the
     continuous fit with free knots is a fit of one line per segment whose
     neighbours meet inside the gaps between the data points (2K + 2
     parameters either way): when separate line fits meet inside those gaps,
-    their meeting points are the cell's exact optimum. A meeting point
-    outside its gap puts the optimum on the cell's boundary, that knot on
-    the gap's end (a data point, where SSR(t) has a kink): it is pinned
-    there, its two lines made to meet there (an equality constraint), and
-    the lines fitted again, until no free knot leaves its gap (an active
-    set, at most K + 1 batched solves of the KKT systems).
+    their meeting points are the cell's exact optimum (the separate fits
+    are the best of a larger family). A meeting point outside its gap puts
+    the optimum on the cell's boundary, some knot on a gap's end (a data
+    point, where SSR(t) has a kink). Then the knots that leave their gaps
+    are pinned to the end they left by, their two lines made to meet there
+    (an equality constraint), and the lines fitted again until no free knot
+    leaves its gap (an active set, at most K + 1 batched KKT solves): a
+    point of the cell's boundary, often but not always its optimum (the
+    optimum may pin knots at their other ends).
     """
     m, k = ts.shape
     nseg = k + 1
@@ -401,7 +421,8 @@ def _cell_optima(d: _lsq.Data, ts: np.ndarray) -> np.ndarray:
             kkt[rr, lam[j], col] = kkt[rr, col, lam[j]] = val
         stuck = rows[(leaves & ~np.isfinite(meet)).any(axis=1)]
         active[stuck] = False
-    return out
+    side = np.where(np.isnan(pin), 0.0, np.where(pin == below, -1.0, 1.0))
+    return out, side
 
 
 def _backtrack(obj: _Objective, t, f, g, step, lo, hi, extra):
