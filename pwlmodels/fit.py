@@ -6,7 +6,8 @@ tridiagonal, so a fixed-knot fit is O(n + K). Free knots are found by
 variable projection (the values solved exactly for given knots, Golub and
 Pereyra 1973) on segment moments from prefix sums, which makes one SSR
 evaluation O(K log n) whatever n: a dynamic-programming start on binned
-data, L-BFGS on the knot positions with the analytic gradient, and a
+data, BFGS on the knot positions with the analytic gradient, jumps to
+the exact optimum of a knot cell (line fits) where BFGS creeps, and a
 discrete polish that relocates single knots. Constraints go through LSI ->
 LDP -> NNLS (Lawson and Hanson 1974), exactly.
 """
