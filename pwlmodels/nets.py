@@ -250,7 +250,7 @@ def train(
     *,
     epochs: int,
     lr: float,
-    optimizer: str = "adam",
+    optimizer: str | Callable[[list[nn.Parameter]], optim.Optimizer] = "adam",
     batch_size: int | None = None,
     lbfgs_polish: bool | int = False,
     seed: int = 0,
@@ -277,9 +277,20 @@ def train(
     epochs : int
         Passes over the data (one optimizer step each for L-BFGS), >= 1.
     lr : float
-        Learning rate, > 0.
-    optimizer : {"adam", "sgd", "adamw", "lbfgs"}, default "adam"
-        Torch's defaults but ``lr``; L-BFGS (strong Wolfe) is full-batch.
+        Learning rate, > 0. Checked always, but passed only to a named
+        optimizer: a factory sets its own learning rate.
+    optimizer : {"adam", "sgd", "adamw", "lbfgs"} or callable, default "adam"
+        A key of :data:`OPTIMIZERS`: torch's defaults but ``lr``; L-BFGS
+        (strong Wolfe line search) is full-batch. Or a factory
+        ``optimizer(params) -> torch.optim.Optimizer``, called once with the
+        list of trainable parameters in ``net.parameters()`` order (it may
+        build parameter groups from ``net`` instead), for what the registry
+        does not offer: momentum, weight decay on some groups, other
+        optimizers. Its learning rate is the factory's, never ``lr``; the
+        history's ``lr`` column reports ``param_groups[0]["lr"]`` of the
+        optimizer it returns. A ``torch.optim.LBFGS`` from a factory is
+        stepped with a closure and is full-batch too, with the factory's
+        options (torch's default is no line search).
     batch_size : int, optional (full batch)
     lbfgs_polish : bool or int, default False
         Then run that many full-batch L-BFGS steps (True: 10; up to 20
@@ -296,8 +307,10 @@ def train(
     -------
     pandas.DataFrame
         One row per epoch and polish step: ``epoch`` (from 1; polish steps
-        continue the count), ``loss``, ``lr``, ``seconds`` (wall time since
-        training began) and ``phase`` ("train" or "polish").
+        continue the count), ``loss``, ``lr`` (the optimizer's
+        ``param_groups[0]["lr"]``: ``lr`` for a named optimizer, 1.0 when
+        polishing), ``seconds`` (wall time since training began) and
+        ``phase`` ("train" or "polish").
 
     Examples
     --------
@@ -310,6 +323,16 @@ def train(
     ['epoch', 'loss', 'lr', 'seconds', 'phase']
     >>> bool(history["loss"].iloc[-1] < 0.01 * history["loss"].iloc[0])
     True
+
+    A factory for options the registry does not set (here SGD with momentum):
+
+    >>> def sgd_momentum(params):
+    ...     return torch.optim.SGD(params, lr=0.05, momentum=0.9)
+    >>> net = make_mlp(1, (16,), 1, dtype=torch.float64)
+    >>> history = train(net, x, np.abs(x), epochs=200, lr=0.05, optimizer=sgd_momentum)
+    >>> loss, step = history["loss"], history["lr"]
+    >>> bool(loss.iloc[-1] < 0.01 * loss.iloc[0]), float(step.iloc[-1])
+    (True, 0.05)
     """
     check_module(net)
     if not (params := [p for p in net.parameters() if p.requires_grad]):
@@ -326,10 +349,19 @@ def train(
     epochs = _check_int(epochs, "epochs")
     if (lr := as_real_scalar(lr, "lr")) <= 0:
         raise ValueError(f"`lr` must be > 0; got {lr!r}")
-    check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    by_name = isinstance(optimizer, str)
+    if by_name:
+        check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    elif not callable(optimizer):
+        built = " already built" if isinstance(optimizer, optim.Optimizer) else ""
+        raise TypeError(
+            f"`optimizer` must be one of {', '.join(map(repr, OPTIMIZERS))} or a callable "
+            f"params -> torch.optim.Optimizer such as lambda params: torch.optim.SGD(params, "
+            f"lr=0.1, momentum=0.9); got {type(optimizer).__name__}{built}"
+        )
     if batch_size is not None:
         batch_size = _check_int(batch_size, "batch_size")
-        if optimizer == "lbfgs":
+        if by_name and optimizer == "lbfgs":
             raise ValueError("optimizer='lbfgs' needs full batches; leave `batch_size` as None")
     if isinstance(lbfgs_polish, (bool, np.bool_)):
         lbfgs_polish = 10 if lbfgs_polish else 0
@@ -340,6 +372,17 @@ def train(
         raise TypeError(f"`callbacks[{bad[0]}]` must be callable; got {cbs[bad[0]]!r}")
     check_choice(loss, "loss", tuple(LOSSES))
     loss_fn = LOSSES[loss]
+    if by_name:
+        extra = {"line_search_fn": "strong_wolfe"} if optimizer == "lbfgs" else {}
+        opt = OPTIMIZERS[optimizer](params, lr=lr, **extra)
+    else:
+        if not isinstance(opt := optimizer(params), optim.Optimizer):
+            raise TypeError(
+                "`optimizer` must return a torch.optim.Optimizer when called with the "
+                f"parameters; got {type(opt).__name__}"
+            )
+        if batch_size is not None and isinstance(opt, optim.LBFGS):
+            raise ValueError("an L-BFGS `optimizer` needs full batches; leave `batch_size` as None")
     cached: torch.Tensor | None = None  # a forward pass with its graph, at the current weights
 
     def full_loss(grad: bool = True) -> torch.Tensor:
@@ -358,20 +401,20 @@ def train(
 
     def record(epoch: int, phase: str, full_batch: bool) -> bool:
         value = full_loss(grad=full_batch and not cbs).item()  # a callback may change weights
+        step = opt.param_groups[0]["lr"]
         if not math.isfinite(value):
+            lower = "lower `lr`" if by_name else "lower the factory's learning rate"
             raise FloatingPointError(
-                f"the {loss} loss is {value} at epoch {epoch} ({phase}, lr={lr:g}); "
-                "lower `lr`, rescale x and y, or use float64"
+                f"the {loss} loss is {value} at epoch {epoch} ({phase}, lr={step:g}); "
+                f"{lower}, rescale x and y, or use float64"
             )
-        rows.append((epoch, value, opt.param_groups[0]["lr"], time.perf_counter() - start, phase))
+        rows.append((epoch, value, step, time.perf_counter() - start, phase))
         if bar is not None:
             bar.set_postfix(loss=f"{value:.3e}", refresh=False)
             bar.update()
         return any([bool(cb(epoch, value, net)) for cb in cbs])  # every callback is called
 
     rows: list[tuple] = []
-    extra = {"line_search_fn": "strong_wolfe"} if optimizer == "lbfgs" else {}
-    opt = OPTIMIZERS[optimizer](params, lr=lr, **extra)
     if progress:
         try:
             from tqdm.auto import tqdm

@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from torch import nn, optim
+from torch.nn import functional as F
 
 from pwlmodels.nets import (
     ACTIVATIONS,
@@ -352,6 +353,78 @@ def test_a_non_finite_loss_raises_floating_point_error_naming_the_epoch(
         train(net, X, Y * scale, epochs=20, lr=lr, optimizer=optimizer)
 
 
+# ------------------------------------------------------- optimizer factories
+@pytest.mark.parametrize("batch_size", [None, 16])
+@pytest.mark.parametrize("name", ["adam", "sgd", "adamw"])
+def test_a_factory_of_the_registry_optimizer_trains_bit_for_bit_as_its_name(name, batch_size):
+    nets = [make_mlp(1, (8,), 1, seed=2) for _ in range(2)]
+    kw = {"epochs": 6, "lr": 1e-2, "batch_size": batch_size, "seed": 4}
+    by_name = train(nets[0], X, Y, optimizer=name, **kw)
+    by_factory = train(nets[1], X, Y, optimizer=lambda p: OPTIMIZERS[name](p, lr=1e-2), **kw)
+    assert _same(_weights(nets[0]), _weights(nets[1]))
+    assert by_name["loss"].tolist() == by_factory["loss"].tolist()
+    assert by_name["lr"].tolist() == by_factory["lr"].tolist() == [1e-2] * 6
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_with_momentum_from_a_factory_is_the_hand_written_loop_bit_for_bit(dtype):
+    net, ref = make_mlp(1, (8,), 1, dtype=dtype, seed=3), make_mlp(1, (8,), 1, dtype=dtype, seed=3)
+    history = train(
+        net, X, Y, epochs=25, lr=1.0, optimizer=lambda p: optim.SGD(p, lr=0.05, momentum=0.9)
+    )
+    x, y = (torch.as_tensor(a[:, None], dtype=dtype) for a in (X, Y))
+    opt, losses = optim.SGD(ref.parameters(), lr=0.05, momentum=0.9), []
+    for _ in range(25):  # the loop train stands for
+        opt.zero_grad()
+        F.mse_loss(ref(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            losses.append(F.mse_loss(ref(x), y).item())
+    assert _same(_weights(net), _weights(ref))
+    assert history["loss"].tolist() == losses
+    assert (history["lr"] == 0.05).all()  # the factory's learning rate, not lr=1.0
+
+
+def test_lbfgs_from_a_factory_steps_with_a_closure_and_matches_the_name():
+    nets = [make_mlp(1, (8,), 1, dtype=torch.float64, seed=1) for _ in range(3)]
+    by_name = train(nets[0], X, Y, epochs=8, lr=1.0, optimizer="lbfgs")
+    wolfe = train(
+        nets[1],
+        X,
+        Y,
+        epochs=8,
+        lr=1.0,
+        optimizer=lambda p: optim.LBFGS(p, lr=1.0, line_search_fn="strong_wolfe"),
+    )
+    assert _same(_weights(nets[0]), _weights(nets[1]))
+    assert by_name["loss"].tolist() == wolfe["loss"].tolist()
+    plain = train(nets[2], X, Y, epochs=8, lr=1.0, optimizer=lambda p: optim.LBFGS(p, lr=0.5))
+    assert plain["loss"].iloc[-1] < 0.1 * plain["loss"].iloc[0]
+    assert (plain["lr"] == 0.5).all()
+
+
+def test_a_factory_may_build_parameter_groups_from_the_net():
+    net = make_mlp(1, (8,), 1, dtype=torch.float64)
+    frozen_bias = net[2].bias.detach().clone()
+
+    def groups(params):
+        assert [id(p) for p in params] == [id(p) for p in net.parameters()]
+        rest = [p for p in params if p is not net[2].bias]
+        return optim.SGD([{"params": rest}, {"params": [net[2].bias], "lr": 0.0}], lr=0.1)
+
+    history = train(net, X, Y, epochs=5, lr=0.1, optimizer=groups)
+    assert torch.equal(net[2].bias, frozen_bias)  # its group's lr is 0
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+
+
+def test_a_non_finite_loss_with_a_factory_points_to_the_factorys_learning_rate():
+    net = make_mlp(1, (8,), 1, dtype=torch.float64)
+    with pytest.raises(
+        FloatingPointError, match=r"at epoch \d+ \(train, lr=1e\+30\); lower the factory's"
+    ):
+        train(net, X, Y, epochs=20, lr=1e-2, optimizer=lambda p: optim.SGD(p, lr=1e30))
+
+
 def test_progress_shows_a_tqdm_bar(capsys):
     pytest.importorskip("tqdm")
     train(make_mlp(), X, Y, epochs=3, lr=1e-2, progress=True)
@@ -368,6 +441,8 @@ def test_progress_without_tqdm_suggests_installing_it(monkeypatch):
 def test_training_rejects_lbfgs_with_mini_batches():
     with pytest.raises(ValueError, match=r"optimizer='lbfgs' needs full batches"):
         train(make_mlp(), X, Y, epochs=1, lr=1.0, optimizer="lbfgs", batch_size=8)
+    with pytest.raises(ValueError, match=r"an L-BFGS `optimizer` needs full batches"):
+        train(make_mlp(), X, Y, epochs=1, lr=1.0, optimizer=optim.LBFGS, batch_size=8)
 
 
 NAN_X = X.copy()
@@ -403,6 +478,29 @@ NAN_X[4] = np.nan
         ({"callbacks": [1]}, TypeError, r"`callbacks\[0\]` must be callable; got 1"),
         ({"net": "mlp"}, TypeError, r"`net` must be a torch.nn.Module; got str"),
         ({"net": nn.ReLU()}, ValueError, r"`net` must have trainable parameters"),
+        (
+            {"optimizer": 3},
+            TypeError,
+            r"`optimizer` must be one of 'adam', 'sgd', 'adamw', 'lbfgs' or a callable "
+            r"params -> torch.optim.Optimizer such as .*; got int$",
+        ),
+        ({"optimizer": None}, TypeError, r"`optimizer` must be one of .*; got NoneType$"),
+        (
+            {"optimizer": optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)},
+            TypeError,
+            r"`optimizer` must be one of .* or a callable .*; got SGD already built$",
+        ),
+        (
+            {"optimizer": lambda params: "sgd"},
+            TypeError,
+            r"`optimizer` must return a torch.optim.Optimizer when called with the "
+            r"parameters; got str$",
+        ),
+        (
+            {"optimizer": lambda params: torch.optim.lr_scheduler},
+            TypeError,
+            r"`optimizer` must return a torch.optim.Optimizer .*; got module$",
+        ),
     ],
 )
 def test_train_rejects_bad_input_by_name(change, exc, match):
