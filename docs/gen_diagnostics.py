@@ -6,13 +6,17 @@
 Every number on the page is computed here, from the experiment functions in
 ``pwlmodels._claims`` and ``pwlmodels._claims_dying`` (seeded, CPU, float64),
 except the timing claim, read from ``benchmarks/results/activations.csv``
-(written by ``benchmarks/bench_activations.py``) when that file exists.
-Files are written atomically.
+(written by ``benchmarks/bench_activations.py``) when that file exists. The
+settings the text states (learning rates, step counts, widths, seeds) come from
+the experiment functions' defaults and module constants, updated by the
+``--quick`` settings, so the page says what was run. Files are written
+atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import platform
 import sys
@@ -30,9 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a source tree: applications/ is importable
 
 from applications.report import markdown_table, write_atomic  # noqa: E402
+from pwlmodels.diagnostics import check_homogeneity  # noqa: E402
 
 BENCH = ROOT / "benchmarks" / "results" / "activations.csv"
 FIGS = Path("figures") / "diagnostics"
+DEAD_INIT = f"bias {cl.DEAD_BIAS:g}, weights U(-{cl.DEAD_WEIGHT:g}, {cl.DEAD_WEIGHT:g})"
 
 FULL: dict[str, dict] = {}
 QUICK: dict[str, dict] = {
@@ -63,6 +69,20 @@ def _verdict(ok: bool, yes: str = "Agrees", no: str = "Disagrees") -> str:
     return f"**{yes if ok else no}.**"
 
 
+def _settings(fn, cfg: dict | None = None, key: str = "") -> dict:
+    """The keyword arguments ``fn`` runs with: its defaults, updated by ``cfg[key]``."""
+    params = inspect.signature(fn).parameters.items()
+    defaults = {name: p.default for name, p in params if p.default is not p.empty}
+    return defaults | (cfg or {}).get(key, {})
+
+
+def _sci(value: float, digits: int = 3) -> str:
+    """A setting in the page's scientific notation: 0.01 -> 1e-2, 9.5367e-7 -> 9.54e-7."""
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
 # ---------------------------------------------------------------- sections
 def expected_section(cfg: dict) -> str:
     df = cl.expected_activations(**cfg.get("expected", {}))
@@ -84,17 +104,20 @@ standard errors. {_verdict(err < 1e-8)}
 
 def path_section(cfg: dict) -> str:
     df = cl.sigmoid_path_bound(**cfg.get("path", {}))
+    run = _settings(cl.sigmoid_path_bound, cfg, "path")
+    depth, width = run["depth"], run["width"]
     sig = df[df.activation == "sigmoid"].iloc[0]
     ok = sig.max_path_product <= sig.bound and sig.max_sigmoid_derivative == 0.25
-    return f"""## sigmoid' <= 1/4, so ten sigmoid layers shrink every path by 4^-10
+    return f"""## sigmoid' <= 1/4, so {depth} sigmoid layers shrink every path by 4^-{depth}
 
-**Claim.** sigma'(z) = sigma(z)(1 - sigma(z)) <= 1/4, so along any path through 10 sigmoid layers
-the product of activation derivatives is at most 4^-10 = 9.54e-7.
+**Claim.** sigma'(z) = sigma(z)(1 - sigma(z)) <= 1/4, so along any path through {depth} sigmoid
+layers the product of activation derivatives is at most 4^-{depth} = {_sci(0.25**depth)}.
 **Conditions.** Any weights; the bound is on the activation factors only (the weights multiply
 in as well, see the next section).
 **How measured.** The largest sigma' on a grid of 160 001 points in [-8, 8]; in a
-default-initialised 8-32x10-1 network at standard normal inputs, the largest path product, which
-is the product over layers of the largest sigma' in each layer (a path picks one unit per layer).
+default-initialised 8-{width}x{depth}-1 network at standard normal inputs, the largest path
+product, which is the product over layers of the largest sigma' in each layer (a path picks one
+unit per layer).
 **Measured.** max sigma' = {sig.max_sigmoid_derivative:.6g} (at z = 0); the largest path product
 {sig.max_path_product:.4g} against the bound {sig.bound:.4g}: default-initialised pre-activations
 are small, so every factor is close to 1/4 and the bound is nearly attained. tanh and ReLU have
@@ -107,6 +130,7 @@ def gradient_section(cfg: dict, out: Path) -> str:
     import matplotlib.pyplot as plt
 
     flow = cl.gradient_norms(**cfg.get("gradients", {}))
+    run = _settings(cl.gradient_norms, cfg, "gradients")
     ratios = cl.gradient_ratio(flow)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True, constrained_layout=True)
     for ax, init in zip(axes, ("default", "xavier"), strict=True):
@@ -140,9 +164,9 @@ def gradient_section(cfg: dict, out: Path) -> str:
 
 **Claim.** Deep sigmoid networks have vanishing gradients; whether the gradient norm shrinks
 towards the input also depends on the weights (Glorot and Bengio 2010).
-**Conditions.** 16-64x10-1 networks at initialisation, standard normal inputs and targets, MSE,
-{int(ratios.replicates.max())} seeds. "default": torch's `nn.Linear` initialisation
-U(+-1/sqrt(fan_in)); "xavier": `xavier_uniform_` weights, zero biases.
+**Conditions.** 16-{run["width"]}x{run["depth"]}-1 networks at initialisation, standard normal
+inputs and targets, MSE, {int(ratios.replicates.max())} seeds. "default": torch's `nn.Linear`
+initialisation U(+-1/sqrt(fan_in)); "xavier": `xavier_uniform_` weights, zero biases.
 **How measured.** `gradient_flow(net, x, y)` (per-layer norms through `torch.autograd.grad`); the
 table gives log10(||dL/dW_first|| / ||dL/dW_last||), mean +- standard error over seeds.
 **Measured.** log10 ratio first/last layer: sigmoid {fmt("sigmoid", "default")} (default),
@@ -165,6 +189,7 @@ the input (the forward signal shrinks with depth).
 
 def half_section(cfg: dict) -> str:
     df = cl.half_units_off(**cfg.get("half", {}))
+    run = _settings(cl.half_units_off, cfg, "half")
     g = df.groupby("layer")["fraction_off"].agg(["mean", cl._se, "std", "count"]).reset_index()
     g = g.rename(columns={"_se": "se", "std": "sd over networks", "count": "networks"})
     dev = ((g["mean"] - 0.5).abs() / g["se"]).max()
@@ -172,9 +197,9 @@ def half_section(cfg: dict) -> str:
 
 **Claim.** With pre-activations symmetric about 0, about half the ReLU units are off (the
 sparsity Glorot, Bordes and Bengio 2011 describe).
-**Conditions.** Default-initialised 8-64x3-1 networks (weights and biases symmetric about 0)
-at standard normal inputs: for any fixed input each pre-activation is then symmetric over the
-draw of the weights, in every layer.
+**Conditions.** Default-initialised 8-{run["width"]}x{run["depth"]}-1 networks (weights and
+biases symmetric about 0) at standard normal inputs: for any fixed input each pre-activation
+is then symmetric over the draw of the weights, in every layer.
 **How measured.** `activation_sparsity(net, x)`: the fraction of (input, unit) pairs with z <= 0,
 per layer, over {int(g.networks.max())} seeded networks.
 **Measured.** Means within {dev:.1f} standard errors of 0.5 in every layer; a single network
@@ -189,14 +214,16 @@ def homogeneity_section() -> str:
     free = df[~df.bias]["max_relative_deviation"].max()
     biased = df[df.bias]["max_relative_deviation"].min()
     show = df.groupby(["activation", "bias"])["max_relative_deviation"].max().reset_index()
+    scales = ", ".join(f"{a:g}" for a in _settings(cl.homogeneity)["scales"])
+    n = _settings(check_homogeneity)["n"]
     return f"""## Positive homogeneity of bias-free ReLU networks
 
 **Claim.** A bias-free network of Linear and ReLU / LeakyReLU / PReLU layers satisfies
 f_(aW)(x) = a^L f_W(x) for a > 0, L the number of Linear layers.
 **Conditions.** No biases (a network with biases is homogeneous only if the l-th bias is scaled
 by a^l); smooth activations and Hardtanh are not homogeneous (`check_homogeneity` raises).
-**How measured.** `check_homogeneity(net, a)` for a in {{0.5, 2, 3, 10}}, 4-16-16-2 float64
-networks, 256 seeded normal inputs: max |f_(aW) - a^L f_W| / max |a^L f_W|.
+**How measured.** `check_homogeneity(net, a)` for a in {{{scales}}}, 4-16-16-2 float64
+networks, {n} seeded normal inputs: max |f_(aW) - a^L f_W| / max |a^L f_W|.
 **Measured.** Bias-free: at most {free:.1e} (rounding; exactly 0 for a = 0.5 and 2); with
 biases at least {biased:.2f}. {_verdict(bool(free < 1e-12))}
 
@@ -207,6 +234,7 @@ def first_layer_section(cfg: dict) -> str:
     df = cd.first_layer_stays_dead(**cfg.get("first", {}))
     leaky = cd.leaky_gradients()
     deeper = cd.deeper_units_revive(**cfg.get("deeper", {}))
+    run = _settings(cd.deeper_units_revive, cfg, "deeper")
     moved = float(df["max_abs_change_dead"].max())
     second = deeper[deeper.layer == 2]
     first = deeper[deeper.layer == 1]
@@ -217,7 +245,7 @@ def first_layer_section(cfg: dict) -> str:
 weights and bias, so no learning rate revives it under SGD or Adam without weight decay (Lu et
 al. 2019, "Dying ReLU and initialization").
 **Conditions.** A 1-16-1 float64 network fitted to sin(3x) at 64 points in [-1, 1], full batch;
-8 units initialised dead (bias -2, weights U(-0.1, 0.1), so z <= -1.9 on the data);
+8 units initialised dead ({DEAD_INIT}, so z <= {cl.DEAD_BIAS + cl.DEAD_WEIGHT:g} on the data);
 SGD, SGD with momentum 0.9 and Adam, lr in {sorted(set(df.lr))}, no weight decay.
 **How measured.** The largest |gradient| of the dead units' parameters over training, and their
 largest change.
@@ -229,8 +257,9 @@ end. {_verdict(moved == 0.0)}
 
 **Deeper layers.** The same claim does not hold beyond the first layer: a unit's input there is
 the previous layer's output, which keeps training. In a 1-16-16-1 network fitted by Adam
-(lr 1e-2, {int(deeper.seed.nunique())} seeds), 8 units of one layer were made dead by a margin of
-0.05 (bias set so the largest pre-activation on the data is -0.05). In layer 2,
+(lr {_sci(run["lr"])}, {int(deeper.seed.nunique())} seeds), 8 units of one layer were made dead by a
+margin of {run["margin"]:g} (bias set so the largest pre-activation on the data is
+-{run["margin"]:g}). In layer 2,
 {second.revived_ever.mean():.1f} of 8 revived at some step (mean over seeds;
 {second.alive_at_end.mean():.1f} active at the end); in layer 1, {first.revived_ever.mean():.1f}.
 {_verdict(bool((second.revived_ever > 0).all() and (first.revived_ever == 0).all()))}
@@ -250,14 +279,16 @@ def momentum_section() -> str:
     df = cd.momentum_after_death()
     mom = df.set_index("optimizer")
     err = abs(mom.loc["sgd_momentum", "moved_after_death"] - mom.loc["sgd_momentum", "closed_form"])
+    lr = {name: f"lr {value:g}" for name, value in mom["lr"].items()}
+    after = _settings(cd.momentum_after_death)["after"]
     return f"""## Momentum still moves a unit that has just died
 
 **Claim.** With momentum, a unit whose gradient has just become zero keeps moving.
 **Conditions.** One unit relu(x + b) on 16 points x in [0, 1] (dead once b <= -1), loss
-mean(relu(x + b)^2), b = 0.5 at the start; plain SGD (lr 2), SGD with momentum 0.9 (lr 0.3),
-Adam (lr 0.5); the next 100 steps after the unit died.
+mean(relu(x + b)^2), b = 0.5 at the start; plain SGD ({lr["sgd"]}), SGD with momentum 0.9
+({lr["sgd_momentum"]}), Adam ({lr["adam"]}); the next {after} steps after the unit died.
 **How measured.** The change of b after the step that killed it, against lr * buf * (m + m^2 +
-... + m^100) for SGD with momentum (buf: the momentum buffer when it died).
+... + m^{after}) for SGD with momentum (buf: the momentum buffer when it died).
 **Measured.** SGD: {mom.loc["sgd", "moved_after_death"]:.3g}; SGD with momentum:
 {mom.loc["sgd_momentum", "moved_after_death"]:.4g} (closed form, difference {err:.1e}); Adam:
 {mom.loc["adam", "moved_after_death"]:.4g}. It moves, but in the direction of the updates that
@@ -275,15 +306,18 @@ def decay_section(cfg: dict) -> str:
     by = df.set_index(["optimizer", "decay_on"])["revived_fraction"]
     ok = bool((df[df.decay_on == "biases"].revived_fraction > 0).all())
     ok &= bool((df[df.decay_on.isin(["none", "weights"])].revived_fraction == 0).all())
-    steps = cfg.get("decay", {}).get("steps", 600)
+    steps = _settings(cd.decay_revival, cfg, "decay")["steps"]
+    runs = {name: f"lr {lr:g} decay {wd:g}" for name, lr, wd in cd.DECAY_RUNS}
+    products = {f"{lr * wd:g}" for name, lr, wd in cd.DECAY_RUNS if name != "adam"}
+    same = f" (so lr x decay = {products.pop()} for SGD and AdamW)" if len(products) == 1 else ""
     return f"""## Weight decay pulls a negative bias towards 0, and can revive the unit
 
 **Claim.** Weight decay, coupled (L2 in SGD or Adam) or decoupled (AdamW, Loshchilov and Hutter
 2019), pulls a dead unit's negative bias towards 0 and can revive it.
-**Conditions.** The 1-16-1 set-up above (8 dead units), {steps} full-batch steps; SGD lr 0.05
-decay 0.2, Adam lr 0.01 decay 0.1 (L2), AdamW lr 0.01 decay 1 (so lr x decay = 0.01 for SGD and
-AdamW); decay on all parameters, on weights only (the common "no decay on biases"), on biases only,
-or none.
+**Conditions.** The 1-16-1 set-up above (8 dead units), {steps} full-batch steps; SGD
+{runs["sgd"]}, Adam {runs["adam"]} (L2),
+AdamW {runs["adamw"]}{same}; decay on all parameters, on weights only (the common "no
+decay on biases"), on biases only, or none.
 **How measured.** The fraction of the 8 units active on some input at the end, the first step at
 which one is, and, for SGD and AdamW with decay on the biases only, the closed form: a dead
 unit's gradient is 0, so its bias is b0 (1 - lr decay)^t, and unit j revives at the first step t
@@ -304,18 +338,21 @@ def revival_section(cfg: dict, out: Path) -> str:
     import matplotlib.pyplot as plt
 
     df = cd.revival_over_training(**cfg.get("revival", {}))
+    lr = _sci(_settings(cd.revival_over_training, cfg, "revival")["lr"])
+    dead, width = cd.N_DEAD, cd.WIDTH
     fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
     for i, (method, g) in enumerate(df.groupby("method", sort=False)):
         stats = g.groupby("epoch")["dead_fraction"].agg(["mean", "min", "max"])
         ax.plot(stats.index, stats["mean"], color=f"C{i}", lw=1.6, label=method)
         ax.fill_between(stats.index, stats["min"], stats["max"], color=f"C{i}", alpha=0.15, lw=0)
     ax.axvline(cd.WARM_STEPS, color="0.6", ls=":", lw=1)
-    ax.set_xlabel("training step (full-batch Adam / AdamW, lr 1e-2)")
-    ax.set_ylabel("fraction of the 32 units dead on the data")
+    ax.set_xlabel(f"training step (full-batch Adam / AdamW, lr {lr})")
+    ax.set_ylabel(f"fraction of the {width} units dead on the data")
     ax.set_ylim(0, 1)
     ax.legend(frameon=False, fontsize=8, loc="lower left")
     ax.set_title(
-        "Dead units over training (24 of 32 dead at the start; band: min-max over seeds)\n"
+        f"Dead units over training ({dead} of {width} dead at the start; band: min-max over "
+        "seeds)\n"
         "ReLU never revives; warming (until the dotted line) and bias decay do,\n"
         "Adam's L2 decay late, Leaky ReLU only slowly"
     )
@@ -334,22 +371,24 @@ def revival_section(cfg: dict, out: Path) -> str:
     f = final.set_index("method")["dead_mean"]
     ok = f["ReLU + bias warming, Adam"] < f["ReLU, Adam"]
     ok &= f["ReLU, AdamW decay 1 (biases only)"] < f["ReLU, Adam"]
+    l2, bias_decay = "ReLU, Adam + L2 decay 1e-2 (all)", "ReLU, AdamW decay 1 (biases only)"
     return f"""## Dead fraction over training: ReLU, Leaky ReLU, bias warming, decay
 
 **Claim.** Leaky ReLU, bias warming and weight decay revive dead units; plain ReLU does not.
-**Conditions.** A 1-32-1 float64 network, 24 of its 32 units dead-initialised (bias -2, weights
-U(-0.1, 0.1)), fitted to sin(3x) at 64 points, full batch, lr 1e-2, {int(df.epoch.max())} steps,
-{int(df.seed.nunique())} seeds. Bias warming: `BiasWarming(net, gamma=3, steps=500)`, gamma
-annealed linearly to 0 (one step per training step). Dead: never active on the data, read from
-the network's own pre-activations (no warming shift).
+**Conditions.** A 1-{width}-1 float64 network, {dead} of its {width} units dead-initialised
+({DEAD_INIT}), fitted to sin(3x) at 64 points, full batch, lr {lr}, {int(df.epoch.max())} steps,
+{int(df.seed.nunique())} seeds. Bias warming:
+`BiasWarming(net, gamma={cd.WARM_GAMMA:g}, steps={cd.WARM_STEPS})`, gamma annealed linearly to 0
+(one step per training step). Dead: never active on the data, read from the network's own
+pre-activations (no warming shift).
 **How measured.** The dead fraction after every step.
-**Measured.** At the start {start:.3f} dead ({start * cd.WIDTH - cd.N_DEAD:.1f} of the 8
+**Measured.** At the start {start:.3f} dead ({start * width - dead:.1f} of the {width - dead}
 default-initialised units are dead on [-1, 1] too, on average).
 At the end, mean over seeds: ReLU {f["ReLU, Adam"]:.3f} (the dead-initialised units never move);
 Leaky ReLU {f["Leaky ReLU (0.01), Adam"]:.3f} (the gradient is 100 times smaller on the
-negative piece: slow); bias warming {f["ReLU + bias warming, Adam"]:.3f}; Adam + L2 decay 1e-2
-on all parameters {f["ReLU, Adam + L2 decay 1e-2 (all)"]:.3f}; AdamW decay 1 on the biases only
-{f["ReLU, AdamW decay 1 (biases only)"]:.3f}.
+negative piece: slow); bias warming {f["ReLU + bias warming, Adam"]:.3f}; Adam + L2 decay
+{_sci(cd.REVIVAL_METHODS[l2][2])} on all parameters {f[l2]:.3f}; AdamW decay
+{cd.REVIVAL_METHODS[bias_decay][2]:g} on the biases only {f[bias_decay]:.3f}.
 {_verdict(bool(ok), "Agrees for bias warming and weight decay; Leaky ReLU revives only slowly")}
 
 {image}
@@ -361,6 +400,7 @@ def lr_section(cfg: dict, out: Path) -> str:
     import matplotlib.pyplot as plt
 
     df = cd.dead_vs_lr(**cfg.get("lr", {}))
+    run = _settings(cd.dead_vs_lr, cfg, "lr")
     g = (
         df.groupby(["init", "lr"], sort=False)
         .agg(
@@ -381,7 +421,7 @@ def lr_section(cfg: dict, out: Path) -> str:
     ax.set_ylim(0, 1)
     ax.legend(title="initialisation (dotted: at init)", frameon=False, fontsize=8)
     ax.set_title(
-        "Large learning rates kill units: dead fraction after 200 Adam steps,\n"
+        f"Large learning rates kill units: dead fraction after {run['epochs']} Adam steps,\n"
         "2-64-64-1 ReLU network (mean +- SE over seeds)"
     )
     image = _save(fig, out, "dead_vs_lr.png")
@@ -392,8 +432,8 @@ def lr_section(cfg: dict, out: Path) -> str:
 
 **Claim.** Large learning rates kill ReLU units; the initialisation matters.
 **Conditions.** A 2-64-64-1 float64 ReLU network fitted to sin(2 x0) + x1^2 / 2 at
-{int(cfg.get("lr", {}).get("n", 256))} standard normal inputs, full-batch Adam,
-{int(cfg.get("lr", {}).get("epochs", 200))} steps, {int(df.seed.nunique())} seeds. Inits:
+{run["n"]} standard normal inputs, full-batch Adam,
+{run["epochs"]} steps, {int(df.seed.nunique())} seeds. Inits:
 "default" (torch's U(+-1/sqrt(fan_in))), "he" (He normal weights, He et al. 2015, zero biases),
 "he + bias 0.1" (the same, biases 0.1).
 **How measured.** The fraction of the 128 hidden units never active on the training inputs,
@@ -417,12 +457,13 @@ def mask_section() -> str:
     ok = v.iloc[0] == 0 and v.iloc[2] < 1e-12
     legal = inplace[inplace.legal]
     ok2 = bool((legal.max_value_diff == 0).all() and (legal.max_grad_diff == 0).all())
+    n = _settings(cl.shared_mask)["n"]
     return f"""## The forward and backward passes share one mask
 
 **Claim.** The gradient with respect to a ReLU's pre-activation is zero exactly where the unit is
 off, torch's relu'(0) = 0 included; with the mask frozen, the network is the affine map of its
 activation region.
-**Conditions.** A 3-16-16-1 float64 network whose first unit is relu(x0), at 256 normal inputs,
+**Conditions.** A 3-16-16-1 float64 network whose first unit is relu(x0), at {n} normal inputs,
 half with x0 = 0 exactly.
 **How measured.** Hooks keep each pre-activation z and its gradient (of the summed output); we
 count the units whose output gradient is non-zero where "grad_z == 0" differs from "z <= 0". The
@@ -447,6 +488,10 @@ def spell_section(cfg: dict, out: Path) -> str:
     import matplotlib.pyplot as plt
 
     df = cd.dead_spell_first_step(**cfg.get("spell", {}))
+    alive = _settings(cd.dead_spell_first_step, cfg, "spell")["alive"]
+    _, rms, rms_limit = cd.SPELL_OPTIMIZERS["rmsprop"]
+    _, adam, adam_limit = cd.SPELL_OPTIMIZERS["adam"]
+    (b1, b2), eps = adam["betas"], {f"{o['eps']:g}" for o in (rms, adam)}
     fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
     for i, name in enumerate(("rmsprop", "adam")):
         g = df[df.optimizer == name]
@@ -457,7 +502,8 @@ def spell_section(cfg: dict, out: Path) -> str:
     ax.set_ylabel("first step after revival, |db| / lr")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title(
-        "After a long dead spell the first step is 10 lr (RMSprop) and 3.16 lr (Adam),\n"
+        f"After a long dead spell the first step is {rms_limit:.3g} lr (RMSprop) and "
+        f"{adam_limit:.3g} lr (Adam),\n"
         "whatever the gradient's size, once the old second moment has decayed"
     )
     image = _save(fig, out, "dead_spell_first_step.png")
@@ -467,11 +513,12 @@ def spell_section(cfg: dict, out: Path) -> str:
     return f"""## RMSprop and Adam after a long dead spell
 
 **Claim.** Once the second-moment estimate has decayed during a dead spell, the first step when
-the gradient returns is lr / sqrt(1 - alpha) = 10 lr for RMSprop (alpha = 0.99; Tieleman and
-Hinton 2012), about lr (1 - beta1) / sqrt(1 - beta2) = 3.16 lr for Adam (0.9, 0.999; Kingma and
-Ba 2015), and lr |g| for SGD, whatever the size of the returning gradient.
-**Conditions.** eps = 0, float64. One unit relu(0.8 x + b), only b trained, fitted for 200
-steps, then killed
+the gradient returns is lr / sqrt(1 - alpha) = {rms_limit:.3g} lr for RMSprop (alpha =
+{rms["alpha"]:g}; Tieleman and Hinton 2012), about lr (1 - beta1) / sqrt(1 - beta2) =
+{adam_limit:.3g} lr for Adam ({b1:g}, {b2:g}; Kingma and Ba 2015), and lr |g| for SGD, whatever
+the size of the returning gradient.
+**Conditions.** eps = {", ".join(sorted(eps))}, float64. One unit relu(0.8 x + b), only b trained,
+fitted for {alive} steps, then killed
 (b = -3) and stepped on its exactly zero gradient (checked by autograd every 1000 steps; the
 largest |gradient| during the spell {df.max_abs_grad_during_spell.max():g}) for up to
 {int(df.spell.max())} steps; then revived by `BiasWarming(gamma=4)` and one step taken. The

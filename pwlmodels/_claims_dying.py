@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ from torch.nn import functional as F
 from ._claims import DEAD_BIAS, F64, _gen, _interval, _kill
 from ._validate import check_choice
 from .diagnostics import BiasWarming, dead_units
-from .nets import OPTIMIZERS, make_mlp
+from .nets import OPTIMIZERS, make_mlp, train
 
 __all__: list[str] = []
 
@@ -49,6 +51,46 @@ def _optimizer(name: str, params: object, lr: float, weight_decay: float = 0.0):
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
 
 
+def _factory(name: str, lr: float, groups: list[dict] | None = None) -> Callable:
+    """A ``train`` optimizer factory: ``_optimizer`` on ``groups``, else on the parameters."""
+    return lambda params: _optimizer(name, params if groups is None else groups, lr)
+
+
+def _groups(net: nn.Sequential, weight_decay: float, bias_decay: float) -> list[dict]:
+    """The weights and the biases of a one-hidden-layer net as two decay groups."""
+    return [
+        {"params": [net[0].weight, net[2].weight], "weight_decay": weight_decay},
+        {"params": [net[0].bias, net[2].bias], "weight_decay": bias_decay},
+    ]
+
+
+def _measured(net: nn.Module, measure: Callable, *, now: bool = True) -> tuple[list, Callable]:
+    """``measure(net)`` now (unless ``now`` is False), and a ``train`` callback doing it per step.
+
+    Returns the list the values go into and the callback, which never stops training.
+    """
+    values = [measure(net)] if now else []
+
+    def callback(epoch: int, loss: float, net: nn.Module) -> bool:
+        values.append(measure(net))
+        return False
+
+    return values, callback
+
+
+def _dead_grad(net: nn.Module, units: int = 8) -> float:
+    """The largest |gradient| of first-layer units ``:units`` (of the step just taken)."""
+    g = torch.cat([net[0].weight.grad[:units, 0], net[0].bias.grad[:units]])
+    return float(g.abs().max())
+
+
+def _dead_and_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """The dead fraction (the net's own z) and the loss (with any warming shift)."""
+    with torch.no_grad():
+        loss = float(F.mse_loss(net(x), y))
+    return float(_dead(net, x).mean()), loss
+
+
 def first_layer_stays_dead(
     *, seed: int = 0, steps: int = 300, lrs: tuple = (1e-3, 1e-2, 1e-1, 1.0)
 ) -> pd.DataFrame:
@@ -66,21 +108,16 @@ def first_layer_stays_dead(
             net = make_mlp(1, (16,), 1, dtype=F64, seed=seed)
             _kill(net[0], slice(0, 8), _gen(seed + 1))
             w0, b0 = net[0].weight[:8].detach().clone(), net[0].bias[:8].detach().clone()
-            opt = _optimizer(opt_name, net.parameters(), lr)
-            max_grad = 0.0
-            for _ in range(steps):
-                opt.zero_grad()
-                loss = F.mse_loss(net(x), y)
-                loss.backward()
-                g = torch.cat([net[0].weight.grad[:8, 0], net[0].bias.grad[:8]])
-                max_grad = max(max_grad, float(g.abs().max()))
-                opt.step()
+            grads, log = _measured(net, _dead_grad, now=False)
+            opt = opt_name if opt_name in OPTIMIZERS else _factory(opt_name, lr)
+            history = train(net, x, y, epochs=steps, lr=lr, optimizer=opt, callbacks=log)
+            max_grad = max([0.0, *grads])
             with torch.no_grad():
                 change = max(
                     float((net[0].weight[:8] - w0).abs().max()),
                     float((net[0].bias[:8] - b0).abs().max()),
                 )
-                final = float(F.mse_loss(net(x), y))
+            final = float(history["loss"].iloc[-1])
             dead = float(_dead(net, x, units=8).mean())
             rows.append((opt_name, lr, max_grad, change, dead, final))
     cols = ["optimizer", "lr", "max_abs_grad_dead", "max_abs_change_dead", "still_dead_fraction"]
@@ -118,14 +155,10 @@ def deeper_units_revive(
             with torch.no_grad():
                 z = net[: layer + 1](x)
                 net[layer].bias[:8] -= z[:, :8].max(0).values + margin
-            opt = optim.Adam(net.parameters(), lr=lr)
-            ever = np.zeros(8, dtype=bool)
-            for _ in range(steps):
-                opt.zero_grad()
-                F.mse_loss(net(x), y).backward()
-                opt.step()
-                ever |= ~_dead(net, x, layer=layer // 2, units=8)
-            alive = int((~_dead(net, x, layer=layer // 2, units=8)).sum())
+            dead, log = _measured(net, partial(_dead, x=x, layer=layer // 2, units=8), now=False)
+            train(net, x, y, epochs=steps, lr=lr, optimizer="adam", callbacks=log)
+            ever = ~np.logical_and.reduce(dead)  # active after some step
+            alive = int((~dead[-1]).sum())
             rows.append((seed + rep, layer // 2 + 1, 8, int(ever.sum()), alive))
     cols = ["seed", "layer", "dead_at_start", "revived_ever", "alive_at_end"]
     return pd.DataFrame(rows, columns=cols)
@@ -148,7 +181,7 @@ def momentum_after_death(*, seed: int = 0, after: int = 100) -> pd.DataFrame:
         b = torch.tensor(0.5, dtype=F64, requires_grad=True)
         opt = _optimizer(name, [b], lr)
         died, at_death, buf, revived = None, math.nan, math.nan, False
-        for t in range(1, 1000):
+        for t in range(1, 1000):  # by hand: a bare tensor; reads the optimizer state at death
             opt.zero_grad()
             F.relu(x + b).pow(2).mean().backward()
             opt.step()
@@ -193,28 +226,16 @@ def decay_revival(*, seed: int = 0, steps: int = 600) -> pd.DataFrame:
             net = make_mlp(1, (16,), 1, dtype=F64, seed=seed)
             _kill(net[0], slice(0, 8), _gen(seed + 1))
             w_dead = net[0].weight[:8, 0].detach().abs().clone()
-            weights = [net[0].weight, net[2].weight]
-            biases = [net[0].bias, net[2].bias]
             decay_w = wd if where in ("all", "weights") else 0.0
             decay_b = wd if where in ("all", "biases") else 0.0
-            groups = [
-                {"params": weights, "weight_decay": decay_w},
-                {"params": biases, "weight_decay": decay_b},
-            ]
-            opt = _optimizer(opt_name, groups, lr)
-            first = None
-            for t in range(steps + 1):  # t steps taken
-                if first is None and not _dead(net, x, units=8).all():
-                    first = t
-                if t == steps:
-                    break
-                opt.zero_grad()
-                F.mse_loss(net(x), y).backward()
-                opt.step()
-            revived = float((~_dead(net, x, units=8)).mean())
+            opt = _factory(opt_name, lr, _groups(net, decay_w, decay_b))
+            dead, log = _measured(net, partial(_dead, x=x, units=8))  # dead[t]: after t steps
+            history = train(net, x, y, epochs=steps, lr=lr, optimizer=opt, callbacks=log)
+            first = next((t for t, d in enumerate(dead) if not d.all()), None)
+            revived = float((~dead[-1]).mean())
             with torch.no_grad():
                 bias = float(net[0].bias[:8].mean())
-                final = float(F.mse_loss(net(x), y))
+            final = float(history["loss"].iloc[-1])
             closed = math.nan
             if where == "biases" and opt_name in ("sgd", "adamw"):
                 ratio = float(w_dead.max()) / -DEAD_BIAS
@@ -265,31 +286,16 @@ def revival_over_training(
             act, opt_name, wd, biases_only, warming = REVIVAL_METHODS[method]
             net = make_mlp(1, (WIDTH,), 1, activation=act, dtype=F64, seed=s)
             _kill(net[0], slice(0, N_DEAD), _gen(s + 1))
-            wd_weights = 0.0 if biases_only else wd
-            groups = [
-                {"params": [net[0].weight, net[2].weight], "weight_decay": wd_weights},
-                {"params": [net[0].bias, net[2].bias], "weight_decay": wd},
-            ]
-            opt = _optimizer(opt_name, groups, lr)
+            opt = _factory(opt_name, lr, _groups(net, 0.0 if biases_only else wd, wd))
             warm = BiasWarming(net, gamma=WARM_GAMMA, steps=WARM_STEPS) if warming else None
-            dead, losses = np.empty(epochs + 1), np.empty(epochs + 1)
-            for t in range(epochs + 1):  # row t: before step t + 1, i.e. after t steps
-                opt.zero_grad()
-                loss = F.mse_loss(net(x), y)
-                dead[t] = float(_dead(net, x).mean())  # the net's own z, without the shift
-                if t == epochs:
-                    if warm is not None:  # the network's own loss, without the shift
-                        warm.remove()
-                        loss = F.mse_loss(net(x), y)
-                    losses[t] = float(loss.detach())
-                    break
-                losses[t] = float(loss.detach())  # with the warming shift while it lasts
-                loss.backward()
-                opt.step()
-                if warm is not None:
-                    warm.step()
-            if warm is not None:
+            # row t: after t steps, the loss with the shift of step t + 1 (warm steps first)
+            rows, log = _measured(net, partial(_dead_and_loss, x=x, y=y))
+            callbacks = [log] if warm is None else [warm, log]
+            train(net, x, y, epochs=epochs, lr=lr, optimizer=opt, callbacks=callbacks)
+            if warm is not None:  # the last row: the network's own loss, without the shift
                 warm.remove()
+                rows[-1] = _dead_and_loss(net, x, y)
+            dead, losses = np.array(rows).T
             table = {"method": method, "seed": s, "epoch": np.arange(epochs + 1)}
             frames.append(pd.DataFrame(table | {"dead_fraction": dead, "loss": losses}))
     return pd.concat(frames, ignore_index=True)
@@ -334,13 +340,8 @@ def dead_vs_lr(
                 if init != "default":
                     _he(net, _gen(60_000 + s), 0.1 if "bias" in init else 0.0)
                 start = float(dead_units(net, x)["dead"].mean())
-                opt = optim.Adam(net.parameters(), lr=lr)
-                for _ in range(epochs):
-                    opt.zero_grad()
-                    F.mse_loss(net(x), y).backward()
-                    opt.step()
-                with torch.no_grad():
-                    final = float(F.mse_loss(net(x), y))
+                history = train(net, x, y, epochs=epochs, lr=lr, optimizer="adam")
+                final = float(history["loss"].iloc[-1])
                 dead = float(dead_units(net, x)["dead"].mean())
                 rows.append((s, init, lr, start, dead, final))
     cols = ["seed", "init", "lr", "dead_fraction_at_init", "dead_fraction", "final_loss"]
@@ -392,7 +393,7 @@ def dead_spell_first_step(
         net.requires_grad_(False)
         bias = net[0].bias.requires_grad_(True)  # the one parameter stepped
         opt = cls([bias], **options)
-        for _ in range(alive):
+        for _ in range(alive):  # by hand: this optimizer's state goes on into the spell
             opt.zero_grad()
             F.mse_loss(net(x), y).backward()
             opt.step()
@@ -400,7 +401,7 @@ def dead_spell_first_step(
             bias.fill_(-3.0)
         max_grad, zero = 0.0, torch.zeros_like(bias)
         spell = max(checkpoints) if name != "sgd" else max(c for c in checkpoints if c <= 1000)
-        for t in range(1, spell + 1):
+        for t in range(1, spell + 1):  # by hand: steps on a zero gradient fed directly
             if t % 1000 == 1:
                 opt.zero_grad()
                 F.mse_loss(net(x), y).backward()
@@ -420,7 +421,7 @@ def _revive(net, opt, cls, options, x, y) -> tuple[float, float, float]:
     """On copies: warm, take one step; (gradient of b, |db| / lr, the exact recursion's)."""
     twin = copy.deepcopy(net)
     params = [twin[0].weight, twin[0].bias]
-    twin_opt = cls([params[1]], **options)
+    twin_opt = cls([params[1]], **options)  # by hand: one step of a copied optimizer state
     twin_opt.load_state_dict(copy.deepcopy(opt.state_dict()))
     lr = options["lr"]
     with BiasWarming(twin, gamma=4.0, steps=10**9):
