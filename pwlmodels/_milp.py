@@ -412,7 +412,9 @@ def lp_bounds(chain, lower: np.ndarray, upper: np.ndarray, bounds: list) -> list
         b = chain.biases[k].to("cpu").numpy()
         lo, up = bounds[k][0].copy(), bounds[k][1].copy()
         gamma = chain.gamma + 4 * 2.0**-53 * a_ub.shape[0]
-        for j in range(w.shape[0]):
+        # A unit with no kink inside its bounds is encoded exactly whatever its bounds: no LPs.
+        kinked = bd._kinked(_cpu(chain.acts[k]), _t(lo)[None], _t(up)[None])[0].numpy()
+        for j in np.flatnonzero(kinked):
             for sign in (1.0, -1.0):
                 cost = np.zeros(a_ub.shape[1])
                 cost[offs[k] : offs[k + 1]] = sign * w[j]
