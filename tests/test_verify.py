@@ -79,6 +79,20 @@ def samples(lo, up, n=10_000, seed=0):
     return np.concatenate(pts)
 
 
+def fuzz_case(seed, rng, n_in, widths, act, scale, *, face):
+    """A random net (adversarial on even seeds) and a random box; ``face``: a first-layer
+    unit's pre-activation is exactly 0 on a face of the box."""
+    net = make_net(seed, n_in, widths, act, scale=scale, adversarial=seed % 2 == 0)
+    lo = rng.uniform(-2, 0, n_in)
+    up = lo + rng.uniform(0.1, 2, n_in)
+    if face:
+        with torch.no_grad():
+            net[0].weight[0] = 0.0
+            net[0].weight[0, 0] = 1.0
+            net[0].bias[0] = -float(up[0])
+    return net, lo, up
+
+
 def spline_max(net, a, b):
     f = relu_to_spline(net)
     cand = np.concatenate([[a], f.knots[(f.knots > a) & (f.knots < b)], [b]])
@@ -150,14 +164,7 @@ def test_bounds_are_sound_on_random_and_adversarial_nets(seed):
     n_in = 1 + seed % 3
     widths = [int(w) for w in rng.integers(2, 6, size=1 + seed % 3)]
     scale = (1.0, 1e3, 1e-3)[(seed // 5) % 3]
-    net = make_net(seed, n_in, widths, act, scale=scale, adversarial=seed % 2 == 0)
-    lo = rng.uniform(-2, 0, n_in)
-    up = lo + rng.uniform(0.1, 2, n_in)
-    if seed % 4 == 0:  # a first-layer unit whose pre-activation is exactly 0 on a face
-        with torch.no_grad():
-            net[0].weight[0] = 0.0
-            net[0].weight[0, 0] = 1.0
-            net[0].bias[0] = -float(up[0])
+    net, lo, up = fuzz_case(seed, rng, n_in, widths, act, scale, face=seed % 4 == 0)
     method = "milp" if seed % 6 == 5 else "bab"
     r = maximize(net, lo, up, method=method, max_boxes=20_000, time_limit=5.0)
     check_sound(net, lo, up, r)
@@ -227,14 +234,7 @@ def test_lp_tightening_with_ideal_first_layer_is_sound(seed):
     n_in = 2 + seed % 3
     act = ("relu", "relu", "prelu", "leaky")[seed % 4]
     scale = (1.0, 1e3, 1e-3)[(seed // 4) % 3]
-    net = make_net(seed, n_in, [6, 5, 4], act, scale=scale, adversarial=seed % 2 == 0)
-    lo = rng.uniform(-2, 0, n_in)
-    up = lo + rng.uniform(0.1, 2, n_in)
-    if seed % 5 == 0:  # a first-layer unit whose pre-activation is exactly 0 on a face
-        with torch.no_grad():
-            net[0].weight[0] = 0.0
-            net[0].weight[0, 0] = 1.0
-            net[0].bias[0] = -float(up[0])
+    net, lo, up = fuzz_case(seed, rng, n_in, [6, 5, 4], act, scale, face=seed % 5 == 0)
     prob = make_problem(net, lo, up)
     crown = bd.layer_bounds(prob.chain, *prob.box())
     cpu = [(a[0].numpy(), b[0].numpy()) for a, b in crown]
