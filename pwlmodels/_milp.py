@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -382,7 +382,7 @@ def _with_ideal_rows(chain, bounds0, lower, upper, a_ub, b_ub, lb, ub) -> tuple:
 
 
 def _cpu(unit):
-    return bd.Unit(unit.kind, unit.alpha.to("cpu"), unit.lo, unit.hi, unit.name)
+    return replace(unit, alpha=unit.alpha.to("cpu"))
 
 
 def _safe_min(cost, a_ub, b_ub, lb, ub, res, gamma) -> float:

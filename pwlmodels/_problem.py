@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -29,16 +29,7 @@ class Problem:
     sign: float = 1.0
 
     def negated(self) -> Problem:
-        return Problem(
-            self.chain,
-            -self.c,
-            self.net,
-            self.state64,
-            self.lower,
-            self.upper,
-            self.output,
-            -self.sign,
-        )
+        return replace(self, c=-self.c, sign=-self.sign)
 
     @cached_property
     def net64(self) -> nn.Module:
