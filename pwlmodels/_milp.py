@@ -23,11 +23,16 @@ from . import _bounds as bd
 
 __all__: list[str] = []
 
-# HiGHS primal and integrality feasibility tolerance we set, with presolve off: in our fuzzing,
-# tight tolerances with presolve on made HiGHS return wrong optima (bounds below sampled values);
-# with HiGHS's default integrality tolerance (1e-6) the dual bound is sound but about 1e-6 x big-M
-# loose, too loose to certify at atol=1e-7.
-FEASIBILITY_TOL = 1e-9
+# HiGHS runs with presolve off and its default feasibility tolerances (primal 1e-7, integrality
+# 1e-6). Tighter ones are unsafe: on 60 default-initialised 2-16-16-1 and 2-32-32-1 networks,
+# tolerances of 1e-9 gave 6 "optimal" dual bounds below the true maximum (by up to 0.09) and 1e-7
+# integrality one in 140; the defaults none (worst 2.6e-10 below, 7e-8 above). Their slack
+# only loosens the bound; DUAL_MARGIN (1 + |bound|) is added for HiGHS's own rounding.
+DUAL_MARGIN = 1e-8
+# Points of the box sampled before the MILP: the best value, less CUTOFF_SLACK (1 + |value|),
+# is HiGHS's cutoff (objective_bound), so that it need not find a good incumbent by itself.
+SAMPLES = 4096
+CUTOFF_SLACK = 1e-6
 # LP tightening uses the ideal formulation of the first layer's ReLUs (2^n_in rows per unit)
 # when the network has at most this many inputs.
 IDEAL_INPUTS = 4
@@ -96,11 +101,15 @@ def solve(
     time_limit: float | None,
     rtol: float,
     atol: float,
+    cutoff: float = -np.inf,
 ) -> dict:
     """Maximise c @ net(x) over the box; numpy float64 inputs (one box).
 
     ``bounds[k]`` = (lo, up) of activation k's pre-activations, ``post[k]`` of
-    its outputs (both sound). Returns the solver's result and model sizes.
+    its outputs (both sound). ``cutoff``, a value below the maximum, lets
+    HiGHS prune every node whose LP bound is below it (``objective_bound``);
+    if that leaves no solution the model is solved again without it. Returns
+    the solver's result and model sizes.
     """
     m = _Model(0, [], [], [], [])
     prev = [m.new(float(a), float(b)) for a, b in zip(xl, xu, strict=True)]
@@ -142,20 +151,26 @@ def solve(
         "presolve": False,
         "mip_rel_gap": max(rtol, 1e-12),
         "time_limit": float(time_limit) if time_limit is not None else 1e30,
-        "mip_abs_gap": atol / 4,
-        "primal_feasibility_tolerance": FEASIBILITY_TOL,
-        "mip_feasibility_tolerance": FEASIBILITY_TOL,
+        "mip_abs_gap": atol / 10,
     }
-    with warnings.catch_warnings():
-        # scipy names options it does not list and passes them to HiGHS verbatim
-        warnings.filterwarnings("ignore", message="Unrecognized options", category=RuntimeWarning)
-        res = milp(
-            cost,
-            integrality=np.asarray(m.integer),
-            bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
-            constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
-            options=options,
-        )
+    if np.isfinite(cutoff):
+        options["objective_bound"] = obj_b - cutoff
+    for _ in range(2):
+        with warnings.catch_warnings():
+            # scipy names options it does not list and passes them to HiGHS verbatim
+            warnings.filterwarnings(
+                "ignore", message="Unrecognized options", category=RuntimeWarning
+            )
+            res = milp(
+                cost,
+                integrality=np.asarray(m.integer),
+                bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
+                constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
+                options=options,
+            )
+        if res.x is not None or res.status == 1 or "objective_bound" not in options:
+            break
+        del options["objective_bound"]  # nothing beat the cutoff (rounding): solve without it
     fixed = None
     if res.x is not None and n_binary:  # the LP with the binaries rounded and fixed
         lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
@@ -230,6 +245,13 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
     cvec = c.to("cpu").numpy()
     ws = [w.to("cpu").numpy() for w in chain.weights]
     bs = [b.to("cpu").numpy() for b in chain.biases]
+    gen = torch.Generator(device=dev).manual_seed(0)
+    rand = lo + (up - lo) * torch.rand(
+        SAMPLES, lo.shape[1], generator=gen, dtype=torch.float64, device=dev
+    )
+    pts = torch.cat([(lo + up) / 2, bd.vertex(a[0], lo[0], up[0])[None], rand])
+    vals = bd.forward(chain, pts) @ c
+    best = float(vals.max())
     build = time.perf_counter() - t0
     out = solve(
         ws,
@@ -243,6 +265,7 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         time_limit=time_limit,
         rtol=rtol,
         atol=atol,
+        cutoff=best - CUTOFF_SLACK * (1.0 + abs(best)),
     )
     res = out["res"]
     bound = float(root[0])
@@ -256,16 +279,12 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
             if post
             else 0.0
         )
-        top += 10 * FEASIBILITY_TOL * (1 + abs(top)) + chain.gamma * (
+        top += DUAL_MARGIN * (1 + abs(top)) + chain.gamma * (
             mass + np.abs(cvec) @ np.abs(bs[-1]) + abs(top)
         )
     else:
         top = np.inf
-    gen = torch.Generator(device=dev).manual_seed(0)
-    rand = lo + (up - lo) * torch.rand(
-        256, lo.shape[1], generator=gen, dtype=torch.float64, device=dev
-    )
-    cands = [(lo + up)[0] / 2, bd.vertex(a[0], lo[0], up[0]), *rand]
+    cands = [pts[int(torch.argmax(vals))]]
     solver_value = None
     if res.x is not None:
         xs = np.clip(res.x[: out["n_in"]], lower, upper)
