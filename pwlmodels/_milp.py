@@ -30,7 +30,8 @@ __all__: list[str] = []
 # only loosens the bound; DUAL_MARGIN (1 + |bound|) is added for HiGHS's own rounding.
 DUAL_MARGIN = 1e-8
 # Points of the box sampled before the MILP: the best value, less CUTOFF_SLACK (1 + |value|),
-# is HiGHS's cutoff (objective_bound), so that it need not find a good incumbent by itself.
+# is HiGHS's cutoff (objective_bound), so that it need not find a good incumbent by itself; its
+# RINS and RENS sub-MIPs then only cost time (2-16-16-1: 0.079 -> 0.050 s, same nodes).
 # The price: if HiGHS reaches its time limit before it finds a better point, scipy returns no
 # dual bound, and the result keeps the linear relaxation's bound (2-128-128-1 in 120 s).
 SAMPLES = 4096
@@ -157,8 +158,13 @@ def solve(
         "time_limit": float(time_limit) if time_limit is not None else 1e30,
         "mip_abs_gap": atol / 10,
     }
-    if np.isfinite(cutoff):
-        options["objective_bound"] = obj_b - cutoff
+    cut = {}
+    if np.isfinite(cutoff):  # with a cutoff, HiGHS's sub-MIP heuristics cost more than they find
+        cut = {
+            "objective_bound": obj_b - cutoff,
+            "mip_heuristic_run_rins": False,
+            "mip_heuristic_run_rens": False,
+        }
     for _ in range(2):
         with warnings.catch_warnings():
             # scipy names options it does not list and passes them to HiGHS verbatim
@@ -170,11 +176,11 @@ def solve(
                 integrality=np.asarray(m.integer),
                 bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
                 constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
-                options=options,
+                options=options | cut,
             )
-        if res.x is not None or res.status == 1 or "objective_bound" not in options:
+        if res.x is not None or res.status == 1 or not cut:
             break
-        del options["objective_bound"]  # nothing beat the cutoff (rounding): solve without it
+        cut = {}  # nothing beat the cutoff (rounding): solve without it
     fixed = None
     if res.x is not None and n_binary:  # the LP with the binaries rounded and fixed
         lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
