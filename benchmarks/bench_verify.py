@@ -28,7 +28,7 @@ Methods, each on every selected network:
   highspy) with ``rel_gap=1e-9``, ``abs_gap=atol / 10`` (the gaps our MILP
   passes to HiGHS) and ``time_limit=T``; HiGHS's other options (presolve,
   feasibility tolerances, threads) at their defaults (ours: the same
-  tolerances, presolve off). The node count is
+  tolerances, presolve off, and a cutoff from sampled points). The node count is
   HiGHS's ``mip_node_count`` (``results.extra_info``), the bound its
   ``mip_dual_bound`` (``results.objective_bound``).
 * ``OMLT our bounds``: the same model, but each hidden layer's pre-activation
