@@ -419,6 +419,21 @@ def test_milp_stays_sound_on_badly_scaled_nets(seed, act, widths):
         check_sound(net, lo, up, r, sense="min")
 
 
+@pytest.mark.parametrize(("m", "n", "k"), [(5, 3, 1), (7, 4, 3), (1, 1, 5), (3, 2, 4)])
+def test_lp_batches_repeat_their_block_like_scipy_block_diag(m, n, k):
+    from scipy import sparse
+
+    from pwlmodels import _milp
+
+    a = np.random.default_rng(m * n * k).normal(size=(m, n))
+    a[a < 0.3] = 0.0  # some zeros, and for (3, 2, 4) maybe none left
+    block = sparse.csr_array(a)
+    got = _milp._repeat_block(block, k)
+    want = sparse.block_diag([block] * k, format="csr")
+    assert got.shape == want.shape == (k * m, k * n)
+    np.testing.assert_array_equal(got.toarray(), want.toarray())
+
+
 @pytest.mark.parametrize("seed", [7, 12, 13])
 def test_milp_is_sound_where_tight_highs_tolerances_were_not(seed):
     """Default-initialised 2-32-32-1 nets on which HiGHS at tolerances of 1e-9 claimed an
