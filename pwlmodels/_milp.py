@@ -259,9 +259,9 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
     rand = lo + (up - lo) * torch.rand(
         SAMPLES, lo.shape[1], generator=gen, dtype=torch.float64, device=dev
     )
-    pts = torch.cat([(lo + up) / 2, bd.vertex(a[0], lo[0], up[0])[None], rand])
-    vals = bd.forward(chain, pts) @ c
-    best = float(vals.max())
+    samples = torch.cat([(lo + up) / 2, bd.vertex(a[0], lo[0], up[0])[None], rand])
+    sampled = bd.forward(chain, samples) @ c
+    best = float(sampled.max())
     build = time.perf_counter() - t0
     out = solve(
         ws,
@@ -294,7 +294,7 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         )
     else:
         top = np.inf
-    cands = [pts[int(torch.argmax(vals))]]
+    cands = [samples[int(torch.argmax(sampled))]]
     solver_value = None
     if res.x is not None:
         xs = np.clip(res.x[: out["n_in"]], lower, upper)
