@@ -21,8 +21,8 @@ times, in the same run:
 
 Recorded per (network, seed, bounds): ``value`` and ``bound`` (the verified
 result; OMLT's bound is HiGHS's dual bound), ``status``, ``n_binary``
-(unstable units), ``nodes`` (HiGHS's), ``bounds_s`` (ours: the result's
-``build_time``, mostly computing the bounds; OMLT: building the model),
+(binaries; OMLT: its unstable units), ``nodes`` (HiGHS's), ``bounds_s``
+(ours: the result's ``build_time``, mostly computing the bounds; OMLT: building the model),
 ``solve_s`` (ours: HiGHS, and the sampling and candidate evaluations; OMLT:
 the solve through pyomo), ``total_s`` (wall time: best of 3 calls, repeated
 only while the calls took less than 2 s; ``bounds_s`` and ``solve_s`` come
@@ -66,8 +66,8 @@ def exact_lp_bounds(net: torch.nn.Sequential):
     """A stand-in for ``_milp.lp_bounds``: its bounds, then each kinked unit's made exact."""
     lp_bounds = _milp.lp_bounds
 
-    def bounds(chain, lower, upper, start):
-        out = lp_bounds(chain, lower, upper, start)
+    def bounds(chain, lower, upper, start, coef=None):
+        out = lp_bounds(chain, lower, upper, start, coef)
         for k in range(1, len(out)):
             sub = net[: 2 * k + 1]  # up to layer k's pre-activations
             lo, up = out[k][0].copy(), out[k][1].copy()

@@ -52,7 +52,8 @@ verified upper bound; for OMLT, HiGHS's dual bound, not widened for rounding),
 largest ``value`` of any method on the network: each is attained at a point
 of the box, so a lower bound of the true maximum), ``agrees = |value -
 best_value| <= 1e-6``, ``bound_ok = bound >= best_value - 1e-6``,
-``n_binary`` (ours: one per unstable unit; OMLT declares one per hidden unit,
+``n_binary`` (ours: one per unstable unit, none for the last layer's units
+the objective pushes onto their kink; OMLT declares one per hidden unit,
 and HiGHS's presolve removes those of stable units), ``n_stable`` (units that
 the bounds used prove stable), ``nodes_or_boxes`` (MILP nodes, or boxes
 bounded by branch and bound), ``build_s`` and ``solve_s`` (ours: the result's

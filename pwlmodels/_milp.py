@@ -68,8 +68,23 @@ class _Model:
         self.rows.append((np.asarray(cols, dtype=np.int64), np.asarray(vals, float), lo, hi))
 
 
-def _leaky_unit(m, cols, w, b, l_, u_, alpha, y) -> int:
-    """Encode y = max/min(e, alpha e), e = w . vars[cols] + b in [l_, u_]; binaries added."""
+def no_binary(alpha, coef):
+    """Whether a last-layer unit of slope ``alpha`` needs no binary in the MILP.
+
+    ``coef`` is its output's coefficient in the (maximised) objective. A convex
+    unit (alpha < 1) with coef <= 0, or a concave one with coef >= 0, is exact
+    from its two lines alone: the optimum pushes it onto max(e, alpha e)
+    (min(e, alpha e) if concave), so the MILP's optimum is unchanged.
+    """
+    return np.where(np.asarray(alpha) < 1, np.asarray(coef) <= 0, np.asarray(coef) >= 0)
+
+
+def _leaky_unit(m, cols, w, b, l_, u_, alpha, y, coef=None) -> int:
+    """Encode y = max/min(e, alpha e), e = w . vars[cols] + b in [l_, u_]; binaries added.
+
+    ``coef``: y's coefficient in the objective when y feeds nothing else (None
+    otherwise); see :func:`no_binary`.
+    """
     inf = np.inf
     if l_ >= 0 or alpha == 1.0:  # y = e
         m.add([y, *cols], [1.0, *(-w)], b, b)
@@ -77,17 +92,18 @@ def _leaky_unit(m, cols, w, b, l_, u_, alpha, y) -> int:
     if u_ <= 0:  # y = alpha e
         m.add([y, *cols], [1.0, *(-alpha * w)], alpha * b, alpha * b)
         return 0
+    convex = alpha < 1
+    for s in (1.0, alpha):  # y above both lines s e (below if concave)
+        m.add([y, *cols], [1.0, *(-s * w)], *((s * b, inf) if convex else (-inf, s * b)))
+    if coef is not None and no_binary(alpha, coef):
+        return 0
     lm, um = bigm_widen(np.float64(l_), np.float64(u_))
     d = m.new(0.0, 1.0, integer=True)
     c_all = [y, *cols, d]
-    if alpha < 1:  # convex
-        m.add([y, *cols], [1.0, *(-w)], b, inf)
-        m.add([y, *cols], [1.0, *(-alpha * w)], alpha * b, inf)
+    if convex:
         m.add(c_all, [1.0, *(-alpha * w), -(1 - alpha) * um], -inf, alpha * b)
         m.add(c_all, [1.0, *(-w), -(1 - alpha) * lm], -inf, b - (1 - alpha) * lm)
-    else:  # concave, mirrored
-        m.add([y, *cols], [1.0, *(-w)], -inf, b)
-        m.add([y, *cols], [1.0, *(-alpha * w)], -inf, alpha * b)
+    else:  # mirrored
         m.add(c_all, [1.0, *(-alpha * w), (alpha - 1) * um], alpha * b, inf)
         m.add(c_all, [1.0, *(-w), (alpha - 1) * lm], b + (alpha - 1) * lm, inf)
     return 1
@@ -119,6 +135,7 @@ def solve(
     m = _Model(0, [], [], [], [])
     prev = [m.new(float(a), float(b)) for a, b in zip(xl, xu, strict=True)]
     n_binary = n_stable = 0
+    obj_w = c @ weights[-1]
     for k, unit in enumerate(acts):
         w_k, b_k = weights[k], biases[k]
         lo_k, up_k = bounds[k]
@@ -128,14 +145,16 @@ def solve(
             y = m.new(float(p_lo[j]), float(p_up[j]))
             cur.append(y)
             w, b, l_, u_ = w_k[j], float(b_k[j]), float(lo_k[j]), float(up_k[j])
+            coef = float(obj_w[j]) if k == len(acts) - 1 else None
             if unit[0] == "leaky":
-                nb = _leaky_unit(m, prev, w, b, l_, u_, float(unit[1][j]), y)
+                alpha = float(unit[1][j])
+                n_stable += not (l_ < 0 < u_ and alpha != 1)
+                n_binary += _leaky_unit(m, prev, w, b, l_, u_, alpha, y, coef)
             else:
-                nb = _hardtanh_unit(m, prev, w, b, l_, u_, unit[1], unit[2], y)
-            n_binary += nb
-            n_stable += nb == 0
+                lo, hi = unit[1], unit[2]
+                n_stable += not (l_ < lo < u_ or l_ < hi < u_)
+                n_binary += _hardtanh_unit(m, prev, w, b, l_, u_, lo, hi, y, coef)
         prev = cur
-    obj_w = c @ weights[-1]
     obj_b = float(c @ biases[-1])
     cost = np.zeros(m.n_vars)
     cost[prev] = -obj_w
@@ -181,8 +200,11 @@ def solve(
         if res.x is not None or res.status == 1 or not cut:
             break
         cut = {}  # nothing beat the cutoff (rounding): solve without it
-    fixed = None
-    if res.x is not None and n_binary:  # the LP with the binaries rounded and fixed
+
+    def polish() -> np.ndarray | None:
+        """Inputs of the LP with the binaries rounded and fixed (None if it fails)."""
+        if res.x is None or not n_binary:
+            return None
         lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
         ints = np.asarray(m.integer, dtype=bool)
         lb[ints] = ub[ints] = np.round(res.x[ints])
@@ -194,11 +216,11 @@ def solve(
                 constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
                 options={"disp": False, "time_limit": options["time_limit"]},
             )
-        if lp.x is not None:
-            fixed = lp.x[: len(xl)]
+        return None if lp.x is None else lp.x[: len(xl)]
+
     return {
         "res": res,
-        "fixed": fixed,
+        "polish": polish,
         "obj_b": obj_b,
         "n_in": len(xl),
         "n_binary": int(n_binary),
@@ -206,7 +228,7 @@ def solve(
     }
 
 
-def _hardtanh_unit(m, cols, w, b, l_, u_, lo, hi, y) -> int:
+def _hardtanh_unit(m, cols, w, b, l_, u_, lo, hi, y, coef=None) -> int:
     if u_ <= lo:
         m.add([y], [1.0], lo, lo)
         return 0
@@ -219,11 +241,13 @@ def _hardtanh_unit(m, cols, w, b, l_, u_, lo, hi, y) -> int:
     # y = lo + p - q, p = relu(z - lo), q = relu(z - hi)
     pl, pu = bigm_widen(np.float64(max(l_ - lo, 0.0)), np.float64(max(u_ - lo, 0.0)))
     p = m.new(float(max(pl, 0.0)), float(pu))
-    nb = _leaky_unit(m, cols, w, b - lo, l_ - lo, u_ - lo, 0.0, p)
+    nb = _leaky_unit(m, cols, w, b - lo, l_ - lo, u_ - lo, 0.0, p, coef)
     if u_ > hi:
         _, qu = bigm_widen(np.float64(0.0), np.float64(u_ - hi))
         q = m.new(0.0, float(qu))
-        nb += _leaky_unit(m, cols, w, b - hi, l_ - hi, u_ - hi, 0.0, q)
+        nb += _leaky_unit(
+            m, cols, w, b - hi, l_ - hi, u_ - hi, 0.0, q, None if coef is None else -coef
+        )
         m.add([y, p, q], [1.0, -1.0, 1.0], lo, lo)
     else:
         m.add([y, p], [1.0, -1.0], lo, lo)
@@ -241,7 +265,8 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         bounds = bd.layer_bounds(chain, lo, up, crown=False)
     elif tighten == "lp" and bounds:
         cpu = [(b_lo[0].to("cpu").numpy(), b_up[0].to("cpu").numpy()) for b_lo, b_up in bounds]
-        tight = lp_bounds(chain, np.asarray(lower), np.asarray(upper), cpu)
+        coef = (c @ chain.weights[-1]).to("cpu").numpy()
+        tight = lp_bounds(chain, np.asarray(lower), np.asarray(upper), cpu, coef)
         bounds = [(_t(a)[None].to(dev), _t(b)[None].to(dev)) for a, b in tight]
     post = [bd.act_interval(u, *bounds[k]) for k, u in enumerate(chain.acts)]
 
@@ -300,11 +325,15 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         xs = np.clip(res.x[: out["n_in"]], lower, upper)
         cands.append(torch.as_tensor(xs, dtype=torch.float64, device=dev))
         solver_value = -float(res.fun) + out["obj_b"]
-    if out["fixed"] is not None:
-        xs = np.clip(out["fixed"], lower, upper)
-        cands.append(torch.as_tensor(xs, dtype=torch.float64, device=dev))
     pts = torch.stack(cands)
     vals = bd.forward(chain, pts) @ c
+    best = float(vals.max())
+    if min(bound, top) - best > atol + rtol * abs(best):  # not yet certified: polish
+        fixed = out["polish"]()
+        if fixed is not None:
+            xs = torch.as_tensor(np.clip(fixed, lower, upper), dtype=torch.float64, device=dev)
+            pts = torch.cat([pts, xs[None]])
+            vals = torch.cat([vals, bd.forward(chain, xs[None]) @ c])
     x = pts[int(torch.argmax(vals))].to("cpu").numpy()
     status = "time_limit" if res.status == 1 else "optimal"
     if float(vals.max()) > top:  # a point beats the dual bound: the solve is unreliable
@@ -456,8 +485,13 @@ def _repeat_block(a: sparse.csr_array, k: int) -> sparse.csr_array:
     return sparse.csr_array((np.tile(a.data, k), indices, indptr), shape=(k * m, k * n))
 
 
-def lp_bounds(chain, lower: np.ndarray, upper: np.ndarray, bounds: list) -> list:
-    """Intermediate bounds tightened by LP over the relaxation, made safe by weak duality."""
+def lp_bounds(chain, lower: np.ndarray, upper: np.ndarray, bounds: list, coef=None) -> list:
+    """Intermediate bounds tightened by LP over the relaxation, made safe by weak duality.
+
+    ``coef``: the objective's weights on the last activation layer's outputs.
+    If given, that layer's units that the MILP encodes without a binary
+    (:func:`no_binary`) keep their bounds: tighter ones would not change it.
+    """
     out = [(bounds[0][0].copy(), bounds[0][1].copy())]
     for k in range(1, len(chain.acts)):
         post = [
@@ -471,6 +505,9 @@ def lp_bounds(chain, lower: np.ndarray, upper: np.ndarray, bounds: list) -> list
         gamma = chain.gamma + 4 * 2.0**-53 * a_ub.shape[0]
         # A unit with no kink inside its bounds is encoded exactly whatever its bounds: no LPs.
         kinked = bd._kinked(_cpu(chain.acts[k]), _t(lo)[None], _t(up)[None])[0].numpy()
+        if coef is not None and k == len(chain.acts) - 1:
+            unit = _cpu(chain.acts[k])
+            kinked &= ~(no_binary(unit.alpha.numpy(), coef) if unit.kind == "leaky" else coef == 0)
         units = np.flatnonzero(kinked)
         costs = np.zeros((2 * units.size, a_ub.shape[1]))
         costs[: units.size, offs[k] : offs[k + 1]] = w[units]  # min w_j . a: lower bounds

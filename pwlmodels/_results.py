@@ -35,7 +35,7 @@ class VerificationResult:
         typical of Hardtanh) and the MILP finished (best witness, smallest
         bound of the two).
     n_binary, n_stable : int
-        Unstable and stable units of the MILP (0 for the other methods).
+        Binaries and stable units of the MILP (0 for the other methods).
     n_nodes : int
         Boxes bounded (bab) or MILP nodes.
     build_time, solve_time : float

@@ -13,7 +13,10 @@ methods check each other:
   torch float64; the branching input is the one with the largest
   ``|A_j| (u_j - l_j)`` of the box's linear bound ``A x + d``.
 - ``"milp"``: big-M with one binary per unstable unit (Tjeng, Xiao and
-  Tedrake 2019) solved by ``scipy.optimize.milp`` (HiGHS).
+  Tedrake 2019) solved by ``scipy.optimize.milp`` (HiGHS); none for stable
+  units, nor for last-layer units the objective pushes onto their kink
+  (convex units with a negative weight when maximising), whose two lines are
+  exact at the optimum.
 
 Limits
 ------
@@ -273,7 +276,8 @@ def maximize(
         bounds tightened, layer by layer, by two LPs per unit over the
         linear relaxation (``scipy.optimize.linprog``), each made safe by
         weak duality from its dual vector (Neumaier and Shcherbina 2004):
-        fewer binaries, two LPs per hidden unit to build. With up to 4
+        fewer binaries, two LPs per hidden unit to build (none for last-layer
+        units that need no binary). With up to 4
         inputs the first layer's ReLUs enter those LPs in their ideal
         formulation over the box (Anderson et al. 2020).
     atol, rtol : float, default 1e-7, 1e-9
