@@ -241,8 +241,10 @@ def backward(
 ) -> tuple:
     """Sound upper bound of ``lam @ z + const`` where z is the output of affine map k.
 
-    lam : (B, m, width of map k's output); const : (B, m). ``relax[j]`` holds
-    :func:`_relax` of activation j over its pre-activation bounds. Returns (upper (B, m),
+    lam : (B, m, width of map k's output), or (1, m, ...) for the same objectives in
+    every box (then the first products, before any box-dependent relaxation, are
+    computed once, not B times); const : (B, m). ``relax[j]`` holds :func:`_relax`
+    of activation j over its pre-activation bounds. Returns (upper (B, m),
     coefficient on x (B, m, n_in), constant (B, m)) before concretisation and
     the margin.
     """
@@ -266,7 +268,7 @@ def backward(
     upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
     mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
     mass = mass_c + (mass_l * mag).sum(-1)
-    return _widen(upper, mass, chain.gamma), lam, const
+    return _widen(upper, mass, chain.gamma), lam.expand(xl.shape[0], *lam.shape[1:]), const
 
 
 def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True):
@@ -290,7 +292,7 @@ def _bounds_and_relaxations(chain: Chain, xl, xu, crown: bool) -> tuple:
         if len(cols):
             u, h = len(cols), chain.weights[k].shape[0]
             sel = torch.eye(h, dtype=torch.float64, device=xl.device)[cols]
-            lam = torch.cat([sel, -sel]).expand(xl.shape[0], 2 * u, h)
+            lam = torch.cat([sel, -sel])[None]
             zero = torch.zeros(xl.shape[0], 2 * u, dtype=torch.float64, device=xl.device)
             ub, _, _ = backward(chain, k, lam, zero, relax, xl, xu)
             lo[:, cols] = torch.maximum(lo[:, cols], -ub[:, u:])
@@ -308,7 +310,7 @@ def objective_upper(
     """Upper bounds of ``c @ net(x)`` over each box: (ub (B,), A (B, n_in), bounds)."""
     bounds, relax = _bounds_and_relaxations(chain, xl, xu, crown)
     b = xl.shape[0]
-    lam = c.reshape(1, 1, -1).expand(b, 1, c.numel())
+    lam = c.reshape(1, 1, -1)
     zero = torch.zeros(b, 1, dtype=torch.float64, device=xl.device)
     ub, a, _ = backward(chain, len(chain.acts), lam, zero, relax, xl, xu)
     return ub[:, 0], a[:, 0, :], bounds
