@@ -403,24 +403,25 @@ def _split(lo, up, ub, a, levels: int) -> tuple:
     The halves of a box have its widths but one, so all the pieces of a box
     at one level are halved across the same input. Returns the pieces'
     boxes, the parent's bound and coefficients repeated for them, and the
-    largest bound of the boxes too small to split (at float64 resolution),
-    which are dropped.
+    largest bound of the boxes too small to split (at float64 resolution: a
+    piece of zero width across an input that was halved), which are dropped.
     """
     n = lo.shape[1]
-    rows = torch.arange(lo.shape[0], device=lo.device)
+    cols = torch.arange(n, device=lo.device)
     score = a.abs() * (up - lo)
-    ok = torch.ones(lo.shape[0], dtype=torch.bool, device=lo.device)
+    halved = torch.zeros_like(score, dtype=torch.bool)
     lo, up = lo[:, None, :], up[:, None, :]  # (B, pieces, n)
     for _ in range(levels):
-        j = torch.argmax(score, dim=1)
-        left, right = lo[rows, :, j], up[rows, :, j]
-        mid = (left + right) / 2
-        ok &= ((mid > left) & (mid < right)).all(dim=1)
-        left_up, right_lo = up.clone(), lo.clone()
-        left_up[rows, :, j] = mid
-        right_lo[rows, :, j] = mid
-        lo, up = torch.cat([lo, right_lo], dim=1), torch.cat([left_up, up], dim=1)
-        score[rows, j] /= 2
+        j = cols == torch.argmax(score, dim=1, keepdim=True)  # (B, n), one input per box
+        halved |= j
+        score = torch.where(j, score / 2, score)
+        mid = (lo + up) / 2
+        j = j[:, None, :]
+        lo, up = (
+            torch.cat([lo, torch.where(j, mid, lo)], 1),
+            torch.cat([torch.where(j, mid, up), up], 1),
+        )
+    ok = ((up > lo) | ~halved[:, None, :]).all(2).all(1)
     stuck = float(ub[~ok].max()) if (~ok).any() else -np.inf
     pieces = lo.shape[1]
     return (
