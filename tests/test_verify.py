@@ -475,6 +475,9 @@ def test_milp_needs_no_binary_where_the_objective_pushes_onto_the_kink(act, sign
 
 def test_prove_bound_at_the_exact_maximum_is_undecided_not_endless():
     net = nn.Sequential(nn.Linear(2, 1), nn.Hardtanh())
+    with torch.no_grad():  # saturated on part of the box: the maximum is exactly 1
+        net[0].weight.copy_(torch.tensor([[0.3, -0.2]]))
+        net[0].bias.fill_(0.1)
     p = prove_bound(net, [-5.0, -5.0], [5.0, 5.0], 1.0, method="bab")
     assert p.status in ("undecided", "proven")
     assert p.value <= 1.0 <= p.bound
