@@ -132,7 +132,7 @@ def _kinked(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
     """Whether a kink of sigma lies strictly inside [lo, up], per box and unit."""
     if unit.kind == "hardtanh":
         return ((lo < unit.lo) & (up > unit.lo)) | ((lo < unit.hi) & (up > unit.hi))
-    return (lo < 0) & (up > 0)
+    return (lo < 0) & (up > 0) & (unit.alpha != 1)  # slope 1: linear, no kink
 
 
 def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:

@@ -134,7 +134,7 @@ def solve(
     """
     m = _Model(0, [], [], [], [])
     prev = [m.new(float(a), float(b)) for a, b in zip(xl, xu, strict=True)]
-    n_binary = n_stable = 0
+    n_binary = 0
     obj_w = c @ weights[-1]
     for k, unit in enumerate(acts):
         w_k, b_k = weights[k], biases[k]
@@ -147,13 +147,9 @@ def solve(
             w, b, l_, u_ = w_k[j], float(b_k[j]), float(lo_k[j]), float(up_k[j])
             coef = float(obj_w[j]) if k == len(acts) - 1 else None
             if unit[0] == "leaky":
-                alpha = float(unit[1][j])
-                n_stable += not (l_ < 0 < u_ and alpha != 1)
-                n_binary += _leaky_unit(m, prev, w, b, l_, u_, alpha, y, coef)
+                n_binary += _leaky_unit(m, prev, w, b, l_, u_, float(unit[1][j]), y, coef)
             else:
-                lo, hi = unit[1], unit[2]
-                n_stable += not (l_ < lo < u_ or l_ < hi < u_)
-                n_binary += _hardtanh_unit(m, prev, w, b, l_, u_, lo, hi, y, coef)
+                n_binary += _hardtanh_unit(m, prev, w, b, l_, u_, unit[1], unit[2], y, coef)
         prev = cur
     obj_b = float(c @ biases[-1])
     cost = np.zeros(m.n_vars)
@@ -224,7 +220,6 @@ def solve(
         "obj_b": obj_b,
         "n_in": len(xl),
         "n_binary": int(n_binary),
-        "n_stable": int(n_stable),
     }
 
 
@@ -352,7 +347,7 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         "status": status,
         "n_nodes": int(getattr(res, "mip_node_count", 0) or 0),
         "n_binary": out["n_binary"],
-        "n_stable": out["n_stable"],
+        "n_stable": sum(int((~bd._kinked(u, *bounds[k])).sum()) for k, u in enumerate(chain.acts)),
         "build_time": build,
         "solve_time": time.perf_counter() - t0 - build,
         "solver_value": solver_value,
