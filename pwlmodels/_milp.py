@@ -173,6 +173,7 @@ def solve(
         "time_limit": float(time_limit) if time_limit is not None else 1e30,
         "mip_abs_gap": atol / 10,
     }
+    rows = LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi))
     cut = {}
     if np.isfinite(cutoff):  # with a cutoff, HiGHS's sub-MIP heuristics cost more than they find
         cut = {
@@ -190,7 +191,7 @@ def solve(
                 cost,
                 integrality=np.asarray(m.integer),
                 bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
-                constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
+                constraints=rows,
                 options=options | cut,
             )
         if res.x is not None or res.status == 1 or not cut:
@@ -204,14 +205,12 @@ def solve(
         lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
         ints = np.asarray(m.integer, dtype=bool)
         lb[ints] = ub[ints] = np.round(res.x[ints])
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Unrecognized options")
-            lp = milp(
-                cost,
-                bounds=Bounds(lb, ub),
-                constraints=LinearConstraint(a_mat, np.asarray(blo), np.asarray(bhi)),
-                options={"disp": False, "time_limit": options["time_limit"]},
-            )
+        lp = milp(
+            cost,
+            bounds=Bounds(lb, ub),
+            constraints=rows,
+            options={"disp": False, "time_limit": options["time_limit"]},
+        )
         return None if lp.x is None else lp.x[: len(xl)]
 
     return {
