@@ -1,9 +1,15 @@
 """Reading a torch Sequential as affine maps and piecewise-linear activations.
 
-Shared by `relu_to_spline` (and later by regions and verification): the
-network definition is kept apart from what is computed from it. Weights are
-upcast exactly to float64; BatchNorm1d in eval mode is folded into an affine
-map (one rounding per entry).
+Shared by `relu_to_spline`, regions, verification and the files of
+``pwlmodels.io``: the network definition is kept apart from what is computed
+from it. Weights are upcast exactly to float64; BatchNorm1d in eval mode is
+folded into an affine map (one rounding per entry).
+
+Only networks whose function is the one their layers define are read: a
+module whose class overrides ``forward`` (or how it is called) of the torch
+class it derives from, a forward hook or pre-hook, Dropout or BatchNorm1d in
+training mode, and parameters that are not dense real floating tensors are
+refused, since the ops read here would describe another function.
 """
 
 from __future__ import annotations
@@ -65,6 +71,27 @@ class Activation:
         return np.where(z > 0, z, self.slopes[0] * z)  # relu, leaky, prelu
 
 
+# The torch classes read here, most derived first: a module's class must use the forward
+# (and the call machinery) of the first of them in its MRO.
+_PARENTS = (
+    nn.Sequential,
+    nn.ReLU6,
+    nn.Hardtanh,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.Linear,
+    nn.BatchNorm1d,
+    nn.Identity,
+    nn.Flatten,
+    nn.Dropout,
+    nn.AlphaDropout,
+)
+_CALL = ("forward", "__call__", "_call_impl", "_wrapped_call_impl")
+_CALL_SEQUENTIAL = (*_CALL, "__iter__", "__len__", "__getitem__")  # Sequential.forward iterates
+ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)  # ReLU6 is a Hardtanh
+
+
 def _activation(module: nn.Module) -> Activation | None:
     if isinstance(module, nn.ReLU):
         return Activation("relu", np.array([0.0]), np.array([[0.0], [1.0]]))
@@ -84,13 +111,122 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
-def _flatten(net: nn.Module, name: str):
-    for i, module in enumerate(net):
-        where = f"{name}[{i}]"
+def leaves(net: nn.Sequential, name: str = "net"):
+    """``(where, module)`` for the layers of ``net``, nested Sequentials flattened, each checked.
+
+    Every module met, the containers included, is checked by :func:`check_exact`, and global
+    forward hooks are refused, so whatever is read from the layers is the network's function.
+    """
+    _check_global_hooks(name)
+    yield from _walk(net, name, name)
+
+
+def _walk(net: nn.Sequential, where: str, name: str):
+    check_exact(net, where, name)
+    for i, module in enumerate(net._modules.values()):
+        here = f"{where}[{i}]"
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"`{name}` must hold torch modules; got {here} = {type(module).__name__}"
+            )
         if isinstance(module, nn.Sequential):
-            yield from _flatten(module, where)
+            yield from _walk(module, here, name)
         else:
-            yield where, module
+            check_exact(module, here, name)
+            yield here, module
+
+
+def _check_global_hooks(name: str) -> None:
+    from torch.nn.modules import module as torch_module
+
+    for kind, register in (
+        ("forward pre-hook", "register_module_forward_pre_hook"),
+        ("forward hook", "register_module_forward_hook"),
+    ):
+        hooks = getattr(torch_module, f"_global_{kind.replace(' ', '_').replace('-', '_')}s", None)
+        if hooks:
+            raise TypeError(
+                f"`{name}` must run without global forward hooks, which can change every "
+                f"layer's output; got {len(hooks)} global {kind}(s) registered with "
+                f"torch.nn.modules.module.{register} (remove them through their handles)"
+            )
+
+
+def check_exact(m: nn.Module, where: str, name: str = "net") -> None:
+    """Refuse a module whose output is not the one its class's layers define.
+
+    Parameters
+    ----------
+    m : torch.nn.Module
+    where : str
+        Its path in the network (``"net[1][0]"``), named in the message.
+    name : str, default "net"
+        The argument's name.
+
+    Raises
+    ------
+    TypeError
+        The class overrides ``forward`` (or ``__call__``, or iteration for a
+        Sequential) of the supported torch class it derives from, the
+        instance carries its own ``forward``, the module has a forward hook
+        or forward pre-hook, or a parameter or buffer is not a dense
+        (strided) real tensor off the meta device.
+    ValueError
+        A lazy module whose parameters are not initialized yet.
+    """
+    cls = type(m).__name__
+    _check_tensors(m, where, name)
+    for kind, hooks in (
+        ("forward pre-hook", m._forward_pre_hooks),
+        ("forward hook", m._forward_hooks),
+    ):
+        if hooks:
+            raise TypeError(
+                f"`{name}` must have no forward hooks, which can change a layer's output; got "
+                f"{len(hooks)} {kind}(s) on {where} = {cls} (remove them through their handles)"
+            )
+    own = sorted(set(vars(m)) & {"forward", "_call_impl", "_wrapped_call_impl"})
+    if own:
+        raise TypeError(
+            f"`{name}` must use its layers' own forward; got {where} = {cls} with an instance "
+            f"attribute {own[0]!r} that replaces it"
+        )
+    parent = next((p for p in type(m).__mro__ if p in _PARENTS), None)
+    if parent is None or parent is type(m):
+        return  # a torch class (refused later when unsupported), or not a subclass
+    names = _CALL_SEQUENTIAL if parent is nn.Sequential else _CALL
+    changed = [a for a in names if getattr(type(m), a, None) is not getattr(parent, a, None)]
+    if changed:
+        raise TypeError(
+            f"`{name}` must consist of torch's own layers, whose function pwlmodels reads exactly; "
+            f"got {where} = {cls}, a subclass of nn.{parent.__name__} that overrides "
+            f"{changed[0]}, so its function may differ from its layers'. Supported: "
+            f"{_SUPPORTED}, without their forward overridden; rewrite {cls} as a plain "
+            "nn.Sequential of these layers"
+        )
+
+
+def _check_tensors(m: nn.Module, where: str, name: str) -> None:
+    params = [(k, t, True) for k, t in m.named_parameters(recurse=False)]
+    buffers = [(k, t, False) for k, t in m.named_buffers(recurse=False)]
+    for key, t, is_param in (*params, *buffers):
+        if isinstance(t, nn.parameter.UninitializedTensorMixin):
+            raise ValueError(
+                f"`{name}` must have initialized parameters; got {where} = {type(m).__name__} "
+                f"with {key} uninitialized (run the lazy module once first)"
+            )
+        problem = None
+        if t.layout != torch.strided:
+            problem = f"a {str(t.layout).replace('torch.', '')} tensor"
+        elif t.is_meta:
+            problem = "a tensor on the meta device, which holds no values"
+        elif t.is_quantized or t.is_complex() or (is_param and not t.is_floating_point()):
+            problem = f"a {str(t.dtype).replace('torch.', '')} tensor"
+        if problem is not None:
+            raise TypeError(
+                f"`{name}` must have dense (strided) real floating parameters and buffers; got "
+                f"{where}.{key} = {problem}"
+            )
 
 
 def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation]:
@@ -100,7 +236,7 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
             f"`{name}` must be a torch.nn.Sequential of {_SUPPORTED}; got {type(net).__name__}"
         )
     ops: list[Affine | Activation] = []
-    for where, m in _flatten(net, name):
+    for where, m in leaves(net, name):
         act = _activation(m)
         if act is not None:
             ops.append(act)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ._geometry import area_centroid, bounding_box, corners, cut
-from ._network import Activation, Affine, input_features, parse_sequential
+from ._network import ACTIVATIONS, Activation, Affine, input_features, leaves, parse_sequential
 from ._validate import as_float_array, check_finite
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "region_radius",
 ]
 
-_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)  # ReLU6 is a Hardtanh
 _SLIVER = 1e-10  # relative to the box diagonal: thinner pieces are not cut off
 _EPS = float(np.finfo(np.float64).eps)
 _DUAL = {"inf": 1, 2: 2, 1: np.inf}
@@ -238,7 +237,10 @@ def activation_pattern(net: nn.Sequential, x: object) -> list[torch.Tensor]:
     net : torch.nn.Sequential
         Linear and ReLU / LeakyReLU / PReLU / Hardtanh / ReLU6 layers (and
         the other layers :func:`pwlmodels.relu_to_spline` accepts), run in
-        its own dtype and on its own device (``x`` is cast to them).
+        its own dtype and on its own device (``x`` is cast to them). A
+        TypeError when the regions would be another function's: a layer
+        whose class overrides ``forward`` of its torch parent, or a forward
+        hook; a ValueError for Dropout or BatchNorm1d in training mode.
     x : torch.Tensor or array_like, shape (N, n_in), or (N,) when n_in == 1
 
     Returns
@@ -317,7 +319,8 @@ def linear_region(
         As in :func:`activation_pattern`.
     x : torch.Tensor or array_like, shape (n_in,) or (1, n_in)
     lower, upper : float or array_like, shape (n_in,), optional
-        Box constraints, appended as the last rows.
+        Box constraints, appended as the last rows; ``x`` must lie in the
+        box (a ValueError names the first coordinate outside it).
 
     Returns
     -------
@@ -341,10 +344,12 @@ def linear_region(
     if arr.size != (n_in or arr.size) or arr.ndim > 2 or (arr.ndim == 2 and len(arr) != 1):
         raise ValueError(f"`x` must be one point of shape ({n_in or 'n_in'},); got {arr.shape}")
     ops, pts, _, codes = _setup(net, (x if isinstance(x, torch.Tensor) else arr).reshape(1, -1))
+    box = _bounds(lower, upper, pts.shape[1])
+    _check_inside(pts[0], *box)
     a, b = (m[0] for m in _halfspaces(ops, codes, pts))
     keep = np.isfinite(b) & np.any(a != 0, axis=1)
     a, b = [a[keep]], [b[keep]]
-    for sign, bound in zip((-1.0, 1.0), _bounds(lower, upper, pts.shape[1]), strict=True):
+    for sign, bound in zip((-1.0, 1.0), box, strict=True):
         if bound is not None:
             a.append(sign * np.eye(pts.shape[1]))
             b.append(sign * bound)
@@ -387,7 +392,8 @@ def region_radius(net: nn.Sequential, x: object, *, norm: str | float = "inf") -
     """
     key = "inf" if isinstance(norm, float) and math.isinf(norm) else norm
     if isinstance(key, bool) or key not in _DUAL:
-        raise ValueError(f"`norm` must be one of 'inf', 2, 1; got {norm!r}")
+        shown = norm.item() if isinstance(norm, np.generic) else norm  # 3.0, not np.float64(3.0)
+        raise ValueError(f"`norm` must be one of 'inf', 2, 1; got {shown!r}")
     ops, pts, like, codes = _setup(net, x)
     a, b = _halfspaces(ops, codes, pts)
     slack = np.maximum(b - np.einsum("nmi,ni->nm", a, pts), 0.0)  # < 0 only by rounding
@@ -480,11 +486,6 @@ def _like(a: np.ndarray, like: object) -> object:
     return a.astype(like.dtype, copy=False)
 
 
-def _leaves(net: nn.Module):
-    for m in net:
-        yield from (_leaves(m) if isinstance(m, nn.Sequential) else (m,))
-
-
 def _reference(net: nn.Module) -> torch.Tensor:
     """A floating tensor of the net (its dtype and device), float64 CPU when it has none."""
     ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
@@ -497,8 +498,8 @@ def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
     z = torch.tensor(pts, dtype=ref.dtype, device=ref.device)  # a copy: in-place layers are safe
     codes = []
     with torch.no_grad():
-        for m in _leaves(net):
-            if isinstance(m, _ACTIVATIONS):
+        for _, m in leaves(net):  # the layers parse_sequential read, checked as it checks them
+            if isinstance(m, ACTIVATIONS):
                 codes.append(_unit_code(m, z))
             z = m(z)
     return [c.to(torch.int8).cpu().numpy() for c in codes]
@@ -574,6 +575,21 @@ def _bounds(lower: object, upper: object, n_in: int, *, strict: bool = False) ->
             f"got lower[{i}] = {float(lo[i])!r} {rel}"
         )
     return out
+
+
+def _check_inside(x: np.ndarray, lower: np.ndarray | None, upper: np.ndarray | None) -> None:
+    """A ValueError naming the first coordinate of ``x`` outside ``lower <= x <= upper``."""
+    for name, bound, out, rel in (
+        ("lower", lower, np.less, "<"),
+        ("upper", upper, np.greater, ">"),
+    ):
+        bad = np.zeros(0, bool) if bound is None else out(x, bound)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"`x` must lie in the box `lower` <= x <= `upper`; got x[{i}] = {float(x[i])!r} "
+                f"{rel} {name}[{i}] = {float(bound[i])!r}"
+            )
 
 
 def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> Partition:
