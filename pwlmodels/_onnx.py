@@ -75,14 +75,49 @@ def write_model(layers: list[dict], state: dict, dtype: torch.dtype, n_in: int):
     return model
 
 
-def read_graph(graph, where: str) -> nn.Sequential:
-    """The chain of supported nodes from the graph's input to its output."""
-    from onnx import TensorProto, numpy_helper
+def refuse_external_data(model, where: str) -> None:
+    """A ValueError naming the first tensor anywhere in ``model`` that keeps its data elsewhere.
+
+    Every TensorProto is visited (initializers, sparse initializers, Constant
+    nodes and any other tensor attribute, subgraphs, local functions, training
+    info), before anything reads one: ``numpy_helper.to_array`` would read an
+    external tensor from a path relative to the current directory.
+    """
+    from google.protobuf.message import Message
+    from onnx import TensorProto
+
+    stack = [(model, "the model")]
+    while stack:
+        msg, path = stack.pop()
+        if isinstance(msg, TensorProto) and (
+            msg.data_location == TensorProto.EXTERNAL or len(msg.external_data)
+        ):
+            info = {e.key: e.value for e in msg.external_data}
+            raise ValueError(
+                f"{where} must hold every tensor inside the file; got external data at "
+                f"{info.get('location', '?')[:200]!r} for {path}, which from_onnx never reads"
+            )
+        for field, value in reversed(msg.ListFields()):
+            if field.message_type is None or field.message_type.GetOptions().map_entry:
+                continue  # numbers, strings and string maps (metadata): no tensors
+            single = isinstance(value, Message)
+            for i, item in reversed(list(enumerate([value] if single else value))):
+                name = getattr(item, "name", "")
+                step = field.name if single else f"{field.name}[{i}]"
+                stack.append((item, f"{path} > {step}" + (f" {name[:80]!r}" if name else "")))
+
+
+def read_graph(graph, where: str, opset: int = OPSET) -> nn.Sequential:
+    """The chain of supported nodes from the graph's input to its output.
+
+    ``opset`` is the model's version of the default domain (it decides what a
+    Dropout node without a training flag means). Call :func:`refuse_external_data`
+    first.
+    """
+    from onnx import numpy_helper
 
     consts: dict[str, np.ndarray] = {}
     for t in graph.initializer:
-        if t.data_location == TensorProto.EXTERNAL:
-            raise ValueError(f"{where}: initializer {t.name!r} refers to external data")
         consts[t.name] = numpy_helper.to_array(t)
     inputs = [v.name for v in graph.input if v.name not in consts]
     if len(inputs) != 1 or len(graph.output) != 1:
@@ -106,6 +141,10 @@ def read_graph(graph, where: str) -> nn.Sequential:
             )
         extra = [consts[n] if n in consts else _missing(n, label, where) for n in names[1:] if n]
         attrs = _attributes(node)
+        if op == "Dropout":  # inputs by position: an omitted optional one is ""
+            _check_dropout(
+                [consts[n] if n else None for n in names[1:]], attrs, opset, label, where
+            )
         module = _node_module(op, extra, attrs, modules, label, where)
         if module is not None:
             modules.append(module)
@@ -162,6 +201,29 @@ def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, w
     if (op == "Flatten" and attrs.get("axis", 1) == 1) or op in ("Identity", "Dropout"):
         return None
     raise ValueError(f"{where}: {label} is not supported; from_onnx reads {OPS}")
+
+
+def _check_dropout(inputs: list, attrs: dict, opset: int, label: str, where: str) -> None:
+    """A ValueError for a Dropout node in training mode (random) with a positive ratio.
+
+    Opset 12 on: the optional third input ``training_mode`` (default false) and
+    the second, ``ratio`` (default 0.5). Before opset 7: the attribute
+    ``is_test`` (default 0, training). A ``training_mode`` attribute, which no
+    opset defines, is honoured too.
+    """
+    if opset >= 12:
+        ratio, flag = (*inputs, None, None)[:2]
+        training = flag is not None and bool(np.any(flag))
+        ratio = 0.5 if ratio is None or np.size(ratio) == 0 else float(np.max(ratio))
+    else:
+        training = opset < 7 and not attrs.get("is_test", 0)
+        ratio = float(attrs.get("ratio", 0.5))
+    training = training or bool(attrs.get("training_mode", 0))
+    if training and ratio > 0:
+        raise ValueError(
+            f"{where}: {label} must be in inference mode, where it is the identity; got "
+            f"training mode with ratio {ratio}, a random function"
+        )
 
 
 def _linear(w: np.ndarray, b: np.ndarray | None, label: str, where: str) -> nn.Linear:

@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from ._files import atomic_open
-from ._network import _flatten, parse_sequential
+from ._network import leaves, parse_sequential
 from ._validate import is_real
 from .spline import PiecewiseLinear
 
@@ -203,8 +203,10 @@ def save_model(net: nn.Sequential, path: str | os.PathLike) -> Path:
     ----------
     net : torch.nn.Sequential
         Linear, ReLU, LeakyReLU, PReLU, Hardtanh / ReLU6 layers (nested
-        Sequentials are flattened; Identity and Dropout dropped), float32 or
-        float64, finite, on any device.
+        Sequentials are flattened; Identity and Dropout dropped: the file
+        holds the eval-mode function), float32 or float64, finite, on any
+        device. A TypeError for a layer whose class overrides ``forward`` of
+        the torch class it derives from, and for forward hooks.
     path : str or path-like
         Its folder must exist; an existing file is replaced.
 
@@ -315,7 +317,10 @@ def _describe(net: object) -> dict:
     def keep(key: str, t: torch.Tensor) -> None:
         state[f"{len(layers)}.{key}"] = t.detach().to("cpu", copy=True)
 
-    for where, m in _flatten(net, "net"):
+    # leaves() refuses what no file can hold exactly (subclasses that override forward,
+    # hooks, sparse or meta tensors); Dropout is dropped even in training mode, as the file
+    # holds the eval-mode function, and _build then runs parse_sequential on what was kept.
+    for where, m in leaves(net, "net"):
         if isinstance(m, nn.Linear):
             keep("weight", m.weight)
             if m.bias is not None:
@@ -356,6 +361,8 @@ def _build(data: object, where: str) -> nn.Sequential:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise ValueError(f"{where}: 'state_dict' must map names to tensors")
+    for key, t in state.items():
+        _check_stored_tensor(t, key, where)
     makers, shapes = [], {}  # modules are made only once the tensors match them
     for i, spec in enumerate(layers):
         make, expected = _layer(spec, f"{where}: layers[{i}]")
@@ -391,6 +398,26 @@ def _build(data: object, where: str) -> nn.Sequential:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
     return net.eval()
+
+
+def _check_stored_tensor(t: torch.Tensor, key: str, where: str) -> None:
+    """A ValueError naming ``key`` unless ``t`` is a dense real float32 / float64 CPU tensor.
+
+    Run before any arithmetic on ``t``: torch answers sparse, meta, quantized or
+    complex tensors with NotImplementedError or RuntimeError instead.
+    """
+    problem = None
+    if t.layout != torch.strided:
+        problem = f"a {str(t.layout).replace('torch.', '')} tensor"
+    elif t.is_meta or t.device.type != "cpu":
+        problem = f"a tensor on the {t.device.type} device, which holds no values here"
+    elif t.dtype not in _DTYPES:
+        problem = f"a {str(t.dtype).replace('torch.', '')} tensor"
+    if problem is not None:
+        raise ValueError(
+            f"{where}: 'state_dict' entry {key[:80]!r} must be a dense (strided) float32 or "
+            f"float64 tensor; got {problem}"
+        )
 
 
 def _layer(spec: object, where: str) -> tuple[Callable, dict[str, tuple]]:
@@ -440,7 +467,8 @@ def _float(spec: dict, key: str, where: str) -> float:
 def _int(spec: dict, key: str, where: str) -> int:
     v = spec.get(key)
     if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 2**31:
-        raise ValueError(f"{where}: {key!r} must be a positive integer; got {v!r}")
+        shown = v.item() if isinstance(v, np.generic) else v  # 3, not np.int64(3)
+        raise ValueError(f"{where}: {key!r} must be a positive integer; got {str(shown)[:40]}")
     return v
 
 
@@ -539,11 +567,16 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
     raw = path.read_bytes()
     try:
         model = onnx.load_model_from_string(raw)
+    except Exception as exc:
+        raise ValueError(f"{where} is not a valid ONNX model: {_first_line(exc)}") from None
+    _onnx.refuse_external_data(model, where)  # before anything reads a tensor
+    try:
         onnx.checker.check_model(model)
     except Exception as exc:
         raise ValueError(f"{where} is not a valid ONNX model: {_first_line(exc)}") from None
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     try:
-        net = _onnx.read_graph(model.graph, where)
+        net = _onnx.read_graph(model.graph, where, opset)
     except ValueError:
         raise
     except Exception as exc:  # shapes or types the checks above did not foresee
