@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,9 +20,17 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     It is written under a temporary name in ``path``'s folder (which must
     exist), given the mode the umask allows (not mkstemp's private 0600) and
     renamed over ``path``; on an error it is removed and ``path`` is untouched.
+    A missing folder, a folder that is a file, or a ``path`` that is a folder
+    raise FileNotFoundError, NotADirectoryError or IsADirectoryError naming
+    ``path`` (never the temporary file) before anything is written.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _check_target(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # the folder vanished since the check
+        _check_target(path)
+        raise
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -33,3 +42,20 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _check_target(path: Path) -> None:
+    """Raise an OSError naming ``path`` when it cannot be written as a file."""
+    folder = path.parent
+    if not folder.exists():
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot write {str(path)!r}: its folder {str(folder)!r} does not exist"
+        )
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"cannot write {str(path)!r}: {str(folder)!r} is a file, not a folder"
+        )
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"cannot write {str(path)!r}: it is a folder; give a file name"
+        )

@@ -10,14 +10,17 @@
 File kinds follow the suffix: ``.json`` is a spline (:func:`pwlmodels.io.save_spline`),
 ``.onnx`` an ONNX model, anything else a pwlmodels model file
 (:func:`pwlmodels.io.save_model`). Bad input (a missing column, non-numeric
-data, an unreadable file, a box of the wrong dimension) ends with exit
-status 2 and one line on stderr, without a traceback.
+data, an unreadable file, a box of the wrong dimension, a nan option, an
+output that is an input or another output) ends with exit status 2 and one
+line on stderr, without a traceback, and before any file is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import re
 import sys
 import warnings
@@ -28,6 +31,7 @@ import numpy as np
 __all__ = ["main"]
 
 _FAILURES = (ValueError, TypeError, OSError, ImportError, ArithmeticError)
+_MAX_REGIONS = 1_000_000  # a partition figure of more regions is unreadable and slow
 
 
 class _Abort(Exception):
@@ -75,16 +79,23 @@ def main(argv: list[str] | None = None) -> int:
         except (_Abort, *_FAILURES) as exc:
             status = 2
             _say(args.command, "error", exc)
+        except MemoryError:
+            status = 2
+            _say(args.command, "error", "out of memory; give a smaller input or box")
     for w in caught:
         if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
             _say(args.command, "warning", w.message)
     return status
 
 
-_NUMBERS = re.compile(r"-?[\d.]+(e[-+]?\d+)?(,\s*-?[\d.]+(e[-+]?\d+)?)*,?", re.I)
+_NUMBER = r"[-+]?(?:[\d.]+(?:e[-+]?\d+)?|inf(?:inity)?|nan)"
+_NUMBERS = re.compile(rf"{_NUMBER}(?:,\s*{_NUMBER})*,?", re.I)
 
 
-_NUMERIC_OPTIONS = ("--lower", "--upper", "--knots", "--min-slope", "--max-slope")
+_NUMERIC_OPTIONS = (
+    *("--lower", "--upper", "--knots", "--min-slope", "--max-slope"),
+    *("--time-limit", "--atol", "--rtol", "--seed", "--output", "--max-regions"),
+)
 
 
 def _glue_negative_boxes(argv: list[str]) -> list[str]:
@@ -106,8 +117,12 @@ def _glue_negative_boxes(argv: list[str]) -> list[str]:
 
 def _say(command: str, level: str, message: object) -> None:
     text = " ".join(str(message).split()) or type(message).__name__
-    if isinstance(message, FileNotFoundError) and message.filename:
-        text = f"no such file: {message.filename}"
+    if isinstance(message, OSError) and message.strerror:  # without "[Errno 2]"
+        text = message.strerror
+        if isinstance(message, FileNotFoundError) and message.errno == errno.ENOENT:
+            text = text if message.filename is None else f"no such file: {message.filename}"
+        elif message.filename is not None:
+            text += f": {message.filename}"
     print(f"pwlmodels {command}: {level}: {text}", file=sys.stderr)
 
 
@@ -146,15 +161,30 @@ def _parser() -> argparse.ArgumentParser:
                 const=name,
                 help=f"fit a {name} function",
             )
-    fit.add_argument("--min-slope", type=float, metavar="S", help="lower bound on every slope")
-    fit.add_argument("--max-slope", type=float, metavar="S", help="upper bound on every slope")
+    fit.add_argument(
+        "--min-slope",
+        type=_number(allow="-inf"),
+        metavar="S",
+        help="lower bound on every slope",
+    )
+    fit.add_argument(
+        "--max-slope",
+        type=_number(allow="inf"),
+        metavar="S",
+        help="upper bound on every slope",
+    )
     fit.add_argument(
         "--extrapolate",
         choices=("linear", "constant"),
         default="linear",
         help="beyond the data: continue the end segments (default) or hold the end values",
     )
-    fit.add_argument("--seed", type=int, default=0, help="free knots: seed of the extra starts")
+    fit.add_argument(
+        "--seed",
+        type=_count(0),
+        default=0,
+        help="free knots: seed of the extra starts",
+    )
     fit.add_argument("--out", required=True, type=Path, metavar="FILE", help="the spline (JSON)")
     fit.add_argument("--table", type=Path, metavar="FILE", help="also the fit's table (CSV)")
     fit.add_argument(
@@ -180,10 +210,14 @@ def _parser() -> argparse.ArgumentParser:
     _model_and_box(verify)
     verify.add_argument("--minimize", action="store_true", help="the minimum instead")
     verify.add_argument("--method", choices=("auto", "spline", "bab", "milp"), default="auto")
-    verify.add_argument("--output", type=int, help="which output, for several")
-    verify.add_argument("--time-limit", type=float, help="seconds (bab, milp)")
-    verify.add_argument("--atol", type=float, default=1e-7)
-    verify.add_argument("--rtol", type=float, default=1e-9)
+    verify.add_argument("--output", type=_count(0, 2**31 - 1), help="which output, for several")
+    verify.add_argument(
+        "--time-limit",
+        type=_number(positive=True),
+        help="seconds (bab, milp), > 0",
+    )
+    verify.add_argument("--atol", type=_number(nonnegative=True), default=1e-7)
+    verify.add_argument("--rtol", type=_number(nonnegative=True), default=1e-9)
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(run=_verify)
 
@@ -192,7 +226,12 @@ def _parser() -> argparse.ArgumentParser:
     regions.add_argument("--out", required=True, type=Path, help="the figure (PNG)")
     regions.add_argument("--color", choices=("region", "value"), default="region")
     regions.add_argument("--table", type=Path, help="also write one row per region (CSV)")
-    regions.add_argument("--max-regions", type=int, default=100_000)
+    regions.add_argument(
+        "--max-regions",
+        type=_count(1, _MAX_REGIONS),
+        default=100_000,
+        help=f"stop with an error beyond this many regions (at most {_MAX_REGIONS:,})",
+    )
     regions.set_defaults(run=_regions)
     return parser
 
@@ -222,7 +261,53 @@ def _knots(text: str) -> int | list[float]:
         raise argparse.ArgumentTypeError(
             f"expected a number of free knots (e.g. 5) or fixed knots such as 2.5,7; got {text!r}"
         )
+    bad = [v for v in values if not np.isfinite(v)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"fixed knots must be finite numbers; got {bad[0]}")
     return values
+
+
+def _number(*, allow: str = "", positive: bool = False, nonnegative: bool = False):
+    """An argparse type: a float that is finite (or the one infinity ``allow`` names), never nan.
+
+    ``--min-slope -inf`` and ``--max-slope inf`` mean no bound; ``+inf`` as a
+    lower bound (or ``-inf`` as an upper one) admits no slope at all, and nan
+    compares false with everything, so both are refused here, before any file
+    is read or written.
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number; got {text.strip()!r}") from None
+        if np.isnan(value):
+            raise argparse.ArgumentTypeError("must be a number; got nan")
+        if np.isinf(value) and value != float(allow or "nan"):
+            raise argparse.ArgumentTypeError(f"must be finite; got {value}")
+        if positive and not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0; got {value}")
+        if nonnegative and not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0; got {value}")
+        return value
+
+    return parse
+
+
+def _count(low: int, high: int | None = None):
+    """An argparse type: an integer in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer; got {text.strip()!r}") from None
+        if value < low or (high is not None and value > high):
+            limit = f">= {low}" if high is None else f"between {low} and {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {limit}; got {value}")
+        return value
+
+    return parse
 
 
 # ----------------------------------------------------------------- commands
@@ -230,7 +315,10 @@ def _fit(args: argparse.Namespace) -> int:
     from .fit import fit_pwl
     from .io import save_spline
 
-    _check_outputs(("--out", args.out), ("--table", args.table), ("--model", args.model))
+    _check_paths(
+        [("data", Path(args.data))],
+        [("--out", args.out), ("--table", args.table), ("--model", args.model)],
+    )
     _require_onnx_if(_is_onnx(args.model))
     columns = {"--x": args.x, "--y": args.y, "--weights": args.weights}
     data = _read_columns(Path(args.data), {k: v for k, v in columns.items() if v is not None})
@@ -273,7 +361,7 @@ def _convert(args: argparse.Namespace) -> int:
     from .io import load_spline, save_spline
     from .relu import relu_to_spline, spline_to_relu
 
-    _check_outputs(("--out", args.out), ("--onnx", args.onnx))
+    _check_paths([("source", args.source)], [("--out", args.out), ("--onnx", args.onnx)])
     _require_onnx_if(args.onnx is not None or _is_onnx(args.out))
     dtype = getattr(torch, args.dtype) if args.dtype else None
     spline = net = None
@@ -347,7 +435,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _regions(args: argparse.Namespace) -> int:
     from .regions import partition
 
-    _check_outputs(("--out", args.out), ("--table", args.table))
+    _check_paths([("model", args.model)], [("--out", args.out), ("--table", args.table)])
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
@@ -367,12 +455,42 @@ def _regions(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ helpers
-def _check_outputs(*outputs: tuple[str, Path | None]) -> None:
-    for flag, path in outputs:
-        if path is not None and not path.parent.is_dir():
+def _check_paths(inputs: list[tuple[str, Path]], outputs: list[tuple[str, Path | None]]) -> None:
+    """Refuse, before any work, an output that would overwrite an input or another output.
+
+    Paths are compared resolved (``os.path.realpath``: ``./a.csv``, ``a.csv``
+    and a symbolic link to it are one file), and by ``os.path.samefile`` when
+    both exist (hard links, case-insensitive file systems).
+    """
+    given = [(flag, path) for flag, path in outputs if path is not None]
+    for flag, path in given:
+        if not path.parent.is_dir():
             raise _Abort(f"the folder of {flag} {str(path)!r} does not exist")
-        if path is not None and path.is_dir():
+        if path.is_dir():
             raise _Abort(f"{flag} {str(path)!r} is a folder; give a file name")
+    for i, (flag, path) in enumerate(given):
+        for other_flag, other in inputs:
+            if _same_file(path, other):
+                raise _Abort(
+                    f"{flag} {str(path)!r} is the input {str(other)!r} ({other_flag}); "
+                    "writing it would destroy the input, so nothing was written: "
+                    "give another file name"
+                )
+        for other_flag, other in given[:i]:
+            if _same_file(path, other):
+                raise _Abort(
+                    f"{flag} {str(path)!r} and {other_flag} {str(other)!r} are the same file; "
+                    "give each output its own file name"
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def _kind(path: Path) -> str:
@@ -485,7 +603,8 @@ def _box(args: argparse.Namespace, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     if (lower > upper).any():
         i = int(np.argmax(lower > upper))
         raise _Abort(
-            f"--lower must not exceed --upper; got {lower[i]!r} > {upper[i]!r} at input {i}"
+            f"--lower must not exceed --upper; got {float(lower[i])} > {float(upper[i])} "
+            f"at input {i}"
         )
     return lower, upper
 
