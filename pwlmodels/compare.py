@@ -6,7 +6,7 @@ optimiser and epochs; the learning rate is chosen per activation on a
 held-out validation split, and the metrics are computed on a separate test
 grid. Two baselines need no training: the exact network of the target's
 interpolant (``spline_to_relu``) and ``fit_pwl`` with as many free knots as
-the ReLU network has hidden units.
+the ReLU network has hidden units (at most 100, fit_pwl's limit).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = ["Comparison", "compare_activations", "kink_estimate"]
 
 _GRID = 2001
 _PIECEWISE = ("relu", "leaky_relu", "prelu", "hardtanh")
+_MAX_BASELINE_KNOTS = 100  # fit_pwl's limit on free knots
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ def compare_activations(
     activations : sequence of str
         Names from :data:`pwlmodels.nets.ACTIVATIONS`.
     hidden : sequence of int, default (32,)
+        Hidden widths, as :func:`pwlmodels.nets.make_mlp` takes them (each at
+        most 2**20 and at most 10**8 parameters in all); the ``fit_pwl``
+        baseline gets ``sum(hidden)`` free knots, at most 100.
     seeds : sequence of int, default (0, 1, 2)
     epochs : int, default 2000
         Full-batch Adam epochs, the same for every model.
@@ -140,7 +144,7 @@ def compare_activations(
         raise ValueError(f"`y_train` must have one entry per x_train; got {y.size} for {x.size}")
     lo, hi = (as_real_scalar(v, "domain") for v in domain)
     if not lo < hi:
-        raise ValueError(f"`domain` must be (a, b) with a < b; got {domain!r}")
+        raise ValueError(f"`domain` must be (a, b) with a < b; got ({lo}, {hi})")
     w = (hi - lo) * 0.02 if kink_window is None else as_real_scalar(kink_window, "kink_window")
     if w <= 0:
         raise ValueError(f"`kink_window` must be positive; got {w!r}")
@@ -297,7 +301,7 @@ def _baselines(target, x, y, hidden):
     seconds = time.perf_counter() - start
     yield "interpolant", interp, seconds, count_parameters(net)
     units = int(sum(hidden))
-    k = max(0, min(units, (np.unique(x).size - 2) // 2))
+    k = max(0, min(units, (np.unique(x).size - 2) // 2, _MAX_BASELINE_KNOTS))
     start = time.perf_counter()
     fit = fit_pwl(x, y, k)
     yield "fit_pwl", fit.spline, time.perf_counter() - start, fit.n_params - 1

@@ -48,6 +48,8 @@ _RELU_LIKE = (nn.ReLU, nn.LeakyReLU, nn.PReLU)
 _HOMOGENEOUS = (*_RELU_LIKE, nn.Linear, nn.Identity, nn.Flatten, nn.Dropout, nn.Sequential)
 _SCHEDULES = ("linear", "cosine")
 _PWL_NAMES = "ReLU, LeakyReLU, PReLU, Hardtanh or ReLU6"
+_MAX_POINTS = 10**6  # check_homogeneity's sample
+_MAX_MOMENT = 16  # expected_activation: s**moment stays finite where the tails matter
 
 
 def _data(net: nn.Module, value: object, name: str) -> torch.Tensor:
@@ -386,6 +388,7 @@ def check_homogeneity(
         Where to compare; by default ``n`` standard normal points drawn from
         a local generator seeded with ``seed``.
     n : int, default 256
+        At most 10**6 points: the copy of the net runs on all at once.
     seed : int, default 0
 
     Returns
@@ -421,7 +424,8 @@ def check_homogeneity(
         raise ValueError("`net` must contain nn.Linear layers; got none")
     if x is None:
         gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
-        draw = torch.randn(_check_int(n, "n"), linears[0].in_features, generator=gen)
+        n = _check_int(n, "n", maximum=_MAX_POINTS)
+        draw = torch.randn(n, linears[0].in_features, generator=gen)
         x = draw.to(torch.float64)
     xt = _data(net, x, "x")
     scaled = copy.deepcopy(net)
@@ -449,6 +453,7 @@ def expected_activation(name: str, *, moment: int = 1) -> float:
         A key of :data:`pwlmodels.nets.ACTIVATIONS`: relu, leaky_relu, prelu,
         hardtanh, tanh, sigmoid, gelu, elu, softplus.
     moment : int, default 1
+        From 1 to 16: higher moments overflow float64 in the quadrature's tails.
 
     Returns
     -------
@@ -466,7 +471,7 @@ def expected_activation(name: str, *, moment: int = 1) -> float:
     from scipy import integrate
 
     check_choice(name, "name", tuple(ACTIVATIONS))
-    moment = _check_int(moment, "moment")
+    moment = _check_int(moment, "moment", maximum=_MAX_MOMENT)
     act = ACTIVATIONS[name]().double()
 
     def integrand(z: float) -> float:

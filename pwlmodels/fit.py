@@ -23,12 +23,27 @@ import pandas as pd
 from . import _lsq
 from ._freeknots import search_knots
 from ._stats import standard_errors
-from ._validate import as_finite_1d, as_float_array, check_choice, check_finite
+from ._validate import (
+    as_finite_1d,
+    as_float_array,
+    as_real_scalar,
+    check_choice,
+    check_finite,
+    plain,
+)
 from .spline import PiecewiseLinear
 
 __all__ = ["PWLFit", "fit_pwl", "select_knots"]
 
 _CONSTRAINT_KEYS = ("monotone", "curvature", "slope", "through", "A_ub", "b_ub", "A_eq", "b_eq")
+#: At most this many free knots: the search keeps (starts, K, K) quasi-Newton matrices and
+#: (K, 3K) KKT systems per start, and its time grows as K^3 (K = 100 takes a minute or so).
+_MAX_FREE_KNOTS = 100
+#: At most this many perturbed starts of the free-knot search.
+_MAX_STARTS = 100
+#: Constraints and standard errors use dense (K + 2, K + 2) matrices: up to this many knots
+#: (32 MB each). Beyond it a constrained fit is refused and the standard errors are None.
+_MAX_DENSE_KNOTS = 2000
 
 
 @dataclass(frozen=True)
@@ -131,7 +146,11 @@ def fit_pwl(
     knots : array_like of float, or int
         An array gives the interior knots where the slope may change (pwlf's
         interior breakpoints), strictly inside the range of ``x``; an integer
-        ``k >= 0`` asks for ``k`` free knots (``k + 1`` segments).
+        ``k >= 0`` asks for ``k`` free knots (``k + 1`` segments), at most 100
+        (the search's memory and time grow as k^3).
+        With ``constraints``, at most 2000 knots;
+        without, fixed knots are limited only by the data, but beyond 2000
+        the standard errors are None (they need a dense covariance).
     weights : array_like, shape (n,), optional
         Multiply the residuals (``w_i = 1 / sigma_i``, as ``numpy.polyfit``);
         zero weights drop a point.
@@ -146,7 +165,8 @@ def fit_pwl(
         Beyond the data the spline continues its end segments, or holds its
         end values (then ``min x`` and ``max x`` become knots).
     n_starts : int, default 4
-        Free knots: perturbed starts besides the deterministic one.
+        Free knots: perturbed starts besides the deterministic one, at most
+        100.
     seed : int, default 0
         Free knots: seeds the perturbed starts.
 
@@ -174,7 +194,7 @@ def fit_pwl(
     w = _weights(weights, x_arr.size)
     check_choice(extrapolate, "extrapolate", ("linear", "constant"))
     seed = _nonneg_int(seed, "seed")
-    n_starts = _nonneg_int(n_starts, "n_starts")
+    n_starts = _nonneg_int(n_starts, "n_starts", limit=_MAX_STARTS)
     used = w > 0
     if np.ptp(x_arr[used]) == 0:
         raise ValueError("`x` must not be constant over the points with non-zero weight")
@@ -184,6 +204,12 @@ def fit_pwl(
         n_knots = n_free = int(knots)
         if n_knots < 0:
             raise ValueError(f"`knots` as a number of free knots must be >= 0; got {n_knots}")
+        if n_knots > _MAX_FREE_KNOTS:
+            raise ValueError(
+                f"`knots` as a number of free knots must be at most {_MAX_FREE_KNOTS} (the "
+                f"search's memory and time grow as knots^3); got {n_knots}; fix the knots "
+                "instead, e.g. at quantiles of x"
+            )
     else:
         t = _fixed_knots(knots, d)
         n_knots, n_free = t.size, 0
@@ -194,6 +220,11 @@ def fit_pwl(
             "of this fit; use fewer knots"
         )
     cons = _Constraints.parse(constraints, d)
+    if cons is not None and n_knots > _MAX_DENSE_KNOTS:
+        raise ValueError(
+            f"`knots` must number at most {_MAX_DENSE_KNOTS} with `constraints` (they are solved "
+            f"with dense matrices); got {n_knots} knots"
+        )
     evaluations = 0
     if free:
         t, evaluations = search_knots(d, n_knots, cons, n_starts=n_starts, seed=seed)
@@ -216,6 +247,7 @@ def select_knots(
     ----------
     x, y : array_like, shape (n,)
     max_knots : int, default 10
+        At most 100.
     weights : array_like, optional
     criterion : {"bic", "aic"}, default "bic"
     seed : int, default 0
@@ -235,7 +267,7 @@ def select_knots(
     2
     """
     check_choice(criterion, "criterion", ("bic", "aic"))
-    max_knots = _nonneg_int(max_knots, "max_knots")
+    max_knots = _nonneg_int(max_knots, "max_knots", limit=_MAX_FREE_KNOTS)
     fits = []
     for k in range(max_knots + 1):
         try:
@@ -263,11 +295,13 @@ def _weights(weights: object, n: int) -> np.ndarray:
     return w
 
 
-def _nonneg_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+def _nonneg_int(value: object, name: str, *, limit: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
     if value < 0:
-        raise ValueError(f"`{name}` must be non-negative; got {value}")
+        raise ValueError(f"`{name}` must be non-negative; got {int(value)}")
+    if limit is not None and value > limit:
+        raise ValueError(f"`{name}` must be at most {limit}; got {int(value)}")
     return int(value)
 
 
@@ -317,11 +351,8 @@ class _Constraints:
             check_finite(pts, "constraints['through']")
             spec["through"] = np.column_stack([(pts[:, 0] - d.x0) / d.xs, pts[:, 1] - d.y_mean])
         if "slope" in spec:
-            lo, hi = spec["slope"]
-            spec["slope"] = (
-                -np.inf if lo is None else float(lo) * d.xs,
-                np.inf if hi is None else float(hi) * d.xs,
-            )
+            lo, hi = _slope_bounds(spec["slope"])
+            spec["slope"] = (lo * d.xs, hi * d.xs)
         for a, b in (("A_ub", "b_ub"), ("A_eq", "b_eq")):
             if (a in spec) != (b in spec):
                 raise ValueError(f"`constraints` needs both {a!r} and {b!r}")
@@ -412,6 +443,31 @@ class _Constraints:
         return a_ub, b_ub, a_eq, np.array(eq_rhs, float)
 
 
+def _slope_bounds(bounds: object) -> tuple[float, float]:
+    """``constraints['slope']`` as (lo, hi): None is no bound; nan and empty ranges refused."""
+    name = "constraints['slope']"
+    if (
+        isinstance(bounds, (str, bytes))
+        or not isinstance(bounds, (tuple, list))
+        or len(bounds) != 2
+    ):
+        raise TypeError(
+            f"`{name}` must be a pair (lo, hi), either may be None; got {plain(bounds)!r}"
+        )
+    lo, hi = (
+        default if b is None else as_real_scalar(b, f"{name}[{i}]", finite=False)
+        for i, (b, default) in enumerate(zip(bounds, (-np.inf, np.inf), strict=True))
+    )
+    for i, b in enumerate((lo, hi)):
+        if np.isnan(b):
+            raise ValueError(f"`{name}[{i}]` must be a number or None; got nan")
+    if lo == np.inf or hi == -np.inf or lo > hi:
+        raise ValueError(
+            f"`{name}` must be (lo, hi) with lo <= hi, lo < inf and hi > -inf; got ({lo}, {hi})"
+        )
+    return lo, hi
+
+
 def _hat_row(nodes: np.ndarray, u0: float) -> np.ndarray:
     """Coefficients of the node values giving f(u0), with linear extrapolation."""
     j = int(np.clip(np.searchsorted(nodes, u0, side="right") - 1, 0, nodes.size - 2))
@@ -478,6 +534,11 @@ def _result(d, t, v, active, extrapolate, free, p, evaluations) -> PWLFit:
         notes.append("standard errors are None: a constraint is active at the optimum")
     elif dof <= 0:
         notes.append("standard errors are None: no residual degrees of freedom (n <= p)")
+    elif t.size > _MAX_DENSE_KNOTS:
+        notes.append(
+            f"standard errors are None: more than {_MAX_DENSE_KNOTS} knots (the covariance "
+            "is a dense matrix)"
+        )
     else:
         diag, off, _ = _lsq.gram_exact(d, t)
         ses = standard_errors(d, t, v, diag[0], off[0], ssr / dof, free)

@@ -25,6 +25,7 @@ from ._validate import (
     check_choice,
     check_finite,
     check_module,
+    plain,
 )
 
 __all__ = [
@@ -54,11 +55,19 @@ LOSSES: Mapping[str, Callable[..., torch.Tensor]] = MappingProxyType(
 )
 
 
-def _check_int(value: object, name: str, *, minimum: int = 1) -> int:
+#: The widest layer :func:`make_mlp` builds, and the most parameters of one network
+#: (0.8 GB in float64): beyond them the weights alone would exhaust memory.
+_MAX_WIDTH = 2**20
+_MAX_PARAMETERS = 10**8
+
+
+def _check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
+        raise ValueError(f"`{name}` must be >= {minimum}; got {int(value)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}; got {int(value)}")
     return int(value)
 
 
@@ -88,19 +97,37 @@ def resolve_device(device: torch.device | str | None) -> torch.device:
         return torch.device("cuda" if device and torch.cuda.is_available() else "cpu")
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"`device` must be None, a string or a torch.device; got {device!r}")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError):
-        dev = torch.device("meta")
-    if dev.type not in ("cpu", "cuda"):
+    kind, index = _device_kind_and_index(device)
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (index or 0) >= count:
+            have = f"only {count} CUDA device(s) exist" if count else "CUDA is not available"
+            raise ValueError(
+                f"`device` is {str(device)!r} but {have} (torch {torch.__version__}); use "
+                "device='cpu', or device='auto' to take CUDA only when present"
+            )
+    return torch.device(kind, index) if index is not None else torch.device(kind)
+
+
+_MAX_INDEX = {"cpu": 0, "cuda": 2**31 - 1}
+
+
+def _device_kind_and_index(device: str | torch.device) -> tuple[str, int | None]:
+    """("cpu" or "cuda", index or None), parsed without ``torch.device`` for strings.
+
+    Some torch builds keep a device index in 8 bits (``torch.device("cuda:999")``
+    is ``cuda:-25``), so 'cuda:N' is parsed here.
+    """
+    if isinstance(device, torch.device):
+        kind, index = device.type, device.index
+    else:
+        kind, sep, digits = device.partition(":")
+        index = int(digits) if sep and digits.isascii() and digits.isdigit() else None
+        if sep and index is None:
+            kind = ""
+    if kind not in ("cpu", "cuda") or (index is not None and not 0 <= index <= _MAX_INDEX[kind]):
         raise ValueError(f"`device` must be None, 'auto', 'cpu' or 'cuda[:N]'; got {device!r}")
-    if dev.type == "cuda" and (dev.index or 0) >= (count := torch.cuda.device_count()):
-        have = f"only {count} CUDA device(s) exist" if count else "CUDA is not available"
-        raise ValueError(
-            f"`device` is {device!r} but {have} (torch {torch.__version__}); use "
-            "device='cpu', or device='auto' to take CUDA only when present"
-        )
-    return dev
+    return kind, index
 
 
 def make_mlp(
@@ -124,7 +151,9 @@ def make_mlp(
     ----------
     in_features : int, default 1
     hidden : sequence of int, default (32,)
-        Widths of the hidden layers; ``()`` gives a single ``Linear``.
+        Widths of the hidden layers; ``()`` gives a single ``Linear``. Every
+        width (``in_features`` and ``out_features`` too) is at most 2**20,
+        and the network at most 10**8 parameters (0.8 GB in float64).
     out_features : int, default 1
     activation : str, default "relu"
         A key of :data:`ACTIVATIONS`: relu, leaky_relu, prelu (one parameter
@@ -150,11 +179,19 @@ def make_mlp(
     >>> all(torch.equal(p, q) for p, q in zip(net.parameters(), again.parameters()))
     True
     """
-    sizes = [_check_int(in_features, "in_features")]
+    sizes = [_check_int(in_features, "in_features", maximum=_MAX_WIDTH)]
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (Sequence, np.ndarray)):
-        raise TypeError(f"`hidden` must be a sequence of ints such as (32, 32); got {hidden!r}")
-    sizes += [_check_int(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
-    sizes.append(_check_int(out_features, "out_features"))
+        raise TypeError(
+            f"`hidden` must be a sequence of ints such as (32, 32); got {plain(hidden)!r}"
+        )
+    sizes += [_check_int(h, f"hidden[{i}]", maximum=_MAX_WIDTH) for i, h in enumerate(hidden)]
+    sizes.append(_check_int(out_features, "out_features", maximum=_MAX_WIDTH))
+    n_params = sum((a + 1) * b for a, b in pairwise(sizes))
+    if n_params > _MAX_PARAMETERS:
+        raise ValueError(
+            f"`hidden` must give at most {_MAX_PARAMETERS:,} parameters in all; got "
+            f"{n_params} for widths {sizes}"
+        )
     check_choice(activation, "activation", tuple(ACTIVATIONS))
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")

@@ -7,6 +7,7 @@ should see; files are written atomically (a temporary file, then
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_comparison", "plot_partition", "save_figure"]
 
 _COLORS = ("region", "value")
+_MAX_DPI = 1200  # a 6.4 x 4.8 inch figure at 1200 dpi is 44 million pixels
 
 
 def save_figure(fig, path: str | Path, *, dpi: int = 150) -> Path:
@@ -31,6 +33,7 @@ def save_figure(fig, path: str | Path, *, dpi: int = 150) -> Path:
     path : str or Path
         Its folder must exist.
     dpi : int, default 150
+        From 1 to 1200: the image is drawn in memory at this resolution.
 
     Returns
     -------
@@ -50,9 +53,13 @@ def save_figure(fig, path: str | Path, *, dpi: int = 150) -> Path:
     True
     >>> plt.close(fig)
     """
+    if isinstance(dpi, (bool, np.bool_)) or not isinstance(dpi, numbers.Integral):
+        raise TypeError(f"`dpi` must be an integer; got {type(dpi).__name__}")
+    if not 1 <= dpi <= _MAX_DPI:
+        raise ValueError(f"`dpi` must be between 1 and {_MAX_DPI}; got {int(dpi)}")
     path = Path(path)
     with atomic_open(path) as fh:
-        fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(fh, format="png", dpi=int(dpi), bbox_inches="tight")
     return path
 
 
