@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from pwlmodels._validate import plain
+
 from ._econ_egm import EGMSolution, default_a_max
 from ._econ_model import IFPParams, check_params, power_grid
 
@@ -93,7 +95,7 @@ class StationaryDistribution:
         if isinstance(q, (bool, np.bool_)) or not isinstance(q, numbers.Real):
             raise TypeError(f"`q` must be a real number; got {type(q).__name__}")
         if not 0 < q <= 1:
-            raise ValueError(f"`q` must be in (0, 1]; got {q!r}")
+            raise ValueError(f"`q` must be in (0, 1]; got {plain(q)!r}")
         cdf = np.cumsum(self.pmf.sum(axis=0))
         return float(self.grid[min(int(np.searchsorted(cdf, q - 1e-12)), self.grid.size - 1)])
 
@@ -102,7 +104,7 @@ def _positive(value: object, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
     if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be finite and > 0; got {value!r}")
+        raise ValueError(f"`{name}` must be finite and > 0; got {plain(value)!r}")
     return float(value)
 
 
@@ -166,7 +168,7 @@ def stationary_distribution(
     else:
         top = float(a_max)
     if not (np.isfinite(top) and top > -b + limit_tol):
-        raise ValueError(f"`a_max` must exceed -borrowing_limit + limit_tol; got {a_max!r}")
+        raise ValueError(f"`a_max` must exceed -borrowing_limit + limit_tol; got {plain(a_max)!r}")
     grid = power_grid(-b, top, int(n), 2.0)
     extra = [-b + limit_tol] + ([0.0] if b > 0 else [])
     grid = np.unique(np.concatenate([grid, extra]))

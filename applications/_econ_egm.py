@@ -22,6 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
+from pwlmodels._validate import plain
+
 from ._checks import check_count
 from ._econ_model import IFPParams, as_assets, as_states, check_params, power_grid
 
@@ -483,7 +485,7 @@ def solve_egm(
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
         raise TypeError(f"`tol` must be a real number; got {type(tol).__name__}")
     if not tol > 0:
-        raise ValueError(f"`tol` must be > 0; got {tol!r}")
+        raise ValueError(f"`tol` must be > 0; got {plain(tol)!r}")
     b = params.borrowing_limit
     if a_max is None:
         a_max = default_a_max(params)
@@ -492,7 +494,7 @@ def solve_egm(
             raise TypeError(f"`a_max` must be a real number or None; got {type(a_max).__name__}")
         if not (np.isfinite(a_max) and a_max > max(-b, 0.0)):
             raise ValueError(
-                f"`a_max` must be finite and > max(-borrowing_limit, 0); got {a_max!r}"
+                f"`a_max` must be finite and > max(-borrowing_limit, 0); got {plain(a_max)!r}"
             )
         a_max = float(a_max)
     post, m, c, it, change = _solve_nodes(params, n, a_max, float(tol), max_iter, _GENERATIONS)
@@ -506,8 +508,8 @@ def solve_egm(
     top = _ergodic_max(params, m, c, a_max)
     if not top < a_max:
         raise ValueError(
-            f"`a_max` = {a_max!r} is inside the ergodic set (the top income state still saves "
-            "there); raise it or leave it None"
+            f"`a_max` = {plain(a_max)!r} is inside the ergodic set (the top income state "
+            "still saves there); raise it or leave it None"
         )
     S = params.n_states
     kinks = np.array([_asset_level(params, m[s, 0], s) for s in range(S)], dtype=float)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from pwlmodels._validate import plain
+
 from ._econ_egm import EGMSolution, default_a_max
 from ._econ_model import IFPParams, as_assets, as_states, check_params
 
@@ -79,7 +81,7 @@ def euler_errors(
         a = np.linspace(-b, top, 1001)
     a = as_assets(a)
     if (a < -b - 1e-12 * (1 + b)).any():
-        raise ValueError(f"`a` must be >= -borrowing_limit = {-b!r}; got {float(a.min())!r}")
+        raise ValueError(f"`a` must be >= -borrowing_limit = {plain(-b)!r}; got {float(a.min())!r}")
     if state is None:
         s = np.arange(S).reshape((S,) + (1,) * a.ndim)
         a = a[None, ...]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from pwlmodels._validate import as_float_array, as_real_scalar, check_choice
+from pwlmodels._validate import as_float_array, as_real_scalar, check_choice, plain
 
 from ._checks import check_count
 
@@ -31,7 +31,7 @@ _AR1_METHODS = ("tauchen", "rouwenhorst")
 def _positive(value: object, name: str) -> float:
     v = as_real_scalar(value, name)
     if not v > 0:
-        raise ValueError(f"`{name}` must be > 0; got {v!r}")
+        raise ValueError(f"`{name}` must be > 0; got {plain(v)!r}")
     return v
 
 
@@ -91,14 +91,16 @@ class IFPParams:
         if not beta * rate < 1:
             raise ValueError(
                 "`beta` * `R` must be < 1 (for a stationary distribution); "
-                f"got {beta!r} * {rate!r} = {beta * rate:.5g}"
+                f"got {plain(beta)!r} * {plain(rate)!r} = {beta * rate:.5g}"
             )
         y = as_float_array(self.incomes, "incomes")
         if y.ndim != 1 or y.size == 0:
             raise ValueError(f"`incomes` must be a non-empty 1-D sequence; got shape {y.shape}")
         if not (np.isfinite(y).all() and (y > 0).all()):
             i = int(np.argmax(~(np.isfinite(y) & (y > 0))))
-            raise ValueError(f"`incomes` must be finite and > 0; got incomes[{i}] = {y[i]!r}")
+            raise ValueError(
+                f"`incomes` must be finite and > 0; got incomes[{i}] = {plain(y[i])!r}"
+            )
         P = as_float_array(self.transition, "transition")
         if P.shape != (y.size, y.size):
             raise ValueError(
@@ -109,27 +111,29 @@ class IFPParams:
             i, j = np.unravel_index(int(np.argmax(~(np.isfinite(P) & (P >= 0)))), P.shape)
             raise ValueError(
                 f"`transition` must have finite entries >= 0; got transition[{i}][{j}] = "
-                f"{P[i, j]!r}"
+                f"{plain(P[i, j])!r}"
             )
         sums = P.sum(axis=1)
         if (bad := np.abs(sums - 1) > _ROW_TOL).any():
             i = int(np.argmax(bad))
             raise ValueError(
                 f"`transition` rows must sum to 1 (within {_ROW_TOL:g}); got row {i} summing "
-                f"to {sums[i]!r}"
+                f"to {plain(sums[i])!r}"
             )
         b = as_real_scalar(self.borrowing_limit, "borrowing_limit")
         if b < 0:
-            raise ValueError(f"`borrowing_limit` must be >= 0 (a' >= -b); got {b!r}")
+            raise ValueError(f"`borrowing_limit` must be >= 0 (a' >= -b); got {plain(b)!r}")
         rb = None if self.R_borrow is None else as_real_scalar(self.R_borrow, "R_borrow")
         if rb is not None and rb < rate:
-            raise ValueError(f"`R_borrow` must be None or >= `R` = {rate!r}; got {rb!r}")
+            raise ValueError(
+                f"`R_borrow` must be None or >= `R` = {plain(rate)!r}; got {plain(rb)!r}"
+            )
         r_debt = rate if rb is None else rb
         natural = float(y.min() / (r_debt - 1)) if r_debt > 1 else np.inf
         if not b < natural:
             raise ValueError(
                 f"`borrowing_limit` must be below the natural limit min(incomes) / "
-                f"(R_b - 1) = {natural:.6g}, where consumption can stay positive; got {b!r}"
+                f"(R_b - 1) = {natural:.6g}, where consumption can stay positive; got {plain(b)!r}"
             )
         for name, value in (("gamma", gamma), ("beta", beta), ("R", rate)):
             object.__setattr__(self, name, value)
@@ -253,7 +257,7 @@ class IFPParams:
         """
         rho = as_real_scalar(rho, "rho")
         if not -1 < rho < 1:
-            raise ValueError(f"`rho` must be in (-1, 1); got {rho!r}")
+            raise ValueError(f"`rho` must be in (-1, 1); got {plain(rho)!r}")
         sigma = _positive(sigma, "sigma")
         n = check_count(n, "n", 2)
         check_choice(method, "method", _AR1_METHODS)
@@ -332,7 +336,9 @@ def as_assets(a: object, name: str = "a") -> np.ndarray:
     """Finite float64 asset levels (any shape)."""
     arr = as_float_array(a, name)
     if not np.isfinite(arr).all():
-        raise ValueError(f"`{name}` must be finite; got {arr[~np.isfinite(arr)].ravel()[0]!r}")
+        raise ValueError(
+            f"`{name}` must be finite; got {plain(arr[~np.isfinite(arr)].ravel()[0])!r}"
+        )
     return arr
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 
 from pwlmodels import count_parameters, make_mlp, resolve_device
-from pwlmodels._validate import as_real_scalar, check_choice
+from pwlmodels._validate import as_real_scalar, check_choice, plain
 
 from ._checks import check_count
 from ._econ_egm import default_a_max
@@ -267,17 +267,19 @@ def solve_network(
     periods = check_count(periods, "periods", 0)
     explore = as_real_scalar(explore, "explore")
     if not 0 <= explore < 1:
-        raise ValueError(f"`explore` must be in [0, 1); got {explore!r}")
+        raise ValueError(f"`explore` must be in [0, 1); got {plain(explore)!r}")
     seed = check_count(seed, "seed", 0)
     check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
     if (lr := as_real_scalar(lr, "lr")) <= 0:
-        raise ValueError(f"`lr` must be > 0; got {lr!r}")
+        raise ValueError(f"`lr` must be > 0; got {plain(lr)!r}")
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
     if asset_scale is None:
         scale = float(params.stationary_income() @ params.y)
     elif not (scale := as_real_scalar(asset_scale, "asset_scale", finite=False)) > 0:
-        raise ValueError(f"`asset_scale` must be > 0 (numpy.inf: linear); got {asset_scale!r}")
+        raise ValueError(
+            f"`asset_scale` must be > 0 (numpy.inf: linear); got {plain(asset_scale)!r}"
+        )
     b = params.borrowing_limit
     if domain is None:
         domain = (-b, default_a_max(params) / 1.25)
@@ -435,7 +437,7 @@ def _check_domain(domain: object, b: float) -> tuple[float, float]:
     lo, hi = (as_real_scalar(v, "domain") for v in domain)
     if lo != -b or not hi > lo:
         raise ValueError(
-            f"`domain` must be (-borrowing_limit, hi) with hi > -borrowing_limit = {-b!r}; "
-            f"got {tuple(domain)!r}"
+            f"`domain` must be (-borrowing_limit, hi) with hi > -borrowing_limit = {plain(-b)!r}; "
+            f"got {plain(tuple(domain))!r}"
         )
     return lo, hi

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from pwlmodels import PiecewiseLinear, resolve_device
+from pwlmodels._validate import plain
 
 from ._checks import one_thread
 from ._traffic_models import Greenshields, TriangularFD, as_array, positive
@@ -93,7 +94,9 @@ class AdmissibleFlux:
         """The density on the rising branch (of D) where the flow is ``flow`` (veh/h)."""
         flow = float(flow)
         if not 0.0 <= flow <= self.capacity:
-            raise ValueError(f"`flow` must lie in [0, capacity = {self.capacity}]; got {flow!r}")
+            raise ValueError(
+                f"`flow` must lie in [0, capacity = {self.capacity}]; got {plain(flow)!r}"
+            )
         j = int(np.argmax(self.demand >= flow))
         if j == 0:
             return float(self.nodes[0])
@@ -105,7 +108,9 @@ class AdmissibleFlux:
         """The density on the falling branch (of S) where the flow is ``flow`` (veh/h)."""
         flow = float(flow)
         if not 0.0 <= flow <= self.capacity:
-            raise ValueError(f"`flow` must lie in [0, capacity = {self.capacity}]; got {flow!r}")
+            raise ValueError(
+                f"`flow` must lie in [0, capacity = {self.capacity}]; got {plain(flow)!r}"
+            )
         j = int(np.nonzero(self.supply >= flow)[0][-1])
         if j == self.nodes.size - 1:
             return float(self.nodes[-1])
@@ -191,7 +196,7 @@ def _admissible(x: np.ndarray, y: np.ndarray, top: float) -> AdmissibleFlux:
     if not (cap > 0 and rho_c > 0):
         raise ValueError(
             "`flux` must rise from the origin to a positive capacity on [0, density_max]; "
-            f"got its maximum {cap!r} veh/h at {rho_c!r} veh/km"
+            f"got its maximum {plain(cap)!r} veh/h at {plain(rho_c)!r} veh/km"
         )
     fix = {"intercept_removed": 0.0, "negative_clipped": 0.0, "demand_filled": 0.0}
     fix |= {"supply_filled": 0.0, "jam_forced": 0.0, "jam_forced_from": 0.0}
@@ -344,18 +349,20 @@ def _profile(value: object, name: str, size: int, unit: str, *, allow_inf: bool 
 def _signals(signals: object, n_cells: int) -> list[tuple[int, float, float]]:
     if isinstance(signals, (str, bytes)) or not isinstance(signals, Sequence):
         raise TypeError(
-            f"`signals` must be a sequence of (interface, start_h, end_h); got {signals!r}"
+            f"`signals` must be a sequence of (interface, start_h, end_h); got {plain(signals)!r}"
         )
     out = []
     for i, sig in enumerate(signals):
         if not isinstance(sig, Sequence) or len(sig) != 3:
-            raise TypeError(f"`signals[{i}]` must be (interface, start_h, end_h); got {sig!r}")
+            raise TypeError(
+                f"`signals[{i}]` must be (interface, start_h, end_h); got {plain(sig)!r}"
+            )
         j = _int(sig[0], f"signals[{i}][0]", 0)
         if j > n_cells:
             raise ValueError(f"`signals[{i}][0]` must be an interface 0..{n_cells}; got {j}")
         start, end = (float(as_array(v, f"signals[{i}]")) for v in sig[1:])
         if not (math.isfinite(start) and math.isfinite(end) and start < end):
-            raise ValueError(f"`signals[{i}]` needs finite start_h < end_h; got {sig!r}")
+            raise ValueError(f"`signals[{i}]` needs finite start_h < end_h; got {plain(sig)!r}")
         out.append((j, start, end))
     return out
 
@@ -449,9 +456,9 @@ def simulate_ctm(
         raise ValueError(f"`lanes` must be positive; got {lanes_arr.min()}")
     demand_in = _profile(inflow, "inflow", steps, "veh/h")
     if isinstance(exit_supply, (bool, np.bool_)) or not isinstance(exit_supply, numbers.Real):
-        raise TypeError(f"`exit_supply` must be a real number (veh/h); got {exit_supply!r}")
+        raise TypeError(f"`exit_supply` must be a real number (veh/h); got {plain(exit_supply)!r}")
     if not float(exit_supply) >= 0:
-        raise ValueError(f"`exit_supply` must be non-negative (veh/h); got {exit_supply!r}")
+        raise ValueError(f"`exit_supply` must be non-negative (veh/h); got {plain(exit_supply)!r}")
     reds = _signals(signals, n)
     bad = ~np.isfinite(rho) | (rho < 0)
     if bad.any():
@@ -462,13 +469,14 @@ def simulate_ctm(
     if over.any():
         idx = np.unravel_index(int(np.argmax(over)), rho.shape)
         raise ValueError(
-            f"`rho0` must not exceed lanes x jam density; got rho0{list(idx)} = {rho[idx]}"
+            "`rho0` must not exceed lanes x jam density; got "
+            f"rho0{[int(i) for i in idx]} = {float(rho[idx])}"
         )
     speed = max(f.max_speed for f in fluxes)
     if dt * speed > dx * (1 + 1e-12):
         raise ValueError(
-            f"`dt` must satisfy the CFL condition dt <= dx / max|q'| = {dx / speed!r} h "
-            f"(max|q'| = {speed!r} km/h); got dt = {dt!r}"
+            f"`dt` must satisfy the CFL condition dt <= dx / max|q'| = {plain(dx / speed)!r} h "
+            f"(max|q'| = {plain(speed)!r} km/h); got dt = {plain(dt)!r}"
         )
     dev = resolve_device(device)
     with one_thread():

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pwlmodels._validate import plain
+
 from ._checks import check_count
 from ._traffic_models import TriangularFD, as_array, densities
 
@@ -40,7 +42,7 @@ def _fraction(value: object, name: str, *, upper: float = 1.0) -> float:
         raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
     v = float(value)
     if not 0.0 <= v < upper:
-        raise ValueError(f"`{name}` must lie in [0, {upper:g}); got {v!r}")
+        raise ValueError(f"`{name}` must lie in [0, {upper:g}); got {plain(v)!r}")
     return v
 
 

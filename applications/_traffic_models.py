@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from pwlmodels import PiecewiseLinear, spline_to_relu
+from pwlmodels._validate import plain
 
 __all__ = ["Greenshields", "TriangularFD", "diagram_parameters", "fit_triangular"]
 
@@ -31,7 +32,7 @@ def positive(value: object, name: str, unit: str) -> float:
         raise TypeError(f"`{name}` must be a real number ({unit}); got {type(value).__name__}")
     v = float(value)
     if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"`{name}` must be positive and finite ({unit}); got {v!r}")
+        raise ValueError(f"`{name}` must be positive and finite ({unit}); got {plain(v)!r}")
     return v
 
 
@@ -44,7 +45,7 @@ def as_array(x: object, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"`{name}` must be an array of real numbers; got {x!r}") from exc
+        raise TypeError(f"`{name}` must be an array of real numbers; got {plain(x)!r}") from exc
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"`{name}` must be an array of real numbers; got dtype {arr.dtype}")
     return arr.astype(np.float64)

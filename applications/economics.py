@@ -42,6 +42,7 @@ import pandas as pd
 import torch
 
 from pwlmodels import resolve_device
+from pwlmodels._validate import plain
 
 from ._checks import one_thread
 from ._econ_dist import StationaryDistribution, stationary_distribution
@@ -68,7 +69,9 @@ _COLUMNS = ["part", "calibration", "target", "state", "model", "seed", "setting"
 
 def _check_seeds(seeds: object) -> tuple[int, ...]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray)):
-        raise TypeError(f"`seeds` must be a sequence of integers such as (0, 1, 2); got {seeds!r}")
+        raise TypeError(
+            f"`seeds` must be a sequence of integers such as (0, 1, 2); got {plain(seeds)!r}"
+        )
     out = []
     for i, seed in enumerate(seeds):
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):

@@ -114,7 +114,7 @@ def check_choice(value: object, name: str, choices: tuple) -> None:
     """Raise a ValueError listing ``choices`` when ``value`` is not one of them."""
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {listed}; got {value!r}")
+        raise ValueError(f"`{name}` must be one of {listed}; got {plain(value)!r}")
 
 
 def check_module(net: object, name: str = "net") -> None:
@@ -137,3 +137,13 @@ def is_real(x: object) -> bool:
     if isinstance(x, numbers.Real):
         return True
     return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
+
+
+def plain(x: object) -> object:
+    """``x`` with numpy scalars made Python numbers, for messages (``1.0``, not
+    ``np.float64(1.0)``); tuples and lists element by element, anything else as is."""
+    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        return x.item()
+    if isinstance(x, (tuple, list)):
+        return type(x)(plain(v) for v in x)
+    return x
