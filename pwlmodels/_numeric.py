@@ -1,4 +1,5 @@
-"""Numerical kernels behind PiecewiseLinear: slopes, crossings, refinement, simplification.
+"""Numerical kernels behind PiecewiseLinear: evaluation, slopes, crossings, refinement,
+simplification.
 
 numpy only; nothing here knows the PiecewiseLinear class.
 """
@@ -31,6 +32,37 @@ def segment_slopes(t: np.ndarray, v: np.ndarray) -> np.ndarray:
             "rescale `knots` or `values`"
         )
     return inner
+
+
+# Unit roundoff and smallest subnormal of float64, for the evaluation bound.
+UNIT64 = 2.0**-53
+ETA64 = 2.0**-1074
+
+
+def nearer_end(t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Locate ``x`` among the knots ``t``: ``(idx, base, d)``.
+
+    ``idx`` (0..K) indexes the slopes (K + 1 of them, end slopes included),
+    ``base`` is the end of that piece nearer to ``x`` and ``d = x - t[base]``,
+    exactly as rounded once; the value is ``v[base] + slopes[idx] * d``.
+    """
+    idx = np.searchsorted(t, x, side="right")
+    lo = np.maximum(idx - 1, 0)
+    hi = np.minimum(idx, t.size - 1)
+    d_lo = x - t[lo]
+    d_hi = x - t[hi]
+    use_hi = np.abs(d_hi) < np.abs(d_lo)
+    return idx, np.where(use_hi, hi, lo), np.where(use_hi, d_hi, d_lo)
+
+
+def evaluation_error(y, slope, d, unit: float = UNIT64, eta: float = ETA64) -> np.ndarray:
+    """The bound ``2u|y| + 6u|slope||d| + eta (1 + |d|)`` on the nearer-end formula.
+
+    ``y`` is the computed value, ``slope`` the stored slope of the piece and
+    ``d`` the computed distance to its nearer end (see
+    ``PiecewiseLinear.__call__`` for the derivation).
+    """
+    return 2 * unit * np.abs(y) + 6 * unit * np.abs(slope) * np.abs(d) + eta * (1 + np.abs(d))
 
 
 def crossing(x0, x1, d0, d1) -> np.ndarray:
