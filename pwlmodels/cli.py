@@ -72,19 +72,20 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(_glue_negative_boxes(argv))
     except SystemExit as exc:  # argparse has printed its usage and message
         return exc.code if isinstance(exc.code, int) else 2
+    error: object = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             status = args.run(args)
         except (_Abort, *_FAILURES) as exc:
-            status = 2
-            _say(args.command, "error", exc)
+            status, error = 2, exc
         except MemoryError:
-            status = 2
-            _say(args.command, "error", "out of memory; give a smaller input or box")
+            status, error = 2, "out of memory; give a smaller input or box"
     for w in caught:
         if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
             _say(args.command, "warning", w.message)
+    if error is not None:  # last, where the eye lands
+        _say(args.command, "error", error)
     return status
 
 
@@ -408,6 +409,12 @@ def _verify(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
     )
     sense = "minimum" if args.minimize else "maximum"
+    if not np.isfinite(r.value) or not np.isfinite(r.witness).all():
+        # a value attained at a point is finite unless float64 overflowed on the way
+        raise _Abort(
+            f"the {sense} overflows float64 over this box (value {float(r.value)}); "
+            "shrink the box or rescale the inputs"
+        )
     record = {
         "sense": sense,
         "value": float(r.value),
