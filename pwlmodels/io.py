@@ -325,15 +325,15 @@ def _describe(net: object) -> dict:
             keep("weight", m.weight)
             if m.bias is not None:
                 keep("bias", m.bias)
-            layer = {
+            layer = {  # int(): nn.Linear(np.int64(2), 3) keeps the numpy integer
                 "kind": "linear",
-                "in_features": m.in_features,
-                "out_features": m.out_features,
+                "in_features": int(m.in_features),
+                "out_features": int(m.out_features),
                 "bias": m.bias is not None,
             }
         elif isinstance(m, nn.PReLU):
             keep("weight", m.weight)
-            layer = {"kind": "prelu", "num_parameters": m.num_parameters}
+            layer = {"kind": "prelu", "num_parameters": int(m.num_parameters)}
         elif isinstance(m, nn.LeakyReLU):
             layer = {"kind": "leaky_relu", "negative_slope": float(m.negative_slope)}
         elif isinstance(m, nn.ReLU):
