@@ -270,8 +270,10 @@ def load_model(path: str | os.PathLike) -> nn.Sequential:
     ------
     ValueError
         The file is not a pwlmodels model (another format, a bare state
-        dict, truncated, a pickle that would run code) or fails a check;
-        the message names the file and the problem.
+        dict, truncated, a pickle that would run code) or fails a check
+        (a state dict entry that is sparse, on the meta device, quantized,
+        complex or not float32 / float64 is named); the message names the
+        file and the problem.
     OSError
         The file cannot be read.
 
@@ -534,9 +536,11 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
     The graph must be a chain from its one input to its one output of
     ``Gemm`` (``transA=0``), ``MatMul`` (followed by an optional ``Add`` of
     a bias), ``Relu``, ``LeakyRelu``, ``PRelu``, ``Clip`` (both bounds),
-    ``Identity``, ``Dropout`` and ``Flatten`` nodes, with weights stored in
-    the file (external data is refused). Files written by :func:`to_onnx`
-    and by ``torch.onnx.export`` of such networks qualify.
+    ``Identity``, ``Dropout`` (in inference mode) and ``Flatten`` nodes,
+    with every tensor stored in the file: external data is refused wherever
+    it appears (initializers, Constant nodes, subgraphs, functions) before
+    any tensor is read. Files written by :func:`to_onnx` and by
+    ``torch.onnx.export`` of such networks qualify.
 
     Parameters
     ----------
@@ -550,8 +554,9 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
     Raises
     ------
     ValueError
-        The file is not a valid ONNX model, or uses an operator or layout
-        outside the list above (the message names the node).
+        The file is not a valid ONNX model, keeps a tensor in an external
+        file, or uses an operator, layout or training-mode Dropout outside
+        the list above (the message names the node or tensor).
     ImportError
         ``onnx`` is not installed (``pip install pwlmodels[onnx]``).
 
