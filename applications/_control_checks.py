@@ -90,7 +90,12 @@ def check_choice(value: object, name: str, choices: tuple) -> str:
     """``value`` when it is one of ``choices``, else a ValueError listing them."""
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {listed}; got {value!r}")
+        shown = (
+            value.item()
+            if isinstance(value, (np.generic, np.ndarray)) and np.size(value) == 1
+            else value
+        )
+        raise ValueError(f"`{name}` must be one of {listed}; got {shown!r}")
     return value
 
 

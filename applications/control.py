@@ -471,14 +471,16 @@ def step_metrics(
     if (step := np.diff(t)).min() <= 0:
         i = int(np.argmax(step <= 0)) + 1
         raise ValueError(
-            f"`t` must be strictly increasing; got t[{i}] = {t[i]!r} <= t[{i - 1}] = {t[i - 1]!r}"
+            f"`t` must be strictly increasing; got t[{i}] = {float(t[i])!r} <= "
+            f"t[{i - 1}] = {float(t[i - 1])!r}"
         )
     y = as_array(y, "y")
     if y.shape != t.shape:
         raise ValueError(f"`y` must have the shape of `t`, {t.shape}; got {y.shape}")
     r = as_array(rise, "rise")
     if r.shape != (2,) or not 0 <= r[0] < r[1]:
-        raise ValueError(f"`rise` must be two fractions 0 <= rise[0] < rise[1]; got {rise!r}")
+        shown = r.tolist() if r.ndim == 1 else r
+        raise ValueError(f"`rise` must be two fractions 0 <= rise[0] < rise[1]; got {shown}")
     settle = as_scalar(settle, "settle")
     if not 0 < settle < 1:
         raise ValueError(f"`settle` must be in (0, 1); got {settle!r}")
