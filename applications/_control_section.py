@@ -92,27 +92,111 @@ def _verify_table(ctrls) -> pd.DataFrame:
     rows = []
     for c in ctrls:
         r = c.command
-        how = "exact (MILP)" if r.exact else "not exact: sampled / interval"
-        proof = ""
+        proof = "-"
         if c.clamp is not None:
-            proof = " and ".join(f"{p.status} {p.sense} {p.threshold:.9g}" for p in c.clamp)
+            proof = " and ".join(f"{p.status} {p.sense} {p.threshold:.9g}" for p in c.clamp[:2])
         rows.append(
             {
                 "controller": _label(c),
-                "method": how,
                 "max u (V)": f"{r.max_value:.7f}",
                 "max bound (V)": f"{r.max_bound:.7f}",
+                "max: what is proven": r.max_label.text,
                 "min u (V)": f"{r.min_value:.7f}",
                 "min bound (V)": f"{r.min_bound:.7f}",
+                "min: what is proven": r.min_label.text,
                 "witness of max (theta, omega, i)": "("
                 + ", ".join(f"{v:.3g}" for v in r.max_witness)
                 + ")",
-                "clamped net": proof or "-",
-                "sensitivity (V)": c.sens[0],
-                "sensitivity bound (V)": c.sens[1],
+                "clamped net": proof,
+                "sensitivity (V)": c.sens.value,
+                "sensitivity bound (V)": c.sens.bound,
+                "sensitivity: what is proven": c.sens.label.text,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _ends(ctrls) -> list[tuple]:
+    """(status, gap, atol, exact) of every MILP extreme: command ranges and sensitivity boxes."""
+    out = []
+    for c in ctrls:
+        for r in (c.command, c.sens.range):
+            if not r.verified:
+                continue
+            for e, lab in (("max", r.max_label), ("min", r.min_label)):
+                gap = abs(getattr(r, f"{e}_bound") - getattr(r, f"{e}_value"))
+                out.append((getattr(r, f"{e}_status"), gap, getattr(r, f"{e}_atol"), lab.exact))
+    return out
+
+
+def _status_text(ctrls) -> str:
+    """What each status means, the tolerances, and any SolverInconsistencyWarning, explained."""
+    from ._control_verify import ATOLS, INTEGRALITY, RTOL
+
+    ends = _ends(ctrls)
+    n_exact = sum(e[3] for e in ends)
+    counts = pd.Series([e[0] for e in ends]).value_counts()
+    statuses = ", ".join(f"{n} {k}" for k, n in counts.items())
+    done = [e for e in ends if e[3]]
+    open_ = [e for e in ends if not e[3]]
+    verified = [c for c in ctrls if c.command.verified]
+    notes = [n for c in verified for n in (*c.command.notes, *c.sens.range.notes)]
+    notes += [n for c in verified if c.clamp is not None for n in c.clamp.notes]
+    tols = " V, then ".join(f"{t:g}" for t in ATOLS)
+    s = (
+        '**What the labels mean.** A MILP maximum (`pwlmodels.maximize`, `method="milp"`) '
+        "returns a value *attained* at its witness state (a float64 forward pass, so the true "
+        "maximum is at least that), a *sound bound* (the true maximum is at most that) and a "
+        "status. `optimal`: the gap is closed to the stated tolerance, "
+        "bound - value <= atol + rtol |value|; only then does the table call the value *exact* "
+        '("exact (MILP, optimal, gap ... V <= atol ... V)", kind exact / verified bound). '
+        "`node_limit`: the verifier stopped before that (its node or box budget, or the "
+        "solver finished but the float64 margins exceed the tolerance); `time_limit`: it ran "
+        "out of time. Then the value and the bound still hold and the true maximum lies between "
+        'them: the table says "sound bound (MILP stopped at node_limit, gap ... V)", kind '
+        "attained / sound bound, never exact. Minima mirrored. For the clamped networks "
+        "(`prove_bound`), `proven` means the inequality holds at every state of the box; "
+        "`undecided` means neither it nor a counterexample was established, and the bound "
+        "printed with it is then only a sound bound.\n"
+        f"\n**Tolerances.** Each extreme is solved at atol = {tols} V if the first is not "
+        f"certified, with rtol = {RTOL:g}; the label states the atol used. Why not tighter: "
+        f"HiGHS accepts a binary within its integrality tolerance ({INTEGRALITY:g}) of 0 or "
+        f"1, so an unstable unit's output may move by {INTEGRALITY:g} times its big-M constant "
+        "(its pre-activation bound: 3 to 9 for the learned networks' hidden units, with output "
+        "weights up to about 12 V, i.e. big-M near 30 V and more in output units), which can "
+        "loosen the solver's dual bound by up to about 1e-3 V when every unit contributes "
+        f"and did by 3e-6 to 5.4e-5 V on these networks; {ATOLS[-1]:g} V (below 1e-5 of the "
+        f"12 V limit) is within reach of that bound, {ATOLS[0]:g} V only when the bound is "
+        "confirmed by pwlmodels' own branch and bound. "
+        f"In this run {n_exact} of {len(ends)} MILP extremes (command ranges and sensitivity "
+        f"boxes) are certified: statuses {statuses}"
+    )
+    if done:
+        s += f"; certified gaps {min(e[1] for e in done):.1e} to {max(e[1] for e in done):.1e} V"
+    if open_:
+        s += (
+            f"; gaps left open {min(e[1] for e in open_):.1e} to "
+            f"{max(e[1] for e in open_):.1e} V (those rows are sound bounds, not exact values)"
+        )
+    s += ".\n"
+    if notes:
+        s += (
+            f"\n**A solver warning, explained.** The MILP raised {len(notes)} "
+            f"`SolverInconsistencyWarning`{'s' if len(notes) > 1 else ''}, caught by the "
+            "study and recorded here, e.g. "
+            f'"{notes[0]}". It means that HiGHS\'s own objective at its solution exceeds the '
+            "float64 "
+            "forward pass of the network there: a binary within the integrality tolerance "
+            f"({INTEGRALITY:g}) of 0 or 1, times a big-M near 30 V, lets the solver's objective "
+            "exceed the true value. The study reports the float64 value at the witness "
+            "(attained) and pwlmodels' bound (sound, with its margins), so the values and "
+            "bounds above remain sound; only the solver's objective is off, and the status "
+            "says whether the gap was closed (a warned solve that did not certify was retried "
+            "at the looser tolerance).\n"
+        )
+    else:
+        s += "\nNo `SolverInconsistencyWarning` was raised in this run.\n"
+    return s
 
 
 def _speed_table(runs) -> pd.DataFrame:
@@ -236,20 +320,38 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
     s.append(markdown_table(_step_table(ctrls)))
     s.append("\n![Step responses and applied voltage](steps.png)\n")
     s.append("\n![Slices of the controllers through x_ref, with the exact kinks](slices.png)\n")
-    s.append("### Verified command bounds\n")
+    s.append("### Command bounds: proven, and exact where the MILP is optimal\n")
+    n_ok = sum(c.command.exact for c in [exact, *by["relu"]])
+    clamps = [c.clamp for c in [exact, *by["relu"]] if c.clamp is not None]
+    n_proven = sum(cl.proven for cl in clamps)
+    if ex.exact:
+        ex_text = (
+            "the actuator limit, up to float64 rounding of the forward pass and the verifier's "
+            "stated margin"
+        )
+    else:
+        ex_text = (
+            "the values are the actuator limit, attained; the bounds are sound but the gap "
+            "is not closed, so the range is not certified exact here"
+        )
     s.append(
-        "Over the whole operating box, the exact maximum and minimum of each ReLU controller's "
-        "command come from `pwlmodels.maximize` / `minimize` (MILP, atol 1e-6 V; value attained "
-        f"at the witness, bound a proven upper bound). Exact law: max = {ex.max_value!r} V "
-        f"(bound {ex.max_bound:.10g} V), min = {ex.min_value!r} V: the actuator limit, up to "
-        "float64 rounding of the forward pass and the verifier's stated margin. The learned "
-        f"ReLU networks command up to {max(over):.4g} V beyond the limit (witness states in "
-        "the table): harmless through the actuator's clip, but the network is not the law "
-        "there. Appending an exact output clamp (two more ReLUs) makes the bound provable: "
-        "`prove_bound` on the clamped network, with the threshold 12 V + 1 uV (the float64 "
-        "forward pass of relu(y + 12) - relu(y - 12) - 12 itself rounds to 12 + 1e-14 V, which "
-        "is a counterexample to exactly 12 V). tanh and sigmoid networks cannot be verified "
-        "this way: the table gives the largest of "
+        "Over the whole operating box, the maximum and minimum of each ReLU controller's "
+        "command come from `pwlmodels.maximize` / `minimize` (MILP): a value attained at the "
+        "witness and a proven bound, with a status; both ends are certified optimal for "
+        f"{n_ok} of the {1 + len(by['relu'])} ReLU controllers, and the table's "
+        '"what is proven" columns say what holds for each end. Exact law: max = '
+        f"{float(ex.max_value)!r} V (bound {ex.max_bound:.10g} V; {ex.max_label.text}), "
+        f"min = {float(ex.min_value)!r} V (bound {ex.min_bound:.10g} V; "
+        f"{ex.min_label.text}): {ex_text}. The learned "
+        f"ReLU networks command at least {max(over):.4g} V beyond the limit (attained at the "
+        "witness states in the table): harmless through the actuator's clip, but the network "
+        "is not the law there. Appending an exact output clamp (two more ReLUs) makes the bound "
+        "provable in principle: `prove_bound` on the clamped network, with the threshold "
+        "12 V + 1 uV (the float64 forward pass of relu(y + 12) - relu(y - 12) - 12 itself "
+        "rounds to 12 + 1e-14 V, which is a counterexample to exactly 12 V); here "
+        f"{n_proven} of {len(clamps)} clamped networks are `proven` both ways (the others "
+        "`undecided`: no claim). tanh and sigmoid networks cannot be "
+        "verified this way: the table gives the largest of "
         f"{cfg.n_sampled:.0e} uniformly sampled commands (a lower bound of the maximum) and a "
         "sound interval bound (interval arithmetic, best-first box splitting, "
         f"{cfg.budget} boxes), "
@@ -257,10 +359,12 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         f"(up to {max(r.max_bound for r in smooth):.3g} V): interval arithmetic ignores how the "
         "hidden units' outputs depend on each other, so boxes that cross the steep unsaturated "
         "slab keep wide bounds, and the bound tightens only as they shrink. Sensitivity: the "
-        f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j; for "
+        f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j, from "
+        "the MILP extremes over that box (exact only when both are optimal); for "
         f"the exact law it is {EPS:g} ||K diag(half-widths)||_1 = {EPS * np.abs(K) @ HALF:.4f} "
         "V while the box lies in the slab.\n"
     )
+    s.append(_status_text(ctrls))
     s.append(markdown_table(_verify_table(ctrls)))
     s.append("\n### An activation's slope is a gain: the speed loop\n")
     s.append(
@@ -312,15 +416,18 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
     s.append(
         "\n**Table.** `table.csv` is tidy: one row per study, controller, seed and quantity, "
         "with unit, kind (exact, verified bound, sampled, interval bound, linearised, "
-        "simulated...) and a note; seed -1 marks controllers that involve no randomness. "
+        "simulated...) and a note; kind exact for a MILP extreme only when its status is "
+        "optimal, attained and sound bound otherwise (the note says which); "
+        "seed -1 marks controllers that involve no randomness. "
         "Quantities that do not apply (regions of smooth networks, a settling time that is "
         "not reached) have no row, so the table has no NaN.\n"
     )
     s.append(
         "\n**What it means for a control engineer.** A ReLU controller is a PWL law: its "
         "gain at the set point, its linear region and an invariant ellipsoid in it are "
-        "computed exactly, and its command range over the operating box is verified, not "
-        "sampled. A tanh or sigmoid controller that tracks the law as well offers only a "
-        "linearisation at a point, samples and loose interval bounds.\n"
+        "computed exactly, and its command range over the operating box has proven bounds, "
+        "not sampled ones, certified exact where the MILP's status is optimal. A tanh or "
+        "sigmoid controller that tracks the law as well offers only a linearisation at a "
+        "point, samples and loose interval bounds.\n"
     )
     return "\n".join(s)

@@ -18,7 +18,15 @@ from ._control_learn import Training, operating_samples, train_controller
 from ._control_mpc import MPCStudy, mpc_study
 from ._control_sim import Response, loop_metrics, numpy_net, simulate
 from ._control_speed import SpeedRun, linear_step, speed_study
-from ._control_verify import CommandRange, clamp_proof, exact_range, sampled_range, sensitivity
+from ._control_verify import (
+    Clamp,
+    CommandRange,
+    Sensitivity,
+    clamp_proof,
+    exact_range,
+    sampled_range,
+    sensitivity,
+)
 from .report import AppResult, finish
 
 __all__: list[str] = []
@@ -67,8 +75,8 @@ class Controller:
     response: Response
     metrics: dict
     command: CommandRange
-    clamp: tuple | None
-    sens: tuple[float, float, np.ndarray]
+    clamp: Clamp | None
+    sens: Sensitivity
 
 
 def _analyse(name, seed, net, params, loss, plant, K, cfg: Settings) -> Controller:
@@ -177,22 +185,25 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         for q, v in c.metrics.items():
             add(q, v, units[q], "simulated")
         r = c.command
-        kind_v, kind_b = ("exact", "verified bound") if r.exact else ("sampled", "interval bound")
-        add("max_command", r.max_value, "V", kind_v, r.status)
-        add("max_command_bound", r.max_bound, "V", kind_b)
-        add("min_command", r.min_value, "V", kind_v, r.status)
-        add("min_command_bound", r.min_bound, "V", kind_b)
-        add("exceedance", max(r.max_value - U_MAX, -U_MAX - r.min_value, 0.0), "V", kind_v)
+        for end, lab in (("max", r.max_label), ("min", r.min_label)):
+            value, bound = getattr(r, f"{end}_value"), getattr(r, f"{end}_bound")
+            add(f"{end}_command", value, "V", lab.value_kind, lab.text)
+            add(f"{end}_command_bound", bound, "V", lab.bound_kind, lab.text)
+            add(f"{end}_command_gap", abs(bound - value), "V", lab.bound_kind, "|bound - value|")
+        lab = r.label
+        add("exceedance", max(r.max_value - U_MAX, -U_MAX - r.min_value, 0.0), "V", lab.value_kind)
         for j, state in enumerate(STATES):
-            add(f"max_witness_{state}", r.max_witness[j], ("rad", "rad/s", "A")[j], kind_v)
-            add(f"min_witness_{state}", r.min_witness[j], ("rad", "rad/s", "A")[j], kind_v)
+            unit = ("rad", "rad/s", "A")[j]
+            add(f"max_witness_{state}", r.max_witness[j], unit, r.max_label.value_kind)
+            add(f"min_witness_{state}", r.min_witness[j], unit, r.min_label.value_kind)
         if c.clamp is not None:
-            for p, q in zip(c.clamp, ("clamp_upper_bound", "clamp_lower_bound"), strict=True):
-                add(q, p.bound, "V", "verified bound", f"{p.status}: {p.sense} {p.threshold:.9g}")
-        value, bound, _ = c.sens
-        kind_v, kind_b = ("exact", "verified bound") if c.cert else ("sampled", "interval bound")
-        add("sensitivity", value, "V", kind_v, f"max |u(x) - u(x_ref)|, box {EPS} x half-widths")
-        add("sensitivity_bound", bound, "V", kind_b)
+            for p, q in zip(c.clamp[:2], ("clamp_upper_bound", "clamp_lower_bound"), strict=True):
+                kind = "verified bound" if p.status == "proven" else "sound bound"
+                add(q, p.bound, "V", kind, f"{p.status}: {p.sense} {p.threshold:.9g}")
+        lab = c.sens.label
+        note = f"max |u(x) - u(x_ref)|, box {EPS} x half-widths; {lab.text}"
+        add("sensitivity", c.sens.value, "V", lab.value_kind, note)
+        add("sensitivity_bound", c.sens.bound, "V", lab.bound_kind, lab.text)
     return rows
 
 

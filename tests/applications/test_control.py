@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from itertools import pairwise
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,11 +14,18 @@ import pytest
 import torch
 from torch import nn
 
+from applications import _control_verify as verify
 from applications import control
 from applications._control_analysis import certify, linearise
 from applications._control_learn import Training, operating_samples, train_controller
 from applications._control_speed import linear_step
-from applications._control_verify import clamp_proof, exact_range, interval_max, sensitivity
+from applications._control_verify import (
+    clamp_proof,
+    describe,
+    exact_range,
+    interval_max,
+    sensitivity,
+)
 from applications.control import (
     dc_motor,
     local_gain,
@@ -24,7 +33,13 @@ from applications.control import (
     saturated_law,
     step_metrics,
 )
-from pwlmodels import activation_pattern, local_affine, region_radius
+from pwlmodels import (
+    SolverInconsistencyWarning,
+    VerificationResult,
+    activation_pattern,
+    local_affine,
+    region_radius,
+)
 
 EPS = np.finfo(np.float64).eps
 U_MAX = 12.0
@@ -63,6 +78,7 @@ def test_dc_motor_matrices_follow_the_ctms_parameters():
     ("kwargs", "error", "match"),
     [
         ({"kind": "torque"}, ValueError, "`kind` must be one of 'position', 'speed'"),
+        ({"kind": np.float64(1.0)}, ValueError, "'speed'; got 1.0$"),
         ({"J": 0.0}, ValueError, "`J` must be positive"),
         ({"L": -0.5}, ValueError, "`L` must be positive"),
         ({"R": math.inf}, ValueError, "`R` must be finite"),
@@ -317,12 +333,23 @@ def test_step_metrics_say_why_a_figure_is_missing():
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "match"),
     [
-        (([0.0, 1.0, 1.0], [0.0, 1.0, 1.0]), {}, ValueError, "`t` must be strictly increasing"),
+        (
+            ([0.0, 1.0, 1.0], [0.0, 1.0, 1.0]),
+            {},
+            ValueError,
+            r"`t` must be strictly increasing; got t\[2\] = 1.0 <= t\[1\] = 1.0$",
+        ),
         (([0.0],), {}, ValueError, "`t` must be 1-D with at least 2"),
         (([0.0, 1.0], [0.0, 1.0, 1.0]), {}, ValueError, "`y` must have the shape of `t`"),
         (([0.0, 1.0], [0.0, np.nan]), {}, ValueError, "`y` must be finite"),
         (([0.0, 1.0], ["a", "b"]), {}, TypeError, "`y` must be real numbers"),
         (([0.0, 1.0], [0.0, 1.0]), {"rise": (0.9, 0.1)}, ValueError, "`rise` must be two"),
+        (
+            ([0.0, 1.0], [0.0, 1.0]),
+            {"rise": np.array([0.9, 0.1])},
+            ValueError,
+            r"got \[0.9, 0.1\]$",
+        ),
         (([0.0, 1.0], [0.0, 1.0]), {"rise": (0.1,)}, ValueError, "`rise` must be two"),
         (([0.0, 1.0], [0.0, 1.0]), {"settle": 0.0}, ValueError, r"`settle` must be in \(0, 1\)"),
         (([0.0, 1.0], [0.0, 1.0]), {"settle": "2%"}, TypeError, "`settle` must be a real"),
@@ -367,16 +394,117 @@ def test_the_ellipsoid_is_in_the_linear_region_and_the_loop_decreases_on_its_bou
     assert np.min(b_ub - a_ub @ lin.x_eq - reach) <= 1e-9 * (1 + np.abs(b_ub).max())
 
 
-def test_verified_command_range_of_the_exact_law_is_the_actuator_limit(K, exact):
+def test_milp_command_range_of_the_exact_law_is_sound_and_attains_the_limit(K, exact):
     r = exact_range(exact, -HALF, HALF)
-    assert r.exact and r.status == "optimal"
-    assert abs(r.max_value - U_MAX) <= 1e-12 and 0 <= r.max_bound - U_MAX <= 1e-6
-    assert abs(r.min_value + U_MAX) <= 1e-12 and 0 <= -U_MAX - r.min_bound <= 1e-6
-    up, down = clamp_proof(exact, -HALF, HALF, U_MAX, 1e-6)
-    assert (up.status, down.status) == ("proven", "proven")
-    value, bound, _ = sensitivity(exact, X_REF, 0.01 * HALF, True, 0, 0, 0)
-    assert value == pytest.approx(0.01 * np.abs(K[0]) @ HALF, rel=1e-9)  # eps ||K D||_1
-    assert bound >= value - 1e-12 and bound - value <= 1e-6
+    assert r.verified
+    assert abs(r.max_value - U_MAX) <= 1e-12 and r.max_bound >= U_MAX
+    assert abs(r.min_value + U_MAX) <= 1e-12 and r.min_bound <= -U_MAX
+    s = sensitivity(exact, X_REF, 0.01 * HALF, True, 0, 0, 0)
+    assert s.value == pytest.approx(0.01 * np.abs(K[0]) @ HALF, rel=1e-9)  # eps ||K D||_1
+    assert s.bound >= s.value - 1e-12
+
+
+def test_milp_certifies_the_exact_laws_command_range_and_clamp(exact):
+    r = exact_range(exact, -HALF, HALF)
+    assert (r.max_status, r.min_status) == ("optimal", "optimal") and r.exact
+    assert 0 <= r.max_bound - U_MAX <= 1e-6 and 0 <= -U_MAX - r.min_bound <= 1e-6
+    clamp = clamp_proof(exact, -HALF, HALF, U_MAX, 1e-6)
+    assert (clamp.up.status, clamp.down.status) == ("proven", "proven") and clamp.proven
+
+
+# ------------------------------------------------------------- what a label may claim
+def _result(value, bound, status, solver_value=None):
+    return VerificationResult(
+        value=value,
+        witness=np.zeros(3),
+        bound=bound,
+        gap=abs(bound - value),
+        status=status,
+        method="milp",
+        solver_value=solver_value,
+    )
+
+
+@pytest.mark.parametrize("status", ["node_limit", "time_limit"])
+@pytest.mark.parametrize("gap", [0.0, 3e-6, 4e-5])
+def test_a_stopped_milp_bound_is_never_labelled_exact(status, gap):
+    lab = describe(status, gap, 12.0, atol=1e-4)
+    assert not lab.exact
+    assert (lab.value_kind, lab.bound_kind) == ("attained", "sound bound")
+    assert "exact" not in lab.text and f"stopped at {status}" in lab.text
+    assert f"gap {gap:.1e} V" in lab.text
+
+
+def test_an_optimal_milp_bound_is_labelled_exact_with_its_tolerance():
+    lab = describe("optimal", 3e-6, 12.0, atol=1e-4)
+    assert lab.exact and (lab.value_kind, lab.bound_kind) == ("exact", "verified bound")
+    assert lab.text == "exact (MILP, optimal, gap 3.0e-06 V <= atol 0.0001 V)"
+
+
+def test_an_optimal_status_beyond_the_stated_tolerance_is_not_labelled_exact():
+    lab = describe("optimal", 4e-5, 12.0, atol=1e-6, rtol=1e-9)  # 4e-5 > 1e-6 + 1.2e-8
+    assert not lab.exact and lab.value_kind == "attained"
+    assert describe("optimal", 1e-6, 12.0, atol=1e-6, rtol=1e-9).exact  # within it
+
+
+def test_sampled_ranges_are_labelled_not_exact():
+    lab = describe("sampled", 0.0, 12.0, atol=1e-4)
+    assert not lab.exact and (lab.value_kind, lab.bound_kind) == ("sampled", "interval bound")
+
+
+@pytest.fixture
+def fake_milp(monkeypatch):
+    """maximize stops at node_limit at every tolerance (warning as HiGHS's slack does);
+    minimize is optimal at the second tolerance only. Records the tolerances asked for."""
+    calls = []
+
+    def fake_max(net, lower, upper, *, method, atol, rtol):
+        calls.append(("max", atol))
+        msg = "the MILP solver's objective 12.2 exceeds"
+        warnings.warn(msg, SolverInconsistencyWarning, stacklevel=2)
+        return _result(12.19, 12.19004, "node_limit", solver_value=12.2)
+
+    def fake_min(net, lower, upper, *, method, atol, rtol):
+        calls.append(("min", atol))
+        return _result(-12.1, -12.10003, "optimal" if atol >= 1e-4 else "node_limit")
+
+    monkeypatch.setattr(verify, "maximize", fake_max)
+    monkeypatch.setattr(verify, "minimize", fake_min)
+    return calls
+
+
+def test_exact_range_labels_each_end_by_its_status_and_keeps_solver_warnings(fake_milp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes: the warnings are recorded instead
+        r = exact_range(None, -HALF, HALF, atols=(1e-6, 1e-4))
+    assert fake_milp == [("max", 1e-6), ("max", 1e-4), ("min", 1e-6), ("min", 1e-4)]
+    assert (r.max_status, r.max_atol, r.min_status, r.min_atol) == (
+        "node_limit",
+        1e-4,
+        "optimal",
+        1e-4,
+    )
+    assert not r.max_label.exact and r.min_label.exact and not r.exact
+    assert r.label == r.max_label  # the range is as exact as its weaker end
+    assert len(r.notes) == 2 and all("exceeds" in n for n in r.notes)
+
+
+def test_the_report_calls_a_node_limit_range_a_sound_bound_and_explains_the_warning(fake_milp):
+    from applications._control_section import _status_text, _verify_table
+    from applications._control_verify import Sensitivity
+
+    r = exact_range(None, -HALF, HALF, atols=(1e-6, 1e-4))
+    sens = Sensitivity(4.7, 4.70001, np.zeros(3), r)
+    ctrl = SimpleNamespace(name="relu", seed=0, command=r, clamp=None, sens=sens)
+    row = _verify_table([ctrl]).iloc[0]
+    assert row["max: what is proven"] == (
+        "sound bound (MILP stopped at node_limit, gap 4.0e-05 V > atol 0.0001 V)"
+    )
+    assert row["min: what is proven"].startswith("exact (MILP, optimal, gap 3.0e-05 V")
+    assert row["sensitivity: what is proven"].startswith("sound bound (MILP stopped at node_limit")
+    text = _status_text([ctrl])
+    assert "4 `SolverInconsistencyWarning`s" in text and "integrality tolerance" in text
+    assert "2 of 4 MILP extremes" in text and "2 node_limit" in text
 
 
 def test_interval_bound_is_sound_for_a_tanh_controller():
@@ -422,9 +550,17 @@ def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():
 
 # ------------------------------------------------------------------------ run
 @pytest.fixture(scope="module")
-def quick(one_thread, tmp_path_factory):
+def quick_run(one_thread, tmp_path_factory):
     out = tmp_path_factory.mktemp("control")
-    return control.run(out, device="cpu", seeds=(0, 5), quick=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = control.run(out, device="cpu", seeds=(0, 5), quick=True)
+    return result, caught
+
+
+@pytest.fixture(scope="module")
+def quick(quick_run):
+    return quick_run[0]
 
 
 def _value(table, controller, quantity, study="position"):
@@ -472,7 +608,42 @@ def test_run_reports_the_issues_numbers(quick, K):
     for kind in t[t.controller.isin(["tanh", "sigmoid"])].kind.unique():
         assert kind not in ("exact", "verified bound")  # smooth nets: sampled or interval
     up = t[(t.controller == "relu") & (t.quantity == "clamp_upper_bound")]
-    assert up.note.str.startswith("proven").all()
+    assert len(up) == 1
+    for _, row in up.iterrows():
+        proven = row.note.startswith("proven")
+        assert row.kind == ("verified bound" if proven else "sound bound")
+
+
+def test_run_raises_no_unexplained_solver_warning(quick_run):
+    result, caught = quick_run
+    assert not [w for w in caught if issubclass(w.category, SolverInconsistencyWarning)]
+    text = (result.out_dir / "control" / "section.md").read_text()
+    found = re.search(r"The MILP raised (\d+) `SolverInconsistencyWarning`", text)
+    if found:  # caught by the study, counted and explained in the section
+        assert int(found.group(1)) > 0
+        assert "integrality tolerance" in text and "remain sound" in text
+    else:
+        assert "No `SolverInconsistencyWarning` was raised in this run." in text
+
+
+def test_run_labels_a_milp_extreme_exact_only_when_optimal_within_its_tolerance(quick):
+    t = quick.table.set_index(["controller", "seed", "quantity"])
+    for end in ("max", "min"):
+        for (ctrl, seed, _), row in t.xs(f"{end}_command", level=2, drop_level=False).iterrows():
+            gap = t.loc[(ctrl, seed, f"{end}_command_gap"), "value"]
+            bound_kind = t.loc[(ctrl, seed, f"{end}_command_bound"), "kind"]
+            if row.kind == "exact":
+                assert row.note.startswith("exact (MILP, optimal, gap")
+                atol = float(re.search(r"atol ([0-9.e-]+) V", row.note).group(1))
+                assert gap <= atol + 1e-9 * abs(row.value) and bound_kind == "verified bound"
+            elif row.kind == "attained":
+                assert row.note.startswith("sound bound (MILP stopped at")
+                assert bound_kind == "sound bound"
+            else:
+                assert (row.kind, bound_kind) == ("sampled", "interval bound")
+                assert ctrl in ("tanh", "sigmoid")
+    claimed = t[t.kind.isin(["exact", "verified bound"])]
+    assert not claimed.note.str.contains("node_limit|time_limit|undecided").any()
 
 
 @pytest.mark.parametrize(
