@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_finite
+from ._validate import check_finite, plain
 
 __all__: list[str] = []
 
@@ -36,9 +36,9 @@ def from_scipy_object(obj: object) -> tuple[np.ndarray, np.ndarray, float, float
 
 
 def _check_extrapolate(extrapolate: object, kind: str) -> None:
-    if extrapolate is True:
+    if isinstance(extrapolate, (bool, np.bool_)) and extrapolate:  # scipy may keep np.True_
         return
-    what = f"extrapolate={extrapolate!r}"
+    what = f"extrapolate={plain(extrapolate)!r}"
     raise ValueError(
         f"`obj` is a {kind} with {what}, which does not define one continuous function "
         "on the whole line; build it with extrapolate=True (linear end pieces), or use "

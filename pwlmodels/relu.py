@@ -21,6 +21,7 @@ from torch import nn
 
 from ._extract import hinge_spline, line_arguments, network_spline
 from ._network import input_features, output_features, parse_sequential
+from ._numeric import evaluation_error, nearer_end
 from ._validate import (
     as_finite_1d,
     as_float_array,
@@ -28,6 +29,7 @@ from ._validate import (
     check_choice,
     check_finite,
     check_module,
+    plain,
 )
 from .spline import PiecewiseLinear
 
@@ -42,6 +44,7 @@ __all__ = [
 
 SplineLike = PiecewiseLinear | tuple | object
 _EPS = float(np.finfo(np.float64).eps)
+_F32 = np.finfo(np.float32)
 _UNIT = {torch.float64: 2.0**-53, torch.float32: 2.0**-24}
 _WARN_AT = {torch.float64: 1e-10, torch.float32: 1e-3}
 _EXACT_SEARCH_MAX = 40
@@ -71,7 +74,7 @@ def _as_spline(spline: SplineLike) -> PiecewiseLinear:
 
 def _check_dtype(dtype: object) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or dtype not in _UNIT:
-        raise TypeError(f"`dtype` must be torch.float64 or torch.float32; got {dtype!r}")
+        raise TypeError(f"`dtype` must be torch.float64 or torch.float32; got {plain(dtype)!r}")
     return dtype
 
 
@@ -117,15 +120,32 @@ def _bits(index: int, n: int) -> np.ndarray:
     return np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
 
 
-def _check_device(device: object) -> torch.device | None:
-    if device is None:
-        return None
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"`device` must be a torch.device or a string such as 'cpu' or 'cuda:0'; got {device!r}"
-        ) from exc
+def _check_device(device: object) -> torch.device:
+    """A usable device: a ValueError (not torch's AssertionError) for missing CUDA."""
+    from .nets import resolve_device  # a function-level import: nets sits above relu
+
+    return resolve_device(device)
+
+
+def _check_float32_range(parts: list[tuple[str, str, np.ndarray]]) -> None:
+    """Every nonzero number must be a normal float32: none overflows or loses precision.
+
+    ``parts`` holds (argument, what, float64 array); the first offending
+    entry gets a ValueError naming the argument.
+    """
+    for arg, what, arr in parts:
+        arr = np.atleast_1d(np.asarray(arr, dtype=np.float64))
+        mag = np.abs(arr)
+        bad = (mag != 0) & ((mag < _F32.tiny) | (mag > _F32.max))
+        if bad.any():
+            i = int(np.argmax(bad))
+            where = f"{what}[{i}]" if arr.size > 1 else what
+            side = "overflows" if mag[i] > _F32.max else "underflows"
+            raise ValueError(
+                f"`{arg}` does not fit float32: {where} = {float(arr[i])!r} {side} float32, "
+                f"whose nonzero normal numbers have magnitudes in [{float(_F32.tiny):.7g}, "
+                f"{float(_F32.max):.7g}]; use dtype=torch.float64 or rescale `{arg}`"
+            )
 
 
 @dataclass(frozen=True)
@@ -261,7 +281,12 @@ def spline_to_relu(
     width : {"min", "stable"}, default "min"
     form : {"hinge", "ramp"}, default "hinge"
     dtype : {torch.float64, torch.float32}, default torch.float64
+        For float32, a ValueError names the argument when a nonzero
+        parameter would overflow float32 or fall below its normal range
+        (about 1.2e-38), where rounding is no longer relative.
     device : torch.device or str, optional (CPU)
+        Checked by :func:`pwlmodels.nets.resolve_device`: a CUDA device that
+        does not exist here is a ValueError.
 
     Returns
     -------
@@ -293,14 +318,10 @@ def spline_to_relu(
     dtype = _check_dtype(dtype)
     device = _check_device(device)
     w_ridge, b_ridge = _ridge(weight, bias, form)
-    if form == "hinge":
-        p = _hinge_parameters(f, width)
-        hidden_w = np.outer(p.s, w_ridge)
-        hidden_b = p.s * (b_ridge - p.t)
-        out_w, out_b, act = p.a, p.c, nn.ReLU()
-    else:
-        w, b, out_w, out_b = _ramp_parameters(f)
-        hidden_w, hidden_b, act = w[:, None], b, nn.Hardtanh()
+    p, (hidden_w, hidden_b, out_w, out_b) = _layers(f, form, width, w_ridge, b_ridge)
+    if dtype == torch.float32:
+        _check_layers_fit_float32(hidden_w, hidden_b, out_w, out_b, ridge=weight is not None)
+    act = nn.ReLU() if form == "hinge" else nn.Hardtanh()
     n_in, h = hidden_w.shape[1], hidden_w.shape[0]
     f64 = torch.float64  # built in float64, then rounded once to `dtype`
     net = nn.Sequential(nn.Linear(n_in, h, dtype=f64), act, nn.Linear(h, 1, dtype=f64))
@@ -316,6 +337,31 @@ def spline_to_relu(
     else:
         _warn_if_imprecise(f, form, dtype, lambda x: _ramp_bound(f, x, dtype))
     return net
+
+
+def _layers(f: PiecewiseLinear, form: str, width: str, w_ridge: np.ndarray, b_ridge: float):
+    """(hinge parameters or None, (hidden weight, hidden bias, output weight, output bias))."""
+    if form == "hinge":
+        p = _hinge_parameters(f, width)
+        return p, (np.outer(p.s, w_ridge), p.s * (b_ridge - p.t), p.a, p.c)
+    w, b, out_w, out_b = _ramp_parameters(f)
+    return None, (w[:, None], b, out_w, out_b)
+
+
+def _check_layers_fit_float32(hidden_w, hidden_b, out_w, out_b, *, ridge: bool) -> None:
+    """A ValueError when rounding a parameter to float32 overflows or underflows.
+
+    :func:`rounding_bound` models float32 rounding as relative, which holds
+    only for normal numbers.
+    """
+    _check_float32_range(
+        [
+            ("weight" if ridge else "spline", "the hidden weight", np.ravel(hidden_w)),
+            ("spline", "the hidden bias", hidden_b),
+            ("spline", "the output weight", out_w),
+            ("spline", "the output bias", out_b),
+        ]
+    )
 
 
 def _warn_if_imprecise(f: PiecewiseLinear, form: str, dtype: torch.dtype, bound_at) -> None:
@@ -359,19 +405,30 @@ def rounding_bound(
 
     The bound covers inputs representable in ``dtype`` (the network sees
     ``x`` rounded to ``dtype``; compare with ``f`` at the rounded point).
+    It also adds the error bound of ``f(x)`` as
+    :meth:`PiecewiseLinear.__call__` computes it in float64 (``2 u |f(x)|
+    + 6 u |s| |d|`` and an underflow term, ``d`` the distance to the
+    nearer knot of the piece), so it bounds the difference from ``f(x)``
+    both in real arithmetic and as computed: ``abs(evaluate(net, x) -
+    f(x)) <= rounding_bound(f, x)`` holds.
 
     Parameters
     ----------
     spline : PiecewiseLinear, (x, y) pair or scipy object
-    x : array_like, shape (N,) or (N, n_in) for a ridge function
+    x : float or array_like, shape (N,); shape (N, n_in) for a ridge function
+        Finite. Without ``weight`` any other shape (also (N, 1)) is a
+        ValueError.
     dtype : {torch.float64, torch.float32}, default torch.float64
+        For float32, every nonzero parameter of the network must be a
+        normal float32 number (else a ValueError, as in
+        :func:`spline_to_relu`).
     form : {"hinge", "ramp"}, default "hinge"
     width : {"min", "stable"}, default "min"
     weight, bias : as in :func:`spline_to_relu`
 
     Returns
     -------
-    ndarray, shape (N,)
+    ndarray, shape (N,) (0-d for a scalar ``x``)
 
     Examples
     --------
@@ -388,21 +445,31 @@ def rounding_bound(
     u = _UNIT[dtype]
     w_ridge, b_ridge = _ridge(weight, bias, form)
     x = as_float_array(x, "x")
+    if weight is not None and (x.ndim != 2 or x.shape[1] != w_ridge.size):
+        raise ValueError(
+            f"`x` must have shape (N, {w_ridge.size}) for a ridge function; got {x.shape}"
+        )
+    if weight is None and x.ndim > 1:
+        raise ValueError(
+            f"`x` must be a scalar or 1-D (shape (N,)) for a spline of one input; got shape "
+            f"{x.shape} (pass x[:, 0] for an (N, 1) array, or `weight` for a ridge function)"
+        )
     check_finite(x, "x")
+    p, layers = _layers(f, form, width, w_ridge, b_ridge)
+    if dtype == torch.float32:
+        _check_layers_fit_float32(*layers, ridge=weight is not None)
     if weight is not None:
-        if x.ndim != 2 or x.shape[1] != w_ridge.size:
-            raise ValueError(
-                f"`x` must have shape (N, {w_ridge.size}) for a ridge function; got {x.shape}"
-            )
         ridge_mag = np.abs(x) @ np.abs(w_ridge) + abs(b_ridge)
         x = x @ w_ridge + b_ridge
+    idx, _, d = nearer_end(f.knots, x)  # f(x) itself, as PiecewiseLinear.__call__ rounds it
+    y = f(x)
+    own = evaluation_error(y, f.slopes[idx], d)
     if form == "ramp":
-        return _ramp_bound(f, x, dtype)
-    p = _hinge_parameters(f, width)
+        return _ramp_bound(f, x, dtype) + own
     bound = _hinge_bound(p, x, dtype)
     if weight is not None:
         bound = bound + (w_ridge.size + 1) * u * float(np.sum(np.abs(p.a))) * ridge_mag
-    return bound * (1 + 16 * _EPS)  # a margin for the rounding of the bound itself
+    return (bound + own) * (1 + 16 * _EPS)  # a margin for the rounding of the bound itself
 
 
 def _hinge_bound(p: _Hinges, x: np.ndarray, dtype: torch.dtype) -> np.ndarray:
@@ -554,22 +621,67 @@ def evaluate(net: nn.Module, x: object) -> np.ndarray:
 class SplineModule(nn.Module):
     """A PiecewiseLinear evaluated with ``torch.searchsorted`` (any shape in and out).
 
-    Differentiable in the input (the derivative is the right slope at
-    knots). Built by :meth:`PiecewiseLinear.to_torch`.
+    Each point is evaluated from the nearer end of its piece, ``v_j + s *
+    (x - t_j)``, as :meth:`PiecewiseLinear.__call__` does, with the same
+    error bound ``2 u |y| + 6 u |s| |d| + eta (1 + |d|)`` (``d`` the
+    computed ``x - t_j``; ``u``, ``eta`` the unit roundoff and smallest
+    subnormal of ``dtype``). In float64 it is taken against the spline
+    itself. In float32 the knots, values and end slopes are rounded to
+    float32 first, the interior slopes recomputed from the rounded data
+    (in float64, then rounded), and the bound holds against the spline of
+    the rounded data; a ValueError names the entry when rounding would
+    overflow, flush a nonzero number below float32's normal range or
+    merge two knots. Differentiable in the input (the derivative is the
+    right slope at knots). Built by :meth:`PiecewiseLinear.to_torch`.
     """
 
     def __init__(self, spline: PiecewiseLinear, *, dtype=None, device=None) -> None:
         super().__init__()
         dtype = torch.float64 if dtype is None else _check_dtype(dtype)
         device = _check_device(device)
-        for name in ("knots", "values", "slopes"):
-            arr = np.asarray(getattr(spline, name))
-            self.register_buffer(name, torch.as_tensor(arr.copy(), dtype=dtype, device=device))
+        knots, values, slopes = spline.knots, spline.values, spline.slopes
+        if dtype == torch.float32:
+            knots, values, slopes = _rounded_to_float32(spline)
+        for name, arr in (("knots", knots), ("values", values), ("slopes", slopes)):
+            tensor = torch.as_tensor(np.array(arr, dtype=np.float64), device=device)
+            self.register_buffer(name, tensor.to(dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        idx = torch.searchsorted(self.knots, x.contiguous(), right=True)
-        base = (idx - 1).clamp(min=0)
-        return self.values[base] + self.slopes[idx] * (x - self.knots[base])
+        t = self.knots
+        idx = torch.searchsorted(t, x.contiguous(), right=True)
+        lo = (idx - 1).clamp(min=0)
+        hi = idx.clamp(max=t.numel() - 1)
+        d_lo, d_hi = x - t[lo], x - t[hi]
+        use_hi = d_hi.abs() < d_lo.abs()
+        base = torch.where(use_hi, hi, lo)
+        return self.values[base] + self.slopes[idx] * torch.where(use_hi, d_hi, d_lo)
 
     def extra_repr(self) -> str:
         return f"knots={self.knots.numel()}, dtype={self.knots.dtype}"
+
+
+def _rounded_to_float32(f: PiecewiseLinear) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Knots, values and slopes of ``f`` with its data rounded to float32 (held in float64)."""
+    _check_float32_range(
+        [
+            ("spline", "knots", f.knots),
+            ("spline", "values", f.values),
+            ("spline", "left_slope", f.left_slope),
+            ("spline", "right_slope", f.right_slope),
+        ]
+    )
+    t = f.knots.astype(np.float32).astype(np.float64)
+    v = f.values.astype(np.float32).astype(np.float64)
+    merged = np.diff(t) <= 0
+    if merged.any():
+        i = int(np.argmax(merged))
+        raise ValueError(
+            f"`spline` does not fit float32: knots[{i}] = {float(f.knots[i])!r} and "
+            f"knots[{i + 1}] = {float(f.knots[i + 1])!r} round to the same float32 "
+            f"{float(t[i])!r}; use dtype=torch.float64"
+        )
+    inner = np.diff(v) / np.diff(t)
+    _check_float32_range([("spline", "the float32 slopes", inner)])
+    ends = np.float32([f.left_slope, f.right_slope]).astype(np.float64)
+    slopes = np.concatenate([ends[:1], inner, ends[1:]]).astype(np.float32).astype(np.float64)
+    return t, v, slopes
