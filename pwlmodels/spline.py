@@ -33,6 +33,8 @@ from ._validate import (
 
 __all__ = ["PiecewiseLinear"]
 
+_MAX_KNOTS = 10**8  # the largest max_knots for interpolate: 0.8 GB per float64 array
+
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=np.float64, copy=True)
@@ -350,11 +352,12 @@ class PiecewiseLinear:
         a, b : float
             Finite, ``a < b``.
         n : int, optional
-            Number of uniform knots, at least 2.
+            Number of uniform knots, from 2 to ``max_knots``.
         tol : float, optional
             Target absolute error, positive.
         max_knots : int, default 100000
-            Guard: a ValueError when the refinement would exceed it.
+            Guard, at most 10**8: a ValueError when ``n`` or the refinement
+            would exceed it (rather than running out of memory).
 
         Examples
         --------
@@ -372,20 +375,32 @@ class PiecewiseLinear:
             raise ValueError(f"`a` must be less than `b`; got a = {a!r}, b = {b!r}")
         if (n is None) == (tol is None):
             raise ValueError("give exactly one of `n` (uniform knots) or `tol` (adaptive)")
+        if isinstance(max_knots, bool) or not isinstance(max_knots, numbers.Integral):
+            raise TypeError(f"`max_knots` must be an integer; got {type(max_knots).__name__}")
+        if max_knots < 9:
+            raise ValueError(
+                f"`max_knots` must be at least 9 (the starting grid); got {int(max_knots)}"
+            )
+        if max_knots > _MAX_KNOTS:
+            raise ValueError(
+                f"`max_knots` must be at most {_MAX_KNOTS} (0.8 GB per float64 array); "
+                f"got {int(max_knots)}"
+            )
         if n is not None:
             if isinstance(n, bool) or not isinstance(n, numbers.Integral):
                 raise TypeError(f"`n` must be an integer; got {type(n).__name__}")
             if n < 2:
-                raise ValueError(f"`n` must be at least 2; got {n}")
+                raise ValueError(f"`n` must be at least 2; got {int(n)}")
+            if n > max_knots:
+                raise ValueError(
+                    f"`n` must be at most `max_knots` = {int(max_knots)}; got {int(n)} "
+                    f"(raise max_knots, up to {_MAX_KNOTS}, for more knots)"
+                )
             x = np.linspace(a, b, int(n))
             return cls(x, call_user(f, x))
         tol = as_real_scalar(tol, "tol")
         if tol <= 0:
             raise ValueError(f"`tol` must be positive; got {tol!r}")
-        if isinstance(max_knots, bool) or not isinstance(max_knots, numbers.Integral):
-            raise TypeError(f"`max_knots` must be an integer; got {type(max_knots).__name__}")
-        if max_knots < 9:
-            raise ValueError(f"`max_knots` must be at least 9 (the starting grid); got {max_knots}")
         x, y = refine(f, a, b, tol, int(max_knots))
         return cls(x, y)
 
