@@ -247,8 +247,8 @@ class PiecewiseLinear:
         is a few ulps of ``y`` plus ``6 u |s| |d|``, which vanishes at the
         knots, where ``y`` is the stored value exactly. (The formula of
         ``numpy.interp``, always from the left end, can be off by ``u |s| h``
-        at the right end of a piece of width ``h``: about ``1e7`` ulps on
-        steep pieces.) :func:`pwlmodels.rounding_bound` includes this term.
+        at the right end of a piece of width ``h``: tens of millions of ulps
+        on steep pieces.) :func:`pwlmodels.rounding_bound` includes this term.
 
         Examples
         --------
