@@ -39,20 +39,28 @@ UNIT64 = 2.0**-53
 ETA64 = 2.0**-1074
 
 
-def nearer_end(t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Locate ``x`` among the knots ``t``: ``(idx, base, d)``.
+def nearer_end_table(t: np.ndarray, v: np.ndarray, slopes: np.ndarray):
+    """``(edges, base_t, base_v, slope)`` for :func:`nearer_end_eval`, in the dtype of ``t``.
 
-    ``idx`` (0..K) indexes the slopes (K + 1 of them, end slopes included),
-    ``base`` is the end of that piece nearer to ``x`` and ``d = x - t[base]``,
-    exactly as rounded once; the value is ``v[base] + slopes[idx] * d``.
+    ``edges`` interleaves the knots with the rounded midpoints of the pieces
+    (2K - 1 entries, non-decreasing; a midpoint is at least the next float
+    after its left knot, so a knot is never located past itself). Interval
+    ``j`` of ``edges`` (0..2K-1) is evaluated from knot ``j // 2`` with
+    slope ``slopes[(j + 1) // 2]``: the nearer end of its piece.
     """
-    idx = np.searchsorted(t, x, side="right")
-    lo = np.maximum(idx - 1, 0)
-    hi = np.minimum(idx, t.size - 1)
-    d_lo = x - t[lo]
-    d_hi = x - t[hi]
-    use_hi = np.abs(d_hi) < np.abs(d_lo)
-    return idx, np.where(use_hi, hi, lo), np.where(use_hi, d_hi, d_lo)
+    mids = np.maximum(t[:-1] + np.diff(t) / 2, np.nextafter(t[:-1], np.inf))
+    edges = np.empty(2 * t.size - 1)
+    edges[0::2], edges[1::2] = t, mids
+    j = np.arange(2 * t.size)
+    return edges, t[j // 2], v[j // 2], slopes[(j + 1) // 2]
+
+
+def nearer_end_eval(table, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(y, slope, d)``: ``y = v_j + slope * d``, ``d = fl(x - t_j)``, ``t_j`` the nearer knot."""
+    edges, base_t, base_v, slope = table
+    j = np.searchsorted(edges, x, side="right")
+    s, d = slope.take(j), x - base_t.take(j)  # take: faster than indexing
+    return base_v.take(j) + s * d, s, d
 
 
 def evaluation_error(y, slope, d, unit: float = UNIT64, eta: float = ETA64) -> np.ndarray:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ._extract import hinge_spline, line_arguments, network_spline
 from ._network import input_features, output_features, parse_sequential
-from ._numeric import evaluation_error, nearer_end
+from ._numeric import evaluation_error, nearer_end_eval, nearer_end_table
 from ._validate import (
     as_finite_1d,
     as_float_array,
@@ -461,9 +461,8 @@ def rounding_bound(
     if weight is not None:
         ridge_mag = np.abs(x) @ np.abs(w_ridge) + abs(b_ridge)
         x = x @ w_ridge + b_ridge
-    idx, _, d = nearer_end(f.knots, x)  # f(x) itself, as PiecewiseLinear.__call__ rounds it
-    y = f(x)
-    own = evaluation_error(y, f.slopes[idx], d)
+    table = nearer_end_table(f.knots, f.values, f.slopes)
+    own = evaluation_error(*nearer_end_eval(table, x))  # f(x) as PiecewiseLinear rounds it
     if form == "ramp":
         return _ramp_bound(f, x, dtype) + own
     bound = _hinge_bound(p, x, dtype)
@@ -642,19 +641,18 @@ class SplineModule(nn.Module):
         knots, values, slopes = spline.knots, spline.values, spline.slopes
         if dtype == torch.float32:
             knots, values, slopes = _rounded_to_float32(spline)
-        for name, arr in (("knots", knots), ("values", values), ("slopes", slopes)):
-            tensor = torch.as_tensor(np.array(arr, dtype=np.float64), device=device)
-            self.register_buffer(name, tensor.to(dtype))
+        data = [
+            np.array(a, dtype=np.float32 if dtype == torch.float32 else np.float64)
+            for a in (knots, values, slopes)
+        ]  # the table is computed in `dtype`
+        names = ("knots", "values", "slopes", "_edges", "_base_t", "_base_v", "_slope")
+        for name, arr in zip(names, (*data, *nearer_end_table(*data)), strict=True):
+            tensor = torch.as_tensor(arr, device=device)
+            self.register_buffer(name, tensor, persistent=not name.startswith("_"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = self.knots
-        idx = torch.searchsorted(t, x.contiguous(), right=True)
-        lo = (idx - 1).clamp(min=0)
-        hi = idx.clamp(max=t.numel() - 1)
-        d_lo, d_hi = x - t[lo], x - t[hi]
-        use_hi = d_hi.abs() < d_lo.abs()
-        base = torch.where(use_hi, hi, lo)
-        return self.values[base] + self.slopes[idx] * torch.where(use_hi, d_hi, d_lo)
+        j = torch.searchsorted(self._edges, x.contiguous(), right=True)
+        return self._base_v[j] + self._slope[j] * (x - self._base_t[j])
 
     def extra_repr(self) -> str:
         return f"knots={self.knots.numel()}, dtype={self.knots.dtype}"

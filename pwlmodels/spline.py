@@ -16,7 +16,8 @@ from ._numeric import (
     call_user,
     cone_simplify,
     crossing,
-    nearer_end,
+    nearer_end_eval,
+    nearer_end_table,
     ray_zero,
     refine,
     segment_slopes,
@@ -81,7 +82,7 @@ class PiecewiseLinear:
     True
     """
 
-    __slots__ = ("_knots", "_slopes", "_values")
+    __slots__ = ("_knots", "_slopes", "_table", "_values")
     __array_ufunc__ = None  # let numpy scalars defer to our reflected operators
 
     def __init__(
@@ -111,6 +112,8 @@ class PiecewiseLinear:
         object.__setattr__(self, "_knots", _readonly(t))
         object.__setattr__(self, "_values", _readonly(v))
         object.__setattr__(self, "_slopes", _readonly(slopes))
+        table = nearer_end_table(self._knots, self._values, self._slopes)
+        object.__setattr__(self, "_table", tuple(_readonly(a) for a in table))
 
     @classmethod
     def _make(cls, t: np.ndarray, v: np.ndarray, left: float, right: float) -> PiecewiseLinear:
@@ -229,7 +232,8 @@ class PiecewiseLinear:
 
         Each point is evaluated from the end of its piece nearer to it,
         ``y = v_j + s * d`` with ``d = fl(x - t_j)``, ``t_j`` the nearer knot
-        and ``s`` the stored slope (``slopes``). With ``u = 2**-53``, and
+        (the pieces split at their rounded midpoints) and ``s`` the stored
+        slope (``slopes``). With ``u = 2**-53``, and
         ``f(x)`` the real-arithmetic value of the spline defined by the
         stored ``knots``, ``values`` and end slopes (the interior slopes exact
         quotients of the data), the error is
@@ -265,8 +269,7 @@ class PiecewiseLinear:
         """
         x = as_float_array(x, "x")
         check_finite(x, "x")
-        idx, base, d = nearer_end(self._knots, x)
-        return (self._values[base] + self._slopes[idx] * d)[()]
+        return nearer_end_eval(self._table, x)[0][()]
 
     def slope(self, x: object, *, side: str = "right") -> np.ndarray:
         """The exact one-sided derivative at ``x`` (any shape).

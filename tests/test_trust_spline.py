@@ -142,6 +142,22 @@ def test_call_at_the_knots_returns_the_stored_values_exactly(k):
     np.testing.assert_array_equal(f(f.knots), f.values)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_knots_one_ulp_apart_are_each_evaluated_exactly(dtype):
+    npdt = np.float64 if dtype == torch.float64 else np.float32
+    t0 = npdt(1.0)
+    t = np.array([t0, np.nextafter(t0, npdt(2)), np.nextafter(np.nextafter(t0, npdt(2)), npdt(2))])
+    f = PiecewiseLinear(t.astype(np.float64), [0.1, -5.3, 7.7])
+    np.testing.assert_array_equal(f(f.knots), f.values)
+    y = f.to_torch(dtype=dtype)(torch.as_tensor(t)).numpy()
+    np.testing.assert_array_equal(y, f.values.astype(npdt))
+
+
+def test_to_torch_state_dict_holds_only_knots_values_and_slopes():
+    mod = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.0]).to_torch()
+    assert sorted(mod.state_dict()) == ["knots", "slopes", "values"]
+
+
 def test_extrapolation_pieces_are_within_the_stated_bound():
     rng = np.random.default_rng(5)
     f = PiecewiseLinear([0.1, 0.3], [1e10, -2.0], left_slope=1e12, right_slope=-3e-5)
