@@ -9,8 +9,9 @@ each controller the study measures what a control engineer reads off a
 linear design: the gain at the set point (:func:`local_gain`), the closed-loop
 poles, the linear region around the set point and an invariant ellipsoid in
 it (Hu and Lin 2001), closed-loop step responses (:func:`step_metrics`, with
-python-control's definitions), and verified bounds on the command
-(``pwlmodels.maximize``). :func:`run` writes the table, figures and section.
+python-control's definitions), and proven bounds on the command
+(``pwlmodels.maximize``; called exact only where its status is "optimal").
+:func:`run` writes the table, figures and section.
 
 This is the *saturated* LQR law, not the constrained optimum: explicit MPC
 (Bemporad et al. 2002) gives that, also as a continuous PWL law.
