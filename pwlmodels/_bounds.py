@@ -313,7 +313,8 @@ def objective_upper(
     lam = c.reshape(1, 1, -1)
     zero = torch.zeros(b, 1, dtype=torch.float64, device=xl.device)
     ub, a, _ = backward(chain, len(chain.acts), lam, zero, relax, xl, xu)
-    return ub[:, 0], a[:, 0, :], bounds
+    # NaN (an overflow the problem's checks did not foresee) must never drop a box: +inf
+    return torch.nan_to_num(ub[:, 0], nan=torch.inf), a[:, 0, :], bounds
 
 
 BATCH = 512  # boxes split per branch-and-bound step
@@ -332,9 +333,22 @@ def vertex(a: torch.Tensor, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
 
 
 def branch_and_bound(
-    chain: Chain, c: torch.Tensor, lower, upper, atol, rtol, time_limit, max_boxes, threshold=None
+    chain: Chain,
+    c: torch.Tensor,
+    lower,
+    upper,
+    atol,
+    rtol,
+    time_limit,
+    max_boxes,
+    threshold=None,
+    start=None,
 ) -> dict:
-    """Maximise ``c @ net(x)``; ``threshold`` stops at a proof or counterexample."""
+    """Maximise ``c @ net(x)``; ``threshold`` stops at a proof or counterexample.
+
+    ``start``: points of the box (k, n_in) whose best value is the first
+    incumbent (e.g. the MILP's solution, which this search then confirms).
+    """
     t0 = time.perf_counter()
     dev = c.device
     lo = torch.as_tensor(lower, dtype=torch.float64, device=dev)[None]
@@ -342,6 +356,13 @@ def branch_and_bound(
     ub, a, _ = objective_upper(chain, c, lo, up)
     n_nodes = 1
     best_x, best = (lo + up)[0] / 2, -np.inf
+    if start is not None:
+        pts = torch.as_tensor(np.asarray(start), dtype=torch.float64, device=dev).reshape(
+            -1, lo.shape[1]
+        )
+        vals = forward(chain, pts) @ c
+        i = int(torch.argmax(vals))
+        best_x, best = pts[i], float(vals[i])
     closed = -np.inf  # largest bound of the boxes dropped
     status = "optimal"
     new_lo, new_up, new_a = lo, up, a

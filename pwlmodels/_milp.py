@@ -9,7 +9,10 @@ relu(z - hi)``: one binary per kink inside the unit's bounds.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -24,16 +27,14 @@ from . import _bounds as bd
 __all__: list[str] = []
 
 # HiGHS runs with presolve off and its default feasibility tolerances (primal 1e-7, integrality
-# 1e-6). Tighter ones are unsafe: on 60 default-initialised 2-16-16-1 and 2-32-32-1 networks,
-# tolerances of 1e-9 gave 6 "optimal" dual bounds below the true maximum (by up to 0.09) and 1e-7
-# integrality one in 140; the defaults none (worst 2.6e-10 below, 7e-8 above). Their slack
-# only loosens the bound; DUAL_MARGIN (1 + |bound|) is added for HiGHS's own rounding.
-DUAL_MARGIN = 1e-8
+# 1e-6). Its answers are candidates, never certificates: tolerances of 1e-9 gave "optimal" dual
+# bounds below the true maximum by up to 0.09 on 6 of 60 default-initialised networks, and even
+# the defaults one 8e-7 below on a 3-16-8-1 net with first-layer weights near 1e-3 over
+# [-60, 60]^3. So the model is solved on the unit box (_unit_box) and the bound that is
+# reported comes from branch and bound, seeded with HiGHS's witness (maximize).
 # Points of the box sampled before the MILP: the best value, less CUTOFF_SLACK (1 + |value|),
 # is HiGHS's cutoff (objective_bound), so that it need not find a good incumbent by itself; its
 # RINS and RENS sub-MIPs then only cost time (2-16-16-1: 0.079 -> 0.050 s, same nodes).
-# The price: if HiGHS reaches its time limit before it finds a better point, scipy returns no
-# dual bound, and the result keeps the linear relaxation's bound (2-128-128-1 in 120 s).
 SAMPLES = 4096
 CUTOFF_SLACK = 1e-6
 # LP tightening uses the ideal formulation of the first layer's ReLUs (2^n_in rows per unit)
@@ -41,6 +42,9 @@ CUTOFF_SLACK = 1e-6
 IDEAL_INPUTS = 4
 # LP tightening solves this many LPs per HiGHS call (blocks of one LP).
 LP_BATCH = 32
+# Boxes of input-space branch and bound that confirm the MILP's answer before the check
+# turns to branching on activation phases (_phases).
+CONFIRM_BOXES = 5000
 
 
 def bigm_widen(lo: np.ndarray, up: np.ndarray) -> tuple:
@@ -187,13 +191,14 @@ def solve(
             warnings.filterwarnings(
                 "ignore", message="Unrecognized options", category=RuntimeWarning
             )
-            res = milp(
-                cost,
-                integrality=np.asarray(m.integer),
-                bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
-                constraints=rows,
-                options=options | cut,
-            )
+            with _quiet_stdout():
+                res = milp(
+                    cost,
+                    integrality=np.asarray(m.integer),
+                    bounds=Bounds(np.asarray(m.lb), np.asarray(m.ub)),
+                    constraints=rows,
+                    options=options | cut,
+                )
         if res.x is not None or res.status == 1 or not cut:
             break
         cut = {}  # nothing beat the cutoff (rounding): solve without it
@@ -248,48 +253,112 @@ def _hardtanh_unit(m, cols, w, b, l_, u_, lo, hi, y, coef=None) -> int:
     return nb
 
 
-def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
-    """Maximise ``c @ net(x)`` over the box by big-M; bounds from ``_bounds``."""
+def _unit_box(chain: bd.Chain, lower: np.ndarray, upper: np.ndarray) -> tuple:
+    """The chain on the unit box: x = mid + rad * s, s in [-1, 1]^n (its first layer rescaled).
+
+    HiGHS's tolerances are absolute: inputs ranging over [-60, 60] with
+    first-layer weights near 1e-3 gave dual bounds 8e-7 below the true
+    maximum. On the unit box its answers are far more accurate; they remain
+    only candidates, confirmed by :func:`pwlmodels._bounds.branch_and_bound`.
+    Returns the rescaled chain and the map from s back to x.
+    """
+    dev = chain.weights[0].device
+    mid = torch.as_tensor((lower + upper) / 2, dtype=torch.float64, device=dev)
+    rad = torch.as_tensor((upper - lower) / 2, dtype=torch.float64, device=dev)
+    w0, b0 = chain.weights[0], chain.biases[0]
+    scaled = bd.Chain(
+        [w0 * rad, *chain.weights[1:]], [b0 + w0 @ mid, *chain.biases[1:]], chain.acts, chain.gamma
+    )
+
+    def to_x(s: np.ndarray) -> np.ndarray:
+        x = mid.to("cpu").numpy() + rad.to("cpu").numpy() * np.asarray(s, dtype=np.float64)
+        return np.clip(x, lower, upper)
+
+    return scaled, to_x
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """File descriptor 1 sent to /dev/null while HiGHS runs.
+
+    HiGHS 1.12 prints a stray debugging line
+    (``HighsMipSolverData::transformNewIntegerFeasibleSolution ...``) to the C
+    stdout even with output off (ERGO-Code/HiGHS#2783). Output that other
+    threads write to fd 1 during a solve is lost too.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (some embedded interpreters): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def maximize(
+    chain, c, lower, upper, tighten, atol, rtol, time_limit, max_boxes, threshold=None
+) -> dict:
+    """Maximise ``c @ net(x)`` over the box: HiGHS proposes, branch and bound confirms.
+
+    The big-M MILP (on the unit box, :func:`_unit_box`) gives a witness and a
+    dual bound. Neither is trusted: the dual bound is kept as
+    ``solver_bound``, and the reported bound is the one branch and bound
+    (``pwlmodels._bounds``, float64 with rounding margins) proves, starting
+    from the MILP's witness as its incumbent. Where it cannot close the gap
+    within ``max_boxes`` or the time left, the status says so
+    (``"node_limit"`` / ``"time_limit"``) and the bound is its sound one.
+    """
     t0 = time.perf_counter()
     dev = c.device
-    lo = torch.as_tensor(lower, dtype=torch.float64, device=dev)[None]
-    up = torch.as_tensor(upper, dtype=torch.float64, device=dev)[None]
-    root, a, bounds = bd.objective_upper(chain, c, lo, up)
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    n_in = lower.size
+    unit, to_x = _unit_box(chain, lower, upper)
+    lo = -torch.ones(1, n_in, dtype=torch.float64, device=dev)
+    up = torch.ones(1, n_in, dtype=torch.float64, device=dev)
+    ones = np.ones(n_in)
+    _, a, bounds = bd.objective_upper(unit, c, lo, up)
     if tighten == "interval":
-        bounds = bd.layer_bounds(chain, lo, up, crown=False)
+        bounds = bd.layer_bounds(unit, lo, up, crown=False)
     elif tighten == "lp" and bounds:
         cpu = [(b_lo[0].to("cpu").numpy(), b_up[0].to("cpu").numpy()) for b_lo, b_up in bounds]
-        coef = (c @ chain.weights[-1]).to("cpu").numpy()
-        tight = lp_bounds(chain, np.asarray(lower), np.asarray(upper), cpu, coef)
+        coef = (c @ unit.weights[-1]).to("cpu").numpy()
+        tight = lp_bounds(unit, -ones, ones, cpu, coef)
         bounds = [(_t(a)[None].to(dev), _t(b)[None].to(dev)) for a, b in tight]
-    post = [bd.act_interval(u, *bounds[k]) for k, u in enumerate(chain.acts)]
+    post = [bd.act_interval(u, *bounds[k]) for k, u in enumerate(unit.acts)]
 
     def np_(t):
         return t[0].to("cpu").numpy()
 
     acts = [
         ("leaky", np_(u.alpha[None])) if u.kind == "leaky" else ("hardtanh", u.lo, u.hi)
-        for u in chain.acts
+        for u in unit.acts
     ]
     cvec = c.to("cpu").numpy()
-    ws = [w.to("cpu").numpy() for w in chain.weights]
-    bs = [b.to("cpu").numpy() for b in chain.biases]
     gen = torch.Generator(device=dev).manual_seed(0)
     rand = lo + (up - lo) * torch.rand(
-        SAMPLES, lo.shape[1], generator=gen, dtype=torch.float64, device=dev
+        SAMPLES, n_in, generator=gen, dtype=torch.float64, device=dev
     )
     samples = torch.cat([(lo + up) / 2, bd.vertex(a[0], lo[0], up[0])[None], rand])
-    sampled = bd.forward(chain, samples) @ c
+    sampled = bd.forward(unit, samples) @ c
     best = float(sampled.max())
     build = time.perf_counter() - t0
     out = solve(
-        ws,
-        bs,
+        [w.to("cpu").numpy() for w in unit.weights],
+        [b.to("cpu").numpy() for b in unit.biases],
         acts,
         [(np_(lo_), np_(up_)) for lo_, up_ in bounds],
         [(np_(lo_), np_(up_)) for lo_, up_ in post],
-        lower,
-        upper,
+        -ones,
+        ones,
         cvec,
         time_limit=time_limit,
         rtol=rtol,
@@ -297,60 +366,106 @@ def maximize(chain, c, lower, upper, tighten, atol, rtol, time_limit) -> dict:
         cutoff=best - CUTOFF_SLACK * (1.0 + abs(best)),
     )
     res = out["res"]
-    bound = float(root[0])
     dual = getattr(res, "mip_dual_bound", None)
-    if dual is not None and np.isfinite(dual):
-        top = -float(dual) + out["obj_b"]
-        mass = (
-            np.abs(cvec)
-            @ np.abs(ws[-1])
-            @ np.maximum(np.abs(np_(post[-1][0])), np.abs(np_(post[-1][1])))
-            if post
-            else 0.0
-        )
-        top += DUAL_MARGIN * (1 + abs(top)) + chain.gamma * (
-            mass + np.abs(cvec) @ np.abs(bs[-1]) + abs(top)
-        )
-    else:
-        top = np.inf
-    cands = [samples[int(torch.argmax(sampled))]]
+    claimed = -float(dual) + out["obj_b"] if dual is not None and np.isfinite(dual) else None
+    cands = [to_x(samples[int(torch.argmax(sampled))].to("cpu").numpy())]
     solver_value = None
     if res.x is not None:
-        xs = np.clip(res.x[: out["n_in"]], lower, upper)
-        cands.append(torch.as_tensor(xs, dtype=torch.float64, device=dev))
+        cands.append(to_x(res.x[:n_in]))
         solver_value = -float(res.fun) + out["obj_b"]
-    pts = torch.stack(cands)
-    vals = bd.forward(chain, pts) @ c
-    best = float(vals.max())
-    if min(bound, top) - best > atol + rtol * abs(best):  # not yet certified: polish
         fixed = out["polish"]()
         if fixed is not None:
-            xs = torch.as_tensor(np.clip(fixed, lower, upper), dtype=torch.float64, device=dev)
-            pts = torch.cat([pts, xs[None]])
-            vals = torch.cat([vals, bd.forward(chain, xs[None]) @ c])
-    x = pts[int(torch.argmax(vals))].to("cpu").numpy()
-    status = "time_limit" if res.status == 1 else "optimal"
-    if float(vals.max()) > top:  # a point beats the dual bound: the solve is unreliable
-        warnings.warn(
-            f"the MILP solver's dual bound {top!r} is below the value {float(vals.max())!r} "
-            "at a point of the box (badly scaled network?); falling back to the linear bound",
-            bd.SolverInconsistencyWarning,
-            stacklevel=4,
-        )
-        top = np.inf
-        status = "node_limit"
-    bound = min(bound, top)
+            cands.append(to_x(fixed))
+    check = _confirm(
+        chain,
+        c,
+        lower,
+        upper,
+        tighten,
+        atol,
+        rtol,
+        threshold,
+        np.stack(cands),
+        None if time_limit is None else time_limit - (time.perf_counter() - t0),
+        max_boxes,
+    )
+    status = check["status"]
+    if res.status == 1 and status != "optimal":
+        status = "time_limit"
     return {
-        "x": x,
-        "bound": bound,
+        "x": check["x"],
+        "bound": check["bound"],
         "status": status,
-        "n_nodes": int(getattr(res, "mip_node_count", 0) or 0),
+        "n_nodes": int(getattr(res, "mip_node_count", 0) or 0) + check["n_nodes"],
         "n_binary": out["n_binary"],
-        "n_stable": sum(int((~bd._kinked(u, *bounds[k])).sum()) for k, u in enumerate(chain.acts)),
+        "n_stable": sum(int((~bd._kinked(u, *bounds[k])).sum()) for k, u in enumerate(unit.acts)),
         "build_time": build,
         "solve_time": time.perf_counter() - t0 - build,
         "solver_value": solver_value,
+        "solver_bound": claimed,
     }
+
+
+def _confirm(chain, c, lower, upper, tighten, atol, rtol, threshold, start, time_left, max_boxes):
+    """A sound bound near the MILP's candidates: input splits, then phase splits if needed.
+
+    Branch and bound over the input box (CROWN bounds) gets up to
+    CONFIRM_BOXES boxes; where it does not close the gap (flat maxima, many
+    inputs), branch and bound over activation phases with safe LP bounds
+    (:mod:`pwlmodels._phases`) goes on from its best point, with up to
+    ``max_boxes // 100`` nodes. The smaller of the two bounds is returned.
+    """
+    from . import _phases
+
+    t0 = time.perf_counter()
+
+    def left():
+        return None if time_left is None else max(time_left - (time.perf_counter() - t0), 1e-3)
+
+    boxes = min(max_boxes, CONFIRM_BOXES)
+    first = bd.branch_and_bound(
+        chain, c, lower, upper, atol, rtol, left(), boxes, threshold, start=start
+    )
+    decided = threshold is not None and (
+        first["bound"] <= threshold or prob_value(chain, c, first["x"]) > threshold
+    )
+    if first["status"] == "optimal" or decided or first["status"] == "time_limit":
+        return first
+    dev = c.device
+    lo = torch.as_tensor(lower, dtype=torch.float64, device=dev)[None]
+    up = torch.as_tensor(upper, dtype=torch.float64, device=dev)[None]
+    bounds = [
+        (a[0].to("cpu").numpy(), b[0].to("cpu").numpy()) for a, b in bd.layer_bounds(chain, lo, up)
+    ]
+    if tighten == "lp" and bounds:
+        bounds = lp_bounds(chain, lower, upper, bounds, (c @ chain.weights[-1]).to("cpu").numpy())
+    second = _phases.maximize(
+        chain,
+        c,
+        lower,
+        upper,
+        bounds,
+        np.stack([first["x"], *start]),
+        atol,
+        rtol,
+        threshold,
+        left(),
+        max(max_boxes // 100, 1),
+    )
+    out = dict(second)
+    out["bound"] = min(first["bound"], second["bound"])
+    out["n_nodes"] = first["n_nodes"] + second["n_nodes"]
+    out["solve_time"] = first["solve_time"] + second["solve_time"]
+    tol = atol + rtol * abs(prob_value(chain, c, out["x"]))
+    if out["bound"] - prob_value(chain, c, out["x"]) <= tol:
+        out["status"] = "optimal"
+    return out
+
+
+def prob_value(chain, c, x) -> float:
+    """c @ net(x) in float64 at one point."""
+    xt = torch.as_tensor(np.asarray(x), dtype=torch.float64, device=c.device)[None]
+    return float((bd.forward(chain, xt) @ c)[0])
 
 
 def _relaxation_rows(chain, k_stop: int, bounds: list, post: list, lower, upper) -> tuple:
@@ -437,38 +552,51 @@ def _cpu(unit):
     return replace(unit, alpha=unit.alpha.to("cpu"))
 
 
-def _safe_mins(costs, a_ub, b_ub, lb, ub, gamma) -> np.ndarray:
+def _safe_mins(costs, a_ub, b_ub, lb, ub, gamma, *, primal: bool = False, elastic: bool = False):
     """Rigorous-in-spirit lower bounds of min cost @ v over A v <= b, lb <= v <= ub, per cost row.
 
     The LPs go to HiGHS LP_BATCH at a time, as the blocks of one block-diagonal
     LP (they share the constraints; one call instead of many saves scipy's
     per-call overhead). Each block's dual vector then gives its bound by weak
     duality (Neumaier and Shcherbina 2004), whatever the solver's accuracy.
+    With ``primal``, also the LPs' solutions (rows of NaN where none). With
+    ``elastic``, each row gets a slack of cost ``pen`` (one LP per cost row):
+    the LP is then feasible whatever the rows, its multipliers lie in [-pen,
+    0], and an empty set of rows gets a bound near ``pen`` times its
+    infeasibility instead of no bound.
     """
     from scipy.optimize import linprog
 
     out = np.full(costs.shape[0], -np.inf)
+    xs = np.full(costs.shape, np.nan)
     a_sp = sparse.csr_array(a_ub)
     mag = np.maximum(np.abs(lb), np.abs(ub))
-    for s in range(0, costs.shape[0], LP_BATCH):
+    m, n = a_ub.shape
+    for s in range(0, costs.shape[0], 1 if elastic else LP_BATCH):
         c = costs[s : s + LP_BATCH]
         k = c.shape[0]
+        pen = 1e7 * (1.0 + np.abs(c).sum())
         res = linprog(
-            c.ravel(),
-            A_ub=_repeat_block(a_sp, k),
+            np.concatenate([c.ravel(), np.full(m, pen)]) if elastic else c.ravel(),
+            A_ub=sparse.hstack([a_sp, -sparse.eye_array(m)]) if elastic else _repeat_block(a_sp, k),
             b_ub=np.tile(b_ub, k),
-            bounds=np.tile(np.stack([lb, ub], 1), (k, 1)),
+            bounds=np.concatenate([np.stack([lb, ub], 1), [(0.0, np.inf)] * m])
+            if elastic
+            else np.tile(np.stack([lb, ub], 1), (k, 1)),
             method="highs",
             options={"presolve": False},  # 25% faster on these block LPs
         )
         if res.status != 0 or res.ineqlin is None:
             continue  # the bounds stay as they were
         y = np.minimum(res.ineqlin.marginals.reshape(k, -1), 0.0)  # valid for A v <= b
+        if elastic:
+            y = np.maximum(y, -pen)
         r = c - y @ a_ub
         val = y @ b_ub + np.minimum(r * lb, r * ub).sum(axis=1)
         mass = np.abs(y) @ np.abs(b_ub) + (np.abs(c) + np.abs(y) @ np.abs(a_ub)) @ mag
         out[s : s + k] = val - (gamma * mass + 1e-290)
-    return out
+        xs[s : s + k] = res.x[: k * n].reshape(k, -1)
+    return (out, xs) if primal else out
 
 
 def _repeat_block(a: sparse.csr_array, k: int) -> sparse.csr_array:

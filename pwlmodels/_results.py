@@ -42,6 +42,10 @@ class VerificationResult:
         Seconds.
     solver_value : float or None
         The MILP solver's objective (None for the other methods).
+    solver_bound : float or None
+        The MILP solver's dual bound, as HiGHS reported it (None for the
+        other methods, or when it gave none). Not trusted: ``bound`` comes
+        from branch and bound, which confirms or replaces it.
     """
 
     value: float
@@ -56,6 +60,7 @@ class VerificationResult:
     build_time: float = 0.0
     solve_time: float = 0.0
     solver_value: float | None = None
+    solver_bound: float | None = None
 
     def to_frame(self):
         """One-row pandas DataFrame (the witness as a tuple)."""

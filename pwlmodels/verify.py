@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -121,10 +122,21 @@ def _spline(prob: Problem) -> dict:
     }
 
 
-def _then_milp(prob, first, tighten, atol, rtol, time_limit) -> dict:
+def _then_milp(prob, first, tighten, atol, rtol, time_limit, max_boxes, threshold) -> dict:
     """Branch and bound ran out of boxes (flat maxima): finish with the MILP."""
     left = None if time_limit is None else max(time_limit - first["solve_time"], 1e-3)
-    second = _milp.maximize(prob.chain, prob.c, prob.lower, prob.upper, tighten, atol, rtol, left)
+    second = _milp.maximize(
+        prob.chain,
+        prob.c,
+        prob.lower,
+        prob.upper,
+        tighten,
+        atol,
+        rtol,
+        left,
+        max(max_boxes - first["n_nodes"], 1),
+        threshold,
+    )
     xs = np.stack([first["x"], second["x"]])
     best = int(np.argmax([prob.value(x) for x in xs]))
     out = dict(second)
@@ -173,11 +185,20 @@ def _run(prob, method, tighten, atol, rtol, time_limit, max_boxes, threshold=Non
             prob.chain, prob.c, prob.lower, prob.upper, atol, rtol, time_limit, budget, threshold
         )
         if hybrid and out["status"] == "node_limit":
-            out = _then_milp(prob, out, tighten, atol, rtol, time_limit)
+            out = _then_milp(prob, out, tighten, atol, rtol, time_limit, max_boxes, threshold)
             method = "bab+milp"
     else:
         out = _milp.maximize(
-            prob.chain, prob.c, prob.lower, prob.upper, tighten, atol, rtol, time_limit
+            prob.chain,
+            prob.c,
+            prob.lower,
+            prob.upper,
+            tighten,
+            atol,
+            rtol,
+            time_limit,
+            max_boxes,
+            threshold,
         )
     x = np.clip(np.asarray(out["x"], dtype=np.float64).reshape(n_in), prob.lower, prob.upper)
     value = prob.value(x)
@@ -215,24 +236,20 @@ def _run(prob, method, tighten, atol, rtol, time_limit, max_boxes, threshold=Non
         build_time=out.get("build_time", 0.0),
         solve_time=out["solve_time"],
         solver_value=sv,
+        solver_bound=out.get("solver_bound"),
     )
 
 
 def _flip(r: VerificationResult) -> VerificationResult:
-    sv = None if r.solver_value is None else -r.solver_value
-    return VerificationResult(
-        -r.value,
-        r.witness,
-        -r.bound,
-        r.gap,
-        r.status,
-        r.method,
-        r.n_binary,
-        r.n_stable,
-        r.n_nodes,
-        r.build_time,
-        r.solve_time,
-        sv,
+    def neg(v):
+        return None if v is None else -v
+
+    return replace(
+        r,
+        value=-r.value,
+        bound=-r.bound,
+        solver_value=neg(r.solver_value),
+        solver_bound=neg(r.solver_bound),
     )
 
 
