@@ -408,6 +408,8 @@ def branch_and_bound(
         n_nodes += new_lo.shape[0]
         lo, up = torch.cat([lo, new_lo]), torch.cat([up, new_up])
         ub, a = torch.cat([ub, new_ub]), torch.cat([a, new_a])
+    if not (np.isfinite(bound) and np.isfinite(best)):  # overflow: nothing is certified
+        status = "node_limit"
     return {
         "x": best_x.to("cpu").numpy(),
         "bound": bound,

@@ -77,13 +77,23 @@ def make_problem(net, lower, upper, output=None, c=None, *, objective=True) -> P
     if (lo > up).any():
         i = int(np.argmax(lo > up))
         raise ValueError(
-            f"`lower` must not exceed `upper`; got lower[{i}] = {lo[i]!r} > upper[{i}] = {up[i]!r}"
+            f"`lower` must not exceed `upper`; got lower[{i}] = {float(lo[i])} > "
+            f"upper[{i}] = {float(up[i])}"
+        )
+    with np.errstate(over="ignore"):
+        wide = ~(np.isfinite(up - lo) & np.isfinite(up + lo))
+    if wide.any():
+        i = int(np.argmax(wide))
+        raise ValueError(
+            f"the box overflows float64: `lower` and `upper` must have a finite width and "
+            f"midpoint; got lower[{i}] = {float(lo[i])}, upper[{i}] = {float(up[i])}"
         )
     vec = np.ones(1)
     if objective:
         vec, output = _objective(n_out, output, c)
     device = net_device(net)
     chain = bd.make_chain(ops, n_in, device)
+    _check_bounds_finite(chain, lo, up)
     state = {**dict(net.named_parameters()), **dict(net.named_buffers())}
     state64 = {  # as Module.to(float64) converts: the floating tensors only
         k: v.detach().to(device="cpu", dtype=torch.float64 if v.is_floating_point() else v.dtype)
@@ -91,6 +101,22 @@ def make_problem(net, lower, upper, output=None, c=None, *, objective=True) -> P
     }
     cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
     return Problem(chain, cvec, net, state64, lo, up, output)
+
+
+def _check_bounds_finite(chain: bd.Chain, lo: np.ndarray, up: np.ndarray) -> None:
+    """Refuse a net and box whose interval bounds overflow float64 (no bound could be sound)."""
+    tl = torch.as_tensor(lo, dtype=torch.float64, device=chain.weights[0].device)[None]
+    tu = torch.as_tensor(up, dtype=torch.float64, device=chain.weights[0].device)[None]
+    for k in range(len(chain.weights)):
+        tl, tu = bd.interval(chain, k, tl, tu)
+        if not bool(torch.isfinite(tl).all() and torch.isfinite(tu).all()):
+            raise ValueError(
+                f"the network's values over the box overflow float64 (interval bounds of "
+                f"affine layer {k} are not finite): shrink the box (`lower`, `upper`) or "
+                "rescale the weights of `net`"
+            )
+        if k < len(chain.acts):
+            tl, tu = bd.act_interval(chain.acts[k], tl, tu)
 
 
 def _objective(n_out: int, output, c) -> tuple:

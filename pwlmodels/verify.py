@@ -495,7 +495,10 @@ def local_robustness(
     x = as_box(x0, "x0", n_in)
     if n_out < 2:
         raise ValueError(f"`net` must have at least 2 outputs (a classifier); got {n_out}")
-    lo, up = x - eps, x + eps
+    with np.errstate(over="ignore"):
+        lo, up = x - eps, x + eps
+    if not (np.isfinite(lo).all() and np.isfinite(up).all()):
+        raise ValueError(f"`x0` +- `eps` overflows float64; got eps = {eps}")
     prob = make_problem(net, lo, up, c=np.ones(n_out))
     with torch.no_grad():
         pred = int(torch.argmax(prob.net64(torch.as_tensor(x[None]))[0]))

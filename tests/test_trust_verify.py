@@ -1,0 +1,126 @@
+"""Verification refuses what it cannot bound, and never trusts the MILP solver's word."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from pwlmodels import _bounds as bd
+from pwlmodels import _milp
+from pwlmodels.verify import (
+    dead_units_on_box,
+    local_robustness,
+    maximize,
+    minimize,
+    prove_bound,
+    prune,
+)
+
+
+def small_net(seed: int = 0, scale: float = 1.0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)).double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(scale)
+    return net
+
+
+HUGE = ([-1e308, -1e308], [1e308, 1e308])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, lo, up: maximize(net, lo, up, method="bab"),
+        lambda net, lo, up: maximize(net, lo, up, method="milp"),
+        lambda net, lo, up: minimize(net, lo, up),
+        lambda net, lo, up: prove_bound(net, lo, up, 1.0),
+        lambda net, lo, up: prune(net, lo, up),
+        lambda net, lo, up: dead_units_on_box(net, lo, up),
+    ],
+)
+def test_a_box_that_overflows_float64_is_refused(call):
+    with pytest.raises(ValueError, match=r"the box overflows float64.*lower\[0\] = -1e\+308"):
+        call(small_net(), *HUGE)
+
+
+def test_a_box_whose_midpoint_overflows_is_refused():
+    with pytest.raises(ValueError, match="the box overflows float64"):
+        maximize(small_net(), [1e308, 0.0], [1e308, 1.0])
+
+
+def test_weights_whose_bounds_overflow_are_refused():
+    net = small_net(scale=1e300)
+    with pytest.raises(ValueError, match=r"overflow float64 .*affine layer 1"):
+        maximize(net, [-1.0, -1.0], [1.0, 1.0], method="bab")
+
+
+def test_local_robustness_refuses_an_overflowing_ball():
+    net = nn.Sequential(nn.Linear(2, 2)).double()
+    with pytest.raises(ValueError, match=r"`x0` \+- `eps` overflows float64"):
+        local_robustness(net, [1e308, 0.0], 1e308)
+
+
+def test_nan_bounds_never_drop_a_box():
+    """Past the checks, a NaN bound is read as +inf: never 'optimal' from dropped boxes."""
+    net = small_net()
+    from pwlmodels._problem import make_problem
+
+    chain = make_problem(net, [-1.0, -1.0], [1.0, 1.0]).chain
+    c = torch.ones(1, dtype=torch.float64)
+    lo = torch.tensor([[-1e308, -1e308]], dtype=torch.float64)
+    up = torch.tensor([[1e308, 1e308]], dtype=torch.float64)
+    ub, _, _ = bd.objective_upper(chain, c, lo, up)
+    assert not torch.isnan(ub).any()
+    out = bd.branch_and_bound(chain, c, lo[0].numpy(), up[0].numpy(), 1e-7, 0.0, None, 50)
+    assert out["status"] != "optimal" and out["bound"] == np.inf
+
+
+def test_the_milp_answer_is_confirmed_not_trusted():
+    """The bound is branch and bound's; HiGHS's dual bound is kept apart as solver_bound."""
+    torch.manual_seed(3)
+    net = nn.Sequential(
+        nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)
+    ).double()
+    r = maximize(net, [-1.0, -1.0], [1.0, 1.0], method="milp")
+    assert r.status == "optimal" and r.n_binary > 0 and r.solver_bound is not None
+    rb = maximize(net, [-1.0, -1.0], [1.0, 1.0], method="bab")
+    assert abs(r.value - rb.value) <= 2e-7
+    flipped = minimize(net, [-1.0, -1.0], [1.0, 1.0], method="milp")
+    assert flipped.solver_bound is not None and flipped.solver_bound <= flipped.value + 1e-6
+
+
+def test_flat_hardtanh_maxima_are_certified_by_phase_splits():
+    """Input halving alone stalls on flat maxima; splitting on phases closes them exactly."""
+    gen = torch.Generator().manual_seed(1)
+    layers = []
+    for a, b in ((2, 8), (8, 8)):
+        lin = nn.Linear(a, b, dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.randn(b, a, generator=gen, dtype=torch.float64))
+            lin.bias.copy_(torch.randn(b, generator=gen, dtype=torch.float64))
+        layers += [lin, nn.Hardtanh(-0.5, 0.7)]
+    last = nn.Linear(8, 1, dtype=torch.float64)
+    with torch.no_grad():
+        last.weight.copy_(torch.randn(1, 8, generator=gen, dtype=torch.float64))
+        last.bias.zero_()
+    net = nn.Sequential(*layers, last)
+    lo, up = [-1.0, -2.0], [1.0, 0.5]
+    stalled = maximize(net, lo, up, method="bab", atol=1e-7, max_boxes=20_000)
+    assert stalled.status == "node_limit"
+    r = maximize(net, lo, up, method="milp", atol=1e-7)
+    assert r.status == "optimal" and r.gap <= 1e-7
+    assert r.bound >= stalled.value and stalled.bound >= r.value
+
+
+def test_highs_stray_stdout_line_does_not_reach_the_terminal(capfd):
+    with _milp._quiet_stdout():
+        os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")
+    print("after", flush=True)
+    out = capfd.readouterr().out
+    assert "HighsMipSolverData" not in out and "after" in out
