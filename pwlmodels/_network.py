@@ -246,11 +246,7 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
         elif isinstance(m, nn.BatchNorm1d):
             ops.append(_fold_batchnorm(m, where, name))
         elif isinstance(m, (nn.Dropout, nn.AlphaDropout)):
-            if m.training and m.p > 0:
-                raise ValueError(
-                    f"`{name}` is in training mode and {where} is Dropout(p={m.p}), so its "
-                    "function is random; call net.eval() first"
-                )
+            check_dropout(m, where, name)
         elif isinstance(m, nn.Flatten):
             if (m.start_dim, m.end_dim) != (1, -1):
                 raise ValueError(
@@ -302,6 +298,15 @@ def _check_sizes(ops: list, name: str) -> None:
                     f"{op.slopes.shape[1]} parameters follows {width} outputs"
                 )
             width = op.slopes.shape[1]
+
+
+def check_dropout(m: nn.Module, where: str, name: str) -> None:
+    """Refuse a Dropout in training mode with p > 0: its function is random."""
+    if m.training and m.p > 0:
+        raise ValueError(
+            f"`{name}` is in training mode and {where} is Dropout(p={m.p}), so its "
+            "function is random; call net.eval() first"
+        )
 
 
 def _fold_batchnorm(m: nn.BatchNorm1d, where: str, name: str) -> Affine:

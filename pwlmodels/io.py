@@ -22,7 +22,8 @@ Three formats, none of which executes code when read:
 Supported layers: ``Linear`` (with or without bias), ``ReLU``,
 ``LeakyReLU``, ``PReLU``, ``Hardtanh`` and ``ReLU6`` (stored as
 ``Hardtanh(0, 6)``), in nested ``nn.Sequential``; ``Identity`` and
-``Dropout`` are dropped (a file holds the network's eval-mode function).
+``Dropout`` in eval mode are dropped (Dropout in training mode is random:
+refused).
 Every file is written atomically (a temporary file, then a rename): a failed
 write leaves no partial file. A malformed, truncated or foreign file raises a
 ``ValueError`` that names the file and the problem.
@@ -43,7 +44,7 @@ import torch
 from torch import nn
 
 from ._files import atomic_open
-from ._network import leaves, parse_sequential
+from ._network import check_dropout, leaves, parse_sequential
 from ._validate import is_real
 from .spline import PiecewiseLinear
 
@@ -203,8 +204,8 @@ def save_model(net: nn.Sequential, path: str | os.PathLike) -> Path:
     ----------
     net : torch.nn.Sequential
         Linear, ReLU, LeakyReLU, PReLU, Hardtanh / ReLU6 layers (nested
-        Sequentials are flattened; Identity and Dropout dropped: the file
-        holds the eval-mode function), float32 or float64, finite, on any
+        Sequentials are flattened; Identity and eval-mode Dropout dropped;
+        training-mode Dropout refused), float32 or float64, finite, on any
         device. A TypeError for a layer whose class overrides ``forward`` of
         the torch class it derives from, and for forward hooks.
     path : str or path-like
@@ -320,8 +321,8 @@ def _describe(net: object) -> dict:
         state[f"{len(layers)}.{key}"] = t.detach().to("cpu", copy=True)
 
     # leaves() refuses what no file can hold exactly (subclasses that override forward,
-    # hooks, sparse or meta tensors); Dropout is dropped even in training mode, as the file
-    # holds the eval-mode function, and _build then runs parse_sequential on what was kept.
+    # hooks, sparse or meta tensors, training-mode Dropout); Dropout in eval mode is dropped,
+    # and _build then runs parse_sequential on what was kept.
     for where, m in leaves(net, "net"):
         if isinstance(m, nn.Linear):
             keep("weight", m.weight)
@@ -342,7 +343,10 @@ def _describe(net: object) -> dict:
             layer = {"kind": "relu"}
         elif isinstance(m, nn.Hardtanh):  # ReLU6 too
             layer = {"kind": "hardtanh", "min_val": float(m.min_val), "max_val": float(m.max_val)}
-        elif isinstance(m, (nn.Identity, nn.Dropout)):
+        elif isinstance(m, nn.Identity):
+            continue
+        elif isinstance(m, nn.Dropout):
+            check_dropout(m, where, "net")
             continue
         else:
             raise TypeError(

@@ -13,26 +13,24 @@ methods check each other:
   torch float64; the branching input is the one with the largest
   ``|A_j| (u_j - l_j)`` of the box's linear bound ``A x + d``.
 - ``"milp"``: big-M with one binary per unstable unit (Tjeng, Xiao and
-  Tedrake 2019) solved by ``scipy.optimize.milp`` (HiGHS); none for stable
-  units, nor for last-layer units the objective pushes onto their kink
-  (convex units with a negative weight when maximising), whose two lines are
-  exact at the optimum.
+  Tedrake 2019) solved by ``scipy.optimize.milp`` (HiGHS) on the unit box;
+  none for stable units, nor for last-layer units the objective pushes onto
+  their kink. HiGHS's answer is a proposal: branch and bound over the input
+  box, seeded with it, and if needed over activation phases with safe LP
+  bounds (``pwlmodels._phases``) supply the bound; HiGHS's dual bound is kept
+  only as ``solver_bound``.
 
 Limits
 ------
 Results are exact in real arithmetic up to the stated tolerance
 (``gap <= atol + rtol |value|``) with documented floating-point margins:
 linear and interval bounds are computed in float64 and widened by a
-first-order rounding term (``pwlmodels._bounds``); big-M constants are widened
-by ``max(1e-9, 1e-7 (|l| + |u|))``; the MILP's bound is the solver's dual
-bound plus ``1e-8 (1 + |bound|)``, with HiGHS at its default feasibility
-tolerances (primal 1e-7, integrality 1e-6) and presolve off. The integrality
-tolerance loosens the dual bound by up to about 1e-6 times the big-M
-constants, so the MILP certifies ``"optimal"`` only for ``atol`` above about
-that; tighter tolerances gave "optimal" dual bounds below the true maximum
-(by up to 0.09) on 6 of 60 default-initialised networks. The spline bound
-adds ``1e-12 (1 + |max|)``. This is not a guarantee against networks crafted
-to exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
+first-order rounding term (``pwlmodels._bounds``); LP bounds are weak-duality
+bounds of the solver's dual vector, recomputed and widened likewise (Neumaier
+and Shcherbina 2004), so no bound rests on a solver's tolerances. The spline
+bound adds ``1e-12 (1 + |max|)``. Boxes and networks whose bounds overflow
+float64 are refused. This is not a guarantee against networks crafted to
+exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
 """
 
 from __future__ import annotations

@@ -158,6 +158,7 @@ def nets(dtype: torch.dtype) -> dict[str, nn.Sequential]:
         nn.Hardtanh(-0.3, 0.7),
         nn.Linear(2, 1),
     ).to(dtype)
+    nested.eval()  # Dropout in training mode is random: refused
     with torch.no_grad():
         for p in nested.parameters():
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64))

@@ -267,3 +267,18 @@ def test_messages_print_numpy_scalars_plainly():
     with pytest.raises(ValueError) as caught:
         linear_region(_eye_net(), [0.0, 0.0], upper=np.array([1.0, np.float32(-0.5)]))
     assert "x[1] = 0.0 > upper[1] = -0.5" in str(caught.value) and "np." not in str(caught.value)
+
+
+@pytest.mark.parametrize("writer", ["save_model", "to_onnx"])
+def test_training_mode_dropout_is_refused_by_the_writers(tmp_path, writer):
+    import pwlmodels.io as pio
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1))
+    if writer == "to_onnx":
+        pytest.importorskip("onnx")
+    with pytest.raises(ValueError, match=r"training mode .*Dropout\(p=0.5\).*net.eval\(\)"):
+        getattr(pio, writer)(net, tmp_path / "m.bin")
+    assert not (tmp_path / "m.bin").exists()
+    net.eval()
+    getattr(pio, writer)(net, tmp_path / "m.bin")
+    assert (tmp_path / "m.bin").exists()
