@@ -120,20 +120,16 @@ def _spline(prob: Problem) -> dict:
     }
 
 
+def _milp_on(prob: Problem, *options) -> dict:
+    """:func:`pwlmodels._milp.maximize` on the problem's chain, objective and box."""
+    return _milp.maximize(prob.chain, prob.c, prob.lower, prob.upper, *options)
+
+
 def _then_milp(prob, first, tighten, atol, rtol, time_limit, max_boxes, threshold) -> dict:
     """Branch and bound ran out of boxes (flat maxima): finish with the MILP."""
     left = None if time_limit is None else max(time_limit - first["solve_time"], 1e-3)
-    second = _milp.maximize(
-        prob.chain,
-        prob.c,
-        prob.lower,
-        prob.upper,
-        tighten,
-        atol,
-        rtol,
-        left,
-        max(max_boxes - first["n_nodes"], 1),
-        threshold,
+    second = _milp_on(
+        prob, tighten, atol, rtol, left, max(max_boxes - first["n_nodes"], 1), threshold
     )
     xs = np.stack([first["x"], second["x"]])
     best = int(np.argmax([prob.value(x) for x in xs]))
@@ -186,18 +182,7 @@ def _run(prob, method, tighten, atol, rtol, time_limit, max_boxes, threshold=Non
             out = _then_milp(prob, out, tighten, atol, rtol, time_limit, max_boxes, threshold)
             method = "bab+milp"
     else:
-        out = _milp.maximize(
-            prob.chain,
-            prob.c,
-            prob.lower,
-            prob.upper,
-            tighten,
-            atol,
-            rtol,
-            time_limit,
-            max_boxes,
-            threshold,
-        )
+        out = _milp_on(prob, tighten, atol, rtol, time_limit, max_boxes, threshold)
     x = np.clip(np.asarray(out["x"], dtype=np.float64).reshape(n_in), prob.lower, prob.upper)
     value = prob.value(x)
     bound = max(float(out["bound"]), value)
