@@ -61,6 +61,36 @@ def _node_bound(chain, cw: np.ndarray, cb: float, bounds: list, lower, upper) ->
     return bound, v[0], offs
 
 
+def _propagate(chain, bounds: list, k: int) -> bool:
+    """Tighten the bounds of layers after k by interval arithmetic from layer k's, in place.
+
+    Both the old bounds and the propagated ones hold on the node, so their
+    intersection does; False when it is empty (no point of the box is in the node).
+    """
+    for m in range(k + 1, len(bounds)):
+        lo, up = bounds[m - 1]
+        a_lo, a_up = bd.act_interval(_cpu(chain.acts[m - 1]), _t(lo)[None], _t(up)[None])
+        i_lo, i_up = bd.interval(_cpu_chain(chain), m, a_lo, a_up)
+        new_lo = np.maximum(bounds[m][0], i_lo[0].numpy())
+        new_up = np.minimum(bounds[m][1], i_up[0].numpy())
+        if (new_lo > new_up).any():
+            return False
+        bounds[m] = (new_lo, new_up)
+    return True
+
+
+def _cpu_chain(chain):
+    """The chain itself when on the CPU, else a CPU copy (interval arithmetic runs there)."""
+    if chain.weights[0].device.type == "cpu":
+        return chain
+    return bd.Chain(
+        [w.to("cpu") for w in chain.weights],
+        [b.to("cpu") for b in chain.biases],
+        [_cpu(u) for u in chain.acts],
+        chain.gamma,
+    )
+
+
 def _branch(chain, v: np.ndarray, offs, bounds: list) -> tuple | None:
     """(layer, unit, kink) of the most infeasible unit at the LP point v, or None."""
     best, pick = 0.0, None
@@ -135,6 +165,8 @@ def maximize(chain, c, lower, upper, bounds, start, atol, rtol, threshold, time_
         for side in (0, 1):
             child = [(lo.copy(), up.copy()) for lo, up in node]
             child[k][1 - side][j] = kink  # (lo, kink) then (kink, up)
+            if not _propagate(chain, child, k):  # the split leaves no point: nothing to bound
+                continue
             b_child, v_child, _ = _node_bound(chain, cw, cb, child, lower, upper)
             n_nodes += 1
             heapq.heappush(heap, (-min(b_child, -neg), next(count), child, v_child))
