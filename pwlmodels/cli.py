@@ -20,10 +20,12 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import math
 import os
 import re
 import sys
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -417,6 +419,8 @@ def _verify(args: argparse.Namespace) -> int:
         )
     record = {
         "sense": sense,
+        "lower": [float(v) for v in lower],  # the box verified: the given one rounded outward
+        "upper": [float(v) for v in upper],
         "value": float(r.value),
         "bound": float(r.bound),
         "gap": float(r.gap),
@@ -588,12 +592,29 @@ def _n_inputs(net) -> int:
     return n
 
 
+def _outward(text: str, down: bool) -> float:
+    """The float64 nearest ``text`` on the outer side: the box holds the decimal one.
+
+    ``--upper 0.1`` is the double just above 0.1 and ``--lower 1e-400`` is 0.0
+    (and ``--upper 1e-400`` the smallest subnormal), so a verified box covers
+    the numbers as written rather than their nearest doubles.
+    """
+    value = float(text)
+    try:
+        exact = Fraction(text.strip())
+    except ValueError:  # inf, nan: refused by the caller
+        return value
+    if np.isfinite(value) and (Fraction(value) > exact if down else Fraction(value) < exact):
+        value = math.nextafter(value, -math.inf if down else math.inf)
+    return value
+
+
 def _box(args: argparse.Namespace, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     corners = []
     for flag in ("lower", "upper"):
         parts = [p for token in getattr(args, flag) for p in token.split(",") if p.strip()]
         try:
-            values = np.array([float(p) for p in parts])
+            values = np.array([_outward(p, flag == "lower") for p in parts])
         except ValueError:
             given = " ".join(t.strip() for t in getattr(args, flag))
             raise _Abort(f"--{flag} must be numbers separated by commas; got {given!r}") from None

@@ -6,9 +6,11 @@ named exception), one line on stderr, no traceback, and no file touched.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +195,22 @@ def test_verify_refuses_a_box_that_overflows_float64(spline_file, cli):
 def test_lower_above_upper_prints_plain_numbers(spline_file, cli):
     status, _, err = cli("verify fd.json --lower 2 --upper 1")
     refused(status, err, "verify", r"got 2\.0 > 1\.0 at input 0")
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "box"),
+    [
+        ("1e-400", "1e-400", [0.0, 5e-324]),  # a positive number is not read as 0 alone
+        ("0.1", "0.3", [0.09999999999999999, 0.30000000000000004]),
+        ("0.5", "0.75", [0.5, 0.75]),  # doubles already: kept
+    ],
+)
+def test_verify_rounds_the_box_outward(lower, upper, box, spline_file, cli):
+    status, out, _ = cli(f"verify fd.json --lower {lower} --upper {upper} --json")
+    assert status == 0
+    record = json.loads(out)
+    assert [record["lower"][0], record["upper"][0]] == box
+    assert Fraction(box[0]) <= Fraction(lower) and Fraction(box[1]) >= Fraction(upper)
 
 
 # -------------------------------------------------------------------- files
