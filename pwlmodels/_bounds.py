@@ -77,7 +77,12 @@ class Chain:
 
 
 def make_chain(ops: list, n_in: int, device: torch.device) -> Chain:
-    """Normalise parsed ops (identity maps inserted where needed)."""
+    """Normalise parsed ops (identity maps inserted where needed).
+
+    Two affine maps in a row get an identity activation between them (a
+    "leaky" unit of slope 1, which nothing treats as kinked) rather than
+    being multiplied together in float64.
+    """
     weights: list = []
     biases: list = []
     acts: list = []
@@ -85,6 +90,9 @@ def make_chain(ops: list, n_in: int, device: torch.device) -> Chain:
     expect_affine = True
     for op in ops:
         if isinstance(op, Affine):
+            if not expect_affine:
+                ones = torch.ones(width, dtype=torch.float64, device=device)
+                acts.append(Unit("leaky", ones, name="identity"))
             weights.append(torch.as_tensor(op.weight, dtype=torch.float64, device=device))
             biases.append(torch.as_tensor(op.bias, dtype=torch.float64, device=device))
             width = op.weight.shape[0]
@@ -150,7 +158,7 @@ def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     one = torch.ones_like(lo)
     zero = torch.zeros_like(lo)
     pos, neg = lo >= 0, up <= 0
-    unstable = ~(pos | neg)
+    unstable = ~(pos | neg) & (a != 1)  # slope 1 on both sides: exactly linear
     width = torch.where(unstable, up - lo, one)
     chord = (up - a * lo) / width  # slope of the chord, between a and 1
     chord_t = a * lo - chord * lo

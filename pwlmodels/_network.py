@@ -2,8 +2,12 @@
 
 Shared by `relu_to_spline`, regions, verification and the files of
 ``pwlmodels.io``: the network definition is kept apart from what is computed
-from it. Weights are upcast exactly to float64; BatchNorm1d in eval mode is
-folded into an affine map (one rounding per entry).
+from it. Weights are upcast exactly to float64 and Linear layers are kept as
+they are: consecutive ones are not multiplied together, since a product
+rounded in float64 can cancel to another function (weights [1, 1e20, -1e20]
+after three ones compose to 0, not 1). BatchNorm1d in eval mode becomes the
+affine map ``z * s + t`` with ``s = gamma / sqrt(var + eps)`` and
+``t = beta - mean * s`` computed in float64; that map is what is read.
 
 Only networks whose function is the one their layers define are read: a
 module whose class overrides ``forward`` (or how it is called) of the torch
@@ -230,7 +234,7 @@ def _check_tensors(m: nn.Module, where: str, name: str) -> None:
 
 
 def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation]:
-    """The ops of ``net`` with consecutive affine maps composed."""
+    """The ops of ``net``: affine maps and activations, in order (affines not composed)."""
     if not isinstance(net, nn.Sequential):
         raise TypeError(
             f"`{name}` must be a torch.nn.Sequential of {_SUPPORTED}; got {type(net).__name__}"
@@ -268,7 +272,7 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
             )
         _check_finite_op(ops[-1] if ops else None, where, name)
     _check_sizes(ops, name)
-    return _compose_affines(ops)
+    return ops
 
 
 def _check_finite_op(op: object, where: str, name: str) -> None:
@@ -326,16 +330,6 @@ def _fold_batchnorm(m: nn.BatchNorm1d, where: str, name: str) -> Affine:
         gamma, beta = _to_numpy(m.weight), _to_numpy(m.bias)
         scale, shift = gamma * scale, gamma * shift + beta
     return Affine(np.diag(scale), shift)
-
-
-def _compose_affines(ops: list) -> list:
-    out: list = []
-    for op in ops:
-        if isinstance(op, Affine) and out and isinstance(out[-1], Affine):
-            prev = out.pop()
-            op = Affine(op.weight @ prev.weight, op.weight @ prev.bias + op.bias)
-        out.append(op)
-    return out
 
 
 def input_features(ops: list) -> int | None:

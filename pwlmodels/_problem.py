@@ -45,6 +45,11 @@ class Problem:
             return self.sign * float(y[self.output])
         return float(y @ self.c.to("cpu"))
 
+    def value_lower(self, x: np.ndarray) -> float:
+        """A lower bound, sound in real arithmetic, of the objective at the point ``x``."""
+        xt = torch.as_tensor(x, dtype=torch.float64, device=self.c.device).reshape(1, -1)
+        return -float(bd.objective_upper(self.chain, -self.c, xt, xt)[0][0])
+
     def box(self) -> tuple:
         """``lower`` and ``upper`` as float64 tensors of shape (1, n_in) on the chain's device."""
         dev = self.c.device

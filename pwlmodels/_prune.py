@@ -38,7 +38,8 @@ def dead_units_on_box(net: nn.Sequential, lower: object, upper: object) -> list:
     [[False, True]]
     """
     prob = make_problem(net, lower, upper, objective=False)
-    return _dead(prob.chain, bd.layer_bounds(prob.chain, *prob.box()))
+    dead = _dead(prob.chain, bd.layer_bounds(prob.chain, *prob.box()))
+    return [d for d, unit in zip(dead, prob.chain.acts, strict=True) if unit.name != "identity"]
 
 
 def _dead(chain: bd.Chain, bounds: list) -> list:
@@ -58,6 +59,8 @@ def _module(unit: bd.Unit, keep: np.ndarray, dtype) -> nn.Module:
         return nn.Hardtanh(unit.lo, unit.hi)
     if unit.name == "relu":
         return nn.ReLU()
+    if unit.name == "identity":  # between two Linear layers of the net
+        return nn.Identity()
     alpha = unit.alpha.to("cpu").numpy()[keep]
     if unit.name == "leaky_relu":
         return nn.LeakyReLU(float(alpha[0]))
@@ -74,8 +77,9 @@ def prune(net: nn.Sequential, lower: object, upper: object) -> nn.Sequential:
     pre-activation is provably <= 0 on the box output 0 there and are removed;
     saturated Hardtanh units output a constant, folded into the next bias
     (one rounding per entry). At least one unit is kept per layer. The
-    result has plain Linear and activation layers (consecutive Linear layers
-    composed, BatchNorm1d folded), in the net's dtype and on its device.
+    result has plain Linear and activation layers (an Identity between
+    consecutive Linear layers, BatchNorm1d folded into an affine Linear),
+    in the net's dtype and on its device.
 
     Parameters
     ----------

@@ -110,8 +110,9 @@ class RobustnessResult:
     ----------
     robust : bool or None
         True: the predicted class keeps a positive margin on the whole ball;
-        False: ``counterexample`` is a point of the ball where it does not;
-        None: undecided at a limit.
+        False: ``counterexample`` is a point of the ball where it does not
+        (a sound bound of the margin there, not only its float64 value, is
+        <= 0); None: undecided at a limit or within rounding.
     predicted : int
         ``argmax net(x0)``.
     margin_bounds : ndarray, shape (n_out,)

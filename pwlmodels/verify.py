@@ -1,13 +1,16 @@
 """Verified maxima and minima of piecewise-linear networks over boxes.
 
 What is verified is the real-arithmetic function of the network's parameters
-cast exactly to float64 (consecutive Linear layers composed and BatchNorm1d
-folded, one rounding per entry), for Linear + ReLU / LeakyReLU / PReLU /
+cast exactly to float64 (each Linear layer as it is, never multiplied into
+its neighbour; BatchNorm1d as the affine map ``z s + t`` computed in
+float64), for Linear + ReLU / LeakyReLU / PReLU /
 Hardtanh networks of any depth, over a box ``lower <= x <= upper``. Three
 methods check each other:
 
-- ``"spline"`` (one input): :func:`pwlmodels.relu_to_spline`, then the maximum
-  over the breakpoints inside the box and its ends.
+- ``"spline"`` (one input): :func:`pwlmodels.relu_to_spline` gives the
+  breakpoints inside the box; the value is the best of them and the box's
+  ends, the bound the largest sound linear bound (below) over the pieces
+  between them, exact up to its margins where the net is affine.
 - ``"bab"``: input-domain branch and bound with CROWN / DeepPoly linear
   relaxations (Zhang et al. 2018; Singh et al. 2019) batched over boxes in
   torch float64; the branching input is the one with the largest
@@ -27,8 +30,8 @@ Results are exact in real arithmetic up to the stated tolerance
 linear and interval bounds are computed in float64 and widened by a
 first-order rounding term (``pwlmodels._bounds``); LP bounds are weak-duality
 bounds of the solver's dual vector, recomputed and widened likewise (Neumaier
-and Shcherbina 2004), so no bound rests on a solver's tolerances. The spline
-bound adds ``1e-12 (1 + |max|)``. Boxes and networks whose bounds overflow
+and Shcherbina 2004), so no bound rests on a solver's tolerances, nor on a
+float64 spline. Boxes and networks whose bounds overflow
 float64 are refused. This is not a guarantee against networks crafted to
 exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
 """
@@ -109,15 +112,26 @@ def _spline(prob: Problem) -> dict:
     cand = np.concatenate([[a], knots, [b]])
     fv = f(cand)
     i = int(np.argmax(fv))
-    top = float(fv[i])
-    bound = top + 1e-12 * (1.0 + abs(top))
+    # The spline is computed in float64 and could be off where weights cancel: its pieces
+    # are only the boxes whose sound linear bounds (exact where the net is affine) give
+    # the bound.
+    ends = torch.as_tensor(cand, dtype=torch.float64, device=prob.c.device)
+    lo, up = ends[:-1, None], ends[1:, None]
+    if lo.shape[0] == 0:  # a one-point box
+        lo, up = ends[:1, None], ends[:1, None]
+    ubs = [bd.objective_upper(prob.chain, prob.c, *box)[0] for box in _chunks(lo, up)]
     return {
         "x": cand[i : i + 1],
-        "bound": bound,
+        "bound": float(torch.cat(ubs).max()),
         "status": "optimal",
-        "n_nodes": cand.size,
+        "n_nodes": lo.shape[0],
         "solve_time": time.perf_counter() - t0,
     }
+
+
+def _chunks(lo: torch.Tensor, up: torch.Tensor, size: int = 4096):
+    for k in range(0, lo.shape[0], size):
+        yield lo[k : k + size], up[k : k + size]
 
 
 def _milp_on(prob: Problem, *options) -> dict:
@@ -378,8 +392,10 @@ def prove_bound(
     -------
     ProofResult
         ``"proven"``: the verified bound is on the right side of
-        ``threshold``; ``"counterexample"``: ``value`` at ``witness`` violates
-        it; ``"undecided"``: a limit was reached first.
+        ``threshold``; ``"counterexample"``: the net at ``witness`` violates
+        it in real arithmetic (a sound bound of its value there, not only the
+        float64 ``value``, is on the wrong side); ``"undecided"``: a limit was
+        reached first, or the violation is within the rounding of the value.
 
     Examples
     --------
@@ -402,7 +418,7 @@ def prove_bound(
         prob = prob.negated()
     t = -threshold if flip else threshold
     r = _run(prob, method, "auto", atol, rtol, time_limit, max_boxes, threshold=t)
-    if r.value > t:
+    if r.value > t and prob.value_lower(r.witness) > t:  # beyond the float64 evaluation's error
         status = "counterexample"
     elif r.bound <= t:
         status = "proven"
@@ -416,14 +432,11 @@ def prove_bound(
 
 
 def _stable(chain: bd.Chain, bounds: list) -> bool:
-    for unit, (lo, up) in zip(chain.acts, bounds, strict=True):
-        if unit.kind == "hardtanh":
-            ok = (up <= unit.lo) | (lo >= unit.hi) | ((lo >= unit.lo) & (up <= unit.hi))
-        else:
-            ok = (lo >= 0) | (up <= 0)
-        if not bool(ok.all()):
-            return False
-    return True
+    """No unit has a kink inside its bounds: the net is one affine map on the box."""
+    return not any(
+        bool(bd._kinked(unit, lo, up).any())
+        for unit, (lo, up) in zip(chain.acts, bounds, strict=True)
+    )
 
 
 def local_robustness(
@@ -501,8 +514,11 @@ def local_robustness(
             used = r.method
         bounds[j], values[j] = r.bound, r.value
         if r.value <= 0 and witness is None:
-            witness = r.witness
-        undecided |= r.bound <= 0 < r.value
+            # a counterexample in real arithmetic: the margin's sound upper bound there <= 0
+            neg = torch.as_tensor(-cvec, dtype=torch.float64, device=prob.c.device)
+            if replace(prob, c=neg).value_lower(r.witness) >= 0:
+                witness = r.witness
+        undecided |= r.bound <= 0
     robust = False if witness is not None else (None if undecided else True)
     return RobustnessResult(robust, pred, bounds, values, witness, used)
 

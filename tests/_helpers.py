@@ -8,11 +8,13 @@ shared with pwlmodels.
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import strategies as st
+from torch import nn
 
 from pwlmodels import PiecewiseLinear
 
@@ -97,3 +99,31 @@ def assert_close_scaled(actual, expected, f_list, x, *, ulps: float = 64.0) -> N
         scale = scale + np.max(np.abs(f.values)) + np.max(np.abs(f.slopes)) * reach
     err = np.abs(np.asarray(actual, dtype=np.float64) - np.asarray(expected, dtype=np.float64))
     assert np.all(err <= ulps * EPS * (1.0 + scale)), float(np.max(err / (1.0 + scale)))
+
+
+def exact_value(net: nn.Sequential, x: np.ndarray, output: int = 0) -> Fraction:
+    """net(x)[output] in rational arithmetic, the float64 parameters and x taken exactly.
+
+    Linear, ReLU, LeakyReLU and Hardtanh layers, as the fuzzed and crafted nets use.
+    """
+    h = [Fraction(float(v)) for v in np.ravel(x)]
+    for m in net:
+        if isinstance(m, nn.Linear):
+            w = m.weight.detach().double().numpy()
+            b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(len(w))
+            h = [
+                sum((Fraction(float(w[i, j])) * h[j] for j in range(len(h))), Fraction(0))
+                + Fraction(float(b[i]))
+                for i in range(w.shape[0])
+            ]
+        elif isinstance(m, nn.Hardtanh):
+            lo_, hi_ = Fraction(m.min_val), Fraction(m.max_val)
+            h = [min(max(v, lo_), hi_) for v in h]
+        elif isinstance(m, nn.LeakyReLU):
+            s = Fraction(m.negative_slope)
+            h = [v if v > 0 else s * v for v in h]
+        elif isinstance(m, nn.ReLU):
+            h = [max(v, Fraction(0)) for v in h]
+        else:
+            raise TypeError(f"exact_value does not read {type(m).__name__}")
+    return h[output]

@@ -21,6 +21,8 @@ from torch import nn
 
 from pwlmodels.verify import maximize, minimize, prove_bound
 
+from ._helpers import exact_value
+
 N_MILP = 300  # MILP problems (about 60 s in all on 2 cores)
 N_OTHER = 120  # problems for branch and bound and "auto", on wider nets
 
@@ -84,29 +86,6 @@ def attack_points(net: nn.Sequential, lo: np.ndarray, up: np.ndarray, sign: floa
         pts.append(start.detach())
         step = step * 0.8
     return torch.cat(pts)
-
-
-def exact_value(net: nn.Sequential, x: np.ndarray) -> Fraction:
-    """net(x) in rational arithmetic, the float64 parameters and x taken exactly."""
-    h = [Fraction(float(v)) for v in x]
-    for m in net:
-        if isinstance(m, nn.Linear):
-            w = m.weight.detach().numpy()
-            b = m.bias.detach().numpy()
-            h = [
-                sum((Fraction(float(w[i, j])) * h[j] for j in range(len(h))), Fraction(0))
-                + Fraction(float(b[i]))
-                for i in range(w.shape[0])
-            ]
-        elif isinstance(m, nn.Hardtanh):
-            lo_, hi_ = Fraction(m.min_val), Fraction(m.max_val)
-            h = [min(max(v, lo_), hi_) for v in h]
-        elif isinstance(m, nn.LeakyReLU):
-            s = Fraction(m.negative_slope)
-            h = [v if v > 0 else s * v for v in h]
-        else:
-            h = [max(v, Fraction(0)) for v in h]
-    return h[0]
 
 
 def assert_no_violation(net, lo, up, bound: float, sign: float, seed: int, what: str) -> None:

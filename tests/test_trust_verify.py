@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from pwlmodels.verify import (
     prove_bound,
     prune,
 )
+
+from ._helpers import exact_value
 
 
 def small_net(seed: int = 0, scale: float = 1.0) -> nn.Sequential:
@@ -124,3 +127,63 @@ def test_highs_stray_stdout_line_does_not_reach_the_terminal(capfd):
     print("after", flush=True)
     out = capfd.readouterr().out
     assert "HighsMipSolverData" not in out and "after" in out
+
+
+def cancelling_net(relu: bool) -> nn.Sequential:
+    """f(x) = x (x + 1e20 x - 1e20 x) on [0, 1]; float64 products and sums cancel it to 0."""
+    mid = [nn.ReLU()] if relu else []
+    net = nn.Sequential(nn.Linear(1, 3), *mid, nn.Linear(3, 1)).double()
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.zero_()
+        net[-1].weight.copy_(torch.tensor([[1.0, 1e20, -1e20]]))
+        net[-1].bias.zero_()
+    return net
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("method", ["spline", "bab", "milp", "auto"])
+def test_weights_that_cancel_in_float64_get_no_false_bound(relu, method):
+    # Multiplying the two Linear layers in float64 (or reading the spline off in float64)
+    # gives the function 0, and used to certify max = 0 while the real f(1) = 1.
+    net = cancelling_net(relu)
+    assert exact_value(net, np.array([1.0])) == 1
+    r = maximize(net, [0.0], [1.0], method=method)
+    assert Fraction(r.bound) >= 1, (r.status, r.bound)
+    assert prove_bound(net, [0.0], [1.0], 0.5, method=method).status != "proven"
+
+
+def test_cancelling_layers_stay_apart_in_pruned_nets():
+    small = prune(cancelling_net(False), [0.0], [1.0])
+    assert [type(m).__name__ for m in small] == ["Linear", "Identity", "Linear"]
+    assert dead_units_on_box(cancelling_net(False), [0.0], [1.0]) == []
+
+
+def test_a_float64_excess_within_rounding_is_no_counterexample():
+    # At this point the float64 forward pass rounds net(x) up past t, while in exact
+    # arithmetic net(x) <= t: "counterexample" would be a false claim.
+    torch.manual_seed(21)
+    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)).double()
+    x = [0.6214189388681041, 0.261950854922557]
+    t = -0.09384056899060282
+    with torch.no_grad():
+        assert float(net(torch.tensor([x], dtype=torch.float64))) > t
+    assert exact_value(net, np.array(x)) <= Fraction(t)
+    r = prove_bound(net, x, x, t)
+    assert r.status == "undecided"
+    assert prove_bound(net, x, x, t - 1e-12).status == "counterexample"
+
+
+def test_a_float64_tie_is_no_robustness_counterexample():
+    # Both logits read 0.474... in float64 at x0, but in exact arithmetic the first is
+    # larger: the ball {x0} keeps the prediction, so "not robust" would be false.
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)).double()
+    x0 = np.array([0.9996994985377804, 0.8927302803043414])
+    with torch.no_grad():
+        net[2].weight[1].zero_()
+        net[2].bias[1] = float(net(torch.tensor(x0[None]))[0, 0])
+    assert exact_value(net, x0, 0) > exact_value(net, x0, 1)
+    r = local_robustness(net, x0, 0.0)
+    assert r.predicted == 0 and r.margin_values[1] <= 0
+    assert r.robust is None and r.counterexample is None
