@@ -48,7 +48,7 @@ from torch import nn
 
 from . import _bounds as bd
 from . import _milp
-from ._network import input_features, output_features, parse_sequential
+from ._network import Affine, input_features, output_features, parse_sequential
 from ._problem import Problem, as_box, make_problem
 from ._prune import dead_units_on_box, prune
 from ._results import ProofResult, RobustnessResult, VerificationResult
@@ -99,14 +99,17 @@ def _tol(value: float, atol: float, rtol: float) -> float:
 
 
 def _spline(prob: Problem) -> dict:
-    from .relu import relu_to_spline
+    from ._extract import network_spline
 
     t0 = time.perf_counter()
-    head = nn.Linear(prob.chain.n_out, 1, dtype=torch.float64)
-    with torch.no_grad():
-        head.weight.copy_(prob.c.to("cpu")[None, :])
-        head.bias.zero_()
-    f = relu_to_spline(nn.Sequential(prob.net64, head))
+    ops = parse_sequential(prob.net)
+    c = prob.c.to("cpu").numpy()
+    j = int(np.argmax(c != 0))
+    if isinstance(ops[-1], Affine) and np.count_nonzero(c) == 1 and abs(c[j]) == 1:
+        ops[-1] = Affine(c[j] * ops[-1].weight[j : j + 1], c[j] * ops[-1].bias[j : j + 1])  # exact
+    else:
+        ops.append(Affine(c[None, :], np.zeros(1)))
+    f = network_spline(ops, np.zeros(1), np.ones(1), 10**6)
     a, b = float(prob.lower[0]), float(prob.upper[0])
     knots = f.knots[(f.knots > a) & (f.knots < b)]
     cand = np.concatenate([[a], knots, [b]])
@@ -119,7 +122,7 @@ def _spline(prob: Problem) -> dict:
     lo, up = ends[:-1, None], ends[1:, None]
     if lo.shape[0] == 0:  # a one-point box
         lo, up = ends[:1, None], ends[:1, None]
-    ubs = [bd.objective_upper(prob.chain, prob.c, *box)[0] for box in _chunks(lo, up)]
+    ubs = [bd.objective_upper(prob.chain, prob.c, *box)[0] for box in _chunks(lo, up, prob.chain)]
     return {
         "x": cand[i : i + 1],
         "bound": float(torch.cat(ubs).max()),
@@ -129,7 +132,9 @@ def _spline(prob: Problem) -> dict:
     }
 
 
-def _chunks(lo: torch.Tensor, up: torch.Tensor, size: int = 4096):
+def _chunks(lo: torch.Tensor, up: torch.Tensor, chain: bd.Chain):
+    """Batches of boxes of about 2**20 numbers per layer: they stay in cache."""
+    size = min(4096, max(8, 2**20 // max(w.shape[0] for w in chain.weights)))
     for k in range(0, lo.shape[0], size):
         yield lo[k : k + size], up[k : k + size]
 
