@@ -16,7 +16,7 @@ times, in the same run:
   (``pwlmodels.maximize`` / ``minimize`` with ``method="bab"``, ``atol=rtol=
   1e-9``, on the network cut after that layer, ``c`` picking the unit). No
   bound tightening can give the MILP tighter big-M constants than these. They
-  reach the MILP through ``pwlmodels._milp.lp_bounds``, patched for that
+  reach the MILP through ``pwlmodels.verify._milp.lp_bounds``, patched for that
   call only (a benchmark may reach into private helpers).
 
 Recorded per (network, seed, bounds): ``value`` and ``bound`` (the verified
@@ -55,7 +55,8 @@ import torch
 from _common import best_of, library_version, write_csv_atomic
 from bench_verify import ATOL, NETWORKS, REPEAT_BUDGET, RTOL, make_net, omlt_maximize, parse_names
 
-from pwlmodels import _milp, maximize, minimize
+from pwlmodels import maximize, minimize
+from pwlmodels.verify import _milp
 
 TIME_LIMIT = 120.0  # seconds per solve (--time-limit)
 REPEATS = 3  # best of 3 wall times, repeated only while the calls took < REPEAT_BUDGET

@@ -221,12 +221,12 @@ def our_bounds(net: nn.Sequential, lower: np.ndarray, upper: np.ndarray) -> list
     """Each hidden layer's pre-activation (lo, up), as ``maximize(tighten="lp")`` uses them.
 
     These are pwlmodels' private helpers (a benchmark may reach into them), in
-    the order ``pwlmodels._milp.maximize`` calls them for ``tighten="lp"``:
+    the order ``pwlmodels.verify._milp.maximize`` calls them for ``tighten="lp"``:
     CROWN layer bounds, LP tightening, and the big-M widening that its
     ``_leaky_unit`` applies to unstable units only.
     """
-    from pwlmodels import _bounds, _milp
-    from pwlmodels._network import parse_sequential
+    from pwlmodels.network._parse import parse_sequential
+    from pwlmodels.verify import _bounds, _milp
 
     chain = _bounds.make_chain(parse_sequential(net), lower.size, torch.device("cpu"))
     lo = torch.as_tensor(lower, dtype=torch.float64)[None]

@@ -4,7 +4,7 @@
     python docs/gen_diagnostics.py --out DIR --quick    # small settings, seconds (for the test)
 
 Every number on the page is computed here, from the experiment functions in
-``pwlmodels._claims`` and ``pwlmodels._claims_dying`` (seeded, CPU, float64),
+``docs/claims/claims.py`` and ``docs/claims/dying.py`` (seeded, CPU, float64),
 except the timing claim, read from ``benchmarks/results/activations.csv``
 (written by ``benchmarks/bench_activations.py``) when that file exists. The
 settings the text states (learning rates, step counts, widths, seeds) come from
@@ -27,13 +27,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pwlmodels import _claims as cl
-from pwlmodels import _claims_dying as cd
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a source tree: applications/ is importable
+sys.path.insert(0, str(ROOT))  # run from a source tree: applications/ and docs/ are importable
 
 from applications.report import markdown_table, write_atomic  # noqa: E402
+from docs.claims import claims as cl  # noqa: E402
+from docs.claims import dying as cd  # noqa: E402
 from pwlmodels.diagnostics import check_homogeneity  # noqa: E402
 
 BENCH = ROOT / "benchmarks" / "results" / "activations.csv"

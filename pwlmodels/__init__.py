@@ -1,56 +1,97 @@
-"""pwlmodels: continuous piecewise-linear functions as exact ReLU networks, and back."""
+"""pwlmodels: continuous piecewise-linear functions as exact ReLU networks, and back.
 
+The names below are loaded when first used (PEP 562): ``import pwlmodels``
+imports neither torch nor pandas nor matplotlib, and the numpy core
+(:class:`PiecewiseLinear`, the algebra, :func:`fit_pwl`) works without torch
+installed.
+"""
+
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
-
-from . import io
-from ._algebra import compose, maximum, minimum
-from .compare import Comparison, compare_activations, kink_estimate
-from .diagnostics import (
-    BiasWarming,
-    activation_sparsity,
-    check_homogeneity,
-    dead_units,
-    expected_activation,
-    gradient_flow,
-)
-from .fit import PWLFit, fit_pwl, select_knots
-from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
-from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
-from .regions import (
-    Partition,
-    Polytope,
-    activation_pattern,
-    linear_region,
-    local_affine,
-    partition,
-    region_radius,
-)
-from .relu import (
-    PrecisionWarning,
-    SplineModule,
-    evaluate,
-    relu_to_spline,
-    rounding_bound,
-    spline_to_relu,
-)
-from .spline import PiecewiseLinear
-from .verify import (
-    ProofResult,
-    RobustnessResult,
-    SolverInconsistencyWarning,
-    VerificationResult,
-    dead_units_on_box,
-    local_robustness,
-    maximize,
-    minimize,
-    prove_bound,
-    prune,
-)
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("pwlmodels")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
+
+# public name -> the module that defines it
+_WHERE = {
+    "PiecewiseLinear": "spline",
+    **dict.fromkeys(("compose", "maximum", "minimum"), "_algebra"),
+    **dict.fromkeys(("PWLFit", "fit_pwl", "select_knots"), "fit"),
+    **dict.fromkeys(
+        (
+            "PrecisionWarning",
+            "SplineModule",
+            "evaluate",
+            "relu_to_spline",
+            "rounding_bound",
+            "spline_to_relu",
+        ),
+        "relu",
+    ),
+    **dict.fromkeys(
+        (
+            "Partition",
+            "Polytope",
+            "activation_pattern",
+            "linear_region",
+            "local_affine",
+            "partition",
+            "region_radius",
+        ),
+        "regions",
+    ),
+    **dict.fromkeys(
+        (
+            "ProofResult",
+            "RobustnessResult",
+            "SolverInconsistencyWarning",
+            "VerificationResult",
+            "dead_units_on_box",
+            "local_robustness",
+            "maximize",
+            "minimize",
+            "prove_bound",
+            "prune",
+        ),
+        "verify",
+    ),
+    **dict.fromkeys(
+        ("from_onnx", "load_model", "load_spline", "save_model", "save_spline", "to_onnx"), "io"
+    ),
+    **dict.fromkeys(
+        ("count_parameters", "hidden_for_parameters", "make_mlp", "resolve_device", "train"),
+        "nets",
+    ),
+    **dict.fromkeys(("Comparison", "compare_activations", "kink_estimate"), "compare"),
+    **dict.fromkeys(
+        (
+            "BiasWarming",
+            "activation_sparsity",
+            "check_homogeneity",
+            "dead_units",
+            "expected_activation",
+            "gradient_flow",
+        ),
+        "diagnostics",
+    ),
+}
+_SUBMODULES = (
+    "compare",
+    "diagnostics",
+    "fit",
+    "io",
+    "nets",
+    "plotting",
+    "regions",
+    "relu",
+    "spline",
+    "verify",
+)
 
 __all__ = [
     "BiasWarming",
@@ -106,3 +147,65 @@ __all__ = [
     "to_onnx",
     "train",
 ]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from . import io
+    from ._algebra import compose, maximum, minimum
+    from .compare import Comparison, compare_activations, kink_estimate
+    from .diagnostics import (
+        BiasWarming,
+        activation_sparsity,
+        check_homogeneity,
+        dead_units,
+        expected_activation,
+        gradient_flow,
+    )
+    from .fit import PWLFit, fit_pwl, select_knots
+    from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
+    from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
+    from .regions import (
+        Partition,
+        Polytope,
+        activation_pattern,
+        linear_region,
+        local_affine,
+        partition,
+        region_radius,
+    )
+    from .relu import (
+        PrecisionWarning,
+        SplineModule,
+        evaluate,
+        relu_to_spline,
+        rounding_bound,
+        spline_to_relu,
+    )
+    from .spline import PiecewiseLinear
+    from .verify import (
+        ProofResult,
+        RobustnessResult,
+        SolverInconsistencyWarning,
+        VerificationResult,
+        dead_units_on_box,
+        local_robustness,
+        maximize,
+        minimize,
+        prove_bound,
+        prune,
+    )

@@ -147,3 +147,13 @@ def plain(x: object) -> object:
     if isinstance(x, (tuple, list)):
         return type(x)(plain(v) for v in x)
     return x
+
+
+def check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}; got {int(value)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}; got {int(value)}")
+    return int(value)

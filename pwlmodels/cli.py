@@ -315,8 +315,8 @@ def _count(low: int, high: int | None = None):
 
 # ----------------------------------------------------------------- commands
 def _fit(args: argparse.Namespace) -> int:
-    from .fit import fit_pwl
-    from .io import save_spline
+    from .fit._fit import fit_pwl
+    from .io._io import save_spline
 
     _check_paths(
         [("data", Path(args.data))],
@@ -361,7 +361,7 @@ def _fit(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     import torch
 
-    from .io import load_spline, save_spline
+    from .io._io import load_spline, save_spline
     from .relu import relu_to_spline, spline_to_relu
 
     _check_paths([("source", args.source)], [("--out", args.out), ("--onnx", args.onnx)])
@@ -395,7 +395,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import maximize, minimize
+    from .verify._verify import maximize, minimize
 
     net = _read_network(args.model)
     lower, upper = _box(args, _n_inputs(net))
@@ -516,9 +516,9 @@ def _is_onnx(path: Path | None) -> bool:
 def _require_onnx_if(needed: bool) -> None:
     """Fail before any work when an ONNX file is asked for and onnx is missing."""
     if needed:
-        from .io import _require_onnx
+        from .io._onnx import require_onnx
 
-        _require_onnx()
+        require_onnx()
 
 
 def _read_columns(path: Path, columns: dict[str, str]) -> dict[str, np.ndarray]:
@@ -558,7 +558,7 @@ def _read_columns(path: Path, columns: dict[str, str]) -> dict[str, np.ndarray]:
 
 
 def _read_network(path: Path):
-    from .io import from_onnx, load_model, load_spline
+    from .io._io import from_onnx, load_model, load_spline
     from .relu import spline_to_relu
 
     kind = _kind(path)
@@ -568,7 +568,7 @@ def _read_network(path: Path):
 
 
 def _write_network(net, path: Path, *, onnx: bool = False) -> Path:
-    from .io import save_model, to_onnx
+    from .io._io import save_model, to_onnx
 
     if onnx or _is_onnx(path):
         return to_onnx(net, path)
@@ -584,7 +584,7 @@ def _write_csv(frame, path: Path) -> Path:
 
 
 def _n_inputs(net) -> int:
-    from ._network import input_features, parse_sequential
+    from .network._parse import input_features, parse_sequential
 
     n = input_features(parse_sequential(net))
     if n is None:

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from ._validate import as_finite_1d, as_real_scalar
-from .fit import fit_pwl
+from .fit._fit import fit_pwl
 from .nets import count_parameters, make_mlp, resolve_device, train
 from .relu import evaluate, relu_to_spline, spline_to_relu
 from .spline import PiecewiseLinear

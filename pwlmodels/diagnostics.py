@@ -28,10 +28,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._validate import as_real_scalar, check_choice, check_module
-from .nets import ACTIVATIONS, LOSSES, _as_data, _check_int
-from .regions import _reference, _unit_code
-from .verify import dead_units_on_box
+from ._validate import as_real_scalar, check_choice, check_int, check_module
+from .nets import ACTIVATIONS, LOSSES
+from .network._parse import reference_tensor, unit_code
+from .network._torch import as_data
+from .verify._verify import dead_units_on_box
 
 __all__ = [
     "BiasWarming",
@@ -54,7 +55,7 @@ _MAX_MOMENT = 16  # expected_activation: s**moment stays finite where the tails 
 
 def _data(net: nn.Module, value: object, name: str) -> torch.Tensor:
     """``value`` as (N, k) in the net's dtype and device; k checked against the first Linear."""
-    data = _as_data(value, name, _reference(net))
+    data = as_data(value, name, reference_tensor(net))
     first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
     if name == "x" and first is not None and data.shape[1] != first.in_features:
         raise ValueError(
@@ -72,7 +73,7 @@ def _activations(net: nn.Module, kinds: tuple = _PWL, names: str = _PWL_NAMES) -
 
 def _active(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """On the identity piece: pattern code 1 (ReLU-like), 0 (Hardtanh, strictly between kinks)."""
-    return _unit_code(module, z) == (0 if isinstance(module, nn.Hardtanh) else 1)
+    return unit_code(module, z) == (0 if isinstance(module, nn.Hardtanh) else 1)
 
 
 def _masks(net: nn.Module, x: object) -> list[tuple[str, torch.Tensor]]:
@@ -320,7 +321,7 @@ class BiasWarming:
         check_module(net)
         if (gamma := as_real_scalar(gamma, "gamma")) <= 0:
             raise ValueError(f"`gamma` must be > 0; got {gamma!r}")
-        self._gamma0, self.steps = gamma, _check_int(steps, "steps")
+        self._gamma0, self.steps = gamma, check_int(steps, "steps")
         check_choice(schedule, "schedule", _SCHEDULES)
         self.schedule, self.t = schedule, 0
         modules = _activations(net, _RELU_LIKE, "ReLU, LeakyReLU or PReLU")
@@ -423,8 +424,8 @@ def check_homogeneity(
     if not linears:
         raise ValueError("`net` must contain nn.Linear layers; got none")
     if x is None:
-        gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
-        n = _check_int(n, "n", maximum=_MAX_POINTS)
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+        n = check_int(n, "n", maximum=_MAX_POINTS)
         draw = torch.randn(n, linears[0].in_features, generator=gen)
         x = draw.to(torch.float64)
     xt = _data(net, x, "x")
@@ -471,7 +472,7 @@ def expected_activation(name: str, *, moment: int = 1) -> float:
     from scipy import integrate
 
     check_choice(name, "name", tuple(ACTIVATIONS))
-    moment = _check_int(moment, "moment", maximum=_MAX_MOMENT)
+    moment = check_int(moment, "moment", maximum=_MAX_MOMENT)
     act = ACTIVATIONS[name]().double()
 
     def integrand(z: float) -> float:

@@ -7,7 +7,6 @@ the valid ones. Randomness comes from local generators, never the global RNG.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
@@ -20,13 +19,13 @@ from torch import nn, optim
 from torch.nn import functional as F
 
 from ._validate import (
-    as_float_array,
     as_real_scalar,
     check_choice,
-    check_finite,
+    check_int,
     check_module,
     plain,
 )
+from .network._torch import as_data, resolve_device
 
 __all__ = [
     "ACTIVATIONS",
@@ -59,75 +58,6 @@ LOSSES: Mapping[str, Callable[..., torch.Tensor]] = MappingProxyType(
 #: (0.8 GB in float64): beyond them the weights alone would exhaust memory.
 _MAX_WIDTH = 2**20
 _MAX_PARAMETERS = 10**8
-
-
-def _check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {int(value)}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"`{name}` must be at most {maximum}; got {int(value)}")
-    return int(value)
-
-
-def resolve_device(device: torch.device | str | None) -> torch.device:
-    """The ``torch.device`` meant by a ``device`` argument, checked to be usable.
-
-    Parameters
-    ----------
-    device : None, "auto", str or torch.device
-        None means CPU, as in torch; ``"auto"`` CUDA when available, else
-        CPU; else a CPU or CUDA device (``"cuda:1"``) that exists here.
-
-    Returns
-    -------
-    torch.device
-
-    Examples
-    --------
-    >>> import torch
-    >>> from pwlmodels.nets import resolve_device
-    >>> resolve_device(None)
-    device(type='cpu')
-    >>> resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    True
-    """
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if device and torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"`device` must be None, a string or a torch.device; got {device!r}")
-    kind, index = _device_kind_and_index(device)
-    if kind == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if (index or 0) >= count:
-            have = f"only {count} CUDA device(s) exist" if count else "CUDA is not available"
-            raise ValueError(
-                f"`device` is {str(device)!r} but {have} (torch {torch.__version__}); use "
-                "device='cpu', or device='auto' to take CUDA only when present"
-            )
-    return torch.device(kind, index) if index is not None else torch.device(kind)
-
-
-_MAX_INDEX = {"cpu": 0, "cuda": 2**31 - 1}
-
-
-def _device_kind_and_index(device: str | torch.device) -> tuple[str, int | None]:
-    """("cpu" or "cuda", index or None), parsed without ``torch.device`` for strings.
-
-    Some torch builds keep a device index in 8 bits (``torch.device("cuda:999")``
-    is ``cuda:-25``), so 'cuda:N' is parsed here.
-    """
-    if isinstance(device, torch.device):
-        kind, index = device.type, device.index
-    else:
-        kind, sep, digits = device.partition(":")
-        index = int(digits) if sep and digits.isascii() and digits.isdigit() else None
-        if sep and index is None:
-            kind = ""
-    if kind not in ("cpu", "cuda") or (index is not None and not 0 <= index <= _MAX_INDEX[kind]):
-        raise ValueError(f"`device` must be None, 'auto', 'cpu' or 'cuda[:N]'; got {device!r}")
-    return kind, index
 
 
 def make_mlp(
@@ -179,13 +109,13 @@ def make_mlp(
     >>> all(torch.equal(p, q) for p, q in zip(net.parameters(), again.parameters()))
     True
     """
-    sizes = [_check_int(in_features, "in_features", maximum=_MAX_WIDTH)]
+    sizes = [check_int(in_features, "in_features", maximum=_MAX_WIDTH)]
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (Sequence, np.ndarray)):
         raise TypeError(
             f"`hidden` must be a sequence of ints such as (32, 32); got {plain(hidden)!r}"
         )
-    sizes += [_check_int(h, f"hidden[{i}]", maximum=_MAX_WIDTH) for i, h in enumerate(hidden)]
-    sizes.append(_check_int(out_features, "out_features", maximum=_MAX_WIDTH))
+    sizes += [check_int(h, f"hidden[{i}]", maximum=_MAX_WIDTH) for i, h in enumerate(hidden)]
+    sizes.append(check_int(out_features, "out_features", maximum=_MAX_WIDTH))
     n_params = sum((a + 1) * b for a, b in pairwise(sizes))
     if n_params > _MAX_PARAMETERS:
         raise ValueError(
@@ -196,7 +126,7 @@ def make_mlp(
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
     device = resolve_device(device)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
     layers: list[nn.Module] = []
     for fan_in, fan_out in pairwise(sizes):
         if layers:
@@ -261,23 +191,12 @@ def hidden_for_parameters(
     >>> h, count_parameters(make_mlp(1, (h, h), 1))
     (30, 1021)
     """
-    n, depth = _check_int(n_params, "n_params"), _check_int(depth, "depth")
-    n_in, n_out = _check_int(in_features, "in_features"), _check_int(out_features, "out_features")
+    n, depth = check_int(n_params, "n_params"), check_int(depth, "depth")
+    n_in, n_out = check_int(in_features, "in_features"), check_int(out_features, "out_features")
     a, b, c = depth - 1, n_in + n_out + depth, n_out - n  # count - n = a h^2 + b h + c
     h = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
     widths = sorted({max(1, math.floor(h)), max(1, math.ceil(h))})
     return min(widths, key=lambda w: abs(a * w * w + b * w + c))
-
-
-def _as_data(value: object, name: str, like: torch.Tensor) -> torch.Tensor:
-    arr = as_float_array(value, name)
-    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
-        raise ValueError(f"`{name}` must have shape (N,) or (N, k) with N >= 1; got {arr.shape}")
-    check_finite(arr, name)
-    tensor = torch.as_tensor(arr, dtype=like.dtype, device=like.device)
-    if not bool(torch.isfinite(tensor).all()):
-        raise ValueError(f"`{name}` overflows the net's {like.dtype}; rescale it or use float64")
-    return tensor if tensor.ndim == 2 else tensor[:, None]
 
 
 def train(
@@ -374,7 +293,7 @@ def train(
     check_module(net)
     if not (params := [p for p in net.parameters() if p.requires_grad]):
         raise ValueError("`net` must have trainable parameters; got none with requires_grad")
-    xt, yt = _as_data(x, "x", params[0]), _as_data(y, "y", params[0])
+    xt, yt = as_data(x, "x", params[0]), as_data(y, "y", params[0])
     if (n := xt.shape[0]) != yt.shape[0]:
         raise ValueError(f"`x` and `y` must have the same number of rows; got {n} and {len(yt)}")
     if linears := [m for m in net.modules() if isinstance(m, nn.Linear)]:
@@ -383,7 +302,7 @@ def train(
             if data.shape[1] != k:
                 got = tuple(np.shape(x if name == "x" else y))
                 raise ValueError(f"`{name}` must have shape (N, {k}) for this net; got {got}")
-    epochs = _check_int(epochs, "epochs")
+    epochs = check_int(epochs, "epochs")
     if (lr := as_real_scalar(lr, "lr")) <= 0:
         raise ValueError(f"`lr` must be > 0; got {lr!r}")
     by_name = isinstance(optimizer, str)
@@ -397,13 +316,13 @@ def train(
             f"lr=0.1, momentum=0.9); got {type(optimizer).__name__}{built}"
         )
     if batch_size is not None:
-        batch_size = _check_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size")
         if by_name and optimizer == "lbfgs":
             raise ValueError("optimizer='lbfgs' needs full batches; leave `batch_size` as None")
     if isinstance(lbfgs_polish, (bool, np.bool_)):
         lbfgs_polish = 10 if lbfgs_polish else 0
-    polish = _check_int(lbfgs_polish, "lbfgs_polish", minimum=0)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    polish = check_int(lbfgs_polish, "lbfgs_polish", minimum=0)
+    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
     cbs = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
     if bad := [i for i, cb in enumerate(cbs) if not callable(cb)]:
         raise TypeError(f"`callbacks[{bad[0]}]` must be callable; got {cbs[bad[0]]!r}")

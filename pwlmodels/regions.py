@@ -22,8 +22,18 @@ import torch
 from torch import nn
 
 from ._geometry import area_centroid, bounding_box, corners, cut
-from ._network import ACTIVATIONS, Activation, Affine, input_features, leaves, parse_sequential
 from ._validate import as_float_array, check_finite
+from .network._parse import (
+    ACTIVATIONS,
+    Activation,
+    Affine,
+    input_features,
+    leaves,
+    parse_sequential,
+    pattern_code,
+    reference_tensor,
+    unit_code,
+)
 
 __all__ = [
     "Partition",
@@ -486,34 +496,17 @@ def _like(a: np.ndarray, like: object) -> object:
     return a.astype(like.dtype, copy=False)
 
 
-def _reference(net: nn.Module) -> torch.Tensor:
-    """A floating tensor of the net (its dtype and device), float64 CPU when it has none."""
-    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
-    return torch.empty(0, dtype=torch.float64) if ref is None else ref
-
-
 def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
     """Patterns, int8 (N, width), from the network's own forward pass."""
-    ref = _reference(net)
+    ref = reference_tensor(net)
     z = torch.tensor(pts, dtype=ref.dtype, device=ref.device)  # a copy: in-place layers are safe
     codes = []
     with torch.no_grad():
         for _, m in leaves(net):  # the layers parse_sequential read, checked as it checks them
             if isinstance(m, ACTIVATIONS):
-                codes.append(_unit_code(m, z))
+                codes.append(unit_code(m, z))
             z = m(z)
     return [c.to(torch.int8).cpu().numpy() for c in codes]
-
-
-def _code(hardtanh: bool, z, lo: float = 0.0, hi: float = 0.0):
-    """The pattern of pre-activations z (numpy or torch, int64), with torch's ties."""
-    return (z >= hi) * 1 - (z <= lo) * 1 if hardtanh else (z > 0) * 1
-
-
-def _unit_code(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """:func:`_code` of the pre-activations ``z`` of one activation module (Hardtanh: its kinks)."""
-    hard = isinstance(module, nn.Hardtanh)
-    return _code(hard, z, *((module.min_val, module.max_val) if hard else ()))
 
 
 def _piece_index(op: Activation, code: np.ndarray) -> np.ndarray:
@@ -621,7 +614,9 @@ def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int
                             nxt.append((vv, zz))
                     todo = nxt
             for vv, zz in todo:  # the pattern at the mean of the vertices, inside the piece
-                code = _code(op.name == "hardtanh", zz.mean(axis=0), *op.kinks).astype(np.int8)
+                code = pattern_code(op.name == "hardtanh", zz.mean(axis=0), *op.kinks).astype(
+                    np.int8
+                )
                 s, t = (u[0] for u in _slope_offset(op, code[None, :]))
                 out.append((vv, [*pats, code], s[:, None] * g, s * h + t))
             if len(out) > max_regions:

@@ -19,8 +19,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._extract import hinge_spline, line_arguments, network_spline
-from ._network import input_features, output_features, parse_sequential
 from ._numeric import evaluation_error, nearer_end_eval, nearer_end_table
 from ._validate import (
     as_finite_1d,
@@ -29,8 +27,11 @@ from ._validate import (
     check_choice,
     check_finite,
     check_module,
-    plain,
 )
+from .network._extract import hinge_spline, line_arguments, network_spline
+from .network._parse import input_features, output_features, parse_sequential
+from .network._spline_module import SplineModule
+from .network._torch import UNIT, check_device, check_dtype, check_float32_range
 from .spline import PiecewiseLinear
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
 
 SplineLike = PiecewiseLinear | tuple | object
 _EPS = float(np.finfo(np.float64).eps)
-_F32 = np.finfo(np.float32)
-_UNIT = {torch.float64: 2.0**-53, torch.float32: 2.0**-24}
 _WARN_AT = {torch.float64: 1e-10, torch.float32: 1e-3}
 _EXACT_SEARCH_MAX = 40
 _EVAL_ACTIVATIONS = 2**20  # hidden activations per batch in evaluate()
@@ -70,12 +69,6 @@ def _as_spline(spline: SplineLike) -> PiecewiseLinear:
         "`spline` must be a PiecewiseLinear, an (x, y) pair or a scipy PPoly/BSpline/"
         f"interp1d; got {type(spline).__name__}"
     )
-
-
-def _check_dtype(dtype: object) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or dtype not in _UNIT:
-        raise TypeError(f"`dtype` must be torch.float64 or torch.float32; got {plain(dtype)!r}")
-    return dtype
 
 
 def _subset_matching(a: np.ndarray, target: float, tol: float) -> np.ndarray | None:
@@ -118,34 +111,6 @@ def _subset_sums(a: np.ndarray) -> np.ndarray:
 
 def _bits(index: int, n: int) -> np.ndarray:
     return np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
-
-
-def _check_device(device: object) -> torch.device:
-    """A usable device: a ValueError (not torch's AssertionError) for missing CUDA."""
-    from .nets import resolve_device  # a function-level import: nets sits above relu
-
-    return resolve_device(device)
-
-
-def _check_float32_range(parts: list[tuple[str, str, np.ndarray]]) -> None:
-    """Every nonzero number must be a normal float32: none overflows or loses precision.
-
-    ``parts`` holds (argument, what, float64 array); the first offending
-    entry gets a ValueError naming the argument.
-    """
-    for arg, what, arr in parts:
-        arr = np.atleast_1d(np.asarray(arr, dtype=np.float64))
-        mag = np.abs(arr)
-        bad = (mag != 0) & ((mag < _F32.tiny) | (mag > _F32.max))
-        if bad.any():
-            i = int(np.argmax(bad))
-            where = f"{what}[{i}]" if arr.size > 1 else what
-            side = "overflows" if mag[i] > _F32.max else "underflows"
-            raise ValueError(
-                f"`{arg}` does not fit float32: {where} = {float(arr[i])!r} {side} float32, "
-                f"whose nonzero normal numbers have magnitudes in [{float(_F32.tiny):.7g}, "
-                f"{float(_F32.max):.7g}]; use dtype=torch.float64 or rescale `{arg}`"
-            )
 
 
 @dataclass(frozen=True)
@@ -315,8 +280,8 @@ def spline_to_relu(
     f = _as_spline(spline)
     check_choice(width, "width", ("min", "stable"))
     check_choice(form, "form", ("hinge", "ramp"))
-    dtype = _check_dtype(dtype)
-    device = _check_device(device)
+    dtype = check_dtype(dtype)
+    device = check_device(device)
     w_ridge, b_ridge = _ridge(weight, bias, form)
     p, (hidden_w, hidden_b, out_w, out_b) = _layers(f, form, width, w_ridge, b_ridge)
     if dtype == torch.float32:
@@ -354,7 +319,7 @@ def _check_layers_fit_float32(hidden_w, hidden_b, out_w, out_b, *, ridge: bool) 
     :func:`rounding_bound` models float32 rounding as relative, which holds
     only for normal numbers.
     """
-    _check_float32_range(
+    check_float32_range(
         [
             ("weight" if ridge else "spline", "the hidden weight", np.ravel(hidden_w)),
             ("spline", "the hidden bias", hidden_b),
@@ -441,8 +406,8 @@ def rounding_bound(
     f = _as_spline(spline)
     check_choice(form, "form", ("hinge", "ramp"))
     check_choice(width, "width", ("min", "stable"))
-    dtype = _check_dtype(dtype)
-    u = _UNIT[dtype]
+    dtype = check_dtype(dtype)
+    u = UNIT[dtype]
     w_ridge, b_ridge = _ridge(weight, bias, form)
     x = as_float_array(x, "x")
     if weight is not None and (x.ndim != 2 or x.shape[1] != w_ridge.size):
@@ -473,7 +438,7 @@ def rounding_bound(
 
 def _hinge_bound(p: _Hinges, x: np.ndarray, dtype: torch.dtype) -> np.ndarray:
     """The hinge form's bound at (scalar) inputs x, without the ridge term."""
-    u = _UNIT[dtype]
+    u = UNIT[dtype]
     h = p.t.size
     b = abs(p.c) + hinge_spline(p.t, p.s, np.abs(p.a))[0](x)
     extra = p.residual * np.abs(x - p.anchor)
@@ -491,7 +456,7 @@ def _ramp_bound(f: PiecewiseLinear, x: np.ndarray, dtype: torch.dtype) -> np.nda
     ``gamma (|x| + max|t|)`` of its segment, a window found by bisection, and
     its error there is at most ``|a_i| gamma (|w_i x| + |b_i|)``: O((N + H) log H)."""
     w, b, a, c = _ramp_parameters(f)
-    u = _UNIT[dtype]
+    u = UNIT[dtype]
     k = 1 if dtype == torch.float64 else 2  # float32 rounds every parameter once more
     g = _gamma(4 * k, u)
     base = _gamma(a.size + 2 * k, u) * (abs(c) + float(np.sum(np.abs(a))))
@@ -615,71 +580,3 @@ def evaluate(net: nn.Module, x: object) -> np.ndarray:
         ]
     y = torch.cat(parts).numpy()
     return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
-
-
-class SplineModule(nn.Module):
-    """A PiecewiseLinear evaluated with ``torch.searchsorted`` (any shape in and out).
-
-    Each point is evaluated from the nearer end of its piece, ``v_j + s *
-    (x - t_j)``, as :meth:`PiecewiseLinear.__call__` does, with the same
-    error bound ``2 u |y| + 6 u |s| |d| + eta (1 + |d|)`` (``d`` the
-    computed ``x - t_j``; ``u``, ``eta`` the unit roundoff and smallest
-    subnormal of ``dtype``). In float64 it is taken against the spline
-    itself. In float32 the knots, values and end slopes are rounded to
-    float32 first, the interior slopes recomputed from the rounded data
-    (in float64, then rounded), and the bound holds against the spline of
-    the rounded data; a ValueError names the entry when rounding would
-    overflow, flush a nonzero number below float32's normal range or
-    merge two knots. Differentiable in the input (the derivative is the
-    right slope at knots). Built by :meth:`PiecewiseLinear.to_torch`.
-    """
-
-    def __init__(self, spline: PiecewiseLinear, *, dtype=None, device=None) -> None:
-        super().__init__()
-        dtype = torch.float64 if dtype is None else _check_dtype(dtype)
-        device = _check_device(device)
-        knots, values, slopes = spline.knots, spline.values, spline.slopes
-        if dtype == torch.float32:
-            knots, values, slopes = _rounded_to_float32(spline)
-        data = [
-            np.array(a, dtype=np.float32 if dtype == torch.float32 else np.float64)
-            for a in (knots, values, slopes)
-        ]  # the table is computed in `dtype`
-        names = ("knots", "values", "slopes", "_edges", "_base_t", "_base_v", "_slope")
-        for name, arr in zip(names, (*data, *nearer_end_table(*data)), strict=True):
-            tensor = torch.as_tensor(arr, device=device)
-            self.register_buffer(name, tensor, persistent=not name.startswith("_"))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        j = torch.searchsorted(self._edges, x.contiguous(), right=True)
-        return self._base_v[j] + self._slope[j] * (x - self._base_t[j])
-
-    def extra_repr(self) -> str:
-        return f"knots={self.knots.numel()}, dtype={self.knots.dtype}"
-
-
-def _rounded_to_float32(f: PiecewiseLinear) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Knots, values and slopes of ``f`` with its data rounded to float32 (held in float64)."""
-    _check_float32_range(
-        [
-            ("spline", "knots", f.knots),
-            ("spline", "values", f.values),
-            ("spline", "left_slope", f.left_slope),
-            ("spline", "right_slope", f.right_slope),
-        ]
-    )
-    t = f.knots.astype(np.float32).astype(np.float64)
-    v = f.values.astype(np.float32).astype(np.float64)
-    merged = np.diff(t) <= 0
-    if merged.any():
-        i = int(np.argmax(merged))
-        raise ValueError(
-            f"`spline` does not fit float32: knots[{i}] = {float(f.knots[i])!r} and "
-            f"knots[{i + 1}] = {float(f.knots[i + 1])!r} round to the same float32 "
-            f"{float(t[i])!r}; use dtype=torch.float64"
-        )
-    inner = np.diff(v) / np.diff(t)
-    _check_float32_range([("spline", "the float32 slopes", inner)])
-    ends = np.float32([f.left_slope, f.right_slope]).astype(np.float64)
-    slopes = np.concatenate([ends[:1], inner, ends[1:]]).astype(np.float32).astype(np.float64)
-    return t, v, slopes

@@ -29,6 +29,7 @@ from ._validate import (
     as_real_scalar,
     check_choice,
     check_finite,
+    check_int,
     is_real,
 )
 
@@ -378,17 +379,7 @@ class PiecewiseLinear:
             raise ValueError(f"`a` must be less than `b`; got a = {a!r}, b = {b!r}")
         if (n is None) == (tol is None):
             raise ValueError("give exactly one of `n` (uniform knots) or `tol` (adaptive)")
-        if isinstance(max_knots, bool) or not isinstance(max_knots, numbers.Integral):
-            raise TypeError(f"`max_knots` must be an integer; got {type(max_knots).__name__}")
-        if max_knots < 9:
-            raise ValueError(
-                f"`max_knots` must be at least 9 (the starting grid); got {int(max_knots)}"
-            )
-        if max_knots > _MAX_KNOTS:
-            raise ValueError(
-                f"`max_knots` must be at most {_MAX_KNOTS} (0.8 GB per float64 array); "
-                f"got {int(max_knots)}"
-            )
+        max_knots = check_int(max_knots, "max_knots", minimum=9, maximum=_MAX_KNOTS)
         if n is not None:
             if isinstance(n, bool) or not isinstance(n, numbers.Integral):
                 raise TypeError(f"`n` must be an integer; got {type(n).__name__}")
@@ -498,7 +489,7 @@ class PiecewiseLinear:
         >>> f.to_torch()(torch.tensor([0.25, 3.0], dtype=torch.float64))
         tensor([0.5000, 6.0000], dtype=torch.float64)
         """
-        from .relu import SplineModule
+        from .network._spline_module import SplineModule
 
         return SplineModule(self, dtype=dtype, device=device)
 

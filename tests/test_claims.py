@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from pwlmodels import _claims as cl
-from pwlmodels import _claims_dying as cd
+from docs.claims import claims as cl
+from docs.claims import dying as cd
 
 ROOT = Path(__file__).resolve().parents[1]
 

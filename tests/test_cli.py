@@ -238,7 +238,7 @@ def test_fit_checks_for_onnx_before_writing_anything(data, tmp_path, cli, monkey
             "ONNX files need the optional onnx package: pip install 'pwlmodels[onnx]'"
         )
 
-    monkeypatch.setattr(pwlmodels.io, "_require_onnx", missing)
+    monkeypatch.setattr(pwlmodels.io._onnx, "require_onnx", missing)
     status, _, err = cli("fit data.csv --x x --y y --knots 1 --out f.json --model f.onnx")
     assert_one_line_error(status, err, "fit", r"pip install 'pwlmodels\[onnx\]'")
     assert not (tmp_path / "f.json").exists()

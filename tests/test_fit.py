@@ -9,8 +9,9 @@ import pytest
 from scipy.interpolate import make_lsq_spline
 from scipy.optimize import lsq_linear
 
-from pwlmodels import PiecewiseLinear, _lsq, fit_pwl, select_knots
-from pwlmodels.fit import _Constraints
+from pwlmodels import PiecewiseLinear, fit_pwl, select_knots
+from pwlmodels.fit import _lsq
+from pwlmodels.fit._fit import _Constraints
 
 
 def hinge_basis(x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -363,7 +364,7 @@ exact_seen: list[bool] = []
 def test_cell_optimum_is_the_best_fit_in_its_cell(seed):
     """Brute force over the closed cell: no knot vector there fits better than an exact
     cell optimum, and none below the cell's floor."""
-    from pwlmodels import _freeknots
+    from pwlmodels.fit import _freeknots
 
     x, y, _ = pwl_data(seed, n=50, sigma=0.3)
     d = _lsq.Data.build(x, y, np.ones(x.size))

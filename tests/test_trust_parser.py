@@ -1,6 +1,6 @@
 """Networks the parser cannot read exactly are refused at every public entry point.
 
-The parser (``pwlmodels._network.parse_sequential``) reads a network's function
+The parser (``pwlmodels.network._parse.parse_sequential``) reads a network's function
 from its layers. A module whose class overrides ``forward`` of the torch class
 it derives from, a forward hook, Dropout or BatchNorm1d in training mode, or
 parameters that hold no dense real values would make it read another function,

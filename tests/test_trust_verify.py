@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from pwlmodels import _bounds as bd
-from pwlmodels import _milp
+from pwlmodels.verify import _bounds as bd
 from pwlmodels.verify import (
+    _milp,
     dead_units_on_box,
     local_robustness,
     maximize,
@@ -72,7 +72,7 @@ def test_local_robustness_refuses_an_overflowing_ball():
 def test_nan_bounds_never_drop_a_box():
     """Past the checks, a NaN bound is read as +inf: never 'optimal' from dropped boxes."""
     net = small_net()
-    from pwlmodels._problem import make_problem
+    from pwlmodels.verify._problem import make_problem
 
     chain = make_problem(net, [-1.0, -1.0], [1.0, 1.0]).chain
     c = torch.ones(1, dtype=torch.float64)

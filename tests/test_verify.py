@@ -228,9 +228,9 @@ def test_tighten_interval_is_sound_and_agrees():
 @pytest.mark.parametrize("seed", range(30))
 def test_lp_tightening_with_ideal_first_layer_is_sound(seed):
     """LP bounds over the ideal first-layer formulation contain every sampled pre-activation."""
-    from pwlmodels import _bounds as bd
-    from pwlmodels import _milp
-    from pwlmodels._problem import make_problem
+    from pwlmodels.verify import _bounds as bd
+    from pwlmodels.verify import _lp
+    from pwlmodels.verify._problem import make_problem
 
     rng = np.random.default_rng(1000 + seed)
     n_in = 2 + seed % 3
@@ -240,7 +240,7 @@ def test_lp_tightening_with_ideal_first_layer_is_sound(seed):
     prob = make_problem(net, lo, up)
     crown = bd.layer_bounds(prob.chain, *prob.box())
     cpu = [(a[0].numpy(), b[0].numpy()) for a, b in crown]
-    tight = _milp.lp_bounds(prob.chain, lo, up, cpu)
+    tight = _lp.lp_bounds(prob.chain, lo, up, cpu)
     x = torch.as_tensor(samples(lo, up))
     linears = [m for m in net if isinstance(m, nn.Linear)]
     with torch.no_grad():
@@ -423,12 +423,12 @@ def test_milp_stays_sound_on_badly_scaled_nets(seed, act, widths):
 def test_lp_batches_repeat_their_block_like_scipy_block_diag(m, n, k):
     from scipy import sparse
 
-    from pwlmodels import _milp
+    from pwlmodels.verify import _lp
 
     a = np.random.default_rng(m * n * k).normal(size=(m, n))
     a[a < 0.3] = 0.0  # some zeros, and for (3, 2, 4) maybe none left
     block = sparse.csr_array(a)
-    got = _milp._repeat_block(block, k)
+    got = _lp._repeat_block(block, k)
     want = sparse.block_diag([block] * k, format="csr")
     assert got.shape == want.shape == (k * m, k * n)
     np.testing.assert_array_equal(got.toarray(), want.toarray())

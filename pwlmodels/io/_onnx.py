@@ -266,3 +266,13 @@ def _constant(node, where: str) -> np.ndarray:
 
 def _missing(name: str, label: str, where: str):
     raise ValueError(f"{where}: {label} takes {name!r}, which is not a constant of the file")
+
+
+def require_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            "ONNX files need the optional onnx package: pip install 'pwlmodels[onnx]'"
+        ) from exc
+    return onnx

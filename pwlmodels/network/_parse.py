@@ -346,3 +346,20 @@ def output_features(ops: list) -> int | None:
         if isinstance(op, Affine):
             return op.weight.shape[0]
     return None
+
+
+def reference_tensor(net: nn.Module) -> torch.Tensor:
+    """A floating tensor of the net (its dtype and device), float64 CPU when it has none."""
+    ref = next((t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), None)
+    return torch.empty(0, dtype=torch.float64) if ref is None else ref
+
+
+def pattern_code(hardtanh: bool, z, lo: float = 0.0, hi: float = 0.0):
+    """The pattern of pre-activations z (numpy or torch, int64), with torch's ties."""
+    return (z >= hi) * 1 - (z <= lo) * 1 if hardtanh else (z > 0) * 1
+
+
+def unit_code(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """:func:`pattern_code` of pre-activations ``z`` of one activation module (Hardtanh: kinks)."""
+    hard = isinstance(module, nn.Hardtanh)
+    return pattern_code(hard, z, *((module.min_val, module.max_val) if hard else ()))

@@ -1,33 +1,4 @@
-"""Lossless files for splines and networks: JSON, a validated state dict, ONNX.
-
-Three formats, none of which executes code when read:
-
-- **Splines** (:func:`save_spline`, :func:`load_spline`): JSON with the
-  format tag ``"pwlmodels.spline/1"``, the knots, the values at the knots
-  and the two end slopes. Floats are written as Python's ``repr`` writes
-  them: the shortest decimal (at most 17 significant digits) that reads back
-  to the same float64, so a round trip is bit for bit, negative zero and
-  subnormals included.
-- **Networks** (:func:`save_model`, :func:`load_model`): a dict
-  ``{"format": "pwlmodels.mlp/1", "layers": [...], "state_dict": {...}}`` of
-  primitives and CPU tensors, written with :func:`torch.save` and read with
-  ``torch.load(..., weights_only=True)``, then validated (known layer kinds,
-  consistent shapes, one float dtype, finite parameters) before a
-  :class:`torch.nn.Sequential` is built from it.
-- **ONNX** (:func:`to_onnx`, :func:`from_onnx`, the optional ``onnx`` extra):
-  ``Gemm``, ``Relu``, ``LeakyRelu``, ``PRelu`` and ``Clip`` (for Hardtanh)
-  nodes at opset 13, which OMLT (``omlt.io.load_onnx_neural_network``, for
-  Linear + ReLU networks) and VNN-COMP tools read.
-
-Supported layers: ``Linear`` (with or without bias), ``ReLU``,
-``LeakyReLU``, ``PReLU``, ``Hardtanh`` and ``ReLU6`` (stored as
-``Hardtanh(0, 6)``), in nested ``nn.Sequential``; ``Identity`` and
-``Dropout`` in eval mode are dropped (Dropout in training mode is random:
-refused).
-Every file is written atomically (a temporary file, then a rename): a failed
-write leaves no partial file. A malformed, truncated or foreign file raises a
-``ValueError`` that names the file and the problem.
-"""
+"""The readers and writers of :mod:`pwlmodels.io` (documented there)."""
 
 from __future__ import annotations
 
@@ -43,10 +14,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._files import atomic_open
-from ._network import check_dropout, leaves, parse_sequential
-from ._validate import is_real
-from .spline import PiecewiseLinear
+from .._files import atomic_open
+from .._validate import is_real
+from ..network._parse import check_dropout, leaves, parse_sequential
+from ..spline import PiecewiseLinear
+from . import _onnx
 
 __all__ = ["from_onnx", "load_model", "load_spline", "save_model", "save_spline", "to_onnx"]
 
@@ -518,8 +490,7 @@ def to_onnx(net: nn.Sequential, path: str | os.PathLike) -> Path:
     ...     torch.equal(net(x), again(x))
     True
     """
-    onnx = _require_onnx()
-    from . import _onnx
+    onnx = _onnx.require_onnx()
 
     payload = _checked_payload(net)
     layers, state = payload["layers"], payload["state_dict"]
@@ -568,8 +539,7 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
     --------
     See :func:`to_onnx`.
     """
-    onnx = _require_onnx()
-    from . import _onnx
+    onnx = _onnx.require_onnx()
 
     path = _as_path(path)
     where = f"ONNX file {str(path)!r}"
@@ -593,16 +563,6 @@ def from_onnx(path: str | os.PathLike) -> nn.Sequential:
     if len(net) == 0:  # only Identity, Dropout or Flatten nodes: the identity, no payload layer
         return net.eval()
     return _build(_describe(net), where)  # the checks of load_model, on a fresh copy
-
-
-def _require_onnx():
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ImportError(
-            "ONNX files need the optional onnx package: pip install 'pwlmodels[onnx]'"
-        ) from exc
-    return onnx
 
 
 # ------------------------------------------------------------------ helpers

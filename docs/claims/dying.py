@@ -1,6 +1,6 @@
 """Experiments on dying ReLU units, their fixes, and optimizers after a dead spell.
 
-Part of the diagnostics page's experiments (see ``_claims``): each function
+Part of the diagnostics page's experiments (see ``claims``): each function
 takes a ``seed``, draws from local generators only, trains small float64
 networks on the CPU with full batches, and returns a tidy DataFrame.
 """
@@ -18,10 +18,10 @@ import torch
 from torch import nn, optim
 from torch.nn import functional as F
 
-from ._claims import DEAD_BIAS, F64, _gen, _interval, _kill
-from ._validate import check_choice
-from .diagnostics import BiasWarming, dead_units
-from .nets import OPTIMIZERS, make_mlp, train
+from pwlmodels.diagnostics import BiasWarming, dead_units
+from pwlmodels.nets import OPTIMIZERS, make_mlp, train
+
+from .claims import DEAD_BIAS, F64, _gen, _interval, _kill
 
 __all__: list[str] = []
 
@@ -45,7 +45,8 @@ _OPTIMIZER_NAMES = (*(name for name in OPTIMIZERS if name != "lbfgs"), "sgd_mome
 
 
 def _optimizer(name: str, params: object, lr: float, weight_decay: float = 0.0):
-    check_choice(name, "optimizer", _OPTIMIZER_NAMES)
+    if name not in _OPTIMIZER_NAMES:
+        raise ValueError(f"`optimizer` must be one of {_OPTIMIZER_NAMES}; got {name!r}")
     if name == "sgd_momentum":
         return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validate import as_finite_1d, as_real_scalar
+from ..network._parse import input_features, output_features, parse_sequential
 from . import _bounds as bd
-from ._network import input_features, output_features, parse_sequential
-from ._validate import as_finite_1d, as_real_scalar
 
 __all__: list[str] = []
 

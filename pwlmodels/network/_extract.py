@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from ._network import Activation, Affine
-from ._numeric import crossing
-from ._validate import as_finite_1d
-from .spline import PiecewiseLinear
+from .._numeric import crossing
+from .._validate import as_finite_1d
+from ..spline import PiecewiseLinear
+from ._parse import Activation, Affine
 
 __all__: list[str] = []
 

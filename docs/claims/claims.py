@@ -16,9 +16,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .diagnostics import activation_sparsity, check_homogeneity, expected_activation, gradient_flow
-from .nets import make_mlp
-from .regions import local_affine
+from pwlmodels.diagnostics import (
+    activation_sparsity,
+    check_homogeneity,
+    expected_activation,
+    gradient_flow,
+)
+from pwlmodels.nets import make_mlp
+from pwlmodels.regions import local_affine
 
 __all__: list[str] = []
 

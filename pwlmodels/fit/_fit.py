@@ -1,29 +1,14 @@
-"""Least-squares piecewise-linear fits: fixed or free knots, with shape constraints.
-
-numpy/scipy only (no torch). The fit lives in the degree-1 B-spline (hat)
-basis on the nodes ``[min x, knots..., max x]``: its normal equations are
-tridiagonal, so a fixed-knot fit is O(n + K). Free knots are found by
-variable projection (the values solved exactly for given knots, Golub and
-Pereyra 1973) on segment moments from prefix sums, which makes one SSR
-evaluation O(K log n) whatever n: a dynamic-programming start on binned
-data, BFGS on the knot positions with the analytic gradient, jumps to
-the exact optimum of a knot cell (line fits) where BFGS creeps, and a
-discrete polish that relocates single knots. Constraints go through LSI ->
-LDP -> NNLS (Lawson and Hanson 1974), exactly.
-"""
+"""The least-squares fits behind :mod:`pwlmodels.fit` (its public names are there)."""
 
 from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from . import _lsq
-from ._freeknots import search_knots
-from ._stats import standard_errors
-from ._validate import (
+from .._validate import (
     as_finite_1d,
     as_float_array,
     as_real_scalar,
@@ -31,7 +16,13 @@ from ._validate import (
     check_finite,
     plain,
 )
-from .spline import PiecewiseLinear
+from ..spline import PiecewiseLinear
+from . import _lsq
+from ._freeknots import search_knots
+from ._stats import standard_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PWLFit", "fit_pwl", "select_knots"]
 
@@ -103,6 +94,8 @@ class PWLFit:
         nodes = np.concatenate([[np.nan], self.knots, [np.nan]])
         xs = self._nodes()
         slopes = np.diff(self.spline(xs)) / np.diff(xs)
+        import pandas as pd
+
         frame = pd.DataFrame(
             {
                 "x": xs,

@@ -3,13 +3,13 @@
 Where halving the input box cannot close the gap (flat maxima of saturated
 Hardtanh units, many inputs), the MILP's claim is checked by splitting the
 pre-activation range of one unit at a kink instead: each node is the LP
-relaxation of :func:`pwlmodels._milp._relaxation_rows` under the node's
+relaxation of :func:`pwlmodels.verify._lp._relaxation_rows` under the node's
 pre-activation bounds, plus rows keeping every pre-activation inside them; a
 node whose units all lie on one side of their kinks is an exact LP over one
 activation region, so the search is finite. Each node's bound is the
 weak-duality bound of HiGHS's dual vector (Neumaier and Shcherbina 2004,
-:func:`pwlmodels._milp._safe_mins`): sound whatever the LP solver's accuracy,
-with the first-order rounding margins of :mod:`pwlmodels._bounds`. The
+:func:`pwlmodels.verify._lp._safe_mins`): sound whatever the LP solver's accuracy,
+with the first-order rounding margins of :mod:`pwlmodels.verify._bounds`. The
 branching unit is the one whose LP point is furthest from its activation
 (most infeasible, as MILP solvers branch), split at its kink nearest to the
 LP's pre-activation value.
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from . import _bounds as bd
-from ._milp import _cpu, _relaxation_rows, _safe_mins, _t
+from ._lp import _cpu, _relaxation_rows, _safe_mins, _t
 
 __all__: list[str] = []
 
@@ -117,7 +117,7 @@ def maximize(chain, c, lower, upper, bounds, start, atol, rtol, threshold, time_
     """Maximise ``c @ net(x)`` by branching on phases; ``bounds`` sound at the root.
 
     ``start``: candidate points, the best of which is the first incumbent.
-    Returns a dict as :func:`pwlmodels._bounds.branch_and_bound` does.
+    Returns a dict as :func:`pwlmodels.verify._bounds.branch_and_bound` does.
     """
     t0 = time.perf_counter()
     cvec = c.to("cpu").numpy()

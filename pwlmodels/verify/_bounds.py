@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._network import Activation, Affine
+from ..network._parse import Activation, Affine
 
 __all__: list[str] = []
 
