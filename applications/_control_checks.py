@@ -11,17 +11,6 @@ from torch import nn
 __all__: list[str] = []
 
 _ACCEPTED = "real numbers (a float array, nested lists or a torch tensor)"
-#: Layers whose network is piecewise linear, with exact right and left derivatives.
-PWL_LAYERS = (
-    nn.Linear,
-    nn.ReLU,
-    nn.LeakyReLU,
-    nn.PReLU,
-    nn.Hardtanh,  # ReLU6 is a Hardtanh
-    nn.Identity,
-    nn.Flatten,
-    nn.Dropout,
-)
 
 
 def as_array(value: object, name: str) -> np.ndarray:
@@ -113,11 +102,6 @@ def check_net(net: object, name: str = "net") -> tuple[int, int]:
     if not linears:
         raise ValueError(f"`{name}` must contain at least one torch.nn.Linear layer")
     return linears[0].in_features, linears[-1].out_features
-
-
-def is_piecewise_linear(net: nn.Sequential) -> bool:
-    """Whether every layer of ``net`` is one of :data:`PWL_LAYERS`."""
-    return all(isinstance(m, PWL_LAYERS) for m in leaves(net))
 
 
 def check_seeds(seeds: object) -> tuple[int, ...]:

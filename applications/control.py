@@ -31,6 +31,8 @@ from scipy import linalg
 from torch import nn
 
 from pwlmodels import resolve_device
+from pwlmodels.network import is_piecewise_linear
+from pwlmodels.regions import one_sided_jacobian
 
 from ._control_checks import (
     as_array,
@@ -39,8 +41,6 @@ from ._control_checks import (
     as_vector,
     check_choice,
     check_net,
-    is_piecewise_linear,
-    leaves,
 )
 from .report import AppResult
 
@@ -289,59 +289,16 @@ def saturated_law(
     return nn.Sequential(first, nn.ReLU(), last).to(device=device, dtype=dtype)
 
 
-def _pwl_slope(m: nn.Module, z: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """The one-sided slope of an activation at ``z`` in direction ``d`` (ties by sign of d)."""
-    zc = z[:, None]
-    if isinstance(m, nn.Hardtanh):
-        lo, hi = float(m.min_val), float(m.max_val)
-        inside = (zc > lo) & (zc < hi)
-        enter = ((zc == lo) & (d > 0)) | ((zc == hi) & (d < 0))
-        return (inside | enter).astype(np.float64)
-    if isinstance(m, nn.ReLU):
-        neg = np.zeros(1)
-    elif isinstance(m, nn.LeakyReLU):
-        neg = np.array([float(m.negative_slope)])
-    else:  # PReLU: one slope, or one per unit
-        neg = m.weight.detach().to("cpu", torch.float64).numpy()
-    up = (zc > 0) | ((zc == 0) & (d > 0))
-    return np.where(up, 1.0, np.broadcast_to(neg, z.shape)[:, None])
-
-
-def _one_sided_jacobian(net: nn.Sequential, x0: np.ndarray, sign: float) -> np.ndarray:
-    """Columns: the derivative along ``sign * e_j``, propagated forward in float64.
-
-    Which piece each unit is on comes from the network's own forward pass (its
-    dtype and device), as in ``pwlmodels.activation_pattern``; a unit exactly
-    at a kink takes the piece the direction moves it onto.
-    """
-    ref = next((p for p in net.parameters() if p.is_floating_point()), None)
-    dtype, device = (torch.float64, "cpu") if ref is None else (ref.dtype, ref.device)
-    z, d = torch.as_tensor(x0, dtype=dtype, device=device)[None], sign * np.eye(x0.size)
-    with torch.no_grad():
-        for m in leaves(net):
-            if isinstance(m, nn.Linear):
-                d = m.weight.detach().to("cpu", torch.float64).numpy() @ d
-            elif isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)):
-                pre = z[0].to("cpu", torch.float64).numpy()
-                d = _pwl_slope(m, pre, d) * d
-            elif isinstance(m, nn.Dropout):
-                continue  # the evaluation-mode function
-            z = m(z)
-    return sign * d + 0.0  # + 0.0: no negative zeros
-
-
 def local_gain(net: nn.Sequential, x0: object = None, *, side: str = "right") -> np.ndarray:
     """The Jacobian ``du/dx`` of a controller network at ``x0``: its gain there.
 
-    Piecewise-linear networks (Linear, ReLU, LeakyReLU, PReLU, Hardtanh /
-    ReLU6, Identity, Flatten, Dropout): exact, the local affine map of
-    ``x0``'s activation region, formed in float64 from the weights. On a
-    region boundary entry ``(i, j)`` is the one-sided partial derivative
-    along ``+e_j`` (``side="right"``) or ``-e_j`` (``"left"``): a unit at its
-    kink takes the piece the direction moves it onto. (Autograd would use
-    ``relu'(0) = 0``, which is in general neither.) Other networks
-    (tanh, sigmoid...): ``torch.func.jacrev`` in the net's dtype, where
-    both sides agree.
+    Piecewise-linear networks (:func:`pwlmodels.network.is_piecewise_linear`):
+    exact, :func:`pwlmodels.regions.one_sided_jacobian` (the local affine
+    map of ``x0``'s activation region; on a region boundary, entry
+    ``(i, j)`` is the one-sided partial derivative along ``+e_j`` for
+    ``side="right"`` or ``-e_j`` for ``"left"``). Other networks (tanh,
+    sigmoid...): ``torch.func.jacrev`` in the net's dtype, where both sides
+    agree.
 
     Parameters
     ----------
@@ -376,7 +333,7 @@ def local_gain(net: nn.Sequential, x0: object = None, *, side: str = "right") ->
     x = np.zeros(n_in) if x0 is None else as_vector(x0, "x0", n_in)
     check_choice(side, "side", _SIDES)
     if is_piecewise_linear(net):
-        return _one_sided_jacobian(net, x, 1.0 if side == "right" else -1.0)
+        return one_sided_jacobian(net, x[None], side=side)[0]
     ref = next((p for p in net.parameters() if p.is_floating_point()), None)
     dtype, device = (torch.float64, "cpu") if ref is None else (ref.dtype, ref.device)
     jac = torch.func.jacrev(net)(torch.as_tensor(x, dtype=dtype, device=device))

@@ -30,6 +30,7 @@ from torch import nn
 
 from ._validate import as_real_scalar, check_choice, check_int, check_module
 from .nets import ACTIVATIONS, LOSSES
+from .network._parse import ACTIVATIONS as PIECEWISE
 from .network._parse import reference_tensor, unit_code
 from .network._torch import as_data
 from .verify._verify import dead_units_on_box
@@ -44,7 +45,7 @@ __all__ = [
     "gradient_flow",
 ]
 
-_PWL = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)  # ReLU6 is a Hardtanh
+_PWL = PIECEWISE  # ReLU6 is a Hardtanh
 _RELU_LIKE = (nn.ReLU, nn.LeakyReLU, nn.PReLU)
 _HOMOGENEOUS = (*_RELU_LIKE, nn.Linear, nn.Identity, nn.Flatten, nn.Dropout, nn.Sequential)
 _SCHEDULES = ("linear", "cosine")

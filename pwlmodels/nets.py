@@ -25,6 +25,7 @@ from ._validate import (
     check_module,
     plain,
 )
+from .network._parse import REGISTRY
 from .network._torch import as_data, resolve_device
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
 
 #: Activation name -> module class (torch's defaults): piecewise-linear ones, then smooth ones.
 ACTIVATIONS: Mapping[str, type[nn.Module]] = MappingProxyType(
-    {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "prelu": nn.PReLU, "hardtanh": nn.Hardtanh}
+    {kind.name: kind.module for kind in REGISTRY}
     | {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
     | {"elu": nn.ELU, "softplus": nn.Softplus}
 )

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ._geometry import area_centroid, bounding_box, corners, cut
-from ._validate import as_float_array, check_finite
+from ._validate import as_float_array, check_choice, check_finite
 from .network._parse import (
     ACTIVATIONS,
     Activation,
@@ -41,6 +41,7 @@ __all__ = [
     "activation_pattern",
     "linear_region",
     "local_affine",
+    "one_sided_jacobian",
     "partition",
     "region_radius",
 ]
@@ -315,6 +316,61 @@ def local_affine(net: nn.Sequential, x: object) -> tuple:
     return _like(a, like), _like(c, like)
 
 
+def one_sided_jacobian(net: nn.Sequential, x: object, *, side: str = "right") -> object:
+    """The one-sided partial derivatives of ``net`` at each point.
+
+    Entry ``(i, j)`` is the derivative of output ``i`` along ``+e_j``
+    (``side="right"``) or ``-e_j`` (``"left"``). Inside an activation region
+    both equal :func:`local_affine`'s ``A``; on a boundary a unit at its kink
+    takes the piece the direction moves it onto, where autograd would use
+    ``relu'(0) = 0``, which is in general neither. For a controller
+    ``u = net(x)`` these are its gains at ``x`` from either side. Which
+    piece each unit is on comes from the network's own forward pass; the
+    products are formed in float64 from the weights.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As in :func:`activation_pattern`.
+    x : torch.Tensor or array_like, shape (N, n_in), or (N,) when n_in == 1
+    side : {"right", "left"}, default "right"
+
+    Returns
+    -------
+    torch.Tensor or ndarray, shape (N, n_out, n_in)
+        In ``x``'s dtype and on its device, as :func:`local_affine` returns.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pwlmodels.regions import one_sided_jacobian
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU())
+    >>> with torch.no_grad():  # relu(x): slope 1 to the right of 0, 0 to its left
+    ...     _ = net[0].weight.fill_(1.0), net[0].bias.zero_()
+    >>> one_sided_jacobian(net, [0.0]).item(), one_sided_jacobian(net, [0.0], side="left").item()
+    (1.0, 0.0)
+    """
+    check_choice(side, "side", ("right", "left"))
+    ops = parse_sequential(net)
+    pts, like = _points(x, input_features(ops))
+    states = iter(_forward_codes(net, pts, ties=True))
+    sign = 1.0 if side == "right" else -1.0
+    n, n_in = pts.shape
+    d = np.broadcast_to(sign * np.eye(n_in), (n, n_in, n_in))  # (N, width, n_in)
+    for op in ops:
+        if isinstance(op, Affine):
+            d = op.weight @ d
+            continue
+        code, tie = next(states)
+        width = code.shape[1]
+        piece = np.where(
+            tie[:, :, None] >= 0, tie[:, :, None] + (d > 0), _piece_index(op, code)[:, :, None]
+        )
+        slopes = np.broadcast_to(op.slopes, (op.slopes.shape[0], width))
+        d = slopes[piece, np.arange(width)[None, :, None]] * d
+    return _like(sign * d + 0.0, like)  # + 0.0: no negative zeros
+
+
 def linear_region(
     net: nn.Sequential, x: object, *, lower: object = None, upper: object = None
 ) -> Polytope:
@@ -496,17 +552,28 @@ def _like(a: np.ndarray, like: object) -> object:
     return a.astype(like.dtype, copy=False)
 
 
-def _forward_codes(net: nn.Module, pts: np.ndarray) -> list[np.ndarray]:
-    """Patterns, int8 (N, width), from the network's own forward pass."""
+def _forward_codes(net: nn.Module, pts: np.ndarray, *, ties: bool = False) -> list:
+    """Patterns, int8 (N, width), from the network's own forward pass.
+
+    With ``ties``: (pattern, tie) pairs, ``tie`` the index of the kink a unit's
+    pre-activation equals (in the net's dtype), -1 for none.
+    """
     ref = reference_tensor(net)
     z = torch.tensor(pts, dtype=ref.dtype, device=ref.device)  # a copy: in-place layers are safe
-    codes = []
+    out = []
     with torch.no_grad():
         for _, m in leaves(net):  # the layers parse_sequential read, checked as it checks them
             if isinstance(m, ACTIVATIONS):
-                codes.append(unit_code(m, z))
+                code = unit_code(m, z).to(torch.int8).cpu().numpy()
+                if ties:
+                    at = torch.full(z.shape, -1, dtype=torch.int8, device=z.device)
+                    hard = isinstance(m, nn.Hardtanh)
+                    for k, kink in enumerate((m.min_val, m.max_val) if hard else (0.0,)):
+                        at[z == kink] = k
+                    code = (code, at.cpu().numpy())
+                out.append(code)
             z = m(z)
-    return [c.to(torch.int8).cpu().numpy() for c in codes]
+    return out
 
 
 def _piece_index(op: Activation, code: np.ndarray) -> np.ndarray:

@@ -18,13 +18,14 @@ import torch
 from torch import nn
 from torch.func import jacrev
 
-from pwlmodels import relu_to_spline
+from pwlmodels import make_mlp, relu_to_spline
 from pwlmodels.regions import (
     Partition,
     Polytope,
     activation_pattern,
     linear_region,
     local_affine,
+    one_sided_jacobian,
     partition,
     region_radius,
 )
@@ -495,3 +496,42 @@ def _two():
 def test_bad_input_is_refused_with_a_message_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_one_sided_jacobian_matches_one_sided_difference_quotients_on_kinks(seed, side):
+    # Zero first-layer biases put every first-layer unit on its kink at the origin (and
+    # Hardtanh's at its bounds): the derivative along +-e_j depends on the side.
+    torch.manual_seed(seed)
+    act = (nn.ReLU(), nn.LeakyReLU(0.2), nn.Hardtanh(0.0, 0.5))[seed % 3]
+    net = nn.Sequential(
+        nn.Linear(3, 6), act, nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2)
+    ).double()
+    net[3].running_mean.uniform_(-0.1, 0.1)
+    net[3].eval()
+    with torch.no_grad():
+        net[0].bias.zero_()
+    x = torch.zeros(1, 3, dtype=torch.float64)
+    got = one_sided_jacobian(net, x, side=side)[0]
+    h = 1e-7 * (1.0 if side == "right" else -1.0)
+    with torch.no_grad():
+        quotients = torch.stack(
+            [(net(x + h * torch.eye(3, dtype=torch.float64)[j]) - net(x))[0] / h for j in range(3)],
+            dim=1,
+        )
+    torch.testing.assert_close(got, quotients, rtol=1e-6, atol=1e-6)
+
+
+def test_one_sided_jacobian_is_local_affine_inside_a_region():
+    net = make_mlp(2, (8, 8), 3, activation="leaky_relu", seed=4).double()
+    x = torch.rand(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    a, _ = local_affine(net, x)
+    for side in ("right", "left"):
+        assert torch.equal(one_sided_jacobian(net, x, side=side), a)
+
+
+def test_one_sided_jacobian_refuses_an_unknown_side():
+    net = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    with pytest.raises(ValueError, match="`side` must be one of"):
+        one_sided_jacobian(net, [0.0], side="up")

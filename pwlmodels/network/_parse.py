@@ -18,6 +18,7 @@ refused, since the ops read here would describe another function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,22 +94,65 @@ _PARENTS = (
 )
 _CALL = ("forward", "__call__", "_call_impl", "_wrapped_call_impl")
 _CALL_SEQUENTIAL = (*_CALL, "__iter__", "__len__", "__getitem__")  # Sequential.forward iterates
-ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Hardtanh)  # ReLU6 is a Hardtanh
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A piecewise-linear activation read here: its name, torch class and kinks."""
+
+    name: str
+    module: type[nn.Module]
+    read: Callable[[nn.Module], Activation]
+
+
+def _prelu(m: nn.Module) -> Activation:
+    a = m.weight.detach().to("cpu", torch.float64).numpy()
+    return Activation("prelu", np.array([0.0]), np.stack([a, np.ones_like(a)]))
+
+
+def _hardtanh(m: nn.Module) -> Activation:
+    lo, hi = float(m.min_val), float(m.max_val)
+    return Activation("hardtanh", np.array([lo, hi]), np.array([[0.0], [1.0], [0.0]]), lo)
+
+
+#: The one registry of activations: conversion, regions, verification, files, diagnostics
+#: and ``make_mlp`` all read it (ReLU6 is a Hardtanh).
+REGISTRY = (
+    Kind("relu", nn.ReLU, lambda m: Activation("relu", np.array([0.0]), np.array([[0.0], [1.0]]))),
+    Kind(
+        "leaky_relu",
+        nn.LeakyReLU,
+        lambda m: Activation(
+            "leaky_relu", np.array([0.0]), np.array([[float(m.negative_slope)], [1.0]])
+        ),
+    ),
+    Kind("prelu", nn.PReLU, _prelu),
+    Kind("hardtanh", nn.Hardtanh, _hardtanh),
+)
+ACTIVATIONS = tuple(kind.module for kind in REGISTRY)
+#: Layers that leave the function as it is (Dropout in eval mode).
+PASS_THROUGH = (nn.Identity, nn.Flatten, nn.Dropout, nn.AlphaDropout)
+#: Every layer :func:`parse_sequential` reads.
+LAYERS = (nn.Linear, nn.BatchNorm1d, *ACTIVATIONS, *PASS_THROUGH)
 
 
 def _activation(module: nn.Module) -> Activation | None:
-    if isinstance(module, nn.ReLU):
-        return Activation("relu", np.array([0.0]), np.array([[0.0], [1.0]]))
-    if isinstance(module, nn.LeakyReLU):
-        a = float(module.negative_slope)
-        return Activation("leaky_relu", np.array([0.0]), np.array([[a], [1.0]]))
-    if isinstance(module, nn.PReLU):
-        a = module.weight.detach().to("cpu", torch.float64).numpy()
-        return Activation("prelu", np.array([0.0]), np.stack([a, np.ones_like(a)]))
-    if isinstance(module, nn.Hardtanh):  # ReLU6 is a Hardtanh
-        lo, hi = float(module.min_val), float(module.max_val)
-        return Activation("hardtanh", np.array([lo, hi]), np.array([[0.0], [1.0], [0.0]]), lo)
-    return None
+    kind = next((k for k in REGISTRY if isinstance(module, k.module)), None)
+    return None if kind is None else kind.read(module)
+
+
+def is_piecewise_linear(net: object) -> bool:
+    """Whether ``net`` is an ``nn.Sequential`` whose layers :func:`parse_sequential` reads.
+
+    False too for layers it refuses to read as their parent class (a subclass
+    with its own ``forward``, a hook).
+    """
+    if not isinstance(net, nn.Sequential):
+        return False
+    try:
+        return all(isinstance(m, LAYERS) for _, m in leaves(net))
+    except (TypeError, ValueError):
+        return False
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
