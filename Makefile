@@ -52,9 +52,13 @@ test: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
 # The documentation site, warnings as errors, into site/ (offline: nothing is fetched).
-# The pages show committed results: docs/gen_applications.py and docs/gen_benchmarks.py
-# regenerate them; the build itself runs no study.
+# The application pages come from a fresh full run of the three studies (about 2 min on
+# 2 cores), so they cannot go stale; the benchmark page is rebuilt from the committed CSVs
+# of benchmarks/results/, each stamped with the commit it was measured at (a benchmark run
+# takes many minutes: `make bench`, benchmarks/bench_*.py).
 docs: $(VENV)/.installed
+	MPLBACKEND=Agg OMP_NUM_THREADS=1 $(PY) docs/gen_applications.py --full
+	MPLBACKEND=Agg $(PY) docs/gen_benchmarks.py
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 	@echo "Site: site/index.html"
 

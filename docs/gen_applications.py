@@ -7,7 +7,8 @@
 Writes docs/applications/<study>.md (the study's section.md, headings one
 level up, figure links rewritten) and copies its figures into
 docs/applications/<study>/, replacing what an earlier run left there. The
-output is meant to be committed: `make docs` never runs a study. Each page
+output is committed, and `make docs` runs `--full` before building the site,
+so the pages show the code as it is. Each page
 states the run it comes from (command, versions, device, seconds) as
 recorded in the run's manifest.json.
 """
