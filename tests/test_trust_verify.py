@@ -59,7 +59,7 @@ def test_a_box_whose_midpoint_overflows_is_refused():
 
 def test_weights_whose_bounds_overflow_are_refused():
     net = small_net(scale=1e300)
-    with pytest.raises(ValueError, match=r"overflow float64 .*affine layer 1"):
+    with pytest.raises(ValueError, match=r"overflow float64 .*affine layer 0 exceed 1e300"):
         maximize(net, [-1.0, -1.0], [1.0, 1.0], method="bab")
 
 
@@ -187,3 +187,64 @@ def test_a_float64_tie_is_no_robustness_counterexample():
     r = local_robustness(net, x0, 0.0)
     assert r.predicted == 0 and r.margin_values[1] <= 0
     assert r.robust is None and r.counterexample is None
+
+
+def chain_of_scalars(weights: list) -> nn.Sequential:
+    net = nn.Sequential(*[nn.Linear(1, 1).double() for _ in weights])
+    with torch.no_grad():
+        for layer, w in zip(net, weights, strict=True):
+            layer.weight.fill_(w)
+            layer.bias.zero_()
+    return net
+
+
+@pytest.mark.parametrize("method", ["spline", "bab", "milp", "auto"])
+def test_products_that_underflow_and_grow_back_get_no_false_bound(method):
+    # 1e-165 * 1e-165 underflows to 0 in the backward pass; two factors 1e250 later it
+    # would be 1e-160 again. An absolute margin added once (1e-290) missed it: every
+    # method certified max 1e-290 and proved f <= 1e-200 although f(1) = 1e-160.
+    net = chain_of_scalars([1e-165, 1e-165, 1e250, 1e250, 1e-165, 1e-165])
+    r = maximize(net, [0.0], [1.0], method=method)
+    assert Fraction(r.bound) >= exact_value(net, np.array([1.0]))
+    assert prove_bound(net, [0.0], [1.0], 1e-200, method=method).status != "proven"
+
+
+@pytest.mark.parametrize("method", ["spline", "bab", "milp", "auto"])
+def test_a_term_lost_to_underflow_makes_no_counterexample(method):
+    # f(x) = (1e-170 - 1e-160) x <= 0 on [0, 1]; the float64 pass loses the -1e-160 term.
+    rows = [[[1.0], [1e-165]], *([[1.0, 0.0], [0.0, s]] for s in (1e-165, 1e250, 1e250, 1e-165))]
+    layers = []
+    for w in [*rows, [[1e-170, -1e-165]]]:
+        w = torch.tensor(w, dtype=torch.float64)
+        layer = nn.Linear(w.shape[1], w.shape[0], bias=False).double()
+        with torch.no_grad():
+            layer.weight.copy_(w)
+        layers.append(layer)
+    net = nn.Sequential(*layers)
+    assert exact_value(net, np.array([1.0])) < 0
+    assert prove_bound(net, [0.0], [1.0], 0.0, method=method).status != "counterexample"
+
+
+def test_a_margin_lost_to_underflow_makes_no_robustness_certificate():
+    # The margin at x = 0.1 is -1e-201 in exact arithmetic: not robust on the ball.
+    net = nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1), nn.Linear(1, 2)).double()
+    with torch.no_grad():
+        net[0].weight.fill_(1e200)
+        net[1].weight.fill_(1e-200)
+        net[2].weight.copy_(torch.tensor([[-1e-200], [0.0]], dtype=torch.float64))
+        net[2].bias.copy_(torch.tensor([1e-280, 0.0], dtype=torch.float64))
+        net[0].bias.zero_()
+        net[1].bias.zero_()
+    x = np.array([0.1])
+    assert exact_value(net, x, 0) < exact_value(net, x, 1)
+    assert local_robustness(net, [-0.5], 0.6).robust is not True
+
+
+def test_pre_activations_whose_width_overflows_are_refused():
+    # Bounds +-1e308 are finite but their width is not: relu's chord became "relu <= 0".
+    net = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1)).double()
+    with torch.no_grad():
+        net[0].weight.fill_(1e308)
+        net[0].bias.zero_()
+    with pytest.raises(ValueError, match=r"exceed 1e300 in magnitude"):
+        maximize(net, [-1.0], [1.0], method="bab")

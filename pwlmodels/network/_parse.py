@@ -6,8 +6,9 @@ from it. Weights are upcast exactly to float64 and Linear layers are kept as
 they are: consecutive ones are not multiplied together, since a product
 rounded in float64 can cancel to another function (weights [1, 1e20, -1e20]
 after three ones compose to 0, not 1). BatchNorm1d in eval mode becomes the
-affine map ``z * s + t`` with ``s = gamma / sqrt(var + eps)`` and
-``t = beta - mean * s`` computed in float64; that map is what is read.
+affine map ``z * s + t`` with ``r = 1 / sqrt(var + eps)``, ``s = gamma * r``
+and ``t = gamma * (-mean * r) + beta``, each operation rounded in float64 in
+that order; that map, not torch's kernel, is what is read.
 
 Only networks whose function is the one their layers define are read: a
 module whose class overrides ``forward`` (or how it is called) of the torch

@@ -2,8 +2,8 @@
 
 What is verified is the real-arithmetic function of the network's parameters
 cast exactly to float64 (each Linear layer as it is, never multiplied into
-its neighbour; BatchNorm1d as the affine map ``z s + t`` computed in
-float64), for Linear + ReLU / LeakyReLU / PReLU /
+its neighbour; BatchNorm1d as the affine map ``z s + t`` folded in float64
+as :mod:`pwlmodels.network._parse` states), for Linear + ReLU / LeakyReLU / PReLU /
 Hardtanh networks of any depth, over a box ``lower <= x <= upper``. Three
 methods check each other:
 
@@ -28,11 +28,12 @@ Limits
 Results are exact in real arithmetic up to the stated tolerance
 (``gap <= atol + rtol |value|``) with documented floating-point margins:
 linear and interval bounds are computed in float64 and widened by a
-first-order rounding term (``pwlmodels.verify._bounds``); LP bounds are weak-duality
+first-order rounding term and an absolute underflow term carried through the
+layers (``pwlmodels.verify._bounds``); LP bounds are weak-duality
 bounds of the solver's dual vector, recomputed and widened likewise (Neumaier
 and Shcherbina 2004), so no bound rests on a solver's tolerances, nor on a
-float64 spline. Boxes and networks whose bounds overflow
-float64 are refused. This is not a guarantee against networks crafted to
+float64 spline. Boxes and networks whose interval bounds exceed 1e300 in
+magnitude are refused. This is not a guarantee against networks crafted to
 exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
 """
 

@@ -38,6 +38,7 @@ class SolverInconsistencyWarning(UserWarning):
 
 
 _TINY = 1e-290
+_ETA = 2.0**-1074  # the smallest subnormal: an underflowing product or sum is off by <= _ETA
 
 
 @dataclass(frozen=True)
@@ -258,25 +259,41 @@ def backward(
     """
     mass_l = lam.abs()
     mass_c = const.abs()
+    # Underflow is an absolute error (up to _ETA per product and sum), which the relative
+    # margin gamma * mass misses and later large weights multiply: under_l bounds it in
+    # lam, under_c in const, carried through every product like the masses.
+    under_l = torch.zeros_like(mass_l)
+    under_c = torch.zeros_like(mass_c)
     for j in range(k, -1, -1):
         w, b = chain.weights[j], chain.biases[j]
+        n_terms = w.shape[0] * _ETA
         const = const + lam @ b
         mass_c = mass_c + mass_l @ chain.abs_biases[j]
+        under_c = under_c + under_l @ chain.abs_biases[j] + n_terms
         lam = lam @ w
         mass_l = mass_l @ chain.abs_weights[j]
+        under_l = under_l @ chain.abs_weights[j] + n_terms
         if j == 0:
             break
         sl, tl, su, tu = (t[:, None, :] for t in relax[j - 1])
         lp, ln = lam.clamp(min=0), lam.clamp(max=0)
         const = const + (lp * tu + ln * tl).sum(-1)
-        mass_c = mass_c + (mass_l * torch.maximum(tu.abs(), tl.abs())).sum(-1)
+        t_abs, s_abs = torch.maximum(tu.abs(), tl.abs()), torch.maximum(su.abs(), sl.abs())
+        mass_c = mass_c + (mass_l * t_abs).sum(-1)
+        under_c = under_c + (under_l * t_abs).sum(-1) + w.shape[1] * _ETA
         lam = lp * su + ln * sl
-        mass_l = mass_l * torch.maximum(su.abs(), sl.abs())
+        mass_l = mass_l * s_abs
+        under_l = under_l * s_abs + _ETA
     c, r = ((xl + xu) / 2)[:, None, :], ((xu - xl) / 2)[:, None, :]
     upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
     mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
     mass = mass_c + (mass_l * mag).sum(-1)
-    return _widen(upper, mass, chain.gamma), lam.expand(xl.shape[0], *lam.shape[1:]), const
+    under = under_c + (under_l * mag).sum(-1) + mag.shape[-1] * _ETA
+    return (
+        _widen(upper + 2 * under, mass, chain.gamma),
+        lam.expand(xl.shape[0], *lam.shape[1:]),
+        const,
+    )
 
 
 def layer_bounds(chain: Chain, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True):

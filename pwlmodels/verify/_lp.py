@@ -148,6 +148,8 @@ def _safe_mins(costs, a_ub, b_ub, lb, ub, gamma, *, primal: bool = False, elasti
     xs = np.full(costs.shape, np.nan)
     a_sp = sparse.csr_array(a_ub)
     mag = np.maximum(np.abs(lb), np.abs(ub))
+    # Underflow: up to 2**-1074 per product and sum, the errors in y @ A scaled by |v|.
+    underflow = 2.0**-1073 * (a_ub.shape[0] + a_ub.shape[1] + (a_ub.shape[0] + 1) * mag.sum())
     m, n = a_ub.shape
     step = 1 if elastic else LP_BATCH
     for s in range(0, costs.shape[0], step):
@@ -182,7 +184,7 @@ def _safe_mins(costs, a_ub, b_ub, lb, ub, gamma, *, primal: bool = False, elasti
         r = c - y @ a_ub
         val = y @ b_ub + np.minimum(r * lb, r * ub).sum(axis=1)
         mass = np.abs(y) @ np.abs(b_ub) + (np.abs(c) + np.abs(y) @ np.abs(a_ub)) @ mag
-        out[s : s + k] = val - (gamma * mass + 1e-290)
+        out[s : s + k] = val - (gamma * mass + underflow)
         xs[s : s + k] = res.x[: k * n].reshape(k, -1)
     return (out, xs) if primal else out
 

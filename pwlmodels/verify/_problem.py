@@ -16,6 +16,8 @@ from . import _bounds as bd
 
 __all__: list[str] = []
 
+_LARGEST = 1e300  # the largest interval bound verification works with
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -114,11 +116,12 @@ def _check_bounds_finite(chain: bd.Chain, lo: np.ndarray, up: np.ndarray) -> Non
     tu = torch.as_tensor(up, dtype=torch.float64, device=chain.weights[0].device)[None]
     for k in range(len(chain.weights)):
         tl, tu = bd.interval(chain, k, tl, tu)
-        if not bool(torch.isfinite(tl).all() and torch.isfinite(tu).all()):
+        # Within 1e300, widths (tu - tl) and the relaxations' products stay finite too.
+        if not bool((tl.abs() <= _LARGEST).all() and (tu.abs() <= _LARGEST).all()):
             raise ValueError(
                 f"the network's values over the box overflow float64 (interval bounds of "
-                f"affine layer {k} are not finite): shrink the box (`lower`, `upper`) or "
-                "rescale the weights of `net`"
+                f"affine layer {k} exceed 1e300 in magnitude): shrink the box (`lower`, "
+                "`upper`) or rescale the weights of `net`"
             )
         if k < len(chain.acts):
             tl, tu = bd.act_interval(chain.acts[k], tl, tu)
