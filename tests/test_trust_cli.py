@@ -336,8 +336,8 @@ def test_messages_print_numpy_numbers_plainly():
 
 
 def test_traffic_messages_print_indices_plainly():
-    from applications._traffic_ctm import simulate_ctm
-    from applications._traffic_models import TriangularFD
+    from applications.traffic._ctm import simulate_ctm
+    from applications.traffic._models import TriangularFD
 
     fd = TriangularFD()
     rho0 = np.full(5, 10.0)

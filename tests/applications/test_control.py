@@ -14,24 +14,24 @@ import pytest
 import torch
 from torch import nn
 
-from applications import _control_verify as verify
 from applications import control
-from applications._control_analysis import certify, linearise
-from applications._control_learn import Training, operating_samples, train_controller
-from applications._control_speed import linear_step
-from applications._control_verify import (
-    clamp_proof,
-    describe,
-    exact_range,
-    interval_max,
-    sensitivity,
-)
+from applications.control import _verify as verify
 from applications.control import (
     dc_motor,
     local_gain,
     lqr_gain,
     saturated_law,
     step_metrics,
+)
+from applications.control._analysis import certify, linearise
+from applications.control._learn import Training, operating_samples, train_controller
+from applications.control._speed import linear_step
+from applications.control._verify import (
+    clamp_proof,
+    describe,
+    exact_range,
+    interval_max,
+    sensitivity,
 )
 from pwlmodels import (
     SolverInconsistencyWarning,
@@ -196,7 +196,7 @@ def test_exact_network_gain_is_k_and_its_region_radius_is_u_max_over_norm_k(K, e
     radius = region_radius(exact, X_REF[None], norm=2)[0]
     assert radius == pytest.approx(U_MAX / np.linalg.norm(K), rel=1e-12)
     assert round(radius, 4) == 0.0995
-    from applications._control_learn import scaled
+    from applications.control._learn import scaled
 
     r_inf = region_radius(scaled(exact, HALF), (X_REF / HALF)[None])[0]
     assert r_inf == pytest.approx(U_MAX / (np.abs(K[0]) @ HALF), rel=1e-12)
@@ -245,7 +245,7 @@ def test_local_gain_is_the_one_sided_derivative_on_a_kink(act):
 
 
 def test_local_gain_of_one_relu_unit_is_k_on_the_right_and_zero_on_the_left():
-    from applications._control_speed import one_unit
+    from applications.control._speed import one_unit
 
     relu = one_unit("relu", 100.0)
     assert local_gain(relu, [0.0]).item() == 100.0
@@ -490,8 +490,8 @@ def test_exact_range_labels_each_end_by_its_status_and_keeps_solver_warnings(fak
 
 
 def test_the_report_calls_a_node_limit_range_a_sound_bound_and_explains_the_warning(fake_milp):
-    from applications._control_section import _status_text, _verify_table
-    from applications._control_verify import Sensitivity
+    from applications.control._section import _status_text, _verify_table
+    from applications.control._verify import Sensitivity
 
     r = exact_range(None, -HALF, HALF, atols=(1e-6, 1e-4))
     sens = Sensitivity(4.7, 4.70001, np.zeros(3), r)
@@ -533,7 +533,7 @@ def test_training_a_controller_twice_gives_identical_weights(one_thread, K):
 def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():
     from scipy.linalg import solve_discrete_are
 
-    from applications import _control_mpc as mpc
+    from applications.control import _mpc as mpc
 
     qp = mpc.condensed()
     regions = mpc.critical_regions(qp)

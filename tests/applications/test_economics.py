@@ -27,11 +27,11 @@ from pwlmodels import kink_estimate
 FIGURES = ("distribution.png", "euler.png", "fits.png", "policy.png", "wedge.png")
 MODULES = (
     "applications.economics",
-    "applications._econ_model",
-    "applications._econ_egm",
-    "applications._econ_euler",
-    "applications._econ_dist",
-    "applications._econ_net",
+    "applications.economics._model",
+    "applications.economics._egm",
+    "applications.economics._euler",
+    "applications.economics._dist",
+    "applications.economics._net",
 )
 WEDGE = {"R_borrow": 1.08, "borrowing_limit": 1.0}
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
-import applications._traffic_data as traffic_data
+import applications.traffic._data as traffic_data
 from applications.traffic import (
     AdmissibleFlux,
     Greenshields,

@@ -126,7 +126,7 @@ def fits_figure(st, path: Path, dpi: int = 150) -> Path:
 
 def euler_figure(st, path: Path, dpi: int = 150) -> Path:
     """Unit-free Euler errors against assets: EGM and the networks solved by the Euler residual."""
-    from ._econ_euler import euler_errors
+    from ._euler import euler_errors
 
     sol, dist = st.solutions["default"], st.dists["default"]
     p = sol.params

@@ -12,7 +12,7 @@ from torch import nn
 from pwlmodels import activation_pattern, partition, relu_to_spline
 from pwlmodels.plotting import save_figure
 
-from ._control_sim import numpy_net
+from ._sim import numpy_net
 
 __all__: list[str] = []
 
@@ -48,7 +48,7 @@ def _save(fig, path: Path) -> Path:
 def _steps(path: Path, ctrls: list, ctx: dict) -> Path:
     import matplotlib.pyplot as plt
 
-    from ._control_study import U_MAX, X_REF
+    from ._config import U_MAX, X_REF
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6.5), sharex=True)
     for c in ctrls:
@@ -77,7 +77,7 @@ def _cpu(net: nn.Module) -> nn.Module:
 def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
     import matplotlib.pyplot as plt
 
-    from ._control_study import HALF, U_MAX, X_REF
+    from ._config import HALF, U_MAX, X_REF
 
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.4))
     spans = [(X_REF[0] - 0.3, X_REF[0] + 0.3), (-HALF[1], HALF[1])]
@@ -137,7 +137,7 @@ def _regions(path: Path, c, ctx: dict) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
 
-    from ._control_study import HALF, X_REF
+    from ._config import HALF, X_REF
 
     net2 = _sliced(c.net)
     full = partition(net2, -HALF[:2], HALF[:2])
@@ -189,7 +189,7 @@ def _regions(path: Path, c, ctx: dict) -> Path:
 def _gains(path: Path, ctx: dict) -> Path:
     import matplotlib.pyplot as plt
 
-    from ._control_study import STATES
+    from ._config import STATES
 
     K = ctx["K"][0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.4))
@@ -231,7 +231,7 @@ def _gains(path: Path, ctx: dict) -> Path:
 def _speed(path: Path, ctx: dict) -> Path:
     import matplotlib.pyplot as plt
 
-    from ._control_study import SPEED_STEP
+    from ._config import SPEED_STEP
 
     runs = {r.activation: r for r in ctx["runs"]}
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 6.8), sharex=True)
@@ -278,7 +278,7 @@ def _mpc(path: Path, m) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
 
-    from ._control_mpc import BOX, explicit_law
+    from ._mpc import BOX, explicit_law
 
     fig, axes = plt.subplots(1, 3, figsize=(16.0, 4.8))
     maps, ids = [], []

@@ -31,9 +31,9 @@ from pwlmodels import (
     prove_bound,
 )
 
-from ._control_checks import leaves
-from ._control_learn import clamped
-from ._control_sim import numpy_net
+from ._checks import leaves
+from ._learn import clamped
+from ._sim import numpy_net
 
 __all__: list[str] = []
 

@@ -34,9 +34,9 @@ import torch
 from pwlmodels import count_parameters, make_mlp, resolve_device
 from pwlmodels._validate import as_real_scalar, check_choice, plain
 
-from ._checks import check_count
-from ._econ_egm import default_a_max
-from ._econ_model import IFPParams, as_assets, as_states, check_params
+from .._checks import check_count
+from ._egm import default_a_max
+from ._model import IFPParams, as_assets, as_states, check_params
 
 __all__ = ["NetworkSolution", "solve_network"]
 

@@ -44,13 +44,13 @@ import torch
 from pwlmodels import resolve_device
 from pwlmodels._validate import plain
 
-from ._checks import one_thread
-from ._econ_dist import StationaryDistribution, stationary_distribution
-from ._econ_egm import EGMSolution, solve_egm
-from ._econ_euler import euler_errors
-from ._econ_model import IFPParams
-from ._econ_net import NetworkSolution, solve_network
-from .report import AppResult, finish
+from .._checks import one_thread
+from ..report import AppResult, finish
+from ._dist import StationaryDistribution, stationary_distribution
+from ._egm import EGMSolution, solve_egm
+from ._euler import euler_errors
+from ._model import IFPParams
+from ._net import NetworkSolution, solve_network
 
 __all__ = [
     "EGMSolution",
@@ -152,9 +152,9 @@ def run(
     ...     sorted(p.name for p in r.figures), round(r.info["kinks"][0], 3)
     (['distribution.png', 'euler.png', 'fits.png', 'policy.png', 'wedge.png'], 0.021)
     """
-    from ._econ_figures import all_figures
-    from ._econ_section import section
-    from ._econ_study import FULL, QUICK, run_study
+    from ._figures import all_figures
+    from ._section import section
+    from ._study import FULL, QUICK, run_study
 
     if not isinstance(out_dir, (str, PathLike)):
         raise TypeError(f"`out_dir` must be a str or os.PathLike; got {type(out_dir).__name__}")

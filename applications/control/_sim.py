@@ -11,7 +11,7 @@ from scipy.integrate import solve_ivp, trapezoid
 from scipy.special import expit
 from torch import nn
 
-from ._control_checks import leaves
+from ._checks import leaves
 
 __all__: list[str] = []
 
@@ -98,7 +98,7 @@ def simulate(
 
 def loop_metrics(resp: Response, y: np.ndarray, ref: float) -> dict[str, float | None]:
     """Step metrics of output ``y`` plus steady-state error, peak command, effort, saturation."""
-    from .control import step_metrics
+    from ._design import step_metrics
 
     m = step_metrics(resp.t, y)
     saturated = (np.abs(resp.u_cmd) >= SATURATED * resp.u_max).astype(np.float64)

@@ -11,7 +11,7 @@ from torch import nn
 
 from pwlmodels import linear_region, local_affine, region_radius
 
-from ._control_learn import scaled
+from ._learn import scaled
 
 __all__: list[str] = []
 
@@ -33,7 +33,7 @@ class Linearisation:
 
 def linearise(A: np.ndarray, B: np.ndarray, net: nn.Sequential, x_ref: np.ndarray):
     """K_net = -local_gain(net, x_ref), the offset u0 = net(x_ref), the shifted equilibrium."""
-    from .control import local_gain
+    from ._design import local_gain
 
     K_net = -local_gain(net, x_ref)
     ref = next(net.parameters())

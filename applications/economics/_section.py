@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .report import markdown_table
+from ..report import markdown_table
 
 __all__: list[str] = []
 
@@ -222,7 +222,7 @@ def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
 
 def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> str:
     """The section's Markdown."""
-    from ._econ_study import calibrations
+    from ._study import calibrations
 
     cal = calibrations()
     p = cal["default"]

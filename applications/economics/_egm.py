@@ -24,8 +24,8 @@ from scipy.optimize import brentq
 
 from pwlmodels._validate import plain
 
-from ._checks import check_count
-from ._econ_model import IFPParams, as_assets, as_states, check_params, power_grid
+from .._checks import check_count
+from ._model import IFPParams, as_assets, as_states, check_params, power_grid
 
 __all__ = ["EGMSolution", "default_a_max", "solve_egm"]
 

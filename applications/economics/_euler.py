@@ -8,8 +8,8 @@ import numpy as np
 
 from pwlmodels._validate import plain
 
-from ._econ_egm import EGMSolution, default_a_max
-from ._econ_model import IFPParams, as_assets, as_states, check_params
+from ._egm import EGMSolution, default_a_max
+from ._model import IFPParams, as_assets, as_states, check_params
 
 __all__ = ["euler_errors"]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._traffic_figures import DATASETS, STYLE
-from .report import markdown_table
+from ..report import markdown_table
+from ._figures import DATASETS, STYLE
 
 __all__: list[str] = []
 

@@ -20,7 +20,7 @@ from scipy.special import ndtr
 
 from pwlmodels._validate import as_float_array, as_real_scalar, check_choice, plain
 
-from ._checks import check_count
+from .._checks import check_count
 
 __all__ = ["IFPParams"]
 

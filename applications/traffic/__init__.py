@@ -27,20 +27,20 @@ import torch
 
 from pwlmodels import resolve_device
 
-from ._checks import one_thread
-from ._traffic_ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
-from ._traffic_data import (
+from .._checks import one_thread
+from ..report import AppResult, finish
+from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
+from ._data import (
     UXSIM_AVAILABLE,
     observed_ranges,
     read_detector_csv,
     synthetic_data,
     uxsim_data,
 )
-from ._traffic_exact import exactness_rows, greenshields_errors, greenshields_rows
-from ._traffic_fits import DataSet, NetConfig, fit_all, measure, seeds_of
-from ._traffic_models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
-from ._traffic_scenarios import lane_drop, measures, red_light
-from .report import AppResult, finish
+from ._exact import exactness_rows, greenshields_errors, greenshields_rows
+from ._fits import DataSet, NetConfig, fit_all, measure, seeds_of
+from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
+from ._scenarios import lane_drop, measures, red_light
 
 __all__ = [
     "UXSIM_AVAILABLE",
@@ -174,7 +174,8 @@ def run(
     dev = resolve_device(device)
     user = read_detector_csv(data) if data is not None else None
     cfg = _QUICK if quick else _FULL
-    from . import _traffic_figures, _traffic_section
+    from . import _figures as _traffic_figures
+    from . import _section as _traffic_section
 
     with one_thread():
         study = _study(cfg, seeds, dev, user)

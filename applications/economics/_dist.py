@@ -18,8 +18,8 @@ from scipy.sparse.linalg import splu
 
 from pwlmodels._validate import plain
 
-from ._econ_egm import EGMSolution, default_a_max
-from ._econ_model import IFPParams, check_params, power_grid
+from ._egm import EGMSolution, default_a_max
+from ._model import IFPParams, check_params, power_grid
 
 __all__ = ["StationaryDistribution", "stationary_distribution"]
 

@@ -12,13 +12,34 @@ import torch
 
 from pwlmodels import count_parameters, resolve_device
 
-from ._control_analysis import Certificate, Linearisation, certify, damping, linearise
-from ._control_checks import check_seeds
-from ._control_learn import Training, operating_samples, train_controller
-from ._control_mpc import MPCStudy, mpc_study
-from ._control_sim import Response, loop_metrics, numpy_net, simulate
-from ._control_speed import SpeedRun, linear_step, speed_study
-from ._control_verify import (
+from ..report import AppResult, finish
+from ._analysis import Certificate, Linearisation, certify, damping, linearise
+from ._checks import check_seeds
+from ._config import (
+    ACTIVATIONS,
+    CLAMP_MARGIN,
+    EPS,
+    FULL,
+    HALF,
+    NAME,
+    QUICK,
+    SPEED_GAIN,
+    SPEED_STEP,
+    STATES,
+    T_POSITION,
+    T_SPEED,
+    U_MAX,
+    UNITS,
+    X_REF,
+    Q,
+    R,
+    Settings,
+)
+from ._learn import operating_samples, train_controller
+from ._mpc import MPCStudy, mpc_study
+from ._sim import Response, loop_metrics, numpy_net, simulate
+from ._speed import SpeedRun, linear_step, speed_study
+from ._verify import (
     Clamp,
     CommandRange,
     Sensitivity,
@@ -27,38 +48,8 @@ from ._control_verify import (
     sampled_range,
     sensitivity,
 )
-from .report import AppResult, finish
 
 __all__: list[str] = []
-
-NAME = "control"
-U_MAX = 12.0  # V
-X_REF = np.array([1.0, 0.0, 0.0])  # rad, rad/s, A
-HALF = np.array([np.pi, 5.0, 15.0])  # the operating box |x_j| <= HALF_j
-Q = np.diag([1 / 0.1**2, 0.0, 0.0])  # Bryson: 0.1 rad of angle error ~ 12 V
-R = np.array([[1 / U_MAX**2]])
-T_POSITION = 4.0  # s
-SPEED_GAIN, SPEED_STEP, T_SPEED = 100.0, 0.1, 2.0  # V s/rad, rad/s, s
-EPS = 0.01  # the sensitivity box: |x_j - x_ref_j| <= EPS HALF_j
-CLAMP_MARGIN = 1e-6  # V: the clamp proofs allow the verifier's float64 margin
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-UNITS = ("V/rad", "V s/rad", "V/A")
-STATES = ("theta", "omega", "i")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Sizes of a run: full (the demo) or quick (the tests)."""
-
-    training: Training
-    n_sampled: int  # states sampled for the smooth controllers' command range
-    budget: int  # interval boxes per bound
-    n_local: int  # states sampled in the sensitivity box
-    mpc: tuple[int, int, int]  # explicit MPC: QP samples, epochs, L-BFGS steps
-
-
-FULL = Settings(Training((16, 16), 2048, 400, 10), 1_000_000, 40_000, 100_000, (2000, 400, 10))
-QUICK = Settings(Training((16, 16), 1024, 100, 5), 100_000, 8_000, 10_000, (500, 100, 5))
 
 
 @dataclass(frozen=True)
@@ -97,9 +88,9 @@ def _analyse(name, seed, net, params, loss, plant, K, cfg: Settings) -> Controll
 
 
 def run_study(out_dir: Path, *, device, seeds, quick: bool) -> AppResult:
-    from . import _control_figures as figs
-    from . import _control_section as section
-    from .control import dc_motor, lqr_gain, saturated_law
+    from . import _figures as figs
+    from . import _section as section
+    from ._design import dc_motor, lqr_gain, saturated_law
 
     start = time.perf_counter()
     if not isinstance(quick, (bool, np.bool_)):
@@ -250,7 +241,7 @@ def _mpc_rows(m: MPCStudy, seed: int) -> list[tuple]:
 
 def _speed_check(speed) -> list[tuple]:
     """The linear speed loop under P gain 100, unit step (python-control's numbers: the tests)."""
-    from .control import step_metrics
+    from ._design import step_metrics
 
     t, y = linear_step(*speed, SPEED_GAIN, 5.0)
     m = step_metrics(t, y)

@@ -24,8 +24,8 @@ import torch
 from pwlmodels import PiecewiseLinear, resolve_device
 from pwlmodels._validate import plain
 
-from ._checks import one_thread
-from ._traffic_models import Greenshields, TriangularFD, as_array, positive
+from .._checks import one_thread
+from ._models import Greenshields, TriangularFD, as_array, positive
 
 __all__ = ["AdmissibleFlux", "CTMResult", "admissible_flux", "simulate_ctm"]
 

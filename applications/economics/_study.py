@@ -1,7 +1,7 @@
 """The economics study: calibrations, EGM ground truth, ReLU/tanh fits and solvers, consequences.
 
-Everything here is computed; :mod:`applications._econ_section` writes it up
-and :mod:`applications._econ_figures` draws it. Rows of the tidy table are
+Everything here is computed; :mod:`applications.economics._section` writes it up
+and :mod:`applications.economics._figures` draws it. Rows of the tidy table are
 ``part, calibration, target, state, model, seed, setting, metric, value``
 (``state = -1``: all states; ``seed = -1``: deterministic; ``setting = "-"``:
 none); a metric that is undefined (no kink, a model without one) has no row.
@@ -20,11 +20,11 @@ import torch
 
 from pwlmodels import compare_activations, evaluate, make_mlp, train
 
-from ._econ_dist import StationaryDistribution, stationary_distribution
-from ._econ_egm import EGMSolution, solve_egm
-from ._econ_euler import euler_errors
-from ._econ_model import IFPParams
-from ._econ_net import asset_input, fit_to_policy, solve_network
+from ._dist import StationaryDistribution, stationary_distribution
+from ._egm import EGMSolution, solve_egm
+from ._euler import euler_errors
+from ._model import IFPParams
+from ._net import asset_input, fit_to_policy, solve_network
 
 __all__: list[str] = []
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._traffic_ctm import AdmissibleFlux, CTMResult, simulate_ctm
-from ._traffic_models import TriangularFD, table_row
+from ._ctm import AdmissibleFlux, CTMResult, simulate_ctm
+from ._models import TriangularFD, table_row
 
 __all__: list[str] = []
 

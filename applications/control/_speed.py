@@ -15,8 +15,8 @@ import torch
 from scipy import linalg
 from torch import nn
 
-from ._control_analysis import damping
-from ._control_sim import N_POINTS, Response, loop_metrics, numpy_net, simulate
+from ._analysis import damping
+from ._sim import N_POINTS, Response, loop_metrics, numpy_net, simulate
 
 __all__: list[str] = []
 
@@ -53,7 +53,7 @@ class SpeedRun:
 
 def speed_study(A, B, C, k: float, step: float, t_final: float, u_max: float) -> list[SpeedRun]:
     """Local gains, linearised damping and the simulated step of every one-unit controller."""
-    from .control import local_gain
+    from ._design import local_gain
 
     runs = []
     for name in ONE_UNIT:

@@ -21,7 +21,7 @@ import torch
 from pwlmodels import PiecewiseLinear, compare_activations, fit_pwl, kink_estimate
 from pwlmodels._validate import plain
 
-from ._traffic_models import TriangularFD, diagram_parameters, fit_triangular, table_row
+from ._models import TriangularFD, diagram_parameters, fit_triangular, table_row
 
 __all__: list[str] = []
 

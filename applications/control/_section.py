@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .report import markdown_table
+from ..report import markdown_table
 
 __all__: list[str] = []
 
@@ -25,7 +25,7 @@ def _poles(p: np.ndarray) -> str:
 
 
 def _gains_table(ctrls) -> pd.DataFrame:
-    from ._control_analysis import damping
+    from ._analysis import damping
 
     rows = []
     for c in ctrls:
@@ -131,7 +131,7 @@ def _ends(ctrls) -> list[tuple]:
 
 def _status_text(ctrls) -> str:
     """What each status means, the tolerances, and any SolverInconsistencyWarning, explained."""
-    from ._control_verify import ATOLS, INTEGRALITY, RTOL
+    from ._verify import ATOLS, INTEGRALITY, RTOL
 
     ends = _ends(ctrls)
     n_exact = sum(e[3] for e in ends)
@@ -201,7 +201,7 @@ def _status_text(ctrls) -> str:
 
 
 def _speed_table(runs) -> pd.DataFrame:
-    from ._control_study import SPEED_STEP
+    from ._config import SPEED_STEP
 
     rows = []
     for r in runs:
@@ -224,8 +224,8 @@ def _speed_table(runs) -> pd.DataFrame:
 
 def write(table: pd.DataFrame, ctx: dict) -> str:
     """The section text."""
-    from ._control_sim import N_POINTS, SOLVER
-    from ._control_study import EPS, HALF, SPEED_GAIN, SPEED_STEP, T_POSITION, U_MAX
+    from ._config import EPS, HALF, SPEED_GAIN, SPEED_STEP, T_POSITION, U_MAX
+    from ._sim import N_POINTS, SOLVER
 
     K, ctrls, runs, cfg = ctx["K"][0], ctx["ctrls"], ctx["runs"], ctx["cfg"]
     exact = ctrls[0]

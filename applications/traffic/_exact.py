@@ -8,7 +8,7 @@ import torch
 
 from pwlmodels import evaluate, rounding_bound
 
-from ._traffic_models import Greenshields, TriangularFD, table_row
+from ._models import Greenshields, TriangularFD, table_row
 
 __all__: list[str] = []
 

@@ -20,8 +20,8 @@ import pandas as pd
 
 from pwlmodels._validate import plain
 
-from ._checks import check_count
-from ._traffic_models import TriangularFD, as_array, densities
+from .._checks import check_count
+from ._models import TriangularFD, as_array, densities
 
 __all__ = [
     "UXSIM_AVAILABLE",

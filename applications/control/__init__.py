@@ -1,0 +1,100 @@
+"""Feedback control: a saturated LQR law as an exact ReLU network, and learned imitations of it.
+
+A DC motor (University of Michigan CTMS parameters) under the saturated LQR
+law ``u = sat(-K (x - x_ref))`` with Bryson's-rule weights (Bryson and Ho
+1975). The law is a continuous piecewise-linear (PWL) function of the state,
+so it *is* a ReLU network with two hidden units (:func:`saturated_law`); ReLU,
+tanh and sigmoid networks of equal size are trained on samples of it. For
+each controller the study measures what a control engineer reads off a
+linear design: the gain at the set point (:func:`local_gain`), the closed-loop
+poles, the linear region around the set point and an invariant ellipsoid in
+it (Hu and Lin 2001), closed-loop step responses (:func:`step_metrics`, with
+python-control's definitions), and proven bounds on the command
+(``pwlmodels.maximize``; called exact only where its status is "optimal").
+:func:`run` writes the table, figures and section.
+
+This is the *saturated* LQR law, not the constrained optimum: explicit MPC
+(Bemporad et al. 2002) gives that, also as a continuous PWL law.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import torch
+
+from ..report import AppResult
+from ._design import (
+    Plant,
+    StepMetrics,
+    dc_motor,
+    local_gain,
+    lqr_gain,
+    saturated_law,
+    step_metrics,
+)
+
+__all__ = [
+    "Plant",
+    "StepMetrics",
+    "dc_motor",
+    "local_gain",
+    "lqr_gain",
+    "run",
+    "saturated_law",
+    "step_metrics",
+]
+
+
+def run(
+    out_dir: str | Path,
+    *,
+    device: torch.device | str = "auto",
+    seeds: tuple[int, ...] = (0, 1, 2),
+    quick: bool = False,
+) -> AppResult:
+    """Run the control study; write ``out_dir/control/`` (table.csv, figures, section.md).
+
+    The position loop of :func:`dc_motor` under the saturated LQR law
+    (``Q = diag(1/0.1^2, 0, 0)``, ``R = 1/12^2``, ``x_ref = (1 rad, 0, 0)``,
+    ``|u| <= 12 V``), as the exact network and as ReLU, tanh and sigmoid
+    networks of equal size trained on it (one per seed); the speed loop
+    under one-unit controllers ``u = k (sigma(e) - sigma(0))``. Table rows
+    are tidy: ``study, controller, seed, quantity, value, unit, kind``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        Where the networks train and are verified (float64 there).
+    seeds : sequence of int, default (0, 1, 2)
+        One trained network per activation and seed.
+    quick : bool, default False
+        The seconds-long test version: the first seed only, fewer samples
+        and epochs, 10^5 instead of 10^6 sampled states.
+
+    Returns
+    -------
+    AppResult
+
+    Examples
+    --------
+    >>> import inspect
+    >>> from applications.control import run
+    >>> list(inspect.signature(run).parameters)
+    ['out_dir', 'device', 'seeds', 'quick']
+
+    The quick run takes about 15 s on one CPU thread (not run here):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
+    ...     sorted(p.name for p in r.figures), r.table_path.exists()
+    (['gains.png', 'mpc.png', 'regions.png', 'slices.png', 'speed.png', 'steps.png'], True)
+    """
+    from ._study import run_study
+
+    if not isinstance(out_dir, (str, PathLike)):
+        raise TypeError(f"`out_dir` must be a str or os.PathLike; got {type(out_dir).__name__}")
+    return run_study(Path(out_dir), device=device, seeds=seeds, quick=quick)
