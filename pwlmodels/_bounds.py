@@ -222,10 +222,20 @@ def _widen(value: torch.Tensor, mass: torch.Tensor, gamma: float) -> torch.Tenso
     return value + (gamma * mass + _TINY)
 
 
+def _center_radius(lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """Center and radius of boxes, ``[c - r, c + r]`` covering ``[lo, up]``.
+
+    Halving is exact but for subnormals, where it rounds by up to ``_ETA / 2``
+    (the box [0, 5 * 2^-1074] became [0, 4 * 2^-1074]): the radius is widened
+    by ``_ETA``; relative rounding is in the masses.
+    """
+    return (lo + up) / 2, (up - lo) / 2 + _ETA
+
+
 def interval(chain: Chain, k: int, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     """Bounds of z_{k+1} = W_k a + b_k from bounds [lo, up] on its input."""
     w, b = chain.weights[k], chain.biases[k]
-    c, r = (lo + up) / 2, (up - lo) / 2
+    c, r = _center_radius(lo, up)
     wa = chain.abs_weights[k]
     mid = c @ w.T + b
     rad = r @ wa.T
@@ -284,7 +294,7 @@ def backward(
         lam = lp * su + ln * sl
         mass_l = mass_l * s_abs
         under_l = under_l * s_abs + _ETA
-    c, r = ((xl + xu) / 2)[:, None, :], ((xu - xl) / 2)[:, None, :]
+    c, r = (t[:, None, :] for t in _center_radius(xl, xu))
     upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
     mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
     mass = mass_c + (mass_l * mag).sum(-1)
