@@ -145,7 +145,17 @@ def _kinked(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
 
 
 def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
-    """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up]."""
+    """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up].
+
+    The intercepts are moved out by ``4 * _ETA``: computed from subnormal
+    bounds, a product or difference rounds by up to ``_ETA / 2`` absolutely,
+    which later weights can multiply beyond every relative margin.
+    """
+    sl, tl, su, tu = _lines(unit, lo, up)
+    return sl, tl - 4 * _ETA, su, tu + 4 * _ETA
+
+
+def _lines(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     if unit.kind == "hardtanh":
         return _relax_hardtanh(unit.lo, unit.hi, lo, up)
     if unit.relu:  # the general case below with a = 0, in fewer operations
