@@ -248,3 +248,22 @@ def test_pre_activations_whose_width_overflows_are_refused():
         net[0].bias.zero_()
     with pytest.raises(ValueError, match=r"exceed 1e300 in magnitude"):
         maximize(net, [-1.0], [1.0], method="bab")
+
+
+@pytest.mark.parametrize("method", ["spline", "bab", "milp", "auto"])
+def test_a_subnormal_box_is_not_shrunk_by_halving(method):
+    # Halving [0, 5 * 2^-1074] rounds its center and radius to 2 * 2^-1074, which drops
+    # the top of the box; a hat of height P at 4.5 * 2^-1074 was certified below P.
+    eta, w = 2.0**-1074, 1e300
+    peak = float(Fraction(9, 2) * Fraction(eta) * Fraction(w))
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        net[0].weight.fill_(w)
+        net[0].bias.copy_(torch.tensor([0.0, -peak], dtype=torch.float64))
+        net[2].weight.copy_(torch.tensor([[1.0, -2.0]], dtype=torch.float64))
+        net[2].bias.zero_()
+    x_star = Fraction(peak) / Fraction(w)  # in the box [0, 5 eta], not a float64
+    truth = x_star * Fraction(w) - 2 * max(x_star * Fraction(w) - Fraction(peak), Fraction(0))
+    r = maximize(net, [0.0], [5 * eta], method=method)
+    assert Fraction(r.bound) >= truth
+    assert prove_bound(net, [0.0], [5 * eta], 2.1e-23, method=method).status != "proven"

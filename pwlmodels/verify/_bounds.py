@@ -145,7 +145,17 @@ def _kinked(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
 
 
 def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
-    """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up]."""
+    """Linear bounds sl z + tl <= sigma(z) <= su z + tu for z in [lo, up].
+
+    The intercepts are moved out by ``4 * _ETA``: computed from subnormal
+    bounds, a product or difference rounds by up to ``_ETA / 2`` absolutely,
+    which later weights can multiply beyond every relative margin.
+    """
+    sl, tl, su, tu = _lines(unit, lo, up)
+    return sl, tl - 4 * _ETA, su, tu + 4 * _ETA
+
+
+def _lines(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     if unit.kind == "hardtanh":
         return _relax_hardtanh(unit.lo, unit.hi, lo, up)
     if unit.relu:  # the general case below with a = 0, in fewer operations
@@ -222,10 +232,20 @@ def _widen(value: torch.Tensor, mass: torch.Tensor, gamma: float) -> torch.Tenso
     return value + (gamma * mass + _TINY)
 
 
+def _center_radius(lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """Center and radius of boxes, ``[c - r, c + r]`` covering ``[lo, up]``.
+
+    Halving is exact but for subnormals, where it rounds by up to ``_ETA / 2``
+    (the box [0, 5 * 2^-1074] became [0, 4 * 2^-1074]): the radius is widened
+    by ``_ETA``; relative rounding is in the masses.
+    """
+    return (lo + up) / 2, (up - lo) / 2 + _ETA
+
+
 def interval(chain: Chain, k: int, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     """Bounds of z_{k+1} = W_k a + b_k from bounds [lo, up] on its input."""
     w, b = chain.weights[k], chain.biases[k]
-    c, r = (lo + up) / 2, (up - lo) / 2
+    c, r = _center_radius(lo, up)
     wa = chain.abs_weights[k]
     mid = c @ w.T + b
     rad = r @ wa.T
@@ -284,7 +304,7 @@ def backward(
         lam = lp * su + ln * sl
         mass_l = mass_l * s_abs
         under_l = under_l * s_abs + _ETA
-    c, r = ((xl + xu) / 2)[:, None, :], ((xu - xl) / 2)[:, None, :]
+    c, r = (t[:, None, :] for t in _center_radius(xl, xu))
     upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
     mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
     mass = mass_c + (mass_l * mag).sum(-1)
