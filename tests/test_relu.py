@@ -440,3 +440,26 @@ def test_round_trip_property_knots_exact_values_within_bound(f):
     assert np.all(err <= rounding_bound(f, x))
     err_net = np.abs(evaluate(net, x) - reference(f, x).astype(float))
     assert np.all(err_net <= rounding_bound(f, x))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "ends", "advice"),
+    [
+        (torch.float32, None, r"; use dtype=torch\.float64 \("),
+        (torch.float64, None, r"float64 is already in use; try width='stable' .*, or fewer knots"),
+        (torch.float64, 0.0, r"float64 is already in use; try form='ramp' .*, or width='stable'"),
+    ],
+)
+def test_the_precision_warning_gives_advice_that_fits_the_dtype(dtype, ends, advice):
+    n = 200  # a zigzag: the hinge sum's bound grows with the knots
+    f = PiecewiseLinear(
+        np.arange(n, dtype=float), np.arange(n) % 2.0, left_slope=ends, right_slope=ends
+    )
+    with pytest.warns(PrecisionWarning, match=advice) as caught:
+        spline_to_relu(f, dtype=dtype)
+    message = str(caught[0].message)
+    assert ("consider float64" not in message) and (
+        ("float64 is already in use" in message) == (dtype == torch.float64)
+    )
+    if dtype == torch.float64 and ends is None:  # end slopes not 0: the ramp form cannot help
+        assert "ramp" not in message
