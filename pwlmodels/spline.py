@@ -51,7 +51,9 @@ class PiecewiseLinear:
     before the first knot it continues with ``left_slope`` and after the last
     with ``right_slope``. Instances are immutable values: the arrays are
     read-only, ``==`` is exact equality of the data and equal functions hash
-    equally.
+    equally. Functions computed along different paths (a round trip through
+    a network, an algebraic identity) often differ in the last bits of their
+    values: compare those with :meth:`allclose`.
 
     Parameters
     ----------
@@ -182,6 +184,14 @@ class PiecewiseLinear:
         )
 
     def __eq__(self, other: object) -> bool:
+        """Bit-for-bit equality of knots, values and end slopes.
+
+        Results of float64 arithmetic rarely pass it: on random data
+        ``relu_to_spline(spline_to_relu(f)) == f.simplify()`` is usually
+        False, the values differing by a few ulps. Compare computed
+        functions with :meth:`allclose` (an ``atol`` of about ``1e-12 *
+        max|f|`` covers values near zero).
+        """
         if not isinstance(other, PiecewiseLinear):
             return NotImplemented
         return (
