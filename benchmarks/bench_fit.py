@@ -2,14 +2,14 @@
 
 For each case, sample size n and data seed it fits the same data with
 
-* ``pwlmodels fit_pwl(k)``: ``fit_pwl(x, y, k, weights=w)``, k free knots, the
+* ``pwlmodels fit_pwl(k)``: ``fit_pwl(x, y, n_knots=k, weights=w)``, k free knots, the
   defaults otherwise (``n_starts=4, seed=0``);
 * ``pwlf fit``: ``pwlf.PiecewiseLinFit(x, y, weights=w, seed=s).fit(k + 1)``,
   differential evolution with pwlf's own settings (no keyword is passed: one
   would replace all of them);
 * ``pwlf fitfast``: the same model, ``.fitfast(k + 1)``: L-BFGS-B from
   ``pop=2`` Latin-hypercube starts (pwlf's default);
-* ``pwlmodels fit_pwl(knots)``: ``fit_pwl(x, y, true_knots, weights=w)``, the
+* ``pwlmodels fit_pwl(knots)``: ``fit_pwl(x, y, knots=true_knots, weights=w)``, the
   fixed-knot fit at the true interior knots;
 * ``pwlf fit_with_breaks``: ``PiecewiseLinFit(x, y, weights=w).fit_with_breaks(
   [min x, *true_knots, max x])``, the same fixed-knot problem.
@@ -232,8 +232,8 @@ Outcome = tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None, float, An
 
 
 def ours(x, y, w, knots) -> Outcome:
-    res = fit_pwl(x, y, knots, weights=w)
     free = not isinstance(knots, np.ndarray)
+    res = fit_pwl(x, y, **({"n_knots": knots} if free else {"knots": knots}), weights=w)
     return res.spline, res.knots if free else None, res.ssr, res.n_evaluations, None
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    pwlmodels fit data.csv --x COL --y COL --knots 5 --out spline.json [--model model.pt]
+    pwlmodels fit data.csv --x COL --y COL --n-knots 5 --out spline.json [--model model.pt]
     pwlmodels convert spline.json --out model.pt [--onnx model.onnx]
     pwlmodels verify model.pt --lower 0 --upper 1 [--minimize] [--json]
     pwlmodels regions model.pt --lower=-1,-1 --upper 1,1 --out partition.png
@@ -96,7 +96,7 @@ _NUMBERS = re.compile(rf"{_NUMBER}(?:,\s*{_NUMBER})*,?", re.I)
 
 
 _NUMERIC_OPTIONS = (
-    *("--lower", "--upper", "--knots", "--min-slope", "--max-slope"),
+    *("--lower", "--upper", "--n-knots", "--knots", "--min-slope", "--max-slope"),
     *("--time-limit", "--atol", "--rtol", "--seed", "--output", "--max-regions"),
 )
 
@@ -144,13 +144,18 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("data", help="CSV file with a header row")
     fit.add_argument("--x", required=True, metavar="COL", help="column of the input")
     fit.add_argument("--y", required=True, metavar="COL", help="column of the output")
-    fit.add_argument(
-        "--knots",
-        required=True,
-        type=_knots,
+    knots = fit.add_mutually_exclusive_group(required=True)
+    knots.add_argument(
+        "--n-knots",
+        type=_n_knots,
         metavar="K",
-        help="an integer: that many free interior knots; or fixed knots separated by "
-        "commas, e.g. 2.5,7 (a single fixed knot: 4,)",
+        help="fit K free interior knots (K + 1 segments), placed by the search",
+    )
+    knots.add_argument(
+        "--knots",
+        type=_knots,
+        metavar="T1,T2,...",
+        help="fixed interior knots separated by commas, e.g. 2.5,7 (a single one: 4.0 or 4,)",
     )
     fit.add_argument("--weights", metavar="COL", help="column of weights (1/sigma; 0 drops a row)")
     for group in (("increasing", "decreasing"), ("convex", "concave")):
@@ -252,9 +257,21 @@ def _model_and_box(p: argparse.ArgumentParser) -> None:
         )
 
 
-def _knots(text: str) -> int | list[float]:
-    if re.fullmatch(r"\s*\d+\s*", text):
-        return int(text)
+def _n_knots(text: str) -> int:
+    if not re.fullmatch(r"\s*\d+\s*", text):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of free knots such as 5; got {text.strip()!r} "
+            "(fixed knots go in --knots, e.g. --knots 2.5,7)"
+        )
+    return int(text)
+
+
+def _knots(text: str) -> list[float]:
+    if re.fullmatch(r"\s*\d+\s*", text):  # what --knots K meant before --n-knots
+        raise argparse.ArgumentTypeError(
+            f"a lone integer is ambiguous; write --n-knots {text.strip()} for "
+            f"{text.strip()} free knots, or --knots {text.strip()}.0 for one fixed knot there"
+        )
     parts = [p for p in text.split(",") if p.strip()]
     try:
         values = [float(p) for p in parts]
@@ -262,7 +279,8 @@ def _knots(text: str) -> int | list[float]:
         values = []
     if not values:
         raise argparse.ArgumentTypeError(
-            f"expected a number of free knots (e.g. 5) or fixed knots such as 2.5,7; got {text!r}"
+            f"expected fixed knots such as 2.5,7; got {text.strip()!r} "
+            "(a number of free knots goes in --n-knots)"
         )
     bad = [v for v in values if not np.isfinite(v)]
     if bad:
@@ -335,7 +353,8 @@ def _fit(args: argparse.Namespace) -> int:
     result = fit_pwl(
         data["--x"],
         data["--y"],
-        args.knots,
+        n_knots=args.n_knots,
+        knots=args.knots,
         weights=data.get("--weights"),
         constraints=constraints or None,
         extrapolate=args.extrapolate,

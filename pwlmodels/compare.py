@@ -303,5 +303,5 @@ def _baselines(target, x, y, hidden):
     units = int(sum(hidden))
     k = max(0, min(units, (np.unique(x).size - 2) // 2, _MAX_BASELINE_KNOTS))
     start = time.perf_counter()
-    fit = fit_pwl(x, y, k)
+    fit = fit_pwl(x, y, n_knots=k)
     yield "fit_pwl", fit.spline, time.perf_counter() - start, fit.n_params - 1

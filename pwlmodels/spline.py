@@ -47,11 +47,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 class PiecewiseLinear:
     """A continuous piecewise-linear function of one variable on the real line.
 
-    Between consecutive knots the function interpolates ``values`` linearly;
-    before the first knot it continues with ``left_slope`` and after the last
-    with ``right_slope``. Instances are immutable values: the arrays are
-    read-only, ``==`` is exact equality of the data and equal functions hash
-    equally.
+    Between consecutive knots the function interpolates ``values`` linearly; before the
+    first knot it continues with ``left_slope`` and after the last with ``right_slope``.
+    Instances are immutable values: the arrays are read-only, ``==`` is exact equality of
+    the data and equal functions hash equally (compare computed ones with :meth:`allclose`).
 
     Parameters
     ----------
@@ -182,6 +181,9 @@ class PiecewiseLinear:
         )
 
     def __eq__(self, other: object) -> bool:
+        """Bit-for-bit equality of the data: computed results rarely pass it (on random data
+        ``relu_to_spline(spline_to_relu(f)) == f.simplify()`` fails by a few ulps); use
+        :meth:`allclose`, with an ``atol`` near ``1e-12 * max|f|`` for values near zero."""
         if not isinstance(other, PiecewiseLinear):
             return NotImplemented
         return (

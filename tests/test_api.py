@@ -35,9 +35,10 @@ def test_public_callables_document_every_parameter_and_have_examples(obj):
     if re.search(r"Parameters (and returns )?as in :func:", doc):
         return  # documented by reference to a twin (minimize -> maximize)
     documented = set()
-    # numpydoc "a, b : type", or a list of names whose type is given below it
-    for names in re.findall(r"^(\w+(?:, \w+)*) :|^(\w+(?:, \w+)+)$", doc, flags=re.M):
-        names = names[0] or names[1]
+    # numpydoc "a, b : type", a list of names whose type is given below it, or "*args"
+    pattern = r"^(\w+(?:, \w+)*) :|^(\w+(?:, \w+)+)$|^\*{1,2}(\w+)(?: :.*)?$"
+    for names in re.findall(pattern, doc, flags=re.M):
+        names = names[0] or names[1] or names[2]
         documented.update(names.split(", "))
     for name in inspect.signature(obj).parameters:
         if name not in ("self", "cls"):

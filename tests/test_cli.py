@@ -64,10 +64,10 @@ def cli(tmp_path, monkeypatch, capsys):
 def test_fit_writes_the_spline_table_and_network_of_fit_pwl(data, tmp_path, cli):
     _, x, y, w = data
     status, out, err = cli(
-        "fit data.csv --x x --y y --weights w --knots 2 --out f.json --table f.csv --model f.pt"
+        "fit data.csv --x x --y y --weights w --n-knots 2 --out f.json --table f.csv --model f.pt"
     )
     assert (status, err) == (0, "")
-    expected = fit_pwl(x, y, 2, weights=w)
+    expected = fit_pwl(x, y, n_knots=2, weights=w)
     assert load_spline(tmp_path / "f.json") == expected.spline
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "f.csv"), expected.to_frame(), check_exact=False, rtol=1e-15
@@ -88,7 +88,9 @@ def test_fit_with_fixed_knots_and_constraints(data, tmp_path, cli):
     assert (status, err) == (0, "")
     f = load_spline(tmp_path / "f.json")
     constraints = {"monotone": "increasing", "curvature": "concave", "slope": (None, 0.9)}
-    assert f == fit_pwl(x, y, [4.0, 7.0], constraints=constraints, extrapolate="constant").spline
+    assert (
+        f == fit_pwl(x, y, knots=[4.0, 7.0], constraints=constraints, extrapolate="constant").spline
+    )
     inner = f.slopes[1:-1]  # the end slopes are 0: constant extrapolation
     assert (np.diff(inner) <= 1e-12).all() and (inner >= -1e-12).all() and inner.max() <= 0.9
     assert (tmp_path / model).stat().st_size > 0
@@ -212,22 +214,43 @@ CSV_CASES = {
 def test_fit_rejects_bad_csv_files(case, tmp_path, cli):
     content, match = CSV_CASES[case]
     (tmp_path / "d.csv").write_bytes(content)
-    status, _, err = cli("fit d.csv --x x --y y --knots 2 --out f.json")
+    status, _, err = cli("fit d.csv --x x --y y --n-knots 2 --out f.json")
     assert_one_line_error(status, err, "fit", match)
     assert not (tmp_path / "f.json").exists()
 
 
 def test_fit_rejects_a_missing_file_and_folder(data, cli):
-    status, _, err = cli("fit absent.csv --x x --y y --knots 1 --out f.json")
+    status, _, err = cli("fit absent.csv --x x --y y --n-knots 1 --out f.json")
     assert_one_line_error(status, err, "fit", "no such file: absent.csv")
-    status, _, err = cli("fit data.csv --x x --y y --knots 1 --out nowhere/f.json")
+    status, _, err = cli("fit data.csv --x x --y y --n-knots 1 --out nowhere/f.json")
     assert_one_line_error(status, err, "fit", "the folder of --out 'nowhere/f.json' does not exist")
 
 
-@pytest.mark.parametrize("knots", ["abc", "1,x", ","])
-def test_fit_rejects_bad_knots_as_a_usage_error(knots, data, cli):
-    status, _, err = cli(f"fit data.csv --x x --y y --knots {knots} --out f.json")
-    assert status == 2 and "expected a number of free knots" in err
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ("--knots abc", "argument --knots: expected fixed knots such as 2.5,7; got 'abc'"),
+        ("--knots 1,x", "argument --knots: expected fixed knots such as 2.5,7; got '1,x'"),
+        ("--knots ,", "argument --knots: expected fixed knots such as 2.5,7; got ','"),
+        ("--knots 3", "argument --knots: a lone integer is ambiguous; write --n-knots 3 for 3"),
+        ("--n-knots 2.5", "argument --n-knots: expected a number of free knots such as 5; got"),
+        ("--n-knots 2,3", "(fixed knots go in --knots, e.g. --knots 2.5,7)"),
+        ("--n-knots 1 --knots 4.0", "argument --knots: not allowed with argument --n-knots"),
+        ("", "one of the arguments --n-knots --knots is required"),
+    ],
+)
+def test_fit_rejects_bad_or_ambiguous_knots_as_a_usage_error(option, match, data, tmp_path, cli):
+    status, out, err = cli(f"fit data.csv --x x --y y {option} --out f.json")
+    assert status == 2 and out == "" and match in err, err
+    assert not (tmp_path / "f.json").exists()
+
+
+def test_fit_takes_one_fixed_knot_with_or_without_a_comma(data, tmp_path, cli):
+    _, x, y, _ = data
+    for option in ("--knots 4.0", "--knots 4,"):
+        status, _, err = cli(f"fit data.csv --x x --y y {option} --out f.json")
+        assert (status, err) == (0, "")
+        assert load_spline(tmp_path / "f.json") == fit_pwl(x, y, knots=[4.0]).spline
 
 
 def test_fit_checks_for_onnx_before_writing_anything(data, tmp_path, cli, monkeypatch):
@@ -239,7 +262,7 @@ def test_fit_checks_for_onnx_before_writing_anything(data, tmp_path, cli, monkey
         )
 
     monkeypatch.setattr(pwlmodels.io._onnx, "require_onnx", missing)
-    status, _, err = cli("fit data.csv --x x --y y --knots 1 --out f.json --model f.onnx")
+    status, _, err = cli("fit data.csv --x x --y y --n-knots 1 --out f.json --model f.onnx")
     assert_one_line_error(status, err, "fit", r"pip install 'pwlmodels\[onnx\]'")
     assert not (tmp_path / "f.json").exists()
 

@@ -41,7 +41,7 @@ def test_fixed_knots_match_make_lsq_spline_with_weights(seed):
     x, y, _ = pwl_data(seed)
     w = np.random.default_rng(seed + 10).uniform(0.2, 3.0, x.size)
     t = np.sort(np.random.default_rng(seed + 20).uniform(0.5, 9.5, 6))
-    fit = fit_pwl(x, y, t, weights=w)
+    fit = fit_pwl(x, y, knots=t, weights=w)
     order = np.argsort(x)
     xs, ys, ws = x[order], y[order], w[order]
     full = np.concatenate([[xs[0]] * 2, t, [xs[-1]] * 2])
@@ -57,7 +57,7 @@ def test_fixed_knots_match_dense_lstsq_in_the_hinge_basis(k):
     x = rng.uniform(0.0, 1.0, 2000)
     y = np.sin(7 * x) + rng.normal(0, 0.1, x.size)
     t = np.sort(rng.choice(np.linspace(0.01, 0.99, 500), k, replace=False))
-    fit = fit_pwl(x, y, t)
+    fit = fit_pwl(x, y, knots=t)
     coef = np.linalg.lstsq(hinge_basis(x, t), y, rcond=None)[0]
     ref = hinge_basis(x, t) @ coef
     assert np.max(np.abs(fit.spline(x) - ref)) <= 1e-10 * np.linalg.norm(y)
@@ -70,11 +70,11 @@ def test_zero_weights_drop_points_and_constant_extrapolation_holds_ends():
     x, y, _ = pwl_data(1)
     w = np.ones_like(x)
     w[::3] = 0.0
-    a = fit_pwl(x, y, [3.0, 6.0], weights=w)
-    b = fit_pwl(x[w > 0], y[w > 0], [3.0, 6.0])
+    a = fit_pwl(x, y, knots=[3.0, 6.0], weights=w)
+    b = fit_pwl(x[w > 0], y[w > 0], knots=[3.0, 6.0])
     assert a.n == b.n == int(np.sum(w > 0))
     assert a.ssr == pytest.approx(b.ssr, rel=1e-12)
-    c = fit_pwl(x, y, [3.0, 6.0], extrapolate="constant")
+    c = fit_pwl(x, y, knots=[3.0, 6.0], extrapolate="constant")
     lo, hi = c.x_range
     assert c.spline(lo - 100) == c.spline(lo) and c.spline(hi + 100) == c.spline(hi)
 
@@ -83,9 +83,9 @@ def test_rank_deficient_knots_are_named():
     x = np.concatenate([np.linspace(0, 1, 50), np.linspace(3, 4, 50)])
     y = x.copy()
     with pytest.raises(ValueError, match=r"rank deficient.*no data between \(1\.5"):
-        fit_pwl(x, y, [1.5, 2.0, 2.5])
+        fit_pwl(x, y, knots=[1.5, 2.0, 2.5])
     with pytest.raises(ValueError, match="strictly inside the data range"):
-        fit_pwl(x, y, [4.5])
+        fit_pwl(x, y, knots=[4.5])
 
 
 # ------------------------------------------------------------------ free knots
@@ -101,18 +101,18 @@ def test_free_knots_recover_the_true_knots_of_noise_free_data(seed):
     values = np.concatenate([[0.0], np.cumsum(slopes[1:-1] * np.diff(t_true))])
     truth = PiecewiseLinear(t_true, values, left_slope=slopes[0], right_slope=slopes[-1])
     x = np.sort(rng.uniform(0.0, 10.0, 500))
-    fit = fit_pwl(x, truth(x), 3, seed=seed)
+    fit = fit_pwl(x, truth(x), n_knots=3, seed=seed)
     np.testing.assert_allclose(fit.knots, t_true, atol=1e-6)
     assert fit.ssr <= 1e-12 * np.sum(truth(x) ** 2)
 
 
 def test_free_knot_fit_is_no_worse_than_its_fixed_knot_refit_and_dense_search():
     x, y, truth = pwl_data(3, n=300)
-    fit = fit_pwl(x, y, 3)
-    assert fit.ssr == pytest.approx(fit_pwl(x, y, fit.knots).ssr, rel=1e-12)
+    fit = fit_pwl(x, y, n_knots=3)
+    assert fit.ssr == pytest.approx(fit_pwl(x, y, knots=fit.knots).ssr, rel=1e-12)
     # brute force over a grid of knot triples near the truth cannot do better
     grid = [np.linspace(tk - 0.3, tk + 0.3, 13) for tk in truth.knots]
-    best = min(fit_pwl(x, y, np.array(t)).ssr for t in itertools.product(*grid))
+    best = min(fit_pwl(x, y, knots=np.array(t)).ssr for t in itertools.product(*grid))
     assert fit.ssr <= best * (1 + 1e-9)
 
 
@@ -126,25 +126,25 @@ def test_select_knots_picks_the_true_number_by_bic():
 
 def test_information_criteria_follow_their_formulas():
     x, y, _ = pwl_data(5)
-    fit = fit_pwl(x, y, 2)
+    fit = fit_pwl(x, y, n_knots=2)
     n, p = fit.n, fit.n_params
     assert p == 4 + 2 + 1
     assert fit.aic == pytest.approx(n * np.log(fit.ssr / n) + 2 * p)
     assert fit.bic == pytest.approx(n * np.log(fit.ssr / n) + p * np.log(n))
-    exact = fit_pwl(np.arange(10.0), np.zeros(10), [4.0])
+    exact = fit_pwl(np.arange(10.0), np.zeros(10), knots=[4.0])
     assert exact.ssr == 0 and exact.aic == -np.inf and "-inf" in exact.notes[0]
 
 
 # ------------------------------------------------------------------ statistics
 def test_delta_method_standard_errors_match_a_parametric_bootstrap():
     x, y, _ = pwl_data(6, n=200, sigma=0.1)
-    fit = fit_pwl(x, y, 2, n_starts=0)
+    fit = fit_pwl(x, y, n_knots=2, n_starts=0)
     rng = np.random.default_rng(123)
     sigma = np.sqrt(fit.ssr / (fit.n - fit.n_params + 1))
     knots, slopes = [], []
     for _ in range(400):
         yb = fit.spline(x) + rng.normal(0.0, sigma, x.size)
-        refit = fit_pwl(x, yb, 2, n_starts=0)
+        refit = fit_pwl(x, yb, n_knots=2, n_starts=0)
         knots.append(refit.knots)
         nodes = np.concatenate([[refit.x_range[0]], refit.knots, [refit.x_range[1]]])
         slopes.append(np.diff(refit.spline(nodes)) / np.diff(nodes))
@@ -155,7 +155,7 @@ def test_delta_method_standard_errors_match_a_parametric_bootstrap():
 def test_fixed_knot_standard_errors_equal_the_ols_covariance():
     x, y, _ = pwl_data(7)
     t = np.array([2.0, 5.0, 7.5])
-    fit = fit_pwl(x, y, t)
+    fit = fit_pwl(x, y, knots=t)
     nodes = np.concatenate([[fit.x_range[0]], t, [fit.x_range[1]]])
     b = hat_basis(x, nodes)
     cov = fit.ssr / (fit.n - b.shape[1]) * np.linalg.inv(b.T @ b)
@@ -231,7 +231,7 @@ def test_constrained_fits_satisfy_kkt_and_match_a_brute_force_qp(name):
     x = rng.uniform(0.0, 10.0, 300)
     y = np.sin(x) + 0.3 * x + rng.normal(0.0, 0.2, x.size)
     t = np.array([2.0, 4.0, 6.0, 8.0])
-    fit = fit_pwl(x, y, t, constraints=CONSTRAINTS[name])
+    fit = fit_pwl(x, y, knots=t, constraints=CONSTRAINTS[name])
     nodes = np.concatenate([[x.min()], t, [x.max()]])
     b = hat_basis(x, nodes)
     g, r = b.T @ b, b.T @ y
@@ -276,7 +276,7 @@ def test_constrained_fits_satisfy_kkt_and_match_a_brute_force_qp(name):
 def test_active_constraints_leave_standard_errors_none_with_a_reason():
     x = np.linspace(0, 10, 200)
     y = np.sin(x)
-    fit = fit_pwl(x, y, [3.0, 6.0], constraints={"monotone": "increasing"})
+    fit = fit_pwl(x, y, knots=[3.0, 6.0], constraints={"monotone": "increasing"})
     assert fit.value_se is None and "constraint is active" in " ".join(fit.notes)
 
 
@@ -284,57 +284,75 @@ def test_free_knots_with_concave_constraint_fit_a_fundamental_diagram():
     rng = np.random.default_rng(0)
     rho = rng.uniform(0, 120, 500)
     q = np.minimum(100 * rho, 20 * (120 - rho)) * (1 + rng.normal(0, 0.05, rho.size))
-    fit = fit_pwl(rho, q, 1, constraints={"curvature": "concave", "through": [(0.0, 0.0)]})
+    fit = fit_pwl(rho, q, n_knots=1, constraints={"curvature": "concave", "through": [(0.0, 0.0)]})
     assert abs(fit.knots[0] - 20.0) < 1.0
     assert abs(fit.spline(0.0)) < 1e-6 * np.max(q)
 
 
 # ------------------------------------------------------------------ bad input
 BAD = [
-    (lambda: fit_pwl([0.0, 1.0, np.nan], [0, 1, 2], 0), ValueError, r"`x` must be finite"),
-    (lambda: fit_pwl([0.0, 1.0, 2.0], [0, np.inf, 2], 0), ValueError, r"`y` must be finite"),
-    (lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1], 0), ValueError, r"`y` must have one entry per x"),
-    (lambda: fit_pwl([1.0, 1.0, 1.0], [0, 1, 2], 0), ValueError, r"`x` must not be constant"),
-    (lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], 2), ValueError, r"fewer than the .* parameters"),
+    (lambda: fit_pwl([0.0, 1.0, np.nan], [0, 1, 2], n_knots=0), ValueError, r"`x` must be finite"),
     (
-        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], 0, weights=[1, -1, 1]),
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, np.inf, 2], n_knots=0),
+        ValueError,
+        r"`y` must be finite",
+    ),
+    (
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1], n_knots=0),
+        ValueError,
+        r"`y` must have one entry per x",
+    ),
+    (
+        lambda: fit_pwl([1.0, 1.0, 1.0], [0, 1, 2], n_knots=0),
+        ValueError,
+        r"`x` must not be constant",
+    ),
+    (
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], n_knots=2),
+        ValueError,
+        r"fewer than the .* parameters",
+    ),
+    (
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], n_knots=0, weights=[1, -1, 1]),
         ValueError,
         r"`weights` must be non-negative",
     ),
     (
-        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], 0, weights=[1, np.nan, 1]),
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], n_knots=0, weights=[1, np.nan, 1]),
         ValueError,
         r"`weights` must be finite",
     ),
     (
-        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], 0, weights=[0, 0, 0]),
+        lambda: fit_pwl([0.0, 1.0, 2.0], [0, 1, 2], n_knots=0, weights=[0, 0, 0]),
         ValueError,
         r"at least one positive",
     ),
     (
-        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), [5.0, 3.0]),
+        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), knots=[5.0, 3.0]),
         ValueError,
         r"`knots` must be strictly increasing",
     ),
-    (lambda: fit_pwl(np.arange(9.0), np.arange(9.0), -1), ValueError, r">= 0"),
-    (lambda: fit_pwl(np.arange(9.0), np.arange(9.0), 1, seed=1.5), TypeError, r"`seed`"),
+    (lambda: fit_pwl(np.arange(9.0), np.arange(9.0), n_knots=-1), ValueError, r">= 0"),
+    (lambda: fit_pwl(np.arange(9.0), np.arange(9.0), n_knots=1, seed=1.5), TypeError, r"`seed`"),
     (
-        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), [4.0], extrapolate="cubic"),
+        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), knots=[4.0], extrapolate="cubic"),
         ValueError,
         r"`extrapolate` must be one of",
     ),
     (
-        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), [4.0], constraints={"convex": True}),
+        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), knots=[4.0], constraints={"convex": True}),
         ValueError,
         r"unknown keys",
     ),
     (
-        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), [4.0], constraints={"monotone": "up"}),
+        lambda: fit_pwl(
+            np.arange(9.0), np.arange(9.0), knots=[4.0], constraints={"monotone": "up"}
+        ),
         ValueError,
         r"constraints\['monotone'\]",
     ),
     (
-        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), [4.0], constraints=[1]),
+        lambda: fit_pwl(np.arange(9.0), np.arange(9.0), knots=[4.0], constraints=[1]),
         TypeError,
         r"`constraints` must be a dict",
     ),
@@ -342,7 +360,7 @@ BAD = [
         lambda: fit_pwl(
             np.arange(9.0),
             np.arange(9.0),
-            [4.0],
+            knots=[4.0],
             constraints={"monotone": "increasing", "through": [(0, 5), (8, 0)]},
         ),
         ValueError,
@@ -355,6 +373,54 @@ BAD = [
 def test_bad_input_raises_a_clear_error(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ------------------------------------------- the knots are named, one way only
+X9, Y9 = np.arange(9.0), np.abs(np.arange(9.0) - 4.0)
+
+
+@pytest.mark.parametrize(
+    ("third", "match"),
+    [
+        (3, r"by keyword; write n_knots=3 for 3 free knot\(s\), or knots=\[3\] for one fixed"),
+        (np.int64(2), r"by keyword; write n_knots=2 for 2 free knot\(s\), or knots=\[2\]"),
+        (3.0, r"by keyword; write n_knots=3 for 3 free knot\(s\), or knots=\[3\.0\] for one"),
+        (2.5, r"by keyword; write knots=\[2\.5\] for one fixed knot at 2\.5$"),
+        ([2.0, 5.0], r"by keyword; pass fixed knots as knots=\.\.\., or a number of free"),
+    ],
+)
+def test_a_positional_knot_argument_is_refused_naming_the_keyword(third, match):
+    with pytest.raises(TypeError, match=match):
+        fit_pwl(X9, Y9, third)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"n_knots": 1, "knots": [4.0]}, TypeError, r"exactly one of `n_knots=` .*; got both"),
+        ({}, TypeError, r"exactly one of `n_knots=` .* and `knots=` .*; got neither"),
+        ({"n_knots": 2.0}, TypeError, r"`n_knots` must be an integer .*; got float 2\.0"),
+        ({"n_knots": True}, TypeError, r"`n_knots` must be an integer .*; got bool True"),
+        ({"n_knots": [4.0]}, TypeError, r"`n_knots` must be an integer .*; got list"),
+        ({"n_knots": -1}, ValueError, r"`n_knots` must be >= 0; got -1"),
+        ({"knots": 4}, TypeError, r"`knots` must be a sequence .*; got the scalar 4: .*n_knots=4"),
+        ({"knots": np.float64(4.0)}, TypeError, r"got the scalar 4\.0: .*knots=\[4\.0\]"),
+        ({"knots": "4"}, TypeError, r"`knots` must be a real array"),
+    ],
+)
+def test_the_knot_keywords_are_checked(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fit_pwl(X9, Y9, **kwargs)
+
+
+def test_n_knots_and_knots_give_the_fits_they_name():
+    free = fit_pwl(X9, Y9, n_knots=1)
+    fixed = fit_pwl(X9, Y9, knots=[3.0])
+    assert free.free_knots and not fixed.free_knots
+    np.testing.assert_allclose(free.knots, [4.0], atol=1e-9)
+    np.testing.assert_array_equal(fixed.knots, [3.0])
+    line = fit_pwl(X9, Y9, knots=[])
+    assert line.ssr == pytest.approx(fit_pwl(X9, Y9, n_knots=0).ssr, rel=1e-12)
 
 
 exact_seen: list[bool] = []
@@ -374,7 +440,7 @@ def test_cell_optimum_is_the_best_fit_in_its_cell(seed):
     if seed < 6:  # random cells: their optima pin knots to data points
         gaps = np.sort(rng.choice(np.arange(1, 16), k, replace=False)) * 3  # >= 2 points apart
     else:  # the cells of free-knot fits: often an interior optimum
-        gaps = np.searchsorted(d.u, (fit_pwl(x, y, k).knots - d.x0) / d.xs)
+        gaps = np.searchsorted(d.u, (fit_pwl(x, y, n_knots=k).knots - d.x0) / d.xs)
     lo, hi = d.u[gaps - 1], d.u[gaps]  # the gaps between data points holding the knots
     opt, side = (a[0] for a in _freeknots._cell_optima(d, ((lo + hi) / 2)[None]))
     exact = not side.any()

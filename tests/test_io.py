@@ -93,7 +93,7 @@ def test_spline_file_is_readable_json_with_shortest_digits(tmp_path):
 def test_save_spline_rejects_other_types(tmp_path):
     x = np.linspace(0.0, 1.0, 20)
     with pytest.raises(TypeError, match=r"pass fit\.spline"):
-        save_spline(fit_pwl(x, x, 0), tmp_path / "f.json")
+        save_spline(fit_pwl(x, x, n_knots=0), tmp_path / "f.json")
     with pytest.raises(TypeError, match="`path` must be a str"):
         save_spline(F, 3)
 

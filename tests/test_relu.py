@@ -249,6 +249,21 @@ def test_round_trip_of_collinear_and_constant_data():
     assert relu_to_spline(spline_to_relu(const)) == const.simplify()
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_round_trip_on_random_data_is_allclose_though_not_always_equal(seed):
+    """The documented advice: == is bit-for-bit and fails by a few ulps on ordinary data;
+    allclose, with an atol scaled to max|f| for values near zero, holds."""
+    rng = np.random.default_rng(seed)
+    f = PiecewiseLinear(np.cumsum(rng.uniform(0.5, 1.5, 12)), rng.normal(size=12))
+    g, h = relu_to_spline(quiet_relu(f)), f.simplify()
+    np.testing.assert_array_equal(g.knots, h.knots)  # weights of +-1: knots read back exactly
+    assert g.allclose(h, atol=1e-12 * np.abs(f.values).max())
+    ulps = np.abs(g.values - h.values) / np.spacing(np.abs(h.values).max())
+    assert ulps.max() <= 64
+    if seed == 0:  # the docs' example: == fails, by a few ulps
+        assert g != h and ulps.max() >= 1
+
+
 def test_round_trip_of_ramp_form():
     f = PiecewiseLinear(
         [0.0, 1.0, 3.0, 4.0], [1.0, -1.0, 2.0, 2.5], left_slope=0.0, right_slope=0.0
@@ -440,3 +455,26 @@ def test_round_trip_property_knots_exact_values_within_bound(f):
     assert np.all(err <= rounding_bound(f, x))
     err_net = np.abs(evaluate(net, x) - reference(f, x).astype(float))
     assert np.all(err_net <= rounding_bound(f, x))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "ends", "advice"),
+    [
+        (torch.float32, None, r"; use dtype=torch\.float64 \("),
+        (torch.float64, None, r"float64 is already in use; try width='stable' .*, or fewer knots"),
+        (torch.float64, 0.0, r"float64 is already in use; try form='ramp' .*, or width='stable'"),
+    ],
+)
+def test_the_precision_warning_gives_advice_that_fits_the_dtype(dtype, ends, advice):
+    n = 200  # a zigzag: the hinge sum's bound grows with the knots
+    f = PiecewiseLinear(
+        np.arange(n, dtype=float), np.arange(n) % 2.0, left_slope=ends, right_slope=ends
+    )
+    with pytest.warns(PrecisionWarning, match=advice) as caught:
+        spline_to_relu(f, dtype=dtype)
+    message = str(caught[0].message)
+    assert ("consider float64" not in message) and (
+        ("float64 is already in use" in message) == (dtype == torch.float64)
+    )
+    if dtype == torch.float64 and ends is None:  # end slopes not 0: the ramp form cannot help
+        assert "ramp" not in message

@@ -114,7 +114,7 @@ def test_milp_bounds_are_sound_in_exact_arithmetic(seed, tighten):
     else:
         r = minimize(net, lo, up, method="milp", tighten=tighten, max_boxes=2000, time_limit=2.0)
         assert_no_violation(net, lo, up, -r.bound, -1.0, seed, f"milp/{tighten} min")
-    assert r.status in ("optimal", "node_limit", "time_limit")
+    assert r.status in ("optimal", "node_limit", "time_limit", "precision_limit")
     assert np.isfinite([r.value, r.bound, r.gap]).all() and r.gap >= 0
 
 

@@ -172,7 +172,7 @@ def test_the_numpy_core_works_without_torch():
         f = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
         g = maximum(f, compose(f, f))
         x = np.linspace(0.0, 2.0, 41)
-        fit = fit_pwl(x, f(x), 1)
+        fit = fit_pwl(x, f(x), n_knots=1)
         assert abs(fit.knots[0] - 1.0) < 1e-9, fit.knots
         assert select_knots(x, f(x), max_knots=2).knots.size >= 1
         print(float(g(0.5)))

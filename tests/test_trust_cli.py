@@ -66,14 +66,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ------------------------------------------------------- outputs over inputs
 def test_fit_refuses_to_write_the_spline_over_its_data(data, tmp_path, cli):
     before = snapshot(tmp_path)
-    status, _, err = cli("fit traffic.csv --x x --y y --knots 1 --out traffic.csv")
+    status, _, err = cli("fit traffic.csv --x x --y y --n-knots 1 --out traffic.csv")
     refused(status, err, "fit", r"--out 'traffic.csv' is the input 'traffic.csv' \(data\)")
     assert snapshot(tmp_path) == before
 
 
 def test_fit_refuses_a_table_that_is_its_data_by_another_spelling(data, tmp_path, cli):
     before = snapshot(tmp_path)
-    status, _, err = cli("fit ./traffic.csv --x x --y y --knots 1 --out f.json --table traffic.csv")
+    status, _, err = cli(
+        "fit ./traffic.csv --x x --y y --n-knots 1 --out f.json --table traffic.csv"
+    )
     refused(status, err, "fit", r"--table 'traffic.csv' is the input")
     assert snapshot(tmp_path) == before
 
@@ -81,7 +83,7 @@ def test_fit_refuses_a_table_that_is_its_data_by_another_spelling(data, tmp_path
 def test_fit_refuses_a_model_written_through_a_symlink_to_its_data(data, tmp_path, cli):
     os.symlink(data, tmp_path / "alias.pt")
     before = data.read_bytes()
-    status, _, err = cli("fit traffic.csv --x x --y y --knots 1 --out f.json --model alias.pt")
+    status, _, err = cli("fit traffic.csv --x x --y y --n-knots 1 --out f.json --model alias.pt")
     refused(status, err, "fit", r"--model 'alias.pt' is the input")
     assert data.read_bytes() == before
     assert not (tmp_path / "f.json").exists()
@@ -89,13 +91,13 @@ def test_fit_refuses_a_model_written_through_a_symlink_to_its_data(data, tmp_pat
 
 def test_fit_refuses_an_output_hard_linked_to_its_data(data, tmp_path, cli):
     os.link(data, tmp_path / "copy.csv")
-    status, _, err = cli("fit traffic.csv --x x --y y --knots 1 --out f.json --table copy.csv")
+    status, _, err = cli("fit traffic.csv --x x --y y --n-knots 1 --out f.json --table copy.csv")
     refused(status, err, "fit", r"--table 'copy.csv' is the input")
     assert not (tmp_path / "f.json").exists()
 
 
 def test_fit_refuses_two_outputs_at_one_path(data, tmp_path, cli):
-    status, _, err = cli("fit traffic.csv --x x --y y --knots 1 --out f.json --table ./f.json")
+    status, _, err = cli("fit traffic.csv --x x --y y --n-knots 1 --out f.json --table ./f.json")
     refused(status, err, "fit", r"--table '.*f.json' and --out 'f.json' are the same file")
     assert not (tmp_path / "f.json").exists()
 
@@ -133,17 +135,19 @@ def test_regions_refuses_a_table_over_its_model(spline_file, tmp_path, cli):
         ("--knots 2,nan", "argument --knots: fixed knots must be finite numbers; got nan"),
         ("--knots inf,", "argument --knots: fixed knots must be finite numbers; got inf"),
         ("--seed -1", "argument --seed: must be >= 0; got -1"),
+        ("--n-knots -1", "argument --n-knots: expected a number of free knots such as 5; got '-1'"),
     ],
 )
 def test_fit_refuses_a_non_finite_or_negative_number(option, match, data, tmp_path, cli):
-    status, _, err = cli(f"fit traffic.csv --x x --y y --knots 1 {option} --out f.json")
+    knots = "" if option.startswith("--knots") else "--n-knots 1"
+    status, _, err = cli(f"fit traffic.csv --x x --y y {knots} {option} --out f.json")
     refused(status, err, "fit", re.escape(match))
     assert not (tmp_path / "f.json").exists()
 
 
 def test_fit_takes_infinite_slope_bounds_as_no_bound(data, tmp_path, cli):
     status, _, err = cli(
-        "fit traffic.csv --x x --y y --knots 1 --min-slope -inf --max-slope inf --out f.json"
+        "fit traffic.csv --x x --y y --n-knots 1 --min-slope -inf --max-slope inf --out f.json"
     )
     assert (status, err) == (0, "")
     x = np.linspace(0.0, 10.0, 60)
@@ -181,8 +185,8 @@ def test_verify_reports_a_library_value_error_as_exit_2(spline_file, cli):
 
 
 def test_fit_reports_too_many_free_knots_as_exit_2(data, tmp_path, cli):
-    status, _, err = cli("fit traffic.csv --x x --y y --knots 1000000000 --out f.json")
-    refused(status, err, "fit", "`knots` as a number of free knots must be at most 100")
+    status, _, err = cli("fit traffic.csv --x x --y y --n-knots 1000000000 --out f.json")
+    refused(status, err, "fit", "`n_knots` must be at most 100")
     assert not (tmp_path / "f.json").exists()
 
 
@@ -242,20 +246,20 @@ Y = np.abs(X - 4.0)
 
 def test_fit_pwl_refuses_a_billion_starts():
     with pytest.raises(ValueError, match=r"`n_starts` must be at most 100; got 1000000000"):
-        fit_pwl(X, Y, 1, n_starts=10**9)
+        fit_pwl(X, Y, n_knots=1, n_starts=10**9)
 
 
 def test_fit_pwl_refuses_more_free_knots_than_the_search_can_hold():
     x = np.linspace(0.0, 1.0, 1000)
-    with pytest.raises(ValueError, match=r"free knots must be at most 100 .*; got 101"):
-        fit_pwl(x, np.sin(x), 101)
+    with pytest.raises(ValueError, match=r"`n_knots` must be at most 100 .*; got 101"):
+        fit_pwl(x, np.sin(x), n_knots=101)
 
 
 def test_fit_pwl_refuses_many_constrained_knots():
     x = np.linspace(0.0, 1.0, 5000)
     knots = np.linspace(0.0, 1.0, 2003)[1:-1]
     with pytest.raises(ValueError, match=r"`knots` must number at most 2000 with `constraints`"):
-        fit_pwl(x, x, knots, constraints={"monotone": "increasing"})
+        fit_pwl(x, x, knots=knots, constraints={"monotone": "increasing"})
 
 
 def test_select_knots_refuses_a_billion_knots():
@@ -266,7 +270,7 @@ def test_select_knots_refuses_a_billion_knots():
 @pytest.mark.parametrize("bound", [(np.nan, None), (None, np.nan), (np.inf, None), (2.0, 1.0)])
 def test_fit_pwl_refuses_a_nan_or_empty_slope_range(bound):
     with pytest.raises(ValueError, match=r"`constraints\['slope'\](\[\d\])?` must be"):
-        fit_pwl(X, Y, 1, constraints={"slope": bound})
+        fit_pwl(X, Y, n_knots=1, constraints={"slope": bound})
 
 
 def test_make_mlp_refuses_a_billion_wide_layer():
@@ -315,10 +319,10 @@ def _messages() -> list[str]:
     for call in (
         lambda: as_knots(np.array([0.0, 2.0, 2.0])),
         lambda: check_choice(np.float64(1.0), "extrapolate", ("linear", "constant")),
-        lambda: fit_pwl(X, Y, np.int64(-1)),
-        lambda: fit_pwl(X, Y, [np.float64(40.0)]),
-        lambda: fit_pwl(X, Y, 1, weights=-np.ones(X.size)),
-        lambda: fit_pwl(X, Y, 1, constraints={"slope": np.float64(1.0)}),
+        lambda: fit_pwl(X, Y, n_knots=np.int64(-1)),
+        lambda: fit_pwl(X, Y, knots=[np.float64(40.0)]),
+        lambda: fit_pwl(X, Y, n_knots=1, weights=-np.ones(X.size)),
+        lambda: fit_pwl(X, Y, n_knots=1, constraints={"slope": np.float64(1.0)}),
         lambda: make_mlp(1, np.int64(3), 1),
         lambda: make_mlp(1, (np.int64(0),), 1),
     ):

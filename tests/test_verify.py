@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from pwlmodels.relu import evaluate, relu_to_spline
+from pwlmodels import PiecewiseLinear
+from pwlmodels.relu import evaluate, relu_to_spline, spline_to_relu
 from pwlmodels.verify import (
     ProofResult,
     RobustnessResult,
@@ -122,7 +123,7 @@ def check_sound(net, lo, up, r, *, sense="max", c=None):
     else:
         np.testing.assert_allclose(np.ravel(yw) @ np.asarray(c), r.value, rtol=1e-14, atol=1e-300)
     assert r.gap >= 0 and np.isfinite([r.value, r.bound, r.gap]).all()
-    assert r.status in ("optimal", "time_limit", "node_limit")
+    assert r.status in ("optimal", "time_limit", "node_limit", "precision_limit")
 
 
 @pytest.mark.parametrize("act", list(ACTS))
@@ -193,6 +194,19 @@ def test_linear_objective_and_output_selection_on_several_outputs():
         maximize(net, lo, up, c=[1.0, 2.0])
     with pytest.raises(ValueError, match=r"`output` must be in \[0, 3\)"):
         maximize(net, lo, up, output=3)
+
+
+@pytest.mark.parametrize("method", ["spline", "bab", "milp"])
+def test_a_gap_that_only_rounding_keeps_open_is_a_precision_limit_not_a_node_limit(method):
+    """With atol = rtol = 0 the sound bound's rounding margins exceed the tolerance: the
+    search finishes well within its budget, so the status must not say "node_limit"."""
+    f = PiecewiseLinear([0.0, 0.3, 0.7, 1.0], [0.1, 1.0 / 3.0, 0.2, 0.9])
+    net = spline_to_relu(f)
+    r = maximize(net, [0.0], [1.0], method=method, atol=0.0, rtol=0.0, max_boxes=200_000)
+    assert r.status == "precision_limit"
+    assert 0.0 < r.gap <= 1e-12 and r.n_nodes < 200_000
+    check_sound(net, [0.0], [1.0], r)
+    assert maximize(net, [0.0], [1.0], method=method, atol=1e-12).status == "optimal"
 
 
 def test_limits_give_sound_bounds_and_their_status():

@@ -150,8 +150,10 @@ def _status_text(ctrls) -> str:
         "status. `optimal`: the gap is closed to the stated tolerance, "
         "bound - value <= atol + rtol |value|; only then does the table call the value *exact* "
         '("exact (MILP, optimal, gap ... V <= atol ... V)", kind exact / verified bound). '
-        "`node_limit`: the verifier stopped before that (its node or box budget, or the "
-        "solver finished but the float64 margins exceed the tolerance); `time_limit`: it ran "
+        "`node_limit`: the verifier stopped before that, at its node or box budget; "
+        "`precision_limit`: it finished within its budget but the gap stays above the "
+        "tolerance (the float64 margins of the sound bound, or a witness off by HiGHS's "
+        "integrality tolerance); `time_limit`: it ran "
         "out of time. Then the value and the bound still hold and the true maximum lies between "
         'them: the table says "sound bound (MILP stopped at node_limit, gap ... V)", kind '
         "attained / sound bound, never exact. Minima mirrored. For the clamped networks "

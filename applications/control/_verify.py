@@ -72,7 +72,7 @@ def describe(status: str, gap: float, value: float, *, atol: float, rtol: float 
     """The label a MILP bound may carry: exact only when optimal within ``atol + rtol |value|``.
 
     ``status`` and ``gap`` are those of a ``pwlmodels.VerificationResult``
-    (``"optimal"``, ``"node_limit"``, ``"time_limit"``), or ``"sampled"``
+    (``"optimal"``, ``"node_limit"``, ``"time_limit"``, ``"precision_limit"``), or ``"sampled"``
     for a sampled value with an interval bound. A status of ``"optimal"``
     whose gap exceeds the stated tolerance is not called exact either.
     """

@@ -78,8 +78,8 @@ def classic_fits(ds: DataSet) -> dict[str, PiecewiseLinear]:
     }
     for k in (1, 3):
         with np.errstate(invalid="ignore"):  # fit_pwl's standard errors (unused) may take sqrt(<0)
-            free = fit_pwl(rho, q, k, seed=ds.seed)
-            concave = fit_pwl(rho, q, free.knots, constraints=CONCAVE)
+            free = fit_pwl(rho, q, n_knots=k, seed=ds.seed)
+            concave = fit_pwl(rho, q, knots=free.knots, constraints=CONCAVE)
         models[f"pwl_{k}"] = free.spline
         models[f"pwl_{k}_concave"] = concave.spline
     return models

@@ -11,6 +11,7 @@ import numpy as np
 from .._validate import (
     as_finite_1d,
     as_float_array,
+    as_knots,
     as_real_scalar,
     check_choice,
     check_finite,
@@ -122,8 +123,9 @@ class PWLFit:
 def fit_pwl(
     x: object,
     y: object,
-    knots: object,
-    *,
+    *args: object,
+    n_knots: int | None = None,
+    knots: object = None,
     weights: object = None,
     constraints: dict | None = None,
     extrapolate: str = "linear",
@@ -136,14 +138,22 @@ def fit_pwl(
     ----------
     x, y : array_like, shape (n,)
         Finite data; ``x`` need not be sorted and may repeat.
-    knots : array_like of float, or int
-        An array gives the interior knots where the slope may change (pwlf's
-        interior breakpoints), strictly inside the range of ``x``; an integer
-        ``k >= 0`` asks for ``k`` free knots (``k + 1`` segments), at most 100
-        (the search's memory and time grow as k^3).
-        With ``constraints``, at most 2000 knots;
-        without, fixed knots are limited only by the data, but beyond 2000
-        the standard errors are None (they need a dense covariance).
+    *args
+        Refused with a TypeError that names the keyword to use: the knots
+        are given by name, ``n_knots=`` or ``knots=`` (a positional ``3``
+        and ``3.0`` would mean different fits).
+    n_knots : int, optional
+        Fit this many free knots (``n_knots + 1`` segments), placed by the
+        search; ``0 <= n_knots <= 100`` (the search's memory and time grow
+        as ``n_knots**3``). Like pwlf's ``fit``.
+    knots : array_like of float, shape (K,), optional
+        Fixed interior knots where the slope may change (pwlf's interior
+        breakpoints of ``fit_with_breaks``), strictly increasing and
+        strictly inside the range of ``x``; a sequence even for one knot
+        (``knots=[3.0]``). With ``constraints``, at most 2000 knots;
+        without, they are limited only by the data, but beyond 2000 the
+        standard errors are None (they need a dense covariance).
+        Exactly one of ``n_knots`` and ``knots`` is required.
     weights : array_like, shape (n,), optional
         Multiply the residuals (``w_i = 1 / sigma_i``, as ``numpy.polyfit``);
         zero weights drop a point.
@@ -173,13 +183,14 @@ def fit_pwl(
     >>> from pwlmodels import fit_pwl
     >>> x = np.linspace(0.0, 10.0, 201)
     >>> y = np.minimum(x, 4.0) - 0.5 * np.maximum(x - 7.0, 0.0)
-    >>> fixed = fit_pwl(x, y, [4.0, 7.0])
+    >>> fixed = fit_pwl(x, y, knots=[4.0, 7.0])
     >>> bool(fixed.ssr < 1e-20)
     True
-    >>> free = fit_pwl(x, y, 2)
+    >>> free = fit_pwl(x, y, n_knots=2)
     >>> np.round(free.knots, 6)
     array([4., 7.])
     """
+    n_knots = _knot_arguments(args, n_knots, knots)
     x_arr = as_finite_1d(x, "x", min_size=2)
     y_arr = as_finite_1d(y, "y")
     if y_arr.size != x_arr.size:
@@ -192,17 +203,9 @@ def fit_pwl(
     if np.ptp(x_arr[used]) == 0:
         raise ValueError("`x` must not be constant over the points with non-zero weight")
     d = _lsq.Data.build(x_arr, y_arr, w)
-    free = isinstance(knots, numbers.Integral) and not isinstance(knots, bool)
+    free = n_knots is not None
     if free:
-        n_knots = n_free = int(knots)
-        if n_knots < 0:
-            raise ValueError(f"`knots` as a number of free knots must be >= 0; got {n_knots}")
-        if n_knots > _MAX_FREE_KNOTS:
-            raise ValueError(
-                f"`knots` as a number of free knots must be at most {_MAX_FREE_KNOTS} (the "
-                f"search's memory and time grow as knots^3); got {n_knots}; fix the knots "
-                "instead, e.g. at quantiles of x"
-            )
+        n_free = n_knots
     else:
         t = _fixed_knots(knots, d)
         n_knots, n_free = t.size, 0
@@ -264,7 +267,7 @@ def select_knots(
     fits = []
     for k in range(max_knots + 1):
         try:
-            fits.append(fit_pwl(x, y, k, weights=weights, seed=seed))
+            fits.append(fit_pwl(x, y, n_knots=k, weights=weights, seed=seed))
         except ValueError:
             if not fits:
                 raise
@@ -298,14 +301,51 @@ def _nonneg_int(value: object, name: str, *, limit: int | None = None) -> int:
     return int(value)
 
 
-def _fixed_knots(knots: object, d: _lsq.Data) -> np.ndarray:
-    t = as_finite_1d(np.atleast_1d(as_float_array(knots, "knots")), "knots")
-    if (np.diff(t) <= 0).any():
-        i = int(np.argmax(np.diff(t) <= 0)) + 1
-        raise ValueError(
-            f"`knots` must be strictly increasing; got knots[{i}] = {float(t[i])!r} <= "
-            f"knots[{i - 1}] = {float(t[i - 1])!r}"
+def _knot_arguments(args: tuple, n_knots: object, knots: object) -> int | None:
+    """Check that the knots come by name, exactly one way; the number of free knots or None."""
+    if args:
+        raise TypeError(f"`fit_pwl` takes its knots by keyword; {_which_keyword(args[0])}")
+    if (n_knots is None) == (knots is None):
+        raise TypeError(
+            "`fit_pwl` needs exactly one of `n_knots=` (a number of free knots to place) and "
+            f"`knots=` (fixed interior knots); got {'both' if knots is not None else 'neither'}"
         )
+    if n_knots is None:
+        if isinstance(knots, numbers.Number) or getattr(knots, "ndim", None) == 0:
+            raise TypeError(
+                f"`knots` must be a sequence of fixed knots; got the scalar {plain(knots)!r}: "
+                f"{_which_keyword(knots)}"
+            )
+        return None
+    if isinstance(n_knots, (bool, np.bool_)) or not isinstance(n_knots, numbers.Integral):
+        raise TypeError(
+            f"`n_knots` must be an integer (a number of free knots); got "
+            f"{type(n_knots).__name__} {plain(n_knots)!r}; fixed knots go in `knots=`"
+        )
+    if n_knots < 0:
+        raise ValueError(f"`n_knots` must be >= 0; got {int(n_knots)}")
+    if n_knots > _MAX_FREE_KNOTS:
+        raise ValueError(
+            f"`n_knots` must be at most {_MAX_FREE_KNOTS} (the search's memory and time grow "
+            f"as n_knots^3); got {int(n_knots)}; fix the knots instead with `knots=`, e.g. at "
+            "quantiles of x"
+        )
+    return int(n_knots)
+
+
+def _which_keyword(value: object) -> str:
+    """The advice for knots given positionally (or as a scalar): which keyword means what."""
+    value = plain(value)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return "pass fixed knots as knots=..., or a number of free knots as n_knots=..."
+    fixed = f"knots=[{value!r}] for one fixed knot at {value!r}"
+    if value >= 0 and float(value).is_integer():
+        return f"write n_knots={int(value)} for {int(value)} free knot(s), or {fixed}"
+    return f"write {fixed}"
+
+
+def _fixed_knots(knots: object, d: _lsq.Data) -> np.ndarray:
+    t = as_knots(knots, "knots", min_size=0)
     lo, hi = d.x0, d.x0 + d.xs
     outside = (t <= lo) | (t >= hi)
     if outside.any():

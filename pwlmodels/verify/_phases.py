@@ -152,7 +152,7 @@ def maximize(chain, c, lower, upper, bounds, start, atol, rtol, threshold, time_
         neg, _, node, v = heapq.heappop(heap)
         if np.isnan(v).any():  # the LP failed: the node stays open with its parent's bound
             closed = max(closed, -neg)
-            status = "node_limit"
+            status = "precision_limit"
             continue
         val, x = value(v[None, :n_in])
         if val > best:

@@ -24,11 +24,22 @@ class VerificationResult:
         minimum, a lower bound.
     gap : float
         ``|bound - value|``, at least 0.
-    status : {"optimal", "time_limit", "node_limit"}
-        ``"optimal"`` when ``gap <= atol + rtol |value|``. Otherwise
-        ``"time_limit"`` when the time ran out, else ``"node_limit"``: bab
-        used ``max_boxes`` (or boxes reached float64 resolution), or the
-        MILP solver finished but its margins exceed the tolerance.
+    status : {"optimal", "time_limit", "node_limit", "precision_limit"}
+        Why the search stopped; ``bound`` is sound whatever the status.
+
+        - ``"optimal"``: ``gap <= atol + rtol |value|``.
+        - ``"time_limit"``: ``time_limit`` ran out first.
+        - ``"node_limit"``: the node budget ran out first (bab's
+          ``max_boxes``, or the MILP's confirmation budget), or the bound
+          overflowed float64; more boxes may close the gap.
+        - ``"precision_limit"``: the search finished without reaching a
+          node or time limit, but the gap stays above the tolerance: the
+          sound bound's float64 rounding margins (or boxes split down to
+          float64 resolution, or an LP of the phase search that failed)
+          exceed it, as when the MILP's witness is off by HiGHS's
+          integrality tolerance. More nodes would not help; a tolerance
+          above the reported ``gap`` would (``atol=0`` with ``rtol=0``
+          usually ends here).
     method : {"spline", "bab", "milp", "bab+milp", "region"}
         ``"bab+milp"``: ``method="auto"`` with 2 to 4 inputs, where branch
         and bound used 20,000 boxes without closing the gap (flat maxima,

@@ -174,7 +174,10 @@ def _run(prob, method, tighten, atol, rtol, time_limit, max_boxes, threshold=Non
     if gap <= _tol(value, atol, rtol):
         status = "optimal"
     elif status == "optimal":
-        status = "node_limit"  # stopped early, or the margins exceed the tolerance
+        # the search ended with no node or time limit reached, yet the sound bound is looser
+        # than the tolerance: its rounding margins, boxes at float64 resolution or HiGHS's
+        # integrality tolerance leave a gap that more nodes would not close
+        status = "precision_limit"
     sv = out.get("solver_value")
     if sv is not None and sv > value + _tol(value, atol, rtol):
         x, value = _polish(prob, x, value)
@@ -268,7 +271,8 @@ def maximize(
     time_limit : float, optional
         Seconds for bab and milp (status ``"time_limit"`` when reached).
     max_boxes : int, default 200_000
-        Boxes bounded by bab before it stops (status ``"node_limit"``).
+        Boxes bounded by bab before it stops (status ``"node_limit"``; see
+        :class:`VerificationResult` for every status).
 
     Returns
     -------

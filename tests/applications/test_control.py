@@ -425,7 +425,7 @@ def _result(value, bound, status, solver_value=None):
     )
 
 
-@pytest.mark.parametrize("status", ["node_limit", "time_limit"])
+@pytest.mark.parametrize("status", ["node_limit", "time_limit", "precision_limit"])
 @pytest.mark.parametrize("gap", [0.0, 3e-6, 4e-5])
 def test_a_stopped_milp_bound_is_never_labelled_exact(status, gap):
     lab = describe(status, gap, 12.0, atol=1e-4)
@@ -643,7 +643,7 @@ def test_run_labels_a_milp_extreme_exact_only_when_optimal_within_its_tolerance(
                 assert (row.kind, bound_kind) == ("sampled", "interval bound")
                 assert ctrl in ("tanh", "sigmoid")
     claimed = t[t.kind.isin(["exact", "verified bound"])]
-    assert not claimed.note.str.contains("node_limit|time_limit|undecided").any()
+    assert not claimed.note.str.contains("node_limit|time_limit|precision_limit|undecided").any()
 
 
 @pytest.mark.parametrize(
