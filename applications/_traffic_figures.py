@@ -252,7 +252,8 @@ def fig_queues(study: dict, folder: Path) -> Path:
         for a in ax[:, col]:
             a.set_xlabel("time (min)")
             a.set_xlim(0, window[run.name])
-    ax[0, 0].legend(fontsize=7, loc="upper left")
+    handles, labels = ax[0, 0].get_legend_handles_labels()  # beside the panels, not on a curve
+    ax[0, 1].legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(
         f"A lower fitted capacity discharges the queue more slowly (seed {s0}; in the oblique "
         "counts a flatter line is a lower flow)"
