@@ -83,6 +83,7 @@ def compare_activations(
     device: torch.device | str | None = None,
     extrapolation: tuple[float, float] | None = None,
     kink_window: float | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Train one network per activation and seed on the same data; compare them.
 
@@ -118,6 +119,9 @@ def compare_activations(
         w, the half-width of the window around each kink; default 2 % of
         the domain. Kinks and one-sided slopes are estimated for every
         model by the same estimator, :func:`kink_estimate`.
+    progress : bool, default False
+        True: a tqdm progress bar over the networks trained (one per
+        candidate learning rate and one per seed, for each activation).
 
     Returns
     -------
@@ -155,8 +159,10 @@ def compare_activations(
     ctx = _Context(target, grid, truth, kinks, w, extrapolation, dev)
     fit_idx, val_idx = _split(x.size)
     rows, curves = [], {"x": grid, "target": truth}
+    per_activation = (len(lrs) if len(lrs) > 1 else 0) + len(seeds)  # networks trained
+    bar = _progress_bar(len(activations) * per_activation, progress)
     for act in activations:
-        lr = _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seeds[0])
+        lr = _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seeds[0], bar)
         for seed in seeds:
             net = make_mlp(1, hidden, 1, activation=act, device=dev, seed=seed)
             start = time.perf_counter()
@@ -166,6 +172,10 @@ def compare_activations(
             rows.append(ctx.metrics(act, seed, predict, net, seconds, lr, count_parameters(net)))
             if act not in curves:  # the first seed's curve, for the figure
                 curves[act] = predict(grid)
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
     for name, spline, seconds, n_params in _baselines(target, x, y, hidden):
         rows.append(ctx.metrics(name, seeds[0], spline, None, seconds, np.nan, n_params))
         curves[name] = spline(grid)
@@ -269,7 +279,20 @@ def _split(n: int, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(perm[cut:]), np.sort(perm[:cut])
 
 
-def _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seed) -> float:
+def _progress_bar(total: int, progress: object):
+    """A tqdm bar of ``total`` networks when ``progress`` is True, else None."""
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"`progress` must be True or False; got {progress!r}")
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError("progress=True needs tqdm; install it: `pip install tqdm`") from exc
+    return tqdm(total=total, desc="compare_activations", unit="net")
+
+
+def _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seed, bar) -> float:
     if len(lrs) == 1:
         return float(lrs[0])
     scores = []
@@ -280,6 +303,9 @@ def _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seed) -> f
         except FloatingPointError:
             scores.append(np.inf)
             continue
+        finally:
+            if bar is not None:
+                bar.update()
         scores.append(float(np.mean((evaluate(net, x[val_idx]) - y[val_idx]) ** 2)))
     return float(lrs[int(np.argmin(scores))])
 

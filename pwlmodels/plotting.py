@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_comparison", "plot_partition", "save_figure"]
 
 _COLORS = ("region", "value")
+_MODEL_LABELS = {  # Comparison's model names -> legend labels
+    "relu": "ReLU network",
+    "tanh": "tanh network",
+    "sigmoid": "sigmoid network",
+    "fit_pwl": "piecewise-linear least squares",
+    "interpolant": "piecewise-linear interpolant",
+}
 _MAX_DPI = 1200  # a 6.4 x 4.8 inch figure at 1200 dpi is 44 million pixels
 
 
@@ -214,9 +221,10 @@ def plot_comparison(comparison, path=None, *, title: str | None = None):
     axes[2].plot(x, derivative, color="black", lw=2.5, alpha=0.35, label="target")
     for i, name in enumerate(models):
         color = f"C{i}"
-        axes[0].plot(x, curves[name], color=color, lw=1.2, label=name)
+        label = _MODEL_LABELS.get(name, name)
+        axes[0].plot(x, curves[name], color=color, lw=1.2, label=label)
         axes[1].semilogy(x, np.abs(curves[name] - target) + 1e-300, color=color, lw=1.0)
-        axes[2].plot(x, np.gradient(curves[name], x), color=color, lw=1.0, label=name)
+        axes[2].plot(x, np.gradient(curves[name], x), color=color, lw=1.0, label=label)
     for ax in axes:
         for k in comparison.kinks:
             ax.axvline(k, color="grey", ls=":", lw=1)
@@ -229,7 +237,7 @@ def plot_comparison(comparison, path=None, *, title: str | None = None):
     axes[1].set_ylabel("|model - target| (0 not shown)")
     axes[2].set_ylabel("df/dx (finite differences)")
     axes[2].set_xlabel("x (dotted lines: kinks)")
-    axes[0].legend(fontsize=8, ncol=3)
+    axes[0].legend(fontsize=8, ncol=2)
     axes[0].set_title(title or "Fits of a kinked target: first seed of each model")
     if path is not None:
         save_figure(fig, path)

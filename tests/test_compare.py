@@ -95,3 +95,19 @@ def test_bad_input(kwargs, exc, match):
         compare_activations(
             np.abs, x_train=np.linspace(-1, 1, 20), epochs=2, seeds=(0,), lrs=(1e-2,), **kwargs
         )
+
+
+def test_progress_bar_counts_every_network_trained_on_stderr(capsys):
+    x = np.linspace(-1.0, 1.0, 50)
+    kw = {"x_train": x, "domain": (-1.0, 1.0), "hidden": (4,), "epochs": 5}
+    compare_activations(np.abs, seeds=(0, 1), lrs=(1e-2, 3e-2), progress=True, **kw)
+    err = capsys.readouterr().err
+    assert "compare_activations" in err and "8/8" in err  # 2 activations x (2 lrs + 2 seeds)
+    compare_activations(np.abs, seeds=(0,), lrs=(1e-2,), **kw)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_must_be_a_bool():
+    x = np.linspace(-1.0, 1.0, 50)
+    with pytest.raises(TypeError, match="`progress` must be True or False"):
+        compare_activations(np.abs, x_train=x, domain=(-1.0, 1.0), progress="yes")

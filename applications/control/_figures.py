@@ -17,15 +17,21 @@ from ._sim import numpy_net
 __all__: list[str] = []
 
 _COLORS = {"exact": "black", "relu": "C0", "tanh": "C1", "sigmoid": "C2"}
-_LABELS = {"exact": "exact law (ReLU, 2 units)", "relu": "ReLU net", "tanh": "tanh net"}
-_LABELS |= {"sigmoid": "sigmoid net"}
+_LABELS = {"exact": "exact law (ReLU, 2 units)", "relu": "ReLU network", "tanh": "tanh network"}
+_LABELS |= {"sigmoid": "sigmoid network"}
+_UNITS = {"hardtanh": "hardtanh", "tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU"}
+
+
+def _figure(rows: int, cols: int, size: tuple[float, float], **kw):
+    """A ``Figure`` with constrained layout (no pyplot, no backend or rcParams change)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.subplots(rows, cols, **kw)
 
 
 def draw_all(folder: Path, ctx: dict) -> list[Path]:
     """Write every figure into ``folder``; return their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     firsts = [c for c in ctx["ctrls"] if c.seed in (-1, ctx["seeds"][0])]
     return [
         _steps(folder / "steps.png", firsts, ctx),
@@ -38,19 +44,14 @@ def draw_all(folder: Path, ctx: dict) -> list[Path]:
 
 
 def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
     save_figure(fig, path, dpi=100)
-    plt.close(fig)
     return path
 
 
 def _steps(path: Path, ctrls: list, ctx: dict) -> Path:
-    import matplotlib.pyplot as plt
-
     from ._config import U_MAX, X_REF
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6.5), sharex=True)
+    fig, (top, bottom) = _figure(2, 1, (7.5, 6.5), sharex=True)
     for c in ctrls:
         r, kw = c.response, {"color": _COLORS[c.name], "lw": 2.4 if c.name == "exact" else 1.2}
         label = _LABELS[c.name] + ("" if c.seed < 0 else f" (seed {c.seed})")
@@ -75,11 +76,9 @@ def _cpu(net: nn.Module) -> nn.Module:
 
 
 def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
-    import matplotlib.pyplot as plt
-
     from ._config import HALF, U_MAX, X_REF
 
-    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.4))
+    fig, axes = _figure(1, 2, (11.0, 4.4))
     spans = [(X_REF[0] - 0.3, X_REF[0] + 0.3), (-HALF[1], HALF[1])]
     names = ["angle theta (rad), with omega = i = 0", "speed omega (rad/s), with theta = 1, i = 0"]
     for j, (ax, (a, b), xlabel) in enumerate(zip(axes, spans, names, strict=True)):
@@ -105,10 +104,10 @@ def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
         ax.set_xlim(a, b)
     axes[0].legend(frameon=False, fontsize=8, loc="upper right")
     fig.suptitle(
-        "Slices of the controllers through the set point; markers: exact kinks (relu_to_spline)\n"
-        "of the exact law (squares) and the ReLU net (circles): the gain is the slope in the middle"
+        "Slices of the controllers through the set point; markers: the kinks, read exactly from\n"
+        "the weights, of the exact law (squares) and the ReLU network (circles); the gain is the"
+        " slope in the middle"
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -134,8 +133,8 @@ def _section(P: np.ndarray, level: float, x_eq: np.ndarray) -> tuple[np.ndarray,
 
 
 def _regions(path: Path, c, ctx: dict) -> Path:
-    import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Rectangle
 
     from ._config import HALF, X_REF
 
@@ -145,13 +144,11 @@ def _regions(path: Path, c, ctx: dict) -> Path:
     centre, reach = _section(cert.P, cert.level, x_eq)
     zlo, zhi = centre - 1.8 * reach, centre + 1.8 * reach
     zoom = partition(net2, zlo, zhi)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 5.2))
+    fig, (left, right) = _figure(1, 2, (12.0, 5.2))
     full.plot(left)
     left.plot(*X_REF[:2], "k*", ms=10)
-    left.add_patch(
-        plt.Rectangle(zlo, *(zhi - zlo), fill=False, ec="k", lw=1.2, label="zoom (right)")
-    )
-    left.set_title(f"{len(full)} linear regions of the ReLU controller (seed {c.seed}) on i = 0")
+    left.add_patch(Rectangle(zlo, *(zhi - zlo), fill=False, ec="k", lw=1.2, label="zoom (right)"))
+    left.set_title(f"{len(full)} linear regions on the slice i = 0")
     left.legend(loc="upper right", fontsize=8)
     mine = [p[0].numpy() for p in activation_pattern(net2, X_REF[None, :2])]
     own = np.all(
@@ -175,66 +172,61 @@ def _regions(path: Path, c, ctx: dict) -> Path:
     right.set_xlim(zlo[0], zhi[0])
     right.set_ylim(zlo[1], zhi[1])
     right.legend(loc="upper right", fontsize=8)
-    right.set_title(
-        f"zoom: {len(zoom)} regions; scaled l-inf radius {cert.radius_scaled:.3g}; inside the\n"
-        "ellipsoid (its section at i = 0) the loop is exactly linear and converges"
-    )
+    right.set_title(f"Zoom: {len(zoom)} regions near the set point")
     for ax in (left, right):
         ax.set_xlabel("angle theta (rad)")
         ax.set_ylabel("speed omega (rad/s)")
-    fig.tight_layout()
+    fig.suptitle(
+        f"ReLU controller (seed {c.seed}): inside the invariant ellipsoid (its section at i = 0)"
+        " the loop is exactly linear and converges\n"
+        f"(scaled l-inf radius of the certified box {cert.radius_scaled:.3g})"
+    )
     return _save(fig, path)
 
 
 def _gains(path: Path, ctx: dict) -> Path:
-    import matplotlib.pyplot as plt
-
     from ._config import STATES
 
     K = ctx["K"][0]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+    fig, (left, right) = _figure(1, 2, (11.5, 4.4))
     names = ["exact", "relu", "tanh", "sigmoid"]
-    width, tops, bottoms = 0.2, [1.0], [1.0]
+    # a dot plot, not bars: the ratios sit near 1, and bars cut off below 0 would mislead
+    offset = 0.15
     for i, name in enumerate(names):
         ratios = np.array([c.lin.K_net[0] / K for c in ctx["ctrls"] if c.name == name])
         mean = ratios.mean(axis=0)
         err = np.stack([mean - ratios.min(axis=0), ratios.max(axis=0) - mean])
-        x = np.arange(3) + (i - 1.5) * width
-        left.bar(x, mean, width, yerr=err, color=_COLORS[name], label=_LABELS[name], capsize=3)
-        tops.append(float(ratios.max()))
-        bottoms.append(float(ratios.min()))
-    left.axhline(1.0, color="0.3", lw=0.8)
+        x = np.arange(3) + (i - 1.5) * offset
+        left.errorbar(x, mean, yerr=err, fmt="o", ms=6, color=_COLORS[name],
+                      label=_LABELS[name], capsize=3)  # fmt: skip
+    left.axhline(1.0, color="0.3", lw=0.8, ls="--", label="LQR (ratio 1)")
     left.set_xticks(range(3), [f"K_{s}" for s in STATES])
-    left.set_ylabel("K_net / K_LQR (-)")
-    span = max(tops) - min(bottoms) + 0.1
-    left.set_ylim(min(bottoms) - 0.1 * span, max(tops) + 0.45 * span)
+    left.set_xlim(-0.5, 2.5)
+    left.set_ylabel("K_net / K_LQR (-), axis not from 0")
     n_seeds = len(ctx["seeds"])
     whiskers = f"min to max over {n_seeds} seeds" if n_seeds > 1 else "one seed"
     left.set_title(
-        f"Position loop: gain at the set point relative to LQR\n(bars: mean; {whiskers})"
+        f"Position loop: gain at the set point relative to LQR\n(dots: mean; {whiskers})"
     )
-    left.legend(frameon=False, fontsize=8, loc="upper left", ncol=2)
+    left.legend(frameon=False, fontsize=8, loc="best", ncol=2)
     runs = ctx["runs"]
     x = np.arange(len(runs))
     right.bar(x - 0.2, [r.gain_right for r in runs], 0.4, label="right gain (e -> 0+)")
     right.bar(x + 0.2, [r.gain_left for r in runs], 0.4, label="left gain (e -> 0-)")
-    right.set_xticks(x, [r.activation for r in runs])
+    right.set_xticks(x, [_UNITS.get(r.activation, r.activation) for r in runs])
     right.set_ylabel("local gain du/de (V s/rad)")
     right.set_title(
         "Speed loop, one unit k (sigma(e) - sigma(0)), k = 100:\nthe slope at 0 is the gain"
     )
     right.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
     return _save(fig, path)
 
 
 def _speed(path: Path, ctx: dict) -> Path:
-    import matplotlib.pyplot as plt
-
     from ._config import SPEED_STEP
 
     runs = {r.activation: r for r in ctx["runs"]}
-    fig, axes = plt.subplots(2, 2, figsize=(11.5, 6.8), sharex=True)
+    fig, axes = _figure(2, 2, (11.5, 6.8), sharex=True)
     groups = (("hardtanh", "tanh", "sigmoid"), ("hardtanh", "relu"))
     styles = {
         "hardtanh": ("C0", "-"),
@@ -246,7 +238,7 @@ def _speed(path: Path, ctx: dict) -> Path:
         for name in group:
             r = runs[name]
             color, ls = styles[name]
-            label = f"{name}: gain {r.gain_right:.3g} (left {r.gain_left:.3g}), "
+            label = f"{_UNITS[name]}: gain {r.gain_right:.3g} (left {r.gain_left:.3g}), "
             label += f"damping {r.damping_right:.2f}"
             axes[0, col].plot(
                 r.response.t, r.response.x[:, 0] / SPEED_STEP, color=color, ls=ls, label=label
@@ -266,21 +258,17 @@ def _speed(path: Path, ctx: dict) -> Path:
         "ReLU is one-sided: right gain k, left gain 0,\n"
         "so it cannot brake after the overshoot (u >= 0)"
     )
-    fig.suptitle(
-        f"Speed loop, step r = {SPEED_STEP} rad/s (k r = 10 V: below the 12 V limit)", y=1.0
-    )
-    fig.tight_layout()
+    fig.suptitle(f"Speed loop, step r = {SPEED_STEP} rad/s (k r = 10 V: below the 12 V limit)")
     return _save(fig, path)
 
 
 def _mpc(path: Path, m) -> Path:
     import matplotlib as mpl
-    import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
 
     from ._mpc import BOX, explicit_law
 
-    fig, axes = plt.subplots(1, 3, figsize=(16.0, 4.8))
+    fig, axes = _figure(1, 3, (16.0, 4.8))
     maps, ids = [], []
     for r in m.regions:  # group the regions by the affine map of the first move
         v = np.append(r.g, r.h)
@@ -306,7 +294,7 @@ def _mpc(path: Path, m) -> Path:
     for act, color in (("relu", "C0"), ("tanh", "C1")):
         net = copy.deepcopy(m.fits[act][0]).to("cpu")
         u = numpy_net(net)(pts)[:, 0]
-        label = f"{act} fit (RMSE {m.fits[act][1]:.2g})"
+        label = f"{_LABELS[act]}, fitted (RMSE {m.fits[act][1]:.2g})"
         axes[2].plot(x1, u, color=color, lw=1.2, label=label)
     axes[2].set_xlabel("position x1 (-), with velocity x2 = 0.5")
     axes[2].set_ylabel("first move u*(x) (-)")
@@ -319,8 +307,6 @@ def _mpc(path: Path, m) -> Path:
         ax.set_ylabel("velocity x2 (-)")
     fig.suptitle(
         "Double integrator, |u| <= 1, horizon 5: explicit MPC (Bemporad et al. 2002) is a "
-        "continuous PWL law; a ReLU network fits it with more, smaller regions",
-        y=1.02,
+        "continuous PWL law; a ReLU network fits it with more, smaller regions"
     )
-    fig.tight_layout()
     return _save(fig, path)

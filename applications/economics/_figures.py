@@ -12,6 +12,13 @@ __all__: list[str] = []
 
 _COLORS = {"egm": "black", "relu": "C3", "tanh": "C0", "fit_pwl": "C2", "interpolant": "C7"}
 _STATE_NAMES = ("low income", "high income")
+_LABELS = {
+    "relu": "ReLU network",
+    "tanh": "tanh network",
+    "fit_pwl": "piecewise-linear least squares",
+    "interpolant": "piecewise-linear interpolant",
+}
+_KINDS = {"solved": "solved by the Euler residual", "fit": "fitted to EGM"}
 
 
 def _figure(rows: int, cols: int, size: tuple[float, float]):
@@ -97,7 +104,11 @@ def fits_figure(st, path: Path, dpi: int = 150) -> Path:
         ax[row, 0].plot(a, f(a), color="black", lw=2.5, alpha=0.35, label="EGM (target)")
         for act, net_fn in fit["nets"].items():
             ax[row, 0].plot(
-                a, net_fn(a), color=_COLORS[act], lw=1.3, label=f"{act} (seed {st.seeds[0]})"
+                a,
+                net_fn(a),
+                color=_COLORS[act],
+                lw=1.3,
+                label=f"{_LABELS[act]} (seed {st.seeds[0]})",
             )
         ax[row, 0].axvline(kink, color="0.4", ls=":", lw=1)
         ax[row, 0].set_xlim(a[0], a[-1])
@@ -106,7 +117,7 @@ def fits_figure(st, path: Path, dpi: int = 150) -> Path:
         for model in ("relu", "tanh", "fit_pwl"):
             err = np.abs(curves[model] - curves["target"])
             ax[row, 1].semilogy(
-                x, np.maximum(err, 1e-12), color=_COLORS[model], lw=0.9, label=model
+                x, np.maximum(err, 1e-12), color=_COLORS[model], lw=0.9, label=_LABELS[model]
             )
         ax[row, 1].axvline(kink, color="0.4", ls=":", lw=1)
         name = {"c": "c(a, y)", "dV": "V'(a, y)", "V": "V(a, y), standardised"}[target]
@@ -134,18 +145,19 @@ def euler_figure(st, path: Path, dpi: int = 150) -> Path:
     t = np.linspace(0.0, 1.0, 1001)
     a = np.unique(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]))
     seed = st.seeds[0]
-    lines = [("EGM", sol.policy, "black")]
+    lines = [("EGM", sol.policy, "black", "-")]
     for act in ("relu", "tanh"):
         for kind in ("solved", "fit"):
             key = f"{act}_{kind}/{seed}"
             if key in st.policies:
-                lines.append((f"{act} {kind} (seed {seed})", st.policies[key], _COLORS[act]))
+                label = f"{_LABELS[act]}, {_KINDS[kind]} (seed {seed})"
+                ls = "--" if kind == "fit" else "-"
+                lines.append((label, st.policies[key], _COLORS[act], ls))
     fig, ax = _figure(1, p.n_states, (12.0, 5.0))
     for s in range(p.n_states):
-        for label, policy, color in lines:
+        for label, policy, color, ls in lines:
             e = np.abs(euler_errors(policy, p, a, s))
             e = np.where(e > 0, e, np.nan)  # exact zeros (binding and satisfied): not drawn
-            ls = "--" if "fit" in label else "-"
             ax[0, s].semilogy(a, e, color=color, lw=0.9, ls=ls, label=label)
         if sol.binds[s]:
             ax[0, s].axvline(sol.kinks[s], color="0.4", ls=":", lw=1)
@@ -158,7 +170,7 @@ def euler_figure(st, path: Path, dpi: int = 150) -> Path:
         note = " (EGM: exactly 0 below a*, not drawn)" if sol.binds[s] else ""
         ax[0, s].set_title(_state(s) + note)
     handles, labels = ax[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8,
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), fontsize=8,
                frameon=False)  # fmt: skip
     fig.suptitle("Euler equation errors (Judd 1992) over the ergodic range [-b, q99.9]")
     return save_figure(fig, path, dpi=dpi)
@@ -220,13 +232,38 @@ def distribution_figure(st, path: Path, dpi: int = 150) -> Path:
     return save_figure(fig, path, dpi=dpi)
 
 
+def _policy_kinks(sol, s: int, lo: float, hi: float) -> np.ndarray:
+    """The asset levels in (lo, hi) where ``c(., s)`` really kinks (slope change over 5 %).
+
+    The candidates are EGM's own kink levels (the constraint, the corner and the
+    levels that save into them, pooled over the states); each is kept when the
+    state's one-sided slopes of ``c`` differ there by over 5 % of the largest change.
+    """
+    from ._egm import _GENERATIONS, _kink_levels
+
+    p = sol.params
+    levels = _kink_levels(p, sol.post_grid, sol.cash_nodes, sol.a_max, _GENERATIONS, 10**6)
+    levels = levels[(levels > lo) & (levels < hi)]
+    if not levels.size:
+        return levels
+    d = 1e-7
+    c = sol.policy(levels[:, None] + np.array([-d, 0.0, d]), s)
+    jump = np.abs((c[:, 2] - 2 * c[:, 1] + c[:, 0]) / d)
+    return levels[jump > 0.05 * jump.max()]
+
+
 def wedge_figure(st, path: Path, dpi: int = 150) -> Path:
-    """The wedge variant: V's concave kink at 0 and the corner a' = 0 in the policy."""
+    """The wedge variant: V's concave kink at 0 and the corner a' = 0 in the policy.
+
+    Both panels are evaluated on dense grids (2001 and 4001 points) that include
+    every kink, so each bend drawn is one of the solution: the corner's ends and
+    their echoes (asset levels whose savings land on the corner tomorrow).
+    """
     sol = st.solutions["wedge"]
     p = sol.params
     s = 0
-    a = np.linspace(-0.4, 0.4, 801)
-    fig, ax = _figure(1, 2, (12.0, 4.6))
+    a = np.union1d(np.linspace(-0.4, 0.4, 2001), [0.0])
+    fig, ax = _figure(1, 2, (12.0, 5.0))
     v = sol.value(a, s)
     v0 = float(sol.value(np.array(0.0), s))
     c0 = float(sol.policy(np.array(0.0), s))
@@ -236,12 +273,14 @@ def wedge_figure(st, path: Path, dpi: int = 150) -> Path:
         ax[0, 0].plot(a[side], v0 + rate * mu * a[side], color=color, ls="--", lw=1,
                       label=f"slope {rate:g} u'(c(0)) = {rate * mu:.3f}")  # fmt: skip
     ax[0, 0].axvline(0, color="0.4", ls=":", lw=1)
-    ax[0, 0].set_xlabel("assets a")
-    ax[0, 0].set_ylabel("value V")
-    ax[0, 0].set_title("V has a concave kink at a = 0: slope R_borrow u'(c) left, R u'(c) right")
+    ax[0, 0].set_xlabel("assets a (multiples of mean income)")
+    ax[0, 0].set_ylabel("value V (utils)")
+    ax[0, 0].set_title("Value: a concave kink at a = 0")
     ax[0, 0].legend(fontsize=8, frameon=False)
     ends = sol.corner_kinks[s]
-    a2 = np.linspace(-0.15, max(0.35, float(np.nanmax(ends)) * 2), 1201)
+    lo, hi = -0.15, max(0.35, float(np.nanmax(ends)) * 2)
+    kinks = _policy_kinks(sol, s, lo, hi)
+    a2 = np.union1d(np.linspace(lo, hi, 4001), kinks)
     ax[0, 1].plot(a2, sol.policy(a2, s), color="C0", lw=1.8, label="consumption c(a)")
     ax[0, 1].plot(a2, sol.savings(a2, s), color="C1", lw=1.8, label="savings a'(a)")
     for e in ends[np.isfinite(ends)]:
@@ -249,15 +288,23 @@ def wedge_figure(st, path: Path, dpi: int = 150) -> Path:
     if np.isfinite(ends).all():
         ax[0, 1].axvspan(ends[0], ends[1], color="C3", alpha=0.12,
                          label=f"corner a' = 0 on [{ends[0]:.3f}, {ends[1]:.3f}]")  # fmt: skip
+    echoes = kinks[np.all(np.abs(kinks[:, None] - ends[None, :]) > 1e-9, axis=1)]
+    if echoes.size:
+        ax[0, 1].plot(echoes, sol.policy(echoes, s), "v", color="C3", ms=6, mfc="none",
+                      label="echo: a' lands on a corner end (a real kink)")  # fmt: skip
     ax[0, 1].axvline(0, color="0.4", ls=":", lw=1, label="a = 0 (the rate changes: a kink)")
     ax[0, 1].axhline(0, color="0.8", lw=0.8)
-    ax[0, 1].set_xlabel("assets a")
-    ax[0, 1].set_ylabel("c and a'")
-    ax[0, 1].set_title("Savings stay at the corner a' = 0 over an interval: two more kinks in c")
-    ax[0, 1].legend(fontsize=8, frameon=False, loc="center right")
+    ax[0, 1].set_xlim(lo, hi)
+    ax[0, 1].set_xlabel("assets a (multiples of mean income)")
+    ax[0, 1].set_ylabel("c and a' (multiples of mean income)")
+    ax[0, 1].set_title("Policy: savings stay at the corner a' = 0 over an interval")
+    low, top = float(sol.savings(a2, s).min()), float(sol.policy(a2, s).max())
+    ax[0, 1].set_ylim(low - 0.05 * (top - low), top + 0.5 * (top - low))  # room for the legend
+    ax[0, 1].legend(fontsize=8, loc="upper left", ncol=2, framealpha=0.95, edgecolor="none")
     fig.suptitle(
-        f"Wedge variant: borrow at {p.R_debt:g}, save at {p.R:g}, limit b = {p.borrowing_limit:g}"
-        " (low income)"
+        f"Wedge variant (low income): borrow at {p.R_debt:g}, save at {p.R:g}, limit b ="
+        f" {p.borrowing_limit:g}\nV's slope drops from R_borrow u'(c) to R u'(c) at a = 0;"
+        " c kinks at both ends of the corner and where savings land on them"
     )
     return save_figure(fig, path, dpi=dpi)
 

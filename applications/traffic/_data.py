@@ -140,7 +140,9 @@ def uxsim_data(truth: TriangularFD | None = None, *, seed: int = 0) -> pd.DataFr
     model, ``w = 1 / (reaction time x jam density)``), platoons of 5
     vehicles (7.5 s steps with the default truth), Edie cells of 60 s by
     the link's default length; UXsim's veh/s and veh/m are converted to
-    veh/h and veh/km. Its printing is silenced.
+    veh/h and veh/km. Its printing is silenced, and matplotlib's rcParams
+    are restored afterwards (UXsim sets a monospace ``font.family``
+    globally when it analyses a run).
 
     Parameters
     ----------
@@ -171,15 +173,18 @@ def uxsim_data(truth: TriangularFD | None = None, *, seed: int = 0) -> pd.DataFr
     seed = check_count(seed, "seed", 0)
     if not UXSIM_AVAILABLE:
         raise ImportError("uxsim_data needs UXsim: `pip install pwlmodels[traffic]` (uxsim)")
-    import uxsim
+    import matplotlib  # UXsim depends on it
 
     u, kappa = fd.vf / 3.6, fd.rho_jam / 1000.0  # m/s, veh/m
     tau = 1.0 / (fd.w / 3.6 * kappa)  # UXsim: w = 1 / (tau kappa)
     with (
+        matplotlib.rc_context(),  # UXsim's World sets rcParams["font.family"]: undone on exit
         contextlib.redirect_stdout(io.StringIO()),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")
+        import uxsim
+
         world = uxsim.World(
             name="",
             deltan=5,

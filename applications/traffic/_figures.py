@@ -20,10 +20,10 @@ STYLE = {  # model -> (label, colour, line style)
     "truth": ("truth", "black", "--"),
     "triangle_robust": ("triangle, robust LS", "tab:blue", "-"),
     "triangle_lsq": ("triangle, plain LS", "tab:cyan", "-"),
-    "pwl_1": ("fit_pwl, 1 knot", "tab:olive", "-"),
-    "pwl_1_concave": ("fit_pwl, 1 knot, concave", "tab:brown", ":"),
-    "pwl_3": ("fit_pwl, 3 knots", "tab:purple", "-"),
-    "pwl_3_concave": ("fit_pwl, 3 knots, concave", "tab:pink", ":"),
+    "pwl_1": ("PWL least squares, 1 knot", "tab:olive", "-"),
+    "pwl_1_concave": ("PWL least squares, 1 knot, concave", "tab:brown", ":"),
+    "pwl_3": ("PWL least squares, 3 knots", "tab:purple", "-"),
+    "pwl_3_concave": ("PWL least squares, 3 knots, concave", "tab:pink", ":"),
     "relu": ("ReLU network", "tab:red", "-"),
     "tanh": ("tanh network", "tab:green", "-"),
 }
@@ -252,7 +252,8 @@ def fig_queues(study: dict, folder: Path) -> Path:
         for a in ax[:, col]:
             a.set_xlabel("time (min)")
             a.set_xlim(0, window[run.name])
-    ax[0, 0].legend(fontsize=7, loc="upper left")
+    handles, labels = ax[0, 0].get_legend_handles_labels()  # beside the panels, not on a curve
+    ax[0, 1].legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(
         f"A lower fitted capacity discharges the queue more slowly (seed {s0}; in the oblique "
         "counts a flatter line is a lower flow)"

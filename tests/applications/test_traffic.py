@@ -293,6 +293,18 @@ def test_uxsim_data_observe_both_branches_and_print_nothing():
     assert abs(fit.capacity / truth.capacity - 1) < 0.02 and abs(fit.w / truth.w - 1) < 0.05
 
 
+def test_uxsim_data_leaves_matplotlib_rcparams_unchanged():
+    # UXsim sets rcParams["font.family"] to a monospace font when it analyses a run, which
+    # turned every later figure's "|" into a broken bar; uxsim_data must undo it.
+    pytest.importorskip("uxsim")
+    matplotlib = pytest.importorskip("matplotlib")
+    before = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
+    uxsim_data()
+    after = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
+    changed = sorted(k for k in before if before[k] != after[k])
+    assert not changed, f"uxsim_data changed matplotlib.rcParams: {changed}"
+
+
 def test_uxsim_data_without_uxsim_raises_a_clear_import_error(monkeypatch):
     monkeypatch.setattr(traffic_data, "UXSIM_AVAILABLE", False)
     with pytest.raises(ImportError, match=r"pwlmodels\[traffic\]"):
