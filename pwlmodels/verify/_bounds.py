@@ -1,4 +1,4 @@
-"""Sound bounds for piecewise-linear networks over boxes (private to verify.py).
+"""Sound bounds for piecewise-linear networks over boxes (private to pwlmodels.verify).
 
 The network is normalised to ``z_1 = W_0 x + b_0``, ``a_k = sigma_k(z_k)``,
 ``z_{k+1} = W_k a_k + b_k``, ``y = W_L a_L + b_L`` (:class:`Chain`). Bounds are
@@ -7,8 +7,10 @@ interval bounds and CROWN / DeepPoly linear relaxations propagated backwards
 
 Floating-point margin
 ---------------------
-Every bound is computed in float64 and then widened by ``gamma * mass +
-1e-290``, where ``mass`` is the same computation carried out on absolute
+Every bound is computed in float64 and then widened by ``gamma * mass`` plus
+an absolute term (1e-290 per layer in the interval pass; in the backward pass
+the underflow error, 2^-1074 per product and sum, carried through the later
+layers; box radii and relaxation intercepts moved out by a few 2^-1074), where ``mass`` is the same computation carried out on absolute
 values (``|Lambda| |W| ...``: an upper bound on the sum of the magnitudes of
 the terms that were added) and ``gamma = 4 u (n_in + sum of widths + 4 L +
 16)`` with ``u = 2**-53``: four times the classical dot-product error bound
