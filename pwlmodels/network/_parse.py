@@ -278,8 +278,12 @@ def _check_tensors(m: nn.Module, where: str, name: str) -> None:
             )
 
 
-def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation]:
-    """The ops of ``net``: affine maps and activations, in order (affines not composed)."""
+def parse_sequential(net: object, name: str = "net") -> tuple[Affine | Activation, ...]:
+    """The ops of ``net``: affine maps and activations, in order (affines not composed).
+
+    Immutable: a tuple of frozen ops whose arrays are read-only, so one parse
+    can be shared by every step of a computation.
+    """
     if not isinstance(net, nn.Sequential):
         raise TypeError(
             f"`{name}` must be a torch.nn.Sequential of {_SUPPORTED}; got {type(net).__name__}"
@@ -317,7 +321,11 @@ def parse_sequential(net: object, name: str = "net") -> list[Affine | Activation
             )
         _check_finite_op(ops[-1] if ops else None, where, name)
     _check_sizes(ops, name)
-    return ops
+    for op in ops:
+        for arr in vars(op).values():
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)
+    return tuple(ops)
 
 
 def _check_finite_op(op: object, where: str, name: str) -> None:

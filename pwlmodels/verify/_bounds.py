@@ -10,10 +10,11 @@ Floating-point margin
 Every bound is computed in float64 and then widened by ``gamma * mass`` plus
 an absolute term (1e-290 per layer in the interval pass; in the backward pass
 the underflow error, 2^-1074 per product and sum, carried through the later
-layers; box radii and relaxation intercepts moved out by a few 2^-1074), where ``mass`` is the same computation carried out on absolute
-values (``|Lambda| |W| ...``: an upper bound on the sum of the magnitudes of
-the terms that were added) and ``gamma = 4 u (n_in + sum of widths + 4 L +
-16)`` with ``u = 2**-53``: four times the classical dot-product error bound
+layers; box radii and relaxation intercepts moved out by a few 2^-1074),
+where ``mass`` is the same computation carried out on absolute values
+(``|Lambda| |W| ...``: an upper bound on the sum of the magnitudes of the
+terms that were added) and ``gamma = 4 u (n_in + sum of widths + 4 L + 16)``
+with ``u = 2**-53``: four times the classical dot-product error bound
 ``gamma_n`` (Higham 2002, sec. 3.1) for the longest chain of additions. This
 is a documented first-order margin, not interval arithmetic: it covers
 ordinary networks but is no guarantee against networks crafted to exploit
@@ -96,8 +97,8 @@ def make_chain(ops: list, n_in: int, device: torch.device) -> Chain:
             if not expect_affine:
                 ones = torch.ones(width, dtype=torch.float64, device=device)
                 acts.append(Unit("leaky", ones, name="identity"))
-            weights.append(torch.as_tensor(op.weight, dtype=torch.float64, device=device))
-            biases.append(torch.as_tensor(op.bias, dtype=torch.float64, device=device))
+            weights.append(torch.tensor(op.weight, dtype=torch.float64, device=device))
+            biases.append(torch.tensor(op.bias, dtype=torch.float64, device=device))
             width = op.weight.shape[0]
             expect_affine = False
             continue
@@ -118,7 +119,7 @@ def _unit(op: Activation, width: int, device: torch.device) -> Unit:
     if op.name == "hardtanh":
         zero = torch.zeros(width, dtype=torch.float64, device=device)
         return Unit("hardtanh", zero, float(op.kinks[0]), float(op.kinks[1]), op.name)
-    a = torch.as_tensor(op.slopes[0], dtype=torch.float64, device=device)
+    a = torch.tensor(op.slopes[0], dtype=torch.float64, device=device)
     alpha = a.expand(width).clone() if a.numel() == 1 else a
     return Unit("leaky", alpha, name=op.name, relu=bool((alpha == 0).all()))
 

@@ -75,8 +75,9 @@ def as_box(x: object, name: str, n_in: int) -> np.ndarray:
     return out
 
 
-def make_problem(net, lower, upper, output=None, c=None, *, objective=True) -> Problem:
-    ops = parse_sequential(net)
+def make_problem(net, lower, upper, output=None, c=None, *, objective=True, ops=None) -> Problem:
+    """The checked problem; ``ops``: ``net`` already parsed (not parsed again)."""
+    ops = parse_sequential(net) if ops is None else ops
     n_in, n_out = input_features(ops), output_features(ops)
     if n_in is None:
         raise TypeError("`net` must contain at least one Linear layer")

@@ -70,9 +70,10 @@ def _spline(prob: Problem) -> dict:
     c = prob.c.to("cpu").numpy()
     j = int(np.argmax(c != 0))
     if isinstance(ops[-1], Affine) and np.count_nonzero(c) == 1 and abs(c[j]) == 1:
-        ops[-1] = Affine(c[j] * ops[-1].weight[j : j + 1], c[j] * ops[-1].bias[j : j + 1])  # exact
+        last = Affine(c[j] * ops[-1].weight[j : j + 1], c[j] * ops[-1].bias[j : j + 1])  # exact
+        ops = (*ops[:-1], last)
     else:
-        ops.append(Affine(c[None, :], np.zeros(1)))
+        ops = (*ops, Affine(c[None, :], np.zeros(1)))
     f = network_spline(ops, np.zeros(1), np.ones(1), 10**6)
     a, b = float(prob.lower[0]), float(prob.upper[0])
     knots = f.knots[(f.knots > a) & (f.knots < b)]
@@ -468,7 +469,8 @@ def local_robustness(
         lo, up = x - eps, x + eps
     if not (np.isfinite(lo).all() and np.isfinite(up).all()):
         raise ValueError(f"`x0` +- `eps` overflows float64; got eps = {eps}")
-    prob = make_problem(net, lo, up, c=np.ones(n_out))
+    prob = make_problem(net, lo, up, c=np.ones(n_out), ops=ops)  # parsed once, for every class
+    options = _check_options(method, "auto", 1e-7, 1e-9, time_limit, 200_000)
     with torch.no_grad():
         pred = int(torch.argmax(prob.net64(torch.as_tensor(x[None]))[0]))
     exact = _stable(prob.chain, bd.layer_bounds(prob.chain, *prob.box()))
@@ -480,24 +482,24 @@ def local_robustness(
             continue
         cvec = np.zeros(n_out)
         cvec[pred], cvec[j] = 1.0, -1.0
+        margin = replace(prob, c=torch.as_tensor(cvec, dtype=torch.float64, device=prob.c.device))
         if exact:  # affine on the ball: the linear bound is attained at a vertex
-            r = _region_min(net, lo, up, cvec)
+            r = _region_min(margin.negated())
         else:
-            r = minimize(net, lo, up, c=cvec, method=method, time_limit=time_limit)
+            atol, rtol, limit = options
+            r = _flip(_run(margin.negated(), method, "auto", atol, rtol, limit, 200_000))
             used = r.method
         bounds[j], values[j] = r.bound, r.value
-        if r.value <= 0 and witness is None:
-            # a counterexample in real arithmetic: the margin's sound upper bound there <= 0
-            neg = torch.as_tensor(-cvec, dtype=torch.float64, device=prob.c.device)
-            if replace(prob, c=neg).value_lower(r.witness) >= 0:
-                witness = r.witness
+        # a counterexample in real arithmetic: the margin's sound upper bound there <= 0
+        if r.value <= 0 and witness is None and margin.negated().value_lower(r.witness) >= 0:
+            witness = r.witness
         undecided |= r.bound <= 0
     robust = False if witness is not None else (None if undecided else True)
     return RobustnessResult(robust, pred, bounds, values, witness, used)
 
 
-def _region_min(net, lo, up, cvec) -> VerificationResult:
-    prob = make_problem(net, lo, up, c=cvec).negated()
+def _region_min(prob: Problem) -> VerificationResult:
+    """The minimum of ``-prob``'s objective where the net is affine on the box (a vertex)."""
     tl, tu = prob.box()
     ub, a, _ = bd.objective_upper(prob.chain, prob.c, tl, tu)
     x = bd.vertex(a[0], tl[0], tu[0]).to("cpu").numpy()
