@@ -11,7 +11,10 @@ poles, the linear region around the set point and an invariant ellipsoid in
 it (Hu and Lin 2001), closed-loop step responses (:func:`step_metrics`, with
 python-control's definitions), and proven bounds on the command
 (``pwlmodels.maximize``; called exact only where its status is "optimal").
-:func:`run` writes the table, figures and section.
+:func:`compute` measures all of this under a :class:`Config` (:data:`FULL` or
+:data:`QUICK`) and returns a :class:`ControlResult` of numbers, arrays and
+tables; :func:`run` draws the figures and words the section from that result
+alone, and writes them with the table.
 
 This is the *saturated* LQR law, not the constrained optimum: explicit MPC
 (Bemporad et al. 2002) gives that, also as a continuous PWL law.
@@ -25,6 +28,7 @@ from pathlib import Path
 import torch
 
 from ..report import AppResult
+from ._config import FULL, QUICK, Config
 from ._design import (
     Plant,
     StepMetrics,
@@ -34,10 +38,17 @@ from ._design import (
     saturated_law,
     step_metrics,
 )
+from ._result import ControlResult
+from ._study import compute
 
 __all__ = [
+    "FULL",
+    "QUICK",
+    "Config",
+    "ControlResult",
     "Plant",
     "StepMetrics",
+    "compute",
     "dc_motor",
     "local_gain",
     "lqr_gain",
@@ -62,6 +73,10 @@ def run(
     networks of equal size trained on it (one per seed); the speed loop
     under one-unit controllers ``u = k (sigma(e) - sigma(0))``. Table rows
     are tidy: ``study, controller, seed, quantity, value, unit, kind``.
+
+    The run is ``compute(FULL or QUICK, seeds=seeds, device=device)``, then
+    figures and section drawn from that :class:`ControlResult` alone, then
+    :func:`applications.report.finish`.
 
     Parameters
     ----------
@@ -93,8 +108,28 @@ def run(
     ...     sorted(p.name for p in r.figures), r.table_path.exists()
     (['gains.png', 'mpc.png', 'regions.png', 'slices.png', 'speed.png', 'steps.png'], True)
     """
-    from ._study import run_study
+    import time
 
+    import numpy as np
+
+    from ..report import finish
+    from . import _figures, _section
+    from ._config import NAME
+
+    start = time.perf_counter()
     if not isinstance(out_dir, (str, PathLike)):
         raise TypeError(f"`out_dir` must be a str or os.PathLike; got {type(out_dir).__name__}")
-    return run_study(Path(out_dir), device=device, seeds=seeds, quick=quick)
+    if not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"`quick` must be a bool; got {type(quick).__name__}")
+    result = compute(QUICK if quick else FULL, seeds=seeds, device=device)
+    folder = Path(out_dir) / NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = _figures.draw_all(folder, result)
+    text = _section.write(result)
+    info = {
+        "K": result.K,
+        "K_net": {(c.name, c.seed): c.lin.K_net for c in result.controllers},
+        "radius_l2_exact": result.controllers[0].cert.radius_l2,
+    }
+    seconds = time.perf_counter() - start
+    return finish(NAME, out_dir, result.table, figures, text, seconds, result.device, **info)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._learn import Training
 
-__all__: list[str] = []
+__all__ = ["FULL", "QUICK", "Config"]
 
 NAME = "control"
 U_MAX = 12.0  # V
@@ -26,15 +26,56 @@ STATES = ("theta", "omega", "i")
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Sizes of a run: full (the demo) or quick (the tests)."""
+class Config:
+    """The sizes of a control run: :data:`FULL` (the demo) or :data:`QUICK` (the tests).
+
+    The plant, the LQR weights, the operating box and the set point are
+    fixed by the study (module constants); a configuration sets how much
+    work a run does.
+
+    Parameters
+    ----------
+    training : Training
+        How every learned position controller is trained: hidden widths,
+        number of sampled states, Adam epochs, L-BFGS polishing steps and
+        learning rate (the same for every activation and seed).
+    n_sampled : int
+        States sampled uniformly in the operating box for the tanh and
+        sigmoid controllers' command range (the largest and smallest
+        sampled command).
+    budget : int
+        Interval boxes per sound interval bound (best-first box splitting)
+        of a smooth controller's command.
+    n_local : int
+        States sampled in the sensitivity box ``|x - x_ref| <= EPS HALF``
+        for the smooth controllers.
+    mpc : tuple of int, (n_samples, epochs, polish)
+        Explicit MPC: QPs solved to sample the law, then Adam epochs and
+        L-BFGS steps of the ReLU and tanh fits.
+    quick : bool, default False
+        The test version: only the first seed is used, and the section
+        says "quick mode".
+
+    Examples
+    --------
+    >>> from applications.control import FULL, QUICK, Config
+    >>> QUICK.quick, FULL.quick, QUICK.training.n_samples < FULL.training.n_samples
+    (True, False, True)
+    >>> import dataclasses
+    >>> small = dataclasses.replace(QUICK, n_sampled=1000)
+    >>> isinstance(small, Config), small.n_sampled
+    (True, 1000)
+    """
 
     training: Training
-    n_sampled: int  # states sampled for the smooth controllers' command range
-    budget: int  # interval boxes per bound
-    n_local: int  # states sampled in the sensitivity box
-    mpc: tuple[int, int, int]  # explicit MPC: QP samples, epochs, L-BFGS steps
+    n_sampled: int
+    budget: int
+    n_local: int
+    mpc: tuple[int, int, int]
+    quick: bool = False
 
 
-FULL = Settings(Training((16, 16), 2048, 400, 10), 1_000_000, 40_000, 100_000, (2000, 400, 10))
-QUICK = Settings(Training((16, 16), 1024, 100, 5), 100_000, 8_000, 10_000, (500, 100, 5))
+#: The full run (the documentation's numbers).
+FULL = Config(Training((16, 16), 2048, 400, 10), 1_000_000, 40_000, 100_000, (2000, 400, 10))
+#: The seconds-long test run: the first seed only, fewer samples and epochs.
+QUICK = Config(Training((16, 16), 1024, 100, 5), 100_000, 8_000, 10_000, (500, 100, 5), quick=True)

@@ -1,18 +1,14 @@
-"""Figures of the control study: steps, slices with kinks, linear regions, gains, the speed loop."""
+"""Figures of the control study, drawn from a ControlResult only: nothing is evaluated here."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
-from pwlmodels import activation_pattern, partition, relu_to_spline
 from pwlmodels.plotting import save_figure
 
-from ._sim import numpy_net
+from ._result import ControlResult
 
 __all__: list[str] = []
 
@@ -30,16 +26,16 @@ def _figure(rows: int, cols: int, size: tuple[float, float], **kw):
     return fig, fig.subplots(rows, cols, **kw)
 
 
-def draw_all(folder: Path, ctx: dict) -> list[Path]:
+def draw_all(folder: Path, result: ControlResult) -> list[Path]:
     """Write every figure into ``folder``; return their paths."""
-    firsts = [c for c in ctx["ctrls"] if c.seed in (-1, ctx["seeds"][0])]
+    firsts = [c for c in result.controllers if c.seed in (-1, result.seeds[0])]
     return [
-        _steps(folder / "steps.png", firsts, ctx),
-        _slices(folder / "slices.png", firsts, ctx),
-        _regions(folder / "regions.png", next(c for c in firsts if c.name == "relu"), ctx),
-        _gains(folder / "gains.png", ctx),
-        _speed(folder / "speed.png", ctx),
-        _mpc(folder / "mpc.png", ctx["mpc"]),
+        _steps(folder / "steps.png", firsts),
+        _slices(folder / "slices.png", result.slices),
+        _regions(folder / "regions.png", result.regions),
+        _gains(folder / "gains.png", result),
+        _speed(folder / "speed.png", result.speed),
+        _mpc(folder / "mpc.png", result.mpc),
     ]
 
 
@@ -48,7 +44,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _steps(path: Path, ctrls: list, ctx: dict) -> Path:
+def _steps(path: Path, ctrls: list) -> Path:
     from ._config import U_MAX, X_REF
 
     fig, (top, bottom) = _figure(2, 1, (7.5, 6.5), sharex=True)
@@ -71,32 +67,21 @@ def _steps(path: Path, ctrls: list, ctx: dict) -> Path:
     return _save(fig, path)
 
 
-def _cpu(net: nn.Module) -> nn.Module:
-    return copy.deepcopy(net).to("cpu")
-
-
-def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
-    from ._config import HALF, U_MAX, X_REF
+def _slices(path: Path, slices: tuple) -> Path:
+    from ._config import U_MAX
 
     fig, axes = _figure(1, 2, (11.0, 4.4))
-    spans = [(X_REF[0] - 0.3, X_REF[0] + 0.3), (-HALF[1], HALF[1])]
     names = ["angle theta (rad), with omega = i = 0", "speed omega (rad/s), with theta = 1, i = 0"]
-    for j, (ax, (a, b), xlabel) in enumerate(zip(axes, spans, names, strict=True)):
-        s = np.linspace(a, b, 1201)
-        pts = np.tile(X_REF, (s.size, 1))
-        pts[:, j] = s
-        for c in ctrls:
-            u = numpy_net(c.net)(pts)[:, 0]
+    for j, (ax, xlabel) in enumerate(zip(axes, names, strict=True)):
+        mine = [c for c in slices if c.axis == j]
+        a, b = mine[0].s[0], mine[0].s[-1]
+        for c in mine:
             lw = 2.4 if c.name == "exact" else 1.2
             alpha = 0.5 if c.name == "exact" else 1.0
-            ax.plot(s, u, color=_COLORS[c.name], lw=lw, alpha=alpha, label=_LABELS[c.name])
+            ax.plot(c.s, c.u, color=_COLORS[c.name], lw=lw, alpha=alpha, label=_LABELS[c.name])
             if c.name in ("exact", "relu"):
-                direction = np.eye(3)[j]
-                f = relu_to_spline(_cpu(c.net), origin=X_REF, direction=direction)
-                k = f.knots + X_REF[j]
-                k = k[(k > a) & (k < b)]
                 marker = "o" if c.name == "relu" else "s"
-                ax.plot(k, f(k - X_REF[j]), marker, color=_COLORS[c.name], ms=4, mfc="none")
+                ax.plot(c.kink_x, c.kink_u, marker, color=_COLORS[c.name], ms=4, mfc="none")
         for sgn in (-1, 1):
             ax.axhline(sgn * U_MAX, color="0.6", ls="--", lw=0.8)
         ax.set_xlabel(xlabel)
@@ -111,62 +96,26 @@ def _slices(path: Path, ctrls: list, ctx: dict) -> Path:
     return _save(fig, path)
 
 
-def _sliced(net: nn.Module) -> nn.Sequential:
-    """The controller on the plane i = 0, as a 2-input network on the CPU."""
-    net = _cpu(net)
-    first = net[0]
-    plane = nn.Linear(2, first.out_features, dtype=torch.float64)
-    with torch.no_grad():
-        plane.weight.copy_(first.weight[:, :2])
-        plane.bias.copy_(first.bias)
-    return nn.Sequential(plane, *list(net)[1:])
-
-
-def _section(P: np.ndarray, level: float, x_eq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and half-extents of the ellipse {(theta, omega): x'Px <= level at i = 0}."""
-    M, p, d = P[:2, :2], P[:2, 2], -x_eq[2]
-    shift = np.linalg.solve(M, p) * d
-    rest = level - (P[2, 2] - p @ np.linalg.solve(M, p)) * d * d
-    if level <= 0 or rest <= 0:  # no certificate: a small window around the equilibrium
-        return x_eq[:2], np.array([0.1, 1.0])
-    return x_eq[:2] - shift, np.sqrt(rest * np.diag(np.linalg.inv(M)))
-
-
-def _regions(path: Path, c, ctx: dict) -> Path:
+def _regions(path: Path, c) -> Path:
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Rectangle
 
-    from ._config import HALF, X_REF
+    from ._config import X_REF
 
-    net2 = _sliced(c.net)
-    full = partition(net2, -HALF[:2], HALF[:2])
-    cert, x_eq = c.cert, c.lin.x_eq
-    centre, reach = _section(cert.P, cert.level, x_eq)
-    zlo, zhi = centre - 1.8 * reach, centre + 1.8 * reach
-    zoom = partition(net2, zlo, zhi)
+    full, zoom, zlo, zhi, own = c.full, c.zoom, c.zoom_lower, c.zoom_upper, c.own
     fig, (left, right) = _figure(1, 2, (12.0, 5.2))
     full.plot(left)
     left.plot(*X_REF[:2], "k*", ms=10)
     left.add_patch(Rectangle(zlo, *(zhi - zlo), fill=False, ec="k", lw=1.2, label="zoom (right)"))
     left.set_title(f"{len(full)} linear regions on the slice i = 0")
     left.legend(loc="upper right", fontsize=8)
-    mine = [p[0].numpy() for p in activation_pattern(net2, X_REF[None, :2])]
-    own = np.all(
-        np.concatenate(
-            [(pat == m[None, :]) for pat, m in zip(zoom.patterns, mine, strict=True)], 1
-        ),
-        axis=1,
-    )
     faces = np.where(own[:, None], [[1.0, 0.85, 0.4, 1.0]], [[0.9, 0.93, 0.97, 1.0]])
     right.add_collection(
         PolyCollection(list(zoom.vertices), facecolors=faces, edgecolors="0.4", linewidths=0.5)
     )
-    gt, gw = np.meshgrid(np.linspace(zlo[0], zhi[0], 401), np.linspace(zlo[1], zhi[1], 401))
-    e = np.stack([gt - x_eq[0], gw - x_eq[1], np.full_like(gt, -x_eq[2])], -1)
-    v = np.einsum("...i,ij,...j->...", e, cert.P, e)
-    if cert.level > 0:
-        right.contour(gt, gw, v, levels=[cert.level], colors="C3", linewidths=1.8)
-    right.plot([], [], color="C3", label=f"invariant ellipsoid x'Px <= {cert.level:.3g} (i = 0)")
+    if c.level > 0:
+        right.contour(c.theta, c.omega, c.v, levels=[c.level], colors="C3", linewidths=1.8)
+    right.plot([], [], color="C3", label=f"invariant ellipsoid x'Px <= {c.level:.3g} (i = 0)")
     right.fill([], [], color=(1.0, 0.85, 0.4), label="linear region of x_ref")
     right.plot(*X_REF[:2], "k*", ms=10, label="set point x_ref")
     right.set_xlim(zlo[0], zhi[0])
@@ -179,23 +128,22 @@ def _regions(path: Path, c, ctx: dict) -> Path:
     fig.suptitle(
         f"ReLU controller (seed {c.seed}): inside the invariant ellipsoid (its section at i = 0)"
         " the loop is exactly linear and converges\n"
-        f"(scaled l-inf radius of the certified box {cert.radius_scaled:.3g})"
+        f"(scaled l-inf radius of the certified box {c.radius_scaled:.3g})"
     )
     return _save(fig, path)
 
 
-def _gains(path: Path, ctx: dict) -> Path:
+def _gains(path: Path, result: ControlResult) -> Path:
     from ._config import STATES
 
-    K = ctx["K"][0]
     fig, (left, right) = _figure(1, 2, (11.5, 4.4))
     names = ["exact", "relu", "tanh", "sigmoid"]
     # a dot plot, not bars: the ratios sit near 1, and bars cut off below 0 would mislead
     offset = 0.15
     for i, name in enumerate(names):
-        ratios = np.array([c.lin.K_net[0] / K for c in ctx["ctrls"] if c.name == name])
-        mean = ratios.mean(axis=0)
-        err = np.stack([mean - ratios.min(axis=0), ratios.max(axis=0) - mean])
+        ratio = result.gain_ratios[name]
+        mean = ratio.mean
+        err = np.stack([mean - ratio.low, ratio.high - mean])
         x = np.arange(3) + (i - 1.5) * offset
         left.errorbar(x, mean, yerr=err, fmt="o", ms=6, color=_COLORS[name],
                       label=_LABELS[name], capsize=3)  # fmt: skip
@@ -203,13 +151,13 @@ def _gains(path: Path, ctx: dict) -> Path:
     left.set_xticks(range(3), [f"K_{s}" for s in STATES])
     left.set_xlim(-0.5, 2.5)
     left.set_ylabel("K_net / K_LQR (-), axis not from 0")
-    n_seeds = len(ctx["seeds"])
+    n_seeds = len(result.seeds)
     whiskers = f"min to max over {n_seeds} seeds" if n_seeds > 1 else "one seed"
     left.set_title(
         f"Position loop: gain at the set point relative to LQR\n(dots: mean; {whiskers})"
     )
     left.legend(frameon=False, fontsize=8, loc="best", ncol=2)
-    runs = ctx["runs"]
+    runs = result.speed
     x = np.arange(len(runs))
     right.bar(x - 0.2, [r.gain_right for r in runs], 0.4, label="right gain (e -> 0+)")
     right.bar(x + 0.2, [r.gain_left for r in runs], 0.4, label="left gain (e -> 0-)")
@@ -222,10 +170,10 @@ def _gains(path: Path, ctx: dict) -> Path:
     return _save(fig, path)
 
 
-def _speed(path: Path, ctx: dict) -> Path:
+def _speed(path: Path, speed: tuple) -> Path:
     from ._config import SPEED_STEP
 
-    runs = {r.activation: r for r in ctx["runs"]}
+    runs = {r.activation: r for r in speed}
     fig, axes = _figure(2, 2, (11.5, 6.8), sharex=True)
     groups = (("hardtanh", "tanh", "sigmoid"), ("hardtanh", "relu"))
     styles = {
@@ -266,36 +214,27 @@ def _mpc(path: Path, m) -> Path:
     import matplotlib as mpl
     from matplotlib.collections import PolyCollection
 
-    from ._mpc import BOX, explicit_law
+    from ._mpc import BOX
 
     fig, axes = _figure(1, 3, (16.0, 4.8))
-    maps, ids = [], []
-    for r in m.regions:  # group the regions by the affine map of the first move
-        v = np.append(r.g, r.h)
-        hit = [i for i, w in enumerate(maps) if np.abs(v - w).max() <= 1e-9 * (1 + np.abs(w).max())]
-        if not hit:
-            maps.append(v)
-        ids.append(hit[0] if hit else len(maps) - 1)
-    colors = mpl.colormaps["tab10"](np.array(ids) % 10)
-    polys = [r.poly.vertices() for r in m.regions]
+    colors = mpl.colormaps["tab10"](m.law_ids % 10)  # one colour per affine map of the first move
+    polys = list(m.polygons)
     axes[0].add_collection(PolyCollection(polys, facecolors=colors, edgecolors="0.2", lw=0.6))
     axes[0].set_title(
-        f"explicit MPC: {len(m.regions)} critical regions,\n"
+        f"explicit MPC: {m.n_regions} critical regions,\n"
         f"{m.pieces} distinct affine laws of the first move (colours)"
     )
     m.relu_partition.plot(axes[1])
     axes[1].set_title(
         f"ReLU fit (2-16-16-1): {len(m.relu_partition)} linear regions\n"
-        f"RMSE {m.fits['relu'][1]:.2g}, max error {m.fits['relu'][2]:.2g} on a 201 x 161 grid"
+        f"RMSE {m.fits['relu'].rmse:.2g}, max error {m.fits['relu'].max_error:.2g}"
+        " on a 201 x 161 grid"
     )
-    x1 = np.linspace(-BOX[0], BOX[0], 801)
-    pts = np.column_stack([x1, np.full_like(x1, 0.5)])
-    axes[2].plot(x1, explicit_law(m.regions, pts), color="black", lw=2.4, alpha=0.5, label="MPC")
+    x1 = m.slice_x1
+    axes[2].plot(x1, m.slice_u["mpc"], color="black", lw=2.4, alpha=0.5, label="MPC")
     for act, color in (("relu", "C0"), ("tanh", "C1")):
-        net = copy.deepcopy(m.fits[act][0]).to("cpu")
-        u = numpy_net(net)(pts)[:, 0]
-        label = f"{_LABELS[act]}, fitted (RMSE {m.fits[act][1]:.2g})"
-        axes[2].plot(x1, u, color=color, lw=1.2, label=label)
+        label = f"{_LABELS[act]}, fitted (RMSE {m.fits[act].rmse:.2g})"
+        axes[2].plot(x1, m.slice_u[act], color=color, lw=1.2, label=label)
     axes[2].set_xlabel("position x1 (-), with velocity x2 = 0.5")
     axes[2].set_ylabel("first move u*(x) (-)")
     axes[2].legend(frameon=False, fontsize=8)

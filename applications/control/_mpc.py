@@ -14,6 +14,7 @@ Lucia 2020).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -140,18 +141,57 @@ def explicit_law(regions: list[Region], x: np.ndarray) -> np.ndarray:
     return out
 
 
+def law_ids(regions: list[Region], tol: float = 1e-9) -> np.ndarray:
+    """For each critical region, the index of its first move's affine map (first seen, first)."""
+    maps: list[np.ndarray] = []
+    ids = []
+    for r in regions:
+        v = np.append(r.g, r.h)
+        hit = [i for i, w in enumerate(maps) if np.abs(v - w).max() <= tol * (1 + np.abs(w).max())]
+        if not hit:
+            maps.append(v)
+        ids.append(hit[0] if hit else len(maps) - 1)
+    return np.array(ids)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A network fitted to the MPC law: errors on the 201 x 161 grid, parameter count."""
+
+    rmse: float
+    max_error: float
+    parameters: int
+
+
 @dataclass(frozen=True)
 class MPCStudy:
-    regions: list[Region]
+    """Numbers of the explicit-MPC study (no networks): what the table, figure and text show.
+
+    ``polygons``: each critical region's vertices (in the box), ``law_ids``
+    the index of its first move's affine map; ``slice_x1`` the positions of
+    the slice x2 = 0.5 and ``slice_u`` the first move there, of the MPC law
+    (``"mpc"``) and of the fits (``"relu"``, ``"tanh"``).
+    """
+
+    polygons: tuple[np.ndarray, ...]
+    law_ids: np.ndarray
     pieces: int
     qp_gap: float  # max |QP solution - explicit law| on the samples
-    fits: dict  # activation -> (net, rmse on the grid, max error on the grid, params)
+    fits: dict[str, Fit]
     relu_partition: Partition
     grid: tuple  # (x1, x2, u*) on a test grid
+    slice_x1: np.ndarray
+    slice_u: dict[str, np.ndarray]
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.polygons)
 
 
 def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MPCStudy:
-    """Regions, QP samples, fits and the ReLU fit's partition."""
+    """Regions, QP samples, fits, the ReLU fit's partition and a slice of every law."""
+    from ._sim import numpy_net
+
     mpc = condensed()
     regions = critical_regions(mpc)
     rng = np.random.default_rng(seed)
@@ -161,7 +201,7 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
     g1, g2 = np.meshgrid(np.linspace(-BOX[0], BOX[0], 201), np.linspace(-BOX[1], BOX[1], 161))
     grid_x = np.column_stack([g1.ravel(), g2.ravel()])
     grid_u = explicit_law(regions, grid_x)
-    fits = {}
+    nets, fits = {}, {}
     for act in ("relu", "tanh"):
         net = make_mlp(2, (16, 16), 1, activation=act, seed=seed, device=device)
         train(net, x / BOX, u, epochs=epochs, lr=1e-2, lbfgs_polish=polish, seed=seed)
@@ -169,16 +209,31 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
         with torch.no_grad():
             pred = net64(torch.as_tensor(grid_x, device=net64[0].weight.device)).cpu().numpy()
         err = pred[:, 0] - grid_u
-        fits[act] = (net64, float(np.sqrt(np.mean(err**2))), float(np.abs(err).max()))
-        fits[act] += (count_parameters(net),)
-    relu_cpu = fits["relu"][0].to("cpu")
+        nets[act] = net64
+        fits[act] = Fit(
+            float(np.sqrt(np.mean(err**2))), float(np.abs(err).max()), count_parameters(net)
+        )
+    relu_cpu = nets["relu"].to("cpu")
     part = partition(relu_cpu, -BOX, BOX)
-    return MPCStudy(regions, affine_pieces(regions), gap, fits, part, (g1, g2, grid_u))
+    x1 = np.linspace(-BOX[0], BOX[0], 801)
+    pts = np.column_stack([x1, np.full_like(x1, 0.5)])
+    slice_u = {"mpc": explicit_law(regions, pts)}
+    for act in ("relu", "tanh"):
+        slice_u[act] = numpy_net(copy.deepcopy(nets[act]).to("cpu"))(pts)[:, 0]
+    return MPCStudy(
+        tuple(r.poly.vertices() for r in regions),
+        law_ids(regions),
+        affine_pieces(regions),
+        gap,
+        fits,
+        part,
+        (g1, g2, grid_u),
+        x1,
+        slice_u,
+    )
 
 
 def _fold(net: nn.Sequential, half: np.ndarray) -> nn.Sequential:
-    import copy
-
     net64 = copy.deepcopy(net).to(torch.float64)
     with torch.no_grad():
         net64[0].weight.div_(

@@ -1,4 +1,4 @@
-"""The Markdown section of the control study: narrative, tables and figure links, from the run."""
+"""The control study's Markdown section, worded from a ControlResult: nothing computed here."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import markdown_table
+from ._result import ControlResult, MilpSummary
 
 __all__: list[str] = []
 
@@ -25,8 +26,6 @@ def _poles(p: np.ndarray) -> str:
 
 
 def _gains_table(ctrls) -> pd.DataFrame:
-    from ._analysis import damping
-
     rows = []
     for c in ctrls:
         k = c.lin.K_net[0]
@@ -39,7 +38,7 @@ def _gains_table(ctrls) -> pd.DataFrame:
                 "offset u(x_ref) (V)": c.lin.u0,
                 "equilibrium error (mrad)": 1e3 * (c.lin.x_eq[0] - 1.0),
                 "poles of A - B K_net (1/s)": _poles(c.lin.poles),
-                "damping": damping(c.lin.poles)[0],
+                "damping": c.damping,
             }
         )
     return pd.DataFrame(rows)
@@ -116,32 +115,12 @@ def _verify_table(ctrls) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ends(ctrls) -> list[tuple]:
-    """(status, gap, atol, exact) of every MILP extreme: command ranges and sensitivity boxes."""
-    out = []
-    for c in ctrls:
-        for r in (c.command, c.sens.range):
-            if not r.verified:
-                continue
-            for e, lab in (("max", r.max_label), ("min", r.min_label)):
-                gap = abs(getattr(r, f"{e}_bound") - getattr(r, f"{e}_value"))
-                out.append((getattr(r, f"{e}_status"), gap, getattr(r, f"{e}_atol"), lab.exact))
-    return out
-
-
-def _status_text(ctrls) -> str:
+def _status_text(milp: MilpSummary) -> str:
     """What each status means, the tolerances, and any SolverInconsistencyWarning, explained."""
     from ._verify import ATOLS, INTEGRALITY, RTOL
 
-    ends = _ends(ctrls)
-    n_exact = sum(e[3] for e in ends)
-    counts = pd.Series([e[0] for e in ends]).value_counts()
-    statuses = ", ".join(f"{n} {k}" for k, n in counts.items())
-    done = [e for e in ends if e[3]]
-    open_ = [e for e in ends if not e[3]]
-    verified = [c for c in ctrls if c.command.verified]
-    notes = [n for c in verified for n in (*c.command.notes, *c.sens.range.notes)]
-    notes += [n for c in verified if c.clamp is not None for n in c.clamp.notes]
+    statuses = ", ".join(f"{n} {k}" for k, n in milp.statuses)
+    notes = milp.notes
     tols = " V, then ".join(f"{t:g}" for t in ATOLS)
     s = (
         '**What the labels mean.** A MILP maximum (`pwlmodels.maximize`, `method="milp"`) '
@@ -171,15 +150,17 @@ def _status_text(ctrls) -> str:
         f"{ATOLS[-1]:g} V (below 1e-5 of the "
         f"12 V limit) is within reach of that bound, {ATOLS[0]:g} V only when the bound is "
         "confirmed by pwlmodels' own branch and bound. "
-        f"In this run {n_exact} of {len(ends)} MILP extremes (command ranges and sensitivity "
-        f"boxes) are certified: statuses {statuses}"
+        f"In this run {milp.n_exact} of {milp.n_ends} MILP extremes (command ranges and "
+        f"sensitivity boxes) are certified: statuses {statuses}"
     )
-    if done:
-        s += f"; certified gaps {min(e[1] for e in done):.1e} to {max(e[1] for e in done):.1e} V"
-    if open_:
+    if milp.certified_gaps:
+        lo, hi = milp.certified_gaps
+        s += f"; certified gaps {lo:.1e} to {hi:.1e} V"
+    if milp.open_gaps:
+        lo, hi = milp.open_gaps
         s += (
-            f"; gaps left open {min(e[1] for e in open_):.1e} to "
-            f"{max(e[1] for e in open_):.1e} V (those rows are sound bounds, not exact values)"
+            f"; gaps left open {lo:.1e} to "
+            f"{hi:.1e} V (those rows are sound bounds, not exact values)"
         )
     s += ".\n"
     if notes:
@@ -218,43 +199,33 @@ def _speed_table(runs) -> pd.DataFrame:
                 "overshoot (%)": m["overshoot"],
                 "settling 2% (s)": m["settling_time"],
                 "final speed / r": r.metrics["steady_state"] / SPEED_STEP,
-                "min u (V)": float(r.response.u.min()),
+                "min u (V)": r.u_min,
             }
         )
     return pd.DataFrame(rows)
 
 
-def write(table: pd.DataFrame, ctx: dict) -> str:
+def write(result: ControlResult) -> str:
     """The section text."""
-    from ._config import EPS, HALF, SPEED_GAIN, SPEED_STEP, T_POSITION, U_MAX
+    from ._config import EPS, SPEED_GAIN, SPEED_STEP, T_POSITION, U_MAX
     from ._sim import N_POINTS, SOLVER
 
-    K, ctrls, runs, cfg = ctx["K"][0], ctx["ctrls"], ctx["runs"], ctx["cfg"]
+    K, ctrls, runs, cfg = result.K[0], result.controllers, result.speed, result.config
     exact = ctrls[0]
-    learned = ctrls[1:]
     tr = cfg.training
-    seed_list = ("seed " if len(ctx["seeds"]) == 1 else "seeds ") + ", ".join(
-        str(x) for x in ctx["seeds"]
+    seed_list = ("seed " if len(result.seeds) == 1 else "seeds ") + ", ".join(
+        str(x) for x in result.seeds
     )
-    dev_k = np.abs(exact.lin.K_net[0] - K).max()
-    agree = "exactly" if dev_k == 0 else f"to {dev_k:.1e}"
-    l2 = U_MAX / np.linalg.norm(K)
-    by = {name: [c for c in learned if c.name == name] for name in ("relu", "tanh", "sigmoid")}
-
-    def mean(name, f):
-        return float(np.mean([f(c) for c in by[name]]))
-
-    gerr = {
-        n: mean(n, lambda c: np.linalg.norm(c.lin.K_net[0] - K) / np.linalg.norm(K)) for n in by
-    }
-    params = by["relu"][0].params
-    radii = [c.cert.radius_scaled for c in by["relu"]]
+    num = result.summary
+    agree = (
+        "exactly" if num["gain_deviation_exact"] == 0 else f"to {num['gain_deviation_exact']:.1e}"
+    )
+    l2 = num["radius_l2_formula"]
+    gerr = {n: num[f"gain_error_{n}"] for n in ("relu", "tanh", "sigmoid")}
+    params = num["parameters"]
     ex = exact.command
-    relu_r = [c.command for c in by["relu"]]
-    over = [max(r.max_value - U_MAX, -U_MAX - r.min_value) for r in relu_r]
-    smooth = [c.command for n in ("tanh", "sigmoid") for c in by[n]]
     hard = {r.activation: r for r in runs}
-    ours = {q: v for (_, _, _, q, v, _, _, _) in ctx["check"]}
+    ours = {q: v for (_, _, _, q, v, _, _, _) in result.check}
     s = []
     s.append("## Control: a saturated LQR law is a ReLU network\n")
     s.append(
@@ -276,7 +247,7 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         f"{tr.epochs} full-batch Adam epochs (lr {tr.lr:g}) then {tr.polish} L-BFGS steps, "
         f"inputs scaled to [-1, 1] and the scalings folded into the float64 controller; "
         f"one network per activation and seed ({seed_list})"
-        + (" (quick mode: the first seed, fewer samples and epochs)." if ctx["quick"] else ".")
+        + (" (quick mode: the first seed, fewer samples and epochs)." if cfg.quick else ".")
         + "\n"
     )
     s.append("### The gain is the local slope\n")
@@ -299,7 +270,8 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         f"radius is u_max / ||K||_2 = {l2:.4f} (measured {exact.cert.radius_l2:.4f}); in the "
         "scaled infinity norm (states divided by the box half-widths, so 1 is the whole box) it "
         f"is {exact.cert.radius_scaled:.4f}. The learned ReLU networks' regions are bounded by "
-        f"their other units' kinks too: scaled radii {min(radii):.4f} to {max(radii):.4f}. "
+        f"their other units' kinks too: scaled radii {num['radius_scaled_min']:.4f} to "
+        f"{num['radius_scaled_max']:.4f}. "
         "Inside the region, P solving (A - B K_net)' P + P (A - B K_net) = "
         "-(Q + K_net' R K_net) (for the exact law: the LQR Riccati matrix) gives the largest "
         "level set {(x - x_eq)' P (x - x_eq) <= c} that stays in the region, in the box and "
@@ -324,9 +296,7 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
     s.append("\n![Step responses and applied voltage](steps.png)\n")
     s.append("\n![Slices of the controllers through x_ref, with the exact kinks](slices.png)\n")
     s.append("### Command bounds: proven, and exact where the MILP is optimal\n")
-    n_ok = sum(c.command.exact for c in [exact, *by["relu"]])
-    clamps = [c.clamp for c in [exact, *by["relu"]] if c.clamp is not None]
-    n_proven = sum(cl.proven for cl in clamps)
+    n_ok, n_proven, n_clamps = num["n_exact_ranges"], num["n_clamps_proven"], num["n_clamps"]
     if ex.exact:
         ex_text = (
             "the actuator limit, up to float64 rounding of the forward pass and the verifier's "
@@ -341,21 +311,22 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         "Over the whole operating box, the maximum and minimum of each ReLU controller's "
         "command come from `pwlmodels.maximize` / `minimize` (MILP): a value attained at the "
         "witness and a proven bound, with a status; both ends are certified optimal for "
-        f"{n_ok} of the {1 + len(by['relu'])} ReLU controllers, and the table's "
+        f"{n_ok} of the {num['n_pwl']} ReLU controllers, and the table's "
         '"what is proven" columns say what holds for each end. Exact law: max = '
         f"{float(ex.max_value)!r} V (bound {ex.max_bound:.10g} V; {ex.max_label.text}), "
         f"min = {float(ex.min_value)!r} V (bound {ex.min_bound:.10g} V; "
         f"{ex.min_label.text}): {ex_text}. The learned "
-        f"ReLU networks command at least {max(over):.4g} V beyond the limit (attained at the "
-        "witness states in the table): harmless through the actuator's clip, but the network "
-        "is not the law there. Appending an exact output clamp (two more ReLUs) makes the bound "
-        "provable in principle: `prove_bound` on the clamped network, with the threshold "
-        "12 V + 1 uV (the float64 forward pass of relu(y + 12) - relu(y - 12) - 12 itself "
-        "rounds to 12 + 1e-14 V, which is a counterexample to exactly 12 V); here "
-        f"{n_proven} of {len(clamps)} clamped networks are `proven` both ways"
+        f"ReLU networks command at least {num['exceedance_max']:.4g} V beyond the limit "
+        "(attained at the witness states in the table): harmless through the actuator's clip, "
+        "but the network is not the law there. Appending an exact output clamp (two more "
+        "ReLUs) makes the bound provable in principle: `prove_bound` on the clamped network, "
+        "with the threshold 12 V + 1 uV (the float64 forward pass of "
+        "relu(y + 12) - relu(y - 12) - 12 itself rounds to 12 + 1e-14 V, which is a "
+        "counterexample to exactly 12 V); here "
+        f"{n_proven} of {n_clamps} clamped networks are `proven` both ways"
         + (
             ""
-            if n_proven == len(clamps)
+            if n_proven == n_clamps
             else " (for the others the table prints the status, `undecided`: no claim)"
         )
         + ". tanh and sigmoid networks cannot be "
@@ -364,15 +335,15 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         "sound interval bound (interval arithmetic, best-first box splitting, "
         f"{cfg.budget} boxes), "
         "both labelled not exact. The interval bounds are loose "
-        f"(up to {max(r.max_bound for r in smooth):.3g} V): interval arithmetic ignores how the "
+        f"(up to {num['smooth_bound_max']:.3g} V): interval arithmetic ignores how the "
         "hidden units' outputs depend on each other, so boxes that cross the steep unsaturated "
         "slab keep wide bounds, and the bound tightens only as they shrink. Sensitivity: the "
         f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j, from "
         "the MILP extremes over that box (exact only when both are optimal); for "
-        f"the exact law it is {EPS:g} ||K diag(half-widths)||_1 = {EPS * np.abs(K) @ HALF:.4f} "
+        f"the exact law it is {EPS:g} ||K diag(half-widths)||_1 = {num['sensitivity_formula']:.4f} "
         "V while the box lies in the slab.\n"
     )
-    s.append(_status_text(ctrls))
+    s.append(_status_text(result.milp))
     s.append(markdown_table(_verify_table(ctrls)))
     s.append("\n### An activation's slope is a gain: the speed loop\n")
     s.append(
@@ -400,7 +371,7 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         + " (tests/applications/test_control.py checks these against python-control's "
         "`step_info` on the same samples).\n"
     )
-    m = ctx["mpc"]
+    m = result.mpc
     relu_m, tanh_m = m.fits["relu"], m.fits["tanh"]
     s.append("\n### Explicit MPC: the field's standard PWL controller\n")
     s.append(
@@ -409,14 +380,14 @@ def write(table: pd.DataFrame, ctx: dict) -> str:
         "cost, is a continuous PWL function on polyhedral critical regions (Bemporad et al. "
         "2002). Enumerating every active set of the five moves (kept when its region has an "
         "interior point in the box |x1| <= 5, |x2| <= 2) gives "
-        f"{len(m.regions)} critical regions, on which the first move takes {m.pieces} distinct "
-        f"affine forms. The law sampled by solving {ctx['cfg'].mpc[0]} QPs agrees with the "
-        f"regions to {m.qp_gap:.1e}. Networks 2-16-16-1 ({relu_m[3]} parameters, seed "
-        f"{ctx['seeds'][0]}) fitted to the samples (Karg and Lucia 2020): ReLU RMSE "
-        f"{relu_m[1]:.2g} (max error {relu_m[2]:.2g}), tanh RMSE {tanh_m[1]:.2g} "
-        f"(max {tanh_m[2]:.2g}) on a 201 x 161 grid; the ReLU fit has "
+        f"{m.n_regions} critical regions, on which the first move takes {m.pieces} distinct "
+        f"affine forms. The law sampled by solving {cfg.mpc[0]} QPs agrees with the "
+        f"regions to {m.qp_gap:.1e}. Networks 2-16-16-1 ({relu_m.parameters} parameters, seed "
+        f"{result.seeds[0]}) fitted to the samples (Karg and Lucia 2020): ReLU RMSE "
+        f"{relu_m.rmse:.2g} (max error {relu_m.max_error:.2g}), tanh RMSE {tanh_m.rmse:.2g} "
+        f"(max {tanh_m.max_error:.2g}) on a 201 x 161 grid; the ReLU fit has "
         f"{len(m.relu_partition)} linear regions in the box, against the MPC's "
-        f"{len(m.regions)}: it approximates the law with more, smaller pieces, "
+        f"{m.n_regions}: it approximates the law with more, smaller pieces, "
         "without recovering the exact partition (the exact network of the law exists: it is "
         "a continuous PWL function).\n"
     )

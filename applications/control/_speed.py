@@ -49,6 +49,7 @@ class SpeedRun:
     frequency_left: float
     response: Response
     metrics: dict
+    u_min: float  # the smallest applied voltage of the step
 
 
 def speed_study(A, B, C, k: float, step: float, t_final: float, u_max: float) -> list[SpeedRun]:
@@ -69,7 +70,7 @@ def speed_study(A, B, C, k: float, step: float, t_final: float, u_max: float) ->
 
         resp = simulate(A, B, law, np.zeros(A.shape[0]), t_final, u_max)
         metrics = loop_metrics(resp, resp.x[:, 0], step)
-        runs.append(SpeedRun(name, right, left, zr, wr, zl, wl, resp, metrics))
+        runs.append(SpeedRun(name, right, left, zr, wr, zl, wl, resp, metrics, float(resp.u.min())))
     return runs
 
 

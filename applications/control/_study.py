@@ -1,10 +1,6 @@
-"""The control study behind :func:`applications.control.run`: compute, tabulate, write."""
+"""The control study behind :func:`applications.control.run`: compute, then tabulate."""
 
 from __future__ import annotations
-
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,17 +8,13 @@ import torch
 
 from pwlmodels import count_parameters, resolve_device
 
-from ..report import AppResult, finish
-from ._analysis import Certificate, Linearisation, certify, damping, linearise
+from ._analysis import certify, damping, linearise
 from ._checks import check_seeds
 from ._config import (
     ACTIVATIONS,
     CLAMP_MARGIN,
     EPS,
-    FULL,
     HALF,
-    NAME,
-    QUICK,
     SPEED_GAIN,
     SPEED_STEP,
     STATES,
@@ -31,46 +23,21 @@ from ._config import (
     U_MAX,
     UNITS,
     X_REF,
+    Config,
     Q,
     R,
-    Settings,
 )
 from ._learn import operating_samples, train_controller
 from ._mpc import MPCStudy, mpc_study
-from ._sim import Response, loop_metrics, numpy_net, simulate
+from ._result import Controller, ControlResult, GainRatio, MilpSummary
+from ._sim import loop_metrics, numpy_net, simulate
 from ._speed import SpeedRun, linear_step, speed_study
-from ._verify import (
-    Clamp,
-    CommandRange,
-    Sensitivity,
-    clamp_proof,
-    exact_range,
-    sampled_range,
-    sensitivity,
-)
+from ._verify import clamp_proof, exact_range, sampled_range, sensitivity
 
-__all__: list[str] = []
+__all__ = ["compute"]
 
 
-@dataclass(frozen=True)
-class Controller:
-    """Everything measured on one position-loop controller."""
-
-    name: str  # "exact", or the activation of a learned network
-    seed: int  # -1 for the exact law
-    net: torch.nn.Module
-    params: int
-    loss: float | None
-    lin: Linearisation
-    cert: Certificate | None
-    response: Response
-    metrics: dict
-    command: CommandRange
-    clamp: Clamp | None
-    sens: Sensitivity
-
-
-def _analyse(name, seed, net, params, loss, plant, K, cfg: Settings) -> Controller:
+def _analyse(name, seed, net, params, loss, plant, K, cfg: Config) -> Controller:
     A, B, _ = plant
     lin = linearise(A, B, net, X_REF)
     pwl = name in ("exact", "relu")
@@ -84,34 +51,80 @@ def _analyse(name, seed, net, params, loss, plant, K, cfg: Settings) -> Controll
         command = sampled_range(net, -HALF, HALF, cfg.n_sampled, cfg.budget, max(seed, 0))
         clamp = None
     sens = sensitivity(net, X_REF, EPS * HALF, pwl, cfg.n_local, cfg.budget, max(seed, 0))
-    return Controller(name, seed, net, params, loss, lin, cert, resp, metrics, command, clamp, sens)
+    zeta, wn = damping(lin.poles)
+    rel = np.linalg.norm(lin.K_net - K) / np.linalg.norm(K)
+    return Controller(
+        name, seed, params, loss, lin, zeta, wn, float(rel), cert, resp, metrics, command, clamp,
+        sens,
+    )  # fmt: skip
 
 
-def run_study(out_dir: Path, *, device, seeds, quick: bool) -> AppResult:
-    from . import _figures as figs
-    from . import _section as section
+def compute(
+    config: Config,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    device: torch.device | str = "auto",
+) -> ControlResult:
+    """Train, linearise, certify, simulate and verify every controller; return the numbers.
+
+    Everything the table, the figures and the section show is computed
+    here: the figures and the section only draw and word the result.
+
+    Parameters
+    ----------
+    config : Config
+        :data:`FULL` or :data:`QUICK` (or a ``dataclasses.replace`` of one).
+    seeds : sequence of int, default (0, 1, 2)
+        One trained network per activation and seed (the first seed only
+        when ``config.quick``); the first seed also seeds the MPC fits.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        Where the networks train and are verified (float64 there).
+
+    Returns
+    -------
+    ControlResult
+        Numbers, arrays, DataFrames and words only. ``summary`` holds the
+        section's headline numbers: ``gain_deviation_exact`` (largest
+        ``|K_net - K|`` of the exact law), ``radius_l2_formula``
+        (``u_max / ||K||``), ``gain_error_<activation>`` (mean over seeds),
+        ``radius_scaled_min`` / ``_max`` (learned ReLU), ``exceedance_max``
+        (largest command beyond the limit, learned ReLU),
+        ``smooth_bound_max`` (largest interval bound, tanh and sigmoid),
+        ``n_exact_ranges`` / ``n_pwl`` (certified ranges among the ReLU
+        controllers), ``n_clamps`` / ``n_clamps_proven``, ``parameters`` (of a
+        learned network) and ``sensitivity_formula`` (``EPS |K| @ HALF``).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from applications.control import QUICK, compute
+    >>> tiny = dataclasses.replace(QUICK, n_sampled=10_000, budget=500)
+    >>> r = compute(tiny, seeds=(0,), device="cpu")  # doctest: +SKIP
+    >>> r.table.columns[:4].tolist(), r.K.shape  # doctest: +SKIP
+    (['study', 'controller', 'seed', 'quantity'], (1, 3))
+    """
     from ._design import dc_motor, lqr_gain, saturated_law
+    from ._views import regions, slices
 
-    start = time.perf_counter()
-    if not isinstance(quick, (bool, np.bool_)):
-        raise TypeError(f"`quick` must be a bool; got {type(quick).__name__}")
+    if not isinstance(config, Config):
+        raise TypeError(f"`config` must be a Config; got {type(config).__name__}")
     seeds = check_seeds(seeds)
     dev = resolve_device(device)
-    cfg = QUICK if quick else FULL
-    used = seeds[:1] if quick else seeds
-    folder = Path(out_dir) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
+    cfg = config
+    used = seeds[:1] if cfg.quick else seeds
 
     plant = dc_motor("position")
     K = lqr_gain(plant.A, plant.B, Q, R)
     exact = saturated_law(K, U_MAX, X_REF, device=dev)
     ctrls = [_analyse("exact", -1, exact, count_parameters(exact), None, plant, K, cfg)]
+    nets = [exact]
     for seed in used:
         x = operating_samples(K, U_MAX, X_REF, HALF, cfg.training.n_samples, seed)
         u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
         for act in ACTIVATIONS:
             net, loss, params = train_controller(x, u, HALF, U_MAX, act, cfg.training, seed, dev)
             ctrls.append(_analyse(act, seed, net, params, loss, plant, K, cfg))
+            nets.append(net)
 
     speed = dc_motor("speed")
     runs = speed_study(*speed, SPEED_GAIN, SPEED_STEP, T_SPEED, U_MAX)
@@ -119,18 +132,94 @@ def run_study(out_dir: Path, *, device, seeds, quick: bool) -> AppResult:
     mpc = mpc_study(*cfg.mpc, used[0], dev)
     rows = _position_rows(ctrls, K) + _speed_rows(runs) + check + _mpc_rows(mpc, used[0])
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
-    ctx = {"K": K, "ctrls": ctrls, "runs": runs, "check": check, "cfg": cfg, "seeds": used}
-    ctx["mpc"] = mpc
-    ctx |= {"device": str(dev), "quick": quick, "plant": plant, "speed": speed}
-    figures = figs.draw_all(folder, ctx)
-    text = section.write(table, ctx)
-    info = {
-        "K": K,
-        "K_net": {(c.name, c.seed): c.lin.K_net for c in ctrls},
-        "radius_l2_exact": ctrls[0].cert.radius_l2,
+
+    firsts = [
+        (c.name, c.seed, n) for c, n in zip(ctrls, nets, strict=True) if c.seed in (-1, used[0])
+    ]
+    i_relu = next(i for i, c in enumerate(ctrls) if c.name == "relu")
+    view = regions(nets[i_relu], ctrls[i_relu].seed, ctrls[i_relu].cert, ctrls[i_relu].lin.x_eq)
+    return ControlResult(
+        config=cfg,
+        seeds=used,
+        device=str(dev),
+        K=K,
+        controllers=tuple(ctrls),
+        speed=tuple(runs),
+        check=tuple(check),
+        mpc=mpc,
+        slices=slices(firsts),
+        regions=view,
+        gain_ratios=_gain_ratios(ctrls, K),
+        milp=milp_summary(ctrls),
+        summary=_summary(ctrls, K),
+        table=table,
+    )
+
+
+def _gain_ratios(ctrls: list[Controller], K: np.ndarray) -> dict[str, GainRatio]:
+    out = {}
+    for name in ("exact", "relu", "tanh", "sigmoid"):
+        ratios = np.array([c.lin.K_net[0] / K[0] for c in ctrls if c.name == name])
+        out[name] = GainRatio(ratios.mean(axis=0), ratios.min(axis=0), ratios.max(axis=0))
+    return out
+
+
+def _summary(ctrls: list[Controller], K2: np.ndarray) -> dict[str, float]:
+    K = K2[0]
+    exact, learned = ctrls[0], ctrls[1:]
+    by = {name: [c for c in learned if c.name == name] for name in ACTIVATIONS}
+    out = {
+        "gain_deviation_exact": float(np.abs(exact.lin.K_net[0] - K).max()),
+        "radius_l2_formula": float(U_MAX / np.linalg.norm(K)),
     }
-    seconds = time.perf_counter() - start
-    return finish(NAME, out_dir, table, figures, text, seconds, str(dev), **info)
+    for n in by:
+        out[f"gain_error_{n}"] = float(
+            np.mean([np.linalg.norm(c.lin.K_net[0] - K) / np.linalg.norm(K) for c in by[n]])
+        )
+    radii = [c.cert.radius_scaled for c in by["relu"]]
+    over = [max(c.command.max_value - U_MAX, -U_MAX - c.command.min_value) for c in by["relu"]]
+    smooth = [c.command for n in ("tanh", "sigmoid") for c in by[n]]
+    pwl = [exact, *by["relu"]]
+    clamps = [c.clamp for c in pwl if c.clamp is not None]
+    out |= {
+        "radius_scaled_min": min(radii),
+        "radius_scaled_max": max(radii),
+        "exceedance_max": max(over),
+        "smooth_bound_max": max(r.max_bound for r in smooth),
+        "n_exact_ranges": sum(c.command.exact for c in pwl),
+        "n_pwl": len(pwl),
+        "n_clamps": len(clamps),
+        "n_clamps_proven": sum(cl.proven for cl in clamps),
+        "parameters": by["relu"][0].params,
+        "sensitivity_formula": float(EPS * np.abs(K) @ HALF),
+    }
+    return out
+
+
+def milp_summary(ctrls) -> MilpSummary:
+    """Count every MILP extreme (command ranges and sensitivity boxes) by status and gap."""
+    ends = []
+    for c in ctrls:
+        for r in (c.command, c.sens.range):
+            if not r.verified:
+                continue
+            for e, lab in (("max", r.max_label), ("min", r.min_label)):
+                gap = abs(getattr(r, f"{e}_bound") - getattr(r, f"{e}_value"))
+                ends.append((getattr(r, f"{e}_status"), gap, lab.exact))
+    counts = pd.Series([e[0] for e in ends]).value_counts()
+    done = [e[1] for e in ends if e[2]]
+    open_ = [e[1] for e in ends if not e[2]]
+    verified = [c for c in ctrls if c.command.verified]
+    notes = [n for c in verified for n in (*c.command.notes, *c.sens.range.notes)]
+    notes += [n for c in verified if c.clamp is not None for n in c.clamp.notes]
+    return MilpSummary(
+        n_exact=sum(e[2] for e in ends),
+        n_ends=len(ends),
+        statuses=tuple((str(k), int(n)) for k, n in counts.items()),
+        certified_gaps=(min(done), max(done)) if done else (),
+        open_gaps=(min(open_), max(open_)) if open_ else (),
+        notes=tuple(notes),
+    )
 
 
 _COLUMNS = ("study", "controller", "seed", "quantity", "value", "unit", "kind", "note")
@@ -152,16 +241,14 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         add("train_loss", c.loss, "-", "training", "MSE of u / u_max on the samples")
         for j, state in enumerate(STATES):
             add(f"K_{state}", c.lin.K_net[0, j], UNITS[j], "linearised", "-local_gain at x_ref")
-        rel = np.linalg.norm(c.lin.K_net - K) / np.linalg.norm(K)
-        add("gain_error", rel, "-", "linearised", "||K_net - K|| / ||K||")
+        add("gain_error", c.gain_error, "-", "linearised", "||K_net - K|| / ||K||")
         add("offset", c.lin.u0, "V", "linearised", "u_net(x_ref)")
         add("equilibrium_error", c.lin.x_eq[0] - X_REF[0], "rad", "linearised")
         for k, p in enumerate(c.lin.poles, 1):
             add(f"pole_{k}_real", p.real, "1/s", "linearised", "eig(A - B K_net)")
             add(f"pole_{k}_imag", p.imag, "1/s", "linearised", "eig(A - B K_net)")
-        zeta, wn = damping(c.lin.poles)
-        add("damping", zeta, "-", "linearised", "slowest complex pair")
-        add("natural_frequency", wn, "rad/s", "linearised", "slowest complex pair")
+        add("damping", c.damping, "-", "linearised", "slowest complex pair")
+        add("natural_frequency", c.natural_frequency, "rad/s", "linearised", "slowest complex pair")
         if c.cert is not None:
             e = c.cert
             add("radius_scaled", e.radius_scaled, "-", "exact", "inf-norm of x / box half-widths")
@@ -225,15 +312,15 @@ def _speed_rows(runs: list[SpeedRun]) -> list[tuple]:
 
 def _mpc_rows(m: MPCStudy, seed: int) -> list[tuple]:
     rows = [
-        _row("mpc", "explicit MPC", -1, "critical_regions", len(m.regions), "-", "exact"),
+        _row("mpc", "explicit MPC", -1, "critical_regions", m.n_regions, "-", "exact"),
         _row("mpc", "explicit MPC", -1, "affine_pieces", m.pieces, "-", "exact", "of u0(x)"),
         _row("mpc", "explicit MPC", -1, "qp_gap", m.qp_gap, "-", "sampled", "QP vs regions"),
     ]
-    for act, (_, rmse, worst, params) in m.fits.items():
+    for act, fit in m.fits.items():
         rows += [
-            _row("mpc", act, seed, "parameters", params, "-", "count"),
-            _row("mpc", act, seed, "rmse", rmse, "-", "grid", "201 x 161 states"),
-            _row("mpc", act, seed, "max_error", worst, "-", "grid", "201 x 161 states"),
+            _row("mpc", act, seed, "parameters", fit.parameters, "-", "count"),
+            _row("mpc", act, seed, "rmse", fit.rmse, "-", "grid", "201 x 161 states"),
+            _row("mpc", act, seed, "max_error", fit.max_error, "-", "grid", "201 x 161 states"),
         ]
     rows.append(_row("mpc", "relu", seed, "linear_regions", len(m.relu_partition), "-", "exact"))
     return rows

@@ -491,6 +491,7 @@ def test_exact_range_labels_each_end_by_its_status_and_keeps_solver_warnings(fak
 
 def test_the_report_calls_a_node_limit_range_a_sound_bound_and_explains_the_warning(fake_milp):
     from applications.control._section import _status_text, _verify_table
+    from applications.control._study import milp_summary
     from applications.control._verify import Sensitivity
 
     r = exact_range(None, -HALF, HALF, atols=(1e-6, 1e-4))
@@ -502,7 +503,7 @@ def test_the_report_calls_a_node_limit_range_a_sound_bound_and_explains_the_warn
     )
     assert row["min: what is proven"].startswith("exact (MILP, optimal, gap 3.0e-05 V")
     assert row["sensitivity: what is proven"].startswith("sound bound (MILP stopped at node_limit")
-    text = _status_text([ctrl])
+    text = _status_text(milp_summary([ctrl]))
     assert "4 `SolverInconsistencyWarning`s" in text and "integrality tolerance" in text
     assert "2 of 4 MILP extremes" in text and "2 node_limit" in text
 
@@ -546,6 +547,95 @@ def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():
     k_lqr = np.linalg.solve(mpc.R + mpc.B.T @ P @ mpc.B, mpc.B.T @ P @ mpc.A)
     assert any(np.allclose(r.g, -k_lqr[0], rtol=1e-9) and abs(r.h) < 1e-12 for r in regions)
     assert 1 < mpc.affine_pieces(regions) <= len(regions)
+
+
+# --------------------------------------------------------- compute, then render
+def _tiny_config():
+    """QUICK at a fraction of its size: the structure of the result, in seconds."""
+    import dataclasses
+
+    return dataclasses.replace(
+        control.QUICK,
+        training=Training((4, 4), 128, 5, 1),
+        n_sampled=1000,
+        budget=200,
+        n_local=1000,
+        mpc=(40, 5, 1),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny(one_thread):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverInconsistencyWarning)
+        return control.compute(_tiny_config(), seeds=(3, 4), device="cpu")
+
+
+def _disallowed(value, where="result"):
+    """Paths of values that are not numbers, arrays, DataFrames, words, tuples, dicts or
+    frozen dataclasses of those (no network, tensor, figure, callable or list)."""
+    import dataclasses
+
+    if value is None or isinstance(value, (bool, int, float, complex, str, np.number, np.bool_)):
+        return []
+    if isinstance(value, np.ndarray):
+        return [] if value.dtype.kind in "biufc" else [f"{where}: dtype {value.dtype}"]
+    if isinstance(value, pd.DataFrame):
+        return []
+    if isinstance(value, tuple):
+        return [p for i, v in enumerate(value) for p in _disallowed(v, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        return [
+            p
+            for k, v in value.items()
+            for p in (*_disallowed(k, f"{where} key"), *_disallowed(v, f"{where}[{k!r}]"))
+        ]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not type(value).__dataclass_params__.frozen:
+            return [f"{where}: {type(value).__name__} is not frozen"]
+        return [
+            p
+            for f in dataclasses.fields(value)
+            for p in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
+        ]
+    return [f"{where}: {type(value).__name__}"]
+
+
+def test_the_disallowed_walk_finds_networks_lists_and_callables():
+    bad = {"net": nn.Linear(1, 1), "list": [1.0], "f": print, "t": torch.zeros(1)}
+    assert len(_disallowed(bad)) == 4
+    assert _disallowed((1, 2.0, "a", np.zeros(2), pd.DataFrame(), None, {"k": (3,)})) == []
+
+
+def test_compute_returns_numbers_arrays_tables_and_words_only(tiny):
+    assert isinstance(tiny, control.ControlResult)
+    assert _disallowed(tiny) == []
+    assert tiny.seeds == (3,)  # a quick config: the first seed only
+    assert list(tiny.table.columns)[:4] == ["study", "controller", "seed", "quantity"]
+    assert [c.name for c in tiny.controllers] == ["exact", "relu", "tanh", "sigmoid"]
+
+
+def test_figures_and_section_render_from_the_result_without_torch(tiny, tmp_path, monkeypatch):
+    from applications.control import _figures, _section
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network was evaluated while rendering")
+
+    monkeypatch.setattr(nn.Module, "__call__", refuse)
+    for name in ("relu_to_spline", "partition", "activation_pattern", "local_affine"):
+        monkeypatch.setattr(f"pwlmodels.{name}", refuse)
+    paths = _figures.draw_all(tmp_path, tiny)
+    text = _section.write(tiny)
+    assert [p.name for p in paths] == [
+        "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"
+    ]  # fmt: skip
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    assert text.startswith("## Control") and "seed 3" in text
+
+
+def test_compute_rejects_a_config_that_is_not_one():
+    with pytest.raises(TypeError, match="`config` must be a Config; got dict"):
+        control.compute({}, seeds=(0,), device="cpu")
 
 
 # ------------------------------------------------------------------------ run
