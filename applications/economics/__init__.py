@@ -50,13 +50,14 @@ from pwlmodels import resolve_device
 
 from .._checks import one_thread
 from ..report import AppResult, finish
+from ._config import FULL, QUICK, Config, check_seeds
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
 from ._euler import euler_errors
 from ._model import IFPParams
 from ._net import NetworkSolution, solve_network
 from ._result import EconomicsResult
-from ._study import FULL, QUICK, Config, check_seeds, compute
+from ._study import compute
 
 __all__ = [
     "FULL",

@@ -9,13 +9,11 @@ already evaluated on its grid here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from ._study import Config
+from ._config import Config
 
 __all__ = [
     "CDFCurve",
@@ -258,6 +256,14 @@ class EconomicsResult:
     euler : EulerCurves
     distribution : DistributionCurves
     wedge : WedgeCurves
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from applications.economics import EconomicsResult
+    >>> names = [f.name for f in dataclasses.fields(EconomicsResult)]
+    >>> names[:4], EconomicsResult.__dataclass_params__.frozen
+    (['config', 'seeds', 'device', 'table'], True)
     """
 
     config: Config
