@@ -22,8 +22,14 @@ Public names
 :func:`solve_network` -> :class:`NetworkSolution`
     A network trained on the Euler residual with Fischer-Burmeister
     complementarity (Maliar, Maliar and Winant 2021).
+:class:`Config`, :data:`FULL`, :data:`QUICK`
+    The sizes of a run of the study (frozen).
+:func:`compute` -> :class:`EconomicsResult`
+    Every solve, fit and statistic of the study, as a frozen record of
+    numbers, arrays and tables; the figures and the section only render it.
 :func:`run`
-    The study behind ``python -m applications economics --out DIR``.
+    The study behind ``python -m applications economics --out DIR``:
+    :func:`compute`, then the figures, the section and the table on disk.
 
 References: Carroll (2006), Aiyagari (1994), Tauchen (1986), Kopecky and Suen
 (2010), Young (2010), Judd (1992), Maliar, Maliar and Winant (2021); the wedge
@@ -38,52 +44,37 @@ from os import PathLike
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from pwlmodels import resolve_device
-from pwlmodels._validate import plain
 
 from .._checks import one_thread
 from ..report import AppResult, finish
+from ._config import FULL, QUICK, Config, check_seeds
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
 from ._euler import euler_errors
 from ._model import IFPParams
 from ._net import NetworkSolution, solve_network
+from ._result import EconomicsResult
+from ._study import compute
 
 __all__ = [
+    "FULL",
+    "QUICK",
+    "Config",
     "EGMSolution",
+    "EconomicsResult",
     "IFPParams",
     "NetworkSolution",
     "StationaryDistribution",
+    "compute",
     "euler_errors",
     "run",
     "solve_egm",
     "solve_network",
     "stationary_distribution",
 ]
-
-_COLUMNS = ["part", "calibration", "target", "state", "model", "seed", "setting", "metric", "value"]
-
-
-def _check_seeds(seeds: object) -> tuple[int, ...]:
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray)):
-        raise TypeError(
-            f"`seeds` must be a sequence of integers such as (0, 1, 2); got {plain(seeds)!r}"
-        )
-    out = []
-    for i, seed in enumerate(seeds):
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"`seeds[{i}]` must be an integer; got {type(seed).__name__}")
-        if seed < 0:
-            raise ValueError(f"`seeds[{i}]` must be >= 0; got {seed}")
-        out.append(int(seed))
-    if not out:
-        raise ValueError("`seeds` must hold at least one seed; got an empty sequence")
-    if len(set(out)) != len(out):
-        raise ValueError(f"`seeds` must be distinct; got {tuple(out)}")
-    return tuple(out)
 
 
 def run(
@@ -94,6 +85,9 @@ def run(
     quick: bool = False,
 ) -> AppResult:
     """Run the economics study; write ``out_dir/economics/`` (table.csv, figures, section.md).
+
+    :func:`compute` with :data:`QUICK` or :data:`FULL`, then the figures and
+    the section drawn from its result, then the table and section written.
 
     Solves six calibrations by EGM (default two-state, i.i.d. income with
     beta = 0.93, Aiyagari's AR(1) by Tauchen, rho = 0.9 by Rouwenhorst and by
@@ -154,29 +148,25 @@ def run(
     """
     from ._figures import all_figures
     from ._section import section
-    from ._study import FULL, QUICK, run_study
 
     if not isinstance(out_dir, (str, PathLike)):
         raise TypeError(f"`out_dir` must be a str or os.PathLike; got {type(out_dir).__name__}")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     if not isinstance(quick, (bool, np.bool_)):
         raise TypeError(f"`quick` must be True or False; got {quick!r}")
     dev = resolve_device(device)
     start = time.perf_counter()
     with one_thread():
         threads = torch.get_num_threads()
-        st = run_study(QUICK if quick else FULL, seeds, dev)
-    table = pd.DataFrame(st.rows, columns=_COLUMNS)
-    figures = all_figures(st, Path(out_dir) / "economics", dpi=80 if quick else 150)
+        result = compute(QUICK if quick else FULL, seeds=seeds, device=dev)
+    figures = all_figures(result, Path(out_dir) / "economics", dpi=80 if quick else 150)
     seconds = time.perf_counter() - start
-    timed = pd.concat([table, pd.DataFrame(st.timings, columns=_COLUMNS)], ignore_index=True)
-    text = section(st, timed, seconds, str(dev), bool(quick))
-    default = st.solutions["default"]
+    text = section(result, seconds=seconds, quick=bool(quick))
     return finish(
-        "economics", Path(out_dir), table, figures, text, seconds, str(dev),
-        kinks=tuple(float(k) for k in default.kinks), binds=tuple(bool(b) for b in default.binds),
-        mass_at_limit=st.reported["default"].mass_at_limit,
-        mean_assets=st.reported["default"].mean_assets, mean_mpc=st.reported["default"].mean_mpc,
-        retrain_gap=st.retrain_gap, part_seconds=dict(st.seconds), quick=bool(quick),
-        torch_threads=threads,
+        "economics", Path(out_dir), result.table, figures, text, seconds, str(dev),
+        kinks=tuple(float(k) for k in result.kinks["default"]),
+        binds=tuple(bool(b) for b in result.binds["default"]),
+        mass_at_limit=result.mass_at_limit, mean_assets=result.mean_assets,
+        mean_mpc=result.mean_mpc, retrain_gap=result.retrain_gap,
+        part_seconds=dict(result.part_seconds), quick=bool(quick), torch_threads=threads,
     )  # fmt: skip

@@ -1,4 +1,8 @@
-"""The Markdown section of the economics study: every number comes from the run's table."""
+"""The Markdown section of the economics study: every number comes from an ``EconomicsResult``.
+
+It formats the result's table (mean ± sd over seeds where there are several)
+and the few numbers the result holds beside it; nothing here solves or trains.
+"""
 
 from __future__ import annotations
 
@@ -134,13 +138,13 @@ def consequence_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fit_sentences(st, df: pd.DataFrame) -> str:
+def _fit_sentences(r, df: pd.DataFrame) -> str:
     """What the kink metrics of the fits say, for each kinked consumption target."""
     fit = df[(df.part == "fit") & (df.target == "c") & (df.state == 0)]
+    domains = r.fit_domains.set_index(["calibration", "target", "state"])
     out = []
     for cal in fit.calibration.unique():
-        info = st.fits[(cal, "c", 0)]
-        k, lo, hi = info["kink"], info["lo"], info["hi"]
+        k, lo, hi = domains.loc[(cal, "c", 0), ["kink", "lo", "hi"]]
         part = fit[fit.calibration == cal]
 
         def m(model: str, metric: str, part=part) -> float:
@@ -220,13 +224,11 @@ def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
     return out
 
 
-def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> str:
-    """The section's Markdown."""
-    from ._study import calibrations
-
-    cal = calibrations()
-    p = cal["default"]
-    cfg = st.cfg
+def section(r, *, seconds: float, quick: bool) -> str:
+    """The section's Markdown, from an ``EconomicsResult`` ``r`` and the run's wall time."""
+    df = pd.concat([r.table, r.timings], ignore_index=True)
+    p = r.parameters["default"]
+    cfg = r.config
     egm = df[(df.part == "egm") & (df.calibration == "default")]
     k_low = _one(egm, state=0, metric="kink")
     top = _one(egm, metric="q999")
@@ -236,12 +238,12 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
     solve = df[df.part == "solve"]
     share = float(_get(solve, metric="input_share_below_kink").mean())
     lin_share = float(_get(solve, metric="linear_input_share_below_kink").mean())
-    net_top = max((ns.domain[1] for ns in st.solved.values()), default=float("nan"))
+    net_top = r.solver_top
 
     def slack(model: str) -> float:
         return float(_get(solve, model=model, metric="slack_at_limit").mean())
 
-    tol = st.policy_dists["egm"].limit_tol
+    tol = r.distribution.limit_tol
     ref_mpc = _one(dist, model="egm", metric="mean_mpc")
     ref_assets = _one(dist, model="egm", metric="mean_assets")
     egm_max = _one(dist, model="egm", metric="log10_max_euler")
@@ -251,7 +253,7 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
 
     wedge = df[df.part == "wedge"]
     w_rel = float(np.abs(_get(wedge, metric="jump_rel_error")).max())
-    wp = cal["wedge"]
+    wp = r.parameters["wedge"]
     w_egm = df[(df.part == "egm") & (df.calibration == "wedge")]
     corner = (
         _one(w_egm, state=0, metric="corner_start"),
@@ -261,10 +263,11 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
     mode = "quick (test) sizes" if quick else "full sizes"
     lines = [
         "## Economics: consumption and savings with a borrowing limit\n",
-        f"A household with CRRA utility (gamma = {p.gamma:g}), discount factor {p.beta:g} and "
-        f"gross return R = {p.R:g} saves in one asset, a' = R a + y - c with a' >= -b "
-        f"(b = {p.borrowing_limit:g}); income follows a Markov chain (default: y in "
-        f"{p.incomes}, staying with probability {p.transition[0][0]:g}). The ground truth is "
+        f"A household with CRRA utility (gamma = {p['gamma']:g}), discount factor "
+        f"{p['beta']:g} and "
+        f"gross return R = {p['R']:g} saves in one asset, a' = R a + y - c with a' >= -b "
+        f"(b = {p['borrowing_limit']:g}); income follows a Markov chain (default: y in "
+        f"{p['incomes']}, staying with probability {p['transition'][0][0]:g}). The ground truth is "
         "the endogenous grid method (Carroll 2006), iterated to a sup-norm change below 1e-12, "
         f"on {cfg.egm_n} nodes plus the asset levels where the policy's kinks propagate; the "
         "stationary distribution comes from the histogram method (Young 2010), its moments "
@@ -272,7 +275,7 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "that every approximate policy is measured on (EGM's full grid elsewhere). Euler errors "
         "are unit-free (Judd 1992): 1 - c~/c off the constraint, max(0, c/c~ - 1) on it.\n",
         "### Where the kinks are (measured from the EGM solution)\n",
-        markdown_table(calibration_table(df, [n for n in cal if n in st.solutions])),
+        markdown_table(calibration_table(df, list(r.parameters))),
         f"\nIn the default calibration the constraint binds below a* = {k_low:.4f} in the "
         f"low-income state and nowhere in the high-income state; assets range up to "
         f"{top:.1f} (99.9th percentile). Consumption has slope R below a* and the MPC above "
@@ -288,8 +291,8 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "EGM accuracy against the grid (default calibration, errors over [-b, q99.9]):\n",
         markdown_table(conv),
         "\n### The wedge: when V itself kinks\n",
-        f"Borrowing at R_borrow = {wp.R_debt:g} against saving at {wp.R:g}, with b = "
-        f"{wp.borrowing_limit:g}: V has a concave kink at a = 0. Measured from V by one-sided "
+        f"Borrowing at R_borrow = {wp['R_debt']:g} against saving at {wp['R']:g}, with b = "
+        f"{wp['borrowing_limit']:g}: V has a concave kink at a = 0. Measured from V by one-sided "
         f"differences, V'(0-) - V'(0+) matches (R_borrow - R) u'(c(0, y)) to {w_rel:.1e} "
         f"(relative, worst state). Savings stay at the corner a' = 0 for a in [{corner[0]:.4f},"
         f" {corner[1]:.4f}] (low income): two more kinks in c, which EGM handles by solving "
@@ -298,7 +301,7 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "### Fitting the kinked functions: ReLU against tanh\n",
         f"`compare_activations` with {cfg.fit_hidden} hidden units for both activations (equal "
         f"parameter counts), {cfg.fit_epochs} Adam epochs at lr {cfg.fit_lr:g}, seeds "
-        f"{list(st.seeds)}, {cfg.fit_points} training points (half within ten kink windows of "
+        f"{list(r.seeds)}, {cfg.fit_points} training points (half within ten kink windows of "
         "the kink), inputs scaled to [-1, 1]; errors in asset units, mean ± sd over seeds. "
         "Every income state is fitted, one network per state; c and V' are kinked only in the "
         'states where the constraint binds (the others show "no kink" and have no kink '
@@ -306,7 +309,7 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "every state of the wedge variant. "
         "fit_pwl (as many free knots as hidden units) is the exact piecewise-linear reference.\n",
         markdown_table(fit_table(df)),
-        "\n" + _fit_sentences(st, df) + "\n",
+        "\n" + _fit_sentences(r, df) + "\n",
         "![Fitted networks and their errors](fits.png)\n",
         "### Solving the model with networks (Maliar, Maliar and Winant 2021)\n",
         f"Networks with {cfg.net_hidden} hidden units map (a, y) to (zeta, eta): c = x "
@@ -356,8 +359,8 @@ def section(st, df: pd.DataFrame, seconds: float, device: str, quick: bool) -> s
         "questions turn on, even where its aggregate wealth is close.\n",
         "![Euler errors against assets](euler.png)\n",
         "![Stationary distribution](distribution.png)\n",
-        f"_Run: {seconds:.1f} s on {device}, {mode}; parts: "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in st.seconds.items())
+        f"_Run: {seconds:.1f} s on {r.device}, {mode}; parts: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in r.part_seconds.items())
         + "._\n",
     ]
     return "\n".join(lines)

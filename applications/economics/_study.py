@@ -1,66 +1,43 @@
 """The economics study: calibrations, EGM ground truth, ReLU/tanh fits and solvers, consequences.
 
-Everything here is computed; :mod:`applications.economics._section` writes it up
-and :mod:`applications.economics._figures` draws it. Rows of the tidy table are
-``part, calibration, target, state, model, seed, setting, metric, value``
-(``state = -1``: all states; ``seed = -1``: deterministic; ``setting = "-"``:
-none); a metric that is undefined (no kink, a model without one) has no row.
-Wall times go to ``Study.timings`` (same columns), not to the table, so that
-a rerun on the CPU gives an identical table.
+:func:`compute` runs every part and returns a frozen
+:class:`~applications.economics._result.EconomicsResult` of numbers;
+:mod:`applications.economics._section` writes it up and
+:mod:`applications.economics._figures` draws it, neither computing anything.
+Rows of the tidy table are ``part, calibration, target, state, model, seed,
+setting, metric, value`` (``state = -1``: all states; ``seed = -1``:
+deterministic; ``setting = "-"``: none); a metric that is undefined (no kink,
+a model without one) has no row. Wall times go to ``timings`` (same
+columns), not to the table, so that a rerun on the CPU gives an identical table.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
-from pwlmodels import compare_activations, evaluate, make_mlp, train
+from pwlmodels import compare_activations, evaluate, make_mlp, resolve_device, train
 
+from .._checks import one_thread
+from ._config import Config, check_seeds
+from ._curves import distribution_curves, euler_curves, fit_curves, policy_curves, wedge_curves
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
 from ._euler import euler_errors
 from ._model import IFPParams
 from ._net import asset_input, fit_to_policy, solve_network
+from ._result import EconomicsResult
 
-__all__: list[str] = []
+__all__ = ["compute"]
 
 _DATA_SEED = 20240607  # the training inputs of the fits (the same for every network)
 _ACTS = ("relu", "tanh")
-
-
-@dataclass(frozen=True)
-class Config:
-    """Sizes of one run (quick or full)."""
-
-    egm_n: int
-    dist_n: int
-    convergence_ns: tuple[int, ...]
-    fit_hidden: tuple[int, ...]
-    fit_epochs: int
-    fit_points: int
-    fit_lr: float
-    net_hidden: tuple[int, ...]
-    net_steps: int
-    net_points: int
-    net_resimulate: int
-    net_supervised: int
-    calibrations: tuple[str, ...]
-    fit_targets: tuple[str, ...]
-
-
-_ALL = ("default", "iid", "aiyagari", "rouwenhorst_0.9", "tauchen_0.9", "wedge")
-QUICK = Config(
-    300, 300, (250, 500), (8,), 100, 120, 1e-2, (8, 8), 2, 48, 1, 20, ("default", "iid", "wedge"),
-    ("c",),
-)  # fmt: skip
-FULL = Config(
-    2000, 2000, (500, 1000, 2000, 4000), (16,), 1000, 400, 3e-2, (24, 24), 25, 256, 5, 300,
-    _ALL, ("c", "dV", "V"),
-)  # fmt: skip
+COLUMNS = ["part", "calibration", "target", "state", "model", "seed", "setting", "metric", "value"]
 
 
 COMPARED = "default"  # the calibration whose fitted and solved policies are compared with EGM
@@ -80,7 +57,10 @@ def calibrations() -> dict[str, IFPParams]:
 
 @dataclass
 class Study:
-    """What the study computed (for the table, the section and the figures)."""
+    """The study's working state while :func:`compute` runs (solvers, networks, policies).
+
+    Mutable and private: :func:`compute` turns it into an ``EconomicsResult``.
+    """
 
     cfg: Config
     seeds: tuple[int, ...]
@@ -432,7 +412,7 @@ def _mass_below(dist: StationaryDistribution, level: float) -> float:
     return float(dist.pmf[:, dist.grid <= level].sum())
 
 
-def run_study(cfg: Config, seeds: tuple[int, ...], dev: torch.device) -> Study:
+def _run_parts(cfg: Config, seeds: tuple[int, ...], dev: torch.device) -> Study:
     """Every part in order; wall times per part in ``Study.seconds``."""
     st = Study(cfg, seeds, str(dev))
     for name, part in (
@@ -446,3 +426,98 @@ def run_study(cfg: Config, seeds: tuple[int, ...], dev: torch.device) -> Study:
         part()
         st.seconds[name] = time.perf_counter() - start
     return st
+
+
+def _parameters(p: IFPParams) -> dict:
+    """The parameters the section quotes, as plain numbers."""
+    return {
+        "gamma": float(p.gamma), "beta": float(p.beta), "R": float(p.R),
+        "R_debt": float(p.R_debt), "borrowing_limit": float(p.borrowing_limit),
+        "incomes": tuple(float(y) for y in p.incomes),
+        "transition": tuple(tuple(float(q) for q in row) for row in p.transition),
+    }  # fmt: skip
+
+
+def _fit_domains(st: Study) -> pd.DataFrame:
+    nan = float("nan")
+    rows = [
+        {"calibration": cal, "target": target, "state": int(s), "lo": float(fit["lo"]),
+         "hi": float(fit["hi"]), "kink": nan if fit["kink"] is None else float(fit["kink"]),
+         "window": nan if fit["window"] is None else float(fit["window"])}
+        for (cal, target, s), fit in st.fits.items()
+    ]  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["calibration", "target", "state", "lo", "hi", "kink", "window"]
+    )
+
+
+def compute(
+    config: Config,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    device: torch.device | str = "auto",
+) -> EconomicsResult:
+    """Compute the economics study: every solve, fit, network and statistic, as numbers.
+
+    Solves the calibrations of ``config`` by EGM with their stationary
+    distributions, checks EGM against the grid size and the wedge's kink of
+    V, fits ReLU and tanh networks to c, V' and V, solves the default
+    calibration with networks on the Euler residual, measures the
+    consequences of every approximate policy, and evaluates every curve the
+    figures draw. Runs with one torch thread; on the CPU a rerun gives the
+    identical table.
+
+    Parameters
+    ----------
+    config : Config
+        The sizes, :data:`FULL` or :data:`QUICK` (or a modified copy).
+    seeds : sequence of int, default (0, 1, 2)
+        One network per activation and seed (distinct, >= 0).
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        Where the networks train ("auto": CUDA when available).
+
+    Returns
+    -------
+    EconomicsResult
+        Frozen; holds only numbers, arrays, DataFrames and strings (no
+        networks, tensors or callables).
+
+    Examples
+    --------
+    >>> from applications.economics import QUICK, compute
+    >>> compute(QUICK, seeds=(0, 0))
+    Traceback (most recent call last):
+    ...
+    ValueError: `seeds` must be distinct; got (0, 0)
+
+    The quick sizes take a few seconds (run by the tests, not here):
+
+    >>> r = compute(QUICK, seeds=(0,), device="cpu")  # doctest: +SKIP
+    >>> round(float(r.kinks["default"][0]), 3), r.table.value.isna().any()  # doctest: +SKIP
+    (0.021, False)
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"`config` must be a Config such as QUICK; got {type(config).__name__}")
+    seeds = check_seeds(seeds)
+    dev = resolve_device(device)
+    with one_thread():
+        st = _run_parts(config, seeds, dev)
+        curves = {
+            "policy": policy_curves(st), "fits": fit_curves(st), "euler": euler_curves(st),
+            "distribution": distribution_curves(st), "wedge": wedge_curves(st),
+        }  # fmt: skip
+    reported = st.reported["default"]
+    solver_tops = [float(ns.domain[1]) for ns in st.solved.values()]
+    return EconomicsResult(
+        config=config, seeds=seeds, device=str(dev),
+        table=pd.DataFrame(st.rows, columns=COLUMNS),
+        timings=pd.DataFrame(st.timings, columns=COLUMNS),
+        part_seconds=dict(st.seconds), retrain_gap=float(st.retrain_gap),
+        parameters={name: _parameters(sol.params) for name, sol in st.solutions.items()},
+        kinks={name: np.asarray(sol.kinks, dtype=float) for name, sol in st.solutions.items()},
+        binds={name: np.asarray(sol.binds, dtype=bool) for name, sol in st.solutions.items()},
+        mass_at_limit=float(reported.mass_at_limit), mean_assets=float(reported.mean_assets),
+        mean_mpc=float(reported.mean_mpc),
+        solver_top=max(solver_tops, default=float("nan")),
+        fit_domains=_fit_domains(st), **curves,
+    )  # fmt: skip

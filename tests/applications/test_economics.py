@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 import re
@@ -14,8 +15,11 @@ import torch
 from numpy.testing import assert_allclose, assert_array_equal
 
 from applications.economics import (
+    QUICK,
+    EconomicsResult,
     EGMSolution,
     IFPParams,
+    compute,
     euler_errors,
     run,
     solve_egm,
@@ -32,6 +36,9 @@ MODULES = (
     "applications.economics._euler",
     "applications.economics._dist",
     "applications.economics._net",
+    "applications.economics._config",
+    "applications.economics._study",
+    "applications.economics._result",
 )
 WEDGE = {"R_borrow": 1.08, "borrowing_limit": 1.0}
 
@@ -581,6 +588,88 @@ def test_quick_run_numbers_come_from_the_run(quick):
 
 def test_quick_run_rebuilds_the_compared_networks_exactly(quick):
     assert quick.info["retrain_gap"] == 0.0  # CPU training is bit-reproducible
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return compute(QUICK, seeds=(0,), device="cpu")
+
+
+def _disallowed(value, where: str = "result") -> list[str]:
+    """Paths inside ``value`` holding anything but numbers, arrays, tables and strings."""
+    if isinstance(value, (str, bool, int, float, np.number, np.bool_)):
+        return []
+    if isinstance(value, np.ndarray):
+        return [] if value.dtype.kind in "biuf" else [f"{where}: ndarray of {value.dtype}"]
+    if isinstance(value, pd.DataFrame):
+        out = []
+        for name, column in value.items():
+            if column.dtype.kind in "biuf":
+                continue
+            bad = [v for v in column if not isinstance(v, str)]
+            out += [f"{where}[{name!r}]: {type(bad[0]).__name__}"] if bad else []
+        return out
+    if isinstance(value, tuple):
+        return [bad for i, v in enumerate(value) for bad in _disallowed(v, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        return [
+            bad
+            for k, v in value.items()
+            for bad in _disallowed(k, f"{where} key") + _disallowed(v, f"{where}[{k!r}]")
+        ]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not type(value).__dataclass_params__.frozen:
+            return [f"{where}: {type(value).__name__} is not frozen"]
+        return [
+            bad
+            for f in dataclasses.fields(value)
+            for bad in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
+        ]
+    return [f"{where}: {type(value).__name__}"]
+
+
+def test_disallowed_flags_networks_tensors_callables_and_mutable_records():
+    @dataclasses.dataclass
+    class Mutable:
+        x: float = 0.0
+
+    assert _disallowed((1, 2.0, "a", np.zeros(2), {"k": pd.DataFrame({"a": ["x"]})})) == []
+    for bad in (torch.zeros(1), torch.nn.Linear(1, 1), len, np.array([None]), Mutable(), [1.0]):
+        assert _disallowed({"k": bad})
+
+
+def test_compute_result_holds_only_numbers_arrays_tables_and_strings(computed):
+    assert isinstance(computed, EconomicsResult)
+    assert _disallowed(computed) == []
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        computed.retrain_gap = 1.0  # type: ignore[misc]
+
+
+def test_compute_gives_the_run_s_table(computed, quick):
+    pd.testing.assert_frame_equal(computed.table, quick.table)
+
+
+def test_figures_and_section_render_the_result_without_torch(computed, tmp_path, monkeypatch):
+    from applications.economics._figures import all_figures
+    from applications.economics._section import section
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("rendering called torch")
+
+    monkeypatch.setattr(torch.nn.Module, "__call__", forbidden)
+    monkeypatch.setattr(torch, "as_tensor", forbidden)
+    monkeypatch.setattr(torch, "tensor", forbidden)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = all_figures(computed, tmp_path, dpi=40)
+        text = section(computed, seconds=1.0, quick=True)
+    assert sorted(p.name for p in paths) == sorted(FIGURES)
+    assert f"{computed.kinks['default'][0]:.4f}" in text
+
+
+def test_compute_rejects_a_config_that_is_not_one():
+    with pytest.raises(TypeError, match="`config` must be a Config"):
+        compute({"egm_n": 300}, seeds=(0,))
 
 
 def test_quick_rerun_on_the_cpu_gives_the_identical_table(quick, tmp_path):
