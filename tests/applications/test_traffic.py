@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 import re
@@ -14,12 +15,17 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
+import applications.traffic as traffic
 import applications.traffic._data as traffic_data
 from applications.traffic import (
+    QUICK,
     AdmissibleFlux,
+    Config,
     Greenshields,
+    TrafficResult,
     TriangularFD,
     admissible_flux,
+    compute,
     diagram_parameters,
     fit_triangular,
     observed_ranges,
@@ -488,11 +494,104 @@ def test_admissible_flux_is_accepted_directly_and_as_a_batch():
 
 # -------------------------------------------------------------- the study
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def quick_run(tmp_path_factory):
+    """The quick run (with a detector CSV) and the TrafficResult it rendered, computed once."""
     out = tmp_path_factory.mktemp("traffic")
     user = out / "detectors.csv"
     synthetic_data(300, seed=11)[["density_veh_km", "flow_veh_h"]].to_csv(user, index=False)
-    return run(out, device="cpu", seeds=(0,), quick=True, data=user)
+    results = []
+
+    def keep(*args, **kwargs):
+        results.append(compute(*args, **kwargs))
+        return results[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(traffic, "compute", keep)
+        app = run(out, device="cpu", seeds=(0,), quick=True, data=user)
+    (result,) = results
+    return app, result
+
+
+@pytest.fixture(scope="module")
+def quick(quick_run):
+    return quick_run[0]
+
+
+@pytest.fixture(scope="module")
+def result(quick_run):
+    return quick_run[1]
+
+
+def _disallowed(value, where: str) -> list[str]:
+    """Paths inside ``value`` holding anything but numbers, arrays, tables and strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [
+            bad
+            for f in dataclasses.fields(value)
+            for bad in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
+        ]
+    if isinstance(value, (tuple, list)):
+        return [bad for i, v in enumerate(value) for bad in _disallowed(v, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        return [
+            bad
+            for k, v in value.items()
+            for bad in _disallowed(k, f"{where} key {k!r}") + _disallowed(v, f"{where}[{k!r}]")
+        ]
+    if isinstance(value, np.ndarray):
+        return [] if value.dtype.kind in "biuf" else [f"{where}: ndarray of {value.dtype}"]
+    if isinstance(value, pd.DataFrame):
+        return [
+            bad
+            for c in value.columns
+            for bad in _disallowed(c, f"{where} column {c!r}")
+            + (
+                []
+                if value[c].dtype.kind in "biuf"
+                else _disallowed(tuple(value[c]), f"{where}[{c!r}]")
+            )
+        ]
+    if isinstance(value, (str, int, float, np.number, np.bool_)):  # bool is an int
+        return []
+    return [f"{where}: {type(value).__module__}.{type(value).__qualname__}"]
+
+
+def test_compute_returns_a_frozen_result_of_numbers_arrays_tables_and_strings(result):
+    assert isinstance(result, TrafficResult) and isinstance(result.config, Config)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.table = None
+    assert _disallowed(result, "result") == []
+    net = torch.nn.Linear(1, 1)
+    assert _disallowed({"net": net}, "x") == ["x['net']: torch.nn.modules.linear.Linear"]
+
+
+def test_run_writes_the_table_of_its_result(quick, result):
+    assert result.config == QUICK and result.seeds == (0,)
+    pd.testing.assert_frame_equal(result.table, quick.table)
+
+
+def test_figures_and_section_render_a_result_without_torch(result, tmp_path, monkeypatch):
+    from applications.traffic import _figures, _section
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendering called torch")
+
+    monkeypatch.setattr(torch.nn.Module, "__call__", refuse)
+    monkeypatch.setattr(torch, "get_num_threads", refuse)
+    monkeypatch.setattr(torch, "as_tensor", refuse)
+    monkeypatch.setattr(torch, "tensor", refuse)
+    paths = _figures.figures(result, tmp_path)
+    assert sorted(p.name for p in paths) == sorted(FIGURES)
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    text = _section.section(result, 1.0, result.device, True)
+    assert text.startswith("## Traffic") and "1.0 s on cpu" in text
+    info = _section.info(result, 1.0)
+    assert info["stage_seconds"]["total"] == 1.0 and "recovered" in info
+
+
+def test_compute_rejects_a_config_that_is_not_a_config():
+    with pytest.raises(TypeError, match="`config` must be a Config; got dict"):
+        compute({"n_points": 10}, seeds=(0,))
 
 
 def test_quick_run_writes_the_table_the_figures_and_the_section(quick):
