@@ -7,10 +7,12 @@ shared with pwlmodels.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import strategies as st
@@ -127,3 +129,38 @@ def exact_value(net: nn.Sequential, x: np.ndarray, output: int = 0) -> Fraction:
         else:
             raise TypeError(f"exact_value does not read {type(m).__name__}")
     return h[output]
+
+
+def disallowed(value: object, where: str = "result") -> list[str]:
+    """Paths inside a study's result holding anything but numbers, strings, numeric arrays,
+    DataFrames (non-numeric columns of strings), and tuples, dicts and frozen dataclasses of
+    those: no network, tensor, figure, callable, list or mutable record."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, np.number, np.bool_)):
+        return []
+    if isinstance(value, np.ndarray):
+        return [] if value.dtype.kind in "biufc" else [f"{where}: ndarray of {value.dtype}"]
+    if isinstance(value, pd.DataFrame):
+        return [
+            f"{where}[{name!r}]: {type(v).__name__}"
+            for name, column in value.items()
+            if column.dtype.kind not in "biufc"
+            for v in column[:1]
+            if not all(isinstance(x, str) for x in column)
+        ]
+    if isinstance(value, tuple):
+        return [bad for i, v in enumerate(value) for bad in disallowed(v, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        return [
+            bad
+            for k, v in value.items()
+            for bad in disallowed(k, f"{where} key") + disallowed(v, f"{where}[{k!r}]")
+        ]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not type(value).__dataclass_params__.frozen:
+            return [f"{where}: {type(value).__name__} is not frozen"]
+        return [
+            bad
+            for f in dataclasses.fields(value)
+            for bad in disallowed(getattr(value, f.name), f"{where}.{f.name}")
+        ]
+    return [f"{where}: {type(value).__module__}.{type(value).__qualname__}"]

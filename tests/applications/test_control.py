@@ -41,6 +41,8 @@ from pwlmodels import (
     region_radius,
 )
 
+from .._helpers import disallowed
+
 EPS = np.finfo(np.float64).eps
 U_MAX = 12.0
 X_REF = np.array([1.0, 0.0, 0.0])
@@ -571,45 +573,15 @@ def tiny(one_thread):
         return control.compute(_tiny_config(), seeds=(3, 4), device="cpu")
 
 
-def _disallowed(value, where="result"):
-    """Paths of values that are not numbers, arrays, DataFrames, words, tuples, dicts or
-    frozen dataclasses of those (no network, tensor, figure, callable or list)."""
-    import dataclasses
-
-    if value is None or isinstance(value, (bool, int, float, complex, str, np.number, np.bool_)):
-        return []
-    if isinstance(value, np.ndarray):
-        return [] if value.dtype.kind in "biufc" else [f"{where}: dtype {value.dtype}"]
-    if isinstance(value, pd.DataFrame):
-        return []
-    if isinstance(value, tuple):
-        return [p for i, v in enumerate(value) for p in _disallowed(v, f"{where}[{i}]")]
-    if isinstance(value, dict):
-        return [
-            p
-            for k, v in value.items()
-            for p in (*_disallowed(k, f"{where} key"), *_disallowed(v, f"{where}[{k!r}]"))
-        ]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if not type(value).__dataclass_params__.frozen:
-            return [f"{where}: {type(value).__name__} is not frozen"]
-        return [
-            p
-            for f in dataclasses.fields(value)
-            for p in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
-        ]
-    return [f"{where}: {type(value).__name__}"]
-
-
 def test_the_disallowed_walk_finds_networks_lists_and_callables():
     bad = {"net": nn.Linear(1, 1), "list": [1.0], "f": print, "t": torch.zeros(1)}
-    assert len(_disallowed(bad)) == 4
-    assert _disallowed((1, 2.0, "a", np.zeros(2), pd.DataFrame(), None, {"k": (3,)})) == []
+    assert len(disallowed(bad)) == 4
+    assert disallowed((1, 2.0, "a", np.zeros(2), pd.DataFrame(), None, {"k": (3,)})) == []
 
 
 def test_compute_returns_numbers_arrays_tables_and_words_only(tiny):
     assert isinstance(tiny, control.ControlResult)
-    assert _disallowed(tiny) == []
+    assert disallowed(tiny) == []
     assert tiny.seeds == (3,)  # a quick config: the first seed only
     assert list(tiny.table.columns)[:4] == ["study", "controller", "seed", "quantity"]
     assert [c.name for c in tiny.controllers] == ["exact", "relu", "tanh", "sigmoid"]

@@ -28,6 +28,8 @@ from applications.economics import (
 )
 from pwlmodels import kink_estimate
 
+from .._helpers import disallowed
+
 FIGURES = ("distribution.png", "euler.png", "fits.png", "policy.png", "wedge.png")
 MODULES = (
     "applications.economics",
@@ -595,52 +597,19 @@ def computed():
     return compute(QUICK, seeds=(0,), device="cpu")
 
 
-def _disallowed(value, where: str = "result") -> list[str]:
-    """Paths inside ``value`` holding anything but numbers, arrays, tables and strings."""
-    if isinstance(value, (str, bool, int, float, np.number, np.bool_)):
-        return []
-    if isinstance(value, np.ndarray):
-        return [] if value.dtype.kind in "biuf" else [f"{where}: ndarray of {value.dtype}"]
-    if isinstance(value, pd.DataFrame):
-        out = []
-        for name, column in value.items():
-            if column.dtype.kind in "biuf":
-                continue
-            bad = [v for v in column if not isinstance(v, str)]
-            out += [f"{where}[{name!r}]: {type(bad[0]).__name__}"] if bad else []
-        return out
-    if isinstance(value, tuple):
-        return [bad for i, v in enumerate(value) for bad in _disallowed(v, f"{where}[{i}]")]
-    if isinstance(value, dict):
-        return [
-            bad
-            for k, v in value.items()
-            for bad in _disallowed(k, f"{where} key") + _disallowed(v, f"{where}[{k!r}]")
-        ]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if not type(value).__dataclass_params__.frozen:
-            return [f"{where}: {type(value).__name__} is not frozen"]
-        return [
-            bad
-            for f in dataclasses.fields(value)
-            for bad in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
-        ]
-    return [f"{where}: {type(value).__name__}"]
-
-
 def test_disallowed_flags_networks_tensors_callables_and_mutable_records():
     @dataclasses.dataclass
     class Mutable:
         x: float = 0.0
 
-    assert _disallowed((1, 2.0, "a", np.zeros(2), {"k": pd.DataFrame({"a": ["x"]})})) == []
+    assert disallowed((1, 2.0, "a", np.zeros(2), {"k": pd.DataFrame({"a": ["x"]})})) == []
     for bad in (torch.zeros(1), torch.nn.Linear(1, 1), len, np.array([None]), Mutable(), [1.0]):
-        assert _disallowed({"k": bad})
+        assert disallowed({"k": bad})
 
 
 def test_compute_result_holds_only_numbers_arrays_tables_and_strings(computed):
     assert isinstance(computed, EconomicsResult)
-    assert _disallowed(computed) == []
+    assert disallowed(computed) == []
     with pytest.raises(dataclasses.FrozenInstanceError):
         computed.retrain_gap = 1.0  # type: ignore[misc]
 

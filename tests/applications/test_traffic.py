@@ -37,6 +37,8 @@ from applications.traffic import (
 )
 from pwlmodels import PiecewiseLinear, evaluate, rounding_bound
 
+from .._helpers import disallowed
+
 FIGURES = ("fd.png", "fd_datasets.png", "greenshields.png", "spacetime.png", "queues.png")
 DEVICES = [
     "cpu",
@@ -522,47 +524,13 @@ def result(quick_run):
     return quick_run[1]
 
 
-def _disallowed(value, where: str) -> list[str]:
-    """Paths inside ``value`` holding anything but numbers, arrays, tables and strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [
-            bad
-            for f in dataclasses.fields(value)
-            for bad in _disallowed(getattr(value, f.name), f"{where}.{f.name}")
-        ]
-    if isinstance(value, (tuple, list)):
-        return [bad for i, v in enumerate(value) for bad in _disallowed(v, f"{where}[{i}]")]
-    if isinstance(value, dict):
-        return [
-            bad
-            for k, v in value.items()
-            for bad in _disallowed(k, f"{where} key {k!r}") + _disallowed(v, f"{where}[{k!r}]")
-        ]
-    if isinstance(value, np.ndarray):
-        return [] if value.dtype.kind in "biuf" else [f"{where}: ndarray of {value.dtype}"]
-    if isinstance(value, pd.DataFrame):
-        return [
-            bad
-            for c in value.columns
-            for bad in _disallowed(c, f"{where} column {c!r}")
-            + (
-                []
-                if value[c].dtype.kind in "biuf"
-                else _disallowed(tuple(value[c]), f"{where}[{c!r}]")
-            )
-        ]
-    if isinstance(value, (str, int, float, np.number, np.bool_)):  # bool is an int
-        return []
-    return [f"{where}: {type(value).__module__}.{type(value).__qualname__}"]
-
-
 def test_compute_returns_a_frozen_result_of_numbers_arrays_tables_and_strings(result):
     assert isinstance(result, TrafficResult) and isinstance(result.config, Config)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.table = None
-    assert _disallowed(result, "result") == []
+    assert disallowed(result, "result") == []
     net = torch.nn.Linear(1, 1)
-    assert _disallowed({"net": net}, "x") == ["x['net']: torch.nn.modules.linear.Linear"]
+    assert disallowed({"net": net}, "x") == ["x['net']: torch.nn.modules.linear.Linear"]
 
 
 def test_run_writes_the_table_of_its_result(quick, result):
