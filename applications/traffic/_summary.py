@@ -109,19 +109,7 @@ def _nets_table(table: pd.DataFrame, datasets) -> pd.DataFrame:
 
 
 def _ctm_table(table: pd.DataFrame, part: str) -> pd.DataFrame:
-    qs = [
-        "capacity_rel_error",
-        "discharge_flow",
-        "max_queue",
-        "clearance_time",
-        "total_delay",
-        "count_error_bottleneck",
-        "count_error_1km_upstream",
-        "tail_speed",
-        "tail_speed_rh",
-        "front_speed",
-        "front_speed_characteristic",
-    ]
+    qs = [*_QUEUE_QUANTITIES, "front_speed_characteristic"]
     p = _mean(table, part, "synthetic_30", qs)
     p["capacity_rel_error"] *= 100
     return _named(

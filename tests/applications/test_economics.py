@@ -618,16 +618,10 @@ def test_compute_gives_the_run_s_table(computed, quick):
     pd.testing.assert_frame_equal(computed.table, quick.table)
 
 
-def test_figures_and_section_render_the_result_without_torch(computed, tmp_path, monkeypatch):
+def test_figures_and_section_render_the_result_without_torch(computed, tmp_path, no_computing):
     from applications.economics._figures import all_figures
     from applications.economics._section import section
 
-    def forbidden(*args, **kwargs):
-        raise AssertionError("rendering called torch")
-
-    monkeypatch.setattr(torch.nn.Module, "__call__", forbidden)
-    monkeypatch.setattr(torch, "as_tensor", forbidden)
-    monkeypatch.setattr(torch, "tensor", forbidden)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         paths = all_figures(computed, tmp_path, dpi=40)

@@ -538,16 +538,9 @@ def test_run_writes_the_table_of_its_result(quick, result):
     pd.testing.assert_frame_equal(result.table, quick.table)
 
 
-def test_figures_and_section_render_a_result_without_torch(result, tmp_path, monkeypatch):
+def test_figures_and_section_render_a_result_without_torch(result, tmp_path, no_computing):
     from applications.traffic import _figures, _section
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("rendering called torch")
-
-    monkeypatch.setattr(torch.nn.Module, "__call__", refuse)
-    monkeypatch.setattr(torch, "get_num_threads", refuse)
-    monkeypatch.setattr(torch, "as_tensor", refuse)
-    monkeypatch.setattr(torch, "tensor", refuse)
     paths = _figures.figures(result, tmp_path)
     assert sorted(p.name for p in paths) == sorted(FIGURES)
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
