@@ -25,7 +25,7 @@ import os
 import re
 import sys
 import warnings
-from fractions import Fraction
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -619,11 +619,13 @@ def _outward(text: str, down: bool) -> float:
     the numbers as written rather than their nearest doubles.
     """
     value = float(text)
-    try:
-        exact = Fraction(text.strip())
-    except ValueError:  # inf, nan: refused by the caller
+    if not np.isfinite(value):  # refused by the caller
         return value
-    if np.isfinite(value) and (Fraction(value) > exact if down else Fraction(value) < exact):
+    try:  # Decimal, not Fraction: "1e-999999999" must not build a 10**999999999
+        exact = Decimal(text.strip().replace("_", ""))
+    except InvalidOperation:
+        return value
+    if Decimal(value) > exact if down else Decimal(value) < exact:
         value = math.nextafter(value, -math.inf if down else math.inf)
     return value
 

@@ -207,6 +207,7 @@ def test_lower_above_upper_prints_plain_numbers(spline_file, cli):
         ("1e-400", "1e-400", [0.0, 5e-324]),  # a positive number is not read as 0 alone
         ("0.1", "0.3", [0.09999999999999999, 0.30000000000000004]),
         ("0.5", "0.75", [0.5, 0.75]),  # doubles already: kept
+        ("-1e-999999999", "1e-999999999", [-5e-324, 5e-324]),  # no 10**999999999 is built
     ],
 )
 def test_verify_rounds_the_box_outward(lower, upper, box, spline_file, cli):
