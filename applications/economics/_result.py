@@ -231,6 +231,12 @@ class EconomicsResult:
     table : pandas.DataFrame
         The tidy table ``part, calibration, target, state, model, seed,
         setting, metric, value`` (no NaN, no wall times): identical on a CPU rerun.
+    seed_summary : pandas.DataFrame
+        The table over seeds: one row per key (every column but ``seed`` and
+        ``value``, in the order they first appear) with ``n, mean, sd, max,
+        min`` of ``value`` (``sd`` with ddof 1, NaN where ``n = 1``, as for
+        the deterministic rows, seed -1). The section reads its means,
+        spreads and worst seeds here instead of computing them.
     timings : pandas.DataFrame
         Wall times, same columns (metrics ``seconds`` and ``train_seconds``).
     part_seconds : dict of str to float
@@ -248,6 +254,9 @@ class EconomicsResult:
         The default calibration's reported moments.
     solver_top : float
         The top of the networks' solver domain (NaN without solved networks).
+    wedge_jump_error : float
+        The largest ``|jump_rel_error|`` over income states: how far V's jump
+        at 0, measured by one-sided differences, is from the formula (relative).
     fit_domains : pandas.DataFrame
         ``calibration, target, state, lo, hi, kink, window`` of every fit
         (kink and window NaN where the target has no kink).
@@ -270,6 +279,7 @@ class EconomicsResult:
     seeds: tuple[int, ...]
     device: str
     table: pd.DataFrame
+    seed_summary: pd.DataFrame
     timings: pd.DataFrame
     part_seconds: dict[str, float]
     retrain_gap: float
@@ -280,6 +290,7 @@ class EconomicsResult:
     mean_assets: float
     mean_mpc: float
     solver_top: float
+    wedge_jump_error: float
     fit_domains: pd.DataFrame
     policy: PolicyCurves
     fits: tuple[FitCurves, ...]

@@ -1,7 +1,8 @@
 """The Markdown section of the economics study: every number comes from an ``EconomicsResult``.
 
-It formats the result's table (mean ± sd over seeds where there are several)
-and the few numbers the result holds beside it; nothing here solves or trains.
+It formats the result's table, its seed summary (mean ± sd over seeds where
+there are several, the worst seed) and the few numbers the result holds beside
+it; nothing here solves, trains or takes a statistic: every number is looked up.
 """
 
 from __future__ import annotations
@@ -14,24 +15,42 @@ from ..report import markdown_table
 __all__: list[str] = []
 
 
-def _get(df: pd.DataFrame, **where) -> pd.Series:
+def _rows(df: pd.DataFrame, **where) -> pd.DataFrame:
     sel = np.ones(len(df), bool)
     for key, value in where.items():
         sel &= (df[key] == value).to_numpy()
-    return df.loc[sel, "value"]
+    return df[sel]
 
 
-def _one(df: pd.DataFrame, **where) -> float:
-    values = _get(df, **where)
+def _get(df: pd.DataFrame, **where) -> pd.Series:
+    return _rows(df, **where)["value"]
+
+
+def _look(df: pd.DataFrame, column: str, **where) -> float:
+    """``column`` of the first row matching ``where`` (NaN where none does)."""
+    values = _rows(df, **where)[column]
     return float(values.iloc[0]) if len(values) else float("nan")
 
 
-def _mean_sd(values: pd.Series, digits: int = 3) -> str:
-    if len(values) == 0:
+def _one(df: pd.DataFrame, **where) -> float:
+    """A value of the table (the first seed's where there are several)."""
+    return _look(df, "value", **where)
+
+
+def _mean(summary: pd.DataFrame, **where) -> float:
+    """The mean over seeds, from the seed summary (NaN where no row matches)."""
+    return _look(summary, "mean", **where)
+
+
+def _mean_sd(summary: pd.DataFrame, digits: int = 3, **where) -> str:
+    """``mean ± sd`` over seeds from the seed summary; the value for one seed, "-" for none."""
+    row = _rows(summary, **where)
+    if row.empty:
         return "-"
-    if len(values) == 1:
-        return f"{values.iloc[0]:.{digits}g}"
-    return f"{values.mean():.{digits}g} ± {values.std():.2g}"
+    mean = float(row["mean"].iloc[0])
+    if int(row["n"].iloc[0]) == 1:
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} ± {float(row['sd'].iloc[0]):.2g}"
 
 
 def calibration_table(df: pd.DataFrame, names) -> pd.DataFrame:
@@ -79,28 +98,30 @@ def convergence_table(df: pd.DataFrame) -> pd.DataFrame:
 _TARGETS = {"c": "c(a, y)", "dV": "V'(a, y)", "V": "V(a, y) std."}
 
 
-def fit_table(df: pd.DataFrame) -> pd.DataFrame:
-    fit = df[df.part == "fit"]
+def fit_table(df: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    fit, stats = df[df.part == "fit"], summary[summary.part == "fit"]
+    keys = stats[["calibration", "target", "state"]].drop_duplicates()
     rows = []
-    for (cal, target, state), part in fit.groupby(["calibration", "target", "state"], sort=False):
+    for cal, target, state in keys.itertuples(index=False):
+        at = {"calibration": cal, "target": target, "state": state}
         for model in ("relu", "tanh", "fit_pwl"):
-            m = part[part.model == model]
+            m = _rows(stats, **at, model=model)
             if m.empty:
                 continue
             has_kink = "kink_location_error" in set(m.metric)
             rows.append({
                 "calibration": cal, "target": _TARGETS[target], "state": int(state),
-                "model": model, "params": int(_one(m, metric="n_params")),
-                "rmse": _mean_sd(_get(m, metric="rmse")),
-                "kink location error": _mean_sd(_get(m, metric="kink_location_error"))
+                "model": model, "params": int(_one(fit, **at, model=model, metric="n_params")),
+                "rmse": _mean_sd(m, metric="rmse"),
+                "kink location error": _mean_sd(m, metric="kink_location_error")
                 if has_kink else "no kink",
-                "relative to a* + b": _mean_sd(_get(m, metric="kink_location_error_rel"))
+                "relative to a* + b": _mean_sd(m, metric="kink_location_error_rel")
                 if has_kink else "-",
                 "slope error left / right": (
-                    f"{_mean_sd(_get(m, metric='kink_left_slope_error'))} / "
-                    f"{_mean_sd(_get(m, metric='kink_right_slope_error'))}"
+                    f"{_mean_sd(m, metric='kink_left_slope_error')} / "
+                    f"{_mean_sd(m, metric='kink_right_slope_error')}"
                 ) if has_kink else "-",
-                "max error near kink": _mean_sd(_get(m, metric="kink_max_error"))
+                "max error near kink": _mean_sd(m, metric="kink_max_error")
                 if has_kink else "-",
             })  # fmt: skip
     return pd.DataFrame(rows)
@@ -114,8 +135,8 @@ _LABELS = {
 }  # fmt: skip
 
 
-def consequence_table(df: pd.DataFrame) -> pd.DataFrame:
-    dist = df[df.part == "distribution"]
+def consequence_table(summary: pd.DataFrame) -> pd.DataFrame:
+    dist = summary[summary.part == "distribution"]
     rows = []
     for model in _LABELS:
         m = dist[dist.model == model]
@@ -123,24 +144,24 @@ def consequence_table(df: pd.DataFrame) -> pd.DataFrame:
             continue
         rows.append({
             "policy": _LABELS[model],
-            "mass exactly at limit": _mean_sd(_get(m, metric="mass_binding")),
-            "mass within tol": _mean_sd(_get(m, metric="mass_at_limit")),
-            "mass below a*": _mean_sd(_get(m, metric="mass_below_kink")),
-            "mean assets": _mean_sd(_get(m, metric="mean_assets"), 4),
-            "mean MPC": _mean_sd(_get(m, metric="mean_mpc")),
-            "log10 mean Euler": _mean_sd(_get(m, metric="log10_mean_euler")),
-            "log10 max Euler": _mean_sd(_get(m, metric="log10_max_euler")),
+            "mass exactly at limit": _mean_sd(m, metric="mass_binding"),
+            "mass within tol": _mean_sd(m, metric="mass_at_limit"),
+            "mass below a*": _mean_sd(m, metric="mass_below_kink"),
+            "mean assets": _mean_sd(m, 4, metric="mean_assets"),
+            "mean MPC": _mean_sd(m, metric="mean_mpc"),
+            "log10 mean Euler": _mean_sd(m, metric="log10_mean_euler"),
+            "log10 max Euler": _mean_sd(m, metric="log10_max_euler"),
             "policy error max / mean": "-" if model == "egm" else (
-                f"{_mean_sd(_get(m, metric='policy_max_rel_error'))} / "
-                f"{_mean_sd(_get(m, metric='policy_mean_rel_error'))}"
+                f"{_mean_sd(m, metric='policy_max_rel_error')} / "
+                f"{_mean_sd(m, metric='policy_mean_rel_error')}"
             ),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def _fit_sentences(r, df: pd.DataFrame) -> str:
+def _fit_sentences(r) -> str:
     """What the kink metrics of the fits say, for each kinked consumption target."""
-    fit = df[(df.part == "fit") & (df.target == "c") & (df.state == 0)]
+    fit = _rows(r.seed_summary, part="fit", target="c", state=0)
     domains = r.fit_domains.set_index(["calibration", "target", "state"])
     out = []
     for cal in fit.calibration.unique():
@@ -148,7 +169,7 @@ def _fit_sentences(r, df: pd.DataFrame) -> str:
         part = fit[fit.calibration == cal]
 
         def m(model: str, metric: str, part=part) -> float:
-            return float(_get(part, model=model, metric=metric).mean())
+            return _mean(part, model=model, metric=metric)
 
         out.append(
             f"{cal}: the kink of c sits at a* = {k:.4f}, {(k - lo) / (hi - lo):.2%} of the fitted "
@@ -169,8 +190,10 @@ def _fit_sentences(r, df: pd.DataFrame) -> str:
     )
 
 
-def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
-    dist, solve = df[df.part == "distribution"], df[df.part == "solve"]
+def _solver_sentences(
+    df: pd.DataFrame, summary: pd.DataFrame, ref_assets: float, top: float
+) -> str:
+    dist = summary[summary.part == "distribution"]
     parts = []
     for model, name in (("relu", "ReLU"), ("tanh", "tanh")):
         d = dist[dist.model == f"{model}_solved"]
@@ -178,16 +201,16 @@ def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
             continue
 
         def m(metric: str, d=d) -> float:
-            return float(_get(d, metric=metric).mean())
+            return _mean(d, metric=metric)
 
-        loss = float(_get(solve[solve.model == model], metric="loss").mean())
+        loss = _mean(summary, part="solve", model=model, metric="loss")
         parts.append(
             f"{name}: final loss {loss:.2g}, log10 Euler error {m('log10_mean_euler'):.2f} on "
             f"average and {m('log10_max_euler'):.2f} at worst, policy error "
             f"{m('policy_max_rel_error'):.1%} at worst and {m('policy_mean_rel_error'):.2%} on "
             "average"
         )
-        worst = float(_get(d, metric="mean_assets").max())
+        worst = _look(d, "max", metric="mean_assets")  # the worst seed
         if worst > 1.5 * ref_assets:
             parts[-1] += (
                 f" (a seed drifts to a savings path: mean assets {worst:.1f}, the grid's top "
@@ -198,15 +221,16 @@ def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
     out = "; ".join(parts) + "."
 
     def avg(model: str, metric: str) -> float:
-        return float(_get(dist, model=model, metric=metric).mean())
+        return _mean(dist, model=model, metric=metric)
 
-    if not _get(dist, model="relu_supervised").empty:
+    per_seed = df[df.part == "distribution"]
+    if not _rows(dist, model="relu_supervised").empty:
         out += (
             " Mean log10 Euler errors per seed: ReLU "
-            + ", ".join(f"{v:.2f}" for v in _get(dist, model="relu_solved",
+            + ", ".join(f"{v:.2f}" for v in _get(per_seed, model="relu_solved",
                                                   metric="log10_mean_euler"))
             + "; tanh "
-            + ", ".join(f"{v:.2f}" for v in _get(dist, model="tanh_solved",
+            + ", ".join(f"{v:.2f}" for v in _get(per_seed, model="tanh_solved",
                                                   metric="log10_mean_euler"))
             + ". To tell representation from training, the same networks (same inputs, "
             "outputs and size), started from the solver's trained weights and fitted by least "
@@ -227,6 +251,7 @@ def _solver_sentences(df: pd.DataFrame, ref_assets: float, top: float) -> str:
 def section(r, *, seconds: float, quick: bool) -> str:
     """The section's Markdown, from an ``EconomicsResult`` ``r`` and the run's wall time."""
     df = pd.concat([r.table, r.timings], ignore_index=True)
+    stats = r.seed_summary
     p = r.parameters["default"]
     cfg = r.config
     egm = df[(df.part == "egm") & (df.calibration == "default")]
@@ -236,12 +261,13 @@ def section(r, *, seconds: float, quick: bool) -> str:
     ref_mass = _one(dist, model="egm", metric="mass_at_limit")
     ref_exact = _one(dist, model="egm", metric="mass_binding")
     solve = df[df.part == "solve"]
-    share = float(_get(solve, metric="input_share_below_kink").mean())
-    lin_share = float(_get(solve, metric="linear_input_share_below_kink").mean())
+    # the asset input's map is the same for every network (activation and seed): one value
+    share = _one(solve, metric="input_share_below_kink")
+    lin_share = _one(solve, metric="linear_input_share_below_kink")
     net_top = r.solver_top
 
     def slack(model: str) -> float:
-        return float(_get(solve, model=model, metric="slack_at_limit").mean())
+        return _mean(stats, part="solve", model=model, metric="slack_at_limit")
 
     tol = r.distribution.limit_tol
     ref_mpc = _one(dist, model="egm", metric="mean_mpc")
@@ -249,10 +275,9 @@ def section(r, *, seconds: float, quick: bool) -> str:
     egm_max = _one(dist, model="egm", metric="log10_max_euler")
 
     def avg(model: str, metric: str) -> float:
-        return float(_get(dist, model=model, metric=metric).mean())
+        return _mean(stats, part="distribution", model=model, metric=metric)
 
-    wedge = df[df.part == "wedge"]
-    w_rel = float(np.abs(_get(wedge, metric="jump_rel_error")).max())
+    w_rel = r.wedge_jump_error
     wp = r.parameters["wedge"]
     w_egm = df[(df.part == "egm") & (df.calibration == "wedge")]
     corner = (
@@ -308,8 +333,8 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "metrics), V (standardised per state) is smooth in the base model and kinked at 0 in "
         "every state of the wedge variant. "
         "fit_pwl (as many free knots as hidden units) is the exact piecewise-linear reference.\n",
-        markdown_table(fit_table(df)),
-        "\n" + _fit_sentences(r, df) + "\n",
+        markdown_table(fit_table(df, stats)),
+        "\n" + _fit_sentences(r) + "\n",
         "![Fitted networks and their errors](fits.png)\n",
         "### Solving the model with networks (Maliar, Maliar and Winant 2021)\n",
         f"Networks with {cfg.net_hidden} hidden units map (a, y) to (zeta, eta): c = x "
@@ -324,7 +349,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         f"re-simulated every {cfg.net_resimulate} steps, after a fit to a smooth textbook "
         "guess (income plus the perfect-foresight share of asset income). Same sizes, "
         "optimiser and steps for ReLU and tanh. "
-        + _solver_sentences(df, ref_assets, top)
+        + _solver_sentences(df, stats, ref_assets, top)
         + f" EGM's worst Euler error on the same range is 10^{egm_max:.1f} (the figure).\n",
         "### Consequences: who is at the borrowing limit\n",
         "Every policy on the same asset grid up to q99.9 (EGM included), mean ± sd over "
@@ -332,7 +357,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "range (max); policy errors relative to EGM. Two measures of the mass at the limit: "
         "exactly at it (savings a' = -b, to rounding) and within a stated tolerance, "
         f"a <= -b + {tol:g} (the histogram's node -b + {tol:g}; EGM measured the same way).\n",
-        markdown_table(consequence_table(df)),
+        markdown_table(consequence_table(stats)),
         f"\nWith the exact kink, {ref_exact:.2%} of households sit exactly at the borrowing "
         f"limit ({ref_mass:.2%} within {tol:g}) and consume all cash on hand (MPC 1); the mean "
         f"MPC is {ref_mpc:.3f} and mean assets {ref_assets:.3f}. Fitted networks that round the "

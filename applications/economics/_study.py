@@ -451,6 +451,29 @@ def _fit_domains(st: Study) -> pd.DataFrame:
     )
 
 
+def seed_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Each metric over seeds: one row per key (every column of ``table`` but seed and value).
+
+    Columns: the keys, then ``n, mean, sd, max, min`` of ``value`` (``sd``
+    with ddof 1, NaN where ``n = 1``), keys in the order they first appear.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"model": ["a", "a", "b"], "seed": [0, 1, -1],
+    ...                   "metric": ["x", "x", "x"], "value": [1.0, 3.0, 2.0]})
+    >>> s = seed_summary(t)
+    >>> s.columns.tolist()
+    ['model', 'metric', 'n', 'mean', 'sd', 'max', 'min']
+    >>> s[["model", "n", "mean", "max", "min"]].to_numpy().tolist()
+    [['a', 2, 2.0, 3.0, 1.0], ['b', 1, 2.0, 2.0, 2.0]]
+    >>> s.sd.round(4).tolist()
+    [1.4142, nan]
+    """
+    keys = [c for c in table.columns if c not in ("seed", "value")]
+    stats = table.groupby(keys, dropna=False, sort=False)["value"]
+    return stats.agg(n="count", mean="mean", sd="std", max="max", min="min").reset_index()
+
+
 def compute(
     config: Config,
     *,
@@ -508,9 +531,11 @@ def compute(
         }  # fmt: skip
     reported = st.reported["default"]
     solver_tops = [float(ns.domain[1]) for ns in st.solved.values()]
+    table = pd.DataFrame(st.rows, columns=COLUMNS)
+    wedge = table[(table.part == "wedge") & (table.metric == "jump_rel_error")]
     return EconomicsResult(
         config=config, seeds=seeds, device=str(dev),
-        table=pd.DataFrame(st.rows, columns=COLUMNS),
+        table=table, seed_summary=seed_summary(table),
         timings=pd.DataFrame(st.timings, columns=COLUMNS),
         part_seconds=dict(st.seconds), retrain_gap=float(st.retrain_gap),
         parameters={name: _parameters(sol.params) for name, sol in st.solutions.items()},
@@ -519,5 +544,6 @@ def compute(
         mass_at_limit=float(reported.mass_at_limit), mean_assets=float(reported.mean_assets),
         mean_mpc=float(reported.mean_mpc),
         solver_top=max(solver_tops, default=float("nan")),
+        wedge_jump_error=float(wedge.value.abs().max()) if len(wedge) else float("nan"),
         fit_domains=_fit_domains(st), **curves,
     )  # fmt: skip

@@ -7,6 +7,7 @@ import doctest
 import importlib
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -628,6 +629,27 @@ def test_figures_and_section_render_the_result_without_torch(computed, tmp_path,
         text = section(computed, seconds=1.0, quick=True)
     assert sorted(p.name for p in paths) == sorted(FIGURES)
     assert f"{computed.kinks['default'][0]:.4f}" in text
+
+
+def test_seed_summary_has_one_row_per_key_of_the_table(computed):
+    t, s = computed.table, computed.seed_summary
+    keys = [c for c in t.columns if c not in ("seed", "value")]
+    assert list(s.columns) == [*keys, "n", "mean", "sd", "max", "min"]
+    assert len(s) == len(t[keys].drop_duplicates()) and s.n.sum() == len(t)
+    one = s.n == 1  # one seed here: every statistic is the value itself, sd undefined
+    assert one.all() and s.sd.isna().all()
+    assert_array_equal(s["mean"], t.value)
+    assert_array_equal(s["max"], t.value)
+    assert_array_equal(s["min"], t.value)
+
+
+def test_section_code_takes_no_statistics():
+    """The section only looks numbers up: every statistic over seeds is computed by compute."""
+    import applications.economics._section as module
+
+    text = Path(module.__file__).read_text()
+    for call in (".mean(", ".std(", ".max(", ".min(", "groupby", ".agg("):
+        assert call not in text, call
 
 
 def test_compute_rejects_a_config_that_is_not_one():
