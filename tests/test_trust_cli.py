@@ -10,7 +10,7 @@ import json
 import os
 import re
 import shlex
-from fractions import Fraction
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -215,7 +215,7 @@ def test_verify_rounds_the_box_outward(lower, upper, box, spline_file, cli):
     assert status == 0
     record = json.loads(out)
     assert [record["lower"][0], record["upper"][0]] == box
-    assert Fraction(box[0]) <= Fraction(lower) and Fraction(box[1]) >= Fraction(upper)
+    assert Decimal(box[0]) <= Decimal(lower) and Decimal(box[1]) >= Decimal(upper)
 
 
 # -------------------------------------------------------------------- files
