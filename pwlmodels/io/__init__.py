@@ -1,6 +1,7 @@
-"""Lossless files for splines and networks: JSON, a validated state dict, ONNX.
+"""Lossless files for splines and networks (JSON, a validated state dict, ONNX), and
+VNN-LIB property files.
 
-Three formats, none of which executes code when read:
+Three formats for models, none of which executes code when read:
 
 - **Splines** (:func:`save_spline`, :func:`load_spline`): JSON with the
   format tag ``"pwlmodels.spline/1"``, the knots, the values at the knots
@@ -27,6 +28,11 @@ refused).
 Every file is written atomically (a temporary file, then a rename): a failed
 write leaves no partial file. A malformed, truncated or foreign file raises a
 ``ValueError`` that names the file and the problem.
+
+**Properties** (:func:`load_vnnlib`): the VNN-LIB subset of VNN-COMP's
+benchmarks, read into a :class:`VnnlibSpec` (input boxes, each with its
+unsafe outputs as a disjunction of ``A y <= b``); see
+:mod:`pwlmodels.io._vnnlib` for the subset and how constants are rounded.
 """
 
 from ._io import (
@@ -37,11 +43,15 @@ from ._io import (
     save_spline,
     to_onnx,
 )
+from ._vnnlib import VnnlibCase, VnnlibSpec, load_vnnlib
 
 __all__ = [
+    "VnnlibCase",
+    "VnnlibSpec",
     "from_onnx",
     "load_model",
     "load_spline",
+    "load_vnnlib",
     "save_model",
     "save_spline",
     "to_onnx",

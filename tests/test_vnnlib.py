@@ -1,0 +1,135 @@
+"""VNN-LIB property files: the shared ACAS Xu properties, the subset's semantics, hostile files."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pwlmodels.io import load_vnnlib
+
+ACASXU = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "acasxu"
+HEADER = "".join(f"(declare-const X_{i} Real)\n" for i in range(2)) + "".join(
+    f"(declare-const Y_{j} Real)\n" for j in range(3)
+)
+BOX = "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 0))\n(assert (<= X_1 2))\n"
+
+
+def spec_of(tmp_path, text: str):
+    path = tmp_path / "prop.vnnlib"
+    path.write_text(text)
+    return load_vnnlib(path)
+
+
+@pytest.mark.skipif(not ACASXU.is_dir(), reason="../shared/benchmarks/acasxu is not here")
+@pytest.mark.parametrize("number", range(1, 11))
+def test_every_acasxu_property_loads_and_holds_its_decimal_bounds(number):
+    path = ACASXU / f"prop_{number}.vnnlib"
+    spec = load_vnnlib(path)
+    assert (spec.n_inputs, spec.n_outputs) == (5, 5)
+    assert len(spec.cases) == (2 if number == 6 else 1)
+    written = {}  # the decimal bounds as written, for the first case
+    for line in path.read_text().splitlines():
+        parts = line.replace("(", " ").replace(")", " ").split()
+        if parts[:1] == ["assert"] and len(parts) == 4 and parts[2].startswith("X_"):
+            written.setdefault((parts[1], int(parts[2][2:])), Decimal(parts[3]))
+    case = spec.cases[0]
+    for (op, i), value in written.items():
+        if op == "<=":
+            assert Decimal(case.upper[i]) >= value
+            assert Decimal(math.nextafter(case.upper[i], -math.inf)) < value
+        else:
+            assert Decimal(case.lower[i]) <= value
+
+
+@pytest.mark.skipif(not ACASXU.is_dir(), reason="../shared/benchmarks/acasxu is not here")
+def test_property_2_is_y0_largest_and_property_6_two_boxes_of_four_disjuncts():
+    (case,) = load_vnnlib(ACASXU / "prop_2.vnnlib").cases
+    ((a, b),) = case.unsafe  # unsafe: Y_j <= Y_0 for every j, i.e. Y_0 is the largest
+    assert a.tolist() == [[-1, 1, 0, 0, 0], [-1, 0, 1, 0, 0], [-1, 0, 0, 1, 0], [-1, 0, 0, 0, 1]]
+    assert b.tolist() == [0, 0, 0, 0]
+    six = load_vnnlib(ACASXU / "prop_6.vnnlib")
+    assert [len(c.unsafe) for c in six.cases] == [4, 4]
+    assert six.cases[0].upper[1] > 0 > six.cases[1].upper[1]
+
+
+def test_terms_are_read_as_linear_forms(tmp_path):
+    spec = spec_of(
+        tmp_path,
+        HEADER + BOX + "(assert (<= (+ Y_0 (* 2 Y_1) (- Y_2) 1) (- 4 Y_2)))\n",
+    )
+    ((a, b),) = spec.cases[0].unsafe  # y0 + 2 y1 - y2 + 1 <= 4 - y2  ->  y0 + 2 y1 <= 3
+    assert a.tolist() == [[1.0, 2.0, 0.0]] and b.tolist() == [3.0]
+    assert spec.cases[0].lower.tolist() == [-1.0, 0.0]
+
+
+def test_a_disjunction_of_boxes_keeps_each_box_with_its_outputs(tmp_path):
+    boxes = (
+        "(assert (or (and (>= X_0 0) (<= X_0 1) (>= X_1 0) (<= X_1 1))"
+        " (and (>= X_0 2) (<= X_0 3) (>= X_1 0) (<= X_1 1))"
+        " (and (>= X_0 5) (<= X_0 4) (>= X_1 0) (<= X_1 1))))\n"  # empty: dropped
+    )
+    spec = spec_of(tmp_path, HEADER + boxes + "(assert (or (>= Y_0 1) (<= Y_1 Y_2)))\n")
+    assert [c.lower.tolist() for c in spec.cases] == [[0.0, 0.0], [2.0, 0.0]]
+    assert all(len(c.unsafe) == 2 for c in spec.cases)
+
+
+def test_constants_are_rounded_outward(tmp_path):
+    spec = spec_of(
+        tmp_path,
+        HEADER + "(assert (>= X_0 0.1))\n(assert (<= X_0 0.3))\n(assert (>= X_1 -1e-999999999))"
+        "\n(assert (<= X_1 1e-999999999))\n(assert (<= Y_0 0.1))\n",
+    )
+    case = spec.cases[0]
+    assert Decimal(case.lower[0]) <= Decimal("0.1") and Decimal(case.upper[0]) >= Decimal("0.3")
+    assert case.lower[1] == -5e-324 and case.upper[1] == 5e-324  # no 10**999999999 is built
+    assert Decimal(case.unsafe[0][1][0]) >= Decimal("0.1")  # the unsafe set grows, never shrinks
+    assert np.nextafter(case.unsafe[0][1][0], -np.inf) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (HEADER + BOX + "(assert (<= Y_0 1)", r"line 10: '\(' is never closed"),
+        (HEADER + BOX + "(assert (<= Y_0 1)))", r"line 10: '\)' without a matching '\('"),
+        (HEADER + BOX + "(assert (<= Y_7 1))", r"'Y_7' is not a number or a declared variable"),
+        (HEADER + BOX + "(assert (<= Z 1))", r"'Z' is not a number or a declared variable"),
+        (HEADER + BOX + "(assert (<= (* Y_0 Y_1) 1))", r"a product of variables is not linear"),
+        (HEADER + BOX + "(assert (< Y_0 1))", r"'<' is not in the subset"),
+        (HEADER + BOX + "(assert (not (<= Y_0 1)))", r"'not' is not in the subset"),
+        (HEADER + BOX + "(assert (<= (exp Y_0) 1))", r"the term 'exp' is not in the subset"),
+        (HEADER + BOX + "(assert (<= X_0 Y_0))", r"a constraint mixing inputs and outputs"),
+        (HEADER + BOX + "(assert (<= (+ X_0 X_1) 1))", r"a constraint on several inputs"),
+        (HEADER + "(assert (<= X_0 1))\n(assert (<= Y_0 1))", r"X_0 has no lower bound"),
+        ("(declare-const X_0 Int)\n", r"declare-const takes a name and the sort Real"),
+        ("(declare-const x Real)\n", r"'x' is not X_i \(input\) or Y_j \(output\)"),
+        (HEADER + "(declare-const X_0 Real)\n", r"X_0 is declared twice"),
+        ("(declare-const X_1 Real)\n(declare-const Y_0 Real)\n", r"X_0 is not declared"),
+        (HEADER + BOX + "(assert (<= Y_0 1e999))", r"the constant 1E\+999 overflows float64"),
+        (HEADER + BOX + "(check-sat)", r"the command 'check-sat' is not in the subset"),
+        (HEADER + BOX + "(assert)", r"assert takes one formula"),
+    ],
+)
+def test_a_file_outside_the_subset_is_refused_with_the_construct_named(tmp_path, text, match):
+    with pytest.raises(ValueError, match=match):
+        spec_of(tmp_path, text)
+
+
+def test_a_missing_or_binary_file_and_a_bad_path_type_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="no such VNN-LIB file"):
+        load_vnnlib(tmp_path / "missing.vnnlib")
+    binary = tmp_path / "b.vnnlib"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match="not a text file"):
+        load_vnnlib(binary)
+    with pytest.raises(TypeError, match="`path` must be a str or path-like"):
+        load_vnnlib(3)
+
+
+def test_or_of_ands_that_would_explode_is_refused(tmp_path):
+    many = "(assert (or " + " ".join(f"(<= Y_0 {k})" for k in range(400)) + "))\n"
+    with pytest.raises(ValueError, match="more than 100000 cases"):
+        spec_of(tmp_path, HEADER + BOX + many + many)
