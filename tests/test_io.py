@@ -601,3 +601,63 @@ def test_load_model_explains_a_pickled_module(tmp_path):
     torch.save(nn.Sequential(nn.Linear(1, 2)), tmp_path / "whole.pt")
     with pytest.raises(ValueError, match=r"pickles the Python object torch\.nn\..*Sequential"):
         load_model(tmp_path / "whole.pt")
+
+
+# ----------------------------------------------------- ONNX as VNN-COMP writes it
+ACASXU = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "acasxu"
+
+
+def test_from_onnx_keeps_normalisation_as_exact_affine_layers(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    c, d, m, a = [0.1, -3.0], [4.0, 0.5], [3.0, -0.7], [1e-3, 2.0]
+    model = _onnx_model(
+        [
+            helper.make_node("Sub", ["x", "C"], ["s"]),
+            helper.make_node("Div", ["s", "D"], ["q"]),  # by powers of two: 1 / d is exact
+            helper.make_node("Mul", ["q", "M"], ["p"]),
+            helper.make_node("Add", ["p", "A"], ["r"]),
+            helper.make_node("Reshape", ["r", "S"], ["v"]),
+            helper.make_node("MatMul", ["v", "W"], ["y"]),
+        ],
+        {"C": c, "D": d, "M": m, "A": a, "W": [[1.0], [1.0]]},
+    )
+    target = onnx.numpy_helper.from_array(np.array([-1, 2], np.int64), "S")
+    model.graph.initializer.append(target)  # the Reshape target: (batch, 2)
+    onnx.save(model, tmp_path / "norm.onnx")
+    net = from_onnx(tmp_path / "norm.onnx")
+    x = torch.tensor(np.random.default_rng(0).normal(size=(200, 2)), dtype=torch.float64)
+    with torch.no_grad():
+        prefix = net[:4](x)
+    want = (x - torch.tensor(c, dtype=torch.float64)) / torch.tensor(d, dtype=torch.float64)
+    want = want * torch.tensor(m, dtype=torch.float64) + torch.tensor(a, dtype=torch.float64)
+    assert torch.equal(prefix, want)  # bit for bit: no rounded constant was folded anywhere
+
+
+def test_from_onnx_refuses_a_division_that_no_exact_layer_holds(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    model = _onnx_model(
+        [helper.make_node("Div", ["x", "D"], ["q"]), helper.make_node("MatMul", ["q", "W"], ["y"])],
+        {"D": [3.0, 1.0], "W": [[1.0], [1.0]]},
+    )
+    onnx.save(model, tmp_path / "div.onnx")
+    with pytest.raises(ValueError, match=r"divides by 3.0, whose reciprocal is not exact"):
+        from_onnx(tmp_path / "div.onnx")
+
+
+@pytest.mark.skipif(not ACASXU.is_dir(), reason="../shared/benchmarks/acasxu is not here")
+@pytest.mark.parametrize("path", sorted(ACASXU.glob("*.onnx")), ids=lambda p: p.stem[12:17])
+def test_every_shared_acasxu_network_loads_and_matches_onnxruntime(path):
+    ort = pytest.importorskip("onnxruntime")
+    net = from_onnx(path)
+    assert [type(m).__name__ for m in net].count("ReLU") == 6
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (32, 5)).astype(np.float32)
+    session = ort.InferenceSession(str(path))
+    name = session.get_inputs()[0].name
+    ref = np.concatenate([session.run(None, {name: xi.reshape(1, 1, 1, 5)})[0] for xi in x])
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, ref.reshape(32, 5), rtol=1e-5, atol=1e-5)

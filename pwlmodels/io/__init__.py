@@ -18,7 +18,12 @@ Three formats for models, none of which executes code when read:
 - **ONNX** (:func:`to_onnx`, :func:`from_onnx`, the optional ``onnx`` extra):
   ``Gemm``, ``Relu``, ``LeakyRelu``, ``PRelu`` and ``Clip`` (for Hardtanh)
   nodes at opset 13, which OMLT (``omlt.io.load_onnx_neural_network``, for
-  Linear + ReLU networks) and VNN-COMP tools read.
+  Linear + ReLU networks) and VNN-COMP tools read. :func:`from_onnx` also
+  reads the competition's files (ACAS Xu): ``Sub`` / ``Add`` / ``Mul`` /
+  ``Div`` by constants around the input kept as exact affine layers (a
+  division only by a power of two, whose reciprocal is exact), ``MatMul`` +
+  ``Add``, ``Flatten`` or ``Reshape`` to a vector, and initializers listed
+  among the graph's inputs.
 
 Supported layers: ``Linear`` (with or without bias), ``ReLU``,
 ``LeakyReLU``, ``PReLU``, ``Hardtanh`` and ``ReLU6`` (stored as

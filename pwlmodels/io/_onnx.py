@@ -18,7 +18,10 @@ from torch import nn
 __all__: list[str] = []
 
 OPSET = 13
-OPS = "Gemm, MatMul (+ Add), Relu, LeakyRelu, PRelu, Clip, Identity, Dropout and Flatten"
+OPS = (
+    "Gemm, MatMul (+ Add), Sub / Add / Mul / Div by constants, Relu, LeakyRelu, PRelu, Clip, "
+    "Identity, Dropout, Flatten and Reshape to a vector"
+)
 _NP_TO_TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
 
@@ -172,11 +175,12 @@ def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, w
         return _linear(extra[0].T, None, label, where)
     if op == "Add":
         last = modules[-1] if modules else None
-        if not (isinstance(last, nn.Linear) and last.bias is None and len(extra) == 1):
-            raise ValueError(f"{where}: {label} must add a constant bias right after a MatMul")
-        b = _vector(extra[0], last.out_features, label, where)
-        modules[-1] = _linear(last.weight.detach().numpy(), b, label, where)
-        return None
+        if isinstance(last, nn.Linear) and last.bias is None and len(extra) == 1:
+            b = _vector(extra[0], last.out_features, label, where)
+            modules[-1] = _linear(last.weight.detach().numpy(), b, label, where)
+            return None
+    if op in ("Sub", "Add", "Mul", "Div"):
+        return _elementwise(op, extra, _width(modules), label, where)
     if op == "Relu":
         return nn.ReLU()
     if op == "LeakyRelu":
@@ -200,7 +204,56 @@ def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, w
         return nn.Hardtanh(lo, hi)
     if (op == "Flatten" and attrs.get("axis", 1) == 1) or op in ("Identity", "Dropout"):
         return None
+    if op == "Reshape" and len(extra) == 1 and _to_vector(extra[0], _width(modules)):
+        return None
     raise ValueError(f"{where}: {label} is not supported; from_onnx reads {OPS}")
+
+
+def _width(modules: list) -> int | None:
+    """The width after the modules read so far (None before the first Linear)."""
+    last = next((m for m in reversed(modules) if isinstance(m, nn.Linear)), None)
+    return None if last is None else last.out_features
+
+
+def _to_vector(shape: np.ndarray, width: int | None) -> bool:
+    """Whether a Reshape target is (batch, features): ``[-1 | 0 | 1, -1 | width]``."""
+    shape = np.asarray(shape).ravel()
+    return shape.size == 2 and shape[0] in (-1, 0, 1) and (shape[1] == -1 or shape[1] == width)
+
+
+def _elementwise(op: str, extra: list, width: int | None, label: str, where: str):
+    """``x - c``, ``x + c``, ``x * c`` or ``x / c`` by a constant, as an exact Linear layer.
+
+    ``x + (-c)`` and ``x * c + 0`` round as ``x - c`` and ``x * c`` do, so the
+    layer is the node's function bit for bit; ``x / c`` is one only when
+    ``1 / c`` is exact (a power of two), and is refused otherwise (folding a
+    rounded reciprocal into the weights would change the network).
+    """
+    if len(extra) != 1 or extra[0].dtype not in _NP_TO_TORCH:
+        raise ValueError(f"{where}: {label} must combine the input with one float constant")
+    c = np.asarray(extra[0]).ravel()
+    n = c.size if c.size > 1 else width
+    if n is None:
+        raise ValueError(
+            f"{where}: {label} has a scalar constant before any layer fixes the width; give the "
+            "constant one entry per input"
+        )
+    c = np.broadcast_to(c, (n,)).astype(c.dtype)
+    if not np.isfinite(c).all():
+        raise ValueError(f"{where}: {label} has a constant that is not finite")
+    if op == "Div":
+        inexact = np.abs(np.frexp(c)[0]) != 0.5  # 1 / c is exact for powers of two only
+        if inexact.any():
+            bad = c[inexact][0]
+            raise ValueError(
+                f"{where}: {label} divides by {float(bad)!r}, whose reciprocal is not exact in "
+                f"{c.dtype}: the division cannot be kept as an exact layer"
+            )
+        op, c = "Mul", (1 / c).astype(c.dtype)
+    eye = np.eye(n, dtype=c.dtype)
+    if op == "Mul":
+        return _linear(eye * c, np.zeros(n, dtype=c.dtype), label, where)
+    return _linear(eye, -c if op == "Sub" else c.copy(), label, where)
 
 
 def _check_dropout(inputs: list, attrs: dict, opset: int, label: str, where: str) -> None:
