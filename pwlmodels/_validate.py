@@ -7,7 +7,9 @@ knots[2] = 2.0".
 
 from __future__ import annotations
 
+import math
 import numbers
+from decimal import Decimal
 
 import numpy as np
 
@@ -157,3 +159,15 @@ def check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None
     if maximum is not None and value > maximum:
         raise ValueError(f"`{name}` must be at most {maximum}; got {int(value)}")
     return int(value)
+
+
+def round_outward(value: Decimal, up: bool) -> float:
+    """The float64 nearest the decimal ``value`` on one side: the least double >= it
+    (``up``) or the greatest <= it, so a bound read from text holds the bound written.
+
+    ``float(value)`` itself (+-inf) when it overflows; the caller refuses that.
+    """
+    near = float(value)
+    if math.isfinite(near) and (Decimal(near) < value if up else Decimal(near) > value):
+        near = math.nextafter(near, math.inf if up else -math.inf)
+    return near

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import math
 import os
 import re
 import sys
@@ -29,6 +28,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
+
+from ._validate import round_outward
 
 __all__ = ["main"]
 
@@ -625,9 +626,7 @@ def _outward(text: str, down: bool) -> float:
         exact = Decimal(text.strip().replace("_", ""))
     except InvalidOperation:
         return value
-    if Decimal(value) > exact if down else Decimal(value) < exact:
-        value = math.nextafter(value, -math.inf if down else math.inf)
-    return value
+    return round_outward(exact, up=not down)
 
 
 def _box(args: argparse.Namespace, n_in: int) -> tuple[np.ndarray, np.ndarray]:

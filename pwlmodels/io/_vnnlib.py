@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import round_outward
+
 __all__ = ["VnnlibCase", "VnnlibSpec", "load_vnnlib"]
 
 _VARIABLE = re.compile(r"([XY])_(\d+)\Z")
@@ -184,12 +186,10 @@ def _number(text: str) -> Decimal | None:
 
 
 def _outward(value: Decimal, up: bool) -> float:
-    """The float64 nearest ``value`` on the side ``up`` (or down): it holds the decimal."""
-    near = float(value)
+    """:func:`round_outward`, refusing a constant beyond float64's range."""
+    near = round_outward(value, up)
     if math.isinf(near):
         raise _Refused(f"the constant {value.normalize()} overflows float64")
-    if Decimal(near) < value if up else Decimal(near) > value:
-        near = math.nextafter(near, math.inf if up else -math.inf)
     return near
 
 
