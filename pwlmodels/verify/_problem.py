@@ -29,6 +29,7 @@ class Problem:
     upper: np.ndarray
     output: int | None
     sign: float = 1.0
+    ops: tuple = ()  # the net as parse_sequential read it (the chain is built from these)
 
     def negated(self) -> Problem:
         return replace(self, c=-self.c, sign=-self.sign)
@@ -108,7 +109,7 @@ def make_problem(net, lower, upper, output=None, c=None, *, objective=True, ops=
         for k, v in state.items()
     }
     cvec = torch.as_tensor(vec, dtype=torch.float64, device=device)
-    return Problem(chain, cvec, net, state64, lo, up, output)
+    return Problem(chain, cvec, net, state64, lo, up, output, ops=ops)
 
 
 def _check_bounds_finite(chain: bd.Chain, lo: np.ndarray, up: np.ndarray) -> None:

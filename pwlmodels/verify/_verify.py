@@ -66,7 +66,7 @@ def _spline(prob: Problem) -> dict:
     from ..network._extract import network_spline
 
     t0 = time.perf_counter()
-    ops = parse_sequential(prob.net)
+    ops = prob.ops
     c = prob.c.to("cpu").numpy()
     j = int(np.argmax(c != 0))
     if isinstance(ops[-1], Affine) and np.count_nonzero(c) == 1 and abs(c[j]) == 1:
@@ -84,9 +84,7 @@ def _spline(prob: Problem) -> dict:
     # are only the boxes whose sound linear bounds (exact where the net is affine) give
     # the bound.
     ends = torch.as_tensor(cand, dtype=torch.float64, device=prob.c.device)
-    lo, up = ends[:-1, None], ends[1:, None]
-    if lo.shape[0] == 0:  # a one-point box
-        lo, up = ends[:1, None], ends[:1, None]
+    lo, up = ends[:-1, None], ends[1:, None]  # cand holds both ends of the box: >= 1 piece
     ubs = [bd.objective_upper(prob.chain, prob.c, *box)[0] for box in _chunks(lo, up, prob.chain)]
     return {
         "x": cand[i : i + 1],
