@@ -661,3 +661,41 @@ def test_every_shared_acasxu_network_loads_and_matches_onnxruntime(path):
     with torch.no_grad():
         got = net(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, ref.reshape(32, 5), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("node", "constant", "match"),
+    [  # found by the attacker pass: (5, 1) broadcast to an outer difference, and so on
+        ("Sub", np.ones((2, 1)), r"constant of shape \(2, 1\); one value, or one per feature"),
+        ("Sub", np.ones(3), r"has 3 values for 2 features"),
+        ("Div", np.full(2, 2.0**-1074), r"divides by 5e-324, whose reciprocal is not exact"),
+    ],
+)
+def test_from_onnx_refuses_constants_that_are_not_one_per_feature(tmp_path, node, constant, match):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    model = _onnx_model(
+        [helper.make_node(node, ["x", "C"], ["s"]), helper.make_node("MatMul", ["s", "W"], ["y"])],
+        {"C": constant, "W": [[1.0], [1.0]]},
+    )
+    onnx.save(model, tmp_path / "c.onnx")
+    with pytest.raises(ValueError, match=match):
+        from_onnx(tmp_path / "c.onnx")
+
+
+def test_from_onnx_refuses_a_reshape_that_holds_for_one_batch_only(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    model = _onnx_model(
+        [
+            helper.make_node("Reshape", ["x", "S"], ["r"]),
+            helper.make_node("MatMul", ["r", "W"], ["y"]),
+        ],
+        {"W": [[1.0], [1.0]]},
+    )
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.array([1, -1], np.int64), "S"))
+    onnx.save(model, tmp_path / "r.onnx")
+    with pytest.raises(ValueError, match=r"\(Reshape\) is not supported"):
+        from_onnx(tmp_path / "r.onnx")

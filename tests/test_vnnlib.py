@@ -111,6 +111,18 @@ def test_constants_are_rounded_outward(tmp_path):
         (HEADER + BOX + "(assert (<= Y_0 1e999))", r"the constant 1E\+999 overflows float64"),
         (HEADER + BOX + "(check-sat)", r"the command 'check-sat' is not in the subset"),
         (HEADER + BOX + "(assert)", r"assert takes one formula"),
+        # found by the attacker pass: each was read into a wrong set or a wrong exception
+        (HEADER + BOX + "(assert (<= Y_0 (- (+ 1e100 0.3) 1e100)))", r"not exact in 100 digits"),
+        (HEADER + BOX + "(assert (<= Y_0 (* 1e999999999999999 1e999999999999999)))", "overflow"),
+        (HEADER + BOX + "(assert (<= (- Y_0 Y_00) 1))", r"'Y_00' is not a number or a declared"),
+        (
+            HEADER + BOX + "(assert (<= (* 1e400 Y_0) 1))",
+            r"coefficient 1E\+400 of Y_0 is not exact",
+        ),
+        (HEADER + BOX + "(assert (<= (* 0.1 Y_0) 1))", r"coefficient 0.1 of Y_0 is not exact"),
+        (HEADER + BOX + "(assert (<= Y_0 1_0))", r"'1_0' is not a number"),
+        (HEADER + BOX + "(assert (<= Y_0 \u0661\u0662))", r"is not a number"),
+        (HEADER + BOX + "(assert " + "(and " * 10_000 + "(<= Y_0 1)" + ")" * 10_001, "too deeply"),
     ],
 )
 def test_a_file_outside_the_subset_is_refused_with_the_construct_named(tmp_path, text, match):

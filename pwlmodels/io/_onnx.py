@@ -122,12 +122,14 @@ def read_graph(graph, where: str, opset: int = OPSET) -> nn.Sequential:
     consts: dict[str, np.ndarray] = {}
     for t in graph.initializer:
         consts[t.name] = numpy_helper.to_array(t)
-    inputs = [v.name for v in graph.input if v.name not in consts]
+    inputs = [v for v in graph.input if v.name not in consts]
     if len(inputs) != 1 or len(graph.output) != 1:
         raise ValueError(
             f"{where} must have one input and one output; got {len(inputs)} and {len(graph.output)}"
         )
-    current, modules = inputs[0], []
+    dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]
+    n_in = math.prod(dims[1:]) if len(dims) >= 2 and all(d > 0 for d in dims[1:]) else None
+    current, modules = inputs[0].name, []
     for node in graph.node:
         op = node.op_type
         if op == "Constant":
@@ -148,7 +150,7 @@ def read_graph(graph, where: str, opset: int = OPSET) -> nn.Sequential:
             _check_dropout(
                 [consts[n] if n else None for n in names[1:]], attrs, opset, label, where
             )
-        module = _node_module(op, extra, attrs, modules, label, where)
+        module = _node_module(op, extra, attrs, modules, label, where, n_in)
         if module is not None:
             modules.append(module)
         current = node.output[0]
@@ -157,7 +159,9 @@ def read_graph(graph, where: str, opset: int = OPSET) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, where: str):
+def _node_module(
+    op: str, extra: list, attrs: dict, modules: list, label: str, where: str, n_in: int | None
+):
     """The torch module of one node (None: no module; a bias folded into ``modules[-1]``)."""
     if op == "Gemm":
         if attrs.get("transA", 0) != 0 or len(extra) not in (1, 2):
@@ -180,7 +184,7 @@ def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, w
             modules[-1] = _linear(last.weight.detach().numpy(), b, label, where)
             return None
     if op in ("Sub", "Add", "Mul", "Div"):
-        return _elementwise(op, extra, _width(modules), label, where)
+        return _elementwise(op, extra, _width(modules, n_in), label, where)
     if op == "Relu":
         return nn.ReLU()
     if op == "LeakyRelu":
@@ -204,21 +208,24 @@ def _node_module(op: str, extra: list, attrs: dict, modules: list, label: str, w
         return nn.Hardtanh(lo, hi)
     if (op == "Flatten" and attrs.get("axis", 1) == 1) or op in ("Identity", "Dropout"):
         return None
-    if op == "Reshape" and len(extra) == 1 and _to_vector(extra[0], _width(modules)):
+    if op == "Reshape" and len(extra) == 1 and _to_vector(extra[0], _width(modules, n_in)):
         return None
     raise ValueError(f"{where}: {label} is not supported; from_onnx reads {OPS}")
 
 
-def _width(modules: list) -> int | None:
-    """The width after the modules read so far (None before the first Linear)."""
+def _width(modules: list, n_in: int | None) -> int | None:
+    """The width after the modules read so far (before the first Linear: the input's
+    declared features, None when the graph does not declare them)."""
     last = next((m for m in reversed(modules) if isinstance(m, nn.Linear)), None)
-    return None if last is None else last.out_features
+    return n_in if last is None else last.out_features
 
 
 def _to_vector(shape: np.ndarray, width: int | None) -> bool:
-    """Whether a Reshape target is (batch, features): ``[-1 | 0 | 1, -1 | width]``."""
+    """Whether a Reshape target is (batch, features): ``[-1, width]`` or ``[0, -1 | width]``."""
     shape = np.asarray(shape).ravel()
-    return shape.size == 2 and shape[0] in (-1, 0, 1) and (shape[1] == -1 or shape[1] == width)
+    if shape.size != 2 or shape[0] not in (-1, 0):
+        return False  # a batch of 1 only, or not a vector
+    return shape[1] == width or (shape[0] == 0 and shape[1] == -1)
 
 
 def _elementwise(op: str, extra: list, width: int | None, label: str, where: str):
@@ -231,7 +238,15 @@ def _elementwise(op: str, extra: list, width: int | None, label: str, where: str
     """
     if len(extra) != 1 or extra[0].dtype not in _NP_TO_TORCH:
         raise ValueError(f"{where}: {label} must combine the input with one float constant")
-    c = np.asarray(extra[0]).ravel()
+    c = np.asarray(extra[0])
+    if any(d != 1 for d in c.shape[:-1]):  # (5, 1) would broadcast to an outer operation
+        raise ValueError(
+            f"{where}: {label} has a constant of shape {c.shape}; one value, or one per "
+            "feature along the last axis, is read"
+        )
+    c = c.ravel()
+    if c.size > 1 and width is not None and c.size != width:
+        raise ValueError(f"{where}: {label} has {c.size} values for {width} features")
     n = c.size if c.size > 1 else width
     if n is None:
         raise ValueError(
@@ -242,7 +257,8 @@ def _elementwise(op: str, extra: list, width: int | None, label: str, where: str
     if not np.isfinite(c).all():
         raise ValueError(f"{where}: {label} has a constant that is not finite")
     if op == "Div":
-        inexact = np.abs(np.frexp(c)[0]) != 0.5  # 1 / c is exact for powers of two only
+        with np.errstate(divide="ignore", over="ignore"):  # 1 / c: exact for powers of two
+            inexact = (np.abs(np.frexp(c)[0]) != 0.5) | ~np.isfinite(1 / c)
         if inexact.any():
             bad = c[inexact][0]
             raise ValueError(

@@ -11,11 +11,13 @@ Read here: ``declare-const`` of ``X_i`` / ``Y_j`` (sort ``Real``), ``assert``,
 ``+``, ``-``, and ``*`` by a constant), constraints that bound one input by a
 constant, and constraints on outputs and constants. Anything else (strict
 inequalities, ``not``, products of variables, constraints mixing inputs and
-outputs...) is refused with the construct and its line named. Constants are
-read as decimals (100 digits, exponents of any size) and rounded outward to
-float64 (input lower bounds down, upper bounds up, the right-hand side of an
-output constraint up), so the sets read hold the sets written; coefficients
-are rounded to nearest.
+outputs...) is refused with the construct and its line named. Numerals are
+ASCII decimals and names have no leading zeros (``Y_01`` is not ``Y_1``).
+Arithmetic on the constants is exact (decimals of 100 digits and exponents of
+any size; an inexact sum or product is refused); the resulting constants are
+rounded outward to float64 (input lower bounds down, upper bounds up, the
+right-hand side of an output constraint up), and an output coefficient must
+be exact in float64, so the sets read hold the sets written.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import product
 from pathlib import Path
 from typing import NamedTuple
@@ -36,7 +38,8 @@ from .._validate import round_outward
 
 __all__ = ["VnnlibCase", "VnnlibSpec", "load_vnnlib"]
 
-_VARIABLE = re.compile(r"([XY])_(\d+)\Z")
+_VARIABLE = re.compile(r"([XY])_(0|[1-9][0-9]*)\Z", flags=re.ASCII)  # one name per index
+_NUMERAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _MAX_TERMS = 100_000  # conjunctions after distributing "and" over "or"
 _MAX_BYTES = 64 * 2**20
 
@@ -125,13 +128,25 @@ def load_vnnlib(path: str | os.PathLike) -> VnnlibSpec:
         text = path.read_text()
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text file") from None
-    # Exponents of any size, and 100 digits: sums of the file's constants are exact.
-    context = decimal.Context(prec=100, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX)
+    # Exponents of any size and 100 digits, with inexact results trapped: the sums and
+    # products of the file's constants are exact, or the file is refused.
+    context = decimal.Context(
+        prec=100,
+        Emin=decimal.MIN_EMIN,
+        Emax=decimal.MAX_EMAX,
+        traps=[decimal.Inexact, decimal.Overflow, decimal.InvalidOperation],
+    )
     try:
         with decimal.localcontext(context):
             return _Reader().read(text)
     except _Refused as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except decimal.DecimalException:
+        raise ValueError(
+            f"{path}: arithmetic on its constants is not exact in 100 digits, or overflows"
+        ) from None
+    except RecursionError:
+        raise ValueError(f"{path}: formulas or terms nested too deeply") from None
 
 
 class _Refused(Exception):
@@ -178,11 +193,8 @@ def _parse(tokens: list) -> list:
 
 
 def _number(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    """A decimal numeral (ASCII digits, optional sign, point and exponent), else None."""
+    return Decimal(text) if _NUMERAL.match(text) else None
 
 
 def _outward(value: Decimal, up: bool) -> float:
@@ -323,6 +335,7 @@ class _Reader:
                 i = int(name[2:])
                 with decimal.localcontext() as ctx:  # a x <= const, the quotient rounded outward
                     ctx.rounding = decimal.ROUND_CEILING if a > 0 else decimal.ROUND_FLOOR
+                    ctx.traps[decimal.Inexact] = False
                     bound = const / a
                 if a > 0:
                     upper[i] = min(upper[i], _outward(bound, up=True))
@@ -332,6 +345,11 @@ class _Reader:
                 row = np.zeros(n_out)
                 for name, a in coef.items():
                     row[int(name[2:])] = float(a)
+                    if Decimal(row[int(name[2:])]) != a:  # a rounded row would move the set
+                        raise _Refused(
+                            f"line {line}: the coefficient {a.normalize()} of {name} is not "
+                            "exact in float64"
+                        )
                 rows.append(row)
                 rhs.append(_outward(const, up=True))
             elif kinds:
