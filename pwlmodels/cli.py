@@ -5,6 +5,7 @@
     pwlmodels fit data.csv --x COL --y COL --n-knots 5 --out spline.json [--model model.pt]
     pwlmodels convert spline.json --out model.pt [--onnx model.onnx]
     pwlmodels verify model.pt --lower 0 --upper 1 [--minimize] [--json]
+    pwlmodels verify model.onnx --vnnlib prop.vnnlib --timeout 60 --out result.txt
     pwlmodels regions model.pt --lower=-1,-1 --upper 1,1 --out partition.png
 
 File kinds follow the suffix: ``.json`` is a spline (:func:`pwlmodels.io.save_spline`),
@@ -23,6 +24,7 @@ import json
 import os
 import re
 import sys
+import time
 import warnings
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,6 +37,9 @@ __all__ = ["main"]
 
 _FAILURES = (ValueError, TypeError, OSError, ImportError, ArithmeticError)
 _MAX_REGIONS = 1_000_000  # a partition figure of more regions is unreadable and slow
+_METHODS = ("auto", "spline", "bab", "milp")
+# options of the maximum over a box, which a VNN-LIB property replaces
+_BOX_OPTIONS = ("lower", "upper", "minimize", "method", "output", "atol", "rtol")
 
 
 class _Abort(Exception):
@@ -98,7 +103,7 @@ _NUMBERS = re.compile(rf"{_NUMBER}(?:,\s*{_NUMBER})*,?", re.I)
 
 _NUMERIC_OPTIONS = (
     *("--lower", "--upper", "--n-knots", "--knots", "--min-slope", "--max-slope"),
-    *("--time-limit", "--atol", "--rtol", "--seed", "--output", "--max-regions"),
+    *("--time-limit", "--atol", "--rtol", "--seed", "--output", "--max-regions", "--timeout"),
 )
 
 
@@ -215,19 +220,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.set_defaults(run=_convert)
 
-    verify = sub.add_parser("verify", help="verified maximum (or minimum) over a box")
-    _model_and_box(verify)
+    verify = sub.add_parser(
+        "verify",
+        help="verified maximum (or minimum) over a box, or decide a VNN-LIB property",
+    )
+    _model_and_box(verify, required=False)
     verify.add_argument("--minimize", action="store_true", help="the minimum instead")
-    verify.add_argument("--method", choices=("auto", "spline", "bab", "milp"), default="auto")
+    verify.add_argument("--method", choices=_METHODS, help="auto (default), spline, bab or milp")
     verify.add_argument("--output", type=_count(0, 2**31 - 1), help="which output, for several")
     verify.add_argument(
-        "--time-limit",
-        type=_number(positive=True),
-        help="seconds (bab, milp), > 0",
+        "--time-limit", type=_number(positive=True), help="seconds (bab, milp), > 0"
     )
-    verify.add_argument("--atol", type=_number(nonnegative=True), default=1e-7)
-    verify.add_argument("--rtol", type=_number(nonnegative=True), default=1e-9)
+    verify.add_argument("--atol", type=_number(nonnegative=True))
+    verify.add_argument("--rtol", type=_number(nonnegative=True))
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_argument(
+        "--vnnlib",
+        type=Path,
+        metavar="PROP",
+        help="decide this VNN-LIB property (VNN-COMP's mode; instead of --lower/--upper)",
+    )
+    verify.add_argument(
+        "--timeout",
+        type=_number(positive=True),
+        metavar="SECONDS",
+        help="with --vnnlib: seconds for the whole decision after start-up, > 0",
+    )
+    verify.add_argument(
+        "--out",
+        type=Path,
+        metavar="RESULT",
+        help="with --vnnlib: write the VNN-COMP result file (sat/unsat/unknown/timeout)",
+    )
     verify.set_defaults(run=_verify)
 
     regions = sub.add_parser("regions", help="figure of the linear regions (1 or 2 inputs)")
@@ -245,12 +269,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_and_box(p: argparse.ArgumentParser) -> None:
+def _model_and_box(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument("model", type=Path, help="a model file (.pt), .onnx, or a .json spline")
     for side in ("lower", "upper"):
         p.add_argument(
             f"--{side}",
-            required=True,
+            required=required,
             nargs="+",
             metavar="X",
             help=f"{side} corner of the box: numbers separated by commas or spaces "
@@ -415,8 +439,16 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    if args.vnnlib is not None:
+        return _decide(args)
     from .verify._verify import maximize, minimize
 
+    for flag in ("out", "timeout"):
+        if getattr(args, flag) is not None:
+            raise _Abort(f"--{flag} goes with --vnnlib (--time-limit with a box)")
+    for side in ("lower", "upper"):
+        if getattr(args, side) is None:
+            raise _Abort(f"--{side} is required (or --vnnlib with a property file)")
     net = _read_network(args.model)
     lower, upper = _box(args, _n_inputs(net))
     solve = minimize if args.minimize else maximize
@@ -425,9 +457,9 @@ def _verify(args: argparse.Namespace) -> int:
         lower,
         upper,
         output=args.output,
-        method=args.method,
-        atol=args.atol,
-        rtol=args.rtol,
+        method=args.method or "auto",
+        atol=1e-7 if args.atol is None else args.atol,
+        rtol=1e-9 if args.rtol is None else args.rtol,
         time_limit=args.time_limit,
     )
     sense = "minimum" if args.minimize else "maximum"
@@ -460,6 +492,48 @@ def _verify(args: argparse.Namespace) -> int:
         v = record[key]
         text = ", ".join(map(repr, v)) if key == "witness" else v
         print(f"{key:8s} {text}")
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    """VNN-COMP's run: the verdict on stdout and, with ``--out``, in the result file."""
+    start = time.perf_counter()
+    given = [f"--{k}" for k in _BOX_OPTIONS if getattr(args, k) not in (None, False)]
+    if given:
+        raise _Abort(f"{', '.join(given)} cannot go with --vnnlib (the property gives the box)")
+    _check_paths([("model", args.model), ("--vnnlib", args.vnnlib)], [("--out", args.out)])
+    from .io._vnnlib import load_vnnlib
+    from .verify._check import check
+
+    net, spec = _read_network(args.model), load_vnnlib(args.vnnlib)
+    limit = args.timeout if args.timeout is not None else args.time_limit
+    if limit is not None:  # what reading the files left of it
+        limit -= time.perf_counter() - start
+    if limit is not None and limit <= 0:
+        result, lines = None, ["timeout"]
+    else:
+        result = check(net, spec, time_limit=limit)
+        lines = [result.status]
+    if result is not None and result.status == "sat":
+        named = [f"(X_{i} {float(v)!r})" for i, v in enumerate(result.counterexample)]
+        named += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(result.output)]
+        lines.append("(" + "\n ".join(named) + ")")
+    text = "\n".join(lines) + "\n"
+    if args.out is not None:
+        from ._files import atomic_open
+
+        with atomic_open(args.out) as fh:
+            fh.write(text.encode())
+    if args.json:
+        record = {"status": lines[0], "time": time.perf_counter() - start}
+        if result is not None:
+            record["n_boxes"] = result.n_boxes
+            if result.status == "sat":
+                record["counterexample"] = [float(v) for v in result.counterexample]
+                record["output"] = [float(v) for v in result.output]
+        print(json.dumps(record))
+    else:
+        print(lines[0])
     return 0
 
 

@@ -185,6 +185,59 @@ def test_regions_writes_a_figure_and_a_table(n_in, tmp_path, cli):
     assert table["area"].sum() == pytest.approx(4.0**n_in, rel=1e-12)
 
 
+PROP = """(declare-const X_0 Real) (declare-const X_1 Real) (declare-const Y_0 Real)
+(assert (>= X_0 -1)) (assert (<= X_0 1)) (assert (>= X_1 -2)) (assert (<= X_1 2))
+(assert (>= Y_0 {}))"""
+
+
+@pytest.mark.parametrize("sat", [True, False])
+def test_verify_vnnlib_writes_the_vnncomp_result_file(net2, tmp_path, cli, sat):
+    """VNN-COMP's call: exit 0 with the verdict; after sat, the counterexample as
+    ``((X_0 v) ... (Y_0 v))``, which the net maps to an unsafe output."""
+    top = maximize(net2, [-1.0, -2.0], [1.0, 2.0])
+    threshold = top.value - 0.1 if sat else top.bound + 0.1
+    (tmp_path / "p.vnnlib").write_text(PROP.format(repr(threshold)))
+    status, out, err = cli("verify net2.pt --vnnlib p.vnnlib --timeout 60 --out result.txt")
+    assert (status, err) == (0, "")
+    lines = (tmp_path / "result.txt").read_text().splitlines()
+    assert out.strip() == lines[0] == ("sat" if sat else "unsat")
+    if not sat:
+        assert len(lines) == 1
+        return
+    pairs = re.findall(r"\((X|Y)_(\d+) (\S+?)\)", "".join(lines[1:]))
+    assert [(k, int(i)) for k, i, _ in pairs] == [("X", 0), ("X", 1), ("Y", 0)]
+    x = np.array([float(v) for _, _, v in pairs[:2]])
+    assert ((-1, -2) <= x).all() and (x <= (1, 2)).all()
+    with torch.no_grad():
+        y = float(net2(torch.as_tensor(x[None]))[0, 0])
+    assert y == float(pairs[2][2]) and y >= threshold
+
+
+def test_verify_vnnlib_timeout_and_json(net2, tmp_path, cli):
+    (tmp_path / "p.vnnlib").write_text(PROP.format("1e9"))
+    status, out, _ = cli("verify net2.pt --vnnlib p.vnnlib --json")
+    record = json.loads(out)
+    assert status == 0 and record["status"] == "unsat" and record["n_boxes"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ("--vnnlib p.vnnlib --lower 0 --upper 1", "--lower, --upper cannot go with --vnnlib"),
+        ("--vnnlib p.vnnlib --minimize", "--minimize cannot go with --vnnlib"),
+        ("--lower 0 --upper 1 --out r.txt", "--out goes with --vnnlib"),
+        ("--lower 0 --upper 1 --timeout 5", "--timeout goes with --vnnlib"),
+        ("--upper 1", "--lower is required"),
+        ("--vnnlib missing.vnnlib", "missing.vnnlib: no such VNN-LIB file"),
+        ("--vnnlib p.vnnlib --out p.vnnlib", "--out 'p.vnnlib' is the input"),
+    ],
+)
+def test_verify_vnnlib_refuses_bad_calls(net2, tmp_path, cli, extra, match):
+    (tmp_path / "p.vnnlib").write_text(PROP.format("0"))
+    status, _, err = cli(f"verify net2.pt {extra}")
+    assert_one_line_error(status, err, "verify", match)
+
+
 # ---------------------------------------------------------------- bad input
 def assert_one_line_error(status: int, err: str, command: str, match: str) -> None:
     assert status == 2

@@ -17,7 +17,9 @@ Arithmetic on the constants is exact (decimals of 100 digits and exponents of
 any size; an inexact sum or product is refused); the resulting constants are
 rounded outward to float64 (input lower bounds down, upper bounds up, the
 right-hand side of an output constraint up), and an output coefficient must
-be exact in float64, so the sets read hold the sets written.
+be exact in float64, so the sets read hold the sets written; each case also
+keeps the constants rounded inward, whose sets the written ones hold (where a
+counterexample must lie).
 """
 
 from __future__ import annotations
@@ -55,11 +57,20 @@ class VnnlibCase:
     unsafe : tuple of (A, b)
         A disjunction: the output ``y`` is unsafe when ``A @ y <= b`` holds for
         one of the pairs (``A`` of shape (k, n_outputs), ``b`` of shape (k,)).
+    inner_lower, inner_upper, inner_b
+        The same constants rounded inward (``inner_b[j]`` pairs with
+        ``unsafe[j]``): the sets they give lie inside the sets written, so an
+        input in the inner box whose output meets ``A @ y <= inner_b`` is a
+        counterexample to the file as written. Equal to ``lower``, ``upper``,
+        ``b`` where the file's constants are doubles.
     """
 
     lower: np.ndarray
     upper: np.ndarray
     unsafe: tuple[tuple[np.ndarray, np.ndarray], ...]
+    inner_lower: np.ndarray
+    inner_upper: np.ndarray
+    inner_b: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -197,12 +208,13 @@ def _number(text: str) -> Decimal | None:
     return Decimal(text) if _NUMERAL.match(text) else None
 
 
-def _outward(value: Decimal, up: bool) -> float:
-    """:func:`round_outward`, refusing a constant beyond float64's range."""
+def _rounded(value: Decimal, up: bool) -> tuple[float, float]:
+    """``value`` rounded outward (:func:`round_outward` on the side ``up``) and inward,
+    refusing a constant beyond float64's range."""
     near = round_outward(value, up)
     if math.isinf(near):
         raise _Refused(f"the constant {value.normalize()} overflows float64")
-    return near
+    return near, round_outward(value, not up)
 
 
 class _Reader:
@@ -308,24 +320,24 @@ class _Reader:
     def _cases(self, terms: list, n_in: int, n_out: int) -> tuple:
         if len(terms) > _MAX_TERMS:
             raise _Refused(f"more than {_MAX_TERMS} cases after expanding or/and")
-        boxes: dict = {}
+        boxes: dict = {}  # conjunctions grouped by their box (outer and inner)
         for term in terms:
             case = self._case(term, n_in, n_out)
             if case is not None:
                 box, rows = case
                 boxes.setdefault(box, []).append(rows)
         cases = []
-        for (lower, upper), unsafe in boxes.items():
-            lo, up = np.array(lower), np.array(upper)
-            for arr in (lo, up):
-                arr.setflags(write=False)
-            cases.append(VnnlibCase(lo, up, tuple(unsafe)))
+        for box, unsafe in boxes.items():
+            lo, up, in_lo, in_up = (_frozen(np.array(side)) for side in box)
+            pairs = tuple((a, b) for a, b, _ in unsafe)
+            cases.append(VnnlibCase(lo, up, pairs, in_lo, in_up, tuple(c for *_, c in unsafe)))
         return tuple(cases)
 
     def _case(self, term: list, n_in: int, n_out: int):
-        """The box and output rows of one conjunction; None when it is empty."""
+        """The box (outer, inner) and output rows of one conjunction; None when empty."""
         lower, upper = [-math.inf] * n_in, [math.inf] * n_in
-        rows, rhs = [], []
+        in_lo, in_up = [-math.inf] * n_in, [math.inf] * n_in
+        rows, rhs, in_rhs = [], [], []
         for coef, const, line in term:
             kinds = {name[0] for name in coef}
             if kinds == {"X"}:
@@ -333,14 +345,13 @@ class _Reader:
                     raise _Refused(f"line {line}: a constraint on several inputs (only bounds)")
                 ((name, a),) = coef.items()
                 i = int(name[2:])
-                with decimal.localcontext() as ctx:  # a x <= const, the quotient rounded outward
-                    ctx.rounding = decimal.ROUND_CEILING if a > 0 else decimal.ROUND_FLOOR
-                    ctx.traps[decimal.Inexact] = False
-                    bound = const / a
-                if a > 0:
-                    upper[i] = min(upper[i], _outward(bound, up=True))
+                out, inner = (_quotient(const, a, outward) for outward in (True, False))
+                if a > 0:  # a x <= const
+                    upper[i] = min(upper[i], _rounded(out, up=True)[0])
+                    in_up[i] = min(in_up[i], _rounded(inner, up=True)[1])
                 else:
-                    lower[i] = max(lower[i], _outward(bound, up=False))
+                    lower[i] = max(lower[i], _rounded(out, up=False)[0])
+                    in_lo[i] = max(in_lo[i], _rounded(inner, up=False)[1])
             elif kinds == {"Y"}:
                 row = np.zeros(n_out)
                 for name, a in coef.items():
@@ -351,7 +362,9 @@ class _Reader:
                             "exact in float64"
                         )
                 rows.append(row)
-                rhs.append(_outward(const, up=True))
+                out, inner = _rounded(const, up=True)
+                rhs.append(out)
+                in_rhs.append(inner)
             elif kinds:
                 raise _Refused(f"line {line}: a constraint mixing inputs and outputs")
             elif const < 0:  # 0 <= const is false: the conjunction is empty
@@ -362,11 +375,23 @@ class _Reader:
                 raise _Refused(f"X_{i} has no {side} bound in one of the cases")
         if any(lo > up for lo, up in zip(lower, upper, strict=True)):
             return None
-        a = np.array(rows).reshape(len(rows), n_out)
-        b = np.array(rhs, dtype=np.float64)
-        for arr in (a, b):
-            arr.setflags(write=False)
-        return (tuple(lower), tuple(upper)), (a, b)
+        a = _frozen(np.array(rows).reshape(len(rows), n_out))
+        b, in_b = (_frozen(np.array(r, dtype=np.float64)) for r in (rhs, in_rhs))
+        return (tuple(lower), tuple(upper), tuple(in_lo), tuple(in_up)), (a, b, in_b)
+
+
+def _quotient(const: Decimal, a: Decimal, outward: bool) -> Decimal:
+    """``const / a``, the bound of ``a x <= const`` on ``x``, rounded outward (away from
+    the set) or inward in the last of its 100 digits."""
+    with decimal.localcontext() as ctx:
+        ctx.rounding = decimal.ROUND_CEILING if (a > 0) == outward else decimal.ROUND_FLOOR
+        ctx.traps[decimal.Inexact] = False
+        return const / a
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
 
 
 def _and(left: list, right: list) -> list:

@@ -37,6 +37,7 @@ magnitude are refused. This is not a guarantee against networks crafted to
 exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
 """
 
+from ._check import CheckResult, check
 from ._verify import (
     ProofResult,
     RobustnessResult,
@@ -51,10 +52,12 @@ from ._verify import (
 )
 
 __all__ = [
+    "CheckResult",
     "ProofResult",
     "RobustnessResult",
     "SolverInconsistencyWarning",
     "VerificationResult",
+    "check",
     "dead_units_on_box",
     "local_robustness",
     "maximize",

@@ -356,13 +356,25 @@ def objective_upper(
     chain: Chain, c: torch.Tensor, xl: torch.Tensor, xu: torch.Tensor, *, crown: bool = True
 ) -> tuple:
     """Upper bounds of ``c @ net(x)`` over each box: (ub (B,), A (B, n_in), bounds)."""
+    ub, a, bounds = rows_upper(chain, c.reshape(1, -1), xl, xu, crown=crown)
+    return ub[:, 0], a[:, 0, :], bounds
+
+
+def rows_upper(
+    chain: Chain,
+    rows: torch.Tensor,
+    xl: torch.Tensor,
+    xu: torch.Tensor,
+    *,
+    crown: bool = True,
+) -> tuple:
+    """Upper bounds of ``rows @ net(x)`` (rows (K, n_out)) over each box, in one backward
+    pass: (ub (B, K), their coefficients on x (B, K, n_in), bounds)."""
     bounds, relax = _bounds_and_relaxations(chain, xl, xu, crown)
-    b = xl.shape[0]
-    lam = c.reshape(1, 1, -1)
-    zero = torch.zeros(b, 1, dtype=torch.float64, device=xl.device)
-    ub, a, _ = backward(chain, len(chain.acts), lam, zero, relax, xl, xu)
+    zero = torch.zeros(xl.shape[0], rows.shape[0], dtype=torch.float64, device=xl.device)
+    ub, a, _ = backward(chain, len(chain.acts), rows[None], zero, relax, xl, xu)
     # NaN (an overflow the problem's checks did not foresee) must never drop a box: +inf
-    return torch.nan_to_num(ub[:, 0], nan=torch.inf), a[:, 0, :], bounds
+    return torch.nan_to_num(ub, nan=torch.inf), a, bounds
 
 
 BATCH = 512  # boxes split per branch-and-bound step
@@ -443,14 +455,11 @@ def branch_and_bound(
         pick, rest = order[:k], order[k:]
         new_lo, new_up, pub, pa = lo[pick], up[pick], ub[pick], a[pick]
         lo, up, ub, a = lo[rest], up[rest], ub[rest], a[rest]
-        room = min(BATCH, max_boxes - n_nodes)
-        levels = 1  # few open boxes: split each several times, so one batch goes deeper
-        while k * 2 ** (levels + 1) <= room and levels < DEPTH:
-            if levels >= 2 and k * 2**levels >= FILL:
-                break
-            levels += 1
-        new_lo, new_up, pub, pa, stuck = _split(new_lo, new_up, pub, pa, levels)
-        closed = max(closed, stuck)
+        levels = split_levels(k, min(BATCH, max_boxes - n_nodes))
+        new_lo, new_up, parent, stuck = split(new_lo, new_up, pa, levels)
+        if stuck.any():  # too small to split: dropped, their bound kept
+            closed = max(closed, float(pub[stuck].max()))
+        pub = pub[parent]
         new_ub, new_a, _ = objective_upper(chain, c, new_lo, new_up)
         new_ub = torch.minimum(new_ub, pub)  # the parent's bound holds too
         n_nodes += new_lo.shape[0]
@@ -467,15 +476,26 @@ def branch_and_bound(
     }
 
 
-def _split(lo, up, ub, a, levels: int) -> tuple:
+def split_levels(k: int, room: int) -> int:
+    """Bisections for each of ``k`` boxes so that one step bounds at most ``room`` pieces:
+    few open boxes are split several times, so one batch goes deeper."""
+    levels = 1
+    while k * 2 ** (levels + 1) <= room and levels < DEPTH:
+        if levels >= 2 and k * 2**levels >= FILL:
+            break
+        levels += 1
+    return levels
+
+
+def split(lo, up, a, levels: int) -> tuple:
     """Halve every box ``levels`` times, each time across the input with the largest
     ``|a_j| (u_j - l_j)``.
 
     The halves of a box have its widths but one, so all the pieces of a box
-    at one level are halved across the same input. Returns the pieces'
-    boxes, the parent's bound and coefficients repeated for them, and the
-    largest bound of the boxes too small to split (at float64 resolution: a
-    piece of zero width across an input that was halved), which are dropped.
+    at one level are halved across the same input. Returns the pieces' boxes,
+    the index of each piece's parent, and which boxes were too small to split
+    (at float64 resolution: a piece of zero width across an input that was
+    halved), which have no pieces.
     """
     n = lo.shape[1]
     cols = torch.arange(n, device=lo.device)
@@ -493,12 +513,5 @@ def _split(lo, up, ub, a, levels: int) -> tuple:
             torch.cat([torch.where(j, mid, up), up], 1),
         )
     ok = ((up > lo) | ~halved[:, None, :]).all(2).all(1)
-    stuck = float(ub[~ok].max()) if (~ok).any() else -np.inf
-    pieces = lo.shape[1]
-    return (
-        lo[ok].reshape(-1, n),
-        up[ok].reshape(-1, n),
-        ub[ok].repeat_interleave(pieces),
-        a[ok].repeat_interleave(pieces, dim=0),
-        stuck,
-    )
+    parent = torch.nonzero(ok).flatten().repeat_interleave(lo.shape[1])
+    return lo[ok].reshape(-1, n), up[ok].reshape(-1, n), parent, ~ok

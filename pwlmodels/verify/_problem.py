@@ -70,7 +70,7 @@ def as_box(x: object, name: str, n_in: int) -> np.ndarray:
     arr = np.asarray(x, dtype=object)
     if arr.ndim == 0:
         return np.full(n_in, as_real_scalar(x, name))
-    out = as_finite_1d(x, name)
+    out = np.array(as_finite_1d(x, name))  # a writable copy: torch shares its memory
     if out.size != n_in:
         raise ValueError(f"`{name}` must have {n_in} entries (the net's inputs); got {out.size}")
     return out

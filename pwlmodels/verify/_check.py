@@ -1,0 +1,319 @@
+"""Decide a VNN-LIB property of a network: unsat, sat with a checked counterexample, or neither.
+
+The property's unsafe set is, for each case of the spec, an input box and a
+disjunction of conjunctions ``A y <= b`` on the output ``y = net(x)``. A
+conjunction is unreachable from a box when one of its rows has a sound lower
+bound ``a . y >= l > b`` there; the property holds (``"unsat"``) when every
+conjunction is unreachable from every piece of a partition of every box.
+Input-domain branch and bound finds that partition: one backward CROWN pass
+bounds every row of every conjunction of a box at once, a box is dropped
+when each of its conjunctions has a closing row, and the others are halved.
+This is the exact meaning of the one objective ``min_j max_i (a_ji . y - b_ji)
+> 0``, without the relaxation of the ReLU layers that would compute it.
+
+A counterexample is an input whose output meets every row of one
+conjunction. It is searched first by projected gradient descent from random
+starts, then among the corners and centres of the boxes the search splits,
+and reported only when a sound upper bound of ``A y`` at it (not only the
+float64 forward pass) meets ``b`` and it lies in the box, both as written
+(the reader's constants rounded inward).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import as_real_scalar, check_int
+from ..io import VnnlibSpec, load_vnnlib
+from ..network._parse import input_features, output_features, parse_sequential
+from . import _bounds as bd
+from ._problem import make_problem
+
+__all__ = ["CheckResult", "check"]
+
+_STATUSES = ("sat", "unsat", "unknown", "timeout")
+_STARTS = 64  # random starts of the falsification
+_STEPS = 40  # its projected gradient steps
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on a property.
+
+    Attributes
+    ----------
+    status : {"unsat", "sat", "unknown", "timeout"}
+        ``"unsat"``: the property holds (no input of any box reaches an unsafe
+        output), proven with the margins of :mod:`pwlmodels.verify`;
+        ``"sat"``: ``counterexample`` reaches an unsafe output, checked in real
+        arithmetic; ``"unknown"``: the search ended undecided (``max_boxes``
+        reached, or boxes split to float64 resolution); ``"timeout"``:
+        ``time_limit`` ran out first.
+    counterexample : ndarray, shape (n_inputs,), or None
+        With ``"sat"``: the input (float64, inside the box as written).
+    output : ndarray, shape (n_outputs,), or None
+        With ``"sat"``: the float64 forward pass of the net at it.
+    case : int or None
+        With ``"sat"``: the index of the spec's case whose box holds it.
+    n_boxes : int
+        Boxes bounded by the branch and bound.
+    time : float
+        Seconds.
+    """
+
+    status: str
+    counterexample: np.ndarray | None
+    output: np.ndarray | None
+    case: int | None
+    n_boxes: int
+    time: float
+
+
+@dataclass
+class _Target:
+    """One case: rows ``A`` (K, n_out) and ``b`` of all its conjunctions, ``group`` (K,)
+    their conjunction, and the box in which a counterexample must lie."""
+
+    chain: bd.Chain
+    lower: np.ndarray
+    upper: np.ndarray
+    a: torch.Tensor
+    b: torch.Tensor
+    b_in: torch.Tensor  # b rounded inward: what a counterexample must meet
+    member: torch.Tensor  # (K, G) float, member[k, g] = 1 when row k is in conjunction g
+    inner: tuple | None  # (lo, up) tensors (1, n): the box as written; None when empty
+
+    def unsafe(self, y: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Which outputs (P, n_out) meet every row of some conjunction (``A y <= b``)."""
+        met = (y @ self.a.T <= b).to(torch.float64)  # (P, K)
+        return (met @ self.member >= self.member.sum(0)).any(1)
+
+
+def _targets(net: nn.Module, spec: VnnlibSpec) -> list:
+    ops = parse_sequential(net)
+    n_in, n_out = input_features(ops), output_features(ops)
+    if (n_in, n_out) != (spec.n_inputs, spec.n_outputs):
+        raise ValueError(
+            f"`spec` declares {spec.n_inputs} inputs and {spec.n_outputs} outputs; "
+            f"`net` has {n_in} and {n_out}"
+        )
+    out = []
+    for case in spec.cases:
+        prob = make_problem(net, case.lower, case.upper, objective=False, ops=ops)
+        dev = prob.c.device
+        sizes = [len(b) for _, b in case.unsafe]
+        member = np.eye(len(sizes))[np.repeat(np.arange(len(sizes)), sizes)]
+        inner = None  # a box empty inward (a point bound not a double) holds no witness
+        if (case.inner_lower <= case.inner_upper).all():
+            inner = (_tensor(case.inner_lower, dev)[None], _tensor(case.inner_upper, dev)[None])
+        out.append(
+            _Target(
+                prob.chain,
+                prob.lower,
+                prob.upper,
+                _tensor(np.concatenate([a for a, _ in case.unsafe]), dev),
+                _tensor(np.concatenate([b for _, b in case.unsafe]), dev),
+                _tensor(np.concatenate(case.inner_b), dev),
+                _tensor(member, dev),
+                inner,
+            )
+        )
+    return out
+
+
+def _tensor(arr: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.tensor(arr, dtype=torch.float64, device=device)
+
+
+def _sound(target: _Target, x: torch.Tensor) -> torch.Tensor:
+    """Which points (P, n_in) are counterexamples in real arithmetic: inside the box as
+    written, and a sound upper bound of ``A net(x)`` meets ``b`` there."""
+    lo, up = target.inner
+    inside = ((x >= lo) & (x <= up)).all(1)
+    ub, _, _ = bd.rows_upper(target.chain, target.a, x, x)
+    met = (ub <= target.b_in).to(torch.float64)
+    return inside & (met @ target.member >= target.member.sum(0)).any(1)
+
+
+def _first_sound(target: _Target, pts: torch.Tensor):
+    """The first of ``pts`` that is a counterexample in real arithmetic, else None."""
+    if target.inner is None or not len(pts):
+        return None
+    lo, up = target.inner
+    pts = torch.maximum(torch.minimum(pts, up), lo)
+    cand = pts[target.unsafe(bd.forward(target.chain, pts), target.b_in)]
+    if not len(cand):
+        return None
+    ok = _sound(target, cand[:64])
+    return cand[int(torch.argmax(ok.to(torch.int8)))] if ok.any() else None
+
+
+def _falsify(target: _Target, rng: torch.Generator):
+    """Projected gradient descent on the smallest excess of a conjunction, from random
+    starts in the box: a counterexample, or None."""
+    if target.inner is None:
+        return None
+    lo, up = target.inner
+    width = up - lo
+    u = torch.rand(_STARTS, lo.shape[1], generator=rng, dtype=torch.float64)
+    x = torch.cat([(lo + up) / 2, lo + u.to(lo.device) * width])
+    scale = target.b.abs() + 1.0
+    mask = target.member.T[None] > 0  # (1, G, K)
+    for step in range(_STEPS):
+        x = x.detach().requires_grad_(True)
+        excess = (bd.forward(target.chain, x) @ target.a.T - target.b) / scale  # (P, K)
+        # a conjunction is met where its largest excess is <= 0: descend on the best one
+        worst = torch.where(mask, excess[:, None, :], -torch.inf).amax(2)
+        (grad,) = torch.autograd.grad(worst.amin(1).sum(), x)
+        with torch.no_grad():
+            x = x - (0.25 * (1 - step / _STEPS)) * width * grad.sign()
+            x = torch.maximum(torch.minimum(x, up), lo)
+        found = _first_sound(target, x.detach())
+        if found is not None:
+            return found
+    return None
+
+
+def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Tensor) -> tuple:
+    """Bound the boxes; drop those whose every conjunction is closed. Returns the open
+    boxes, their open conjunctions, the coefficients to split them by, and a
+    counterexample among their centres and corners (or None)."""
+    ub, coef, _ = bd.rows_upper(target.chain, -target.a, lo, up)  # -ub: lower bounds of A y
+    closes = (-ub > target.b).to(torch.float64)  # a row above b on the box: real a.y > b
+    open_ = open_ & (closes @ target.member == 0)
+    keep = open_.any(1)
+    lo, up, open_, coef = lo[keep], up[keep], open_[keep], coef[keep]
+    # candidates: each box's centre and, per row, the corner of its smallest linear bound
+    corners = torch.where(coef > 0, up[:, None, :], lo[:, None, :]).reshape(-1, lo.shape[1])
+    x = _first_sound(target, torch.cat([(lo + up) / 2, corners]))
+    # split across the input that moves the open rows' linear bounds most
+    rows_open = (open_.to(torch.float64) @ target.member.T) > 0
+    return lo, up, open_, (coef.abs() * rows_open[..., None]).sum(1), x
+
+
+def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
+    """Branch and bound over the case's box: (status, counterexample or None, boxes).
+
+    Depth first: the pieces of the boxes just split are split next, which keeps
+    the open list short.
+    """
+    dev = target.a.device
+    lo = torch.as_tensor(target.lower, dtype=torch.float64, device=dev)[None]
+    up = torch.as_tensor(target.upper, dtype=torch.float64, device=dev)[None]
+    open_ = torch.ones(1, target.member.shape[1], dtype=torch.bool, device=dev)
+    lo, up, open_, a, x = _bound(target, lo, up, open_)
+    n_boxes = 1
+    while x is None:
+        if not lo.shape[0]:
+            return "unsat", None, n_boxes
+        if n_boxes >= max_boxes:
+            return "unknown", None, n_boxes
+        if deadline is not None and time.perf_counter() > deadline:
+            return "timeout", None, n_boxes
+        k = min(bd.BATCH, lo.shape[0])
+        levels = bd.split_levels(k, bd.BATCH)
+        p_lo, p_up, parent, stuck = bd.split(lo[:k], up[:k], a[:k], levels)
+        if stuck.any():  # a box at float64 resolution still open
+            return "unknown", None, n_boxes
+        n_boxes += p_lo.shape[0]
+        p_lo, p_up, p_open, p_a, x = _bound(target, p_lo, p_up, open_[:k][parent])
+        lo, up = torch.cat([p_lo, lo[k:]]), torch.cat([p_up, up[k:]])
+        open_, a = torch.cat([p_open, open_[k:]]), torch.cat([p_a, a[k:]])
+    return "sat", x, n_boxes
+
+
+def check(
+    net: nn.Module,
+    spec: VnnlibSpec | str | os.PathLike,
+    *,
+    time_limit: float | None = None,
+    max_boxes: int = 10_000_000,
+    seed: int = 0,
+) -> CheckResult:
+    """Decide a VNN-LIB property: does any input of its boxes reach an unsafe output?
+
+    Cheap falsification first (projected gradient descent from random
+    starts), then input-domain branch and bound with CROWN bounds of every
+    output constraint at once, which stops as soon as every box is closed
+    (``"unsat"``) or a point of a box is a counterexample (``"sat"``).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        As :func:`maximize` accepts (e.g. from :func:`pwlmodels.io.from_onnx`).
+    spec : VnnlibSpec or path
+        The property (:func:`pwlmodels.io.load_vnnlib`, or a path it reads).
+    time_limit : float, optional
+        Seconds; status ``"timeout"`` when they run out.
+    max_boxes : int, default 10_000_000
+        Boxes bounded before the status is ``"unknown"``.
+    seed : int, default 0
+        Of the falsification's random starts.
+
+    Returns
+    -------
+    CheckResult
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, torch
+    >>> from pwlmodels.verify import check
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    >>> with torch.no_grad():  # |x|
+    ...     _ = net[0].weight.copy_(torch.tensor([[1.0], [-1.0]])), net[0].bias.zero_()
+    ...     _ = net[2].weight.fill_(1.0), net[2].bias.zero_()
+    >>> prop = "(declare-const X_0 Real) (declare-const Y_0 Real) " + (
+    ...     "(assert (>= X_0 -1)) (assert (<= X_0 1)) (assert (>= Y_0 {}))"
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "p.vnnlib"
+    ...     _ = path.write_text(prop.format(1.5))
+    ...     holds = check(net, path)  # |x| >= 1.5 is out of reach
+    ...     _ = path.write_text(prop.format(0.5))
+    ...     broken = check(net, path)
+    >>> holds.status, broken.status, abs(float(broken.counterexample[0])) >= 0.5
+    ('unsat', 'sat', True)
+    """
+    t0 = time.perf_counter()
+    if isinstance(spec, (str, os.PathLike)):
+        spec = load_vnnlib(spec)
+    if not isinstance(spec, VnnlibSpec):
+        raise TypeError(f"`spec` must be a VnnlibSpec or a path; got {type(spec).__name__}")
+    if time_limit is not None:
+        time_limit = as_real_scalar(time_limit, "time_limit")
+        if time_limit <= 0:
+            raise ValueError(f"`time_limit` must be positive; got {time_limit!r}")
+    max_boxes = check_int(max_boxes, "max_boxes")
+    seed = check_int(seed, "seed", minimum=0)
+    deadline = None if time_limit is None else t0 + time_limit
+    targets = _targets(net, spec)
+    rng = torch.Generator().manual_seed(seed)
+
+    def result(status, x=None, case=None, n_boxes=0):
+        out = None
+        if x is not None:
+            out = bd.forward(targets[case].chain, x[None])[0].cpu().numpy()
+            x = x.cpu().numpy()
+        return CheckResult(status, x, out, case, n_boxes, time.perf_counter() - t0)
+
+    for i, target in enumerate(targets):
+        x = _falsify(target, rng)
+        if x is not None:
+            return result("sat", x, i)
+    total = 0
+    verdict = "unsat"
+    with torch.no_grad():
+        for i, target in enumerate(targets):
+            status, x, n_boxes = _decide(target, deadline, max_boxes - total)
+            total += n_boxes
+            if status in ("sat", "timeout"):
+                return result(status, x, i, total)
+            if status == "unknown":
+                verdict = "unknown"
+    return result(verdict, n_boxes=total)
