@@ -2,9 +2,9 @@
 
     python docs/gen_benchmarks.py
 
-Reads benchmarks/results/{convert,fit,verify,milp_bounds,activations}.csv (written by the scripts in
-benchmarks/; this script runs no benchmark) and writes the site's benchmarks
-page: every number on it is a cell of those files or a median or count over
+Reads benchmarks/results/{convert,fit,verify,milp_bounds,activations,acasxu}.csv
+(written by the scripts in benchmarks/; this script runs no benchmark) and writes
+the site's benchmarks page: every number on it is a cell of those files or a median or count over
 them, stated as such. Rerun it after rerunning a benchmark.
 """
 
@@ -232,6 +232,50 @@ only" the activation's share of it; the ratio is the time over ReLU's.
 {markdown_table(show)}"""
 
 
+def acasxu_section(df: pd.DataFrame) -> str:
+    df = df.assign(prop=[i.split(":")[1] for i in df.instance])
+    rows = []
+    for prop, g in df.groupby("prop", sort=False):
+        rows.append(
+            {
+                "property": prop.replace("_", " "),
+                "instances": len(g),
+                "sat / unsat expected": f"{(g.expected == 'sat').sum()} / "
+                f"{(g.expected == 'unsat').sum()}",
+                "decided": int(g.status.isin(["sat", "unsat"]).sum()),
+                "wrong": int(g.wrong.sum()),
+                "ours (s)": _g(g.time_s.sum(), 3),
+                "nnenum (s)": _g(g.nnenum_s.sum(), 3),
+                "alpha-beta-CROWN (s)": _g(g.abcrown_s.sum(), 3),
+                "boxes": int(g.n_boxes.sum()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    decided = df.status.isin(["sat", "unsat"])
+    slow = df[~decided | (df.time_s > 10)].sort_values("time_s", ascending=False)
+    slow_rows = slow[["instance", "expected", "status", "time_s", "n_boxes", "nnenum_s"]].copy()
+    for col in ("time_s", "nnenum_s"):
+        slow_rows[col] = [_g(v, 3) for v in slow_rows[col]]
+    return f"""## ACAS Xu (VNN-COMP 2021)
+
+`python benchmarks/bench_acasxu.py` (results in `benchmarks/results/acasxu.csv`;
+{_stamp(df, ["device", "threads", "torch", "pwlmodels"])}): `pwlmodels.verify.check` on the
+{len(df)} instances of `../shared/benchmarks/acasxu/instances.csv`, {df.limit_s.iloc[0]:g} s
+each, beside the times nnenum and alpha-beta-CROWN took at VNN-COMP 2021 (competition
+hardware, start-up included: about 0.8 s and 6-7 s per instance; ours exclude the
+process start-up). Decided {int(decided.sum())} of {len(df)}
+({100 * decided.mean():.1f} %), {int(df.wrong.sum())} wrong; total
+{df.time_s.sum():.0f} s against nnenum's {df.nnenum_s.sum():.0f} s
+({df.time_s.sum() / df.nnenum_s.sum():.2g}x) and alpha-beta-CROWN's
+{df.abcrown_s.sum():.0f} s. See [Verifying standard benchmarks](vnncomp.md).
+
+{markdown_table(table)}
+
+Undecided, or over 10 s:
+
+{markdown_table(slow_rows)}"""
+
+
 def render(results: Path = RESULTS) -> str:
     """The page's Markdown, from the CSVs in ``results``."""
     convert = pd.read_csv(results / "convert.csv")
@@ -239,6 +283,7 @@ def render(results: Path = RESULTS) -> str:
     verify = pd.read_csv(results / "verify.csv")
     milp_bounds = pd.read_csv(results / "milp_bounds.csv")
     activations = pd.read_csv(results / "activations.csv")
+    acasxu = pd.read_csv(results / "acasxu.csv")
     page = "\n".join(
         [
             "# Benchmarks",
@@ -254,6 +299,7 @@ def render(results: Path = RESULTS) -> str:
             verify_section(verify),
             milp_bounds_section(milp_bounds),
             activations_section(activations),
+            acasxu_section(acasxu),
         ]
     )
     return page.rstrip() + "\n"

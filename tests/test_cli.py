@@ -421,3 +421,4 @@ def test_docs_cli_commands_run_in_order(tmp_path, cli):
     assert fd.knots.size == 1 and abs(fd.knots[0] - 25.0) < 1.0  # the critical density
     assert (np.diff(fd.slopes) <= 0).all()
     assert {"fd.png", "net2.png", "fd.onnx", "fd-back.json"} <= {p.name for p in tmp_path.iterdir()}
+    assert (tmp_path / "result.txt").read_text() == "unsat\n"

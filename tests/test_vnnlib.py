@@ -90,6 +90,30 @@ def test_constants_are_rounded_outward(tmp_path):
     assert np.nextafter(case.unsafe[0][1][0], -np.inf) < 0.1
 
 
+def test_constants_are_also_kept_rounded_inward(tmp_path):
+    """The inner box and right-hand sides lie inside the sets as written (a counterexample's
+    room), equal to the outer ones for constants that are doubles."""
+    spec = spec_of(
+        tmp_path,
+        HEADER + "(assert (>= X_0 0.1))\n(assert (<= X_0 0.5))\n(assert (>= (* 3 X_1) 1))"
+        "\n(assert (<= X_1 1))\n(assert (>= Y_0 0.1))\n(assert (<= Y_1 2))\n",
+    )
+    case = spec.cases[0]
+    assert case.inner_lower[0] == np.nextafter(case.lower[0], np.inf)
+    assert Decimal(case.inner_lower[0]) >= Decimal("0.1") > Decimal(case.lower[0])
+    third = Decimal(1) / Decimal(3)
+    assert Decimal(case.lower[1]) < third < Decimal(case.inner_lower[1])
+    assert case.inner_upper.tolist() == case.upper.tolist() == [0.5, 1.0]  # doubles: as written
+    (a, b), inner_b = case.unsafe[0], case.inner_b[0]
+    assert a.tolist() == [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert Decimal(inner_b[0]) <= Decimal("-0.1") <= Decimal(b[0]) and inner_b[0] < b[0]
+    assert inner_b[1] == b[1] == 2.0
+    point = "(assert (>= X_0 0.1))(assert (<= X_0 0.1))(assert (>= X_1 0))(assert (<= X_1 1))"
+    (case,) = spec_of(tmp_path, HEADER + point + "(assert (<= Y_0 1))").cases
+    assert case.lower[0] < case.upper[0]  # the point 0.1 is no double: the box read holds it
+    assert case.inner_lower[0] > case.inner_upper[0]  # and no double lies in it
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

@@ -38,8 +38,9 @@ from ._problem import make_problem
 __all__ = ["CheckResult", "check"]
 
 _STATUSES = ("sat", "unsat", "unknown", "timeout")
-_STARTS = 64  # random starts of the falsification
+_STARTS = 1024  # random starts per round of the falsification
 _STEPS = 40  # its projected gradient steps
+_FALSIFY = (0.25, 0.02)  # its rounds stop after 0.25 s or 2 % of the time limit, if less
 
 
 @dataclass(frozen=True)
@@ -154,39 +155,41 @@ def _first_sound(target: _Target, pts: torch.Tensor):
     return cand[int(torch.argmax(ok.to(torch.int8)))] if ok.any() else None
 
 
-def _falsify(target: _Target, rng: torch.Generator):
+def _falsify(target: _Target, rng: torch.Generator, until: float):
     """Projected gradient descent on the smallest excess of a conjunction, from random
-    starts in the box: a counterexample, or None."""
+    starts in the box, in rounds until a counterexample or the time ``until``."""
     if target.inner is None:
         return None
     lo, up = target.inner
     width = up - lo
-    u = torch.rand(_STARTS, lo.shape[1], generator=rng, dtype=torch.float64)
-    x = torch.cat([(lo + up) / 2, lo + u.to(lo.device) * width])
     scale = target.b.abs() + 1.0
     mask = target.member.T[None] > 0  # (1, G, K)
-    for step in range(_STEPS):
-        x = x.detach().requires_grad_(True)
-        excess = (bd.forward(target.chain, x) @ target.a.T - target.b) / scale  # (P, K)
-        # a conjunction is met where its largest excess is <= 0: descend on the best one
-        worst = torch.where(mask, excess[:, None, :], -torch.inf).amax(2)
-        (grad,) = torch.autograd.grad(worst.amin(1).sum(), x)
-        with torch.no_grad():
-            x = x - (0.25 * (1 - step / _STEPS)) * width * grad.sign()
-            x = torch.maximum(torch.minimum(x, up), lo)
-        found = _first_sound(target, x.detach())
-        if found is not None:
-            return found
-    return None
+    while True:
+        u = torch.rand(_STARTS, lo.shape[1], generator=rng, dtype=torch.float64)
+        x = torch.cat([(lo + up) / 2, lo + u.to(lo.device) * width])
+        for step in range(_STEPS):
+            x = x.detach().requires_grad_(True)
+            excess = (bd.forward(target.chain, x) @ target.a.T - target.b) / scale  # (P, K)
+            # a conjunction is met where its largest excess is <= 0: descend on the best one
+            worst = torch.where(mask, excess[:, None, :], -torch.inf).amax(2)
+            (grad,) = torch.autograd.grad(worst.amin(1).sum(), x)
+            with torch.no_grad():
+                x = x - (0.25 * (1 - step / _STEPS)) * width * grad.sign()
+                x = torch.maximum(torch.minimum(x, up), lo)
+            found = _first_sound(target, x.detach())
+            if found is not None:
+                return found
+        if time.perf_counter() > until:
+            return None
 
 
-def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Tensor) -> tuple:
+def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Tensor) -> list:
     """Bound the boxes; drop those whose every conjunction is closed. Returns the open
     boxes, their open conjunctions, the coefficients to split them by, and a
     counterexample among their centres and corners (or None)."""
-    ub, coef, _ = bd.rows_upper(target.chain, -target.a, lo, up)  # -ub: lower bounds of A y
-    closes = (-ub > target.b).to(torch.float64)  # a row above b on the box: real a.y > b
-    open_ = open_ & (closes @ target.member == 0)
+    # -ub: lower bounds of A y; a row above b on a box: real a.y > b there
+    ub, coef, _ = bd.rows_upper(target.chain, -target.a, lo, up)
+    open_ = open_ & ((-ub > target.b).to(torch.float64) @ target.member == 0)
     keep = open_.any(1)
     lo, up, open_, coef = lo[keep], up[keep], open_[keep], coef[keep]
     # candidates: each box's centre and, per row, the corner of its smallest linear bound
@@ -194,37 +197,48 @@ def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Ten
     x = _first_sound(target, torch.cat([(lo + up) / 2, corners]))
     # split across the input that moves the open rows' linear bounds most
     rows_open = (open_.to(torch.float64) @ target.member.T) > 0
-    return lo, up, open_, (coef.abs() * rows_open[..., None]).sum(1), x
+    a = (coef.abs() * rows_open[..., None]).sum(1)
+    # the boxes whose open conjunction is nearest being met last: split first (depth first)
+    excess = torch.where(target.member.T[None] > 0, (-ub[keep] - target.b)[:, None, :], -torch.inf)
+    near = torch.where(open_, excess.amax(2), torch.inf).amin(1)
+    order = torch.argsort(near, descending=True)
+    return [lo[order], up[order], open_[order], a[order], x]
 
 
 def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
     """Branch and bound over the case's box: (status, counterexample or None, boxes).
 
-    Depth first: the pieces of the boxes just split are split next, which keeps
-    the open list short.
+    Depth first, on a stack of batches of open boxes: the pieces of the boxes just
+    split are split next, which keeps the stack short (and no step copies it).
     """
     dev = target.a.device
     lo = torch.as_tensor(target.lower, dtype=torch.float64, device=dev)[None]
     up = torch.as_tensor(target.upper, dtype=torch.float64, device=dev)[None]
     open_ = torch.ones(1, target.member.shape[1], dtype=torch.bool, device=dev)
-    lo, up, open_, a, x = _bound(target, lo, up, open_)
+    *batch, x = _bound(target, lo, up, open_)
+    stack = [batch]
     n_boxes = 1
     while x is None:
-        if not lo.shape[0]:
+        while stack and not stack[-1][0].shape[0]:
+            stack.pop()
+        if not stack:
             return "unsat", None, n_boxes
         if n_boxes >= max_boxes:
             return "unknown", None, n_boxes
         if deadline is not None and time.perf_counter() > deadline:
             return "timeout", None, n_boxes
-        k = min(bd.BATCH, lo.shape[0])
-        levels = bd.split_levels(k, bd.BATCH)
-        p_lo, p_up, parent, stuck = bd.split(lo[:k], up[:k], a[:k], levels)
+        batch = stack.pop()
+        k = batch[0].shape[0] - bd.BATCH
+        if k > 0:  # the first boxes go back
+            stack.append([t[:k] for t in batch])
+            batch = [t[k:] for t in batch]
+        lo, up, open_, a = batch
+        p_lo, p_up, parent, stuck = bd.split(lo, up, a, bd.split_levels(len(lo), bd.BATCH))
         if stuck.any():  # a box at float64 resolution still open
             return "unknown", None, n_boxes
         n_boxes += p_lo.shape[0]
-        p_lo, p_up, p_open, p_a, x = _bound(target, p_lo, p_up, open_[:k][parent])
-        lo, up = torch.cat([p_lo, lo[k:]]), torch.cat([p_up, up[k:]])
-        open_, a = torch.cat([p_open, open_[k:]]), torch.cat([p_a, a[k:]])
+        *batch, x = _bound(target, p_lo, p_up, open_[parent])
+        stack.append(batch)
     return "sat", x, n_boxes
 
 
@@ -302,8 +316,9 @@ def check(
             x = x.cpu().numpy()
         return CheckResult(status, x, out, case, n_boxes, time.perf_counter() - t0)
 
+    spend = _FALSIFY[0] if time_limit is None else min(_FALSIFY[0], _FALSIFY[1] * time_limit)
     for i, target in enumerate(targets):
-        x = _falsify(target, rng)
+        x = _falsify(target, rng, time.perf_counter() + spend / len(targets))
         if x is not None:
             return result("sat", x, i)
     total = 0
