@@ -2,8 +2,8 @@
 
 The names below are loaded when first used (PEP 562): ``import pwlmodels``
 imports neither torch nor pandas nor matplotlib, and the numpy core
-(:class:`PiecewiseLinear`, the algebra, :func:`fit_pwl`) works without torch
-installed.
+(:class:`PiecewiseLinear`, the algebra, :func:`fit_pwl`, :class:`Polytope`) works without
+torch installed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # public name -> the module that defines it
 _WHERE = {
     "PiecewiseLinear": "spline",
+    "Polytope": "_geometry",
     **dict.fromkeys(("compose", "maximum", "minimum"), "_algebra"),
     **dict.fromkeys(("PWLFit", "fit_pwl", "select_knots"), "fit"),
     **dict.fromkeys(
@@ -36,7 +37,6 @@ _WHERE = {
     **dict.fromkeys(
         (
             "Partition",
-            "Polytope",
             "activation_pattern",
             "linear_region",
             "local_affine",
@@ -167,6 +167,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from . import io
     from ._algebra import compose, maximum, minimum
+    from ._geometry import Polytope
     from .compare import Comparison, compare_activations, kink_estimate
     from .diagnostics import (
         BiasWarming,
@@ -181,7 +182,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
     from .regions import (
         Partition,
-        Polytope,
         activation_pattern,
         linear_region,
         local_affine,
