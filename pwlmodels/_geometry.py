@@ -194,7 +194,7 @@ class Polytope:
             radius = self._chebyshev[1]
             if radius == np.inf or (radius > 0 and not is_bounded(self.A_ub)):
                 raise ValueError("the polytope is unbounded; its volume is infinite")
-            if radius <= _flat(self._chebyshev[0]):
+            if radius <= flat(self._chebyshev[0]):
                 return 0.0
         v = self._vertex_array
         if n == 2:
@@ -224,7 +224,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _flat(center: np.ndarray) -> float:
+def flat(center: np.ndarray) -> float:
     """Radii at most this are flat (rounding of the LP around ``center``)."""
     return 1e-12 * (1.0 + float(np.abs(center).max(initial=0.0)))
 
@@ -301,7 +301,7 @@ def _vertices_low(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     for row, rhs in zip(a, b, strict=True):
         d = v @ row - rhs
         if len(v) and d.max() > 0:
-            v = cut(v, None, d, 0.0)[0][0] if d.min() < 0 else np.zeros((0, n))
+            v = cut(v, None, d, 0.0)[0][0] if d.min() <= 0 else np.zeros((0, n))
     if n == 2 and len(v):
         keep = np.any(v != np.roll(v, 1, axis=0), axis=1)  # repeated vertices
         v = v[keep] if keep.any() else v[:1]
@@ -313,7 +313,7 @@ def _vertices_high(a: np.ndarray, b: np.ndarray, center: np.ndarray, radius: flo
     """Vertices of a bounded full-dimensional polytope in 3 or more dimensions."""
     from scipy.spatial import HalfspaceIntersection, QhullError
 
-    if radius <= _flat(center):
+    if radius <= flat(center):
         raise ValueError(
             "vertices() needs a full-dimensional polytope in 3 or more dimensions; "
             f"this one is flat (Chebyshev radius {radius!r})"
