@@ -1,6 +1,6 @@
-"""The geometry behind PiecewiseAffine (pwa.py): triangulations, point location, the
-checks of ``from_regions``, merging for ``simplify``, intersections for ``restrict``
-and ``allclose``.
+"""The geometry behind PiecewiseAffine (pwa.py): input checks, the checks of
+``from_regions``, pieces, merging for ``simplify``, intersections for ``restrict`` and
+``allclose`` (triangulations and point location are in ``_pwa_locate``).
 
 numpy/scipy only. Regions travel as parallel lists: ``polys`` (Polytope), ``units``
 (rows scaled to unit norm, so slacks are distances) and ``verts`` (vertex arrays).
@@ -28,7 +28,6 @@ from ._validate import as_float_array, check_finite
 __all__: list[str] = []
 
 _EPS = float(np.finfo(np.float64).eps)
-_CHUNK = 2**21  # entries of one (points x rows) block in point location
 
 
 # ------------------------------------------------------------------ scales
@@ -183,134 +182,6 @@ def check_each(polys: list) -> None:
             p.vertices()
         except ValueError as exc:
             raise ValueError(f"`regions[{i}]` is not full-dimensional ({exc})") from None
-
-
-# ------------------------------------------------------------ triangulation
-def triangulation(points: np.ndarray, values: np.ndarray) -> dict:
-    """The Delaunay interpolant of ``points`` (N, d), d >= 2: its simplices as regions.
-
-    Barycentric transforms as scipy's ``Delaunay.transform`` (computed here with numpy:
-    scipy's per-simplex LAPACK calls are slow under threading contention); simplices
-    whose reciprocal 1-norm condition number is below 1000 eps, which scipy marks
-    degenerate (NaN) and ``LinearNDInterpolator`` skips, are dropped: they have no
-    interior.
-    """
-    from scipy.spatial import Delaunay, QhullError
-
-    d = points.shape[1]
-    try:
-        tri = Delaunay(points)
-    except QhullError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "QhullError"
-        raise ValueError(f"`points` could not be triangulated by Qhull ({first})") from exc
-    if len(tri.coplanar):
-        k, _, near = (int(v) for v in tri.coplanar[0])
-        raise ValueError(
-            f"`points[{k}]` is not a vertex of the triangulation: Qhull merged it with "
-            f"points[{near}], nearer than its precision; remove one or spread them out"
-        )
-    simp = tri.simplices
-    r = points[simp[:, d]]
-    t = np.transpose(points[simp[:, :d]] - r[:, None, :], (0, 2, 1))  # T_ij = (r_j - r_n)_i
-    with np.errstate(all="ignore"):
-        det_ok = np.abs(np.linalg.det(t)) > 0
-        tinv = np.zeros_like(t)
-        tinv[det_ok] = np.linalg.inv(t[det_ok])
-        cond = np.linalg.norm(t, 1, axis=(1, 2)) * np.linalg.norm(tinv, 1, axis=(1, 2))
-    keep = np.flatnonzero(det_ok & (cond * 1000 * _EPS < 1.0))
-    simp, r, tk = simp[keep], r[keep], tinv[keep]
-    vals = values[simp]  # (k, d + 1, m)
-    K = np.einsum("kim,kij->kmj", vals[:, :d] - vals[:, d:], tk)
-    rows = np.concatenate([-tk, tk.sum(axis=1, keepdims=True)], axis=1)
-    rhs = np.concatenate(
-        [-np.einsum("kij,kj->ki", tk, r), 1.0 + np.einsum("kj,kj->k", tk.sum(axis=1), r)[:, None]],
-        axis=1,
-    )
-    norms = np.linalg.norm(rows, axis=2)
-    rows, rhs = rows / norms[:, :, None], rhs / norms
-    polys = [
-        seed_vertices(Polytope(a, b), points[s]) for a, b, s in zip(rows, rhs, simp, strict=True)
-    ]
-    return {"polys": polys, "K": K, "anchor": r, "anchor_value": vals[:, d], "bary": (tk, vals)}
-
-
-def barycentric(bary: tuple, region: np.ndarray, pts: np.ndarray, anchor: np.ndarray):
-    """As LinearNDInterpolator: sum_j lambda_j v_j over the vertices of each point's simplex."""
-    tinv, vals = bary
-    lam = np.einsum("nij,nj->ni", tinv[region], pts - anchor[region])
-    lam = np.concatenate([lam, 1.0 - lam.sum(axis=1, keepdims=True)], axis=1)
-    return np.einsum("nj,njm->nm", lam, vals[region])
-
-
-# ---------------------------------------------------------- point location
-def locate(
-    pts: np.ndarray, rows: np.ndarray, rhs: np.ndarray, starts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each point, the region whose largest violated (unit) row is smallest, and that
-    violation: a lower bound on the distance to the region (0 or less inside)."""
-    n = len(pts)
-    region = np.zeros(n, dtype=np.intp)
-    dist = np.zeros(n)
-    step = max(1, _CHUNK // max(len(rhs), 1))
-    for s in range(0, n, step):
-        viol = pts[s : s + step] @ rows.T - rhs
-        worst = np.maximum.reduceat(viol, starts, axis=1)
-        best = worst.argmin(axis=1)
-        region[s : s + step] = best
-        dist[s : s + step] = worst[np.arange(len(best)), best]
-    return region, dist
-
-
-class Locator:
-    """Point location: each region's rows padded to one length, and a KD-tree of the
-    regions' vertex means. A point is tested against its ``k`` nearest regions; the
-    ones in none of them are located by ``locate`` over all regions."""
-
-    def __init__(self, units: list, verts: list) -> None:
-        from scipy.spatial import cKDTree
-
-        d = verts[0].shape[1]
-        width = max(len(b) for _, b in units)
-        self.a = np.zeros((len(units), width, d))
-        self.b = np.full((len(units), width), np.inf)  # padding: never the worst row
-        for i, (a, b) in enumerate(units):
-            self.a[i, : len(b)], self.b[i, : len(b)] = a, b
-        self.tree = cKDTree(np.array([v.mean(axis=0) for v in verts]))
-        self.k = min(len(units), 4 * (d + 1))
-        self.flat = (
-            np.vstack([a for a, _ in units]),
-            np.concatenate([b for _, b in units]),
-            np.cumsum([0] + [len(b) for _, b in units[:-1]]),
-        )
-
-    def __call__(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n, (_, width, d) = len(pts), self.a.shape
-        cand = self.tree.query(pts, k=self.k)[1].reshape(n, self.k)
-        region, dist = np.zeros(n, dtype=np.intp), np.zeros(n)
-        step = max(1, _CHUNK // (self.k * width * d))
-        for s in range(0, n, step):
-            c, p = cand[s : s + step], pts[s : s + step]
-            viol = (np.einsum("nkrd,nd->nkr", self.a[c], p) - self.b[c]).max(axis=2)
-            best = viol.argmin(axis=1)
-            region[s : s + step] = c[np.arange(len(c)), best]
-            dist[s : s + step] = viol[np.arange(len(c)), best]
-        redo = np.flatnonzero(dist > 0)
-        if redo.size:
-            region[redo], dist[redo] = locate(pts[redo], *self.flat)
-        return region, dist
-
-
-def locate_1d(
-    x: np.ndarray, left: np.ndarray, right: np.ndarray, order: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``locate`` for intervals: the nearer of the two intervals around each point."""
-    k = np.clip(np.searchsorted(left[order], x, side="right") - 1, 0, len(order) - 1)
-    cand = np.stack([k, np.minimum(k + 1, len(order) - 1)])
-    idx = order[cand]
-    dist = np.maximum(left[idx] - x, x - right[idx])
-    pick = dist.argmin(axis=0)
-    cols = np.arange(len(x))
-    return idx[pick, cols], dist[pick, cols]
 
 
 # ------------------------------------------------------------------ contacts

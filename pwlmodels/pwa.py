@@ -14,10 +14,8 @@ import numpy as np
 
 from ._geometry import Polytope, seed_vertices, unit_rows
 from ._pwa_build import (
-    Locator,
     as_box,
     as_points_values,
-    barycentric,
     check_each,
     check_regions,
     facet_pairs,
@@ -25,13 +23,12 @@ from ._pwa_build import (
     group_maps,
     intersection,
     interval,
-    locate_1d,
     merge,
     parse_regions,
     refinement,
-    triangulation,
     value_scale,
 )
+from ._pwa_locate import PointLocation, barycentric, triangulation
 from ._validate import as_float_array, as_real_scalar, check_choice, check_finite, check_int
 from .spline import PiecewiseLinear
 
@@ -82,8 +79,8 @@ class PiecewiseAffine:
         "_anchor",
         "_c",
         "_cache",
+        "_convex",
         "_h",
-        "_intervals",
         "_lower",
         "_pieces",
         "_polys",
@@ -102,9 +99,12 @@ class PiecewiseAffine:
         )
 
     @classmethod
-    def _build(cls, polys, K, anchor, value, *, tol: float = _TOL, tri=None) -> PiecewiseAffine:
+    def _build(
+        cls, polys, K, anchor, value, *, tol: float = _TOL, tri=None, convex: bool = True
+    ) -> PiecewiseAffine:
         """From valid parts: regions (with vertices), and each map as K and its value at
-        an anchor point, ``f(x) = value + K (x - anchor)`` (the form evaluated)."""
+        an anchor point, ``f(x) = value + K (x - anchor)`` (the form evaluated); whether
+        the domain is known to be convex."""
         obj = cls.__new__(cls)
         put = object.__setattr__
         verts = [p.vertices() for p in polys]
@@ -127,18 +127,13 @@ class PiecewiseAffine:
             ("_h", geometric_tol(lower, upper, tol)),
             ("_vtol", vtol),
             ("_tri", tri),
+            ("_convex", bool(convex)),
             ("_cache", {"units": units}),
         ):
             put(obj, name, val)
         pieces = group_maps(K, c, lower, upper, vtol)
         pieces.setflags(write=False)
         put(obj, "_pieces", pieces)
-        ends = None
-        if lower.size == 1:
-            left = np.array([v[0, 0] for v in verts])
-            right = np.array([v[-1, 0] for v in verts])
-            ends = (left, right, np.argsort(left, kind="stable"))
-        put(obj, "_intervals", ends)
         return obj
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -151,7 +146,8 @@ class PiecewiseAffine:
         if self._tri is not None:
             return (_rebuild_triangulation, self._tri[1])
         regions = [(p.A_ub, p.b_ub, v) for p, v in zip(self._polys, self._verts, strict=True)]
-        return (_rebuild, (regions, self._K, self._anchor, self._value, self._tol))
+        state = (regions, self._K, self._anchor, self._value, self._tol, self._convex)
+        return (_rebuild, state)
 
     # ---------------------------------------------------------- constructors
     @classmethod
@@ -262,7 +258,8 @@ class PiecewiseAffine:
         polys, K, c = parse_regions(regions)
         check_each(polys)
         anchor = np.array([p.vertices()[0] for p in polys])  # f = c + K anchor there
-        f = cls._build(polys, K, anchor, c + np.einsum("rmd,rd->rm", K, anchor), tol=tol)
+        value = c + np.einsum("rmd,rd->rm", K, anchor)
+        f = cls._build(polys, K, anchor, value, tol=tol, convex=bool(convex))
         for i, p in enumerate(polys):
             radius = p.chebyshev_center()[1]
             if radius <= f._h:
@@ -431,12 +428,12 @@ class PiecewiseAffine:
         return y[()] if y.ndim == 0 else y
 
     def _evaluate(self, pts: np.ndarray, outside: str, *, single: bool = False) -> np.ndarray:
-        if self._intervals is not None:
-            region, dist = locate_1d(pts[:, 0], *self._intervals)
-        else:
-            if "locator" not in self._cache:
-                self._cache["locator"] = Locator(self._cache["units"], list(self._verts))
-            region, dist = self._cache["locator"](pts)
+        if "locate" not in self._cache:
+            walk = None if self._tri is None or self._tri[0] is None else self._tri[0]
+            self._cache["locate"] = PointLocation(
+                self._cache["units"], list(self._verts), self._h, self._convex, walk, self._anchor
+            )
+        region, dist = self._cache["locate"](pts)
         far = dist > self._h
         if far.any() and outside == "raise":
             k = int(np.argmax(far))
@@ -447,7 +444,7 @@ class PiecewiseAffine:
                 "pass outside='nan' for NaN there"
             )
         if self._tri is not None and self._tri[0] is not None:
-            y = barycentric(self._tri[0], region, pts, self._anchor)
+            y = barycentric(self._tri[0], region, pts, self._anchor)  # as LinearNDInterpolator
         else:
             y = self._value[region] + np.einsum(
                 "nmd,nd->nm", self._K[region], pts - self._anchor[region]
@@ -604,7 +601,12 @@ class PiecewiseAffine:
         first = [g[0] for g, _ in groups]
         polys = [self._polys[g[0]] if p is None else p for g, p in groups]
         return type(self)._build(
-            polys, self._K[first], self._anchor[first], self._value[first], tol=self._tol
+            polys,
+            self._K[first],
+            self._anchor[first],
+            self._value[first],
+            tol=self._tol,
+            convex=self._convex,
         )
 
     def restrict(self, lower: object, upper: object) -> PiecewiseAffine:
@@ -647,7 +649,12 @@ class PiecewiseAffine:
                 "set of positive volume"
             )
         return type(self)._build(
-            polys, self._K[keep], self._anchor[keep], self._value[keep], tol=self._tol
+            polys,
+            self._K[keep],
+            self._anchor[keep],
+            self._value[keep],
+            tol=self._tol,
+            convex=self._convex,
         )
 
     def allclose(self, other: PiecewiseAffine, *, rtol: float = 1e-9, atol: float = 0.0) -> bool:
@@ -764,9 +771,9 @@ class PiecewiseAffine:
 
 
 # ----------------------------------------------------------------- helpers
-def _rebuild(regions, K, anchor, value, tol) -> PiecewiseAffine:
+def _rebuild(regions, K, anchor, value, tol, convex) -> PiecewiseAffine:  # pickle
     polys = [seed_vertices(Polytope(a, b), v) for a, b, v in regions]
-    return PiecewiseAffine._build(polys, K, anchor, value, tol=tol)
+    return PiecewiseAffine._build(polys, K, anchor, value, tol=tol, convex=convex)
 
 
 def _rebuild_triangulation(points, values) -> PiecewiseAffine:  # pickle
