@@ -2,8 +2,8 @@
 
 The names below are loaded when first used (PEP 562): ``import pwlmodels``
 imports neither torch nor pandas nor matplotlib, and the numpy core
-(:class:`PiecewiseLinear`, the algebra, :func:`fit_pwl`) works without torch
-installed.
+(:class:`PiecewiseLinear`, the algebra, :func:`fit_pwl`, :class:`PiecewiseAffine`,
+:class:`Polytope`) works without torch installed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # public name -> the module that defines it
 _WHERE = {
     "PiecewiseLinear": "spline",
+    "PiecewiseAffine": "pwa",
+    "Polytope": "_geometry",
     **dict.fromkeys(("compose", "maximum", "minimum"), "_algebra"),
     **dict.fromkeys(("PWLFit", "fit_pwl", "select_knots"), "fit"),
     **dict.fromkeys(
@@ -36,7 +38,6 @@ _WHERE = {
     **dict.fromkeys(
         (
             "Partition",
-            "Polytope",
             "activation_pattern",
             "linear_region",
             "local_affine",
@@ -87,6 +88,7 @@ _SUBMODULES = (
     "io",
     "nets",
     "plotting",
+    "pwa",
     "regions",
     "relu",
     "spline",
@@ -98,6 +100,7 @@ __all__ = [
     "Comparison",
     "PWLFit",
     "Partition",
+    "PiecewiseAffine",
     "PiecewiseLinear",
     "Polytope",
     "PrecisionWarning",
@@ -167,6 +170,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from . import io
     from ._algebra import compose, maximum, minimum
+    from ._geometry import Polytope
     from .compare import Comparison, compare_activations, kink_estimate
     from .diagnostics import (
         BiasWarming,
@@ -179,9 +183,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .fit import PWLFit, fit_pwl, select_knots
     from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
     from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
+    from .pwa import PiecewiseAffine
     from .regions import (
         Partition,
-        Polytope,
         activation_pattern,
         linear_region,
         local_affine,

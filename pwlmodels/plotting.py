@@ -16,11 +16,13 @@ import numpy as np
 from ._files import atomic_open
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .pwa import PiecewiseAffine
     from .regions import Partition
 
-__all__ = ["plot_comparison", "plot_partition", "save_figure"]
+__all__ = ["plot_comparison", "plot_partition", "plot_piecewise_affine", "save_figure"]
 
 _COLORS = ("region", "value")
+_PWA_COLORS = ("piece", "value")
 _MODEL_LABELS = {  # Comparison's model names -> legend labels
     "relu": "ReLU network",
     "tanh": "tanh network",
@@ -194,6 +196,97 @@ def _plot_2d(part: Partition, ax, color: str) -> None:
     ax.set_aspect("auto")
     ax.set_xlabel("input x[0]")
     ax.set_ylabel("input x[1]")
+
+
+def plot_piecewise_affine(
+    f: PiecewiseAffine,
+    ax=None,
+    *,
+    path: str | Path | None = None,
+    color: str = "piece",
+):
+    """Draw the regions of a :class:`~pwlmodels.PiecewiseAffine` of 2 inputs.
+
+    ``color="piece"``: one colour per affine piece (a qualitative palette; regions of
+    one colour share a map), region edges drawn. ``color="value"``: the first
+    output, linear on each region, with a colour bar.
+
+    Parameters
+    ----------
+    f : PiecewiseAffine
+        With 2 inputs.
+    ax : matplotlib Axes, optional
+        Drawn into; a new figure when None.
+    path : str or Path, optional
+        Write the figure there as a PNG (atomically). A figure this function
+        created is closed after saving.
+    color : {"piece", "value"}, default "piece"
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from pwlmodels import PiecewiseAffine
+    >>> from pwlmodels.plotting import plot_piecewise_affine
+    >>> f = PiecewiseAffine.from_triangulation([[0, 0], [1, 0], [0, 1]], [0.0, 1.0, 2.0])
+    >>> plot_piecewise_affine(f, color="value").get_ylabel()
+    'input x[1]'
+    """
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    if not isinstance(color, str) or color not in _PWA_COLORS:
+        raise ValueError(f"`color` must be one of 'piece', 'value'; got {color!r}")
+    if f.n_inputs != 2:
+        raise ValueError(f"`f` must have 2 inputs to be drawn; got {f.n_inputs}")
+    created = ax is None
+    if created:
+        _, ax = plt.subplots(figsize=(6.4, 5.4))
+    polys = [p.vertices() for p in f.regions]
+    lower, upper = f.domain
+    box = f"[{_fmt(lower[0])}, {_fmt(upper[0])}] x [{_fmt(lower[1])}, {_fmt(upper[1])}]"
+    if color == "piece":
+        palette = np.concatenate(
+            [mpl.colormaps[name](np.linspace(0, 1, 20)) for name in ("tab20", "tab20b", "tab20c")]
+        )
+        order = np.random.default_rng(0).permutation(max(f.n_pieces, 1))  # fixed shuffle
+        faces = palette[order[f.pieces] % len(palette)]
+        ax.add_collection(
+            PolyCollection(polys, facecolors=faces, edgecolors="0.15", linewidths=0.4)
+        )
+        ax.set_title(
+            f"{f.n_regions} regions, {f.n_pieces} affine pieces on {box}\n"
+            "regions of one colour share an affine map"
+        )
+    else:
+        K, c = f.maps
+        tris, pts, vals = [], [], []
+        for v, a, b in zip(polys, K[:, 0], c[:, 0], strict=True):
+            base = len(pts)
+            pts.extend(v)
+            vals.extend(v @ a + b)
+            tris.extend([base, base + i, base + i + 1] for i in range(1, len(v) - 1))
+        xy = np.array(pts)
+        mesh = ax.tripcolor(
+            xy[:, 0], xy[:, 1], np.array(tris), np.array(vals), shading="gouraud", cmap="viridis"
+        )
+        ax.add_collection(PolyCollection(polys, facecolors="none", edgecolors="w", linewidths=0.3))
+        ax.figure.colorbar(mesh, ax=ax, label="f(x), output 0")
+        ax.set_title(f"f(x) on {box}\naffine on each of the {f.n_regions} regions (edges)")
+    pad = 0.02 * (upper - lower)
+    ax.set_xlim(lower[0] - pad[0], upper[0] + pad[0])
+    ax.set_ylim(lower[1] - pad[1], upper[1] + pad[1])
+    ax.set_xlabel("input x[0]")
+    ax.set_ylabel("input x[1]")
+    if path is not None:
+        save_figure(ax.figure, path)
+        if created:
+            plt.close(ax.figure)
+    return ax
 
 
 def plot_comparison(comparison, path=None, *, title: str | None = None):

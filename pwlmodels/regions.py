@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._geometry import area_centroid, bounding_box, corners, cut
+from ._geometry import Polytope, area_centroid, corners, cut
 from ._validate import as_float_array, check_choice, check_finite
 from .network._parse import (
     ACTIVATIONS,
@@ -52,107 +52,6 @@ _DUAL = {"inf": 1, 2: 2, 1: np.inf}
 
 
 # ------------------------------------------------------------------ results
-@dataclass(frozen=True, eq=False)
-class Polytope:
-    """The polyhedron ``{x : A_ub @ x <= b_ub}``; float64, read-only.
-
-    Attributes
-    ----------
-    A_ub : ndarray, shape (m, n_in)
-    b_ub : ndarray, shape (m,)
-    """
-
-    A_ub: np.ndarray
-    b_ub: np.ndarray
-
-    def __post_init__(self) -> None:
-        a, b = np.array(self.A_ub, float, ndmin=2), np.array(self.b_ub, float).reshape(-1)
-        if a.ndim != 2 or a.shape[0] != b.size:
-            raise ValueError(f"`A_ub` must be (m, n) and `b_ub` (m,); got {a.shape}, {b.shape}")
-        for name, arr in (("A_ub", a), ("b_ub", b)):
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
-
-    def contains(self, points: object, *, tol: float = 1e-9) -> np.ndarray | bool:
-        """Whether points satisfy every inequality, row i within ``tol (1 + |b_i| + |A_i| |p|)``.
-
-        Parameters
-        ----------
-        points : array_like, shape (N, n) or (n,)
-        tol : float, default 1e-9
-
-        Returns
-        -------
-        ndarray of bool, shape (N,), or bool for one point
-
-        Examples
-        --------
-        >>> from pwlmodels.regions import Polytope
-        >>> square = Polytope([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]], [1, 1, 1, 1])
-        >>> square.contains([[0.5, 0.5], [2.0, 0.0]]).tolist()
-        [True, False]
-        """
-        p = as_float_array(points, "points")
-        single, p = p.ndim == 1, np.atleast_2d(p)
-        if p.shape[1] != self.A_ub.shape[1]:
-            raise ValueError(f"`points` must have shape (N, {self.A_ub.shape[1]}); got {p.shape}")
-        scale = 1.0 + np.abs(self.b_ub) + np.abs(p) @ np.abs(self.A_ub).T
-        inside = np.all(p @ self.A_ub.T - self.b_ub <= tol * scale, axis=1)
-        return bool(inside[0]) if single else inside
-
-    def to_scipy(self):
-        """The inequalities as ``scipy.optimize.LinearConstraint`` (for ``milp``, ``minimize``).
-
-        Returns
-        -------
-        scipy.optimize.LinearConstraint
-            ``-inf <= A_ub @ x <= b_ub``.
-
-        Examples
-        --------
-        >>> from pwlmodels.regions import Polytope
-        >>> Polytope([[1.0, 1.0]], [2.0]).to_scipy().ub.tolist()
-        [2.0]
-        """
-        from scipy.optimize import LinearConstraint
-
-        return LinearConstraint(self.A_ub, -np.inf, self.b_ub)
-
-    def vertices(self) -> np.ndarray:
-        """The vertices of a bounded polytope in 1 or 2 dimensions.
-
-        Returns
-        -------
-        ndarray, shape (m, n)
-            2-D: counter-clockwise from the lowest (then leftmost) vertex;
-            1-D: the ends of the interval; shape (0, n) when empty. A
-            ValueError when unbounded (give ``lower`` and ``upper`` to
-            :func:`linear_region`) or in more than 2 dimensions.
-
-        Examples
-        --------
-        >>> from pwlmodels.regions import Polytope
-        >>> Polytope([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]], [0, 0, 1]).vertices().tolist()
-        [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
-        """
-        n = self.A_ub.shape[1]
-        if n not in (1, 2):
-            raise ValueError(f"vertices() takes a polytope in 1 or 2 dimensions; got {n}")
-        box = bounding_box(self.A_ub, self.b_ub)
-        if box is None:
-            return np.zeros((0, n))
-        v = box if n == 1 else corners(box)
-        for a, b in zip(self.A_ub, self.b_ub, strict=True):
-            d = v @ a - b
-            if len(v) and d.max() > 0:
-                v = cut(v, None, d, 0.0)[0][0] if d.min() < 0 else np.zeros((0, n))
-        if n == 2 and len(v):
-            keep = np.any(v != np.roll(v, 1, axis=0), axis=1)  # repeated vertices
-            v = v[keep] if keep.any() else v[:1]
-            v = np.roll(v, -int(np.lexsort((v[:, 0], v[:, 1]))[0]), axis=0)
-        return v
-
-
 @dataclass(frozen=True, eq=False)
 class Partition:
     """Every activation region of a 1- or 2-input network in a box (see :func:`partition`).

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import pwlmodels
-from pwlmodels import PiecewiseLinear
+from pwlmodels import PiecewiseAffine, PiecewiseLinear, Polytope
 
 FUNCTIONS = [
     getattr(pwlmodels, name)
@@ -17,7 +17,8 @@ FUNCTIONS = [
 ]
 METHODS = [
     member
-    for name, member in inspect.getmembers(PiecewiseLinear)
+    for cls in (PiecewiseLinear, PiecewiseAffine, Polytope)
+    for name, member in inspect.getmembers(cls)
     if not name.startswith("_") and (inspect.isfunction(member) or inspect.ismethod(member))
 ]
 

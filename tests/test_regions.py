@@ -488,7 +488,7 @@ def _two():
             r"`net` is in training mode",
         ),
         (lambda: Polytope(np.eye(2), [1.0]), ValueError, r"`A_ub` must be \(m, n\)"),
-        (lambda: Polytope(np.eye(3), np.ones(3)).vertices(), ValueError, r"1 or 2 dimensions"),
+        (lambda: Polytope(np.eye(3), np.ones(3)).vertices(), ValueError, r"unbounded"),
         (lambda: Polytope([[1.0, 0.0]], [1.0]).vertices(), ValueError, r"unbounded"),
         (lambda: partition(_two(), 0, 1).plot(color="pink"), ValueError, r"`color` must be"),
     ],

@@ -4,8 +4,8 @@
   (imports inside functions count; ``if TYPE_CHECKING:`` blocks do not);
 - no module takes a ``_private`` name from a public module;
 - the library never imports ``applications``;
-- the numpy core imports and works with torch absent, and ``import pwlmodels``
-  loads neither torch nor pandas nor matplotlib;
+- the numpy core (splines, fits, PiecewiseAffine, Polytope) imports and works with
+  torch absent, and ``import pwlmodels`` loads neither torch nor pandas nor matplotlib;
 - no module is over 800 lines.
 """
 
@@ -182,9 +182,34 @@ def test_the_numpy_core_works_without_torch():
     assert done.stdout.strip() == "0.5"
 
 
+def test_piecewise_affine_and_polytope_work_without_torch():
+    done = run_python(
+        """
+        import sys
+        sys.modules["torch"] = None  # import torch now raises ImportError
+        import numpy as np
+        from pwlmodels import PiecewiseAffine, PiecewiseLinear, Polytope
+        f = PiecewiseAffine.from_triangulation([[0, 0], [1, 0], [0, 1], [1, 1]], [0, 1, 1, 3])
+        g = PiecewiseAffine.from_regions(list(zip(f.regions, *f.maps)))
+        h = PiecewiseAffine.from_spline(PiecewiseLinear([0.0, 1.0], [0.0, 2.0]), 0.0, 1.0)
+        assert g.allclose(f) and f.simplify().restrict(0.0, 0.5).n_regions == 2
+        assert Polytope(np.vstack([np.eye(3), -np.eye(3)]), np.ones(6)).volume() == 8.0
+        print(float(f([0.5, 0.5])), float(h(0.25)), f.max(), sys.modules["torch"])
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1.5 0.5 3.0 None"
+
+
 @pytest.mark.parametrize(
     "statement",
-    ["import pwlmodels", "import pwlmodels.spline", "import pwlmodels.fit", "import pwlmodels.cli"],
+    [
+        "import pwlmodels",
+        "import pwlmodels.spline",
+        "import pwlmodels.fit",
+        "import pwlmodels.pwa",
+        "import pwlmodels.cli",
+    ],
 )
 def test_importing_the_core_loads_no_heavy_dependency(statement):
     done = run_python(
