@@ -12,6 +12,7 @@ import os
 import pickle
 import sys
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -699,3 +700,27 @@ def test_from_onnx_refuses_a_reshape_that_holds_for_one_batch_only(tmp_path):
     onnx.save(model, tmp_path / "r.onnx")
     with pytest.raises(ValueError, match=r"\(Reshape\) is not supported"):
         from_onnx(tmp_path / "r.onnx")
+
+
+@pytest.mark.parametrize(("alpha", "beta", "layers"), [(0.5, 3.0, 1), (0.1, 0.3, 2), (3.0, 1.0, 2)])
+def test_from_onnx_keeps_gemm_alpha_exact(tmp_path, alpha, beta, layers):
+    """alpha (x W) + beta C: a power-of-two alpha folds into W exactly; any other alpha
+    is a layer of its own, so the network's real function is the node's (no rounded
+    product alpha W among its weights)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    w, c = np.array([[0.1, -0.7], [1.3, 0.2]]), np.array([0.25, -1.1])
+    gemm = helper.make_node("Gemm", ["x", "W", "C"], ["y"], alpha=alpha, beta=beta)
+    onnx.save(_onnx_model([gemm], {"W": w, "C": c}, n_out=2), tmp_path / "m.onnx")
+    net = from_onnx(tmp_path / "m.onnx")
+    assert [type(m).__name__ for m in net] == ["Linear"] * layers
+    alpha, beta = float(np.float32(alpha)), float(np.float32(beta))  # attributes are float32
+    # the composite map in exact arithmetic: weights alpha W^T, bias fl(beta c)
+    weight, bias = np.eye(2, dtype=object), np.zeros(2, dtype=object)
+    for m in net:
+        lw = np.vectorize(Fraction)(m.weight.detach().numpy().astype(object))
+        lb = 0 if m.bias is None else np.vectorize(Fraction)(m.bias.detach().numpy())
+        weight, bias = lw @ weight, lw @ bias + lb
+    assert (weight == Fraction(alpha) * np.vectorize(Fraction)(w.T.astype(object))).all()
+    assert (bias == np.vectorize(Fraction)(beta * c)).all()

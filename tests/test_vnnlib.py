@@ -169,3 +169,32 @@ def test_or_of_ands_that_would_explode_is_refused(tmp_path):
     many = "(assert (or " + " ".join(f"(<= Y_0 {k})" for k in range(400)) + "))\n"
     with pytest.raises(ValueError, match="more than 100000 cases"):
         spec_of(tmp_path, HEADER + BOX + many + many)
+
+
+@pytest.mark.parametrize(
+    ("term", "row", "rhs"),
+    [
+        ("(* 2 (- Y_0 5))", [2.0, 0.0, 0.0], 11.0),  # 2 y0 - 10 <= 1
+        ("(* (+ Y_1 3) -1)", [0.0, -1.0, 0.0], 4.0),  # -y1 - 3 <= 1
+        ("(* (- 2 1) (+ 1 Y_2))", [0.0, 0.0, 1.0], 0.0),  # y2 + 1 <= 1
+    ],
+)
+def test_a_product_by_a_constant_keeps_the_constant_of_both_factors(tmp_path, term, row, rhs):
+    ((a, b),) = spec_of(tmp_path, HEADER + BOX + f"(assert (<= {term} 1))\n").cases[0].unsafe
+    assert a.tolist() == [row] and b.tolist() == [rhs]
+
+
+@pytest.mark.parametrize(
+    "mark", ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+def test_a_comment_ends_only_at_a_line_break(tmp_path, mark):
+    """str.splitlines ends lines at these too: the rest of a comment must not be read."""
+    text = HEADER + BOX + f"(assert (<= Y_0 1)) ; not read{mark}(assert (<= Y_1 -5))\n"
+    ((a, b),) = spec_of(tmp_path, text).cases[0].unsafe
+    assert a.tolist() == [[1.0, 0.0, 0.0]] and b.tolist() == [1.0]
+
+
+def test_carriage_returns_end_lines(tmp_path):
+    text = HEADER + BOX + "(assert (<= Y_0 1)) ; a comment\r(assert (<= Y_1 2))\r\n"
+    ((a, b),) = spec_of(tmp_path, text).cases[0].unsafe
+    assert a.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] and b.tolist() == [1.0, 2.0]

@@ -167,12 +167,24 @@ def _node_module(
         if attrs.get("transA", 0) != 0 or len(extra) not in (1, 2):
             raise ValueError(f"{where}: {label} must have transA=0 and a constant B (and C)")
         w = extra[0] if attrs.get("transB", 0) else extra[0].T
-        w = w * attrs.get("alpha", 1.0) if attrs.get("alpha", 1.0) != 1.0 else w
         b = None
-        if len(extra) == 2:
+        if len(extra) == 2:  # beta C: rounded once, as the node rounds it
             beta = attrs.get("beta", 1.0)
             b = _vector(extra[1] * beta if beta != 1.0 else extra[1], w.shape[0], label, where)
-        return _linear(w, b, label, where)
+        alpha = attrs.get("alpha", 1.0)
+        if alpha == 1.0:
+            return _linear(w, b, label, where)
+        # alpha (A B) + beta C: alpha folds into B exactly only as a power of two (with no
+        # overflow or underflow); otherwise it stays a layer of its own, rounded as the node
+        scaled = w * np.asarray(alpha, dtype=w.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = np.abs(np.frexp(alpha)[0]) == 0.5 and np.array_equal(scaled / alpha, w)
+        if exact:
+            return _linear(scaled, b, label, where)
+        modules.append(_linear(w, None, label, where))
+        n = w.shape[0]
+        eye = np.eye(n, dtype=w.dtype) * np.asarray(alpha, dtype=w.dtype)
+        return _linear(eye, np.zeros(n, w.dtype) if b is None else b, label, where)
     if op == "MatMul":
         if len(extra) != 1 or extra[0].ndim != 2:
             raise ValueError(f"{where}: {label} must multiply by a constant matrix")

@@ -178,7 +178,10 @@ class _Form(NamedTuple):
 
 def _tokens(text: str) -> list:
     out = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # lines end at \r\n, \r or \n only: str.splitlines also ends them at form feeds,
+    # \x1c-\x1e, \x85 and U+2028/9, which would end a ';' comment early and read the
+    # rest of it as formulas
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
         line = line.split(";", 1)[0]
         for tok in re.findall(r"\(|\)|[^\s()]+", line):
             out.append(_Atom(tok, number))
@@ -312,9 +315,9 @@ class _Reader:
             (ca, ka), (cb, kb) = args
             if ca and cb:
                 raise _Refused(f"line {line}: a product of variables is not linear")
+            # (ca.x + ka)(cb.x + kb) with ca or cb zero: the constant is ka kb either way
             coef, scale = (cb, ka) if not ca else (ca, kb)
-            const = ka * kb if not ca and not cb else Decimal(0)
-            return {k: v * scale for k, v in coef.items()}, const
+            return {k: v * scale for k, v in coef.items()}, ka * kb
         raise _Refused(f"line {line}: the term {head!r} is not in the subset (+, -, *)")
 
     def _cases(self, terms: list, n_in: int, n_out: int) -> tuple:
