@@ -22,15 +22,23 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     renamed over ``path``; on an error it is removed and ``path`` is untouched.
     A missing folder, a folder that is a file, or a ``path`` that is a folder
     raise FileNotFoundError, NotADirectoryError or IsADirectoryError naming
-    ``path`` (never the temporary file) before anything is written.
+    ``path`` (never the temporary file) before anything is written; a ``path``
+    that is a device, FIFO or socket raises FileExistsError (a rename would
+    replace it). A symbolic link is kept: the file it names is replaced.
     """
     path = Path(path)
+    if path.is_symlink():  # replace the file it names, as open() would write it; keep it
+        path = Path(os.path.realpath(path))
     _check_target(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except FileNotFoundError:  # the folder vanished since the check
         _check_target(path)
         raise
+    except PermissionError:  # named by its temporary file otherwise
+        raise PermissionError(
+            errno.EACCES, f"cannot write {str(path)!r}: its folder is not writable"
+        ) from None
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -58,4 +66,10 @@ def _check_target(path: Path) -> None:
     if path.is_dir():
         raise IsADirectoryError(
             errno.EISDIR, f"cannot write {str(path)!r}: it is a folder; give a file name"
+        )
+    if path.exists() and not path.is_file():  # a rename would replace a device or FIFO
+        raise FileExistsError(
+            errno.EEXIST,
+            f"cannot write {str(path)!r}: it is not a regular file (a device, FIFO or "
+            "socket); give a file name",
         )

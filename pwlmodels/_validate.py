@@ -106,7 +106,10 @@ def as_real_scalar(x: object, name: str, *, finite: bool = True) -> float:
             x = x.item()
         else:
             raise TypeError(f"`{name}` must be a real number; got {type(x).__name__}")
-    value = float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # an integer beyond float64's range
+        value = math.inf if x > 0 else -math.inf
     if finite and not np.isfinite(value):
         raise ValueError(f"`{name}` must be finite; got {value!r}")
     return value

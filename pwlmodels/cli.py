@@ -501,6 +501,8 @@ def _decide(args: argparse.Namespace) -> int:
     given = [f"--{k}" for k in _BOX_OPTIONS if getattr(args, k) not in (None, False)]
     if given:
         raise _Abort(f"{', '.join(given)} cannot go with --vnnlib (the property gives the box)")
+    if args.timeout is not None and args.time_limit is not None:
+        raise _Abort("--timeout and --time-limit are the same limit with --vnnlib; give one")
     _check_paths([("model", args.model), ("--vnnlib", args.vnnlib)], [("--out", args.out)])
     from .io._vnnlib import load_vnnlib
     from .verify._check import check
@@ -573,6 +575,8 @@ def _check_paths(inputs: list[tuple[str, Path]], outputs: list[tuple[str, Path |
             raise _Abort(f"the folder of {flag} {str(path)!r} does not exist")
         if path.is_dir():
             raise _Abort(f"{flag} {str(path)!r} is a folder; give a file name")
+        if path.exists() and not path.is_file():
+            raise _Abort(f"{flag} {str(path)!r} is not a regular file; give a file name")
     for i, (flag, path) in enumerate(given):
         for other_flag, other in inputs:
             if _same_file(path, other):

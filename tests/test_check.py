@@ -158,8 +158,55 @@ def test_hostile_arguments(tmp_path):
         check(net, path, max_boxes=1.5)
     with pytest.raises(ValueError, match="`seed`"):
         check(net, path, seed=-1)
+    with pytest.raises(ValueError, match="`seed` must be at most"):
+        check(net, path, seed=2**64)
+    with pytest.raises(ValueError, match="`time_limit` must be finite"):
+        check(net, path, time_limit=10**400)
+    with pytest.raises(ValueError, match="`net` must have a Linear layer"):
+        check(nn.Sequential(nn.ReLU()), path)
     with pytest.raises(TypeError):
         check(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2)), path)
+
+
+def test_a_conjunction_on_inputs_only_is_met_by_any_point_of_its_box(tmp_path):
+    """No output rows (K = 0): every input of the box is a counterexample; with a box no
+    double lies in, the verdict stays undecided."""
+    net = _net(1)
+    path = _spec(tmp_path, 2, 2, [0, 0], [1, 1], "(or (<= X_0 2) (<= Y_0 -1e9))")
+    res = check(net, path)
+    assert res.status == "sat" and res.case == 0
+    assert ((0 <= res.counterexample) & (res.counterexample <= 1)).all()
+    point = _spec(tmp_path, 2, 2, ["0.1", 0], ["0.1", 1], "(<= X_1 5)")
+    assert check(net, point).status == "unknown"
+
+
+def test_many_input_boxes_keep_the_time_limit(tmp_path):
+    """Falsification and the branch and bound stop at the deadline however many boxes the
+    disjunction holds (each used to get a whole round of random starts)."""
+    net = _net(2, (2, 64, 64, 2))
+    boxes = " ".join(
+        f"(and (>= X_0 {i / 400!r}) (<= X_0 {(i + 1) / 400!r}) (>= X_1 0) (<= X_1 1))"
+        for i in range(400)
+    )
+    text = "".join(f"(declare-const X_{i} Real)\n(declare-const Y_{i} Real)\n" for i in range(2))
+    path = tmp_path / "many.vnnlib"
+    path.write_text(text + f"(assert (or {boxes}))\n(assert (>= Y_0 1e9))\n")
+    res = check(net, path, time_limit=0.3)
+    assert res.status == "timeout" and res.time < 1.5
+
+
+def test_float32_counterexamples_are_float32_inputs(tmp_path):
+    """The competition runs a float32 net on float32 inputs: the witness is one, and is
+    checked there."""
+    net = _net(4).float()
+    with torch.no_grad():
+        top = float(net(torch.tensor([[0.3, 0.7]])).max())
+    path = _spec(tmp_path, 2, 2, ["0.1", "0.1"], ["0.9", "0.9"], f"(>= Y_0 {top - 5:.6f})")
+    res = check(net, path)
+    assert res.status == "sat"
+    x = res.counterexample
+    assert np.array_equal(x.astype(np.float32).astype(np.float64), x)
+    _assert_counterexample(net.double(), path, res)
 
 
 def _instances():

@@ -230,6 +230,8 @@ def test_verify_vnnlib_timeout_and_json(net2, tmp_path, cli):
         ("--upper 1", "--lower is required"),
         ("--vnnlib missing.vnnlib", "missing.vnnlib: no such VNN-LIB file"),
         ("--vnnlib p.vnnlib --out p.vnnlib", "--out 'p.vnnlib' is the input"),
+        ("--vnnlib p.vnnlib --timeout 5 --time-limit 5", "--timeout and --time-limit are"),
+        ("--vnnlib p.vnnlib --out /dev/null", "--out '/dev/null' is not a regular file"),
     ],
 )
 def test_verify_vnnlib_refuses_bad_calls(net2, tmp_path, cli, extra, match):

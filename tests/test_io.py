@@ -724,3 +724,20 @@ def test_from_onnx_keeps_gemm_alpha_exact(tmp_path, alpha, beta, layers):
         weight, bias = lw @ weight, lw @ bias + lb
     assert (weight == Fraction(alpha) * np.vectorize(Fraction)(w.T.astype(object))).all()
     assert (bias == np.vectorize(Fraction)(beta * c)).all()
+
+
+def test_writing_through_a_link_keeps_it_and_a_fifo_is_refused(tmp_path):
+    """An atomic rename over ``path`` would replace a symbolic link (or a device or FIFO)
+    with a regular file: the link's target is written, and a FIFO refused."""
+    spline = PiecewiseLinear([0.0, 1.0], [0.0, 2.0])
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    save_spline(spline, link)
+    assert link.is_symlink() and load_spline(target) == spline
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match=r"'.*fifo'.* not a regular file"):
+        save_spline(spline, fifo)
+    assert fifo.is_fifo()

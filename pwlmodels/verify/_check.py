@@ -16,7 +16,9 @@ conjunction. It is searched first by projected gradient descent from random
 starts, then among the corners and centres of the boxes the search splits,
 and reported only when a sound upper bound of ``A y`` at it (not only the
 float64 forward pass) meets ``b`` and it lies in the box, both as written
-(the reader's constants rounded inward).
+(the reader's constants rounded inward). A float32 network's counterexample
+is a float32 input, the input the network is run on. A conjunction without
+output constraints is met by any point of its box.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from torch import nn
 
 from .._validate import as_real_scalar, check_int
 from ..io import VnnlibSpec, load_vnnlib
-from ..network._parse import input_features, output_features, parse_sequential
+from ..network._parse import (
+    input_features,
+    output_features,
+    parse_sequential,
+    reference_tensor,
+)
 from . import _bounds as bd
 from ._problem import make_problem
 
@@ -89,6 +96,8 @@ class _Target:
     b_in: torch.Tensor  # b rounded inward: what a counterexample must meet
     member: torch.Tensor  # (K, G) float, member[k, g] = 1 when row k is in conjunction g
     inner: tuple | None  # (lo, up) tensors (1, n): the box as written; None when empty
+    single: bool  # a float32 net: a counterexample must be a float32 input
+    free: bool  # a conjunction without output rows: every input of the box is unsafe
 
     def unsafe(self, y: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Which outputs (P, n_out) meet every row of some conjunction (``A y <= b``)."""
@@ -96,16 +105,22 @@ class _Target:
         return (met @ self.member >= self.member.sum(0)).any(1)
 
 
-def _targets(net: nn.Module, spec: VnnlibSpec) -> list:
+def _targets(net: nn.Module, spec: VnnlibSpec, deadline: float | None) -> list | None:
+    """One target per case of ``spec``; None when ``deadline`` passes first."""
     ops = parse_sequential(net)
     n_in, n_out = input_features(ops), output_features(ops)
+    if n_in is None:
+        raise ValueError("`net` must have a Linear layer (its inputs and outputs are checked)")
     if (n_in, n_out) != (spec.n_inputs, spec.n_outputs):
         raise ValueError(
             f"`spec` declares {spec.n_inputs} inputs and {spec.n_outputs} outputs; "
             f"`net` has {n_in} and {n_out}"
         )
+    single = reference_tensor(net).dtype == torch.float32
     out = []
     for case in spec.cases:
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
         prob = make_problem(net, case.lower, case.upper, objective=False, ops=ops)
         dev = prob.c.device
         sizes = [len(b) for _, b in case.unsafe]
@@ -123,6 +138,8 @@ def _targets(net: nn.Module, spec: VnnlibSpec) -> list:
                 _tensor(np.concatenate(case.inner_b), dev),
                 _tensor(member, dev),
                 inner,
+                single,
+                0 in sizes,
             )
         )
     return out
@@ -143,11 +160,14 @@ def _sound(target: _Target, x: torch.Tensor) -> torch.Tensor:
 
 
 def _first_sound(target: _Target, pts: torch.Tensor):
-    """The first of ``pts`` that is a counterexample in real arithmetic, else None."""
+    """The first of ``pts`` that is a counterexample in real arithmetic, else None
+    (a float32 net's points are first rounded to float32, the inputs it is run on)."""
     if target.inner is None or not len(pts):
         return None
     lo, up = target.inner
     pts = torch.maximum(torch.minimum(pts, up), lo)
+    if target.single:  # rounded to nearest: a point that leaves the box is dropped below
+        pts = pts.to(torch.float32).to(torch.float64)
     cand = pts[target.unsafe(bd.forward(target.chain, pts), target.b_in)]
     if not len(cand):
         return None
@@ -155,9 +175,23 @@ def _first_sound(target: _Target, pts: torch.Tensor):
     return cand[int(torch.argmax(ok.to(torch.int8)))] if ok.any() else None
 
 
+def _anywhere(target: _Target):
+    """A counterexample of a target with a conjunction that holds everywhere: any point of
+    the box as written (None when there is none to give)."""
+    if target.inner is None:
+        return None
+    lo, up = target.inner
+    pts = torch.cat([lo / 2 + up / 2, lo, up])
+    if target.single:
+        pts = pts.to(torch.float32).to(torch.float64)
+    inside = ((pts >= lo) & (pts <= up)).all(1)
+    return pts[int(torch.argmax(inside.to(torch.int8)))] if inside.any() else None
+
+
 def _falsify(target: _Target, rng: torch.Generator, until: float):
     """Projected gradient descent on the smallest excess of a conjunction, from random
-    starts in the box, in rounds until a counterexample or the time ``until``."""
+    starts in the box, in rounds until a counterexample or the time ``until`` (checked
+    at every step)."""
     if target.inner is None:
         return None
     lo, up = target.inner
@@ -177,10 +211,8 @@ def _falsify(target: _Target, rng: torch.Generator, until: float):
                 x = x - (0.25 * (1 - step / _STEPS)) * width * grad.sign()
                 x = torch.maximum(torch.minimum(x, up), lo)
             found = _first_sound(target, x.detach())
-            if found is not None:
+            if found is not None or time.perf_counter() > until:
                 return found
-        if time.perf_counter() > until:
-            return None
 
 
 def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Tensor) -> list:
@@ -307,9 +339,11 @@ def check(
         if time_limit <= 0:
             raise ValueError(f"`time_limit` must be positive; got {time_limit!r}")
     max_boxes = check_int(max_boxes, "max_boxes")
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
     deadline = None if time_limit is None else t0 + time_limit
-    targets = _targets(net, spec)
+    targets = _targets(net, spec, deadline)
+    if targets is None:
+        return CheckResult("timeout", None, None, None, 0, time.perf_counter() - t0)
     rng = torch.Generator().manual_seed(seed)
 
     def result(status, x=None, case=None, n_boxes=0):
@@ -319,15 +353,24 @@ def check(
             x = x.cpu().numpy()
         return CheckResult(status, x, out, case, n_boxes, time.perf_counter() - t0)
 
-    spend = _FALSIFY[0] if time_limit is None else min(_FALSIFY[0], _FALSIFY[1] * time_limit)
+    # a conjunction on inputs only: any point of its box (none: undecided, since the box
+    # as written may hold a point that no double does)
     for i, target in enumerate(targets):
-        x = _falsify(target, rng, time.perf_counter() + spend / len(targets))
+        if target.free and (x := _anywhere(target)) is not None:
+            return result("sat", x, i)
+    verdict = "unknown" if any(t.free for t in targets) else "unsat"
+    todo = [(i, t) for i, t in enumerate(targets) if not t.free]
+    spend = _FALSIFY[0] if time_limit is None else min(_FALSIFY[0], _FALSIFY[1] * time_limit)
+    for i, target in todo:
+        until = time.perf_counter() + spend / len(todo)
+        x = _falsify(target, rng, until if deadline is None else min(until, deadline))
         if x is not None:
             return result("sat", x, i)
     total = 0
-    verdict = "unsat"
     with torch.no_grad():
-        for i, target in enumerate(targets):
+        for i, target in todo:
+            if deadline is not None and time.perf_counter() > deadline:
+                return result("timeout", n_boxes=total)
             status, x, n_boxes = _decide(target, deadline, max_boxes - total)
             total += n_boxes
             if status in ("sat", "timeout"):
