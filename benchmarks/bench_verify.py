@@ -15,8 +15,9 @@ Methods, each on every selected network:
   ``pwlmodels milp lp``: ``pwlmodels.maximize(net, -1, 1, method=...,
   tighten=..., atol=1e-7, rtol=1e-9, time_limit=T)`` with method ``"auto"``
   (branch and bound up to 10 inputs, so for every network here; the MILP
-  beyond; ``method_used`` says which), ``"bab"``, and ``"milp"`` with ``tighten="crown"`` or ``"lp"``. Our
-  MILP runs on the HiGHS bundled with scipy (``highs_scipy``).
+  beyond; ``method_used`` says which), ``"bab"``, and ``"milp"`` with
+  ``tighten="crown"`` or ``"lp"``. Our MILP runs on the HiGHS bundled with
+  scipy (``highs_scipy``).
 * ``OMLT default bounds``: OMLT's ``NetworkDefinition`` built from the torch
   weights (``DenseLayer`` with ``weights = W.T``; no ONNX export) with
   ``scaled_input_bounds`` = the box, ``ReluBigMFormulation`` in an
