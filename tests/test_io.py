@@ -685,6 +685,65 @@ def test_from_onnx_refuses_constants_that_are_not_one_per_feature(tmp_path, node
         from_onnx(tmp_path / "c.onnx")
 
 
+def _gemm_relu(extra_nodes, inits, **kw):
+    from onnx import helper
+
+    return _onnx_model(
+        [helper.make_node("MatMul", ["x", "W"], ["h"]), *extra_nodes],
+        {"W": [[1.0, 2.0], [3.0, -1.0]], **inits},
+        **kw,
+    )
+
+
+def _column_constants():
+    """Constants of shape (n, 1): against a batch of rows they broadcast along the batch."""
+    from onnx import helper
+
+    col = np.array([[0.5], [-0.25]])
+    return {
+        "add-bias": (
+            _gemm_relu([helper.make_node("Add", ["h", "C"], ["y"])], {"C": col}, n_out=2),
+            r"constant of shape \(2, 1\); expected \(2,\)",
+        ),
+        "prelu": (
+            _gemm_relu([helper.make_node("PRelu", ["h", "C"], ["y"])], {"C": col}, n_out=2),
+            r"constant of shape \(2, 1\); expected \(2,\)",
+        ),
+        "gemm-c": (
+            _onnx_model(
+                [helper.make_node("Gemm", ["x", "W", "C"], ["y"])],
+                {"W": [[1.0, 2.0], [3.0, -1.0]], "C": col},
+                n_out=2,
+            ),
+            r"constant of shape \(2, 1\); expected \(2,\)",
+        ),
+        "mul-empty": (
+            _gemm_relu([helper.make_node("Mul", ["h", "C"], ["y"])], {"C": np.zeros(0)}, n_out=2),
+            r"\(Mul\) must combine the input with one non-empty float constant",
+        ),
+        "input-width": (
+            _gemm_relu([helper.make_node("Relu", ["h"], ["y"])], {}, n_in=3, n_out=2),
+            "declares 3 input features, but its first layer takes 2",
+        ),
+        "output-width": (
+            _gemm_relu([helper.make_node("Relu", ["h"], ["y"])], {}, n_out=5),
+            "declares 5 output features, but its last layer gives 2",
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["add-bias", "prelu", "gemm-c", "mul-empty", "input-width", "output-width"]
+)
+def test_from_onnx_refuses_column_constants_and_widths_unlike_the_declared(case, tmp_path):
+    """Found by the attacker pass on issue 22: each was read as a different function."""
+    onnx = pytest.importorskip("onnx")
+    model, match = _column_constants()[case]
+    onnx.save(model, tmp_path / "c.onnx")
+    with pytest.raises(ValueError, match=match):
+        from_onnx(tmp_path / "c.onnx")
+
+
 def test_from_onnx_refuses_a_reshape_that_holds_for_one_batch_only(tmp_path):
     onnx = pytest.importorskip("onnx")
     from onnx import helper

@@ -132,7 +132,13 @@ def test_constants_are_also_kept_rounded_inward(tmp_path):
         ("(declare-const x Real)\n", r"'x' is not X_i \(input\) or Y_j \(output\)"),
         (HEADER + "(declare-const X_0 Real)\n", r"X_0 is declared twice"),
         ("(declare-const X_1 Real)\n(declare-const Y_0 Real)\n", r"X_0 is not declared"),
-        (HEADER + BOX + "(assert (<= Y_0 1e999))", r"the constant 1E\+999 overflows float64"),
+        (HEADER + BOX + "(assert (<= Y_0 1e999))", r"constant, 1.000000E\+999, overflows float64"),
+        (
+            HEADER + "(assert (<= (* 1e-400 X_0) 1))\n(assert (>= X_0 0))",
+            r"the bound of X_0, 1.000000E\+400, overflows float64",
+        ),
+        (HEADER + BOX + "(assert (<= (* 2 3 Y_0) 1))", r"'\*' takes two terms"),
+        (HEADER + BOX + "(assert (<= (*) 1))", r"'\*' takes two terms"),
         (HEADER + BOX + "(check-sat)", r"the command 'check-sat' is not in the subset"),
         (HEADER + BOX + "(assert)", r"assert takes one formula"),
         # found by the attacker pass: each was read into a wrong set or a wrong exception
@@ -198,3 +204,66 @@ def test_carriage_returns_end_lines(tmp_path):
     text = HEADER + BOX + "(assert (<= Y_0 1)) ; a comment\r(assert (<= Y_1 2))\r\n"
     ((a, b),) = spec_of(tmp_path, text).cases[0].unsafe
     assert a.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] and b.tolist() == [1.0, 2.0]
+
+
+def test_a_byte_order_mark_is_not_read_as_a_token(tmp_path):
+    path = tmp_path / "bom.vnnlib"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + BOX + "(assert (<= Y_0 1))").encode())
+    assert load_vnnlib(path).n_inputs == 2
+
+
+def _case(**changes):
+    from pwlmodels.io import VnnlibCase
+
+    parts = {
+        "lower": [0.0, 0.0],
+        "upper": [1.0, 1.0],
+        "unsafe": ((np.array([[1.0, 0.0, 0.0]]), np.array([0.5])),),
+        "inner_lower": [0.0, 0.0],
+        "inner_upper": [1.0, 1.0],
+        "inner_b": (np.array([0.5]),),
+    }
+    return VnnlibCase(**{**parts, **changes})
+
+
+def test_a_case_built_by_hand_is_checked_and_frozen():
+    case = _case(lower=(0, 0))  # ints and tuples: converted
+    assert case.lower.dtype == np.float64 and not case.lower.flags.writeable
+    assert not case.unsafe[0][0].flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [  # found by the attacker pass on issue 22: check() crashed on each
+        ({"lower": [0.0, math.nan]}, ValueError, r"`lower` must be finite; got lower\[1\] = nan"),
+        ({"upper": [1.0]}, ValueError, r"`upper` must have one entry per input \(2\); got 1"),
+        ({"lower": [2.0, 0.0]}, ValueError, r"`lower` must be <= `upper`; got lower\[0\]"),
+        ({"unsafe": [([1.0, 0.0, 0.0], 0.5)]}, ValueError, r"`unsafe\[0\]` must be A of shape"),
+        ({"unsafe": "y <= 1"}, TypeError, r"`unsafe` must be a tuple of \(A, b\) pairs"),
+        ({"unsafe": (np.eye(3),)}, TypeError, r"`unsafe\[0\]` must be a pair \(A, b\)"),
+        (
+            {"unsafe": ((np.array([[math.inf, 0, 0]]), np.array([0.5])),)},
+            ValueError,
+            r"`unsafe\[0\]\[0\]` must be finite",
+        ),
+        ({"inner_b": ()}, ValueError, r"`inner_b` must hold one vector per pair of `unsafe`"),
+        ({"inner_b": (np.array([0.5, 1.0]),)}, ValueError, r"`inner_b\[0\]` must have shape"),
+    ],
+)
+def test_a_bad_case_built_by_hand_is_refused(changes, error, match):
+    with pytest.raises(error, match=match):
+        _case(**changes)
+
+
+def test_a_spec_built_by_hand_must_match_its_cases():
+    from pwlmodels.io import VnnlibSpec
+
+    assert isinstance(VnnlibSpec(2, 3, [_case()]).cases, tuple)  # a list becomes a tuple
+    with pytest.raises(ValueError, match=r"`cases\[0\]` has 2 inputs; `n_inputs` is 4"):
+        VnnlibSpec(4, 3, (_case(),))
+    with pytest.raises(ValueError, match=r"`cases\[0\]` has output rows of 3 entries"):
+        VnnlibSpec(2, 5, (_case(),))
+    with pytest.raises(TypeError, match=r"`cases\[0\]` must be a VnnlibCase"):
+        VnnlibSpec(2, 3, ("box",))
+    with pytest.raises(TypeError, match="`n_inputs` must be an integer"):
+        VnnlibSpec(2.0, 3, ())

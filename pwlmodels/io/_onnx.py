@@ -156,7 +156,27 @@ def read_graph(graph, where: str, opset: int = OPSET) -> nn.Sequential:
         current = node.output[0]
     if current != graph.output[0].name:
         raise ValueError(f"{where}: the chain of nodes does not end at the graph's output")
+    _check_widths(modules, n_in, graph.output[0], where)
     return nn.Sequential(*modules)
+
+
+def _check_widths(modules: list, n_in: int | None, output, where: str) -> None:
+    """A ValueError when the declared input or output width disagrees with the layers."""
+    linears = [m for m in modules if isinstance(m, nn.Linear)]
+    if not linears:
+        return  # the network parser refuses a net without a Linear layer, by name
+    if n_in is not None and linears[0].in_features != n_in:
+        raise ValueError(
+            f"{where} declares {n_in} input features, but its first layer takes "
+            f"{linears[0].in_features}"
+        )
+    dims = [d.dim_value for d in output.type.tensor_type.shape.dim]
+    n_out = math.prod(dims[1:]) if len(dims) >= 2 and all(d > 0 for d in dims[1:]) else None
+    if n_out is not None and linears[-1].out_features != n_out:
+        raise ValueError(
+            f"{where} declares {n_out} output features, but its last layer gives "
+            f"{linears[-1].out_features}"
+        )
 
 
 def _node_module(
@@ -248,8 +268,10 @@ def _elementwise(op: str, extra: list, width: int | None, label: str, where: str
     ``1 / c`` is exact (a power of two), and is refused otherwise (folding a
     rounded reciprocal into the weights would change the network).
     """
-    if len(extra) != 1 or extra[0].dtype not in _NP_TO_TORCH:
-        raise ValueError(f"{where}: {label} must combine the input with one float constant")
+    if len(extra) != 1 or extra[0].dtype not in _NP_TO_TORCH or extra[0].size == 0:
+        raise ValueError(
+            f"{where}: {label} must combine the input with one non-empty float constant"
+        )
     c = np.asarray(extra[0])
     if any(d != 1 for d in c.shape[:-1]):  # (5, 1) would broadcast to an outer operation
         raise ValueError(
@@ -323,9 +345,13 @@ def _linear(w: np.ndarray, b: np.ndarray | None, label: str, where: str) -> nn.L
 
 
 def _vector(a: np.ndarray, n: int, label: str, where: str) -> np.ndarray:
-    """``a`` (size 1 or n, at most one axis longer than 1) as a writable vector of n entries."""
+    """``a`` (size 1 or n, every axis but the last of length 1) as a writable vector of n entries.
+
+    A constant of shape ``(n, 1)`` is refused: against a batch of rows it would
+    broadcast along the batch axis, not the features.
+    """
     a = np.asarray(a)
-    if a.size not in (1, n) or sum(d > 1 for d in a.shape) > 1:
+    if a.size not in (1, n) or any(d != 1 for d in a.shape[:-1]):
         raise ValueError(f"{where}: {label} has a constant of shape {a.shape}; expected ({n},)")
     return np.array(np.broadcast_to(a.reshape(-1), (n,)))
 

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import round_outward
+from .._validate import as_finite_1d, as_float_array, check_finite, check_int, round_outward
 
 __all__ = ["VnnlibCase", "VnnlibSpec", "load_vnnlib"]
 
@@ -72,6 +72,31 @@ class VnnlibCase:
     inner_upper: np.ndarray
     inner_b: tuple[np.ndarray, ...]
 
+    def __post_init__(self) -> None:
+        # a case built by hand is checked as the reader's are built: finite float64
+        # arrays of matching shapes, read-only
+        sides = {}
+        for name in ("lower", "upper", "inner_lower", "inner_upper"):
+            sides[name] = _frozen(as_finite_1d(getattr(self, name), name).copy())
+        n = sides["lower"].size
+        for name, arr in sides.items():
+            if arr.size != n or n == 0:
+                raise ValueError(f"`{name}` must have one entry per input ({n}); got {arr.size}")
+        if (sides["lower"] > sides["upper"]).any():
+            i = int(np.argmax(sides["lower"] > sides["upper"]))
+            raise ValueError(f"`lower` must be <= `upper`; got lower[{i}] > upper[{i}]")
+        pairs = _pairs(self.unsafe)
+        if not isinstance(self.inner_b, (tuple, list)) or len(self.inner_b) != len(pairs):
+            raise ValueError(f"`inner_b` must hold one vector per pair of `unsafe` ({len(pairs)})")
+        inner_b = []
+        for j, ((_, b), c) in enumerate(zip(pairs, self.inner_b, strict=True)):
+            c = as_finite_1d(c, f"inner_b[{j}]")
+            if c.shape != b.shape:
+                raise ValueError(f"`inner_b[{j}]` must have shape {b.shape}; got {c.shape}")
+            inner_b.append(_frozen(c.copy()))
+        for name, value in (*sides.items(), ("unsafe", pairs), ("inner_b", tuple(inner_b))):
+            object.__setattr__(self, name, value)
+
 
 @dataclass(frozen=True)
 class VnnlibSpec:
@@ -88,6 +113,27 @@ class VnnlibSpec:
     n_inputs: int
     n_outputs: int
     cases: tuple[VnnlibCase, ...]
+
+    def __post_init__(self) -> None:
+        n_in, n_out = check_int(self.n_inputs, "n_inputs"), check_int(self.n_outputs, "n_outputs")
+        if not isinstance(self.cases, (tuple, list)):
+            raise TypeError(
+                f"`cases` must be a tuple of VnnlibCase; got {type(self.cases).__name__}"
+            )
+        for i, case in enumerate(self.cases):
+            if not isinstance(case, VnnlibCase):
+                raise TypeError(f"`cases[{i}]` must be a VnnlibCase; got {type(case).__name__}")
+            if case.lower.size != n_in:
+                raise ValueError(f"`cases[{i}]` has {case.lower.size} inputs; `n_inputs` is {n_in}")
+            cols = {a.shape[1] for a, _ in case.unsafe}
+            if cols - {n_out}:
+                raise ValueError(
+                    f"`cases[{i}]` has output rows of {min(cols - {n_out})} entries; "
+                    f"`n_outputs` is {n_out}"
+                )
+        object.__setattr__(self, "n_inputs", n_in)
+        object.__setattr__(self, "n_outputs", n_out)
+        object.__setattr__(self, "cases", tuple(self.cases))
 
 
 def load_vnnlib(path: str | os.PathLike) -> VnnlibSpec:
@@ -136,7 +182,7 @@ def load_vnnlib(path: str | os.PathLike) -> VnnlibSpec:
     if path.stat().st_size > _MAX_BYTES:
         raise ValueError(f"{path}: larger than {_MAX_BYTES // 2**20} MiB; not read")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not a token
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text file") from None
     # Exponents of any size and 100 digits, with inexact results trapped: the sums and
@@ -211,12 +257,12 @@ def _number(text: str) -> Decimal | None:
     return Decimal(text) if _NUMERAL.match(text) else None
 
 
-def _rounded(value: Decimal, up: bool) -> tuple[float, float]:
+def _rounded(value: Decimal, up: bool, what: str) -> tuple[float, float]:
     """``value`` rounded outward (:func:`round_outward` on the side ``up``) and inward,
-    refusing a constant beyond float64's range."""
+    refusing a constant beyond float64's range (``what`` names it)."""
     near = round_outward(value, up)
     if math.isinf(near):
-        raise _Refused(f"the constant {value.normalize()} overflows float64")
+        raise _Refused(f"{what}, {value:.6E}, overflows float64")
     return near, round_outward(value, not up)
 
 
@@ -224,6 +270,8 @@ class _Reader:
     def __init__(self) -> None:
         self.declared: dict[str, set[int]] = {"X": set(), "Y": set()}
         self.asserts: list = []
+        self.items: dict = {}  # id of a constraint -> (it, its reading)
+        self.boxes: dict = {}  # ids of a conjunction's input bounds -> its box
 
     def read(self, text: str) -> VnnlibSpec:
         for form in _parse(_tokens(text)):
@@ -318,6 +366,8 @@ class _Reader:
             # (ca.x + ka)(cb.x + kb) with ca or cb zero: the constant is ka kb either way
             coef, scale = (cb, ka) if not ca else (ca, kb)
             return {k: v * scale for k, v in coef.items()}, ka * kb
+        if head == "*":
+            raise _Refused(f"line {line}: '*' takes two terms (one of them a constant)")
         raise _Refused(f"line {line}: the term {head!r} is not in the subset (+, -, *)")
 
     def _cases(self, terms: list, n_in: int, n_out: int) -> tuple:
@@ -337,50 +387,82 @@ class _Reader:
         return tuple(cases)
 
     def _case(self, term: list, n_in: int, n_out: int):
-        """The box (outer, inner) and output rows of one conjunction; None when empty."""
-        lower, upper = [-math.inf] * n_in, [math.inf] * n_in
-        in_lo, in_up = [-math.inf] * n_in, [math.inf] * n_in
-        rows, rhs, in_rhs = [], [], []
-        for coef, const, line in term:
-            kinds = {name[0] for name in coef}
-            if kinds == {"X"}:
-                if len(coef) != 1:
-                    raise _Refused(f"line {line}: a constraint on several inputs (only bounds)")
-                ((name, a),) = coef.items()
-                i = int(name[2:])
-                out, inner = (_quotient(const, a, outward) for outward in (True, False))
-                if a > 0:  # a x <= const
-                    upper[i] = min(upper[i], _rounded(out, up=True)[0])
-                    in_up[i] = min(in_up[i], _rounded(inner, up=True)[1])
-                else:
-                    lower[i] = max(lower[i], _rounded(out, up=False)[0])
-                    in_lo[i] = max(in_lo[i], _rounded(inner, up=False)[1])
-            elif kinds == {"Y"}:
-                row = np.zeros(n_out)
-                for name, a in coef.items():
-                    row[int(name[2:])] = float(a)
-                    if Decimal(row[int(name[2:])]) != a:  # a rounded row would move the set
-                        raise _Refused(
-                            f"line {line}: the coefficient {a.normalize()} of {name} is not "
-                            "exact in float64"
-                        )
-                rows.append(row)
-                out, inner = _rounded(const, up=True)
-                rhs.append(out)
-                in_rhs.append(inner)
-            elif kinds:
-                raise _Refused(f"line {line}: a constraint mixing inputs and outputs")
-            elif const < 0:  # 0 <= const is false: the conjunction is empty
-                return None
-        for i in range(n_in):
-            if not (math.isfinite(lower[i]) and math.isfinite(upper[i])):
-                side = "lower" if not math.isfinite(lower[i]) else "upper"
-                raise _Refused(f"X_{i} has no {side} bound in one of the cases")
-        if any(lo > up for lo, up in zip(lower, upper, strict=True)):
+        """The box (outer, inner) and output rows of one conjunction; None when empty.
+
+        Each constraint is read once however many conjunctions share it (distributing
+        ``and`` over ``or`` repeats the input bounds in every conjunction), and the box
+        once per set of input bounds."""
+        items = [self._item(c, n_out) for c in term]
+        if any(item is None for item in items):
+            return None  # 0 <= const is false
+        bounds = [(id(c), item) for c, item in zip(term, items, strict=True) if item[0] == "X"]
+        key = tuple(k for k, _ in bounds)
+        if key not in self.boxes:
+            self.boxes[key] = _box([item for _, item in bounds], n_in)
+        box = self.boxes[key]
+        if box is None:
             return None
-        a = _frozen(np.array(rows).reshape(len(rows), n_out))
-        b, in_b = (_frozen(np.array(r, dtype=np.float64)) for r in (rhs, in_rhs))
-        return (tuple(lower), tuple(upper), tuple(in_lo), tuple(in_up)), (a, b, in_b)
+        rows = [item[1:] for item in items if item[0] == "Y"]
+        a = _frozen(np.array([r for r, _, _ in rows]).reshape(len(rows), n_out))
+        b, in_b = (_frozen(np.array([r[k] for r in rows], dtype=np.float64)) for k in (1, 2))
+        return box, (a, b, in_b)
+
+    def _item(self, constraint: tuple, n_out: int) -> tuple | None:
+        """One constraint read: ("X", i, upper?, outward, inward) for a bound on an input,
+        ("Y", row, rhs, inward rhs) on outputs, ("",) when it always holds, None never."""
+        key = id(constraint)
+        if key in self.items:
+            return self.items[key][1]
+        coef, const, line = constraint
+        kinds = {name[0] for name in coef}
+        if kinds == {"X"}:
+            if len(coef) != 1:
+                raise _Refused(f"line {line}: a constraint on several inputs (only bounds)")
+            ((name, a),) = coef.items()
+            out, inner = (_quotient(const, a, outward) for outward in (True, False))
+            what = f"line {line}: the bound of {name}"
+            up = bool(a > 0)  # a x <= const: an upper bound
+            item = (
+                "X",
+                int(name[2:]),
+                up,
+                _rounded(out, up, what)[0],
+                _rounded(inner, up, what)[1],
+            )
+        elif kinds == {"Y"}:
+            row = np.zeros(n_out)
+            for name, a in coef.items():
+                row[int(name[2:])] = float(a)
+                if Decimal(row[int(name[2:])]) != a:  # a rounded row would move the set
+                    raise _Refused(
+                        f"line {line}: the coefficient {a.normalize()} of {name} is not "
+                        "exact in float64"
+                    )
+            item = ("Y", row, *_rounded(const, True, f"line {line}: the constant"))
+        elif kinds:
+            raise _Refused(f"line {line}: a constraint mixing inputs and outputs")
+        else:
+            item = ("",) if const >= 0 else None
+        self.items[key] = (constraint, item)  # the constraint kept alive: its id stays unique
+        return item
+
+
+def _box(bounds: list, n_in: int) -> tuple | None:
+    """The box (lower, upper, inner lower, inner upper) of input bounds; None when empty."""
+    lower, upper = [-math.inf] * n_in, [math.inf] * n_in
+    in_lo, in_up = [-math.inf] * n_in, [math.inf] * n_in
+    for _, i, up, out, inner in bounds:
+        if up:
+            upper[i], in_up[i] = min(upper[i], out), min(in_up[i], inner)
+        else:
+            lower[i], in_lo[i] = max(lower[i], out), max(in_lo[i], inner)
+    for i in range(n_in):
+        if not (math.isfinite(lower[i]) and math.isfinite(upper[i])):
+            side = "lower" if not math.isfinite(lower[i]) else "upper"
+            raise _Refused(f"X_{i} has no {side} bound in one of the cases")
+    if any(lo > up for lo, up in zip(lower, upper, strict=True)):
+        return None
+    return tuple(lower), tuple(upper), tuple(in_lo), tuple(in_up)
 
 
 def _quotient(const: Decimal, a: Decimal, outward: bool) -> Decimal:
@@ -390,6 +472,32 @@ def _quotient(const: Decimal, a: Decimal, outward: bool) -> Decimal:
         ctx.rounding = decimal.ROUND_CEILING if (a > 0) == outward else decimal.ROUND_FLOOR
         ctx.traps[decimal.Inexact] = False
         return const / a
+
+
+def _pairs(unsafe: object) -> tuple:
+    """``unsafe`` checked: pairs of a finite (k, m) float64 ``A`` and (k,) ``b``, one m."""
+    if not isinstance(unsafe, (tuple, list)):
+        raise TypeError(f"`unsafe` must be a tuple of (A, b) pairs; got {type(unsafe).__name__}")
+    pairs, width = [], None
+    for j, pair in enumerate(unsafe):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"`unsafe[{j}]` must be a pair (A, b)")
+        a, b = (
+            as_float_array(pair[0], f"unsafe[{j}][0]"),
+            as_float_array(pair[1], f"unsafe[{j}][1]"),
+        )
+        if a.ndim != 2 or b.shape != (a.shape[0],) or a.shape[1] == 0:
+            raise ValueError(
+                f"`unsafe[{j}]` must be A of shape (k, n_outputs) and b of shape (k,); got "
+                f"{a.shape} and {b.shape}"
+            )
+        if width not in (None, a.shape[1]):
+            raise ValueError(f"`unsafe[{j}]` has {a.shape[1]} columns; unsafe[0] has {width}")
+        width = a.shape[1]
+        check_finite(a, f"unsafe[{j}][0]")
+        check_finite(b, f"unsafe[{j}][1]")
+        pairs.append((_frozen(a.copy()), _frozen(b.copy())))
+    return tuple(pairs)
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
