@@ -199,19 +199,24 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="free knots: seed of the extra starts",
     )
-    fit.add_argument("--out", required=True, type=Path, metavar="FILE", help="the spline (JSON)")
-    fit.add_argument("--table", type=Path, metavar="FILE", help="also the fit's table (CSV)")
     fit.add_argument(
-        "--model", type=Path, metavar="FILE", help="also the exact network (.pt or .onnx)"
+        "--out", required=True, type=_file_name, metavar="FILE", help="the spline (JSON)"
+    )
+    fit.add_argument("--table", type=_file_name, metavar="FILE", help="also the fit's table (CSV)")
+    fit.add_argument(
+        "--model", type=_file_name, metavar="FILE", help="also the exact network (.pt or .onnx)"
     )
     fit.set_defaults(run=_fit)
 
     convert = sub.add_parser("convert", help="convert between spline, model and ONNX files")
     convert.add_argument("source", type=Path, help="a .json spline, a model file or .onnx")
     convert.add_argument(
-        "--out", required=True, type=Path, help=".json (a spline, 1 input), .onnx or a model file"
+        "--out",
+        required=True,
+        type=_file_name,
+        help=".json (a spline, 1 input), .onnx or a model file",
     )
-    convert.add_argument("--onnx", type=Path, help="also write an ONNX file")
+    convert.add_argument("--onnx", type=_file_name, help="also write an ONNX file")
     convert.add_argument("--form", choices=("hinge", "ramp"), default="hinge")
     convert.add_argument(
         "--dtype",
@@ -248,7 +253,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--out",
-        type=Path,
+        type=_file_name,
         metavar="RESULT",
         help="with --vnnlib: write the VNN-COMP result file (sat/unsat/unknown/timeout)",
     )
@@ -256,9 +261,9 @@ def _parser() -> argparse.ArgumentParser:
 
     regions = sub.add_parser("regions", help="figure of the linear regions (1 or 2 inputs)")
     _model_and_box(regions)
-    regions.add_argument("--out", required=True, type=Path, help="the figure (PNG)")
+    regions.add_argument("--out", required=True, type=_file_name, help="the figure (PNG)")
     regions.add_argument("--color", choices=("region", "value"), default="region")
-    regions.add_argument("--table", type=Path, help="also write one row per region (CSV)")
+    regions.add_argument("--table", type=_file_name, help="also write one row per region (CSV)")
     regions.add_argument(
         "--max-regions",
         type=_count(1, _MAX_REGIONS),
@@ -338,6 +343,14 @@ def _number(*, allow: str = "", positive: bool = False, nonnegative: bool = Fals
         return value
 
     return parse
+
+
+def _file_name(text: str) -> Path:
+    """An argparse type for a file to write: a name that ends with a separator is a folder
+    (``Path`` would drop the separator and write a file of the folder's name)."""
+    if text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} names a folder; give a file name")
+    return Path(text)
 
 
 def _count(low: int, high: int | None = None):
@@ -498,7 +511,10 @@ def _verify(args: argparse.Namespace) -> int:
 def _decide(args: argparse.Namespace) -> int:
     """VNN-COMP's run: the verdict on stdout and, with ``--out``, in the result file."""
     start = time.perf_counter()
-    given = [f"--{k}" for k in _BOX_OPTIONS if getattr(args, k) not in (None, False)]
+    # by identity: `--output 0` and `--atol 0` are given (0 == False)
+    given = [
+        f"--{k}" for k in _BOX_OPTIONS if (v := getattr(args, k)) is not None and v is not False
+    ]
     if given:
         raise _Abort(f"{', '.join(given)} cannot go with --vnnlib (the property gives the box)")
     if args.timeout is not None and args.time_limit is not None:

@@ -232,12 +232,24 @@ def test_verify_vnnlib_timeout_and_json(net2, tmp_path, cli):
         ("--vnnlib p.vnnlib --out p.vnnlib", "--out 'p.vnnlib' is the input"),
         ("--vnnlib p.vnnlib --timeout 5 --time-limit 5", "--timeout and --time-limit are"),
         ("--vnnlib p.vnnlib --out /dev/null", "--out '/dev/null' is not a regular file"),
+        # found by the attacker pass: 0 == False hid these, and a trailing "/" was dropped
+        ("--vnnlib p.vnnlib --output 0", "--output cannot go with --vnnlib"),
+        ("--vnnlib p.vnnlib --atol 0", "--atol cannot go with --vnnlib"),
     ],
 )
 def test_verify_vnnlib_refuses_bad_calls(net2, tmp_path, cli, extra, match):
     (tmp_path / "p.vnnlib").write_text(PROP.format("0"))
     status, _, err = cli(f"verify net2.pt {extra}")
     assert_one_line_error(status, err, "verify", match)
+
+
+def test_an_output_name_that_ends_with_a_separator_is_a_folder(net2, tmp_path, cli):
+    """Found by the attacker pass: ``Path("newdir/")`` dropped the "/" and wrote a file."""
+    (tmp_path / "p.vnnlib").write_text(PROP.format("0"))
+    status, _, err = cli("verify net2.pt --vnnlib p.vnnlib --out newdir/")
+    assert status == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].endswith("'newdir/' names a folder; give a file name")
+    assert not (tmp_path / "newdir").exists()
 
 
 # ---------------------------------------------------------------- bad input
