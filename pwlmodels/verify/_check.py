@@ -249,7 +249,7 @@ def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
     open_ = torch.ones(1, target.member.shape[1], dtype=torch.bool, device=dev)
     *batch, x = _bound(target, lo, up, open_)
     stack = [batch]
-    n_boxes = 1
+    n_boxes, step = 1, 0.0  # step: the last step's seconds, to stop before one overruns
     while x is None:
         while stack and not stack[-1][0].shape[0]:
             stack.pop()
@@ -257,7 +257,8 @@ def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
             return "unsat", None, n_boxes
         if n_boxes >= max_boxes:
             return "unknown", None, n_boxes
-        if deadline is not None and time.perf_counter() > deadline:
+        began = time.perf_counter()
+        if deadline is not None and began + step > deadline:
             return "timeout", None, n_boxes
         batch = stack.pop()
         k = batch[0].shape[0] - bd.BATCH
@@ -274,6 +275,7 @@ def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
         n_boxes += p_lo.shape[0]
         *batch, x = _bound(target, p_lo, p_up, open_[parent])
         stack.append(batch)
+        step = time.perf_counter() - began
     return "sat", x, n_boxes
 
 
