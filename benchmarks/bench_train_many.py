@@ -96,7 +96,7 @@ def row_for(members: int, cfg: dict, device: torch.device, repeats: int, loop_ma
     batched_seconds, _, _ = best_of(together, repeats)
     loop_seconds *= members / timed
     diff = max(
-        float((p - q).abs().max() / q.abs().max().clamp_min(1e-30))
+        float((p - q).detach().abs().max() / q.detach().abs().max().clamp_min(1e-30))
         for a, b in zip(batched[:timed], looped, strict=True)
         for p, q in zip(a.parameters(), b.parameters(), strict=True)
     )

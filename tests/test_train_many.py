@@ -270,3 +270,20 @@ def test_train_many_rejects_bad_input_by_name(nets, kwargs, exc, match):
     kwargs = {"x": X, "y": Y, "epochs": 2, "lr": 1e-2} | kwargs
     with pytest.raises(exc, match=match):
         train_many(nets, **kwargs)
+
+
+# ------------------------------------------------------------------ compare_activations
+def test_compare_activations_batched_trains_the_seeds_as_one_by_one():
+    from pwlmodels import compare_activations
+
+    x = np.linspace(-1.0, 1.0, 60)
+    options = {"x_train": x, "domain": (-1.0, 1.0), "kinks": [0.0], "hidden": (8,)}
+    options |= {"seeds": (0, 1, 2), "epochs": 20, "lrs": (1e-2,)}
+    alone = compare_activations(np.abs, **options).table
+    together = compare_activations(np.abs, batched=True, **options).table
+    assert list(together["model"]) == list(alone["model"])
+    assert list(together["seed"]) == list(alone["seed"])
+    for column in ("rmse", "max_error", "derivative_rmse", "kink0_max_error"):
+        np.testing.assert_allclose(together[column], alone[column], rtol=1e-4)
+    with pytest.raises(TypeError, match=r"`batched` must be True or False; got 'yes'"):
+        compare_activations(np.abs, batched="yes", **options)
