@@ -104,6 +104,16 @@ def test_members_on_a_device_match_train_there(device):
     assert all(p.device.type == torch.device(device).type for p in nets[0].parameters())
 
 
+def test_frozen_parameters_stay_and_the_rest_match_train():
+    nets = _members(3)
+    for net in nets:
+        net[0].requires_grad_(False)
+    frozen = [net[0].weight.clone() for net in nets]
+    copies, histories = _one_by_one(nets, [0, 0, 0], epochs=20, lr=1e-2)
+    _assert_same(nets, train_many(nets, X, Y, epochs=20, lr=1e-2), copies, histories, rtol=1e-8)
+    assert all(torch.equal(net[0].weight, w) for net, w in zip(nets, frozen, strict=True))
+
+
 # ------------------------------------------------------------------ history
 def test_history_is_trains_with_a_member_column_and_the_final_loss_is_the_nets():
     nets = _members(3)
