@@ -451,7 +451,8 @@ def train_many(
     """
     members = _batched.check_nets(nets)
     first = members[0]
-    setup = _setup(first, x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss)
+    checked = (epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss)
+    setup = _setup(first, x, y, *checked, name="nets[0]")
     seeds = _batched.check_seeds(seed, len(members))
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size")
@@ -511,11 +512,13 @@ class _Setup(NamedTuple):
     loss_fn: Callable[..., torch.Tensor]
 
 
-def _setup(net, x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss) -> _Setup:
-    """Check the options of :func:`train` for ``net``; the data as its tensors."""
-    check_module(net)
+def _setup(
+    net, x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss, name="net"
+) -> _Setup:
+    """Check the options of :func:`train` for ``net`` (called ``name``); the data as its tensors."""
+    check_module(net, name)
     if not (params := [p for p in net.parameters() if p.requires_grad]):
-        raise ValueError("`net` must have trainable parameters; got none with requires_grad")
+        raise ValueError(f"`{name}` must have trainable parameters; got none with requires_grad")
     xt, yt = as_data(x, "x", params[0]), as_data(y, "y", params[0])
     if (n := xt.shape[0]) != yt.shape[0]:
         raise ValueError(f"`x` and `y` must have the same number of rows; got {n} and {len(yt)}")

@@ -262,6 +262,12 @@ def _shared():
         ),
         (_shared(), {}, ValueError, r"`nets\[1\]` must share no parameter with nets\[0\]"),
         ([make_mlp()] * 2, {}, ValueError, r"`nets\[1\]` must share no parameter with nets\[0\]"),
+        (
+            [make_mlp().requires_grad_(False)],
+            {},
+            ValueError,
+            r"`nets\[0\]` must have trainable parameters",
+        ),
         (None, {"seed": [0, 1, 2]}, ValueError, r"`seed` must have one entry per network \(2\)"),
         (None, {"seed": [0, -1]}, ValueError, r"`seed\[1\]` must be >= 0"),
         (None, {"seed": 0.5}, TypeError, r"`seed` must be an integer"),
