@@ -413,7 +413,8 @@ def train_many(
         shapes, on one dtype and device, sharing no parameters.
     x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, progress, callbacks, loss
         As in :func:`train`, with the same defaults; ``progress`` shows one
-        bar over the epochs of every chunk.
+        bar over the epochs of every chunk (one per network when they train
+        one by one).
     seed : int or sequence of int, default 0
         Seeds the mini-batch shuffling: one for every member, or one per member.
     chunk_size : int, optional
@@ -426,7 +427,8 @@ def train_many(
     pandas.DataFrame
         :func:`train`'s history of every member, one after another, with a
         first column ``member`` (the index in ``nets``). ``seconds`` counts
-        from the start of the call.
+        from the start of the call (of each network's training when they
+        train one by one).
 
     Raises
     ------
