@@ -241,6 +241,7 @@ def train_many_section(df: pd.DataFrame) -> str:
     ]
     show["batched_seconds"] = [_g(v, 3) for v in show.batched_seconds]
     show["speedup"] = [f"{_ratio(v)}x" for v in show.speedup]
+    show["median_rel_diff"] = [_g(v) for v in df.median_rel_diff]
     show["max_rel_diff"] = [_g(v) for v in df.max_rel_diff]
     return f"""## Many small networks at once: `train_many`
 
@@ -248,9 +249,10 @@ def train_many_section(df: pd.DataFrame) -> str:
 {_stamp(df, ["threads", "torch", "pwlmodels"])}; on a GPU add `--device cuda --members 1024
 --loop-max 16 --out benchmarks/results/train_many_cuda.csv`, which times 16 networks of the
 loop and scales): {df.config.iloc[0]}. "loop" calls `train` once per network, "batched"
-is one `train_many` call; max_rel_diff is the largest weight difference between the two,
-relative to the tensor's largest weight (float32 rounding, grown by training; float64
-agrees to about 1e-12).
+is one `train_many` call. A network's difference is its largest weight difference between
+the two, relative to the tensor's largest weight: float32 rounding, grown by training, which
+can move a ReLU network elsewhere (the max), as running `train` on two threads instead of one
+can; float64 agrees to about 1e-14 over such runs.
 
 {markdown_table(show)}"""
 
