@@ -249,6 +249,12 @@ def _shared():
             r"`nets\[1\]` must have the architecture",
         ),
         (
+            [make_mlp(), make_mlp().eval()],
+            {},
+            ValueError,
+            r"`nets\[1\]` must have the architecture of nets\[0\] \(module types, settings, modes",
+        ),
+        (
             [make_mlp(), make_mlp(dtype=torch.float64)],
             {},
             ValueError,
