@@ -2,7 +2,8 @@
 
     python docs/gen_benchmarks.py
 
-Reads benchmarks/results/{convert,fit,verify,milp_bounds,activations,acasxu}.csv
+Reads benchmarks/results/{convert,fit,verify,milp_bounds,activations,train_many,acasxu}.csv
+(train_many_cuda.csv too when present)
 (written by the scripts in benchmarks/; this script runs no benchmark) and writes
 the site's benchmarks page: every number on it is a cell of those files or a median or count over
 them, stated as such. Rerun it after rerunning a benchmark.
@@ -232,6 +233,30 @@ only" the activation's share of it; the ratio is the time over ReLU's.
 {markdown_table(show)}"""
 
 
+def train_many_section(df: pd.DataFrame) -> str:
+    show = df[["device", "members", "loop_seconds", "batched_seconds", "speedup"]].copy()
+    show["loop_seconds"] = [
+        _g(v, 3) + ("" if t == m else f" (from {t})")
+        for v, t, m in zip(df.loop_seconds, df.loop_timed, df.members, strict=True)
+    ]
+    show["batched_seconds"] = [_g(v, 3) for v in show.batched_seconds]
+    show["speedup"] = [f"{_ratio(v)}x" for v in show.speedup]
+    show["median_rel_diff"] = [_g(v) for v in df.median_rel_diff]
+    show["max_rel_diff"] = [_g(v) for v in df.max_rel_diff]
+    return f"""## Many small networks at once: `train_many`
+
+`python benchmarks/bench_train_many.py` (results in `benchmarks/results/train_many.csv`;
+{_stamp(df, ["threads", "torch", "pwlmodels"])}; on a GPU add `--device cuda --members 1024
+--loop-max 16 --out benchmarks/results/train_many_cuda.csv`, which times 16 networks of the
+loop and scales): {df.config.iloc[0]}. "loop" calls `train` once per network, "batched"
+is one `train_many` call. A network's difference is its largest weight difference between
+the two, relative to the tensor's largest weight: float32 rounding, grown by training, which
+can move a ReLU network elsewhere (the max), as running `train` on two threads instead of one
+can; float64 agrees to about 1e-14 over such runs.
+
+{markdown_table(show)}"""
+
+
 def acasxu_section(df: pd.DataFrame) -> str:
     df = df.assign(prop=[i.split(":")[1] for i in df.instance])
     rows = []
@@ -284,6 +309,8 @@ def render(results: Path = RESULTS) -> str:
     milp_bounds = pd.read_csv(results / "milp_bounds.csv")
     activations = pd.read_csv(results / "activations.csv")
     acasxu = pd.read_csv(results / "acasxu.csv")
+    many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
+            if (results / name).exists()]  # fmt: skip
     page = "\n".join(
         [
             "# Benchmarks",
@@ -299,6 +326,7 @@ def render(results: Path = RESULTS) -> str:
             verify_section(verify),
             milp_bounds_section(milp_bounds),
             activations_section(activations),
+            train_many_section(pd.concat(many, ignore_index=True)),
             acasxu_section(acasxu),
         ]
     )

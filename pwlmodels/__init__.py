@@ -65,7 +65,14 @@ _WHERE = {
         ("from_onnx", "load_model", "load_spline", "save_model", "save_spline", "to_onnx"), "io"
     ),
     **dict.fromkeys(
-        ("count_parameters", "hidden_for_parameters", "make_mlp", "resolve_device", "train"),
+        (
+            "count_parameters",
+            "hidden_for_parameters",
+            "make_mlp",
+            "resolve_device",
+            "train",
+            "train_many",
+        ),
         "nets",
     ),
     **dict.fromkeys(("Comparison", "compare_activations", "kink_estimate"), "compare"),
@@ -149,6 +156,7 @@ __all__ = [
     "spline_to_relu",
     "to_onnx",
     "train",
+    "train_many",
 ]
 
 
@@ -182,7 +190,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from .fit import PWLFit, fit_pwl, select_knots
     from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
-    from .nets import count_parameters, hidden_for_parameters, make_mlp, resolve_device, train
+    from .nets import (
+        count_parameters,
+        hidden_for_parameters,
+        make_mlp,
+        resolve_device,
+        train,
+        train_many,
+    )
     from .pwa import PiecewiseAffine
     from .regions import (
         Partition,

@@ -21,7 +21,7 @@ import torch
 
 from ._validate import as_finite_1d, as_real_scalar
 from .fit._fit import fit_pwl
-from .nets import count_parameters, make_mlp, resolve_device, train
+from .nets import count_parameters, make_mlp, resolve_device, train, train_many
 from .relu import evaluate, relu_to_spline, spline_to_relu
 from .spline import PiecewiseLinear
 
@@ -84,6 +84,7 @@ def compare_activations(
     extrapolation: tuple[float, float] | None = None,
     kink_window: float | None = None,
     progress: bool = False,
+    batched: bool = False,
 ) -> Comparison:
     """Train one network per activation and seed on the same data; compare them.
 
@@ -122,6 +123,13 @@ def compare_activations(
     progress : bool, default False
         True: a tqdm progress bar over the networks trained (one per
         candidate learning rate and one per seed, for each activation).
+    batched : bool, default False
+        True: the seeds of each activation train together, as one model, by
+        :func:`pwlmodels.nets.train_many` (several times faster for many
+        seeds, and on a GPU); each network then starts to differ from the one
+        trained alone by float32 rounding, which long training can grow (see
+        ``train_many``), and ``train_seconds`` is the call's time shared out
+        evenly. False trains them one by one with :func:`pwlmodels.nets.train`.
 
     Returns
     -------
@@ -153,6 +161,8 @@ def compare_activations(
     if w <= 0:
         raise ValueError(f"`kink_window` must be positive; got {w!r}")
     kinks = tuple(float(k) for k in kinks)
+    if not isinstance(batched, (bool, np.bool_)):
+        raise TypeError(f"`batched` must be True or False; got {batched!r}")
     dev = resolve_device(device)
     grid = np.linspace(lo, hi, _GRID)
     truth = np.asarray(target(grid), dtype=float)
@@ -163,11 +173,9 @@ def compare_activations(
     bar = _progress_bar(len(activations) * per_activation, progress)
     for act in activations:
         lr = _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seeds[0], bar)
-        for seed in seeds:
-            net = make_mlp(1, hidden, 1, activation=act, device=dev, seed=seed)
-            start = time.perf_counter()
-            train(net, x[fit_idx], y[fit_idx], epochs=epochs, lr=lr, seed=seed)
-            seconds = time.perf_counter() - start
+        nets = [make_mlp(1, hidden, 1, activation=act, device=dev, seed=s) for s in seeds]
+        times = _train_seeds(nets, seeds, x[fit_idx], y[fit_idx], epochs, lr, batched)
+        for seed, net, seconds in zip(seeds, nets, times, strict=True):
             predict = _net_predictor(net)
             rows.append(ctx.metrics(act, seed, predict, net, seconds, lr, count_parameters(net)))
             if act not in curves:  # the first seed's curve, for the figure
@@ -308,6 +316,20 @@ def _choose_lr(act, x, y, fit_idx, val_idx, hidden, epochs, lrs, dev, seed, bar)
                 bar.update()
         scores.append(float(np.mean((evaluate(net, x[val_idx]) - y[val_idx]) ** 2)))
     return float(lrs[int(np.argmin(scores))])
+
+
+def _train_seeds(nets, seeds, x, y, epochs, lr, batched) -> list[float]:
+    """Train one network per seed, together or one by one; the seconds each took."""
+    if batched:
+        start = time.perf_counter()
+        train_many(nets, x, y, epochs=epochs, lr=lr, seed=list(seeds))
+        return [(time.perf_counter() - start) / len(nets)] * len(nets)
+    times = []
+    for net, seed in zip(nets, seeds, strict=True):
+        start = time.perf_counter()
+        train(net, x, y, epochs=epochs, lr=lr, seed=seed)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def _net_predictor(net: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:

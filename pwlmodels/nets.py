@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import torch
 from torch import nn, optim
 from torch.nn import functional as F
 
+from . import _batched
 from ._validate import (
     as_real_scalar,
     check_choice,
@@ -37,6 +39,7 @@ __all__ = [
     "make_mlp",
     "resolve_device",
     "train",
+    "train_many",
 ]
 
 #: Activation name -> module class (torch's defaults): piecewise-linear ones, then smooth ones.
@@ -291,44 +294,11 @@ def train(
     >>> bool(loss.iloc[-1] < 0.01 * loss.iloc[0]), float(step.iloc[-1])
     (True, 0.05)
     """
-    check_module(net)
-    if not (params := [p for p in net.parameters() if p.requires_grad]):
-        raise ValueError("`net` must have trainable parameters; got none with requires_grad")
-    xt, yt = as_data(x, "x", params[0]), as_data(y, "y", params[0])
-    if (n := xt.shape[0]) != yt.shape[0]:
-        raise ValueError(f"`x` and `y` must have the same number of rows; got {n} and {len(yt)}")
-    if linears := [m for m in net.modules() if isinstance(m, nn.Linear)]:
-        n_in, n_out = linears[0].in_features, linears[-1].out_features
-        for name, data, k in (("x", xt, n_in), ("y", yt, n_out)):
-            if data.shape[1] != k:
-                got = tuple(np.shape(x if name == "x" else y))
-                raise ValueError(f"`{name}` must have shape (N, {k}) for this net; got {got}")
-    epochs = check_int(epochs, "epochs")
-    if (lr := as_real_scalar(lr, "lr")) <= 0:
-        raise ValueError(f"`lr` must be > 0; got {lr!r}")
-    by_name = isinstance(optimizer, str)
-    if by_name:
-        check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
-    elif not callable(optimizer):
-        built = " already built" if isinstance(optimizer, optim.Optimizer) else ""
-        raise TypeError(
-            f"`optimizer` must be one of {', '.join(map(repr, OPTIMIZERS))} or a callable "
-            f"params -> torch.optim.Optimizer such as lambda params: torch.optim.SGD(params, "
-            f"lr=0.1, momentum=0.9); got {type(optimizer).__name__}{built}"
-        )
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size")
-        if by_name and optimizer == "lbfgs":
-            raise ValueError("optimizer='lbfgs' needs full batches; leave `batch_size` as None")
-    if isinstance(lbfgs_polish, (bool, np.bool_)):
-        lbfgs_polish = 10 if lbfgs_polish else 0
-    polish = check_int(lbfgs_polish, "lbfgs_polish", minimum=0)
+    setup = _setup(net, x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss)
+    xt, yt, epochs, lr, by_name, batch_size, polish, cbs, loss_fn = setup
+    params = [p for p in net.parameters() if p.requires_grad]
+    n = xt.shape[0]
     gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
-    cbs = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-    if bad := [i for i, cb in enumerate(cbs) if not callable(cb)]:
-        raise TypeError(f"`callbacks[{bad[0]}]` must be callable; got {cbs[bad[0]]!r}")
-    check_choice(loss, "loss", tuple(LOSSES))
-    loss_fn = LOSSES[loss]
     if by_name:
         extra = {"line_search_fn": "strong_wolfe"} if optimizer == "lbfgs" else {}
         opt = OPTIMIZERS[optimizer](params, lr=lr, **extra)
@@ -372,12 +342,7 @@ def train(
         return any([bool(cb(epoch, value, net)) for cb in cbs])  # every callback is called
 
     rows: list[tuple] = []
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError as exc:
-            raise ImportError("progress=True needs tqdm; install it: `pip install tqdm`") from exc
-    bar = tqdm(total=epochs + polish, desc="train", unit="epoch") if progress else None
+    bar = _progress_bar(progress, epochs + polish, "train")
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
@@ -401,3 +366,193 @@ def train(
         if bar is not None:
             bar.close()
     return pd.DataFrame(rows, columns=["epoch", "loss", "lr", "seconds", "phase"])
+
+
+def train_many(
+    nets: Sequence[nn.Module],
+    x: object,
+    y: object,
+    *,
+    epochs: int,
+    lr: float,
+    optimizer: str | Callable[[list[nn.Parameter]], optim.Optimizer] = "adam",
+    batch_size: int | None = None,
+    lbfgs_polish: bool | int = False,
+    seed: int | Sequence[int] = 0,
+    progress: bool = False,
+    callbacks: Callable | Sequence[Callable[[int, float, nn.Module], object]] = (),
+    loss: str = "mse",
+    chunk_size: int | None = None,
+) -> pd.DataFrame:
+    """Train networks of one architecture together, as one batched model, IN PLACE.
+
+    Every network ends as ``train(net, x, y, **same options)`` would leave it
+    (its own ``seed`` for the mini-batches): the members' parameters are
+    stacked, their losses computed at once by ``torch.vmap`` over
+    ``torch.func.functional_call``, and one optimizer steps the stacked
+    tensors. Adam, AdamW and SGD act element by element, so only the order
+    of the sums in the batched matrix products differs from :func:`train`,
+    as it would between two BLAS builds or thread counts: float64 weights
+    agree to about 1e-14 relative after hundreds of steps (tested to 1e-8),
+    float32 ones to float32 rounding at first. Training can amplify such
+    rounding, most where a ReLU unit's kink crosses a data point: measured
+    on 1-32-32-1 ReLU networks and 512 points, one in eight float64 networks
+    differed by 1e-2 after 2000 Adam steps (as much as :func:`train` itself
+    on one thread and on two), and one in 32 float32 ones by 0.3 after 300
+    (median 2e-6), with their losses alike. Many small networks train several
+    times faster than one by one, and on a GPU thousands at once.
+
+    Trained one by one with :func:`train` instead (exactly as it does):
+    ``optimizer="lbfgs"`` or a factory, ``lbfgs_polish``, ``callbacks``
+    (they see one network each epoch), and networks with buffers (batch
+    norm) or dropout in training mode.
+
+    Parameters
+    ----------
+    nets : sequence of torch.nn.Module
+        At least one; the same module types, settings, modes and parameter
+        shapes, on one dtype and device, sharing no parameters.
+    x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, progress, callbacks, loss
+        As in :func:`train`, with the same defaults; ``progress`` shows one
+        bar over the epochs of every chunk (one per network when they train
+        one by one).
+    seed : int or sequence of int, default 0
+        Seeds the mini-batch shuffling: one for every member, or one per member.
+    chunk_size : int, optional
+        Members trained as one model at a time; default as many as fit in a
+        share of the free memory (``torch.cuda.mem_get_info`` on CUDA, the
+        available RAM on the CPU), estimated from the parameters and the data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`train`'s history of every member, one after another, with a
+        first column ``member`` (the index in ``nets``). ``seconds`` counts
+        from the start of the call (of each network's training when they
+        train one by one).
+
+    Raises
+    ------
+    FloatingPointError
+        A NaN or infinite loss, naming the member and the epoch; the
+        members trained together with it keep their weights from before.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels.nets import make_mlp, train, train_many
+    >>> x = np.linspace(-1.0, 1.0, 64)
+    >>> nets = [make_mlp(1, (16,), 1, dtype=torch.float64, seed=s) for s in range(4)]
+    >>> history = train_many(nets, x, np.abs(x), epochs=100, lr=1e-2)
+    >>> list(history.columns), len(history)
+    (['member', 'epoch', 'loss', 'lr', 'seconds', 'phase'], 400)
+    >>> alone = make_mlp(1, (16,), 1, dtype=torch.float64, seed=3)
+    >>> _ = train(alone, x, np.abs(x), epochs=100, lr=1e-2)
+    >>> all(torch.allclose(p, q, rtol=1e-10, atol=0.0)
+    ...     for p, q in zip(nets[3].parameters(), alone.parameters()))
+    True
+    """
+    members = _batched.check_nets(nets)
+    first = members[0]
+    checked = (epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss)
+    setup = _setup(first, x, y, *checked, name="nets[0]")
+    seeds = _batched.check_seeds(seed, len(members))
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size")
+    stackable = setup.by_name and optimizer != "lbfgs" and not setup.polish
+    if not (stackable and not setup.callbacks and _batched.can_stack(first)):
+        options = {"epochs": epochs, "lr": lr, "optimizer": optimizer, "batch_size": batch_size}
+        options |= {"lbfgs_polish": lbfgs_polish, "progress": progress, "loss": loss}
+        frames = [
+            train(net, x, y, seed=s, callbacks=callbacks, **options).assign(member=i)
+            for i, (net, s) in enumerate(zip(members, seeds, strict=True))
+        ]
+        history = pd.concat(frames, ignore_index=True)
+        return history[["member", *history.columns[:-1]]]
+    xt, yt = setup.xt, setup.yt
+    size = chunk_size or _batched.chunk_size_for(first, xt.shape[0], len(members), xt.device)
+    chunks = range(0, len(members), size)
+    bar = _progress_bar(progress, setup.epochs * len(chunks), "train_many")
+    rows: list[tuple] = []
+    start = time.perf_counter()
+    try:
+        for i in chunks:
+            rows += _batched.train_stacked(
+                members[i : i + size], xt, yt, epochs=setup.epochs, lr=setup.lr,
+                opt_cls=OPTIMIZERS[optimizer], batch_size=setup.batch_size,
+                seeds=seeds[i : i + size], loss_fn=setup.loss_fn, loss=loss, start=start,
+                first=i, bar=bar,
+            )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    history = pd.DataFrame(rows, columns=["member", "epoch", "loss", "lr", "seconds"])
+    return history.assign(phase="train")
+
+
+def _progress_bar(progress: bool, total: int, desc: str):
+    """A tqdm bar over ``total`` epochs when ``progress``, else None."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError("progress=True needs tqdm; install it: `pip install tqdm`") from exc
+    return tqdm(total=total, desc=desc, unit="epoch")
+
+
+class _Setup(NamedTuple):
+    """What :func:`train` and :func:`train_many` check once: data and options."""
+
+    xt: torch.Tensor
+    yt: torch.Tensor
+    epochs: int
+    lr: float
+    by_name: bool
+    batch_size: int | None
+    polish: int
+    callbacks: list[Callable]
+    loss_fn: Callable[..., torch.Tensor]
+
+
+def _setup(
+    net, x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss, name="net"
+) -> _Setup:
+    """Check the options of :func:`train` for ``net`` (called ``name``); the data as its tensors."""
+    check_module(net, name)
+    if not (params := [p for p in net.parameters() if p.requires_grad]):
+        raise ValueError(f"`{name}` must have trainable parameters; got none with requires_grad")
+    xt, yt = as_data(x, "x", params[0]), as_data(y, "y", params[0])
+    if (n := xt.shape[0]) != yt.shape[0]:
+        raise ValueError(f"`x` and `y` must have the same number of rows; got {n} and {len(yt)}")
+    if linears := [m for m in net.modules() if isinstance(m, nn.Linear)]:
+        n_in, n_out = linears[0].in_features, linears[-1].out_features
+        for name, data, k in (("x", xt, n_in), ("y", yt, n_out)):
+            if data.shape[1] != k:
+                got = tuple(np.shape(x if name == "x" else y))
+                raise ValueError(f"`{name}` must have shape (N, {k}) for this net; got {got}")
+    epochs = check_int(epochs, "epochs")
+    if (lr := as_real_scalar(lr, "lr")) <= 0:
+        raise ValueError(f"`lr` must be > 0; got {lr!r}")
+    by_name = isinstance(optimizer, str)
+    if by_name:
+        check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    elif not callable(optimizer):
+        built = " already built" if isinstance(optimizer, optim.Optimizer) else ""
+        raise TypeError(
+            f"`optimizer` must be one of {', '.join(map(repr, OPTIMIZERS))} or a callable "
+            f"params -> torch.optim.Optimizer such as lambda params: torch.optim.SGD(params, "
+            f"lr=0.1, momentum=0.9); got {type(optimizer).__name__}{built}"
+        )
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size")
+        if by_name and optimizer == "lbfgs":
+            raise ValueError("optimizer='lbfgs' needs full batches; leave `batch_size` as None")
+    if isinstance(lbfgs_polish, (bool, np.bool_)):
+        lbfgs_polish = 10 if lbfgs_polish else 0
+    polish = check_int(lbfgs_polish, "lbfgs_polish", minimum=0)
+    cbs = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    if bad := [i for i, cb in enumerate(cbs) if not callable(cb)]:
+        raise TypeError(f"`callbacks[{bad[0]}]` must be callable; got {cbs[bad[0]]!r}")
+    check_choice(loss, "loss", tuple(LOSSES))
+    return _Setup(xt, yt, epochs, lr, by_name, batch_size, polish, cbs, LOSSES[loss])
