@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validate import as_knots, check_choice
+from .._validate import as_knots, check_choice, plain
 from ._fit import _MAX_STARTS, _knot_arguments, _nonneg_int, fit_pwl
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def fit_many(
                 n_workers=_cores(),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: no clash with a running cluster
             ) as cluster,
             Client(cluster) as local_client,
         ):
@@ -310,7 +310,8 @@ def _fit_group(key: Hashable, data, options: dict) -> tuple[Hashable, dict]:
         if arr is not None and not np.isfinite(arr).all():
             i = int(np.argmax(~np.isfinite(arr)))
             return key, {
-                "error": f"`{name}` must be finite; got {arr[i]!r} at row {labels[i]!r}; "
+                "error": f"`{name}` must be finite; got {plain(arr[i])!r} at row "
+                f"{plain(labels[i])!r}; "
                 "drop or fill such rows first"
             }
     order = np.lexsort((w, y, x) if w is not None else (y, x))
@@ -373,7 +374,9 @@ def _fit_dask(frame, keys, columns, options, client, progress: bool):
     with dask.config.set({"dataframe.convert-string": False}):
         data = frame[[*keys, *names]]
         meta = _table([], keys, dtypes=data.dtypes[keys]).reset_index()
-        shuffled = data.shuffle(on=keys if len(keys) > 1 else keys[0])
+        # in this process: a task shuffle (p2p, Dask's default under a Client, needs workers)
+        method = "tasks" if client is None else None
+        shuffled = data.shuffle(on=keys if len(keys) > 1 else keys[0], shuffle_method=method)
         fitted = shuffled.map_partitions(_fit_partition, keys, columns, options, meta=meta)
         if client is None:
             from dask.diagnostics import ProgressBar
@@ -436,7 +439,7 @@ def _finish(table, keys: list[str], errors: str):
         by = keys if len(keys) > 1 else keys[0]
         if errors == "raise":
             raise ValueError(
-                f"the fit of group {table.index[i]!r} (`by` = {by!r}) failed: "
+                f"the fit of group {plain(table.index[i])!r} (`by` = {by!r}) failed: "
                 f"{table['error'].iloc[i]}; errors='coerce' keeps such groups as rows of NaN "
                 "and None"
             )
