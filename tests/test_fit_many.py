@@ -167,6 +167,15 @@ def test_dask_dataframe_serial_and_on_a_client_equal_pandas(client):
         fit_many(ddf, x="nope", y="y", by="g", n_knots=1)
 
 
+def test_dask_dataframe_with_two_keys_and_empty_partitions_equals_pandas():
+    dd = pytest.importorskip("dask.dataframe")
+    frame = make_frame(n_groups=2, n=30)
+    frame["h"] = np.arange(len(frame)) % 2
+    expected = fit_many(frame, x="x", y="y", by=["h", "g"], knots=[5.0])
+    ddf = dd.from_pandas(frame, npartitions=6)  # more partitions than groups
+    assert_same_fits(expected, fit_many(ddf, x="x", y="y", by=["h", "g"], knots=[5.0]))
+
+
 def test_local_cluster_uses_processes_and_is_closed_after_an_error(monkeypatch):
     distributed = pytest.importorskip("distributed")
     monkeypatch.setattr(_many, "_cores", lambda: 1)

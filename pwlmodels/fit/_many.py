@@ -402,22 +402,20 @@ def _table(rows: list, keys: list[str], dtypes=None):
     import pandas as pd
 
     labels = [key for key, _ in rows]
-    if len(keys) > 1:
+    if labels:
         index = (
             pd.MultiIndex.from_tuples(labels, names=keys)
-            if labels
-            else pd.MultiIndex.from_arrays([[] for _ in keys], names=keys)
+            if len(keys) > 1
+            else pd.Index(labels, name=keys[0])
         )
-    else:
-        index = pd.Index(labels, name=keys[0], dtype=None if labels else object)
-    if dtypes is not None and not labels:  # the meta of an empty partition
-        arrays = [pd.Series([], dtype=dtypes[k]) for k in keys]
+    else:  # an empty partition, or a dask meta: the key columns' dtypes
+        arrays = [pd.Series([], dtype=object if dtypes is None else dtypes[k]) for k in keys]
         index = (
             pd.MultiIndex.from_arrays(arrays, names=keys)
             if len(keys) > 1
-            else (pd.Index(arrays[0], name=keys[0]))
+            else pd.Index(arrays[0], name=keys[0])
         )
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             col: pd.Series(
                 [row.get(col) for _, row in rows],
@@ -428,7 +426,6 @@ def _table(rows: list, keys: list[str], dtypes=None):
         },
         index=index,
     )
-    return table
 
 
 def _finish(table, keys: list[str], errors: str):
