@@ -23,7 +23,7 @@ _WHERE = {
     "PiecewiseAffine": "pwa",
     "Polytope": "_geometry",
     **dict.fromkeys(("compose", "maximum", "minimum"), "_algebra"),
-    **dict.fromkeys(("PWLFit", "fit_pwl", "select_knots"), "fit"),
+    **dict.fromkeys(("PWLFit", "fit_many", "fit_pwl", "select_knots"), "fit"),
     **dict.fromkeys(
         (
             "PrecisionWarning",
@@ -127,6 +127,7 @@ __all__ = [
     "dead_units_on_box",
     "evaluate",
     "expected_activation",
+    "fit_many",
     "fit_pwl",
     "from_onnx",
     "gradient_flow",
@@ -188,7 +189,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         expected_activation,
         gradient_flow,
     )
-    from .fit import PWLFit, fit_pwl, select_knots
+    from .fit import PWLFit, fit_many, fit_pwl, select_knots
     from .io import from_onnx, load_model, load_spline, save_model, save_spline, to_onnx
     from .nets import (
         count_parameters,

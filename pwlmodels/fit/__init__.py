@@ -9,7 +9,8 @@ evaluation O(K log n) whatever n: a dynamic-programming start on binned
 data, BFGS on the knot positions with the analytic gradient, jumps to
 the exact optimum of a knot cell (line fits) where BFGS creeps, and a
 discrete polish that relocates single knots. Constraints go through LSI ->
-LDP -> NNLS (Lawson and Hanson 1974), exactly.
+LDP -> NNLS (Lawson and Hanson 1974), exactly. :func:`fit_many` fits one
+function per group of a DataFrame, in this process or on a Dask cluster.
 """
 
 from ._fit import (
@@ -17,9 +18,11 @@ from ._fit import (
     fit_pwl,
     select_knots,
 )
+from ._many import fit_many
 
 __all__ = [
     "PWLFit",
+    "fit_many",
     "fit_pwl",
     "select_knots",
 ]

@@ -1,0 +1,448 @@
+"""One :func:`fit_pwl` per group of a DataFrame, serially or on a Dask cluster."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._validate import as_knots, check_choice, plain
+from ._fit import _MAX_STARTS, _knot_arguments, _nonneg_int, fit_pwl
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["fit_many"]
+
+#: The result's columns, in order (the index holds the group keys).
+COLUMNS = (
+    "knots",
+    "values",
+    "x_min",
+    "x_max",
+    "ssr",
+    "n",
+    "aic",
+    "bic",
+    "value_se",
+    "slope_se",
+    "knot_se",
+    "spline",
+    "notes",
+)
+_FLOAT_COLUMNS = ("x_min", "x_max", "ssr", "aic", "bic")
+#: Groups go to a cluster in about this many batches per worker (fewer tasks, even load).
+_BATCHES_PER_WORKER = 4
+_ERRORS = ("raise", "coerce")
+
+
+def fit_many(
+    frame: object,
+    *,
+    x: str,
+    y: str,
+    by: str | Sequence[str],
+    n_knots: int | None = None,
+    knots: object = None,
+    weights: str | None = None,
+    constraints: dict | None = None,
+    extrapolate: str = "linear",
+    n_starts: int = 4,
+    seed: int = 0,
+    client: object = None,
+    progress: bool = False,
+    errors: str = "raise",
+) -> pd.DataFrame:
+    """Fit one piecewise-linear function per group of a DataFrame, serially or with Dask.
+
+    Each group's points go through :func:`fit_pwl` with the same options.
+    Before fitting, a group's rows are put in the order of ``x`` (ties by
+    ``y``, then by weight), so the result does not depend on row order: a
+    serial run, a cluster and a shuffled dask DataFrame give the same bits.
+    Without ties in ``x`` it is exactly ``fit_pwl`` on the group's points.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or dask.dataframe.DataFrame
+        The data, one point a row. A dask DataFrame is shuffled by group,
+        then each partition's groups are fitted where the partition lives;
+        no group is split.
+    x, y : str
+        The columns of the points: numeric (not boolean), finite.
+    by : str or sequence of str
+        The column(s) that name the groups; missing keys are refused.
+    n_knots : int, optional
+        Free knots per group, as in :func:`fit_pwl`.
+    knots : array_like of float, shape (K,), optional
+        Fixed interior knots shared by every group, as in :func:`fit_pwl`
+        (each must lie inside every group's range of ``x``).
+        Exactly one of ``n_knots`` and ``knots`` is required.
+    weights : str, optional
+        A column of non-negative residual weights (``1 / sigma``).
+    constraints : dict, optional
+        As in :func:`fit_pwl`, the same for every group.
+    extrapolate : {"linear", "constant"}, default "linear"
+    n_starts : int, default 4
+    seed : int, default 0
+        As in :func:`fit_pwl`; every group gets the same seed.
+    client : None, "local" or dask.distributed.Client, default None
+        None fits in this process, one group after another; a Client runs
+        batches of groups on its workers (their arrays scattered to them,
+        results gathered in group order); ``"local"`` starts a
+        ``LocalCluster`` of one single-threaded worker process per core and
+        closes it afterwards, also on error. Needs the ``scale`` extra.
+    progress : bool, default False
+        Show progress: a tqdm bar in this process, Dask's ``progress`` for
+        a cluster, Dask's ``ProgressBar`` for a dask DataFrame fitted here.
+    errors : {"raise", "coerce"}, default "raise"
+        What a group whose fit fails (too few points, a non-finite value,
+        knots outside its data) does: ``"raise"`` a ValueError naming the
+        group and the reason; ``"coerce"`` a row of NaN and None with the
+        reason in ``notes``, as ``pandas.to_numeric(errors="coerce")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, indexed by the group keys (named like ``by``,
+        sorted as ``frame.groupby(by)`` sorts them), with the columns
+        ``knots`` (ndarray, shape (K,)), ``values`` (ndarray, shape (K + 2,):
+        the fit at ``[x_min, knots..., x_max]``), ``x_min``, ``x_max``,
+        ``ssr``, ``n``, ``aic``, ``bic``, ``value_se`` (K + 2,), ``slope_se``
+        (K + 1,), ``knot_se`` (K,) (None where :class:`PWLFit` has None),
+        ``spline`` (the fitted :class:`PiecewiseLinear`) and ``notes``.
+
+    See Also
+    --------
+    fit_pwl : one fit, and the meaning of each statistic.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pwlmodels import fit_many
+    >>> x = np.tile(np.linspace(0.0, 10.0, 101), 2)
+    >>> g = np.repeat(["b", "a"], 101)
+    >>> y = np.where(g == "a", np.abs(x - 3.0), np.abs(x - 7.0))
+    >>> fits = fit_many(pd.DataFrame({"g": g, "x": x, "y": y}), x="x", y="y", by="g", n_knots=1)
+    >>> fits.index.tolist()
+    ['a', 'b']
+    >>> np.round(np.concatenate(fits["knots"].to_numpy()), 6)
+    array([3., 7.])
+    >>> np.round(fits.loc["a", "spline"](np.array([0.0, 5.0])), 6)
+    array([3., 2.])
+    """
+    n_knots_checked = _knot_arguments((), n_knots, knots)
+    if n_knots_checked is None:
+        knots = as_knots(knots, "knots", min_size=0)
+    check_choice(extrapolate, "extrapolate", ("linear", "constant"))
+    check_choice(errors, "errors", _ERRORS)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"`progress` must be True or False; got {type(progress).__name__}")
+    _nonneg_int(seed, "seed")
+    _nonneg_int(n_starts, "n_starts", limit=_MAX_STARTS)
+    if constraints is not None and not isinstance(constraints, dict):
+        raise TypeError(f"`constraints` must be a dict; got {type(constraints).__name__}")
+    options = {
+        "n_knots": n_knots_checked,
+        "knots": knots,
+        "constraints": constraints,
+        "extrapolate": extrapolate,
+        "n_starts": n_starts,
+        "seed": seed,
+    }
+    is_dask = _is_dask_frame(frame)
+    keys = _check_columns(frame, x, y, by, weights, is_dask)
+    columns = {"x": x, "y": y, "w": weights}
+    local = _check_client(client)
+    if local:
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=_cores(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: no clash with a running cluster
+            ) as cluster,
+            Client(cluster) as local_client,
+        ):
+            return _dispatch(frame, keys, columns, options, local_client, progress, errors, is_dask)
+    return _dispatch(frame, keys, columns, options, client, progress, errors, is_dask)
+
+
+# ------------------------------------------------------------------ checks
+def _is_dask_frame(frame: object) -> bool:
+    dd = sys.modules.get("dask.dataframe")  # a dask DataFrame exists only once it is imported
+    return dd is not None and isinstance(frame, dd.DataFrame)
+
+
+def _check_columns(
+    frame: object, x: object, y: object, by: object, weights: object, is_dask: bool
+) -> list[str]:
+    """The group columns as a list, after checking every named column exists and is usable."""
+    import pandas as pd
+
+    if not (is_dask or isinstance(frame, pd.DataFrame)):
+        raise TypeError(f"`frame` must be a pandas or dask DataFrame; got {type(frame).__name__}")
+    keys = [by] if isinstance(by, str) else by
+    if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"`by` must be a column name or a non-empty list of them; got {by!r}")
+    keys = list(keys)
+    named = {"x": x, "y": y, **({"weights": weights} if weights is not None else {})}
+    for arg, col in named.items():
+        if not isinstance(col, str):
+            raise TypeError(f"`{arg}` must be a column name (str); got {type(col).__name__}")
+    present = set(frame.columns)
+    for arg, col in [*named.items(), *(("by", k) for k in keys)]:
+        if col not in present:
+            raise ValueError(
+                f"`{arg}` names the column {col!r}, which `frame` lacks; its columns are "
+                f"{list(frame.columns)}"
+            )
+    clash = {x, y, weights} & set(keys)
+    if clash:
+        raise ValueError(f"`by` must not name the x, y or weights column; got {sorted(clash)}")
+    for arg, col in named.items():
+        dtype = frame[col].dtype
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            raise TypeError(
+                f"`{arg}` names the column {col!r} of dtype {dtype}; it must be numeric "
+                "(integer or float, not boolean)"
+            )
+    if not is_dask:
+        if len(frame) == 0:
+            raise ValueError("`frame` must have at least one row; got an empty DataFrame")
+        missing = frame[keys].isna().any(axis=1).to_numpy()
+        if missing.any():
+            label = frame.index[int(np.argmax(missing))]
+            raise ValueError(
+                f"`by` columns {keys} must have no missing keys; got one at row {label!r}; "
+                "drop or fill those rows first"
+            )
+    return keys
+
+
+def _check_client(client: object) -> bool:
+    """Whether to start a LocalCluster; checks the type of ``client``."""
+    if client is None:
+        return False
+    if isinstance(client, str):
+        if client != "local":
+            raise ValueError(
+                f'`client` must be None, "local" or a dask.distributed.Client; got {client!r}'
+            )
+        _import_distributed()
+        return True
+    distributed = _import_distributed()
+    if not isinstance(client, distributed.Client):
+        raise TypeError(
+            '`client` must be None, "local" or a dask.distributed.Client; got '
+            f"{type(client).__name__}"
+        )
+    return False
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - the extra is installed in the tests
+        raise ImportError(
+            "`client` needs dask.distributed: pip install 'pwlmodels[scale]'"
+        ) from exc
+    return distributed
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------------ the work
+def _dispatch(frame, keys, columns, options, client, progress, errors, is_dask):
+    if is_dask:
+        table = _fit_dask(frame, keys, columns, options, client, progress)
+        return _finish(table, keys, errors)
+    groups = list(_groups(frame, keys, columns))
+    if client is None:
+        from tqdm.auto import tqdm
+
+        rows = [
+            _fit_group(key, data, options)
+            for key, data in tqdm(groups, desc="fit_many", disable=not progress)
+        ]
+    else:
+        rows = _fit_on_client(groups, options, client, progress)
+    return _finish(_table(rows, keys), keys, errors)
+
+
+def _groups(frame, keys: list[str], columns: dict):
+    """(key, (x, y, w, row labels)) per group, in sorted key order; x, y, w as float64."""
+    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    grouped = frame[[*keys, *names]].groupby(keys if len(keys) > 1 else keys[0], sort=True)
+    for key, part in grouped:
+        yield _plain_key(key, len(keys)), _arrays(part, columns)
+
+
+def _plain_key(key: Any, n_keys: int) -> Hashable:
+    if n_keys == 1 and isinstance(key, tuple):  # pandas gives 1-tuples for a list of one
+        key = key[0]
+    return key.item() if isinstance(key, np.generic) else key
+
+
+def _arrays(part, columns: dict):
+    x = part[columns["x"]].to_numpy(dtype=float, na_value=np.nan)
+    y = part[columns["y"]].to_numpy(dtype=float, na_value=np.nan)
+    w = None
+    if columns["w"] is not None:
+        w = part[columns["w"]].to_numpy(dtype=float, na_value=np.nan)
+    return x, y, w, part.index.to_numpy()
+
+
+def _fit_group(key: Hashable, data, options: dict) -> tuple[Hashable, dict]:
+    """(key, row) for one group; a failed fit gives a row with the reason under "error"."""
+    x, y, w, labels = data
+    for name, arr in (("x", x), ("y", y), ("weights", w)):
+        if arr is not None and not np.isfinite(arr).all():
+            i = int(np.argmax(~np.isfinite(arr)))
+            return key, {
+                "error": f"`{name}` must be finite; got {plain(arr[i])!r} at row "
+                f"{plain(labels[i])!r}; "
+                "drop or fill such rows first"
+            }
+    order = np.lexsort((w, y, x) if w is not None else (y, x))
+    x, y = x[order], y[order]
+    w = None if w is None else w[order]
+    try:
+        fit = fit_pwl(x, y, weights=w, **options)
+    except ValueError as exc:
+        return key, {"error": str(exc)}
+    nodes = fit._nodes()
+    return key, {
+        "knots": fit.knots,
+        "values": fit.spline(nodes),
+        "x_min": fit.x_range[0],
+        "x_max": fit.x_range[1],
+        "ssr": fit.ssr,
+        "n": fit.n,
+        "aic": fit.aic,
+        "bic": fit.bic,
+        "value_se": fit.value_se,
+        "slope_se": fit.slope_se,
+        "knot_se": fit.knot_se,
+        "spline": fit.spline,
+        "notes": fit.notes,
+    }
+
+
+def _fit_batch(batch: list, options: dict) -> list:
+    return [_fit_group(key, data, options) for key, data in batch]
+
+
+def _fit_on_client(groups: list, options: dict, client, progress: bool) -> list:
+    """Batches of groups scattered to the workers; the rows gathered back in group order."""
+    from distributed import progress as dask_progress
+
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    n_batches = max(1, min(len(groups), _BATCHES_PER_WORKER * n_workers))
+    bounds = np.linspace(0, len(groups), n_batches + 1).round().astype(int)
+    batches = [groups[a:b] for a, b in itertools.pairwise(bounds)]
+    data = client.scatter(batches)
+    futures = client.map(_fit_batch, data, options=options, pure=False)
+    try:
+        if progress:
+            dask_progress(futures)
+        return [row for batch in client.gather(futures) for row in batch]
+    finally:
+        client.cancel([*futures, *data])
+
+
+def _fit_partition(part, keys: list[str], columns: dict, options: dict):
+    """A partition's groups (whole, after the shuffle) fitted: a frame of key columns and rows."""
+    rows = [_fit_group(key, data, options) for key, data in _groups(part, keys, columns)]
+    return _table(rows, keys).reset_index()
+
+
+def _fit_dask(frame, keys, columns, options, client, progress: bool):
+    import dask
+
+    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    with dask.config.set({"dataframe.convert-string": False}):
+        data = frame[[*keys, *names]]
+        meta = _table([], keys, dtypes=data.dtypes[keys]).reset_index()
+        # in this process: a task shuffle (p2p, Dask's default under a Client, needs workers)
+        method = "tasks" if client is None else None
+        shuffled = data.shuffle(on=keys if len(keys) > 1 else keys[0], shuffle_method=method)
+        fitted = shuffled.map_partitions(_fit_partition, keys, columns, options, meta=meta)
+        if client is None:
+            from dask.diagnostics import ProgressBar
+
+            if progress:
+                with ProgressBar():
+                    table = fitted.compute(scheduler="sync")
+            else:
+                table = fitted.compute(scheduler="sync")
+        else:
+            future = client.compute(fitted)
+            if progress:
+                from distributed import progress as dask_progress
+
+                dask_progress(future)
+            table = future.result()
+    table = table.set_index(keys if len(keys) > 1 else keys[0])
+    return table.sort_index(kind="stable")
+
+
+def _table(rows: list, keys: list[str], dtypes=None):
+    """The result frame of (key, row) pairs: the columns in order, the index named like by."""
+    import pandas as pd
+
+    labels = [key for key, _ in rows]
+    if labels:
+        index = (
+            pd.MultiIndex.from_tuples(labels, names=keys)
+            if len(keys) > 1
+            else pd.Index(labels, name=keys[0])
+        )
+    else:  # an empty partition, or a dask meta: the key columns' dtypes
+        arrays = [pd.Series([], dtype=object if dtypes is None else dtypes[k]) for k in keys]
+        index = (
+            pd.MultiIndex.from_arrays(arrays, names=keys)
+            if len(keys) > 1
+            else pd.Index(arrays[0], name=keys[0])
+        )
+    return pd.DataFrame(
+        {
+            col: pd.Series(
+                [row.get(col) for _, row in rows],
+                index=index,
+                dtype=float if col in _FLOAT_COLUMNS else object,
+            )
+            for col in (*COLUMNS, "error")
+        },
+        index=index,
+    )
+
+
+def _finish(table, keys: list[str], errors: str):
+    """Raise for the first failed group, or coerce its row; drop the error column."""
+    failed = table["error"].notna().to_numpy()
+    if failed.any():
+        i = int(np.argmax(failed))
+        by = keys if len(keys) > 1 else keys[0]
+        if errors == "raise":
+            raise ValueError(
+                f"the fit of group {plain(table.index[i])!r} (`by` = {by!r}) failed: "
+                f"{table['error'].iloc[i]}; errors='coerce' keeps such groups as rows of NaN "
+                "and None"
+            )
+        notes = table["notes"].copy()
+        notes[failed] = [(f"fit failed: {e}",) for e in table["error"][failed]]
+        table["notes"] = notes
+    table = table.drop(columns="error")
+    table["n"] = table["n"].astype("Int64") if failed.any() else table["n"].astype(np.int64)
+    return table
