@@ -2,7 +2,7 @@
 
     python docs/gen_benchmarks.py
 
-Reads benchmarks/results/{convert,fit,verify,milp_bounds,activations,train_many,acasxu}.csv
+Reads benchmarks/results/{convert,fit,fit_many,verify,milp_bounds,activations,train_many,acasxu}.csv
 (train_many_cuda.csv too when present)
 (written by the scripts in benchmarks/; this script runs no benchmark) and writes
 the site's benchmarks page: every number on it is a cell of those files or a median or count over
@@ -257,6 +257,30 @@ can; float64 agrees to about 1e-14 over such runs.
 {markdown_table(show)}"""
 
 
+def fit_many_section(df: pd.DataFrame) -> str:
+    show = df[["n_series", "method", "workers", "seconds", "per_fit_ms", "ratio_vs_serial"]].copy()
+    show["seconds"] = [
+        _g(v, 3) + ("" if t == n else f" ({t} timed)")
+        for v, t, n in zip(df.seconds, df.series_timed, df.n_series, strict=True)
+    ]
+    show["per_fit_ms"] = [_g(v, 3) for v in df.per_fit_ms]
+    show["ratio_vs_serial"] = [f"{_ratio(v)}x" for v in df.ratio_vs_serial]
+    show["best_ssr"] = [f"{v:.0%}" for v in df.reached_best]
+    show["load"] = [_g(v) for v in df.load_1min]
+    same = df.identical_to_serial.dropna().astype(bool)
+    return f"""## Many series at once: `fit_many`
+
+`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_fit_many.py` (results in
+`benchmarks/results/fit_many.csv`; {_stamp(df, ["cpus", "dask", "pwlf", "pwlmodels"])}):
+series of {df.n_points.iloc[0]} points, {df.n_knots.iloc[0]} free knots each; times are
+seconds for all series, "ratio" against `fit_many`'s serial run (lower is faster),
+"best_ssr" the share of series where the method reached the lowest SSR any method found,
+"load" the machine's 1-minute load during the run (the two workers share its cores).
+{same.sum()} of {len(same)} cluster runs gave the serial result bit for bit.
+
+{markdown_table(show)}"""
+
+
 def acasxu_section(df: pd.DataFrame) -> str:
     df = df.assign(prop=[i.split(":")[1] for i in df.instance])
     rows = []
@@ -309,6 +333,7 @@ def render(results: Path = RESULTS) -> str:
     milp_bounds = pd.read_csv(results / "milp_bounds.csv")
     activations = pd.read_csv(results / "activations.csv")
     acasxu = pd.read_csv(results / "acasxu.csv")
+    fit_many = pd.read_csv(results / "fit_many.csv")
     many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
             if (results / name).exists()]  # fmt: skip
     page = "\n".join(
@@ -323,6 +348,7 @@ def render(results: Path = RESULTS) -> str:
             "",
             convert_section(convert),
             fit_section(fit),
+            fit_many_section(fit_many),
             verify_section(verify),
             milp_bounds_section(milp_bounds),
             activations_section(activations),
