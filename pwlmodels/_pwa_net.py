@@ -1,0 +1,511 @@
+"""Exact ReLU networks for continuous piecewise-affine functions on R^d (``pwa_to_relu``).
+
+The construction is a lattice (max-min) representation (Tarela and Martinez 1999;
+Xu et al. 2016 on which terms can go), certified region by region, and written with
+ReLUs in balanced trees:
+
+1. **Pieces.** Per output, the regions' affine maps ``l_j(x) = K_j x + c_j`` are
+   grouped into distinct pieces (maps equal to ``1e-12`` of the function's scale; the
+   bound adds the difference).
+2. **Order on the regions.** From the values of every piece at every vertex of every
+   region (an affine function is extreme at vertices): ``above[i, j]`` when
+   ``l_j >= l_i`` on region i (the piece of region i), ``below[j, k]`` when
+   ``l_j <= l_k`` on region k, each within ``tol = 1e-10 x scale``.
+3. **Terms.** ``f = max_t min_{j in C_t} l_j`` holds on region k within delta
+   whenever (a) some term has every ``j in C_t`` above on k, and (b) every term has
+   some ``j in C_t`` below on k: then every term is ``<= l_k + delta`` there and one
+   is ``>= l_k - delta``, delta being the largest violation of the relations used
+   (measured, not assumed; it enters the rounding bound). The plain lattice takes
+   one term per region with ``C_i`` all pieces above on region i (Tarela and
+   Martinez). We keep, greedily, as few as cover the regions: ``C_i`` is a small
+   subset of those pieces that still meets (b) on every region (a set cover), and
+   only the terms needed for (a). Fewer pieces per term mean fewer ReLUs and far
+   fewer activation regions: the "gating" that keeps the network's regions near the
+   pieces. If no single piece of ``C_i`` is below ``l_k`` on some region k, the
+   construction stops with a ValueError (it has not been seen on a convex domain).
+4. **ReLUs.** ``min(a, b) = a - relu(a - b)``, ``max(a, b) = a + relu(b - a)``, in
+   balanced binary trees (min within each term, then max over the terms): hidden
+   layers ``ceil(log2 max|C_t|) + ceil(log2 #terms)`` (at least 1), against the
+   ``ceil(log2(d + 1))`` of Arora et al. 2018 (whose construction is far wider).
+   A value that must reach a later layer rides through a ReLU as ``relu(v + s) -
+   s``, with one shift ``s``, a power of two at least twice ``max |l_j|`` over the
+   domain: the unit is always active (no activation boundary), every weight after
+   the first layer is an integer and every bias an integer multiple of ``s``, all
+   exact in floating point. Equal subtrees are shared.
+
+The rounding bound propagates, layer by layer, ``gamma_{n+1} (|W| (|h| + e) + |b|)``
+plus ``|W| e`` (Higham 2002, ch. 3), with ``|h|`` from the value ranges over the
+domain, the first layer's weight rounding, and, for float32, the input's rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .network._torch import UNIT, check_device, check_dtype, check_float32_range
+from .pwa import PiecewiseAffine
+
+__all__ = ["pwa_rounding_bound", "pwa_to_relu"]
+
+_SAME_PIECE = 1e-12  # relative: maps closer than this are one piece
+_ORDER_TOL = 1e-10  # relative: the tolerance of the order relations
+_MAX_ROUNDS = 64
+
+
+# ------------------------------------------------------------------ the lattice
+@dataclass(frozen=True)
+class _Lattice:
+    """One output's lattice: piece maps (K (P, d), c (P,)), terms over them, delta."""
+
+    K: np.ndarray
+    c: np.ndarray
+    terms: tuple[tuple[int, ...], ...]
+    delta: float  # |lattice - f| <= delta: the largest violation of the relations used
+    lo: np.ndarray  # (P,) each piece's minimum over the domain
+    hi: np.ndarray  # (P,) and maximum
+    n_cells: int  # regions after the cuts the certificate needed
+
+
+def _group(Ko: np.ndarray, co: np.ndarray, xabs: np.ndarray, tol: float):
+    """Pieces of one output: representative regions and each region's piece."""
+    reps: list[int] = []
+    piece = np.empty(Ko.shape[0], dtype=np.intp)
+    for r in range(Ko.shape[0]):
+        if reps:
+            gap = np.abs(Ko[reps] - Ko[r]) @ xabs + np.abs(co[reps] - co[r])
+            j = int(np.argmin(gap))
+            if gap[j] <= tol:
+                piece[r] = j
+                continue
+        piece[r] = len(reps)
+        reps.append(r)
+    return np.array(reps), piece
+
+
+def _greedy_cover(candidates: np.ndarray, covers: np.ndarray, must: int) -> list[int]:
+    """A small subset of ``candidates`` (starting with ``must``) whose rows of the boolean
+    ``covers`` (P, R) cover every column (the caller checked that all of them do)."""
+    rows = covers[candidates]
+    todo = ~covers[must]
+    chosen = [must]
+    while todo.any():
+        best = int(np.argmax(rows[:, todo].sum(axis=1)))
+        chosen.append(int(candidates[best]))
+        todo &= ~rows[best]
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A convex part of a region: ``A x <= b``, its vertices, and the region it is in."""
+
+    A: np.ndarray
+    b: np.ndarray
+    vertices: np.ndarray
+    region: int
+
+
+def _relations(cells: list[_Cell], K, c, Ko, co, tol: float):
+    """Per cell and piece: the least and largest ``l_j - f`` over the cell's vertices."""
+    V = np.vstack([cell.vertices for cell in cells])
+    sizes = [cell.vertices.shape[0] for cell in cells]
+    starts = np.cumsum([0, *sizes[:-1]])
+    owner = np.repeat([cell.region for cell in cells], sizes)
+    G = K @ V.T + c[:, None]  # (P, V) every piece at every vertex
+    diff = G - (np.einsum("vd,vd->v", Ko[owner], V) + co[owner])[None, :]
+    lowest = np.minimum.reduceat(diff, starts, axis=1)  # (P, cells)
+    highest = np.maximum.reduceat(diff, starts, axis=1)
+    return lowest, highest, (lowest >= -tol).T, highest <= tol, G
+
+
+def _tight(A: np.ndarray, b: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """(V, rows) boolean: which inequalities hold with equality at each point."""
+    size = np.abs(A).sum(axis=1) * np.max(np.abs(V)) + np.abs(b)  # each row's scale
+    return np.abs(V @ A.T - b) <= 1e-9 * size
+
+
+def _cut(cell: _Cell, normal: np.ndarray, offset: float) -> list[_Cell]:
+    """The two halves of a cell on either side of ``normal . x = offset``.
+
+    The new vertices lie on the edges that cross the plane; an edge's two ends share
+    at least d - 1 tight inequalities, so every pair that does is cut (a superset of
+    the edges: extra points lie inside the face and change no minimum or maximum).
+    """
+    V, d = cell.vertices, cell.vertices.shape[1]
+    side = V @ normal - offset
+    tight = _tight(cell.A, cell.b, V)
+    neg, pos = np.flatnonzero(side < 0), np.flatnonzero(side > 0)
+    shared = tight[neg].astype(np.int32) @ tight[pos].astype(np.int32).T  # (neg, pos)
+    a, b = np.nonzero(shared >= d - 1)
+    t = (side[neg[a]] / (side[neg[a]] - side[pos[b]]))[:, None]
+    on = np.vstack([V[side == 0], V[neg[a]] + t * (V[pos[b]] - V[neg[a]])])
+    out = []
+    for sign, keep in ((1.0, side <= 0), (-1.0, side >= 0)):
+        A = np.vstack([cell.A, sign * normal])
+        rhs = np.append(cell.b, sign * offset)
+        out.append(_Cell(A, rhs, np.unique(np.vstack([V[keep & (side != 0)], on]), axis=0), cell.region))
+    return out
+
+
+def _split(cells, missed, K, c, Ko, co, lowest, highest, below, above, tol):
+    """Cut each cell i whose pieces above f miss some cell: along the crossing of the
+    piece below f on most of the missed cells (its upper half gains that piece); where
+    no such piece crosses cell i, cut the missed cell along a crossing piece of i's."""
+    crossing = (lowest < -tol) & (highest > tol)  # (P, cells)
+    cut: dict[int, int] = {}
+    for i in np.flatnonzero(missed.any(axis=1)):
+        gain = below[:, missed[i]].sum(axis=1) * crossing[:, i]
+        if gain.max() > 0:
+            cut.setdefault(int(i), int(np.argmax(gain)))
+            continue
+        k = int(np.argmax(missed[i]))
+        options = np.flatnonzero(above[i] & crossing[:, k])
+        if not options.size:
+            raise ValueError(
+                f"`f` has no certified lattice term: the pieces above f on one cell are "
+                f"above f on another ({i}, {k}); is the domain of `f` convex?"
+            )
+        cut.setdefault(k, int(options[0]))
+    out = []
+    for n, cell in enumerate(cells):
+        if n in cut:
+            j, r = cut[n], cell.region
+            out.extend(_cut(cell, K[j] - Ko[r], co[r] - c[j]))
+        else:
+            out.append(cell)
+    return out
+
+
+def _lattice(f: PiecewiseAffine, output: int, prune: bool) -> _Lattice:
+    K_all, c_all = f.maps
+    Ko, co = K_all[:, output, :], c_all[:, output]
+    lower, upper = f.domain
+    xabs = np.maximum(np.abs(lower), np.abs(upper))
+    cells = [_Cell(r.A_ub, r.b_ub, r.vertices(), n) for n, r in enumerate(f.regions)]
+    V = np.vstack([cell.vertices for cell in cells])
+    scale = float(np.max(np.abs(Ko @ V.T + co[:, None]), initial=0.0)) + float(np.max(xabs))
+    reps, piece = _group(Ko, co, xabs, _SAME_PIECE * scale)
+    K, c = Ko[reps], co[reps]
+    tol = _ORDER_TOL * scale
+    for _ in range(_MAX_ROUNDS):
+        lowest, highest, above, below, G = _relations(cells, K, c, Ko, co, tol)
+        missed = (above.astype(np.float64) @ below.astype(np.float64)) == 0  # (cell, cell)
+        if not missed.any():
+            break
+        cells = _split(cells, missed, K, c, Ko, co, lowest, highest, below, above, tol)
+    else:
+        raise ValueError(f"`f`: no certified lattice after {_MAX_ROUNDS} rounds of cuts")
+    sets = []
+    for i, cell in enumerate(cells):
+        cand = np.flatnonzero(above[i])
+        chosen = _greedy_cover(cand, below, int(piece[cell.region])) if prune else cand
+        sets.append(tuple(sorted({int(j) for j in chosen})))
+    terms = _needed_terms(sets, above) if prune else tuple(dict.fromkeys(sets))
+    delta = _violation(terms, lowest, highest, above, below)
+    return _Lattice(K, c, terms, delta, G.min(axis=1), G.max(axis=1), len(cells))
+
+
+def _violation(terms, lowest, highest, above, below) -> float:
+    """The largest violation among the relations the certificate uses (>= 0)."""
+    best_a = np.full(above.shape[0], np.inf)  # per region: the best term above it
+    worst_b = 0.0
+    for t in terms:
+        idx = list(t)
+        fits = above[:, idx].all(axis=1)
+        viol = np.max(np.maximum(-lowest[idx], 0.0), axis=0)
+        best_a = np.where(fits, np.minimum(best_a, viol), best_a)
+        low = np.where(below[idx], np.maximum(highest[idx], 0.0), np.inf)
+        worst_b = max(worst_b, float(np.max(np.min(low, axis=0))))
+    return max(float(np.max(best_a)), worst_b)
+
+
+def _needed_terms(sets: list[tuple[int, ...]], above: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """Greedily, few terms such that every region has one whose pieces are all above."""
+    unique = list(dict.fromkeys(sets))
+    fits = np.array([above[:, list(t)].all(axis=1) for t in unique])  # (T, R)
+    todo = np.ones(above.shape[0], dtype=bool)
+    chosen = []
+    while todo.any():
+        gain = fits[:, todo].sum(axis=1) * 1.0 - 1e-3 * np.array([len(t) for t in unique])
+        best = int(np.argmax(gain))
+        chosen.append(unique[best])
+        todo &= ~fits[best]
+    return tuple(chosen)
+
+
+# ------------------------------------------------------------------ the network
+def _tree(op: str, items: list) -> object:
+    """A balanced binary tree of ``op`` over items (nested tuples; a leaf stays itself)."""
+    while len(items) > 1:
+        pairs = [(op, items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        items = pairs + ([items[-1]] if len(items) % 2 else [])
+    return items[0]
+
+
+class _Compiler:
+    """Lays out the trees layer by layer: units are ``relu(pre-activation)``."""
+
+    def __init__(self, lattices: list[_Lattice], shift: float) -> None:
+        self.lat, self.s = lattices, shift
+        self.memo: dict = {}
+        self.height: dict = {}
+        self.range: dict = {}
+        self.layers: list[dict] = []  # per layer: key -> unit index
+        self.units: list[list] = []  # per layer: (form terms, const, hi) per unit
+
+    def depth(self, n) -> int:
+        if n not in self.height:
+            self.height[n] = 0 if n[0] == "leaf" else 1 + max(self.depth(n[1]), self.depth(n[2]))
+        return self.height[n]
+
+    def bounds(self, n) -> tuple[float, float]:
+        if n not in self.range:
+            if n[0] == "leaf":
+                lat = self.lat[n[1]]
+                self.range[n] = (float(lat.lo[n[2]]), float(lat.hi[n[2]]))
+            else:
+                (la, ha), (lb, hb) = self.bounds(n[1]), self.bounds(n[2])
+                pick = min if n[0] == "min" else max
+                self.range[n] = (pick(la, lb), pick(ha, hb))
+        return self.range[n]
+
+    def unit(self, layer: int, key, terms: list, const: float, hi: float) -> int:
+        table = self.layers[layer - 1]
+        if key not in table:
+            table[key] = len(table)
+            self.units[layer - 1].append((terms, const, hi))
+        return table[key]
+
+    def form(self, n, layer: int):
+        """The value of node n after ``layer`` hidden layers: ({unit: coef}, const)."""
+        if (n, layer) in self.memo:
+            return self.memo[n, layer]
+        s = self.s
+        if layer == 0:
+            out = ("leaf", n)
+        elif self.depth(n) == layer:
+            a, b = self.form(n[1], layer - 1), self.form(n[2], layer - 1)
+            (la, ha), (lb, hb) = self.bounds(n[1]), self.bounds(n[2])
+            cu = self.unit(layer, ("carry", n[1]), [(a, 1)], s, ha + s)
+            if n[0] == "min":  # min(a, b) = a - relu(a - b)
+                du = self.unit(layer, n, [(a, 1), (b, -1)], 0.0, max(ha - lb, 0.0))
+                out = ({cu: 1, du: -1}, -s)
+            else:  # max(a, b) = a + relu(b - a)
+                du = self.unit(layer, n, [(b, 1), (a, -1)], 0.0, max(hb - la, 0.0))
+                out = ({cu: 1, du: 1}, -s)
+        else:  # carried: relu(v + s) - s, always active
+            v = self.form(n, layer - 1)
+            cu = self.unit(layer, ("carry", n), [(v, 1)], s, self.bounds(n)[1] + s)
+            out = ({cu: 1}, -s)
+        self.memo[n, layer] = out
+        return out
+
+    def build(self, roots: list) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        depth = max(1, *(self.depth(r) for r in roots))
+        self.layers = [{} for _ in range(depth)]
+        self.units = [[] for _ in range(depth)]
+        finals = [self.form(r, depth) for r in roots]
+        d = self.lat[0].K.shape[1]
+        out, n_prev = [], d
+        for layer in range(depth):
+            rows = [(terms, const) for terms, const, _ in self.units[layer]]
+            W, b = self._dense(rows, n_prev)
+            hi = np.array([h for _, _, h in self.units[layer]])
+            out.append((W, b, hi))
+            n_prev = W.shape[0]
+        W, b = self._dense([((f, 1),) for f in finals], n_prev, wrapped=True)
+        out.append((W, b, np.full(len(finals), np.nan)))
+        return out
+
+    def _dense(self, rows, n_prev: int, wrapped: bool = False):
+        W = np.zeros((len(rows), n_prev))
+        b = np.zeros(len(rows))
+        for r, row in enumerate(rows):
+            terms, const = ([row[0]], 0.0) if wrapped else row
+            b[r] = const
+            for f, coef in terms:
+                if f[0] == "leaf":  # f = ("leaf", ("leaf", output, piece))
+                    lat = self.lat[f[1][1]]
+                    W[r] += coef * lat.K[f[1][2]]
+                    b[r] += coef * lat.c[f[1][2]]
+                else:
+                    for unit, k in f[0].items():
+                        W[r, unit] += coef * k
+                    b[r] += coef * f[1]
+        return W, b
+
+
+def _plan(f: PiecewiseAffine, prune: bool):
+    lattices = [_lattice(f, o, prune) for o in range(f.n_outputs)]
+    roots = [
+        _tree("max", [_tree("min", [("leaf", o, j) for j in t]) for t in lat.terms])
+        for o, lat in enumerate(lattices)
+    ]
+    big = max(float(np.max(np.abs(np.r_[lat.lo, lat.hi]))) for lat in lattices)
+    shift = 2.0 ** math.ceil(math.log2(max(2.0 * big, 1.0)))
+    return lattices, _Compiler(lattices, shift).build(roots)
+
+
+def _check_f(f: object) -> PiecewiseAffine:
+    if not isinstance(f, PiecewiseAffine):
+        raise TypeError(
+            f"`f` must be a PiecewiseAffine (from_triangulation, from_regions or "
+            f"from_spline); got {type(f).__name__}"
+        )
+    return f
+
+
+def _network(layers, dtype: torch.dtype, device: torch.device) -> nn.Sequential:
+    mods: list[nn.Module] = []
+    for i, (W, b, _) in enumerate(layers):
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype, device=device)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W))
+            lin.bias.copy_(torch.from_numpy(b))
+        mods.append(lin)
+        if i < len(layers) - 1:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+def pwa_to_relu(
+    f: PiecewiseAffine,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> nn.Sequential:
+    """An exact ReLU network equal to a continuous piecewise-affine function on its domain.
+
+    A certified, pruned lattice (max-min) representation (Tarela and Martinez 1999)
+    with min and max of two written as ``a -+ relu(+-(a - b))`` in balanced trees;
+    values that skip a layer ride through always-active units ``relu(v + s) - s``
+    (module ``pwlmodels._pwa_net`` has the derivation). Each output has its own
+    trees, side by side in the same layers.
+
+    Size: ``ceil(log2 max|C_t|) + ceil(log2 T)`` hidden layers (at least one), for
+    ``T`` terms of at most ``max|C_t|`` pieces each, against the ``ceil(log2(d +
+    1))`` hidden layers of Arora et al. 2018 (their construction is exponentially
+    wider); measured in ``benchmarks/bench_pwa_relu.py``: a 2-D interpolant on 50
+    triangles takes about 8 hidden layers. Exactness is up to the rounding stated
+    by :func:`pwa_rounding_bound` (1e-13 relative or better for float64 on the
+    benchmark's functions).
+
+    Parameters
+    ----------
+    f : PiecewiseAffine
+        On a convex domain (every triangulation, every ``from_spline``); a domain on
+        which a lattice term cannot be certified is a ValueError.
+    dtype : {torch.float64, torch.float32}, default torch.float64
+    device : torch.device or str, optional
+        None is the CPU.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``Linear, ReLU, ..., Linear`` mapping (..., d) to (..., m) in ``dtype``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pwlmodels import PiecewiseAffine, evaluate, pwa_to_relu
+    >>> rng = np.random.default_rng(0)
+    >>> pts = np.vstack([[0, 0], [1, 0], [0, 1], [1, 1], rng.random((8, 2))])
+    >>> f = PiecewiseAffine.from_triangulation(pts, rng.normal(size=12))
+    >>> net = pwa_to_relu(f)
+    >>> x = rng.random((1000, 2))
+    >>> bool(np.max(np.abs(evaluate(net, x) - f(x))) <= pwa_rounding_bound(f, net))
+    True
+    """
+    f = _check_f(f)
+    dtype = check_dtype(dtype)
+    device = check_device(device)
+    _, layers = _plan(f, prune=True)
+    if dtype == torch.float32:
+        check_float32_range([("f", "network weights", np.concatenate([W.ravel() for W, _, _ in layers]))])
+    return _network(layers, dtype, device)
+
+
+def _gamma(n: np.ndarray, u: float) -> np.ndarray:
+    return n * u / (1.0 - n * u)
+
+
+def _bound(f: PiecewiseAffine, lattices, layers, dtype: torch.dtype) -> float:
+    u = UNIT[dtype]
+    lower, upper = f.domain
+    xabs = np.maximum(np.abs(lower), np.abs(upper))
+    err = u * xabs if dtype == torch.float32 else np.zeros_like(xabs)  # the input's rounding
+    mag = xabs
+    for i, (W, b, hi) in enumerate(layers):
+        W = W.astype(np.float32).astype(np.float64) if dtype == torch.float32 else W
+        b = b.astype(np.float32).astype(np.float64) if dtype == torch.float32 else b
+        A = np.abs(W)
+        nnz = np.count_nonzero(W, axis=1) + 1
+        size = A @ (mag + err) + np.abs(b)
+        new = A @ err + _gamma(nnz, u) * size
+        if i == 0:  # the first layer's weights are rounded: |W - W~| <= 2 u |W~|
+            new = new + 3 * u * (A @ xabs + np.abs(b))
+        err, mag = new, np.maximum(hi, 0.0) * (1 + 1e-9)
+    delta = np.array([lat.delta for lat in lattices])
+    return float(np.max(err + delta) * (1 + 1e-6))
+
+
+def pwa_rounding_bound(f: PiecewiseAffine, net: nn.Module) -> float:
+    """A true upper bound on ``|net(x) - f(x)|`` over the domain, for ``net =
+    pwa_to_relu(f, dtype=...)``.
+
+    Each layer's float error is bounded by ``|W| e + gamma_{n+1} (|W| (|h| + e) +
+    |b|)`` (Higham 2002, ch. 3; ``n`` the nonzero weights of the row, ``e`` the
+    previous layer's error bound, ``|h|`` the exact value range of each unit over the
+    domain from the construction); the first layer adds the rounding of its weights
+    (``K_a - K_b`` and ``c + s``; all later weights are small integers and biases
+    integer multiples of a power of two, exact), float32 adds the rounding of the
+    input. To this adds the largest violation of the order relations the lattice
+    certificate uses (module docstring; computed at the regions' vertices as
+    ``f.regions`` give them), usually a few ulps. TF32 matmuls (off by default) are
+    not covered.
+
+    Parameters
+    ----------
+    f : PiecewiseAffine
+    net : torch.nn.Sequential
+        The network :func:`pwa_to_relu` builds for ``f`` (any dtype and device it
+        accepts); any other network is a ValueError.
+
+    Returns
+    -------
+    float
+        The bound, the largest over the outputs.
+
+    Examples
+    --------
+    >>> from pwlmodels import PiecewiseAffine, PiecewiseLinear, pwa_to_relu
+    >>> g = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.5])
+    >>> f = PiecewiseAffine.from_spline(g, -1.0, 3.0)
+    >>> bool(pwa_rounding_bound(f, pwa_to_relu(f)) < 1e-14)
+    True
+    """
+    f = _check_f(f)
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"`net` must be the nn.Sequential pwa_to_relu(f) built; got {type(net).__name__}")
+    params = list(net.parameters())
+    dtype = params[0].dtype if params else None
+    if dtype not in UNIT:
+        raise ValueError("`net` must be a float64 or float32 network built by pwa_to_relu(f)")
+    lattices, layers = _plan(f, prune=True)
+    want = _network(layers, dtype, torch.device("cpu"))
+    same = len(want) == len(net) and all(
+        type(a) is type(b)
+        and all(torch.equal(p.detach().cpu(), q) for p, q in zip(b.parameters(), a.parameters(), strict=True))
+        for a, b in zip(want, net, strict=True)
+    )
+    if not same:
+        raise ValueError(
+            "`net` is not the network pwa_to_relu(f) builds (layers or weights differ); "
+            "the bound holds only for that construction"
+        )
+    return _bound(f, lattices, layers, dtype)
