@@ -41,201 +41,16 @@ domain, the first layer's weight rounding, and, for float32, the input's roundin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from ._pwa_lattice import Lattice, lattice
 from .network._torch import UNIT, check_device, check_dtype, check_float32_range
 from .pwa import PiecewiseAffine
 
 __all__ = ["pwa_rounding_bound", "pwa_to_relu"]
-
-_SAME_PIECE = 1e-12  # relative: maps closer than this are one piece
-_ORDER_TOL = 1e-10  # relative: the tolerance of the order relations
-_MAX_ROUNDS = 64
-
-
-# ------------------------------------------------------------------ the lattice
-@dataclass(frozen=True)
-class _Lattice:
-    """One output's lattice: piece maps (K (P, d), c (P,)), terms over them, delta."""
-
-    K: np.ndarray
-    c: np.ndarray
-    terms: tuple[tuple[int, ...], ...]
-    delta: float  # |lattice - f| <= delta: the largest violation of the relations used
-    lo: np.ndarray  # (P,) each piece's minimum over the domain
-    hi: np.ndarray  # (P,) and maximum
-    n_cells: int  # regions after the cuts the certificate needed
-
-
-def _group(Ko: np.ndarray, co: np.ndarray, xabs: np.ndarray, tol: float):
-    """Pieces of one output: representative regions and each region's piece."""
-    reps: list[int] = []
-    piece = np.empty(Ko.shape[0], dtype=np.intp)
-    for r in range(Ko.shape[0]):
-        if reps:
-            gap = np.abs(Ko[reps] - Ko[r]) @ xabs + np.abs(co[reps] - co[r])
-            j = int(np.argmin(gap))
-            if gap[j] <= tol:
-                piece[r] = j
-                continue
-        piece[r] = len(reps)
-        reps.append(r)
-    return np.array(reps), piece
-
-
-def _greedy_cover(candidates: np.ndarray, covers: np.ndarray, must: int) -> list[int]:
-    """A small subset of ``candidates`` (starting with ``must``) whose rows of the boolean
-    ``covers`` (P, R) cover every column (the caller checked that all of them do)."""
-    rows = covers[candidates]
-    todo = ~covers[must]
-    chosen = [must]
-    while todo.any():
-        best = int(np.argmax(rows[:, todo].sum(axis=1)))
-        chosen.append(int(candidates[best]))
-        todo &= ~rows[best]
-    return chosen
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """A convex part of a region: ``A x <= b``, its vertices, and the region it is in."""
-
-    A: np.ndarray
-    b: np.ndarray
-    vertices: np.ndarray
-    region: int
-
-
-def _relations(cells: list[_Cell], K, c, Ko, co, tol: float):
-    """Per cell and piece: the least and largest ``l_j - f`` over the cell's vertices."""
-    V = np.vstack([cell.vertices for cell in cells])
-    sizes = [cell.vertices.shape[0] for cell in cells]
-    starts = np.cumsum([0, *sizes[:-1]])
-    owner = np.repeat([cell.region for cell in cells], sizes)
-    G = K @ V.T + c[:, None]  # (P, V) every piece at every vertex
-    diff = G - (np.einsum("vd,vd->v", Ko[owner], V) + co[owner])[None, :]
-    lowest = np.minimum.reduceat(diff, starts, axis=1)  # (P, cells)
-    highest = np.maximum.reduceat(diff, starts, axis=1)
-    return lowest, highest, (lowest >= -tol).T, highest <= tol, G
-
-
-def _tight(A: np.ndarray, b: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """(V, rows) boolean: which inequalities hold with equality at each point."""
-    size = np.abs(A).sum(axis=1) * np.max(np.abs(V)) + np.abs(b)  # each row's scale
-    return np.abs(V @ A.T - b) <= 1e-9 * size
-
-
-def _cut(cell: _Cell, normal: np.ndarray, offset: float) -> list[_Cell]:
-    """The two halves of a cell on either side of ``normal . x = offset``.
-
-    The new vertices lie on the edges that cross the plane; an edge's two ends share
-    at least d - 1 tight inequalities, so every pair that does is cut (a superset of
-    the edges: extra points lie inside the face and change no minimum or maximum).
-    """
-    V, d = cell.vertices, cell.vertices.shape[1]
-    side = V @ normal - offset
-    tight = _tight(cell.A, cell.b, V)
-    neg, pos = np.flatnonzero(side < 0), np.flatnonzero(side > 0)
-    shared = tight[neg].astype(np.int32) @ tight[pos].astype(np.int32).T  # (neg, pos)
-    a, b = np.nonzero(shared >= d - 1)
-    t = (side[neg[a]] / (side[neg[a]] - side[pos[b]]))[:, None]
-    on = np.vstack([V[side == 0], V[neg[a]] + t * (V[pos[b]] - V[neg[a]])])
-    out = []
-    for sign, keep in ((1.0, side <= 0), (-1.0, side >= 0)):
-        A = np.vstack([cell.A, sign * normal])
-        rhs = np.append(cell.b, sign * offset)
-        out.append(_Cell(A, rhs, np.unique(np.vstack([V[keep & (side != 0)], on]), axis=0), cell.region))
-    return out
-
-
-def _split(cells, missed, K, c, Ko, co, lowest, highest, below, above, tol):
-    """Cut each cell i whose pieces above f miss some cell: along the crossing of the
-    piece below f on most of the missed cells (its upper half gains that piece); where
-    no such piece crosses cell i, cut the missed cell along a crossing piece of i's."""
-    crossing = (lowest < -tol) & (highest > tol)  # (P, cells)
-    cut: dict[int, int] = {}
-    for i in np.flatnonzero(missed.any(axis=1)):
-        gain = below[:, missed[i]].sum(axis=1) * crossing[:, i]
-        if gain.max() > 0:
-            cut.setdefault(int(i), int(np.argmax(gain)))
-            continue
-        k = int(np.argmax(missed[i]))
-        options = np.flatnonzero(above[i] & crossing[:, k])
-        if not options.size:
-            raise ValueError(
-                f"`f` has no certified lattice term: the pieces above f on one cell are "
-                f"above f on another ({i}, {k}); is the domain of `f` convex?"
-            )
-        cut.setdefault(k, int(options[0]))
-    out = []
-    for n, cell in enumerate(cells):
-        if n in cut:
-            j, r = cut[n], cell.region
-            out.extend(_cut(cell, K[j] - Ko[r], co[r] - c[j]))
-        else:
-            out.append(cell)
-    return out
-
-
-def _lattice(f: PiecewiseAffine, output: int, prune: bool) -> _Lattice:
-    K_all, c_all = f.maps
-    Ko, co = K_all[:, output, :], c_all[:, output]
-    lower, upper = f.domain
-    xabs = np.maximum(np.abs(lower), np.abs(upper))
-    cells = [_Cell(r.A_ub, r.b_ub, r.vertices(), n) for n, r in enumerate(f.regions)]
-    V = np.vstack([cell.vertices for cell in cells])
-    scale = float(np.max(np.abs(Ko @ V.T + co[:, None]), initial=0.0)) + float(np.max(xabs))
-    reps, piece = _group(Ko, co, xabs, _SAME_PIECE * scale)
-    K, c = Ko[reps], co[reps]
-    tol = _ORDER_TOL * scale
-    for _ in range(_MAX_ROUNDS):
-        lowest, highest, above, below, G = _relations(cells, K, c, Ko, co, tol)
-        missed = (above.astype(np.float64) @ below.astype(np.float64)) == 0  # (cell, cell)
-        if not missed.any():
-            break
-        cells = _split(cells, missed, K, c, Ko, co, lowest, highest, below, above, tol)
-    else:
-        raise ValueError(f"`f`: no certified lattice after {_MAX_ROUNDS} rounds of cuts")
-    sets = []
-    for i, cell in enumerate(cells):
-        cand = np.flatnonzero(above[i])
-        chosen = _greedy_cover(cand, below, int(piece[cell.region])) if prune else cand
-        sets.append(tuple(sorted({int(j) for j in chosen})))
-    terms = _needed_terms(sets, above) if prune else tuple(dict.fromkeys(sets))
-    delta = _violation(terms, lowest, highest, above, below)
-    return _Lattice(K, c, terms, delta, G.min(axis=1), G.max(axis=1), len(cells))
-
-
-def _violation(terms, lowest, highest, above, below) -> float:
-    """The largest violation among the relations the certificate uses (>= 0)."""
-    best_a = np.full(above.shape[0], np.inf)  # per region: the best term above it
-    worst_b = 0.0
-    for t in terms:
-        idx = list(t)
-        fits = above[:, idx].all(axis=1)
-        viol = np.max(np.maximum(-lowest[idx], 0.0), axis=0)
-        best_a = np.where(fits, np.minimum(best_a, viol), best_a)
-        low = np.where(below[idx], np.maximum(highest[idx], 0.0), np.inf)
-        worst_b = max(worst_b, float(np.max(np.min(low, axis=0))))
-    return max(float(np.max(best_a)), worst_b)
-
-
-def _needed_terms(sets: list[tuple[int, ...]], above: np.ndarray) -> tuple[tuple[int, ...], ...]:
-    """Greedily, few terms such that every region has one whose pieces are all above."""
-    unique = list(dict.fromkeys(sets))
-    fits = np.array([above[:, list(t)].all(axis=1) for t in unique])  # (T, R)
-    todo = np.ones(above.shape[0], dtype=bool)
-    chosen = []
-    while todo.any():
-        gain = fits[:, todo].sum(axis=1) * 1.0 - 1e-3 * np.array([len(t) for t in unique])
-        best = int(np.argmax(gain))
-        chosen.append(unique[best])
-        todo &= ~fits[best]
-    return tuple(chosen)
 
 
 # ------------------------------------------------------------------ the network
@@ -250,13 +65,14 @@ def _tree(op: str, items: list) -> object:
 class _Compiler:
     """Lays out the trees layer by layer: units are ``relu(pre-activation)``."""
 
-    def __init__(self, lattices: list[_Lattice], shift: float) -> None:
+    def __init__(self, lattices: list[Lattice], shift: float) -> None:
         self.lat, self.s = lattices, shift
         self.memo: dict = {}
         self.height: dict = {}
         self.range: dict = {}
         self.layers: list[dict] = []  # per layer: key -> unit index
         self.units: list[list] = []  # per layer: (form terms, const, hi) per unit
+        self.values: dict = {}  # (node, layer) -> (units it reads, values it reads)
 
     def depth(self, n) -> int:
         if n not in self.height:
@@ -298,10 +114,12 @@ class _Compiler:
             else:  # max(a, b) = a + relu(b - a)
                 du = self.unit(layer, n, [(b, 1), (a, -1)], 0.0, max(hb - la, 0.0))
                 out = ({cu: 1, du: 1}, -s)
+            self.values[n, layer] = ((cu, du), ((n[1], layer - 1), (n[2], layer - 1)))
         else:  # carried: relu(v + s) - s, always active
             v = self.form(n, layer - 1)
             cu = self.unit(layer, ("carry", n), [(v, 1)], s, self.bounds(n)[1] + s)
             out = ({cu: 1}, -s)
+            self.values[n, layer] = ((cu,), ((n, layer - 1),))
         self.memo[n, layer] = out
         return out
 
@@ -309,6 +127,7 @@ class _Compiler:
         depth = max(1, *(self.depth(r) for r in roots))
         self.layers = [{} for _ in range(depth)]
         self.units = [[] for _ in range(depth)]
+        self.roots, self.depth_ = roots, depth
         finals = [self.form(r, depth) for r in roots]
         d = self.lat[0].K.shape[1]
         out, n_prev = [], d
@@ -340,15 +159,55 @@ class _Compiler:
         return W, b
 
 
+def _rounding(W: np.ndarray, b: np.ndarray, mag: np.ndarray, u: float) -> np.ndarray:
+    """Per row: a bound on the rounding of ``fl(W h + b)`` for ``|h| <= mag``."""
+    nnz = np.count_nonzero(W, axis=1) + 1
+    return _gamma(nnz, u) * (np.abs(W) @ mag + np.abs(b))
+
+
+def _bound(comp: _Compiler, lattices, layers, xabs: np.ndarray, dtype: torch.dtype) -> float:
+    """Error bound of the float network against f (module docstring).
+
+    Value level: if a and b carry errors alpha and beta, the computed ``min(a, b) =
+    (a + s + e1) - s - relu(a - b + e2)`` is within ``max(|alpha|, |beta|) + |e1| +
+    |e2|`` of the exact one (relu is monotone and 1-Lipschitz), e1 and e2 the
+    roundings of the two units; a carried value adds its unit's rounding.
+    """
+    u = UNIT[dtype]
+    err: dict = {}
+    mag = xabs * (1 + u)
+    unit_err = np.zeros_like(xabs)
+    for layer, (W, b, hi) in enumerate(layers[:-1], start=1):
+        if dtype == torch.float32:
+            W, b = W.astype(np.float32).astype(np.float64), b.astype(np.float32).astype(np.float64)
+        rnd = _rounding(W, b, mag + unit_err, u)
+        if layer == 1:  # rounded weights K_a - K_b, c + s (and float32 inputs)
+            rnd = rnd + 3 * u * (np.abs(W) @ xabs + np.abs(b))
+        new_unit = rnd.copy()  # each unit's error, for the magnitudes of the next layer
+        for key, (units, reads) in comp.values.items():
+            if key[1] == layer:
+                before = [err.get(r, 0.0) for r in reads]
+                err[key] = max(before) + float(sum(rnd[v] for v in units))
+                for v in units:
+                    new_unit[v] = max(new_unit[v], rnd[v] + sum(before))
+        unit_err, mag = new_unit, np.maximum(hi, 0.0) * (1 + 1e-9)
+    W, b, _ = layers[-1]
+    rnd = _rounding(W, b, mag + unit_err, u)
+    roots = zip(comp.roots, lattices, strict=True)
+    out = [err.get((r, comp.depth_), 0.0) + rnd[o] + lat.delta for o, (r, lat) in enumerate(roots)]
+    return float(max(out) * (1 + 1e-6))
+
+
 def _plan(f: PiecewiseAffine, prune: bool):
-    lattices = [_lattice(f, o, prune) for o in range(f.n_outputs)]
+    lattices = [lattice(f, o, prune) for o in range(f.n_outputs)]
     roots = [
         _tree("max", [_tree("min", [("leaf", o, j) for j in t]) for t in lat.terms])
         for o, lat in enumerate(lattices)
     ]
     big = max(float(np.max(np.abs(np.r_[lat.lo, lat.hi]))) for lat in lattices)
     shift = 2.0 ** math.ceil(math.log2(max(2.0 * big, 1.0)))
-    return lattices, _Compiler(lattices, shift).build(roots)
+    comp = _Compiler(lattices, shift)
+    return lattices, comp, comp.build(roots)
 
 
 def _check_f(f: object) -> PiecewiseAffine:
@@ -424,34 +283,16 @@ def pwa_to_relu(
     f = _check_f(f)
     dtype = check_dtype(dtype)
     device = check_device(device)
-    _, layers = _plan(f, prune=True)
+    _, _, layers = _plan(f, prune=True)
     if dtype == torch.float32:
-        check_float32_range([("f", "network weights", np.concatenate([W.ravel() for W, _, _ in layers]))])
+        check_float32_range(
+            [("f", "network weights", np.concatenate([W.ravel() for W, _, _ in layers]))]
+        )
     return _network(layers, dtype, device)
 
 
 def _gamma(n: np.ndarray, u: float) -> np.ndarray:
     return n * u / (1.0 - n * u)
-
-
-def _bound(f: PiecewiseAffine, lattices, layers, dtype: torch.dtype) -> float:
-    u = UNIT[dtype]
-    lower, upper = f.domain
-    xabs = np.maximum(np.abs(lower), np.abs(upper))
-    err = u * xabs if dtype == torch.float32 else np.zeros_like(xabs)  # the input's rounding
-    mag = xabs
-    for i, (W, b, hi) in enumerate(layers):
-        W = W.astype(np.float32).astype(np.float64) if dtype == torch.float32 else W
-        b = b.astype(np.float32).astype(np.float64) if dtype == torch.float32 else b
-        A = np.abs(W)
-        nnz = np.count_nonzero(W, axis=1) + 1
-        size = A @ (mag + err) + np.abs(b)
-        new = A @ err + _gamma(nnz, u) * size
-        if i == 0:  # the first layer's weights are rounded: |W - W~| <= 2 u |W~|
-            new = new + 3 * u * (A @ xabs + np.abs(b))
-        err, mag = new, np.maximum(hi, 0.0) * (1 + 1e-9)
-    delta = np.array([lat.delta for lat in lattices])
-    return float(np.max(err + delta) * (1 + 1e-6))
 
 
 def pwa_rounding_bound(f: PiecewiseAffine, net: nn.Module) -> float:
@@ -486,21 +327,26 @@ def pwa_rounding_bound(f: PiecewiseAffine, net: nn.Module) -> float:
     >>> from pwlmodels import PiecewiseAffine, PiecewiseLinear, pwa_to_relu
     >>> g = PiecewiseLinear([0.0, 1.0, 2.0], [0.0, 1.0, 0.5])
     >>> f = PiecewiseAffine.from_spline(g, -1.0, 3.0)
-    >>> bool(pwa_rounding_bound(f, pwa_to_relu(f)) < 1e-14)
+    >>> bool(pwa_rounding_bound(f, pwa_to_relu(f)) < 1e-13)
     True
     """
     f = _check_f(f)
     if not isinstance(net, nn.Sequential):
-        raise TypeError(f"`net` must be the nn.Sequential pwa_to_relu(f) built; got {type(net).__name__}")
+        raise TypeError(
+            f"`net` must be the nn.Sequential pwa_to_relu(f) built; got {type(net).__name__}"
+        )
     params = list(net.parameters())
     dtype = params[0].dtype if params else None
     if dtype not in UNIT:
         raise ValueError("`net` must be a float64 or float32 network built by pwa_to_relu(f)")
-    lattices, layers = _plan(f, prune=True)
+    lattices, comp, layers = _plan(f, prune=True)
     want = _network(layers, dtype, torch.device("cpu"))
     same = len(want) == len(net) and all(
         type(a) is type(b)
-        and all(torch.equal(p.detach().cpu(), q) for p, q in zip(b.parameters(), a.parameters(), strict=True))
+        and all(
+            torch.equal(p.detach().cpu(), q)
+            for p, q in zip(b.parameters(), a.parameters(), strict=True)
+        )
         for a, b in zip(want, net, strict=True)
     )
     if not same:
@@ -508,4 +354,5 @@ def pwa_rounding_bound(f: PiecewiseAffine, net: nn.Module) -> float:
             "`net` is not the network pwa_to_relu(f) builds (layers or weights differ); "
             "the bound holds only for that construction"
         )
-    return _bound(f, lattices, layers, dtype)
+    lower, upper = f.domain
+    return _bound(comp, lattices, layers, np.maximum(np.abs(lower), np.abs(upper)), dtype)
