@@ -37,7 +37,7 @@ from torch import nn
 from pwlmodels import PiecewiseAffine, evaluate, pwa_rounding_bound, pwa_to_relu
 from pwlmodels._pwa_net import _network, _plan
 
-SIZES = {2: (3, 20, 45, 95), 3: (2, 6, 12, 25)}  # random points besides the corners
+SIZES = {2: (3, 24, 45, 95), 3: (2, 8, 12, 25)}  # random points besides the corners
 QUICK_SIZES = {2: (3, 20), 3: (2, 6)}
 N_FULL, N_QUICK = 200_000, 20_000
 PLAIN_MAX_REGIONS = 120

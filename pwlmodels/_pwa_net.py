@@ -1,41 +1,31 @@
 """Exact ReLU networks for continuous piecewise-affine functions on R^d (``pwa_to_relu``).
 
-The construction is a lattice (max-min) representation (Tarela and Martinez 1999;
-Xu et al. 2016 on which terms can go), certified region by region, and written with
-ReLUs in balanced trees:
+The construction is a lattice (max-min) representation ``f = max_t min_{j in C_t} l_j``
+over the distinct affine pieces ``l_j`` of each output (Tarela and Martinez 1999),
+certified and pruned in :mod:`pwlmodels._pwa_lattice`: each term's pieces are above
+``f`` on a cell of the domain (a region, cut along ``l_j = f`` where one term per region
+is not exact) and every term has a piece, or an LP-certified combination, below ``f`` on
+every region; a greedy set cover keeps few pieces per term and few terms ("gating"),
+which keeps the network small and its activation regions near the pieces.
 
-1. **Pieces.** Per output, the regions' affine maps ``l_j(x) = K_j x + c_j`` are
-   grouped into distinct pieces (maps equal to ``1e-12`` of the function's scale; the
-   bound adds the difference).
-2. **Order on the regions.** From the values of every piece at every vertex of every
-   region (an affine function is extreme at vertices): ``above[i, j]`` when
-   ``l_j >= l_i`` on region i (the piece of region i), ``below[j, k]`` when
-   ``l_j <= l_k`` on region k, each within ``tol = 1e-10 x scale``.
-3. **Terms.** ``f = max_t min_{j in C_t} l_j`` holds on region k within delta
-   whenever (a) some term has every ``j in C_t`` above on k, and (b) every term has
-   some ``j in C_t`` below on k: then every term is ``<= l_k + delta`` there and one
-   is ``>= l_k - delta``, delta being the largest violation of the relations used
-   (measured, not assumed; it enters the rounding bound). The plain lattice takes
-   one term per region with ``C_i`` all pieces above on region i (Tarela and
-   Martinez). We keep, greedily, as few as cover the regions: ``C_i`` is a small
-   subset of those pieces that still meets (b) on every region (a set cover), and
-   only the terms needed for (a). Fewer pieces per term mean fewer ReLUs and far
-   fewer activation regions: the "gating" that keeps the network's regions near the
-   pieces. If no single piece of ``C_i`` is below ``l_k`` on some region k, the
-   construction stops with a ValueError (it has not been seen on a convex domain).
-4. **ReLUs.** ``min(a, b) = a - relu(a - b)``, ``max(a, b) = a + relu(b - a)``, in
-   balanced binary trees (min within each term, then max over the terms): hidden
-   layers ``ceil(log2 max|C_t|) + ceil(log2 #terms)`` (at least 1), against the
-   ``ceil(log2(d + 1))`` of Arora et al. 2018 (whose construction is far wider).
-   A value that must reach a later layer rides through a ReLU as ``relu(v + s) -
-   s``, with one shift ``s``, a power of two at least twice ``max |l_j|`` over the
-   domain: the unit is always active (no activation boundary), every weight after
-   the first layer is an integer and every bias an integer multiple of ``s``, all
-   exact in floating point. Equal subtrees are shared.
+It is written with ReLUs in balanced trees: ``min(a, b) = a - relu(a - b)``, ``max(a,
+b) = a + relu(b - a)``, the min within each term, then the max over the terms, so
+there are ``ceil(log2 max|C_t|) + ceil(log2 T)`` hidden layers (at least 1) for ``T``
+terms, against the ``ceil(log2(d + 1))`` of Arora et al. 2018 (whose construction is
+much wider). A value that must reach a later layer rides through a ReLU as ``relu(v + s)
+- s``, with one shift ``s``, a power of two at least twice ``max |l_j|`` over the
+domain: the unit is always active (it adds no activation boundary), every weight after
+the first layer is a small integer and every bias an integer multiple of ``s``, all
+exact in floating point. Equal subtrees are shared. Outputs have their own trees, side
+by side in the same layers (the shorter ones carried to the common depth).
 
-The rounding bound propagates, layer by layer, ``gamma_{n+1} (|W| (|h| + e) + |b|)``
-plus ``|W| e`` (Higham 2002, ch. 3), with ``|h|`` from the value ranges over the
-domain, the first layer's weight rounding, and, for float32, the input's rounding.
+The rounding bound (:func:`pwa_rounding_bound`) follows the values: a computed ``min(a,
+b)`` is within ``max(|alpha|, |beta|) + |e1| + |e2|`` of the exact one when ``a`` and
+``b`` carry errors alpha and beta and its two units round by e1 and e2 (relu is
+monotone and 1-Lipschitz), each unit's rounding is ``gamma_{n+1} (|W| (|h| + e) + |b|)``
+(Higham 2002, ch. 3) with ``|h|`` from the value ranges over the domain, the first
+layer adds the rounding of its weights (and float32 the rounding of the input), and the
+certificate's delta (the largest violation of the relations it used) is added last.
 """
 
 from __future__ import annotations
@@ -248,7 +238,7 @@ def pwa_to_relu(
 
     Size: ``ceil(log2 max|C_t|) + ceil(log2 T)`` hidden layers (at least one), for
     ``T`` terms of at most ``max|C_t|`` pieces each, against the ``ceil(log2(d +
-    1))`` hidden layers of Arora et al. 2018 (their construction is exponentially
+    1))`` hidden layers of Arora et al. 2018 (their construction is much
     wider); measured in ``benchmarks/bench_pwa_relu.py``: a 2-D interpolant on 50
     triangles takes about 8 hidden layers. Exactness is up to the rounding stated
     by :func:`pwa_rounding_bound` (1e-13 relative or better for float64 on the

@@ -199,3 +199,28 @@ def test_float32_weights_out_of_range_are_refused():
     f = PiecewiseAffine.from_spline(PiecewiseLinear([0.0, 1.0], [0.0, 1e39]), 0.0, 1.0)
     with pytest.raises(ValueError, match="`f` does not fit float32"):
         pwa_to_relu(f, dtype=torch.float32)
+
+
+def _l_shape(maps: list[tuple[list[float], float]]) -> PiecewiseAffine:
+    """[0, 2] x [0, 1] and [0, 1] x [1, 2] as three unit squares with the given maps."""
+
+    def box(lo, hi):
+        return np.vstack([np.eye(2), -np.eye(2)]), np.r_[hi, -np.asarray(lo, float)]
+
+    boxes = [box([0, 0], [1, 1]), box([1, 0], [2, 1]), box([0, 1], [1, 2])]
+    regions = [(A, b, K, c) for (A, b), (K, c) in zip(boxes, maps, strict=True)]
+    return PiecewiseAffine.from_regions(regions, convex=False)
+
+
+def test_a_non_convex_domain_is_exact_where_the_lattice_certifies():
+    f = _l_shape([([0.0, 0.0], 1.0), ([1.0, 0.0], 0.0), ([0.0, 1.0], 0.0)])  # max(x, y, 1)
+    net = pwa_to_relu(f)
+    x = np.random.default_rng(11).uniform(0, 2, (4000, 2))
+    x = x[(x[:, 0] <= 1) | (x[:, 1] <= 1)]
+    assert np.max(np.abs(evaluate(net, x) - f(x))) <= pwa_rounding_bound(f, net)
+
+
+def test_a_non_convex_domain_without_a_lattice_is_refused_naming_f():
+    f = _l_shape([([0.0, 0.0], 0.0), ([1.0, 0.0], -1.0), ([0.0, -1.0], 1.0)])
+    with pytest.raises(ValueError, match="`f` has no certified lattice"):
+        pwa_to_relu(f)
