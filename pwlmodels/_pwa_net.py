@@ -239,10 +239,14 @@ def pwa_to_relu(
     Size: ``ceil(log2 max|C_t|) + ceil(log2 T)`` hidden layers (at least one), for
     ``T`` terms of at most ``max|C_t|`` pieces each, against the ``ceil(log2(d +
     1))`` hidden layers of Arora et al. 2018 (their construction is much
-    wider); measured in ``benchmarks/bench_pwa_relu.py``: a 2-D interpolant on 50
-    triangles takes about 8 hidden layers. Exactness is up to the rounding stated
-    by :func:`pwa_rounding_bound` (1e-13 relative or better for float64 on the
-    benchmark's functions).
+    wider). Measured (``benchmarks/bench_pwa_relu.py``, random values on random
+    points): a 2-D interpolant on 50 triangles takes 8 hidden layers, width 85, 253
+    ReLUs, and about 130 activation patterns per piece in 200,000 samples (the plain
+    lattice: 11 layers, 849 ReLUs, about 2,800); 53 tetrahedra in 3-D take 10 layers,
+    width 117, 394 ReLUs and about 1,300 patterns per piece (plain: about 3,400). The
+    float64 error and its bound (:func:`pwa_rounding_bound`) were at most 1.5e-12 and
+    8.3e-11 there, for values of order 1. Building costs a few LPs per region where a
+    term needs one (0.7 s for 192 triangles).
 
     Parameters
     ----------
