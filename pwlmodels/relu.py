@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ._numeric import evaluation_error, nearer_end_eval, nearer_end_table
+from ._pwa_net import pwa_rounding_bound, pwa_to_relu
 from ._validate import (
     as_finite_1d,
     as_float_array,
@@ -38,6 +39,8 @@ __all__ = [
     "PrecisionWarning",
     "SplineModule",
     "evaluate",
+    "pwa_rounding_bound",
+    "pwa_to_relu",
     "relu_to_spline",
     "rounding_bound",
     "spline_to_relu",
