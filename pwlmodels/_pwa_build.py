@@ -371,12 +371,28 @@ def _check_coverage(polys, units, verts, covered, tol, h) -> None:
 def group_maps(
     K: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, vtol: float
 ) -> np.ndarray:
-    """Piece ids: region i takes the id of the first earlier region whose map differs
-    from its own by at most ``vtol`` everywhere on the bounding box (every output)."""
+    """Piece ids: region i takes the id of the earlier representative whose map differs
+    from its own the least, when that is at most ``vtol`` everywhere on the bounding box
+    (every output); else it is a representative itself.
+
+    The difference of two maps on the box is ``max_o |dK_o mid + dc_o| + |dK_o| half``,
+    at least the max-norm distance of the features ``(K mid + c, K half)``, so only
+    neighbours within ``vtol`` in a k-d tree over distinct features are compared.
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(K)
     mid, half = (lower + upper) / 2, (upper - lower) / 2
-    ids = np.full(len(K), -1, dtype=np.intp)
-    reps: list[int] = []
-    for i in range(len(K)):
+    feats = np.concatenate([(K @ mid + c).reshape(n, -1), (K * half).reshape(n, -1)], axis=1)
+    uniq, first, inverse = np.unique(feats, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    near = cKDTree(uniq).query_ball_point(uniq, vtol * (1 + 1e-9) + 1e-300, p=np.inf)
+    ids = np.full(n, -1, dtype=np.intp)
+    rep_of = np.full(len(uniq), -1, dtype=np.intp)  # a feature's representative region
+    count = 0
+    for u in np.argsort(first, kind="stable"):  # distinct maps in order of appearance
+        i = first[u]
+        reps = sorted(rep_of[v] for v in near[u] if rep_of[v] >= 0 and v != u)
         if reps:
             dk, dc = K[reps] - K[i], c[reps] - c[i]
             worst = (np.abs(dk @ mid + dc) + np.abs(dk) @ half).max(axis=1)
@@ -384,9 +400,10 @@ def group_maps(
             if worst[k] <= vtol:
                 ids[i] = ids[reps[k]]
                 continue
-        ids[i] = len(reps)
-        reps.append(i)
-    return ids
+        ids[i] = count
+        rep_of[u] = i
+        count += 1
+    return ids[first[inverse]]
 
 
 # ---------------------------------------------------------------- simplify
