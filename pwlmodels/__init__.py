@@ -43,6 +43,7 @@ _WHERE = {
             "local_affine",
             "partition",
             "region_radius",
+            "relu_to_pwa",
         ),
         "regions",
     ),
@@ -140,6 +141,7 @@ __all__ = [
     "prove_bound",
     "prune",
     "region_radius",
+    "relu_to_pwa",
     "relu_to_spline",
     "resolve_device",
     "rounding_bound",
@@ -191,6 +193,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         local_affine,
         partition,
         region_radius,
+        relu_to_pwa,
     )
     from .relu import (
         PrecisionWarning,

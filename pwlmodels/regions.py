@@ -23,6 +23,7 @@ from torch import nn
 
 from ._geometry import Polytope, area_centroid, corners, cut
 from ._validate import as_float_array, check_choice, check_finite
+from ._walk import relu_to_pwa
 from .network._maps import halfspaces, maps, piece_index, slope_offset
 from .network._parse import (
     ACTIVATIONS,
@@ -44,6 +45,7 @@ __all__ = [
     "one_sided_jacobian",
     "partition",
     "region_radius",
+    "relu_to_pwa",
 ]
 
 _SLIVER = 1e-10  # relative to the box diagonal: thinner pieces are not cut off

@@ -1,0 +1,163 @@
+"""The activation regions of a 2-input network in a box, all polygons cut at once.
+
+The algorithm of :func:`pwlmodels.regions.partition` (cut every piece along each
+unit's kinks, layer by layer, then read its pattern at the mean of its vertices),
+vectorised over the polygons: they are kept as one vertex array ``V`` (counter-
+clockwise runs, polygon ``p`` is ``V[start[p]:start[p + 1]]``), and each layer's
+pre-activation map as ``G[grp[p]]`` (width, 2) and ``H[grp[p]]`` (width,), shared
+by the polygons of one region of the earlier layers. The same sliver tolerance as
+``partition``: a cut that would leave a piece thinner than ``1e-10`` times the box
+diagonal (plus a rounding margin) is not made. Memory: the vertices, the patterns
+(int8) and one map per region of the earlier layers; maps are composed in chunks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._geometry import trusted_polytope
+from .network._maps import slope_offset
+from .network._parse import Activation, Affine, pattern_code
+
+__all__: list[str] = []
+
+_SLIVER = 1e-10
+_EPS = float(np.finfo(np.float64).eps)
+_CHUNK = 4096
+
+
+class TooManyRegions(ValueError):
+    """Raised inside the enumerations; relu_to_pwa words the public message."""
+
+
+class Polygons:
+    """Convex polygons as one ccw vertex array, with each one's map group and pattern."""
+
+    def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.V = np.array([lower, [upper[0], lower[1]], upper, [lower[0], upper[1]]])
+        self.counts = np.array([4])
+        self.grp = np.zeros(1, dtype=np.intp)
+        self.codes: list[np.ndarray] = []
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.r_[0, np.cumsum(self.counts)]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def split(self, d: np.ndarray, tol: np.ndarray) -> None:
+        """Cut every polygon that ``d`` (affine, its values at the vertices) takes to
+        both sides of ``tol`` (per polygon) along ``d = 0``; vertices within ``tol``
+        go to both parts."""
+        start = self.start
+        lo = np.minimum.reduceat(d, start[:-1])
+        hi = np.maximum.reduceat(d, start[:-1])
+        cross = (lo < -tol) & (hi > tol)
+        if not cross.any():
+            return
+        owner = np.repeat(np.arange(len(self)), self.counts)
+        tv = tol[owner]
+        side = np.where(d > tv, 1, np.where(d < -tv, -1, 0))
+        cv = np.flatnonzero(cross[owner])  # vertices of crossing polygons, in order
+        nxt = cv + 1
+        last = nxt == start[owner[cv] + 1]
+        nxt[last] = start[owner[cv[last]]]
+        edge = side[cv] * side[nxt] < 0
+        i, j = cv[edge], nxt[edge]
+        t = (d[i] / (d[i] - d[j]))[:, None]
+        new = self.V[i] + t * (self.V[j] - self.V[i])
+        order = np.argsort(np.r_[2 * cv, 2 * i + 1], kind="stable")
+        pts = np.vstack([self.V[cv], new])[order]
+        sides = np.r_[side[cv], np.zeros(len(i), int)][order]
+        parent = np.r_[owner[cv], owner[i]][order]
+        ids = np.flatnonzero(cross)
+        neg, pos = sides <= 0, sides >= 0
+        rank = np.searchsorted(ids, parent)
+        keep = ~cross
+        self.V = np.vstack([self.V[~cross[owner]], pts[neg], pts[pos]])
+        self.counts = np.r_[
+            self.counts[keep],
+            np.bincount(rank[neg], minlength=len(ids)),
+            np.bincount(rank[pos], minlength=len(ids)),
+        ]
+        take = np.r_[np.flatnonzero(keep), ids, ids]
+        self.grp = self.grp[take]
+        self.codes = [c[take] for c in self.codes]
+
+    def means(self) -> np.ndarray:
+        return np.add.reduceat(self.V, self.start[:-1]) / self.counts[:, None]
+
+
+def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> list:
+    """Regions of a 2-input network as (polytope with vertices, pattern, K, c)."""
+    polys = Polygons(lower, upper)
+    sliver = _SLIVER * float(np.linalg.norm(upper - lower))
+    scale = float(np.abs(polys.V).max())
+    G, H = np.eye(2)[None], np.zeros((1, 2))  # per group: z = G x + H
+    k = 0
+    while k < len(ops):
+        op = ops[k]
+        if isinstance(op, Affine):
+            G, H = op.weight @ G, H @ op.weight.T + op.bias
+            k += 1
+            continue
+        tol = sliver * np.linalg.norm(G, axis=2)
+        tol += 64 * _EPS * (np.abs(G).sum(axis=2) * scale + np.abs(H))  # (groups, width)
+        for kink in op.kinks:
+            for unit in range(G.shape[1]):
+                g, h = G[:, unit], H[:, unit] - kink
+                owner = np.repeat(polys.grp, polys.counts)
+                if len(g) == 1:
+                    d = polys.V @ g[0] + h[0]
+                else:
+                    d = np.einsum("ij,ij->i", polys.V, g[owner]) + h[owner]
+                polys.split(d, tol[polys.grp, unit])
+                if len(polys) > max_regions:
+                    raise TooManyRegions
+        nxt = ops[k + 1] if k + 1 < len(ops) and isinstance(ops[k + 1], Affine) else None
+        G, H = _through(op, polys, G, H, nxt)
+        k += 2 if nxt is not None else 1
+    return _regions(polys, G, H)
+
+
+def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple:
+    """Record each polygon's pattern; the maps after the activation (and the next
+    affine layer), one per polygon, composed in chunks."""
+    mean = polys.means()
+    hard = op.name == "hardtanh"
+    codes, outs_g, outs_h = [], [], []
+    for s0 in range(0, len(polys), _CHUNK):
+        grp = polys.grp[s0 : s0 + _CHUNK]
+        z = np.einsum("pwj,pj->pw", G[grp], mean[s0 : s0 + _CHUNK]) + H[grp]
+        code = pattern_code(hard, z, *op.kinks).astype(np.int8)
+        s, t = slope_offset(op, code)
+        g, h = s[:, :, None] * G[grp], s * H[grp] + t
+        if nxt is not None:
+            g, h = nxt.weight @ g, h @ nxt.weight.T + nxt.bias
+        codes.append(code)
+        outs_g.append(g)
+        outs_h.append(h)
+    polys.codes.append(np.concatenate(codes))
+    polys.grp = np.arange(len(polys))
+    return np.concatenate(outs_g), np.concatenate(outs_h)
+
+
+def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> list:
+    """Each polygon with its rows (its edges, outward unit normals), vertices ccw from
+    the lowest then leftmost, pattern and map."""
+    out = []
+    start = polys.start
+    K, c = G[polys.grp], H[polys.grp]
+    for p in range(len(polys)):
+        v = polys.V[start[p] : start[p + 1]]
+        keep = np.any(v != np.roll(v, 1, axis=0), axis=1)
+        v = v[keep] if keep.any() else v[:1]
+        e = np.roll(v, -1, axis=0) - v
+        a = np.stack([e[:, 1], -e[:, 0]], axis=1)
+        norm = np.hypot(a[:, 0], a[:, 1])
+        a, b = a / norm[:, None], np.einsum("ij,ij->i", a, v) / norm
+        v = np.roll(v, -int(np.lexsort((v[:, 0], v[:, 1]))[0]), axis=0)
+        pattern = [code[p] for code in polys.codes]
+        out.append((trusted_polytope(a, b, v), pattern, K[p], c[p]))
+    return out
