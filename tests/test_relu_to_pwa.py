@@ -8,6 +8,8 @@ patterns torch gives at sampled points (``activation_pattern``), ``partition``
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -32,7 +34,7 @@ ACTS = {
 def make_net(sizes: tuple, act: str = "relu", seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(ACTS[act](b) if act != "relu" else nn.ReLU())
