@@ -143,21 +143,34 @@ def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple
     return np.concatenate(outs_g), np.concatenate(outs_h)
 
 
-def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> list:
-    """Each polygon with its rows (its edges, outward unit normals), vertices ccw from
-    the lowest then leftmost, pattern and map."""
-    out = []
-    start = polys.start
-    K, c = G[polys.grp], H[polys.grp]
-    for p in range(len(polys)):
-        v = polys.V[start[p] : start[p + 1]]
-        keep = np.any(v != np.roll(v, 1, axis=0), axis=1)
-        v = v[keep] if keep.any() else v[:1]
-        e = np.roll(v, -1, axis=0) - v
-        a = np.stack([e[:, 1], -e[:, 0]], axis=1)
-        norm = np.hypot(a[:, 0], a[:, 1])
-        a, b = a / norm[:, None], np.einsum("ij,ij->i", a, v) / norm
-        v = np.roll(v, -int(np.lexsort((v[:, 0], v[:, 1]))[0]), axis=0)
-        pattern = [code[p] for code in polys.codes]
-        out.append((trusted_polytope(a, b, v), pattern, K[p], c[p]))
-    return out
+def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> tuple:
+    """Polytopes (rows: the edges, outward unit normals; vertices ccw from the lowest
+    then leftmost, repeated ones dropped), maps K, c and vertex means."""
+    V, counts = polys.V, polys.counts
+    owner = np.repeat(np.arange(len(counts)), counts)
+    start = np.r_[0, np.cumsum(counts)]
+    prev = np.arange(len(V)) - 1
+    first = start[:-1]
+    prev[first] = start[1:] - 1
+    keep = np.any(V != V[prev], axis=1)
+    keep[first[~np.add.reduceat(keep, first).astype(bool)]] = True  # a point: keep one
+    V, owner = V[keep], owner[keep]
+    counts = np.bincount(owner, minlength=len(counts))
+    start = np.r_[0, np.cumsum(counts)]
+    nxt = np.arange(len(V)) + 1
+    nxt[start[1:] - 1] = start[:-1]
+    e = V[nxt] - V
+    a = np.stack([e[:, 1], -e[:, 0]], axis=1)
+    norm = np.hypot(a[:, 0], a[:, 1])
+    norm[norm == 0] = 1.0
+    a /= norm[:, None]
+    b = np.einsum("ij,ij->i", a, V)
+    low = np.lexsort((V[:, 0], V[:, 1], owner))[start[:-1]] - start[:-1]
+    pos = np.arange(len(V)) - start[owner]
+    V = V[start[owner] + (pos + low[owner]) % counts[owner]]
+    polys_out = [
+        trusted_polytope(a[i:j], b[i:j], V[i:j])
+        for i, j in zip(start[:-1].tolist(), start[1:].tolist(), strict=True)
+    ]
+    anchor = np.add.reduceat(V, start[:-1]) / counts[:, None]
+    return polys_out, G[polys.grp], H[polys.grp], anchor

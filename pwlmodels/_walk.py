@@ -30,7 +30,6 @@ from .network._parse import (
     Activation,
     Affine,
     input_features,
-    output_features,
     parse_sequential,
     pattern_code,
 )
@@ -117,13 +116,13 @@ def relu_to_pwa(
         if lo.size == 2:
             regions = plane_regions(ops, lo, hi, max_regions)
         else:
-            regions = Walk(ops, lo, hi, max_regions).run()
+            regions = Walk(ops, lo, hi, max_regions).run()[:4]
     except TooManyRegions:
         raise ValueError(
             f"`net` has more than `max_regions` = {max_regions} linear regions in the box; "
             "raise max_regions or shrink the box"
         ) from None
-    return _assemble(regions, lo.size, output_features(ops) or lo.size)
+    return _assemble(regions, lo.size)
 
 
 def _box(lower: object, upper: object, n_in: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -149,16 +148,14 @@ def _box(lower: object, upper: object, n_in: int | None) -> tuple[np.ndarray, np
     return lo, hi
 
 
-def _assemble(regions: list, d: int, m: int) -> PiecewiseAffine:
-    """A PiecewiseAffine from trusted (polytope with vertices, pattern, K, c) regions."""
+def _assemble(regions: tuple, d: int) -> PiecewiseAffine:
+    """A PiecewiseAffine from trusted regions: polytopes with vertices, K, c, anchors."""
     from .pwa import PiecewiseAffine
 
-    if not regions:
+    polys, K, c, anchor = regions
+    if not polys:
         raise ValueError("`net` has no full-dimensional region in the box")
-    polys = [r[0] for r in regions]
-    K = np.array([r[2] for r in regions]).reshape(len(regions), -1, d)
-    c = np.array([r[3] for r in regions]).reshape(len(regions), -1)
-    anchor = np.array([p.vertices().mean(axis=0) for p in polys])
+    K, c = K.reshape(len(polys), -1, d), c.reshape(len(polys), -1)
     value = np.einsum("rmd,rd->rm", K, anchor) + c
     return PiecewiseAffine._build(polys, K, anchor, value)
 
@@ -279,11 +276,12 @@ class Walk:
         return [(g[0], h[0]) for g, h in pre]
 
     # ------------------------------------------------------------------ walk
-    def run(self, seed: int = 0) -> list[tuple]:
-        """Regions as (Polytope with vertices, pattern, K, c)."""
+    def run(self, seed: int = 0) -> tuple:
+        """The regions: polytopes with vertices, K, c and anchors (vertex means), and
+        the patterns."""
         start = self._start(seed)
         if start is None:
-            return []
+            return [], np.zeros(0), np.zeros(0), np.zeros((0, self.d)), []
         seen = {_key(start[0])}
         todo = deque([start])
         out = []
@@ -300,7 +298,7 @@ class Walk:
             K, c = affine_map(self.ops, codes, self.d)
             rows = [g[0] for g in groups]
             poly = seed_vertices(Polytope(a[rows], b[rows]), v)
-            out.append((poly, codes, K, c))
+            out.append((poly, K, c, v.mean(axis=0), codes))
             for g in groups:
                 nxt = self.neighbour(codes, meta[g], a[g[0]])
                 if nxt is None or _key(nxt) in seen:
@@ -308,7 +306,8 @@ class Walk:
                 seen.add(_key(nxt))
                 on = np.abs(a[g[0]] @ v.T - b[g[0]]) <= self.vtol
                 todo.append((nxt, (v[on].mean(axis=0), a[g[0]])))
-        return out
+        polys, K, c, anchor, codes = (list(col) for col in zip(*out, strict=True))
+        return polys, np.array(K), np.array(c), np.array(anchor), codes
 
     def _start(self, seed: int):
         """A pattern with a full-dimensional region: the box centre's, else a random

@@ -20,7 +20,7 @@ from torch import nn
 import pwlmodels
 from pwlmodels import activation_pattern, evaluate, maximize, partition, relu_to_pwa
 from pwlmodels._plane import plane_regions
-from pwlmodels._walk import Walk
+from pwlmodels._walk import Walk, forward_codes
 from pwlmodels.network._parse import parse_sequential
 
 ACTS = {
@@ -98,8 +98,10 @@ def test_the_walk_in_2d_finds_the_regions_the_plane_cutter_finds():
     ops = parse_sequential(make_net((2, 10, 10, 1), "prelu", seed=5))
     lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
     walk, plane = Walk(ops, lo, hi, 10**4).run(), plane_regions(ops, lo, hi, 10**4)
-    key = lambda regions: sorted(b"".join(c.tobytes() for c in r[1]) for r in regions)  # noqa: E731
-    assert key(walk) == key(plane)
+    from_walk = sorted(b"".join(c.tobytes() for c in codes) for codes in walk[4])
+    at = [forward_codes(ops, x) for x in plane[3]]  # the pattern inside each polygon
+    assert from_walk == sorted(b"".join(c.tobytes() for c in codes) for codes in at)
+    np.testing.assert_allclose(sum(p.volume() for p in walk[0]), 4.0, rtol=1e-12)
 
 
 @pytest.mark.parametrize("d", [2, 3])
