@@ -13,6 +13,8 @@ diagonal (plus a rounding margin) is not made. Memory: the vertices, the pattern
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._geometry import trusted_polytope
@@ -123,24 +125,44 @@ def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions:
 
 def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple:
     """Record each polygon's pattern; the maps after the activation (and the next
-    affine layer), one per polygon, composed in chunks."""
-    mean = polys.means()
-    hard = op.name == "hardtanh"
-    codes, outs_g, outs_h = [], [], []
-    for s0 in range(0, len(polys), _CHUNK):
-        grp = polys.grp[s0 : s0 + _CHUNK]
-        z = np.einsum("pwj,pj->pw", G[grp], mean[s0 : s0 + _CHUNK]) + H[grp]
+    affine layer), one per polygon. Few groups: per group, one matrix product
+    ``s @ M`` with ``M[w] = Wn[:, w] (x) G[w]``; many: in chunks of polygons."""
+    mean, n, hard = polys.means(), len(polys), op.name == "hardtanh"
+    width, d = G.shape[1], G.shape[2]
+    out_w = width if nxt is None else nxt.weight.shape[0]
+    codes = np.empty((n, width), dtype=np.int8)
+    new_g, new_h = np.empty((n, out_w, d)), np.empty((n, out_w))
+    if 32 * len(G) <= n:
+        order = np.argsort(polys.grp, kind="stable")
+        cuts = np.searchsorted(polys.grp[order], np.arange(len(G) + 1))
+        parts = [
+            (order[i : min(i + _CHUNK, j)], k)
+            for k, (lo, j) in enumerate(itertools.pairwise(cuts))
+            for i in range(lo, j, _CHUNK)
+        ]
+    else:
+        parts = [(np.arange(i, min(i + _CHUNK, n)), None) for i in range(0, n, _CHUNK)]
+    for idx, k in parts:
+        if k is None:  # per polygon
+            g0, h0 = G[polys.grp[idx]], H[polys.grp[idx]]
+            z = np.einsum("pwj,pj->pw", g0, mean[idx]) + h0
+        else:
+            g0, h0 = G[k], H[k]
+            z = mean[idx] @ g0.T + h0
         code = pattern_code(hard, z, *op.kinks).astype(np.int8)
         s, t = slope_offset(op, code)
-        g, h = s[:, :, None] * G[grp], s * H[grp] + t
-        if nxt is not None:
-            g, h = nxt.weight @ g, h @ nxt.weight.T + nxt.bias
-        codes.append(code)
-        outs_g.append(g)
-        outs_h.append(h)
-    polys.codes.append(np.concatenate(codes))
-    polys.grp = np.arange(len(polys))
-    return np.concatenate(outs_g), np.concatenate(outs_h)
+        h = s * h0 + t
+        if k is not None and nxt is not None:
+            m = (nxt.weight.T[:, :, None] * g0[:, None, :]).reshape(width, -1)
+            g = (s @ m).reshape(len(idx), out_w, d)
+        else:
+            g = s[:, :, None] * g0
+            g = g if nxt is None else nxt.weight @ g
+        new_g[idx], codes[idx] = g, code
+        new_h[idx] = h if nxt is None else h @ nxt.weight.T + nxt.bias
+    polys.codes.append(codes)
+    polys.grp = np.arange(n)
+    return new_g, new_h
 
 
 def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> tuple:
@@ -173,4 +195,4 @@ def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> tuple:
         for i, j in zip(start[:-1].tolist(), start[1:].tolist(), strict=True)
     ]
     anchor = np.add.reduceat(V, start[:-1]) / counts[:, None]
-    return polys_out, G[polys.grp], H[polys.grp], anchor
+    return polys_out, G[polys.grp], H[polys.grp], anchor, (a, b, start)

@@ -152,12 +152,13 @@ def _assemble(regions: tuple, d: int) -> PiecewiseAffine:
     """A PiecewiseAffine from trusted regions: polytopes with vertices, K, c, anchors."""
     from .pwa import PiecewiseAffine
 
-    polys, K, c, anchor = regions
+    polys, K, c, anchor = regions[:4]
     if not polys:
         raise ValueError("`net` has no full-dimensional region in the box")
     K, c = K.reshape(len(polys), -1, d), c.reshape(len(polys), -1)
     value = np.einsum("rmd,rd->rm", K, anchor) + c
-    return PiecewiseAffine._build(polys, K, anchor, value)
+    units = [(p.A_ub, p.b_ub) for p in polys]  # unit rows already
+    return PiecewiseAffine._build(polys, K, anchor, value, units=units)
 
 
 def forward_codes(ops: tuple, x: np.ndarray) -> list[np.ndarray]:
