@@ -33,69 +33,111 @@ class TooManyRegions(ValueError):
 
 
 class Polygons:
-    """Convex polygons as one ccw vertex array, with each one's map group and pattern."""
+    """Convex polygons in a growing vertex buffer (polygon p: ``cnt[p]`` ccw vertices
+    from ``buf[st[p]]``), each with its bounding box, map group and patterns. A cut
+    rewrites only the polygons it splits: a line meets few of them, found by their
+    boxes; the parts are appended to the buffer (the old runs are left unused)."""
 
     def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.V = np.array([lower, [upper[0], lower[1]], upper, [lower[0], upper[1]]])
-        self.counts = np.array([4])
+        self.buf = np.empty((1024, 2))
+        self.buf[:4] = [lower, [upper[0], lower[1]], upper, [lower[0], upper[1]]]
+        self.used = 4
+        self.st, self.cnt = np.array([0]), np.array([4])
+        self.lo, self.hi = lower[None].astype(float), upper[None].astype(float)
         self.grp = np.zeros(1, dtype=np.intp)
         self.codes: list[np.ndarray] = []
 
-    @property
-    def start(self) -> np.ndarray:
-        return np.r_[0, np.cumsum(self.counts)]
-
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self.cnt)
 
-    def split(self, d: np.ndarray, tol: np.ndarray) -> None:
-        """Cut every polygon that ``d`` (affine, its values at the vertices) takes to
-        both sides of ``tol`` (per polygon) along ``d = 0``; vertices within ``tol``
-        go to both parts."""
-        start = self.start
-        lo = np.minimum.reduceat(d, start[:-1])
-        hi = np.maximum.reduceat(d, start[:-1])
-        cross = (lo < -tol) & (hi > tol)
+    def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The vertices of polygons ``ids`` in a row, their runs' starts and owners."""
+        cnt = self.cnt[ids]
+        start = np.r_[0, np.cumsum(cnt)]
+        owner = np.repeat(np.arange(len(ids)), cnt)
+        vidx = self.st[ids][owner] + np.arange(start[-1]) - start[owner]
+        return self.buf[vidx], start, owner
+
+    def _append(self, pts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Store runs of vertices; their starts in the buffer."""
+        need = self.used + len(pts)
+        if need > len(self.buf):
+            self.buf = np.concatenate([self.buf[: self.used], np.empty((need, 2))])
+        self.buf[self.used : need] = pts
+        starts = self.used + np.r_[0, np.cumsum(counts)[:-1]]
+        self.used = need
+        return starts
+
+    def split(self, g: np.ndarray, h: np.ndarray, tol: np.ndarray) -> None:
+        """Cut every polygon that ``d = g x + h`` (per polygon, or one g and h for all)
+        takes to both sides of ``tol`` along ``d = 0``; vertices within ``tol`` go to
+        both parts, as ``partition`` cuts."""
+        mid, half = (self.lo + self.hi) / 2, (self.hi - self.lo) / 2
+        if g.ndim == 1:
+            centre, reach = mid @ g + h, half @ np.abs(g)
+        else:
+            centre = np.einsum("pj,pj->p", mid, g) + h
+            reach = np.einsum("pj,pj->p", half, np.abs(g))
+        ids = np.flatnonzero((centre - reach < -tol) & (centre + reach > tol))
+        if ids.size == 0:
+            return
+        V, start, owner = self.gather(ids)
+        if g.ndim == 1:
+            d = V @ g + h
+        else:
+            d = np.einsum("ij,ij->i", V, g[ids][owner]) + h[ids][owner]
+        tp = tol[ids]
+        cross = (np.minimum.reduceat(d, start[:-1]) < -tp) & (
+            np.maximum.reduceat(d, start[:-1]) > tp
+        )
         if not cross.any():
             return
-        owner = np.repeat(np.arange(len(self)), self.counts)
-        tv = tol[owner]
+        if not cross.all():
+            keep = cross[owner]
+            ids, tp, V, d = ids[cross], tp[cross], V[keep], d[keep]
+            cnt = self.cnt[ids]
+            start = np.r_[0, np.cumsum(cnt)]
+            owner = np.repeat(np.arange(len(ids)), cnt)
+        tv = tp[owner]
         side = np.where(d > tv, 1, np.where(d < -tv, -1, 0))
-        cv = np.flatnonzero(cross[owner])  # vertices of crossing polygons, in order
+        cv = np.arange(len(V))
         nxt = cv + 1
-        last = nxt == start[owner[cv] + 1]
-        nxt[last] = start[owner[cv[last]]]
-        edge = side[cv] * side[nxt] < 0
+        last = nxt == start[owner + 1]
+        nxt[last] = start[owner[last]]
+        edge = side * side[nxt] < 0
         i, j = cv[edge], nxt[edge]
         t = (d[i] / (d[i] - d[j]))[:, None]
-        new = self.V[i] + t * (self.V[j] - self.V[i])
         order = np.argsort(np.r_[2 * cv, 2 * i + 1], kind="stable")
-        pts = np.vstack([self.V[cv], new])[order]
-        sides = np.r_[side[cv], np.zeros(len(i), int)][order]
-        parent = np.r_[owner[cv], owner[i]][order]
-        ids = np.flatnonzero(cross)
-        neg, pos = sides <= 0, sides >= 0
-        rank = np.searchsorted(ids, parent)
-        keep = ~cross
-        self.V = np.vstack([self.V[~cross[owner]], pts[neg], pts[pos]])
-        self.counts = np.r_[
-            self.counts[keep],
-            np.bincount(rank[neg], minlength=len(ids)),
-            np.bincount(rank[pos], minlength=len(ids)),
-        ]
-        take = np.r_[np.flatnonzero(keep), ids, ids]
-        self.grp = self.grp[take]
-        self.codes = [c[take] for c in self.codes]
+        pts = np.vstack([V, V[i] + t * (V[j] - V[i])])[order]
+        sides = np.r_[side, np.zeros(len(i), int)][order]
+        parent = np.r_[owner, owner[i]][order]
+        n = len(ids)
+        parts = []
+        for mask in (sides <= 0, sides >= 0):
+            counts = np.bincount(parent[mask], minlength=n)
+            first = np.r_[0, np.cumsum(counts)[:-1]]
+            box = (np.minimum.reduceat(pts[mask], first), np.maximum.reduceat(pts[mask], first))
+            parts.append((self._append(pts[mask], counts), counts, box))
+        (self.st[ids], self.cnt[ids], (self.lo[ids], self.hi[ids])), pos = parts[0], parts[1]
+        self.st, self.cnt = np.r_[self.st, pos[0]], np.r_[self.cnt, pos[1]]
+        self.lo, self.hi = np.vstack([self.lo, pos[2][0]]), np.vstack([self.hi, pos[2][1]])
+        self.grp = np.r_[self.grp, self.grp[ids]]
+        self.codes = [np.vstack([c, c[ids]]) for c in self.codes]
+
+    def compact(self) -> tuple[np.ndarray, np.ndarray]:
+        """All vertices, polygon by polygon, and the counts."""
+        return self.gather(np.arange(len(self)))[0], self.cnt
 
     def means(self) -> np.ndarray:
-        return np.add.reduceat(self.V, self.start[:-1]) / self.counts[:, None]
+        V, start, _ = self.gather(np.arange(len(self)))
+        return np.add.reduceat(V, start[:-1]) / self.cnt[:, None]
 
 
-def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> list:
-    """Regions of a 2-input network as (polytope with vertices, pattern, K, c)."""
+def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions: int) -> tuple:
+    """Regions of a 2-input network: polytopes with vertices, K, c, anchors."""
     polys = Polygons(lower, upper)
     sliver = _SLIVER * float(np.linalg.norm(upper - lower))
-    scale = float(np.abs(polys.V).max())
+    scale = float(np.abs(np.r_[lower, upper]).max())
     G, H = np.eye(2)[None], np.zeros((1, 2))  # per group: z = G x + H
     k = 0
     while k < len(ops):
@@ -108,13 +150,11 @@ def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions:
         tol += 64 * _EPS * (np.abs(G).sum(axis=2) * scale + np.abs(H))  # (groups, width)
         for kink in op.kinks:
             for unit in range(G.shape[1]):
-                g, h = G[:, unit], H[:, unit] - kink
-                owner = np.repeat(polys.grp, polys.counts)
-                if len(g) == 1:
-                    d = polys.V @ g[0] + h[0]
+                if len(G) == 1:
+                    g, h = G[0, unit], H[0, unit] - kink
                 else:
-                    d = np.einsum("ij,ij->i", polys.V, g[owner]) + h[owner]
-                polys.split(d, tol[polys.grp, unit])
+                    g, h = G[polys.grp, unit], H[polys.grp, unit] - kink
+                polys.split(g, h, tol[polys.grp, unit])
                 if len(polys) > max_regions:
                     raise TooManyRegions
         nxt = ops[k + 1] if k + 1 < len(ops) and isinstance(ops[k + 1], Affine) else None
@@ -131,6 +171,8 @@ def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple
     width, d = G.shape[1], G.shape[2]
     out_w = width if nxt is None else nxt.weight.shape[0]
     codes = np.empty((n, width), dtype=np.int8)
+    first = -1 if hard else 0  # the code of the lowest piece
+    table = slope_offset(op, np.arange(first, first + len(op.kinks) + 1)[:, None].repeat(width, 1))
     new_g, new_h = np.empty((n, out_w, d)), np.empty((n, out_w))
     if 32 * len(G) <= n:
         order = np.argsort(polys.grp, kind="stable")
@@ -150,7 +192,7 @@ def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple
             g0, h0 = G[k], H[k]
             z = mean[idx] @ g0.T + h0
         code = pattern_code(hard, z, *op.kinks).astype(np.int8)
-        s, t = slope_offset(op, code)
+        s, t = _pieces(table, code, hard)
         h = s * h0 + t
         if k is not None and nxt is not None:
             m = (nxt.weight.T[:, :, None] * g0[:, None, :]).reshape(width, -1)
@@ -165,10 +207,22 @@ def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple
     return new_g, new_h
 
 
+def _pieces(table: tuple, code: np.ndarray, hard: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and offset of each unit's piece from the per-piece table (slope_offset's
+    values for every piece), by comparisons rather than fancy indexing."""
+    slopes, offsets = table
+    r = code + 1 if hard else code
+    s, t = np.broadcast_to(slopes[0], code.shape), np.broadcast_to(offsets[0], code.shape)
+    for k in range(1, len(slopes)):
+        on = r >= k
+        s, t = np.where(on, slopes[k], s), np.where(on, offsets[k], t)
+    return s, t
+
+
 def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> tuple:
     """Polytopes (rows: the edges, outward unit normals; vertices ccw from the lowest
     then leftmost, repeated ones dropped), maps K, c and vertex means."""
-    V, counts = polys.V, polys.counts
+    V, counts = polys.compact()
     owner = np.repeat(np.arange(len(counts)), counts)
     start = np.r_[0, np.cumsum(counts)]
     prev = np.arange(len(V)) - 1
