@@ -25,7 +25,7 @@ import numpy as np
 from ._geometry import Polytope, chebyshev, seed_vertices
 from ._plane import TooManyRegions, plane_regions
 from ._validate import as_float_array, check_finite
-from .network._maps import halfspaces, maps, piece_index
+from .network._maps import maps, piece_index
 from .network._parse import (
     Activation,
     Affine,
@@ -173,12 +173,6 @@ def forward_codes(ops: tuple, x: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def affine_map(ops: tuple, codes: list, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """The output map (K (n_out, d), c (n_out,)) on one pattern."""
-    _, g, h = maps(ops, [c[None, :] for c in codes], 1, d)
-    return g[0], h[0]
-
-
 class Walk:
     """The breadth-first walk over full-dimensional activation regions of a box."""
 
@@ -193,10 +187,12 @@ class Walk:
         self.box_a, self.box_b = np.vstack([eye, -eye]), np.r_[upper, -lower]
 
     # ------------------------------------------------------------ one region
-    def constraints(self, codes: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Unit rows, bounds and each row's (layer, unit, side) (layer -1: the box)."""
-        a, b = halfspaces(self.ops, [c[None, :] for c in codes], np.zeros((1, self.d)))
-        a, b = a[0], b[0]
+    def constraints(self, codes: list) -> tuple:
+        """Unit rows, bounds, each row's (layer, unit, side) (layer -1: the box), and
+        the maps: each activation layer's input map (g, h), the output map (K, c)."""
+        pre, K, c = maps(self.ops, [c[None, :] for c in codes], 1, self.d)
+        pre = [(g[0], h[0]) for g, h in pre]
+        a, b = halfspaces(pre, self.acts, codes)
         meta = [
             np.stack([np.full(w, layer), np.arange(w), np.full(w, side)], axis=1)
             for layer, c in enumerate(codes)
@@ -208,10 +204,11 @@ class Walk:
         finite = np.isfinite(b)
         a, b, meta = a[finite], b[finite], meta[finite]
         norms = np.linalg.norm(a, axis=1)
+        maps_ = (pre, K[0], c[0])
         if (b[norms == 0] < 0).any():  # a unit constant on the wrong side: empty
-            return np.zeros((0, self.d)), np.zeros(0), meta[:0]
+            return np.zeros((0, self.d)), np.zeros(0), meta[:0], maps_
         keep = norms > 0
-        return a[keep] / norms[keep, None], b[keep] / norms[keep], meta[keep]
+        return a[keep] / norms[keep, None], b[keep] / norms[keep], meta[keep], maps_
 
     def interior(self, a: np.ndarray, b: np.ndarray, hint) -> np.ndarray | None:
         """A point well inside {a x <= b}, or None when the region is flat or empty."""
@@ -252,16 +249,20 @@ class Walk:
                 out.append(np.array(rows))
         return out
 
-    def neighbour(self, codes: list, meta: np.ndarray, n: np.ndarray) -> list | None:
-        """The pattern across a facet with outward normal n whose rows have ``meta``."""
+    def neighbour(self, codes: list, meta: np.ndarray, n: np.ndarray, pre: list) -> list | None:
+        """The pattern across a facet with outward normal n whose rows have ``meta``;
+        ``pre``: the layers' input maps on this side."""
         if (meta[:, 0] < 0).any():
             return None  # the box
         new = [c.copy() for c in codes]
+        changed = False
         for layer, op in enumerate(self.acts):
             rows = meta[meta[:, 0] == layer]
             if rows.size == 0:
                 continue
-            g = self._pre_maps(new)[layer][0]  # under the new pattern of earlier layers
+            # the input map under the new pattern of the earlier layers
+            g = self._pre_maps(new)[layer][0] if changed else pre[layer][0]
+            changed = True
             hard = op.name == "hardtanh"
             units, sides = rows[:, 1], rows[:, 2]
             kink = piece_index(op, new[layer][units]) - 1 + sides  # the kink on the facet
@@ -288,7 +289,7 @@ class Walk:
         out = []
         while todo:
             codes, hint = todo.popleft()
-            a, b, meta = self.constraints(codes)
+            a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
             if p is None:
                 continue  # flat or empty: lower-dimensional, not a region
@@ -296,12 +297,11 @@ class Walk:
             groups = self.facets(a, b, v)
             if len(out) >= self.max_regions:
                 raise TooManyRegions
-            K, c = affine_map(self.ops, codes, self.d)
             rows = [g[0] for g in groups]
             poly = seed_vertices(Polytope(a[rows], b[rows]), v)
             out.append((poly, K, c, v.mean(axis=0), codes))
             for g in groups:
-                nxt = self.neighbour(codes, meta[g], a[g[0]])
+                nxt = self.neighbour(codes, meta[g], a[g[0]], pre)
                 if nxt is None or _key(nxt) in seen:
                     continue
                 seen.add(_key(nxt))
@@ -318,10 +318,21 @@ class Walk:
         for k in range(200):
             x = mid if k == 0 else rng.uniform(self.lower, self.upper)
             codes = forward_codes(self.ops, x)
-            a, b, _ = self.constraints(codes)
+            a, b = self.constraints(codes)[:2]
             if self.interior(a, b, None) is not None:
                 return codes, None
         return None
+
+
+def halfspaces(pre: list, acts: list, codes: list) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and bounds of one pattern's region (as ``network._maps.halfspaces``, from
+    the input maps already composed); bound inf: no kink on that side."""
+    rows, rhs = [np.zeros((0, len(pre[0][0][0]) if pre else 0))], [np.zeros(0)]
+    for (g, h), op, code in zip(pre, acts, codes, strict=True):
+        padded, r = np.concatenate([[-np.inf], op.kinks, [np.inf]]), piece_index(op, code)
+        rows += [-g, g]
+        rhs += [h - padded[r], padded[r + 1] - h]
+    return np.concatenate(rows), np.concatenate(rhs)
 
 
 def _key(codes: list) -> bytes:
