@@ -11,8 +11,8 @@ Two exact enumerations, both in float64 from the parsed weights:
   from an interior point (found by shooting a ray across the facet it was entered
   through, or, where that fails, by a Chebyshev-ball linear program, HiGHS);
   the neighbour across a facet flips every unit whose kink lies on it, later-layer
-  units decided by the side their bent hyperplane takes (Serra et al. 2018 count
-  regions; the walk is the one of Hanin and Rolnick 2019 / Xu et al. 2021).
+  units decided by the side their bent hyperplane takes. Serra et al. (2018) bound
+  and count regions; relucent walks them the same way with Gurobi's LPs.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class Walk:
         self.acts = [op for op in ops if isinstance(op, Activation)]
         self.diag = float(np.linalg.norm(upper - lower))
         self.flat = FLAT * self.diag
-        self.vtol = 1e-9 * (self.diag + float(np.abs(np.r_[lower, upper]).max()))
+        self.vtol = 1e-12 * (self.diag + float(np.abs(np.r_[lower, upper]).max()))
         eye = np.eye(self.d)
         self.box_a, self.box_b = np.vstack([eye, -eye]), np.r_[upper, -lower]
 
@@ -221,18 +221,24 @@ class Walk:
             if (slack[~ahead] > -self.vtol).all() and (slack[ahead] > self.vtol).all():
                 t = min(float((slack[ahead] / rate[ahead]).min(initial=np.inf)), self.diag)
                 p = p0 + 0.5 * t * n
-                if (b - a @ p).min() > 1e3 * self.vtol:
+                if (b - a @ p).min() > self.flat:
                     return p
         center, radius = chebyshev(a, b)
-        return center if radius > max(self.flat, 1e3 * self.vtol) else None
+        return center if radius > self.flat else None
 
-    def vertices(self, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
+    def vertices(self, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray | None:
         if self.d == 1:
             up, down = a[:, 0] > 0, a[:, 0] < 0
             return np.array([[(b[down] / a[down, 0]).max()], [(b[up] / a[up, 0]).min()]])
-        from scipy.spatial import HalfspaceIntersection
+        from scipy.spatial import HalfspaceIntersection, QhullError
 
-        raw = HalfspaceIntersection(np.hstack([a, -b[:, None]]), p).intersections
+        try:
+            raw = HalfspaceIntersection(np.hstack([a, -b[:, None]]), p).intersections
+        except QhullError:  # a point too close to a facet: retry from the deepest one
+            center, radius = chebyshev(a, b)
+            if radius <= self.flat:
+                return None
+            raw = HalfspaceIntersection(np.hstack([a, -b[:, None]]), center).intersections
         key = np.round(raw / self.vtol)
         return raw[np.unique(key, axis=0, return_index=True)[1]]
 
@@ -291,9 +297,9 @@ class Walk:
             codes, hint = todo.popleft()
             a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
-            if p is None:
+            v = None if p is None else self.vertices(a, b, p)
+            if v is None:
                 continue  # flat or empty: lower-dimensional, not a region
-            v = self.vertices(a, b, p)
             groups = self.facets(a, b, v)
             if len(out) >= self.max_regions:
                 raise TooManyRegions

@@ -202,3 +202,17 @@ def test_hostile_inputs_name_the_argument(net, lower, upper, kwargs, error, matc
     net = make_net((2, 3, 1)) if net is None else net
     with pytest.raises(error, match=match):
         relu_to_pwa(net, lower, upper, **kwargs)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_a_thin_slab_between_close_parallel_kinks_is_a_region(d):
+    net = nn.Sequential(nn.Linear(d, 2), nn.ReLU(), nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].weight[:, 0] = 1.0
+        net[0].bias.copy_(torch.tensor([0.0, -1e-7], dtype=torch.float64))
+        net[2].weight.copy_(torch.tensor([[1.0, -3.0]], dtype=torch.float64))
+    f = relu_to_pwa(net, -1.0, 1.0)
+    widths = sorted(float(np.ptp(p.vertices()[:, 0])) for p in f.regions)
+    assert f.n_regions == 3
+    np.testing.assert_allclose(widths, [1e-7, 1.0 - 1e-7, 1.0], rtol=1e-9)
