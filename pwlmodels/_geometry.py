@@ -444,12 +444,9 @@ def area_centroid(v: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def trusted_polytope(a: np.ndarray, b: np.ndarray, vertices: np.ndarray) -> Polytope:
-    """A Polytope from rows and vertices already known to be finite, consistent and in
-    the documented order (enumerated regions): no checks, no copies beyond read-only
-    flags. 10^5 regions would spend most of their time in the checks otherwise."""
+    """A Polytope from read-only float64 rows and vertices already known to be finite,
+    consistent and in the documented order (enumerated regions): no checks, no copies.
+    10^5 regions would spend most of their time in the checks otherwise."""
     poly = object.__new__(Polytope)
-    for name, arr in (("A_ub", a), ("b_ub", b), ("_vertex_array", vertices)):
-        arr = np.asarray(arr, dtype=np.float64)
-        arr.setflags(write=False)
-        poly.__dict__[name] = arr
+    poly.__dict__.update(A_ub=a, b_ub=b, _vertex_array=vertices)
     return poly

@@ -34,21 +34,41 @@ class TooManyRegions(ValueError):
 
 class Polygons:
     """Convex polygons in a growing vertex buffer (polygon p: ``cnt[p]`` ccw vertices
-    from ``buf[st[p]]``), each with its bounding box, map group and patterns. A cut
+    from ``buf[st[p]]``), each with its bounding box and map group. A cut
     rewrites only the polygons it splits: a line meets few of them, found by their
     boxes; the parts are appended to the buffer (the old runs are left unused)."""
 
     def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
         self.buf = np.empty((1024, 2))
         self.buf[:4] = [lower, [upper[0], lower[1]], upper, [lower[0], upper[1]]]
-        self.used = 4
-        self.st, self.cnt = np.array([0]), np.array([4])
-        self.lo, self.hi = lower[None].astype(float), upper[None].astype(float)
-        self.grp = np.zeros(1, dtype=np.intp)
-        self.codes: list[np.ndarray] = []
+        self.used, self.n = 4, 1
+        self._int = np.zeros((3, 1024), dtype=np.intp)  # rows: st, cnt, grp
+        self._box = np.zeros((2, 1024, 2))  # lower and upper corners
+        self._int[:, 0] = 0, 4, 0
+        self._box[:, 0] = lower, upper
+
+    st = property(lambda self: self._int[0, : self.n])
+    cnt = property(lambda self: self._int[1, : self.n])
+    grp = property(lambda self: self._int[2, : self.n])
+    lo = property(lambda self: self._box[0, : self.n])
+    hi = property(lambda self: self._box[1, : self.n])
 
     def __len__(self) -> int:
-        return len(self.cnt)
+        return self.n
+
+    def set_groups(self, grp: np.ndarray) -> None:
+        self._int[2, : self.n] = grp
+
+    def _add(self, st: np.ndarray, cnt: np.ndarray, grp: np.ndarray, box: tuple) -> None:
+        """Append polygons (amortised: capacity doubles)."""
+        need = self.n + len(st)
+        if need > self._int.shape[1]:
+            cap = max(2 * self._int.shape[1], need)
+            self._int = np.concatenate([self._int, np.zeros((3, cap), np.intp)], axis=1)
+            self._box = np.concatenate([self._box, np.zeros((2, cap, 2))], axis=1)
+        self._int[:, self.n : need] = st, cnt, grp
+        self._box[0, self.n : need], self._box[1, self.n : need] = box
+        self.n = need
 
     def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The vertices of polygons ``ids`` in a row, their runs' starts and owners."""
@@ -118,11 +138,10 @@ class Polygons:
             first = np.r_[0, np.cumsum(counts)[:-1]]
             box = (np.minimum.reduceat(pts[mask], first), np.maximum.reduceat(pts[mask], first))
             parts.append((self._append(pts[mask], counts), counts, box))
-        (self.st[ids], self.cnt[ids], (self.lo[ids], self.hi[ids])), pos = parts[0], parts[1]
-        self.st, self.cnt = np.r_[self.st, pos[0]], np.r_[self.cnt, pos[1]]
-        self.lo, self.hi = np.vstack([self.lo, pos[2][0]]), np.vstack([self.hi, pos[2][1]])
-        self.grp = np.r_[self.grp, self.grp[ids]]
-        self.codes = [np.vstack([c, c[ids]]) for c in self.codes]
+        (st, cnt, (lo, hi)), pos = parts
+        self._int[0, ids], self._int[1, ids] = st, cnt
+        self._box[0, ids], self._box[1, ids] = lo, hi
+        self._add(pos[0], pos[1], self.grp[ids], pos[2])
 
     def compact(self) -> tuple[np.ndarray, np.ndarray]:
         """All vertices, polygon by polygon, and the counts."""
@@ -146,15 +165,19 @@ def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions:
             G, H = op.weight @ G, H @ op.weight.T + op.bias
             k += 1
             continue
-        tol = sliver * np.linalg.norm(G, axis=2)
-        tol += 64 * _EPS * (np.abs(G).sum(axis=2) * scale + np.abs(H))  # (groups, width)
+        gx, gy = G[:, :, 0].T.copy(), G[:, :, 1].T.copy()  # (width, groups): unit-major
+        Ht = H.T.copy()
+        tolt = sliver * np.hypot(gx, gy)
+        tolt += 64 * _EPS * ((np.abs(gx) + np.abs(gy)) * scale + np.abs(Ht))
         for kink in op.kinks:
             for unit in range(G.shape[1]):
                 if len(G) == 1:
-                    g, h = G[0, unit], H[0, unit] - kink
+                    g, h = np.array([gx[unit, 0], gy[unit, 0]]), Ht[unit, 0] - kink
                 else:
-                    g, h = G[polys.grp, unit], H[polys.grp, unit] - kink
-                polys.split(g, h, tol[polys.grp, unit])
+                    grp = polys.grp
+                    g = np.stack([gx[unit][grp], gy[unit][grp]], axis=1)
+                    h = Ht[unit][grp] - kink
+                polys.split(g, h, tolt[unit][polys.grp])
                 if len(polys) > max_regions:
                     raise TooManyRegions
         nxt = ops[k + 1] if k + 1 < len(ops) and isinstance(ops[k + 1], Affine) else None
@@ -164,13 +187,13 @@ def plane_regions(ops: tuple, lower: np.ndarray, upper: np.ndarray, max_regions:
 
 
 def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple:
-    """Record each polygon's pattern; the maps after the activation (and the next
-    affine layer), one per polygon. Few groups: per group, one matrix product
-    ``s @ M`` with ``M[w] = Wn[:, w] (x) G[w]``; many: in chunks of polygons."""
+    """The maps after the activation (and the next affine layer), one per polygon,
+    each unit on the piece its pattern at the polygon's vertex mean gives. Few
+    groups: per group, one matrix product ``s @ M`` with ``M[w] = Wn[:, w] (x) G[w]``;
+    many: in chunks of polygons."""
     mean, n, hard = polys.means(), len(polys), op.name == "hardtanh"
     width, d = G.shape[1], G.shape[2]
     out_w = width if nxt is None else nxt.weight.shape[0]
-    codes = np.empty((n, width), dtype=np.int8)
     first = -1 if hard else 0  # the code of the lowest piece
     table = slope_offset(op, np.arange(first, first + len(op.kinks) + 1)[:, None].repeat(width, 1))
     new_g, new_h = np.empty((n, out_w, d)), np.empty((n, out_w))
@@ -199,11 +222,11 @@ def _through(op: Activation, polys: Polygons, G, H, nxt: Affine | None) -> tuple
             g = (s @ m).reshape(len(idx), out_w, d)
         else:
             g = s[:, :, None] * g0
-            g = g if nxt is None else nxt.weight @ g
-        new_g[idx], codes[idx] = g, code
+            if nxt is not None:  # one product, not one per polygon
+                g = np.tensordot(nxt.weight, g, axes=([1], [1])).transpose(1, 0, 2)
+        new_g[idx] = g
         new_h[idx] = h if nxt is None else h @ nxt.weight.T + nxt.bias
-    polys.codes.append(codes)
-    polys.grp = np.arange(n)
+    polys.set_groups(np.arange(n))
     return new_g, new_h
 
 
@@ -244,6 +267,8 @@ def _regions(polys: Polygons, G: np.ndarray, H: np.ndarray) -> tuple:
     low = np.lexsort((V[:, 0], V[:, 1], owner))[start[:-1]] - start[:-1]
     pos = np.arange(len(V)) - start[owner]
     V = V[start[owner] + (pos + low[owner]) % counts[owner]]
+    for arr in (a, b, V):
+        arr.setflags(write=False)  # so are the views handed out
     polys_out = [
         trusted_polytope(a[i:j], b[i:j], V[i:j])
         for i, j in zip(start[:-1].tolist(), start[1:].tolist(), strict=True)
