@@ -50,12 +50,12 @@ from torch import nn
 from pwlmodels import partition, relu_to_pwa
 
 WIDTHS = {  # d -> hidden widths W of d-W-W-1, tried in order until one exceeds the limit
-    2: (16, 32, 64, 128, 192, 256, 320, 384, 448, 512),
-    3: (8, 12, 16, 20, 24, 28, 32, 40),
-    4: (6, 8, 10, 12, 14, 16, 18, 20),
-    5: (5, 6, 8, 10, 12, 14, 16),
+    2: (16, 32, 64, 128, 192, 256, 384, 512, 640, 768, 896, 1024),
+    3: (8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64),
+    4: (6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 32),
+    5: (5, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24),
 }
-WIDE = (250, 500, 1000)  # 2-W-1
+WIDE = (250, 500, 1000, 1500, 2000)  # 2-W-1
 QUICK = [(2, 16, 2), (3, 6, 2), (4, 5, 2), (5, 4, 2), (2, 64, 1)]  # (d, W, hidden layers)
 MAX_REGIONS = 2_000_000
 COLUMNS = [
@@ -119,7 +119,7 @@ def run_isolated(method: str, d: int, width: int, hidden: int, limit: float) -> 
     """run_case in a fresh process, killed after ``limit`` seconds."""
     cmd = [sys.executable, __file__, "--case", json.dumps([method, d, width, hidden])]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + 30, check=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + 10, check=True)
     except subprocess.TimeoutExpired:
         return {"status": "timeout"}
     out = json.loads(done.stdout.strip().splitlines()[-1])
