@@ -229,34 +229,42 @@ class Walk:
         center, radius = chebyshev(a, b)
         return center if radius > self.flat else None
 
-    def vertices(self, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    def cell(self, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> tuple | None:
+        """Vertices of {a x <= b} (p inside), and its facets: (rows on the facet's
+        hyperplane, a point inside the facet); None when Qhull finds it flat.
+
+        The facets are the halfspaces Qhull names at d or more vertices
+        (``dual_facets``), not rows found active at the vertices within a tolerance,
+        which rounding in the vertices can miss; rows within 1e-9 of a facet's (unit)
+        row and bound hold it too."""
         if self.d == 1:
             up, down = a[:, 0] > 0, a[:, 0] < 0
-            return np.array([[(b[down] / a[down, 0]).max()], [(b[up] / a[up, 0]).min()]])
+            v = np.array([[(b[down] / a[down, 0]).max()], [(b[up] / a[up, 0]).min()]])
+            ends = [np.flatnonzero(down & (np.abs(b / a[:, 0] - v[0, 0]) <= self.vtol))]
+            ends.append(np.flatnonzero(up & (np.abs(b / a[:, 0] - v[1, 0]) <= self.vtol)))
+            return v, [(rows, v[k]) for k, rows in enumerate(ends)]
         from scipy.spatial import HalfspaceIntersection, QhullError
 
+        halfspaces = np.hstack([a, -b[:, None]])
         try:
-            raw = HalfspaceIntersection(np.hstack([a, -b[:, None]]), p).intersections
+            hs = HalfspaceIntersection(halfspaces, p)
         except QhullError:  # a point too close to a facet: retry from the deepest one
             center, radius = chebyshev(a, b)
             if radius <= self.flat:
                 return None
-            raw = HalfspaceIntersection(np.hstack([a, -b[:, None]]), center).intersections
+            hs = HalfspaceIntersection(halfspaces, center)
+        raw, dual = hs.intersections, hs.dual_facets
+        owner = np.repeat(np.arange(len(raw)), [len(f) for f in dual])
+        on = np.concatenate([np.asarray(f, dtype=np.intp) for f in dual])
+        sums, counts = np.zeros((len(a), self.d)), np.bincount(on, minlength=len(a))
+        np.add.at(sums, on, raw[owner])
+        near = 1e-9 * (1.0 + np.abs(b).max())
+        facets = []
+        for f in np.flatnonzero(counts >= self.d):  # on d or more of Qhull's vertices
+            same = (np.abs(a - a[f]).max(axis=1) <= 1e-9) & (np.abs(b - b[f]) <= near)
+            facets.append((np.flatnonzero(same), sums[f] / max(counts[f], 1)))
         key = np.round(raw / self.vtol)
-        return raw[np.unique(key, axis=0, return_index=True)[1]]
-
-    def facets(self, a: np.ndarray, b: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
-        """Groups of rows on one facet (rows whose hyperplane holds it)."""
-        active = np.abs(a @ v.T - b[:, None]) <= self.vtol
-        groups: dict[bytes, list[int]] = {}
-        for i in np.flatnonzero(active.sum(axis=1) >= self.d):
-            groups.setdefault(active[i].tobytes(), []).append(int(i))
-        out = []
-        for rows in groups.values():
-            on = v[active[rows[0]]]
-            if self.d == 1 or np.linalg.matrix_rank(on - on[0], tol=self.vtol) == self.d - 1:
-                out.append(np.array(rows))
-        return out
+        return raw[np.unique(key, axis=0, return_index=True)[1]], facets
 
     def neighbour(self, codes: list, meta: np.ndarray, n: np.ndarray, pre: list) -> list | None:
         """The pattern across a facet with outward normal n whose rows have ``meta``;
@@ -300,22 +308,21 @@ class Walk:
             codes, hint = todo.popleft()
             a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
-            v = None if p is None else self.vertices(a, b, p)
-            if v is None:
+            found = None if p is None else self.cell(a, b, p)
+            if found is None:
                 continue  # flat or empty: lower-dimensional, not a region
-            groups = self.facets(a, b, v)
+            v, facets = found
             if len(out) >= self.max_regions:
                 raise TooManyRegions
-            rows = [g[0] for g in groups]
+            rows = [g[0] for g, _ in facets]
             poly = seed_vertices(Polytope(a[rows], b[rows]), v)
             out.append((poly, K, c, v.mean(axis=0), codes))
-            for g in groups:
+            for g, centre in facets:
                 nxt = self.neighbour(codes, meta[g], a[g[0]], pre)
                 if nxt is None or _key(nxt) in seen:
                     continue
                 seen.add(_key(nxt))
-                on = np.abs(a[g[0]] @ v.T - b[g[0]]) <= self.vtol
-                todo.append((nxt, (v[on].mean(axis=0), a[g[0]])))
+                todo.append((nxt, (centre, a[g[0]])))
         polys, K, c, anchor, codes = (list(col) for col in zip(*out, strict=True))
         return polys, np.array(K), np.array(c), np.array(anchor), codes
 
