@@ -45,6 +45,7 @@ _WHERE = {
             "local_affine",
             "partition",
             "region_radius",
+            "relu_to_pwa",
         ),
         "regions",
     ),
@@ -152,6 +153,7 @@ __all__ = [
     "pwa_to_relu",
     "prune",
     "region_radius",
+    "relu_to_pwa",
     "relu_to_spline",
     "resolve_device",
     "rounding_bound",
@@ -211,6 +213,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         local_affine,
         partition,
         region_radius,
+        relu_to_pwa,
     )
     from .relu import (
         PrecisionWarning,

@@ -371,22 +371,47 @@ def _check_coverage(polys, units, verts, covered, tol, h) -> None:
 def group_maps(
     K: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, vtol: float
 ) -> np.ndarray:
-    """Piece ids: region i takes the id of the first earlier region whose map differs
-    from its own by at most ``vtol`` everywhere on the bounding box (every output)."""
+    """Piece ids: region i takes the id of the earlier representative whose map differs
+    from its own the least, when that is at most ``vtol`` everywhere on the bounding box
+    (every output); else it is a representative itself.
+
+    The difference of two maps on the box is ``max_o |dK_o mid + dc_o| + |dK_o| half``,
+    at least the max-norm distance of the features ``(K mid + c, K half)``, so only
+    neighbours within ``vtol`` in a k-d tree over distinct features are compared.
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(K)
     mid, half = (lower + upper) / 2, (upper - lower) / 2
-    ids = np.full(len(K), -1, dtype=np.intp)
-    reps: list[int] = []
-    for i in range(len(K)):
+    feats = np.concatenate([(K @ mid + c).reshape(n, -1), (K * half).reshape(n, -1)], axis=1)
+    uniq, first, inverse = np.unique(feats, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    pairs = cKDTree(uniq).query_pairs(vtol * (1 + 1e-9) + 1e-300, p=np.inf, output_type="ndarray")
+    near: dict[int, list[int]] = {}
+    for u, v in pairs.tolist():
+        near.setdefault(u, []).append(v)
+        near.setdefault(v, []).append(u)
+    rep_of = np.full(len(uniq), -1, dtype=np.intp)  # a feature's representative region
+    alone = np.ones(len(uniq), dtype=bool)
+    alone[pairs.reshape(-1)] = False
+    rep_of[alone] = first[alone]  # no other map within vtol: a piece of its own
+    for u in sorted(near, key=lambda u: first[u]):  # only maps with a close one, in order
+        i = first[u]
+        reps = sorted(rep_of[v] for v in near[u] if 0 <= rep_of[v] < i)
         if reps:
             dk, dc = K[reps] - K[i], c[reps] - c[i]
             worst = (np.abs(dk @ mid + dc) + np.abs(dk) @ half).max(axis=1)
             k = int(np.argmin(worst))
             if worst[k] <= vtol:
-                ids[i] = ids[reps[k]]
+                rep_of[u] = -2 - reps[k]  # joins the piece of region reps[k]
                 continue
-        ids[i] = len(reps)
-        reps.append(i)
-    return ids
+        rep_of[u] = i
+    is_rep = rep_of >= 0
+    piece = np.full(n, -1, dtype=np.intp)
+    reps_in_order = np.sort(rep_of[is_rep])
+    piece[reps_in_order] = np.arange(len(reps_in_order))
+    ids = np.where(is_rep, piece[np.maximum(rep_of, 0)], piece[np.maximum(-2 - rep_of, 0)])
+    return ids[inverse]
 
 
 # ---------------------------------------------------------------- simplify

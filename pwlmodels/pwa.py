@@ -100,11 +100,11 @@ class PiecewiseAffine:
 
     @classmethod
     def _build(
-        cls, polys, K, anchor, value, *, tol: float = _TOL, tri=None, convex: bool = True
+        cls, polys, K, anchor, value, *, tol=_TOL, tri=None, convex=True, units=None
     ) -> PiecewiseAffine:
         """From valid parts: regions (with vertices), and each map as K and its value at
         an anchor point, ``f(x) = value + K (x - anchor)`` (the form evaluated); whether
-        the domain is known to be convex."""
+        the domain is known to be convex; ``units``, when the rows are unit already."""
         obj = cls.__new__(cls)
         put = object.__setattr__
         verts = [p.vertices() for p in polys]
@@ -112,7 +112,8 @@ class PiecewiseAffine:
         lower, upper = allv.min(axis=0), allv.max(axis=0)
         K, anchor, value = (_readonly(a) for a in (K, anchor, value))
         c = _readonly(value - np.einsum("rmd,rd->rm", K, anchor))
-        units = [unit_rows(p.A_ub, p.b_ub)[:2] for p in polys]
+        if units is None:
+            units = [unit_rows(p.A_ub, p.b_ub)[:2] for p in polys]
         vtol = tol * value_scale(K, c, lower, upper)
         for name, val in (
             ("_polys", tuple(polys)),

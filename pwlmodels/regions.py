@@ -23,9 +23,10 @@ from torch import nn
 
 from ._geometry import Polytope, area_centroid, corners, cut
 from ._validate import as_float_array, check_choice, check_finite
+from ._walk import relu_to_pwa
+from .network._maps import halfspaces, maps, piece_index, slope_offset
 from .network._parse import (
     ACTIVATIONS,
-    Activation,
     Affine,
     input_features,
     leaves,
@@ -44,6 +45,7 @@ __all__ = [
     "one_sided_jacobian",
     "partition",
     "region_radius",
+    "relu_to_pwa",
 ]
 
 _SLIVER = 1e-10  # relative to the box diagonal: thinner pieces are not cut off
@@ -211,7 +213,7 @@ def local_affine(net: nn.Sequential, x: object) -> tuple:
     True
     """
     ops, pts, like, codes = _setup(net, x)
-    _, a, c = _maps(ops, codes, *pts.shape)
+    _, a, c = maps(ops, codes, *pts.shape)
     return _like(a, like), _like(c, like)
 
 
@@ -263,7 +265,7 @@ def one_sided_jacobian(net: nn.Sequential, x: object, *, side: str = "right") ->
         code, tie = next(states)
         width = code.shape[1]
         piece = np.where(
-            tie[:, :, None] >= 0, tie[:, :, None] + (d > 0), _piece_index(op, code)[:, :, None]
+            tie[:, :, None] >= 0, tie[:, :, None] + (d > 0), piece_index(op, code)[:, :, None]
         )
         slopes = np.broadcast_to(op.slopes, (op.slopes.shape[0], width))
         d = slopes[piece, np.arange(width)[None, :, None]] * d
@@ -311,7 +313,7 @@ def linear_region(
     ops, pts, _, codes = _setup(net, (x if isinstance(x, torch.Tensor) else arr).reshape(1, -1))
     box = _bounds(lower, upper, pts.shape[1])
     _check_inside(pts[0], *box)
-    a, b = (m[0] for m in _halfspaces(ops, codes, pts))
+    a, b = (m[0] for m in halfspaces(ops, codes, pts))
     keep = np.isfinite(b) & np.any(a != 0, axis=1)
     a, b = [a[keep]], [b[keep]]
     for sign, bound in zip((-1.0, 1.0), box, strict=True):
@@ -360,7 +362,7 @@ def region_radius(net: nn.Sequential, x: object, *, norm: str | float = "inf") -
         shown = norm.item() if isinstance(norm, np.generic) else norm  # 3.0, not np.float64(3.0)
         raise ValueError(f"`norm` must be one of 'inf', 2, 1; got {shown!r}")
     ops, pts, like, codes = _setup(net, x)
-    a, b = _halfspaces(ops, codes, pts)
+    a, b = halfspaces(ops, codes, pts)
     slack = np.maximum(b - np.einsum("nmi,ni->nm", a, pts), 0.0)  # < 0 only by rounding
     size = np.linalg.norm(a, ord=_DUAL[key], axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -475,46 +477,6 @@ def _forward_codes(net: nn.Module, pts: np.ndarray, *, ties: bool = False) -> li
     return out
 
 
-def _piece_index(op: Activation, code: np.ndarray) -> np.ndarray:
-    return code.astype(np.intp) + (1 if op.name == "hardtanh" else 0)
-
-
-def _slope_offset(op: Activation, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sigma(z) = slope * z + offset on each unit's piece."""
-    width = code.shape[-1]
-    slopes = np.broadcast_to(op.slopes, (op.slopes.shape[0], width))
-    jumps = np.diff(slopes, axis=0) * op.kinks[:, None]
-    offsets = op.offset - np.concatenate([np.zeros((1, width)), np.cumsum(jumps, axis=0)])
-    r, cols = _piece_index(op, code), np.arange(width)
-    return slopes[r, cols], offsets[r, cols]
-
-
-def _maps(ops: list, codes: list, n: int, n_in: int) -> tuple[list, np.ndarray, np.ndarray]:
-    """Each activation layer's input map (g, h), and the output map, for patterns ``codes``."""
-    g, h = np.broadcast_to(np.eye(n_in), (n, n_in, n_in)), np.zeros((n, n_in))
-    pre, it = [], iter(codes)
-    for op in ops:
-        if isinstance(op, Affine):
-            g, h = op.weight @ g, h @ op.weight.T + op.bias
-        else:
-            pre.append((g, h))
-            s, t = _slope_offset(op, next(it))
-            g, h = s[:, :, None] * g, s * h + t
-    return pre, np.asarray(g), h
-
-
-def _halfspaces(ops: list, codes: list, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows a (N, m, n_in) and bounds b (N, m) of each point's region; b = inf: no kink."""
-    pre, _, _ = _maps(ops, codes, *pts.shape)
-    rows, rhs = [np.zeros((*pts.shape[:1], 0, pts.shape[1]))], [np.zeros((len(pts), 0))]
-    acts = [op for op in ops if isinstance(op, Activation)]
-    for (g, h), op, code in zip(pre, acts, codes, strict=True):
-        padded, r = np.concatenate([[-np.inf], op.kinks, [np.inf]]), _piece_index(op, code)
-        rows += [-g, g]
-        rhs += [h - padded[r], padded[r + 1] - h]
-    return np.concatenate(rows, axis=1), np.concatenate(rhs, axis=1)
-
-
 def _bounds(lower: object, upper: object, n_in: int, *, strict: bool = False) -> list:
     """Finite float64 bounds of shape (n_in,) (numbers broadcast); None where not given."""
     out = []
@@ -583,7 +545,7 @@ def _partition(ops: list, lower: np.ndarray, upper: np.ndarray, max_regions: int
                 code = pattern_code(op.name == "hardtanh", zz.mean(axis=0), *op.kinks).astype(
                     np.int8
                 )
-                s, t = (u[0] for u in _slope_offset(op, code[None, :]))
+                s, t = (u[0] for u in slope_offset(op, code[None, :]))
                 out.append((vv, [*pats, code], s[:, None] * g, s * h + t))
             if len(out) > max_regions:
                 raise ValueError(
