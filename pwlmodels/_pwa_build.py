@@ -239,6 +239,10 @@ def _facet_contact(
     d = fi.shape[1]
     if d == 1:
         return True
+    if d == 2:  # facets are segments of one line: do their extents overlap by more than h?
+        along = np.array([-normal[1], normal[0]]) / np.linalg.norm(normal)
+        si, sj = fi @ along, fj @ along
+        return min(si.max(), sj.max()) - max(si.min(), sj.min()) > h
     if affine_rank(fi, h) < d - 1 or affine_rank(fj, h) < d - 1:
         return False
     near = np.abs(fi[:, None, :] - fj[None, :, :]).max(axis=2).min(axis=1) <= h
