@@ -2,7 +2,8 @@
 
     python docs/gen_benchmarks.py
 
-Reads benchmarks/results/{convert,fit,fit_many,verify,milp_bounds,activations,train_many,acasxu}.csv
+Reads benchmarks/results/{convert,fit,fit_many,verify,milp_bounds,regions,pwa_relu,
+activations,train_many,acasxu}.csv
 (train_many_cuda.csv too when present)
 (written by the scripts in benchmarks/; this script runs no benchmark) and writes
 the site's benchmarks page: every number on it is a cell of those files or a median or count over
@@ -281,6 +282,76 @@ seconds for all series, "ratio" against `fit_many`'s serial run (lower is faster
 {markdown_table(show)}"""
 
 
+def regions_section(df: pd.DataFrame) -> str:
+    done = df[df.status == "ok"]
+    # per input dimension, the run with the most regions inside the limit
+    largest = done[done.method == "relu_to_pwa"].sort_values("regions").groupby("n_in").tail(1)
+    best = ", ".join(
+        f"{r.n_in} inputs: {r.network} ({int(r.regions):,} regions, {_g(r.seconds, 3)} s)"
+        for r in largest.sort_values("n_in").itertuples()
+    )
+    ours = df[df.method == "relu_to_pwa"].set_index("network")
+    theirs = df[df.method == "partition"].set_index("network")
+    show = ours[["n_in", "status", "regions", "seconds", "regions_per_s", "peak_rss_mb"]].copy()
+    show["regions"] = ["" if pd.isna(v) else f"{int(v):,}" for v in show.regions]
+    show["seconds"] = [_g(v, 3) for v in show.seconds]
+    show["regions_per_s"] = ["" if pd.isna(v) else f"{v:,.0f}" for v in show.regions_per_s]
+    show["peak_rss_mb"] = ["" if pd.isna(v) else f"{v:,.0f}" for v in show.peak_rss_mb]
+    show["partition_s"] = [
+        (_g(theirs.seconds[n], 3) or theirs.status[n]) if n in theirs.index else ""
+        for n in show.index
+    ]
+    show["partition_rss_mb"] = [
+        "" if n not in theirs.index or pd.isna(v := theirs.peak_rss_mb[n]) else f"{v:,.0f}"
+        for n in show.index
+    ]
+    limit = "60 s"
+    stamp = _stamp(df, ["threads", "numpy", "scipy", "torch", "pwlmodels"])
+    return f"""## Linear regions in several inputs: `relu_to_pwa`
+
+`OMP_NUM_THREADS=1 python benchmarks/bench_regions.py` (results in
+`benchmarks/results/regions.csv`; {stamp}):
+the exact linear regions of seeded networks (random initialisation) over [-1, 1]^n_in,
+each width until a run passes {limit}; "partition" is the 2-input `partition` on the same
+network in the same run; memory is the process's peak resident set. Largest inside
+{limit}: {best}.
+
+{markdown_table(show.reset_index())}"""
+
+
+def pwa_relu_section(df: pd.DataFrame) -> str:
+    show = df[
+        [
+            "function",
+            "regions",
+            "network",
+            "hidden_layers",
+            "arora_hidden_layers",
+            "max_width",
+            "relus",
+            "patterns_per_piece",
+            "build_seconds",
+            "max_abs_error",
+            "rounding_bound",
+        ]
+    ].copy()
+    show["patterns_per_piece"] = [_g(v, 3) for v in show.patterns_per_piece]
+    show["build_seconds"] = [_g(v, 2) for v in show.build_seconds]
+    show["max_abs_error"] = [f"{v:.1e}" for v in show.max_abs_error]
+    show["rounding_bound"] = ["" if pd.isna(v) else f"{v:.1e}" for v in show.rounding_bound]
+    return f"""## Exact networks of piecewise-affine functions: `pwa_to_relu`
+
+`OMP_NUM_THREADS=1 python benchmarks/bench_pwa_relu.py` (results in
+`benchmarks/results/pwa_relu.csv`; {_stamp(df, ["version"])}): interpolants of random
+values on random points and a saturated linear law; "plain lattice" is the unpruned
+lattice network of Tarela and Martinez (1999), built up to 120 regions; Arora's bound is
+ceil(log2(d + 1)) + 1 layers, here counted as hidden layers; activation patterns per
+piece are counted among {int(df.samples.iloc[0]):,} random points; the error is the
+largest |net(x) - f(x)| in float64 at those points, beside `pwa_rounding_bound`.
+
+{markdown_table(show)}"""
+
+
 def acasxu_section(df: pd.DataFrame) -> str:
     df = df.assign(prop=[i.split(":")[1] for i in df.instance])
     rows = []
@@ -334,6 +405,8 @@ def render(results: Path = RESULTS) -> str:
     activations = pd.read_csv(results / "activations.csv")
     acasxu = pd.read_csv(results / "acasxu.csv")
     fit_many = pd.read_csv(results / "fit_many.csv")
+    regions = pd.read_csv(results / "regions.csv")
+    pwa_relu = pd.read_csv(results / "pwa_relu.csv")
     many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
             if (results / name).exists()]  # fmt: skip
     page = "\n".join(
@@ -351,6 +424,8 @@ def render(results: Path = RESULTS) -> str:
             fit_many_section(fit_many),
             verify_section(verify),
             milp_bounds_section(milp_bounds),
+            regions_section(regions),
+            pwa_relu_section(pwa_relu),
             activations_section(activations),
             train_many_section(pd.concat(many, ignore_index=True)),
             acasxu_section(acasxu),
