@@ -18,6 +18,7 @@ Two exact enumerations, both in float64 from the parsed weights:
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["relu_to_pwa"]
 
+_EPS = float(np.finfo(np.float64).eps)
 FLAT = 1e-10  # relative to the box diagonal: regions with a smaller inscribed ball are flat
 
 
@@ -188,6 +190,17 @@ class Walk:
         self.vtol = 1e-12 * (self.diag + float(np.abs(np.r_[lower, upper]).max()))
         eye = np.eye(self.d)
         self.box_a, self.box_b = np.vstack([eye, -eye]), np.r_[upper, -lower]
+        # the same network with |weights|, |slopes|, |offsets|: the size of the terms
+        # each unit's map sums, so that maps that cancel to rounding count as zero
+        self.abs_ops = [
+            Affine(np.abs(op.weight), np.abs(op.bias))
+            if isinstance(op, Affine)
+            else replace(
+                op, kinks=np.abs(op.kinks), slopes=np.abs(op.slopes), offset=abs(op.offset)
+            )
+            for op in ops
+        ]
+        self.far = float(np.abs(np.r_[lower, upper]).max())
 
     # ------------------------------------------------------------ one region
     def constraints(self, codes: list) -> tuple:
@@ -195,7 +208,14 @@ class Walk:
         the maps: each activation layer's input map (g, h), the output map (K, c)."""
         pre, K, c = maps(self.ops, [c[None, :] for c in codes], 1, self.d)
         pre = [(g[0], h[0]) for g, h in pre]
+        size, _, _ = maps(self.abs_ops, [c[None, :] for c in codes], 1, self.d)
+        noise = [128 * _EPS * (np.abs(g[0]).sum(axis=1) * self.far + h[0]) for g, h in size]
+        pre = [
+            (np.where(np.abs(g).sum(axis=1, keepdims=True) <= e[:, None], 0.0, g), h)
+            for (g, h), e in zip(pre, noise, strict=True)
+        ]
         a, b = halfspaces(pre, self.acts, codes)
+        slack = np.concatenate([np.r_[e, e] for e in noise]) if noise else np.zeros(0)
         meta = [
             np.stack([np.full(w, layer), np.arange(w), np.full(w, side)], axis=1)
             for layer, c in enumerate(codes)
@@ -203,12 +223,13 @@ class Walk:
         ]
         meta.append(np.full((2 * self.d, 3), -1))
         a, b = np.vstack([a, self.box_a]), np.r_[b, self.box_b]
+        slack = np.r_[slack, np.zeros(2 * self.d)]
         meta = np.concatenate(meta)
         finite = np.isfinite(b)
-        a, b, meta = a[finite], b[finite], meta[finite]
+        a, b, meta, slack = a[finite], b[finite], meta[finite], slack[finite]
         norms = np.linalg.norm(a, axis=1)
         maps_ = (pre, K[0], c[0])
-        if (b[norms == 0] < 0).any():  # a unit constant on the wrong side: empty
+        if (b[norms == 0] < -slack[norms == 0]).any():  # constant on the wrong side
             return np.zeros((0, self.d)), np.zeros(0), meta[:0], maps_
         keep = norms > 0
         return a[keep] / norms[keep, None], b[keep] / norms[keep], meta[keep], maps_
