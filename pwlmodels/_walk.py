@@ -150,6 +150,14 @@ def _box(lower: object, upper: object, n_in: int | None) -> tuple[np.ndarray, np
             f"`lower` must be < `upper`; got lower[{i}] = {float(lo[i])!r} "
             f">= upper[{i}] = {float(hi[i])!r}"
         )
+    # the tolerances scale with the diagonal: its square must neither overflow nor underflow
+    with np.errstate(over="ignore", under="ignore"):
+        diagonal = float(np.sqrt(((hi - lo) ** 2).sum()))
+    if not 1e-150 <= diagonal <= 1e150:
+        raise ValueError(
+            f"the box `lower`, `upper` must have a diagonal between 1e-150 and 1e150; got "
+            f"{diagonal:.3g}: rescale the inputs (fold the scale into the first layer)"
+        )
     return lo, hi
 
 

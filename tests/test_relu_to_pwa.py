@@ -216,3 +216,11 @@ def test_a_thin_slab_between_close_parallel_kinks_is_a_region(d):
     widths = sorted(float(np.ptp(p.vertices()[:, 0])) for p in f.regions)
     assert f.n_regions == 3
     np.testing.assert_allclose(widths, [1e-7, 1.0 - 1e-7, 1.0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("size", [1e300, 1e-300])
+def test_a_box_beyond_the_tolerances_range_is_refused(size):
+    """Found by a probe: both used to end in "no full-dimensional region in the box"."""
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)).double()
+    with pytest.raises(ValueError, match="must have a diagonal between 1e-150 and 1e150"):
+        relu_to_pwa(net, [-size] * 3, [size] * 3)
