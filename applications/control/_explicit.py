@@ -293,3 +293,29 @@ def explicit_mpc(
     return PiecewiseAffine.from_regions(
         [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
     )
+
+
+def cartpole(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """A cart-pole linearised at the upright pole, sampled with a zero-order hold.
+
+    State (cart position m, cart speed m/s, pole angle rad, angular speed rad/s),
+    input the force on the cart (N); cart 1 kg, point mass 0.1 kg on a massless
+    0.5 m pole, g = 9.81 m/s^2, sampled by ``scipy.signal.cont2discrete``. The
+    4-state test plant of :func:`explicit_mpc` (tests and benchmark).
+
+    Examples
+    --------
+    >>> A, B = cartpole(0.1)
+    >>> A.shape, B.shape, bool(abs(np.linalg.eigvals(A)).max() > 1)  # unstable upright
+    ((4, 4), (4, 1), True)
+    """
+    from scipy.signal import cont2discrete
+
+    cart, mass, length, g = 1.0, 0.1, 0.5, 9.81
+    a = np.zeros((4, 4))
+    a[0, 1] = a[2, 3] = 1.0
+    a[1, 2] = -mass * g / cart
+    a[3, 2] = (cart + mass) * g / (cart * length)
+    b = np.array([[0.0], [1.0 / cart], [0.0], [-1.0 / (cart * length)]])
+    A, B, *_ = cont2discrete((a, b, np.eye(4), np.zeros((4, 1))), dt, method="zoh")
+    return A, B
