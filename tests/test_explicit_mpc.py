@@ -188,19 +188,11 @@ def test_ppopt_finds_the_same_regions_and_law(laws, name):
     pytest.importorskip("ppopt", reason="the `mpc` extra (ppopt==1.6.12)")
     pytest.importorskip("gurobipy", reason="PPOPT's LPs need gurobipy or cvxopt")
     from ppopt.mp_solvers.solve_mpqp import mpqp_algorithm, solve_mpqp
-    from ppopt.mpqp_program import MPQP_Program
-    from ppopt.solver import Solver
 
     p, f = PLANTS[name], laws[name]
-    H, F, ub = _cost_matrix(p)  # PPOPT: min 1/2 U'(2H)U + x'(2F)U, [I; -I] U <= [ub; ub]
-    n, k = F.shape
-    box = np.broadcast_to(np.asarray(p["x_box"], float), (n,))
-    program = MPQP_Program(
-        np.vstack([np.eye(k), -np.eye(k)]), np.concatenate([ub, ub])[:, None],
-        np.zeros((k, 1)), 2 * F.T, 2 * H, np.vstack([np.eye(n), -np.eye(n)]),
-        np.concatenate([box, box])[:, None], np.zeros((2 * k, n)),
-        solver=Solver({"lp": "gurobi", "qp": "daqp"}),
-    )  # fmt: skip
+    H, F, ub = _cost_matrix(p)
+    box = np.broadcast_to(np.asarray(p["x_box"], float), (f.n_inputs,))
+    program = _explicit.ppopt_program(H, F, ub, box)
     solution = solve_mpqp(program, mpqp_algorithm.combinatorial)
     assert len(solution.critical_regions) == f.n_regions
     m = f.n_outputs

@@ -319,3 +319,29 @@ def cartpole(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     b = np.array([[0.0], [1.0 / cart], [0.0], [-1.0 / (cart * length)]])
     A, B, *_ = cont2discrete((a, b, np.eye(4), np.zeros((4, 1))), dt, method="zoh")
     return A, B
+
+
+def ppopt_program(H: np.ndarray, F: np.ndarray, u_bound: np.ndarray, box: np.ndarray):
+    """The same mpQP for PPOPT (``ppopt``, the ``mpc`` extra), to check against.
+
+    PPOPT's form is ``min 1/2 U'(2H)U + x'(2F)U`` subject to ``[I; -I] U <= [u; u]``
+    and ``[I; -I] x <= [box; box]``. Its LP subproblems run on gurobipy (its
+    size-limited pip licence; the open alternative, GLPK, needs cvxopt), its QPs on
+    DAQP.
+    """
+    from ppopt.mpqp_program import MPQP_Program
+    from ppopt.solver import Solver
+
+    n, k = F.shape
+    eye_u, eye_x = np.vstack([np.eye(k), -np.eye(k)]), np.vstack([np.eye(n), -np.eye(n)])
+    return MPQP_Program(
+        eye_u,
+        np.concatenate([u_bound, u_bound])[:, None],
+        np.zeros((k, 1)),
+        2 * F.T,
+        2 * H,
+        eye_x,
+        np.concatenate([box, box])[:, None],
+        np.zeros((2 * k, n)),
+        solver=Solver({"lp": "gurobi", "qp": "daqp"}),
+    )
