@@ -13,12 +13,14 @@ the set is optimal exactly on its *critical region*: the free moves within their
 bounds and every multiplier >= 0, a polytope in x.
 
 Enumeration (:func:`critical_regions`) is combinatorial, as in Gupta, Bhartiya and
-Nataraj (2011), pruned as their successors do by optimal parents: an active set is
-examined only when it extends (by one bound) a set whose critical region has an
-interior point in the state box, and kept when its own has one (a Chebyshev ball,
-one HiGHS LP). Because the pruning is a heuristic, the result is *certified*
-afterwards: the regions' volumes must add up to the box's (every state is feasible,
-so the regions tile the box); if they do not, every active set is examined.
+Nataraj (2011). Their pruning drops the supersets of infeasible active sets, but with
+bounds on the moves only every active set is feasible, so the search here prunes by
+optimal parents instead: an active set is examined only when it extends (by one
+bound) a set whose critical region has an interior point in the state box, and kept
+when its own has one (a Chebyshev ball, one HiGHS LP). That pruning is a heuristic,
+so the result is *certified* afterwards: the regions' volumes must add up to the
+box's (every state is feasible, so the regions tile the box); if they do not, every
+active set is examined.
 """
 
 from __future__ import annotations
@@ -225,9 +227,10 @@ def explicit_mpc(
     as affine functions of x. The set is kept when its critical region (free moves
     within bounds, multipliers >= 0, x in the box) holds a ball of radius above 1e-8
     of the box's diagonal, found by a Chebyshev LP (HiGHS). The sets are explored by
-    cardinality from the unconstrained one, extending only sets whose region was
-    kept (the combinatorial mpQP of Gupta, Bhartiya and Nataraj 2011, pruned by
-    optimal parents): the work grows with the number of regions, not with the
+    cardinality from the unconstrained one, as in the combinatorial mpQP of Gupta,
+    Bhartiya and Nataraj (2011); their pruning (no superset of an infeasible set)
+    removes nothing here, where every set is feasible, so only sets whose region
+    was kept are extended: the work grows with the number of regions, not with the
     ``3^(Nm)`` active sets. Since that pruning is not a theorem, the regions'
     volumes are summed afterwards and must equal the box's (every state is feasible,
     so the regions tile it); otherwise all ``3^(Nm)`` sets are searched. A geometric
