@@ -155,6 +155,12 @@ def test_a_region_the_pruning_misses_is_caught_by_the_volume_check(monkeypatch):
     assert missed and f.n_regions == 29  # the full search ran and found it
 
 
+def test_a_full_search_too_long_to_run_is_refused_naming_horizon():
+    qp = _explicit.Condensed(np.eye(12), np.zeros((1, 12)), np.eye(1), np.ones(12), 1)
+    with pytest.raises(ValueError, match="3\\^12 active sets is too long; shorten `horizon`"):
+        _explicit.critical_regions(qp, np.ones(1), complete=True)
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     a=st.lists(st.floats(-1.2, 1.2), min_size=4, max_size=4),

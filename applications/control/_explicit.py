@@ -39,6 +39,7 @@ from ._checks import as_array, as_matrix
 __all__ = ["explicit_mpc"]
 
 _RADIUS = 1e-8  # a critical region counts when its Chebyshev ball exceeds this x the box's diagonal
+_FULL_SEARCH = 3**11  # the most active sets the full search examines
 _COVER = 1e-6  # a relative gap between the regions' volumes and the box's: search every set
 
 
@@ -133,6 +134,11 @@ def critical_regions(
     """
     size = len(qp.u_bound)
     if complete:
+        if 3**size > _FULL_SEARCH:
+            raise ValueError(
+                f"the regions found do not tile the box and a full search of 3^{size} "
+                "active sets is too long; shorten `horizon`"
+            )
         found = [_region(qp, s, box) for s in itertools.product((0, -1, 1), repeat=size)]
         return [r for r in found if r is not None]
     level, seen, found = [(0,) * size], {(0,) * size}, []
