@@ -346,3 +346,171 @@ def input_bound(
     status = bad[0] if bad else "optimal"
     label = "exact" if not bad else "sound bound"
     return InputBound(float(value), float(bound), wit, int(k), status, label, "milp")
+
+
+# -------------------------------------------------------------- invariance
+@dataclass(frozen=True)
+class Invariance:
+    """Positive invariance of ``P = {x : P_A x <= P_b}`` under ``x+ = A x + B u(x)``.
+
+    ``margins[i] = P_b[i] - max_{x in P} P_A[i] x+`` (exact up to the
+    tolerances in the module docstring; negative: facet i fails), ``worst`` the
+    facet with the smallest margin, ``maximizers`` a maximiser per facet.
+    ``verdict``: "invariant" when every margin is ``>= -atol (1 + |P_b[i]|)`` (so
+    the claim carries that tolerance); "not invariant" only with a ``witness``
+    in P whose successor breaks a facet in exact rational arithmetic; else
+    "undecided". ``n_regions`` of the controller over P's box hull, ``n_lp`` LPs.
+    """
+
+    verdict: str
+    margins: np.ndarray
+    worst: int
+    maximizers: np.ndarray
+    witness: np.ndarray | None
+    n_regions: int
+    n_lp: int
+    atol: float
+
+    def to_frame(self):
+        """One row per facet: ``facet, margin, fails``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "facet": np.arange(len(self.margins)),
+                "margin": self.margins,
+                "fails": self.margins < -self.atol,
+            }
+        )
+
+
+def successor_maps(A: np.ndarray, B: np.ndarray, f: PiecewiseAffine):
+    """``x+ = L[j] x + o[j]`` on region j of f: (n_regions, n, n) and (n_regions, n)."""
+    K, c = f.maps
+    return A[None] + np.einsum("ik,rkj->rij", B, K), c @ B.T
+
+
+def _net_exact(controller: nn.Sequential, x: list) -> list:
+    """The ReLU network at a point, in exact rational arithmetic (Fraction of float64)."""
+    h = x
+    for m in leaves(controller):
+        if isinstance(m, nn.ReLU):
+            h = [v if v > 0 else Fraction(0) for v in h]
+            continue
+        W = m.weight.detach().to("cpu", torch.float64).numpy()
+        b = m.bias.detach().to("cpu", torch.float64).numpy() if m.bias is not None else None
+        h = [
+            sum((Fraction(float(w)) * v for w, v in zip(row, h)), Fraction(0))
+            + (Fraction(float(b[r])) if b is not None else 0)
+            for r, row in enumerate(W)
+        ]
+    return h
+
+
+def _violates(x, controller, f, j, A, B, P_A, P_b, i) -> bool:
+    """Whether x is in P and ``P_A[i] x+ > P_b[i]``, in exact rational arithmetic."""
+    q = [Fraction(float(v)) for v in x]
+
+    def dot(row, vec):
+        return sum((Fraction(float(a)) * v for a, v in zip(row, vec)), Fraction(0))
+
+    if any(dot(row, q) > Fraction(float(b)) for row, b in zip(P_A, P_b)):
+        return False
+    if isinstance(controller, PiecewiseAffine):
+        poly = f.regions[j]
+        if any(dot(row, q) > Fraction(float(b)) for row, b in zip(poly.A_ub, poly.b_ub)):
+            return False
+        K, c = f.maps
+        u = [dot(K[j][r], q) + Fraction(float(c[j][r])) for r in range(K.shape[1])]
+    else:
+        u = _net_exact(controller, q)
+    nxt = [dot(A[r], q) + dot(B[r], u) for r in range(len(q))]
+    return dot(P_A[i], nxt) > Fraction(float(P_b[i]))
+
+
+def confirm(x, controller, f, j, A, B, P_A, P_b, i) -> np.ndarray | None:
+    """A point of P near x (pulled towards the centre of region j and P) whose successor
+    breaks facet i in exact arithmetic, or None."""
+    poly = f.regions[j]
+    G, h = np.vstack([poly.A_ub, P_A]), np.r_[poly.b_ub, P_b]
+    norms = np.linalg.norm(G, axis=1)
+    n = len(x)
+    res = linprog(
+        np.r_[np.zeros(n), -1.0], np.c_[G, norms], h, bounds=[(None, None)] * n + [(0, None)]
+    )
+    centre = res.x[:n] if res.status == 0 else x
+    for t in (0.0, 1e-9, 1e-6, 1e-3, 1e-1):
+        cand = x + t * (centre - x)
+        if _violates(cand, controller, f, j, A, B, P_A, P_b, i):
+            return cand
+    return None
+
+
+def facet_check(A, B, controller, f, P_A, P_b, atol):
+    """The margins, maxima and verdict of :func:`invariance` on checked data."""
+    L, o = successor_maps(A, B, f)
+    mx = set_maxima(f, np.einsum("ik,rkj->rij", P_A, L), o @ P_A.T, P_A, P_b)
+    margins = P_b - mx.value
+    tol = atol * (1 + np.abs(P_b))
+    worst = int(np.argmin(margins / (1 + np.abs(P_b))))
+    verdict, witness = "invariant", None
+    if (margins < -tol).any():
+        verdict = "undecided"
+        for i in np.argsort(margins / (1 + np.abs(P_b))):
+            if margins[i] >= -tol[i]:
+                break
+            witness = confirm(mx.witness[i], controller, f, mx.region[i], A, B, P_A, P_b, i)
+            if witness is not None:
+                verdict = "not invariant"
+                break
+    return Invariance(verdict, margins, worst, mx.witness, witness, f.n_regions, mx.n_lp, atol)
+
+
+def invariance(
+    A: object, B: object, controller: object, P_A: object, P_b: object, *, atol: float = 1e-7
+) -> Invariance:
+    """Whether the polytope ``P = {x : P_A x <= P_b}`` is positively invariant for
+    ``x+ = A x + B u(x)``: certified facet by facet.
+
+    The controller's linear regions over P's box hull (the law restricted there,
+    or :func:`pwlmodels.relu_to_pwa` of the network) make ``x+`` affine on each;
+    facet i's maximum ``max_{x in P} P_A[i] x+`` is the best, over the regions, of
+    a vertex (region inside P) or a HiGHS LP (region across P's boundary, primal
+    and dual tolerances :data:`LP_TOL`). So the margins are exact up to the
+    float64 regions and the LP tolerance. "invariant" means every facet holds at
+    ``x+`` within ``atol (1 + |P_b[i]|)``; "not invariant" is claimed only with a
+    witness x in P whose successor breaks a facet when the plant, the controller
+    (network weights, or the region and map) and P are evaluated in
+    ``fractions.Fraction`` arithmetic of their float64 values.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+    B : array_like, shape (n, m), or (n,)
+    controller : torch.nn.Sequential or PiecewiseAffine
+        ``Linear``/``ReLU`` layers, or a law whose domain holds P.
+    P_A : array_like, shape (k, n)
+    P_b : array_like, shape (k,)
+        A bounded polytope with an interior point.
+    atol : float, default 1e-7
+        The tolerance an "invariant" verdict carries, relative to ``1 + |P_b[i]|``.
+
+    Returns
+    -------
+    Invariance
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from applications.control import explicit_mpc, invariance
+    >>> A, B = np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[0.5], [1.0]])
+    >>> law = explicit_mpc(A, B, np.eye(2), 0.1, 3, 1.0, [5.0, 2.0])
+    >>> box = np.vstack([np.eye(2), -np.eye(2)])
+    >>> invariance(A, B, law, box, [5.0, 2.0, 5.0, 2.0]).verdict
+    'not invariant'
+    """
+    A, B, _ = check_plant(A, B, controller)
+    P_A, P_b, hull = check_polytope(P_A, P_b, A.shape[0])
+    atol = as_scalar(atol, "atol", positive=True)
+    f = pieces_over(controller, hull[0], hull[1])
+    return facet_check(A, B, controller, f, P_A, P_b, atol)
