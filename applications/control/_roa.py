@@ -1,0 +1,321 @@
+"""A certified inner estimate of the region of attraction of ``x+ = A x + B u(x)``.
+
+The candidate is ``alpha S`` for a polytope ``S = {x : S_A x <= 1}`` holding the
+origin: the state box, or the polytope of the unconstrained LQR loop (the
+maximal set where ``|K x| <= u_max`` stays true along ``x+ = (A - B K) x /
+lambda``, Gilbert and Tan 1991, so ``(A - B K) S`` lies in ``lambda S``). The
+answer is the largest alpha found by bisection whose set is *verified*: inside
+the state box, inside ``|u| <= u_max`` (the controller's command, exactly over
+its regions), and positively invariant (:func:`._certify.invariance`'s facet
+check), each within the stated tolerance.
+
+Convergence is argued separately (:class:`RegionOfAttraction`, ``converges``):
+invariance keeps trajectories in ``alpha S`` but does not make them converge. A
+ladder of levels ``beta_0 = alpha > beta_1 > ...`` is built with ``beta_{k+1}``
+the certified maximum of the gauge ``max_i S_A[i] x+`` over ``beta_k S``, so
+every state of ``beta_k S`` enters ``beta_{k+1} S`` in one step. Once every
+region meeting ``beta_L S`` carries the same linear map ``u = K0 x`` (no offset),
+the loop there is linear and ``(A + B K0) S`` lies in ``lambda S`` with the
+certified ``lambda < 1``: from then on the gauge falls by ``lambda`` each step,
+and the state converges to the origin exponentially. Where the ladder stalls
+(for a learned network with an offset at the origin, or too slow a decrease)
+``converges`` is False and ``levels`` ends at the smallest level proven.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from scipy.optimize import linprog
+
+from pwlmodels import Polytope
+
+from ._certify import (
+    check_plant,
+    check_polytope,
+    facet_check,
+    pieces_over,
+    set_maxima,
+    successor_maps,
+)
+from ._checks import as_array, as_matrix, as_scalar, check_choice
+
+__all__ = ["Ellipsoid", "RegionOfAttraction", "lqr_ellipsoid", "lqr_polytope", "region_of_attraction"]
+
+_MAX_LEVELS = 400
+
+
+def _dare(A, B, Q, R):
+    Q = as_matrix(Q, "Q", A.shape[0], A.shape[0])
+    R = as_matrix(R, "R", B.shape[1], B.shape[1])
+    P = linalg.solve_discrete_are(A, B, Q, R)
+    K = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A)
+    return P, K
+
+
+def _limits(value: object, name: str, size: int) -> np.ndarray:
+    arr = as_array(value, name)
+    arr = np.full(size, float(arr)) if arr.ndim == 0 else arr
+    if arr.shape != (size,):
+        raise ValueError(f"`{name}` must be a number or have shape ({size},); got {arr.shape}")
+    if (arr <= 0).any():
+        j = int(np.argmax(arr <= 0))
+        raise ValueError(f"`{name}` must be positive; got {name}[{j}] = {arr[j]!r}")
+    return arr
+
+
+def lqr_polytope(
+    A: object, B: object, Q: object, R: object, u_max: object, *, contraction: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``S = {x : S_A x <= 1}``: where the LQR command ``-K x`` stays within ``u_max``
+    along ``x+ = (A - B K) x / contraction`` (a lambda-contractive set of the loop).
+
+    ``contraction`` defaults to ``(1 + rho) / 2``, rho the spectral radius of
+    ``A - B K``. Rows ``K M^t`` are added (``M = (A - BK)/lambda``) until the next
+    ones are redundant (an LP each), as in Gilbert and Tan (1991).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S_A, S_b = lqr_polytope([[1.0, 1.0], [0.0, 1.0]], [[0.5], [1.0]], np.eye(2), 0.1, 1.0)
+    >>> S_A.shape[1], bool((S_b == 1).all())
+    (2, True)
+    """
+    A = as_matrix(A, "A")
+    A = as_matrix(A, "A", A.shape[0], A.shape[0])
+    n = A.shape[0]
+    Bv = as_array(B, "B")
+    B = as_matrix(Bv.reshape(n, 1) if Bv.ndim == 1 and Bv.size == n else Bv, "B", n)
+    u_max = _limits(u_max, "u_max", B.shape[1])
+    P, K = _dare(A, B, Q, R)
+    a_cl = A - B @ K
+    rho = float(np.abs(np.linalg.eigvals(a_cl)).max())
+    lam = (1 + rho) / 2 if contraction is None else as_scalar(contraction, "contraction")
+    if not rho < lam <= 1:
+        raise ValueError(f"`contraction` must be in (rho, 1] = ({rho:.4g}, 1]; got {lam!r}")
+    M = a_cl / lam
+    rows = np.vstack([K / u_max[:, None], -K / u_max[:, None]])
+    G, power = rows.copy(), rows
+    for _ in range(200):
+        power = power @ M
+        new = []
+        for row in power:
+            res = linprog(-row, G, np.ones(len(G)), bounds=(None, None), method="highs")
+            if res.status == 3 or (res.status == 0 and -res.fun > 1 + 1e-9):
+                new.append(row)
+        if not new and np.linalg.matrix_rank(G) == n:
+            return G, np.ones(len(G))
+        G = np.vstack([G, *new]) if new else np.vstack([G, power])
+    raise ValueError("the LQR polytope did not close in 200 steps; raise `contraction`")
+
+
+@dataclass(frozen=True)
+class RegionOfAttraction:
+    """The largest verified scaling ``alpha`` of ``S = {x : S_A x <= 1}``.
+
+    ``alpha_cap``: the largest alpha with ``alpha S`` in the state box;
+    ``tried``: every (alpha, verified) of the bisection; ``area``: the volume of
+    ``alpha S`` (area for n = 2); ``converges``, ``levels``, ``rate``: the
+    convergence ladder (module docstring); ``reason`` why it failed, if it did.
+    ``alpha = 0``: nothing verified.
+    """
+
+    alpha: float
+    alpha_cap: float
+    S_A: np.ndarray
+    tried: tuple
+    area: float
+    converges: bool
+    levels: tuple
+    rate: float
+    reason: str
+
+
+def _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol) -> bool:
+    """alpha S invariant and |u| <= u_max over it, each within atol."""
+    inv = facet_check(A, B, controller, f, S_A, np.full(len(S_A), alpha), atol)
+    if inv.verdict != "invariant":
+        return False
+    K, c = f.maps
+    rows = np.concatenate([K, -K], axis=1)
+    offs = np.concatenate([c, -c], axis=1)
+    top = set_maxima(f, rows, offs, S_A, np.full(len(S_A), alpha)).value
+    return bool((top <= np.r_[u_max, u_max] + atol * (1 + np.r_[u_max, u_max])).all())
+
+
+def _ladder(A, B, f, S_A, alpha, atol):
+    """Levels beta_k (each step proven) and the linear rate, or a reason it stalls."""
+    L, o = successor_maps(A, B, f)
+    K, c = f.maps
+    levels, beta = [alpha], alpha
+    for _ in range(_MAX_LEVELS):
+        b = np.full(len(S_A), beta)
+        mx = set_maxima(f, np.einsum("ik,rkj->rij", S_A, L), o @ S_A.T, S_A, b)
+        touched = _touched(f, S_A, b)
+        k0 = K[touched]
+        if np.abs(c[touched]).max() <= 1e-12 and np.ptp(k0, axis=0).max() <= 1e-9 * (
+            1 + np.abs(k0).max()
+        ):
+            lin = A + B @ k0[0]
+            one = np.ones(len(S_A))
+            lam = max(
+                -linprog(-(S_A @ lin)[i], S_A, one, bounds=(None, None), method="highs").fun
+                for i in range(len(S_A))
+            )
+            if lam < 1 - atol:
+                return tuple(levels), float(lam), ""
+            return tuple(levels), float(lam), f"the linear loop's gauge ratio is {lam:.4g} >= 1"
+        nxt = float(mx.value.max()) + atol * (1 + beta)
+        if nxt >= beta * (1 - 1e-6):
+            return tuple(levels), math.nan, f"the gauge stops decreasing at level {beta:.4g}"
+        levels.append(nxt)
+        beta = nxt
+    return tuple(levels), math.nan, f"no linear level within {_MAX_LEVELS} steps"
+
+
+def _touched(f, S_A, b) -> np.ndarray:
+    """The regions not proven apart from ``{S_A x <= b}`` (all vertices beyond one facet):
+    a superset of those that meet it, which is the safe side for the linear test."""
+    scale = 1e-12 * (1 + np.abs(b))
+    keep = [
+        j
+        for j, poly in enumerate(f.regions)
+        if not ((poly.vertices() @ S_A.T - b) > scale).all(axis=0).any()
+    ]
+    return np.array(keep, int)
+
+
+def region_of_attraction(
+    A: object,
+    B: object,
+    controller: object,
+    shape: object,
+    x_box: object,
+    u_max: object,
+    *,
+    Q: object = None,
+    R: object = None,
+    steps: int = 10,
+    atol: float = 1e-7,
+) -> RegionOfAttraction:
+    """The largest verified invariant scaling ``alpha S`` of a candidate set, by bisection.
+
+    Each bisection step is a full certificate: ``alpha S`` in the state box
+    ``|x_j| <= x_box_j``, the controller's command within ``u_max`` on it, and
+    positively invariant (per facet, as :func:`._certify.invariance`), all within
+    ``atol``; the answer is the largest alpha so verified, never an unverified
+    midpoint. Convergence inside it is argued by the level ladder of the module
+    docstring and reported, not assumed.
+
+    Parameters
+    ----------
+    A, B : array_like
+        The plant ``x+ = A x + B u``.
+    controller : torch.nn.Sequential or PiecewiseAffine
+        On (at least) the state box.
+    shape : {"box", "lqr"} or (S_A, S_b)
+        ``"box"``: the state box; ``"lqr"``: :func:`lqr_polytope` (needs ``Q``, ``R``);
+        a polytope holding the origin in its interior.
+    x_box : float or array_like, shape (n,)
+    u_max : float or array_like, shape (m,)
+    Q, R : array_like, optional
+        The LQR weights of ``shape="lqr"``.
+    steps : int, default 10
+        Bisection steps after the cap fails.
+    atol : float, default 1e-7
+
+    Returns
+    -------
+    RegionOfAttraction
+    """
+    A, B, _ = check_plant(A, B, controller)
+    n = A.shape[0]
+    box = _limits(x_box, "x_box", n)
+    u_max = _limits(u_max, "u_max", B.shape[1])
+    atol = as_scalar(atol, "atol", positive=True)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"`steps` must be a positive integer; got {steps!r}")
+    if isinstance(shape, str):
+        check_choice(shape, "shape", ("box", "lqr"))
+        if shape == "box":
+            S_A = np.vstack([np.eye(n), -np.eye(n)]) / np.r_[box, box][:, None]
+        else:
+            if Q is None or R is None:
+                raise ValueError('`Q` and `R` are needed for shape="lqr"; got None')
+            S_A, _ = lqr_polytope(A, B, Q, R, u_max)
+    else:
+        if not isinstance(shape, tuple) or len(shape) != 2:
+            raise TypeError(f"`shape` must be 'box', 'lqr' or a pair (S_A, S_b); got {shape!r}")
+        S_A, S_b, _ = check_polytope(shape[0], shape[1], n)
+        if (S_b <= 0).any():
+            raise ValueError("`shape` must hold the origin in its interior; some S_b <= 0")
+        S_A = S_A / S_b[:, None]
+    _, _, hull = check_polytope(S_A, np.ones(len(S_A)), n)
+    cap = float(np.min(box / np.maximum(hull[1], -hull[0])))
+    f = pieces_over(controller, -box, box)
+    tried = []
+
+    def ok(alpha):
+        tried.append((alpha, _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol)))
+        return tried[-1][1]
+
+    best, lo, hi = 0.0, 0.0, cap
+    if ok(cap):
+        best = cap
+    else:
+        for _ in range(steps):
+            mid = (lo + hi) / 2
+            if ok(mid):
+                best = lo = mid
+            else:
+                hi = mid
+    area = Polytope(S_A, np.full(len(S_A), best)).volume() if best > 0 else 0.0
+    if best > 0:
+        levels, rate, reason = _ladder(A, B, f, S_A, best, atol)
+    else:
+        levels, rate, reason = (), math.nan, "no scaling verified"
+    return RegionOfAttraction(
+        best, cap, S_A, tuple(tried), float(area), not reason, levels, rate, reason
+    )
+
+
+@dataclass(frozen=True)
+class Ellipsoid:
+    """``{x : x' P x <= level}``, P the discrete Riccati solution: its volume (area in 2-D)."""
+
+    P: np.ndarray
+    level: float
+    area: float
+
+
+def lqr_ellipsoid(A: object, B: object, Q: object, R: object, u_max: object, x_box: object):
+    """The largest LQR level set where ``|K x| <= u_max`` and ``|x_j| <= x_box_j``.
+
+    In it the LQR command never saturates and ``x' P x`` decreases along ``x+ = (A -
+    BK) x``, so it is invariant and converges (Hu and Lin 2001), and an MPC law
+    whose terminal cost is P equals ``-K x`` there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = lqr_ellipsoid([[1.0, 1.0], [0.0, 1.0]], [[0.5], [1.0]], np.eye(2), 0.1, 1.0, [5, 2])
+    >>> e.area > 0
+    True
+    """
+    A = as_matrix(A, "A")
+    n = A.shape[0]
+    A = as_matrix(A, "A", n, n)
+    Bv = as_array(B, "B")
+    B = as_matrix(Bv.reshape(n, 1) if Bv.ndim == 1 and Bv.size == n else Bv, "B", n)
+    u_max, box = _limits(u_max, "u_max", B.shape[1]), _limits(x_box, "x_box", n)
+    P, K = _dare(A, B, Q, R)
+    rows = np.vstack([K, np.eye(n)])
+    lim = np.r_[u_max, box]
+    p_inv = np.linalg.inv(P)
+    level = float(np.min(lim**2 / np.einsum("ij,jk,ik->i", rows, p_inv, rows)))
+    unit = math.pi ** (n / 2) / math.gamma(n / 2 + 1)
+    area = unit * level ** (n / 2) / math.sqrt(np.linalg.det(P))
+    return Ellipsoid(P, level, float(area))
