@@ -177,14 +177,23 @@ def _ladder(A, B, f, S_A, alpha, atol):
 
 
 def _touched(f, S_A, b) -> np.ndarray:
-    """The regions not proven apart from ``{S_A x <= b}`` (all vertices beyond one facet):
-    a superset of those that meet it, which is the safe side for the linear test."""
+    """The regions that meet ``{S_A x <= b}``: those not apart by their vertices (all
+    beyond one facet) and feasible together with it (an LP); LP feasibility within
+    its tolerance keeps the answer a superset, the safe side for the linear test."""
     scale = 1e-12 * (1 + np.abs(b))
-    keep = [
-        j
-        for j, poly in enumerate(f.regions)
-        if not ((poly.vertices() @ S_A.T - b) > scale).all(axis=0).any()
-    ]
+    keep = []
+    for j, poly in enumerate(f.regions):
+        if ((poly.vertices() @ S_A.T - b) > scale).all(axis=0).any():
+            continue
+        res = linprog(
+            np.zeros(S_A.shape[1]),
+            np.vstack([poly.A_ub, S_A]),
+            np.r_[poly.b_ub, b],
+            bounds=(None, None),
+            method="highs",
+        )
+        if res.status != 2:
+            keep.append(j)
     return np.array(keep, int)
 
 
