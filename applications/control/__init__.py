@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from ..report import AppResult
+from ._certify import InputBound, Invariance, closed_loop, input_bound, invariance
 from ._config import FULL, QUICK, Config
 from ._design import (
     Plant,
@@ -41,6 +42,13 @@ from ._design import (
 )
 from ._explicit import explicit_mpc
 from ._result import ControlResult
+from ._roa import (
+    Ellipsoid,
+    RegionOfAttraction,
+    lqr_ellipsoid,
+    lqr_polytope,
+    region_of_attraction,
+)
 from ._study import compute
 
 __all__ = [
@@ -48,13 +56,23 @@ __all__ = [
     "QUICK",
     "Config",
     "ControlResult",
+    "Ellipsoid",
+    "InputBound",
+    "Invariance",
     "Plant",
+    "RegionOfAttraction",
     "StepMetrics",
+    "closed_loop",
     "compute",
     "dc_motor",
     "explicit_mpc",
+    "input_bound",
+    "invariance",
     "local_gain",
+    "lqr_ellipsoid",
     "lqr_gain",
+    "lqr_polytope",
+    "region_of_attraction",
     "run",
     "saturated_law",
     "step_metrics",

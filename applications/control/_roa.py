@@ -43,7 +43,13 @@ from ._certify import (
 )
 from ._checks import as_array, as_matrix, as_scalar, check_choice
 
-__all__ = ["Ellipsoid", "RegionOfAttraction", "lqr_ellipsoid", "lqr_polytope", "region_of_attraction"]
+__all__ = [
+    "Ellipsoid",
+    "RegionOfAttraction",
+    "lqr_ellipsoid",
+    "lqr_polytope",
+    "region_of_attraction",
+]
 
 _MAX_LEVELS = 400
 
@@ -90,7 +96,7 @@ def lqr_polytope(
     Bv = as_array(B, "B")
     B = as_matrix(Bv.reshape(n, 1) if Bv.ndim == 1 and Bv.size == n else Bv, "B", n)
     u_max = _limits(u_max, "u_max", B.shape[1])
-    P, K = _dare(A, B, Q, R)
+    _, K = _dare(A, B, Q, R)
     a_cl = A - B @ K
     rho = float(np.abs(np.linalg.eigvals(a_cl)).max())
     lam = (1 + rho) / 2 if contraction is None else as_scalar(contraction, "contraction")
