@@ -334,3 +334,63 @@ def lqr_ellipsoid(A: object, B: object, Q: object, R: object, u_max: object, x_b
     unit = math.pi ** (n / 2) / math.gamma(n / 2 + 1)
     area = unit * level ** (n / 2) / math.sqrt(np.linalg.det(P))
     return Ellipsoid(P, level, float(area))
+
+
+def _figures() -> (
+    None
+):  # pragma: no cover - the report's numbers: python -m applications.control._roa
+    """Print the certificates of the double integrator's MPC law and a learned ReLU net."""
+    import time
+
+    from pwlmodels import make_mlp, train
+
+    from ._certify import input_bound, invariance
+    from ._explicit import explicit_mpc
+    from ._mpc import BOX, A, B, N, Q, R, _fold
+
+    def timed(fn, *args, **kw):
+        t = time.perf_counter()
+        out = fn(*args, **kw)
+        return out, time.perf_counter() - t
+
+    law, t_law = timed(explicit_mpc, A, B, Q, R, N, 1.0, BOX)
+    x = np.random.default_rng(0).uniform(-1, 1, (2000, 2)) * BOX
+    net = make_mlp(2, (16, 16), 1, activation="relu", seed=0)
+    train(net, x / BOX, law(x), epochs=300, lr=1e-2, seed=0)
+    relu = _fold(net, BOX)
+    square = np.vstack([np.eye(2), -np.eye(2)])
+    ell = lqr_ellipsoid(A, B, Q, R, 1.0, BOX)
+    print(f"MPC law: {law.n_regions} regions, {law.n_pieces} pieces ({t_law:.2f} s)")
+    print(f"Hu-Lin LQR ellipsoid: level {ell.level:.4f}, area {ell.area:.3f}")
+    for name, ctrl in (("MPC law", law), ("ReLU 2-16-16-1", relu)):
+        ib, t = timed(input_bound, ctrl, -BOX, BOX)
+        print(
+            f"[{name}] max|u| over the box: {ib.value:.6f} (bound {ib.bound:.6f}, "
+            f"{ib.label}, {ib.status}, {t:.2f} s)"
+        )
+        inv, t = timed(invariance, A, B, ctrl, square, np.r_[BOX, BOX])
+        print(
+            f"[{name}] box |x| <= (5, 2): {inv.verdict}, margins {np.round(inv.margins, 4)}, "
+            f"worst facet {inv.worst}, witness {inv.witness}, {inv.n_regions} regions ({t:.2f} s)"
+        )
+        roa, t = timed(region_of_attraction, A, B, ctrl, "lqr", BOX, 1.0, Q=Q, R=R)
+        inv = invariance(A, B, ctrl, roa.S_A, np.full(len(roa.S_A), roa.alpha))
+        print(
+            f"[{name}] LQR polytope ({len(roa.S_A)} facets): alpha {roa.alpha:.4f} "
+            f"(cap {roa.alpha_cap:.4f}), area {roa.area:.3f} = {roa.area / ell.area:.2f} x "
+            f"ellipsoid; margins {np.round(inv.margins, 4)}; converges {roa.converges} "
+            f"({len(roa.levels)} levels, rate {roa.rate:.3f}) {roa.reason} ({t:.2f} s)"
+        )
+    big = np.array([10.0, 4.0])
+    wide, t_law = timed(explicit_mpc, A, B, Q, R, N, 1.0, big)
+    roa, t = timed(region_of_attraction, A, B, wide, "lqr", big, 1.0, Q=Q, R=R)
+    print(
+        f"[MPC law on |x| <= (10, 4), {wide.n_regions} regions] alpha {roa.alpha:.4f} "
+        f"(cap {roa.alpha_cap:.4f}, {len(roa.tried)} certificates), area {roa.area:.3f} = "
+        f"{roa.area / ell.area:.2f} x ellipsoid; converges {roa.converges} "
+        f"({len(roa.levels)} levels, rate {roa.rate:.3f}) ({t:.2f} s)"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _figures()
