@@ -1,0 +1,304 @@
+"""Sound bounds of tanh and sigmoid networks over a box by CROWN linear relaxations.
+
+CROWN (Zhang, Weng, Chen, Hsieh, Daniel 2018): each smooth unit ``h = s(z)`` with
+``l <= z <= u`` is enclosed by two lines ``a_lo z + b_lo <= s(z) <= a_up z + b_up``,
+and the output's linear objective is carried backward through the layers, at
+each unit taking the upper line where its coefficient is positive and the lower
+one where it is negative, down to a linear function of the input whose maximum
+over the box is closed form. Pre-activation bounds of every hidden layer come
+from the same backward pass on that layer (the first from intervals).
+
+Slopes follow CROWN: on a convex piece (``u <= 0``) the chord above and the
+tangent at the midpoint below; on a concave piece (``l >= 0``) the reverse; across
+0 the tangent through the far end point (found by bisection), or the chord when
+the tangent point falls outside ``[l, u]``. Soundness does not rest on those
+choices: for whatever slope ``a`` is chosen, the intercepts are the exact
+extremes of ``s(z) - a z`` on ``[l, u]`` (at the ends, or where ``s'(z) = a``,
+``z = +-c acosh(1/(c' sqrt(a)))``, that root bracketed by two evaluations of
+``s'``, its position error then costing at most ``max|s''| delta^2 / 2``); where the
+bracket cannot be confirmed, the slope falls back to ``min(s'(l), s'(u))``, for
+which ``s(z) - a z`` is monotone (the parallel lines of Singh et al. 2019).
+
+Floating point: every tanh, sigmoid, cosh value is taken within 4 ulps + 1e-300
+(as ``._verify`` does), every product within one rounding, every sum of n terms
+within ``gamma_n`` of its magnitudes (Higham 2002, ch. 3); since ``|h| <= 1``
+for both activations, each rounding of a coefficient costs at most its size
+times the bound of what it multiplies, and those costs are added to the bound.
+The result is a sound bound of the real-arithmetic function of the float64
+weights, not an exact value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.special import expit
+from torch import nn
+
+from ._checks import leaves
+
+__all__ = ["CrownBound", "crown_bound"]
+
+_EPS = float(np.finfo(np.float64).eps)
+_ULP = 4 * _EPS  # relative error allowed for tanh, expit, cosh, sqrt, acosh values
+
+
+def _gamma(n: int) -> float:
+    return n * _EPS / (1 - n * _EPS)
+
+
+@dataclass(frozen=True)
+class _Act:
+    """An S-shaped activation: value, derivative (both to 4 ulps), ``s'(0)``, ``max|s''|``,
+    and the positive root of ``s'(z) = a``."""
+
+    f: object
+    df: object
+    peak: float
+    curv: float
+    root: object
+
+
+TANH = _Act(
+    np.tanh,
+    lambda z: 1.0 / np.cosh(z) ** 2,
+    1.0,
+    0.77,  # 4 / (3 sqrt 3) = 0.7698...
+    lambda a: np.arccosh(1.0 / np.sqrt(a)),
+)
+SIGMOID = _Act(
+    expit,
+    lambda z: expit(z) * expit(-z),
+    0.25,
+    0.0963,  # 1 / (6 sqrt 3) = 0.0962...
+    lambda a: 2.0 * np.arccosh(0.5 / np.sqrt(a)),
+)
+ACTS = {nn.Tanh: TANH, nn.Sigmoid: SIGMOID}
+
+
+def _df_range(act: _Act, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sound bounds of s'(z): 8 ulps either side (cosh squared, or a product of two)."""
+    d = act.df(z)
+    return d * (1 - 3 * _ULP) - 1e-300, d * (1 + 3 * _ULP) + 1e-300
+
+
+def _intercepts(act: _Act, a: np.ndarray, l: np.ndarray, u: np.ndarray, monotone=False):  # noqa: E741
+    """Sound (min, max) of ``s(z) - a z`` on [l, u], or NaN where a root is unconfirmed;
+    ``monotone``: the caller knows ``s' >= a`` on [l, u], so the ends are the extremes."""
+    pts = [l, u]
+    extra = np.zeros_like(a)
+    inner = (a > 0) & (a < act.peak) & (not monotone)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(inner, act.root(np.where(inner, a, act.peak / 2)), 0.0)
+    delta = 1e-7 * (1 + r)
+    lo_d, _ = _df_range(act, r - delta)
+    _, hi_d = _df_range(act, r + delta)
+    sure = inner & (r - delta > 0) & (lo_d >= a) & (hi_d <= a)
+    for root in (r, -r):
+        use = sure & (root > l) & (root < u)
+        pts.append(np.where(use, root, l))  # l again where unused: no effect on the extremes
+        extra = np.maximum(extra, np.where(use, act.curv * delta**2 / 2, 0.0))
+    need = inner & ~sure & (r > 0)
+    need &= ((r > l) & (r < u)) | ((-r > l) & (-r < u))
+    vals = np.stack([act.f(p) - a * p for p in pts])
+    err = np.stack([_ULP * np.abs(act.f(p)) + 2 * _EPS * np.abs(a * p) for p in pts]).max(0)
+    err = err + 2 * _EPS * np.abs(vals).max(0) + extra + 1e-300
+    low, high = vals.min(0) - err, vals.max(0) + err
+    low[need], high[need] = np.nan, np.nan
+    return low, high
+
+
+def _tangent_through(act: _Act, anchor: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """The point d between 0 and ``far`` whose tangent passes through (anchor, s(anchor));
+    ``far`` itself when none (then the chord is the line)."""
+    lo, hi = np.zeros_like(far), far.copy()
+    s_a = act.f(anchor)
+
+    def side(d):
+        return act.f(d) + act.df(d) * (anchor - d) - s_a
+
+    miss = np.sign(side(hi)) == np.sign(side(lo))
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        same = np.sign(side(mid)) == np.sign(side(lo))
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    return np.where(miss, far, hi)
+
+
+def relax(act: _Act, l: np.ndarray, u: np.ndarray):  # noqa: E741
+    """(a_lo, b_lo, a_up, b_up): sound lines below and above s on [l, u]."""
+    width = np.maximum(u - l, 1e-300)
+    chord = (act.f(u) - act.f(l)) / width
+    tan_mid = act.df((l + u) / 2)
+    d_up = _tangent_through(act, l, np.maximum(u, 0.0))
+    d_lo = _tangent_through(act, u, np.minimum(l, 0.0))
+    up_cross = np.where(d_up >= u, chord, act.df(d_up))
+    lo_cross = np.where(d_lo <= l, chord, act.df(d_lo))
+    a_up = np.where(u <= 0, chord, np.where(l >= 0, tan_mid, up_cross))
+    a_lo = np.where(u <= 0, tan_mid, np.where(l >= 0, chord, lo_cross))
+    parallel = np.minimum(act.df(l), act.df(u)) * (1 - 4 * _ULP)
+    out = []
+    for a, k in ((a_lo, 0), (a_up, 1)):
+        a = np.where(np.isfinite(a), a, parallel)
+        ends = _intercepts(act, a, l, u)
+        bad = np.isnan(ends[k])
+        if bad.any():  # s(z) - a z is monotone for this slope: its ends are its extremes
+            a = np.where(bad, parallel, a)
+            fixed = _intercepts(act, a, l, u, monotone=True)
+            ends = (np.where(bad, fixed[0], ends[0]), np.where(bad, fixed[1], ends[1]))
+        out += [a, ends[k]]
+    return out[0], out[1], out[2], out[3]
+
+
+def _parse(net: nn.Sequential):
+    """[(W, b)] and [act] alternating: Linear, act, Linear, ..., Linear."""
+    mods = [m for m in leaves(net) if not isinstance(m, (nn.Identity, nn.Dropout))]
+    lins, acts = mods[0::2], mods[1::2]
+    ok = all(isinstance(m, nn.Linear) for m in lins) and all(type(m) in ACTS for m in acts)
+    if not mods or not ok or len(lins) != len(acts) + 1:
+        raise TypeError(
+            "`net` must alternate torch.nn.Linear and Tanh/Sigmoid layers, starting and "
+            f"ending with Linear; got {[type(m).__name__ for m in mods]}"
+        )
+    layers = []
+    for m in lins:
+        W = m.weight.detach().to("cpu", torch.float64).numpy()
+        b = np.zeros(W.shape[0]) if m.bias is None else m.bias.detach().double().cpu().numpy()
+        layers.append((W, b))
+    return layers, [ACTS[type(m)] for m in acts]
+
+
+def _backward(C, layers, rel, zmax, lower, upper):
+    """Sound upper bounds of ``C @ z_k`` over the box, z_k the output of ``layers[-1]``.
+
+    ``rel[i]`` the relaxation of the activation after ``layers[i]``, ``zmax[i]`` a
+    bound of ``|z_i|``; activations are bounded by 1 in absolute value.
+    """
+    lam, const, err = C.copy(), np.zeros(len(C)), np.zeros(len(C))
+    for i in range(len(layers) - 1, -1, -1):
+        W, b = layers[i]
+        terms = np.abs(lam) @ np.abs(b)
+        const = const + lam @ b
+        err += _gamma(len(b) + 1) * (terms + np.abs(const))
+        hmax = 1.0 if i > 0 else np.maximum(np.abs(lower), np.abs(upper))
+        err += _gamma(W.shape[0]) * ((np.abs(lam) @ np.abs(W)) @ np.broadcast_to(hmax, W.shape[1]))
+        lam = lam @ W
+        if i == 0:
+            break
+        a_lo, b_lo, a_up, b_up = rel[i - 1]
+        pos = lam >= 0
+        a_sel, b_sel = np.where(pos, a_up, a_lo), np.where(pos, b_up, b_lo)
+        add = (lam * b_sel).sum(1)
+        const = const + add
+        err += _gamma(lam.shape[1] + 1) * (np.abs(lam) @ np.maximum(np.abs(b_up), np.abs(b_lo)))
+        err += 2 * _EPS * np.abs(const)
+        lam = lam * a_sel
+        err += _EPS * (np.abs(lam) @ zmax[i - 1])
+    mid = (lower + upper) / 2
+    rad = np.maximum(upper - mid, mid - lower) * (1 + 4 * _EPS)  # [mid - rad, mid + rad] covers
+    val = lam @ mid + np.abs(lam) @ rad + const
+    err += _gamma(len(mid) + 3) * (np.abs(lam) @ (np.abs(mid) + rad) + np.abs(const))
+    top = val + err
+    return top + 2 * _EPS * np.abs(top) + 1e-300
+
+
+def _interval_step(W, b, lo, hi):
+    """Sound interval of ``W h + b`` for ``lo <= h <= hi`` (as ``._verify`` does)."""
+    mid = (lo + hi) / 2
+    rad = np.maximum(hi - mid, mid - lo) * (1 + 4 * _EPS)
+    centre, spread = W @ mid + b, np.abs(W) @ rad
+    err = _gamma(W.shape[1] + 2) * (np.abs(W) @ np.abs(mid) + np.abs(b) + spread) + 1e-300
+    return centre - spread - err, centre + spread + err
+
+
+def _bounds(layers, acts, lower, upper):
+    """(lower, upper) of every output of the network over one box: the tighter of plain
+    CROWN and CROWN whose intermediate bounds are intersected with interval bounds
+    (all sound; none is always tighter, since CROWN's slopes depend on the bounds)."""
+    lo1, hi1 = _pass(layers, acts, lower, upper, intersect=False)
+    lo2, hi2 = _pass(layers, acts, lower, upper, intersect=True)
+    return np.maximum(lo1, lo2), np.minimum(hi1, hi2)
+
+
+def _pass(layers, acts, lower, upper, *, intersect: bool):
+    rel, zmax = [], []
+    lo, hi = _interval_step(*layers[0], lower, upper)
+    for k in range(len(layers)):
+        n = len(layers[k][1])
+        eye = np.eye(n)
+        hi = np.minimum(hi, _backward(eye, layers[: k + 1], rel, zmax, lower, upper))
+        lo = np.maximum(lo, -_backward(-eye, layers[: k + 1], rel, zmax, lower, upper))
+        if k == len(layers) - 1:
+            return lo, hi
+        act = acts[k]
+        rel.append(relax(act, lo, hi))
+        zmax.append(np.maximum(np.abs(lo), np.abs(hi)))
+        h_lo = act.f(lo) * (1 - np.sign(act.f(lo)) * _ULP) - 1e-300
+        h_hi = act.f(hi) * (1 + np.sign(act.f(hi)) * _ULP) + 1e-300
+        lo, hi = _interval_step(*layers[k + 1], h_lo, h_hi)
+        if not intersect:
+            lo, hi = np.full_like(lo, -np.inf), np.full_like(hi, np.inf)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class CrownBound:
+    """Sound bounds of a smooth network over a box: ``lower <= net(x) <= upper`` per
+    output, ``max_abs`` a sound bound of ``max |net(x)|``; ``label`` "sound bound, not
+    exact"; ``boxes`` the number of sub-boxes bounded."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    max_abs: float
+    boxes: int
+    label: str = "sound bound, not exact"
+
+
+def crown_bound(net: nn.Sequential, lower: object, upper: object, *, splits: int = 1) -> CrownBound:
+    """Sound output bounds of a tanh / sigmoid network over a box, by CROWN relaxations.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        ``Linear, Tanh|Sigmoid, ..., Linear``; weights cast exactly to float64.
+    lower, upper : array_like, shape (n,)
+    splits : int, default 1
+        Each side cut into ``splits`` equal parts, every sub-box bounded (``splits^n``
+        boxes): tighter, still sound.
+
+    Returns
+    -------
+    CrownBound
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pwlmodels import evaluate, make_mlp
+    >>> net = make_mlp(2, (8,), 1, activation="tanh", dtype=torch.float64, seed=0)
+    >>> b = crown_bound(net, [-1.0, -1.0], [1.0, 1.0])
+    >>> x = np.random.default_rng(0).uniform(-1, 1, (10_000, 2))
+    >>> bool(np.abs(evaluate(net, x)).max() <= b.max_abs), b.label
+    (True, 'sound bound, not exact')
+    """
+    from ._certify import check_box
+
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"`net` must be a torch.nn.Sequential; got {type(net).__name__}")
+    layers, acts = _parse(net)
+    lo, hi = check_box(lower, upper, layers[0][0].shape[1])
+    if isinstance(splits, bool) or not isinstance(splits, int) or splits < 1:
+        raise ValueError(f"`splits` must be a positive integer; got {splits!r}")
+    n = len(lo)
+    if splits**n > 100_000:
+        raise ValueError(f"`splits` = {splits} makes {splits**n} boxes; at most 100000")
+    edges = [np.linspace(lo[j], hi[j], splits + 1) for j in range(n)]
+    low, high = None, None
+    for idx in np.ndindex(*([splits] * n)):
+        a = np.array([edges[j][i] for j, i in enumerate(idx)])
+        b = np.array([edges[j][i + 1] for j, i in enumerate(idx)])
+        blo, bhi = _bounds(layers, acts, a, b)
+        low = blo if low is None else np.minimum(low, blo)
+        high = bhi if high is None else np.maximum(high, bhi)
+    return CrownBound(low, high, float(np.maximum(high, -low).max()), splits**n)
