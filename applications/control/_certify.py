@@ -289,7 +289,12 @@ class InputBound:
 
 
 def input_bound(
-    controller: object, lower: object, upper: object, *, time_limit: float | None = 60.0
+    controller: object,
+    lower: object,
+    upper: object,
+    *,
+    time_limit: float | None = 60.0,
+    splits: int = 8,
 ) -> InputBound:
     """The certified largest command ``max |u_k(x)|`` over the box ``lower <= x <= upper``.
 
@@ -297,7 +302,10 @@ def input_bound(
     (:meth:`pwlmodels.PiecewiseAffine.max` of the law restricted to the box). A
     ReLU network: :func:`pwlmodels.maximize` and :func:`~pwlmodels.minimize` of
     every output (MILP confirmed by branch and bound): the bound is sound whatever
-    the status; it is labelled "exact" only when both statuses are "optimal".
+    the status; it is labelled "exact" only when both statuses are "optimal". A
+    tanh or sigmoid network: CROWN linear relaxations on ``splits^n`` sub-boxes
+    (:func:`._crown.crown_bound`), labelled "sound bound, not exact"; ``value`` is
+    then the largest ``|u|`` at the sub-boxes' corners and centres.
 
     Parameters
     ----------
@@ -306,6 +314,8 @@ def input_bound(
         The state box; inside the law's domain for a PiecewiseAffine.
     time_limit : float, optional, default 60
         Seconds for each MILP.
+    splits : int, default 8
+        Sub-boxes per side for a tanh or sigmoid network.
 
     Returns
     -------
@@ -321,6 +331,10 @@ def input_bound(
     >>> round(r.value, 6), r.label
     (0.943506, 'exact')
     """
+    if isinstance(controller, nn.Sequential) and any(
+        isinstance(m, (nn.Tanh, nn.Sigmoid)) for m in leaves(controller)
+    ):
+        return _smooth_bound(controller, lower, upper, splits)
     kind, n, m = check_controller(controller)
     lo, hi = check_box(lower, upper, n)
     if time_limit is not None:
@@ -347,6 +361,22 @@ def input_bound(
     status = bad[0] if bad else "optimal"
     label = "exact" if not bad else "sound bound"
     return InputBound(float(value), float(bound), wit, int(k), status, label, "milp")
+
+
+def _smooth_bound(net: nn.Sequential, lower, upper, splits) -> InputBound:
+    """:func:`input_bound` of a tanh / sigmoid network: CROWN, and attained values."""
+    from pwlmodels import evaluate
+
+    from ._crown import crown_bound
+
+    b = crown_bound(net, lower, upper, splits=splits)
+    n = next(m for m in leaves(net) if isinstance(m, nn.Linear)).in_features
+    lo, hi = check_box(lower, upper, n)
+    grids = [np.linspace(lo[j], hi[j], 2 * splits + 1) for j in range(len(lo))]
+    pts = np.stack(np.meshgrid(*grids, indexing="ij"), -1).reshape(-1, len(lo))
+    u = np.abs(evaluate(net, pts).reshape(len(pts), -1))
+    i, k = np.unravel_index(int(np.argmax(u)), u.shape)
+    return InputBound(float(u[i, k]), b.max_abs, pts[i], int(k), "crown", b.label, "crown")
 
 
 # -------------------------------------------------------------- invariance
