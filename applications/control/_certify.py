@@ -29,9 +29,10 @@ import torch
 from scipy.optimize import linprog
 from torch import nn
 
-from pwlmodels import PiecewiseAffine, maximize, minimize, pwa_to_relu, relu_to_pwa
+from pwlmodels import PiecewiseAffine, evaluate, maximize, minimize, pwa_to_relu, relu_to_pwa
 
 from ._checks import as_array, as_matrix, as_scalar, leaves
+from ._crown import check_box, crown_bound
 
 __all__ = ["InputBound", "Invariance", "closed_loop", "input_bound", "invariance"]
 
@@ -78,20 +79,6 @@ def check_plant(A: object, B: object, controller: object):
     if B.shape[1] != m:
         raise ValueError(f"`B` must have {m} columns, one per controller output; got {B.shape}")
     return A, B, kind
-
-
-def check_box(lower: object, upper: object, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Finite (n,) bounds with lower < upper."""
-    lo, hi = as_array(lower, "lower"), as_array(upper, "upper")
-    lo, hi = np.broadcast_to(lo, (n,)).copy() if lo.ndim == 0 else lo, hi
-    hi = np.broadcast_to(hi, (n,)).copy() if hi.ndim == 0 else hi
-    for name, arr in (("lower", lo), ("upper", hi)):
-        if arr.shape != (n,):
-            raise ValueError(f"`{name}` must have shape ({n},); got {arr.shape}")
-    if (lo >= hi).any():
-        j = int(np.argmax(lo >= hi))
-        raise ValueError(f"`lower` must be below `upper`; got lower[{j}] >= upper[{j}]")
-    return lo, hi
 
 
 def check_polytope(P_A: object, P_b: object, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -365,10 +352,6 @@ def input_bound(
 
 def _smooth_bound(net: nn.Sequential, lower, upper, splits) -> InputBound:
     """:func:`input_bound` of a tanh / sigmoid network: CROWN, and attained values."""
-    from pwlmodels import evaluate
-
-    from ._crown import crown_bound
-
     b = crown_bound(net, lower, upper, splits=splits)
     n = next(m for m in leaves(net) if isinstance(m, nn.Linear)).in_features
     lo, hi = check_box(lower, upper, n)

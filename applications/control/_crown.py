@@ -37,7 +37,7 @@ import torch
 from scipy.special import expit
 from torch import nn
 
-from ._checks import leaves
+from ._checks import as_array, leaves
 
 __all__ = ["CrownBound", "crown_bound"]
 
@@ -243,6 +243,20 @@ def _pass(layers, acts, lower, upper, *, intersect: bool):
     raise AssertionError("unreachable")
 
 
+def check_box(lower: object, upper: object, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Finite (n,) bounds with lower < upper."""
+    lo, hi = as_array(lower, "lower"), as_array(upper, "upper")
+    lo, hi = np.broadcast_to(lo, (n,)).copy() if lo.ndim == 0 else lo, hi
+    hi = np.broadcast_to(hi, (n,)).copy() if hi.ndim == 0 else hi
+    for name, arr in (("lower", lo), ("upper", hi)):
+        if arr.shape != (n,):
+            raise ValueError(f"`{name}` must have shape ({n},); got {arr.shape}")
+    if (lo >= hi).any():
+        j = int(np.argmax(lo >= hi))
+        raise ValueError(f"`lower` must be below `upper`; got lower[{j}] >= upper[{j}]")
+    return lo, hi
+
+
 @dataclass(frozen=True)
 class CrownBound:
     """Sound bounds of a smooth network over a box: ``lower <= net(x) <= upper`` per
@@ -282,8 +296,6 @@ def crown_bound(net: nn.Sequential, lower: object, upper: object, *, splits: int
     >>> bool(np.abs(evaluate(net, x)).max() <= b.max_abs), b.label
     (True, 'sound bound, not exact')
     """
-    from ._certify import check_box
-
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"`net` must be a torch.nn.Sequential; got {type(net).__name__}")
     layers, acts = _parse(net)
