@@ -63,7 +63,7 @@ def test_one_unit_bound_is_the_exact_range_within_rounding():
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
 def test_bound_covers_samples_and_is_labelled_sound_not_exact(act, fitted):
     net = fitted[act]
-    r = input_bound(net, -BOX, BOX, splits=6)
+    r = input_bound(net, -BOX, BOX, splits=6, max_boxes=500)
     x = np.random.default_rng(2).uniform(-1, 1, (100_000, 2)) * BOX
     sampled = np.abs(evaluate(net, x)).max()
     assert sampled <= r.bound and r.value <= r.bound
@@ -85,6 +85,16 @@ def test_crown_is_tighter_than_intervals_on_the_fitted_tanh_net(fitted):
     assert crown_bound(net, -BOX, BOX, splits=6).max_abs < max(hi.max(), -lo.min())
 
 
+def test_branch_and_bound_tightens_and_stays_above_samples(fitted):
+    net = fitted["sigmoid"]
+    x = np.random.default_rng(3).uniform(-1, 1, (100_000, 2)) * BOX
+    sampled = np.abs(evaluate(net, x)).max()
+    plain, split = crown_bound(net, -BOX, BOX), crown_bound(net, -BOX, BOX, max_boxes=3000)
+    assert sampled <= split.max_abs < plain.max_abs
+    # it stopped because every box was within tol (1e-3) of a value attained, not the budget
+    assert split.boxes < 3000 and split.max_abs <= sampled * (1 + 2e-3) + 2e-3
+
+
 def test_hostile_inputs_name_the_argument(fitted):
     net = fitted["tanh"]
     relu = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
@@ -94,6 +104,10 @@ def test_hostile_inputs_name_the_argument(fitted):
         crown_bound("net", -BOX, BOX)
     with pytest.raises(ValueError, match="`splits`"):
         crown_bound(net, -BOX, BOX, splits=0)
+    with pytest.raises(ValueError, match="`max_boxes`"):
+        crown_bound(net, -BOX, BOX, max_boxes=-1)
+    with pytest.raises(ValueError, match="`tol`"):
+        crown_bound(net, -BOX, BOX, tol=0.0)
     with pytest.raises(ValueError, match="`lower`"):
         crown_bound(net, BOX, -BOX)
     with pytest.raises(ValueError, match="`upper`"):

@@ -281,7 +281,8 @@ def input_bound(
     upper: object,
     *,
     time_limit: float | None = 60.0,
-    splits: int = 8,
+    splits: int = 1,
+    max_boxes: int = 20_000,
 ) -> InputBound:
     """The certified largest command ``max |u_k(x)|`` over the box ``lower <= x <= upper``.
 
@@ -290,9 +291,9 @@ def input_bound(
     ReLU network: :func:`pwlmodels.maximize` and :func:`~pwlmodels.minimize` of
     every output (MILP confirmed by branch and bound): the bound is sound whatever
     the status; it is labelled "exact" only when both statuses are "optimal". A
-    tanh or sigmoid network: CROWN linear relaxations on ``splits^n`` sub-boxes
-    (:func:`._crown.crown_bound`), labelled "sound bound, not exact"; ``value`` is
-    then the largest ``|u|`` at the sub-boxes' corners and centres.
+    tanh or sigmoid network: CROWN linear relaxations with branch and bound on the
+    input box (:func:`._crown.crown_bound`), labelled "sound bound, not exact";
+    ``value`` is then the largest ``|u|`` on a grid of ``2 splits + 1`` points a side.
 
     Parameters
     ----------
@@ -301,8 +302,9 @@ def input_bound(
         The state box; inside the law's domain for a PiecewiseAffine.
     time_limit : float, optional, default 60
         Seconds for each MILP.
-    splits : int, default 8
-        Sub-boxes per side for a tanh or sigmoid network.
+    splits, max_boxes : int, default 1 and 20000
+        A tanh or sigmoid network's first cut (``splits^n`` sub-boxes) and its branch
+        and bound's budget of boxes.
 
     Returns
     -------
@@ -321,7 +323,7 @@ def input_bound(
     if isinstance(controller, nn.Sequential) and any(
         isinstance(m, (nn.Tanh, nn.Sigmoid)) for m in leaves(controller)
     ):
-        return _smooth_bound(controller, lower, upper, splits)
+        return _smooth_bound(controller, lower, upper, splits, max_boxes)
     kind, n, m = check_controller(controller)
     lo, hi = check_box(lower, upper, n)
     if time_limit is not None:
@@ -350,9 +352,9 @@ def input_bound(
     return InputBound(float(value), float(bound), wit, int(k), status, label, "milp")
 
 
-def _smooth_bound(net: nn.Sequential, lower, upper, splits) -> InputBound:
+def _smooth_bound(net: nn.Sequential, lower, upper, splits, max_boxes) -> InputBound:
     """:func:`input_bound` of a tanh / sigmoid network: CROWN, and attained values."""
-    b = crown_bound(net, lower, upper, splits=splits)
+    b = crown_bound(net, lower, upper, splits=splits, max_boxes=max_boxes)
     n = next(m for m in leaves(net) if isinstance(m, nn.Linear)).in_features
     lo, hi = check_box(lower, upper, n)
     grids = [np.linspace(lo[j], hi[j], 2 * splits + 1) for j in range(len(lo))]

@@ -170,53 +170,61 @@ def _parse(net: nn.Sequential):
     return layers, [ACTS[type(m)] for m in acts]
 
 
+def _dot(lam: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``lam`` (nb, k, w) times ``v`` (nb, w) or (w,): shape (nb, k)."""
+    return np.einsum("bkw,bw->bk", lam, np.broadcast_to(v, (lam.shape[0], lam.shape[2])))
+
+
 def _backward(C, layers, rel, zmax, lower, upper):
-    """Sound upper bounds of ``C @ z_k`` over the box, z_k the output of ``layers[-1]``.
+    """Sound upper bounds of ``C @ z_k`` over each box (rows of ``lower``, ``upper``), z_k
+    the output of ``layers[-1]``: shape (n_boxes, len(C)).
 
     ``rel[i]`` the relaxation of the activation after ``layers[i]``, ``zmax[i]`` a
-    bound of ``|z_i|``; activations are bounded by 1 in absolute value.
+    bound of ``|z_i|``, each (n_boxes, width); activations are bounded by 1 in
+    absolute value.
     """
-    lam, const, err = C.copy(), np.zeros(len(C)), np.zeros(len(C))
+    nb = len(lower)
+    lam = np.broadcast_to(C, (nb, *C.shape)).copy()
+    const, err = np.zeros((nb, len(C))), np.zeros((nb, len(C)))
     for i in range(len(layers) - 1, -1, -1):
         W, b = layers[i]
         terms = np.abs(lam) @ np.abs(b)
         const = const + lam @ b
         err += _gamma(len(b) + 1) * (terms + np.abs(const))
         hmax = 1.0 if i > 0 else np.maximum(np.abs(lower), np.abs(upper))
-        err += _gamma(W.shape[0]) * ((np.abs(lam) @ np.abs(W)) @ np.broadcast_to(hmax, W.shape[1]))
+        err += _gamma(W.shape[0]) * _dot(np.abs(lam) @ np.abs(W), hmax)
         lam = lam @ W
         if i == 0:
             break
-        a_lo, b_lo, a_up, b_up = rel[i - 1]
+        a_lo, b_lo, a_up, b_up = (r[:, None, :] for r in rel[i - 1])
         pos = lam >= 0
         a_sel, b_sel = np.where(pos, a_up, a_lo), np.where(pos, b_up, b_lo)
-        add = (lam * b_sel).sum(1)
-        const = const + add
-        err += _gamma(lam.shape[1] + 1) * (np.abs(lam) @ np.maximum(np.abs(b_up), np.abs(b_lo)))
+        const = const + (lam * b_sel).sum(-1)
+        err += _gamma(lam.shape[2] + 1) * (np.abs(lam) * np.maximum(abs(b_up), abs(b_lo))).sum(-1)
         err += 2 * _EPS * np.abs(const)
         lam = lam * a_sel
-        err += _EPS * (np.abs(lam) @ zmax[i - 1])
+        err += _EPS * _dot(np.abs(lam), zmax[i - 1])
     mid = (lower + upper) / 2
     rad = np.maximum(upper - mid, mid - lower) * (1 + 4 * _EPS)  # [mid - rad, mid + rad] covers
-    val = lam @ mid + np.abs(lam) @ rad + const
-    err += _gamma(len(mid) + 3) * (np.abs(lam) @ (np.abs(mid) + rad) + np.abs(const))
+    val = _dot(lam, mid) + _dot(np.abs(lam), rad) + const
+    err += _gamma(mid.shape[1] + 3) * (_dot(np.abs(lam), np.abs(mid) + rad) + np.abs(const))
     top = val + err
     return top + 2 * _EPS * np.abs(top) + 1e-300
 
 
 def _interval_step(W, b, lo, hi):
-    """Sound interval of ``W h + b`` for ``lo <= h <= hi`` (as ``._verify`` does)."""
+    """Sound interval of ``W h + b`` for ``lo <= h <= hi`` (rows: boxes; as ``._verify``)."""
     mid = (lo + hi) / 2
     rad = np.maximum(hi - mid, mid - lo) * (1 + 4 * _EPS)
-    centre, spread = W @ mid + b, np.abs(W) @ rad
-    err = _gamma(W.shape[1] + 2) * (np.abs(W) @ np.abs(mid) + np.abs(b) + spread) + 1e-300
+    centre, spread = mid @ W.T + b, rad @ np.abs(W).T
+    err = _gamma(W.shape[1] + 2) * (np.abs(mid) @ np.abs(W).T + np.abs(b) + spread) + 1e-300
     return centre - spread - err, centre + spread + err
 
 
 def _bounds(layers, acts, lower, upper):
-    """(lower, upper) of every output of the network over one box: the tighter of plain
-    CROWN and CROWN whose intermediate bounds are intersected with interval bounds
-    (all sound; none is always tighter, since CROWN's slopes depend on the bounds)."""
+    """(lower, upper) of every output over each box (rows): the tighter of plain CROWN
+    and CROWN whose intermediate bounds are intersected with interval bounds (all
+    sound; none is always tighter, since CROWN's slopes depend on the bounds)."""
     lo1, hi1 = _pass(layers, acts, lower, upper, intersect=False)
     lo2, hi2 = _pass(layers, acts, lower, upper, intersect=True)
     return np.maximum(lo1, lo2), np.minimum(hi1, hi2)
@@ -226,8 +234,7 @@ def _pass(layers, acts, lower, upper, *, intersect: bool):
     rel, zmax = [], []
     lo, hi = _interval_step(*layers[0], lower, upper)
     for k in range(len(layers)):
-        n = len(layers[k][1])
-        eye = np.eye(n)
+        eye = np.eye(len(layers[k][1]))
         hi = np.minimum(hi, _backward(eye, layers[: k + 1], rel, zmax, lower, upper))
         lo = np.maximum(lo, -_backward(-eye, layers[: k + 1], rel, zmax, lower, upper))
         if k == len(layers) - 1:
@@ -270,8 +277,23 @@ class CrownBound:
     label: str = "sound bound, not exact"
 
 
-def crown_bound(net: nn.Sequential, lower: object, upper: object, *, splits: int = 1) -> CrownBound:
+def crown_bound(
+    net: nn.Sequential,
+    lower: object,
+    upper: object,
+    *,
+    splits: int = 1,
+    max_boxes: int = 0,
+    tol: float = 1e-3,
+) -> CrownBound:
     """Sound output bounds of a tanh / sigmoid network over a box, by CROWN relaxations.
+
+    The box is cut into ``splits^n`` equal sub-boxes, each bounded by CROWN; then,
+    while fewer than ``max_boxes`` boxes have been bounded, the boxes whose bound of
+    ``|net|`` exceeds the largest value attained (at box centres) by more than
+    ``tol (1 + value)`` are halved along their widest side (relative to the box)
+    and bounded again, best first (branch and bound on the input). Every bound is
+    sound; ``max_abs`` is the largest over the boxes kept and dropped.
 
     Parameters
     ----------
@@ -279,8 +301,9 @@ def crown_bound(net: nn.Sequential, lower: object, upper: object, *, splits: int
         ``Linear, Tanh|Sigmoid, ..., Linear``; weights cast exactly to float64.
     lower, upper : array_like, shape (n,)
     splits : int, default 1
-        Each side cut into ``splits`` equal parts, every sub-box bounded (``splits^n``
-        boxes): tighter, still sound.
+    max_boxes : int, default 0
+        The branch and bound's budget of boxes (0: none).
+    tol : float, default 1e-3
 
     Returns
     -------
@@ -296,21 +319,43 @@ def crown_bound(net: nn.Sequential, lower: object, upper: object, *, splits: int
     >>> bool(np.abs(evaluate(net, x)).max() <= b.max_abs), b.label
     (True, 'sound bound, not exact')
     """
+    from pwlmodels import evaluate
+
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"`net` must be a torch.nn.Sequential; got {type(net).__name__}")
     layers, acts = _parse(net)
     lo, hi = check_box(lower, upper, layers[0][0].shape[1])
-    if isinstance(splits, bool) or not isinstance(splits, int) or splits < 1:
-        raise ValueError(f"`splits` must be a positive integer; got {splits!r}")
+    for name, value, least in (("splits", splits, 1), ("max_boxes", max_boxes, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"`{name}` must be an integer >= {least}; got {value!r}")
+    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol > 0):
+        raise ValueError(f"`tol` must be a positive number; got {tol!r}")
     n = len(lo)
     if splits**n > 100_000:
         raise ValueError(f"`splits` = {splits} makes {splits**n} boxes; at most 100000")
     edges = [np.linspace(lo[j], hi[j], splits + 1) for j in range(n)]
-    low, high = None, None
-    for idx in np.ndindex(*([splits] * n)):
-        a = np.array([edges[j][i] for j, i in enumerate(idx)])
-        b = np.array([edges[j][i + 1] for j, i in enumerate(idx)])
-        blo, bhi = _bounds(layers, acts, a, b)
-        low = blo if low is None else np.minimum(low, blo)
-        high = bhi if high is None else np.maximum(high, bhi)
-    return CrownBound(low, high, float(np.maximum(high, -low).max()), splits**n)
+    idx = np.array(list(np.ndindex(*([splits] * n)))).reshape(-1, n)
+    box_lo = np.column_stack([edges[j][idx[:, j]] for j in range(n)])
+    box_hi = np.column_stack([edges[j][idx[:, j] + 1] for j in range(n)])
+    width = hi - lo
+    low, high = np.full(len(layers[-1][1]), np.inf), np.full(len(layers[-1][1]), -np.inf)
+    used, best = 0, 0.0
+    while len(box_lo):
+        blo, bhi = _bounds(layers, acts, box_lo, box_hi)
+        used += len(box_lo)
+        mids = (box_lo + box_hi) / 2
+        best = max(best, float(np.abs(evaluate(net, mids)).max()))
+        ub = np.maximum(bhi, -blo).max(axis=1)
+        keep = ub > best + tol * (1 + best)
+        if used >= max_boxes:
+            keep[:] = False
+        low = np.minimum(low, blo[~keep].min(axis=0, initial=np.inf))
+        high = np.maximum(high, bhi[~keep].max(axis=0, initial=-np.inf))
+        box_lo, box_hi = box_lo[keep], box_hi[keep]
+        j = np.argmax((box_hi - box_lo) / width, axis=1)
+        rows = np.arange(len(box_lo))
+        cut = (box_lo[rows, j] + box_hi[rows, j]) / 2
+        left_hi, right_lo = box_hi.copy(), box_lo.copy()
+        left_hi[rows, j], right_lo[rows, j] = cut, cut
+        box_lo, box_hi = np.r_[box_lo, right_lo], np.r_[left_hi, box_hi]
+    return CrownBound(low, high, float(np.maximum(high, -low).max()), used)
