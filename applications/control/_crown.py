@@ -268,11 +268,13 @@ def check_box(lower: object, upper: object, n: int) -> tuple[np.ndarray, np.ndar
 class CrownBound:
     """Sound bounds of a smooth network over a box: ``lower <= net(x) <= upper`` per
     output, ``max_abs`` a sound bound of ``max |net(x)|``; ``label`` "sound bound, not
-    exact"; ``boxes`` the number of sub-boxes bounded."""
+    exact"; ``value`` the largest ``|net|`` attained at a box centre (so the maximum
+    lies in ``[value, max_abs]``); ``boxes`` the number of boxes bounded."""
 
     lower: np.ndarray
     upper: np.ndarray
     max_abs: float
+    value: float
     boxes: int
     label: str = "sound bound, not exact"
 
@@ -358,4 +360,4 @@ def crown_bound(
         left_hi, right_lo = box_hi.copy(), box_lo.copy()
         left_hi[rows, j], right_lo[rows, j] = cut, cut
         box_lo, box_hi = np.r_[box_lo, right_lo], np.r_[left_hi, box_hi]
-    return CrownBound(low, high, float(np.maximum(high, -low).max()), used)
+    return CrownBound(low, high, float(np.maximum(high, -low).max()), best, used)
