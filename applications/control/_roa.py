@@ -125,7 +125,10 @@ class RegionOfAttraction:
     ``alpha_cap``: the largest alpha with ``alpha S`` in the state box;
     ``tried``: every (alpha, verified) of the bisection; ``area``: the volume of
     ``alpha S`` (area for n = 2); ``converges``, ``levels``, ``rate``: the
-    convergence ladder (module docstring); ``reason`` why it failed, if it did.
+    convergence ladder (module docstring): every state of ``alpha S`` is in
+    ``levels[k] S`` after k steps, proven step by step within ``atol``; with
+    ``converges`` the last level lies where the law is linear and ``rate`` is the
+    certified gauge contraction there; ``reason`` says why it failed, if it did.
     ``alpha = 0``: nothing verified.
     """
 
