@@ -83,6 +83,18 @@ def lqr_polytope(
     ``A - B K``. Rows ``K M^t`` are added (``M = (A - BK)/lambda``) until the next
     ones are redundant (an LP each), as in Gilbert and Tan (1991).
 
+    Parameters
+    ----------
+    A, B, Q, R : array_like
+        The plant and the LQR weights (``K`` from the discrete Riccati equation).
+    u_max : float or array_like, shape (m,)
+    contraction : float, optional
+        lambda in ``(rho, 1]``.
+
+    Returns
+    -------
+    (S_A, S_b) : ndarray, shape (k, n), and ones, shape (k,)
+
     Examples
     --------
     >>> import numpy as np
@@ -248,6 +260,16 @@ def region_of_attraction(
     Returns
     -------
     RegionOfAttraction
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from applications.control import explicit_mpc, region_of_attraction
+    >>> A, B, box = np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[0.5], [1.0]]), [5.0, 2.0]
+    >>> law = explicit_mpc(A, B, np.eye(2), 0.1, 3, 1.0, box)
+    >>> roa = region_of_attraction(A, B, law, "lqr", box, 1.0, Q=np.eye(2), R=0.1)
+    >>> roa.alpha > 0, roa.converges
+    (True, True)
     """
     A, B, _ = check_plant(A, B, controller)
     n = A.shape[0]
@@ -312,7 +334,9 @@ class Ellipsoid:
 def lqr_ellipsoid(A: object, B: object, Q: object, R: object, u_max: object, x_box: object):
     """The largest LQR level set where ``|K x| <= u_max`` and ``|x_j| <= x_box_j``.
 
-    In it the LQR command never saturates and ``x' P x`` decreases along ``x+ = (A -
+    ``level = min_i lim_i^2 / (a_i P^-1 a_i')`` over the rows ``a_i`` (K and the unit
+    vectors) and their limits; ``area`` the volume ``pi^(n/2) / Gamma(n/2 + 1)
+    level^(n/2) / sqrt(det P)``. In it the LQR command never saturates and ``x' P x`` decreases along ``x+ = (A -
     BK) x``, so it is invariant and converges (Hu and Lin 2001), and an MPC law
     whose terminal cost is P equals ``-K x`` there.
 
