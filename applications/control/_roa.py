@@ -336,9 +336,9 @@ def lqr_ellipsoid(A: object, B: object, Q: object, R: object, u_max: object, x_b
 
     ``level = min_i lim_i^2 / (a_i P^-1 a_i')`` over the rows ``a_i`` (K and the unit
     vectors) and their limits; ``area`` the volume ``pi^(n/2) / Gamma(n/2 + 1)
-    level^(n/2) / sqrt(det P)``. In it the LQR command never saturates and ``x' P x`` decreases along ``x+ = (A -
-    BK) x``, so it is invariant and converges (Hu and Lin 2001), and an MPC law
-    whose terminal cost is P equals ``-K x`` there.
+    level^(n/2) / sqrt(det P)``. In it the LQR command never saturates and ``x' P x``
+    decreases along ``x+ = (A - BK) x``, so it is invariant and converges (Hu and Lin
+    2001), and an MPC law whose terminal cost is P equals ``-K x`` there.
 
     Examples
     --------
