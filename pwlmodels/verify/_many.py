@@ -279,32 +279,29 @@ def _finish(frame: pd.DataFrame, limits: list, rows: list, errors: str) -> pd.Da
         i = failed[0]
         raise ValueError(
             f"instance {plain(frame.index[i])!r} ({keys[i]}) failed: {rows[i]['error']}; "
-            "errors='coerce' keeps "
-            "such instances as rows with status None"
+            "errors='coerce' keeps such instances as rows with status None"
         )
     n_boxes = pd.array([row.get("n_boxes") for row in rows], dtype="Int64")
     notes = [(f"failed: {row['error']}",) if "error" in row else () for row in rows]
+
+    def objects(values) -> pd.Series:  # as they are: arrays stay arrays, None stays None
+        out = np.empty(len(rows), dtype=object)
+        for i, v in enumerate(values):
+            out[i] = v
+        return pd.Series(out, index=frame.index, dtype=object)
+
     return pd.DataFrame(
         {
             "instance": keys,
             "onnx": frame["onnx"].to_numpy(),
             "vnnlib": frame["vnnlib"].to_numpy(),
             "time_limit": np.array([np.nan if v is None else v for v in limits], dtype=float),
-            "status": _objects(row.get("status") for row in rows),
-            "counterexample": _objects(row.get("counterexample") for row in rows),
+            "status": objects(row.get("status") for row in rows),
+            "counterexample": objects(row.get("counterexample") for row in rows),
             "n_boxes": n_boxes if failed else n_boxes.astype(np.int64),
             "load_s": np.array([row.get("load_s", np.nan) for row in rows], dtype=float),
             "check_s": np.array([row.get("check_s", np.nan) for row in rows], dtype=float),
-            "notes": _objects(notes),
+            "notes": objects(notes),
         },
         index=frame.index,
     )
-
-
-def _objects(values) -> np.ndarray:
-    """An object array of ``values`` as they are (arrays stay arrays, None stays None)."""
-    values = list(values)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        out[i] = v
-    return out
