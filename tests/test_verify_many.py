@@ -5,6 +5,7 @@ hostile input refused with a message naming the argument."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,56 @@ def test_an_unreadable_instances_csv_is_refused(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ValueError, match=r"`instances`: .* is not a readable CSV file"):
         verify_many(path)
+
+
+# ------------------------------------------------------------------ the command line
+def test_cli_instances_prints_each_verdict_and_writes_the_results_csv(folder, table, tmp_path):
+    from pwlmodels.cli import main
+
+    out = tmp_path / "results.csv"
+    args = ["verify", "--instances", str(folder / "instances.csv"), "--timeout", "20"]
+    assert main([*args, "--out", str(out)]) == 0
+    written = pd.read_csv(out, keep_default_na=False)
+    assert list(written["status"]) == list(table["expected"])
+    assert (written["time_limit"] == 20.0).all()
+    for text, status in zip(written["counterexample"], written["status"], strict=True):
+        assert (text == "") == (status != "sat")
+        if text:
+            assert len(json.loads(text)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["model.onnx"], "the model 'model.onnx' cannot go with --instances"),
+        (["--vnnlib", "p.vnnlib"], "--vnnlib cannot go with --instances"),
+        (["--lower", "0", "--upper", "1"], "--lower, --upper cannot go with --instances"),
+        (["--json"], "--json cannot go with --instances"),
+        (["--timeout", "5", "--time-limit", "5"], "--timeout and --time-limit are the same"),
+        (["--client", "somewhere:8786"], "--client must be 'local' or a Dask scheduler's"),
+        (["--out", "SELF"], "is the input"),
+    ],
+)
+def test_cli_refuses_options_that_make_no_sense_with_instances(folder, extra, message, capsys):
+    from pwlmodels.cli import main
+
+    instances = str(folder / "instances.csv")
+    extra = [instances if e == "SELF" else e for e in extra]
+    assert main(["verify", "--instances", instances, *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--client", "local", "m.pt", "--lower", "0", "--upper", "1"], "--client goes with"),
+        (["--lower", "0", "--upper", "1"], "give a model file (or --instances"),
+        (["--instances", "no/such.csv"], "`instances` names 'no/such.csv'"),
+    ],
+)
+def test_cli_refuses_a_client_without_instances_and_a_missing_csv(args, message, capsys):
+    from pwlmodels.cli import main
+
+    assert main(["verify", *args]) == 2
+    assert message in capsys.readouterr().err
