@@ -8,7 +8,8 @@ One script, one table (``results/scale.csv``), one row per path and size:
   the median relative weight difference between the two (float32 rounding);
 * ``fit_many``: S series of 500 points (``bench_fit_many.make_frame``, 3 free
   knots each) fitted serially against on a warm ``LocalCluster`` of
-  ``--workers`` single-threaded worker processes; ``same_result``: the two
+  ``--workers`` single-threaded worker processes, started as
+  ``client="local"`` starts one; ``same_result``: the two
   results bit for bit equal (``bench_fit_many.same_bits``);
 * ``verify_many``: the quick ACAS Xu set (``bench_acasxu.QUICK``, 6
   instances, 60 s each) decided serially against on the same cluster (the
@@ -45,12 +46,11 @@ import bench_acasxu  # the sibling benchmarks: their set-ups reused, not copied
 import bench_fit_many
 import bench_train_many
 import dask
-import distributed
 import pandas as pd
 import torch
 from _common import library_version, write_csv_atomic
 
-from pwlmodels import fit_many
+from pwlmodels import _dask, fit_many
 from pwlmodels.verify import verify_many
 
 HERE = Path(__file__).resolve().parent
@@ -231,15 +231,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     start, version = time.perf_counter(), library_version()
     out = args.out or HERE / "results" / ("scale_quick.csv" if args.quick else "scale.csv")
     rows = train_many_rows(args)
-    with (
-        distributed.LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=1,
-            processes=not args.quick,  # --quick: threads, no process start
-            dashboard_address=":0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    # as client="local" starts it (without the nanny's MALLOC_TRIM_THRESHOLD_); --quick: threads
+    with _dask.local_client(args.workers, processes=not args.quick) as client:
         rows += fit_many_rows(args, client)
         rows += verify_many_rows(args, client)
     rows += outofcore_rows(args)
