@@ -200,14 +200,22 @@ def outofcore_rows(args: argparse.Namespace) -> list[dict]:
     return [{"path": "fit_pwl out of core", "device": "cpu", **before, **row} for row in rows]
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, nargs="+", default=None, help="default 32")
-    parser.add_argument("--series", type=int, default=400, help="fit_many series (400)")
-    parser.add_argument("--workers", type=int, default=None, help="cluster workers (2; 1 quick)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads here (1)")
+    parser.add_argument("--members", type=_at_least_one, nargs="+", default=None, help="default 32")
+    parser.add_argument("--series", type=_at_least_one, default=400, help="fit_many series (400)")
+    parser.add_argument("--workers", type=_at_least_one, default=None, help="workers (2; quick 1)")
+    parser.add_argument("--threads", type=_at_least_one, default=1, help="torch threads here (1)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="train_many")
-    parser.add_argument("--loop-max", type=int, default=10**9, help="train calls timed at most")
+    parser.add_argument("--loop-max", type=_at_least_one, default=10**9, help="train calls timed")
     parser.add_argument("--quick", action="store_true", help="smoke test: seconds")
     parser.add_argument("--out", type=Path, default=None, help="CSV path")
     args = parser.parse_args(argv)
@@ -215,17 +223,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.members = [2] if args.quick else [32]
     if args.workers is None:
         args.workers = 1 if args.quick else 2
-    for name in ("series", "workers", "threads", "loop_max"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if min(args.members) < 1:
-        parser.error("--members must be at least 1")
     if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda needs a CUDA device; none is available")
+        parser.error("--device cuda: no CUDA device here")
     return args
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
+    """Run every path, write the CSV, print the table; the rows as a DataFrame."""
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     start, version = time.perf_counter(), library_version()

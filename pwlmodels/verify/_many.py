@@ -95,17 +95,14 @@ def verify_many(
 
     Examples
     --------
-    >>> import pathlib, tempfile, torch
+    >>> import pathlib, tempfile
     >>> import pandas as pd
+    >>> from pwlmodels import PiecewiseLinear, spline_to_relu
     >>> from pwlmodels.io import to_onnx
     >>> from pwlmodels.verify import verify_many
-    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
-    >>> with torch.no_grad():  # |x|
-    ...     _ = net[0].weight.copy_(torch.tensor([[1.0], [-1.0]])), net[0].bias.zero_()
-    ...     _ = net[2].weight.fill_(1.0), net[2].bias.zero_()
-    >>> prop = "(declare-const X_0 Real) (declare-const Y_0 Real) " + (
-    ...     "(assert (>= X_0 -1)) (assert (<= X_0 1)) (assert (>= Y_0 {}))"
-    ... )
+    >>> net = spline_to_relu(PiecewiseLinear([-1.0, 0.0, 1.0], [1.0, 0.0, 1.0]))  # |x|
+    >>> prop = "(declare-const X_0 Real) (declare-const Y_0 Real) (assert (>= X_0 -1)) "
+    >>> prop += "(assert (<= X_0 1)) (assert (>= Y_0 {}))"
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     folder = pathlib.Path(tmp)
     ...     _ = to_onnx(net, folder / "abs.onnx")
