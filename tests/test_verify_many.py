@@ -280,3 +280,13 @@ def test_cli_refuses_a_client_without_instances_and_a_missing_csv(args, message,
 
     assert main(["verify", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_device_a_worker_lacks_fails_as_each_instance(folder, table, client):
+    if torch.cuda.device_count() > 8:
+        pytest.skip("this machine has the device")
+    results = verify_many(
+        table.iloc[:1], root=folder, client=client, device="cuda:8", errors="coerce"
+    )
+    assert results["status"].tolist() == [None]
+    assert "`device` is 'cuda:8'" in results["notes"][0][0]

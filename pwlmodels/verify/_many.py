@@ -219,12 +219,13 @@ def _decide_one(item: tuple, device: str) -> dict:
     """One instance read and decided; a failure gives a row with the reason under "error"."""
     from ..io._io import from_onnx
     from ..io._vnnlib import load_vnnlib
+    from ..network._torch import resolve_device
     from ._check import check
 
     onnx, vnnlib, limit = item
     start = time.perf_counter()
     try:
-        net = from_onnx(onnx).to(device)
+        net = from_onnx(onnx).to(resolve_device(device))  # a worker without the GPU: named
         spec = load_vnnlib(vnnlib)
     except (OSError, ValueError, TypeError, ImportError) as exc:
         return {"error": _reason(exc)}
