@@ -290,3 +290,13 @@ def test_a_device_a_worker_lacks_fails_as_each_instance(folder, table, client):
     )
     assert results["status"].tolist() == [None]
     assert "`device` is 'cuda:8'" in results["notes"][0][0]
+
+
+def test_a_headerless_csv_as_vnncomp_ships_it_reads_onnx_vnnlib_timeout(folder):
+    path = folder / "vnncomp.csv"
+    path.write_text("net0.onnx,p0_above.vnnlib,12\nnet0.onnx, p0_below.vnnlib, 13.5\n")
+    results = verify_many(path)
+    assert list(results["status"]) == ["unsat", "sat"]
+    np.testing.assert_array_equal(results["time_limit"], [12.0, 13.5])
+    path.write_text("net0.onnx,p0_above.vnnlib\n")
+    assert list(verify_many(path, time_limit=9.0)["time_limit"]) == [9.0]

@@ -55,9 +55,10 @@ def verify_many(
     Parameters
     ----------
     instances : path or pandas.DataFrame
-        An instances CSV as VNN-COMP's benchmarks ship (a header row and the
-        columns ``onnx`` and ``vnnlib``, optionally ``timeout``; other
-        columns are ignored), or a DataFrame with those columns.
+        An instances CSV with a header row naming the columns ``onnx`` and
+        ``vnnlib``, optionally ``timeout`` (other columns are ignored), or
+        without one, as VNN-COMP ships them (rows ``net.onnx,prop.vnnlib,
+        timeout``); or a DataFrame with those columns.
     root : path, optional
         The folder the file names are relative to; by default the CSV's own
         folder, or the working directory for a DataFrame. Names are made
@@ -162,7 +163,12 @@ def _instances_frame(instances: object, root: object) -> pd.DataFrame:
         if not path.is_file():
             raise ValueError(f"`instances` names {str(path)!r}, which is not a file")
         try:
-            frame = pd.read_csv(path, skipinitialspace=True)
+            frame = pd.read_csv(path, skipinitialspace=True, dtype=str)
+            if _headerless(frame):  # VNN-COMP's own files: onnx,vnnlib,timeout rows only
+                names = ["onnx", "vnnlib", "timeout"][: len(frame.columns)]
+                frame = pd.read_csv(path, skipinitialspace=True, header=None, names=names)
+            else:
+                frame = pd.read_csv(path, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise ValueError(
                 f"`instances`: {str(path)!r} is not a readable CSV file: {exc}"
@@ -194,6 +200,17 @@ def _instances_frame(instances: object, root: object) -> pd.DataFrame:
             )
         out[col] = [str((base / v.strip()).resolve()) for v in frame[col]]
     return out
+
+
+def _headerless(frame: pd.DataFrame) -> bool:
+    """Whether the first row read as a header is an instance (``x.onnx,y.vnnlib[,60]``)."""
+    names = [str(c).strip().lower() for c in frame.columns]
+    return (
+        2 <= len(names) <= 3
+        and "onnx" not in names
+        and ".onnx" in names[0]
+        and ".vnnlib" in names[1]
+    )
 
 
 def _limits(frame: pd.DataFrame, time_limit: float | None) -> list:
