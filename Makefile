@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_GPU ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 1)
-EXTRAS ?= test,plot,bench,onnx,control,traffic,econ,docs,scale
+EXTRAS ?= test,plot,bench,onnx,control,mpc,traffic,econ,docs,scale
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 

@@ -396,6 +396,32 @@ Undecided, or over 10 s:
 {markdown_table(slow_rows)}"""
 
 
+def explicit_mpc_section(df: pd.DataFrame) -> str:
+    show = df[["plant", "n_states", "horizon", "regions", "pieces"]].copy()
+    show["enumeration (s)"] = [_g(v, 3) for v in df.enumeration_seconds]
+    show["network"] = [
+        f"{r.hidden_layers} hidden layers, {r.relus} ReLUs, {r.parameters:,} parameters"
+        for r in df.itertuples()
+    ]
+    show["build (s)"] = [_g(v, 2) for v in df.build_seconds]
+    show["max error"] = [f"{v:.1e}" for v in df.max_abs_error]
+    show["rounding bound"] = [f"{v:.1e}" for v in df.rounding_bound]
+    show["PPOPT regions"] = ["" if pd.isna(v) else f"{int(v)}" for v in df.ppopt_regions]
+    show["PPOPT (s)"] = [_g(v, 3) for v in df.ppopt_seconds]
+    return f"""## Explicit MPC as an exact network: `explicit_mpc` and `pwa_to_relu`
+
+`OMP_NUM_THREADS=1 python benchmarks/bench_explicit_mpc.py` (results in
+`benchmarks/results/explicit_mpc.csv`; {_stamp(df, ["version"])}): the first-move law
+of box-constrained linear MPC (`applications.control.explicit_mpc`, critical regions by
+active sets) for the double integrator of the control study and a linearised cart-pole
+sampled at 0.1 s, its exact ReLU network, the largest |net(x) - law(x)| over about
+{int(df.samples.min()):,} points (random states and every region vertex) beside
+`pwa_rounding_bound`, and PPOPT (`ppopt`, its graph algorithm) on the same mpQP in the
+same run.
+
+{markdown_table(show)}"""
+
+
 def render(results: Path = RESULTS) -> str:
     """The page's Markdown, from the CSVs in ``results``."""
     convert = pd.read_csv(results / "convert.csv")
@@ -407,6 +433,7 @@ def render(results: Path = RESULTS) -> str:
     fit_many = pd.read_csv(results / "fit_many.csv")
     regions = pd.read_csv(results / "regions.csv")
     pwa_relu = pd.read_csv(results / "pwa_relu.csv")
+    explicit_mpc = pd.read_csv(results / "explicit_mpc.csv")
     many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
             if (results / name).exists()]  # fmt: skip
     page = "\n".join(
@@ -426,6 +453,7 @@ def render(results: Path = RESULTS) -> str:
             milp_bounds_section(milp_bounds),
             regions_section(regions),
             pwa_relu_section(pwa_relu),
+            explicit_mpc_section(explicit_mpc),
             activations_section(activations),
             train_many_section(pd.concat(many, ignore_index=True)),
             acasxu_section(acasxu),

@@ -17,7 +17,8 @@ tables; :func:`run` draws the figures and words the section from that result
 alone, and writes them with the table.
 
 This is the *saturated* LQR law, not the constrained optimum: explicit MPC
-(Bemporad et al. 2002) gives that, also as a continuous PWL law.
+(Bemporad et al. 2002) gives that, also as a continuous PWL law;
+:func:`explicit_mpc` computes it exactly as a ``PiecewiseAffine``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ._design import (
     saturated_law,
     step_metrics,
 )
+from ._explicit import explicit_mpc
 from ._result import ControlResult
 from ._study import compute
 
@@ -50,6 +52,7 @@ __all__ = [
     "StepMetrics",
     "compute",
     "dc_motor",
+    "explicit_mpc",
     "local_gain",
     "lqr_gain",
     "run",

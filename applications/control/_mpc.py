@@ -5,27 +5,28 @@
 Riccati solution. Condensed, the problem is the box-constrained QP
 ``min_U U'HU + 2 x'FU, -1 <= U <= 1``; its solution is a continuous PWL
 function of x on polyhedral critical regions, one per optimal active set.
-Here the regions are enumerated exactly (every active set of the 5 moves,
-kept when its polyhedron has an interior point in the state box), and the
-law is also sampled by solving the QPs numerically (``scipy.optimize.lsq_linear``,
-bounded-variable least squares) to train ReLU and tanh networks (Karg and
-Lucia 2020).
+Here the regions are enumerated exactly (:func:`explicit_mpc`: active sets
+pruned by optimal parents, kept when the polyhedron has an interior point in
+the state box), and the law is also sampled by solving the QPs numerically
+(``scipy.optimize.lsq_linear``, bounded-variable least squares) to train
+ReLU and tanh networks (Karg and Lucia 2020).
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy import linalg
-from scipy.optimize import linprog, lsq_linear
+from scipy.optimize import lsq_linear
 from torch import nn
 
 from pwlmodels import count_parameters, make_mlp, partition, train
-from pwlmodels.regions import Partition, Polytope
+from pwlmodels.regions import Partition
+
+from ._explicit import condense, explicit_mpc
 
 __all__: list[str] = []
 
@@ -46,17 +47,8 @@ class MPC:
 
 def condensed() -> MPC:
     """H and F of the horizon-5 problem, terminal cost from the discrete Riccati equation."""
-    P = linalg.solve_discrete_are(A, B, Q, R)
-    phi = np.vstack([np.linalg.matrix_power(A, k) for k in range(1, N + 1)])  # x_1..x_N
-    gam = np.zeros((2 * N, N))
-    for k in range(N):
-        for j in range(k + 1):
-            gam[2 * k : 2 * k + 2, j] = (np.linalg.matrix_power(A, k - j) @ B)[:, 0]
-    qbar = linalg.block_diag(*([Q] * (N - 1) + [P]))
-    H = gam.T @ qbar @ gam + np.kron(np.eye(N), R)
-    F = phi.T @ qbar @ gam
-    H = (H + H.T) / 2
-    return MPC(H, F, np.linalg.cholesky(H))
+    qp = condense(A, B, Q, R, N, np.array([U_BOUND]))
+    return MPC(qp.H, qp.F, np.linalg.cholesky(qp.H))
 
 
 def solve_qp(mpc: MPC, x: np.ndarray) -> np.ndarray:
@@ -70,88 +62,6 @@ def solve_qp(mpc: MPC, x: np.ndarray) -> np.ndarray:
         res = lsq_linear(mpc.L.T, b, bounds=(-U_BOUND, U_BOUND), method="bvls", tol=1e-12)
         out[i] = res.x[0]
     return out
-
-
-@dataclass(frozen=True)
-class Region:
-    """A critical region: its polytope (with the box) and the affine first move ``g x + h``."""
-
-    poly: Polytope
-    g: np.ndarray  # (2,)
-    h: float
-
-
-def critical_regions(mpc: MPC) -> list[Region]:
-    """Every optimal active set whose region has an interior point in the state box."""
-    H, F, regions = mpc.H, mpc.F, []
-    box_a = np.vstack([np.eye(2), -np.eye(2)])
-    box_b = np.concatenate([BOX, BOX])
-    for signs in itertools.product((-1, 0, 1), repeat=N):  # -1 lower, +1 upper, 0 free
-        s = np.array(signs)
-        fixed, free = np.flatnonzero(s != 0), np.flatnonzero(s == 0)
-        # U = M x + m: fixed moves at their bound, free ones from the stationarity condition
-        M, m = np.zeros((N, 2)), np.zeros(N)
-        m[fixed] = s[fixed] * U_BOUND
-        if free.size:
-            hff = H[np.ix_(free, free)]
-            M[free] = -np.linalg.solve(hff, F[:, free].T)
-            m[free] = -np.linalg.solve(hff, H[np.ix_(free, fixed)] @ m[fixed])
-        grad_x, grad_c = H @ M + F.T, H @ m  # gradient/2 of the QP at U(x)
-        rows, rhs = [box_a], [box_b]
-        if free.size:  # -1 <= U_free <= 1
-            rows += [M[free], -M[free]]
-            rhs += [U_BOUND - m[free], U_BOUND + m[free]]
-        low, up = np.flatnonzero(s < 0), np.flatnonzero(s > 0)
-        rows += [-grad_x[low], grad_x[up]]  # multipliers: grad >= 0 at lower, <= 0 at upper
-        rhs += [grad_c[low], -grad_c[up]]
-        a, b = np.vstack(rows), np.concatenate(rhs)
-        if _chebyshev_radius(a, b) > 1e-7:
-            regions.append(Region(Polytope(a, b), M[0], float(m[0])))
-    return regions
-
-
-def _chebyshev_radius(a: np.ndarray, b: np.ndarray) -> float:
-    norms = np.linalg.norm(a, axis=1)
-    res = linprog(
-        [0.0, 0.0, -1.0],
-        A_ub=np.hstack([a, norms[:, None]]),
-        b_ub=b,
-        bounds=[(None, None), (None, None), (0, None)],
-        method="highs",
-    )
-    return float(-res.fun) if res.status == 0 else 0.0
-
-
-def affine_pieces(regions: list[Region], tol: float = 1e-9) -> int:
-    """The number of distinct affine maps of the first move among the critical regions."""
-    maps: list[np.ndarray] = []
-    for r in regions:
-        v = np.append(r.g, r.h)
-        if not any(np.abs(v - w).max() <= tol * (1 + np.abs(w).max()) for w in maps):
-            maps.append(v)
-    return len(maps)
-
-
-def explicit_law(regions: list[Region], x: np.ndarray) -> np.ndarray:
-    """u*(x) from the critical region holding each state (the first that contains it)."""
-    out = np.full(len(x), np.nan)
-    for r in regions:
-        inside = r.poly.contains(x, tol=1e-9) & np.isnan(out)
-        out[inside] = x[inside] @ r.g + r.h
-    return out
-
-
-def law_ids(regions: list[Region], tol: float = 1e-9) -> np.ndarray:
-    """For each critical region, the index of its first move's affine map (first seen, first)."""
-    maps: list[np.ndarray] = []
-    ids = []
-    for r in regions:
-        v = np.append(r.g, r.h)
-        hit = [i for i, w in enumerate(maps) if np.abs(v - w).max() <= tol * (1 + np.abs(w).max())]
-        if not hit:
-            maps.append(v)
-        ids.append(hit[0] if hit else len(maps) - 1)
-    return np.array(ids)
 
 
 @dataclass(frozen=True)
@@ -193,14 +103,14 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
     from ._sim import numpy_net
 
     mpc = condensed()
-    regions = critical_regions(mpc)
+    law = explicit_mpc(A, B, Q, R, N, U_BOUND, BOX)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, (n_samples, 2)) * BOX
     u = solve_qp(mpc, x)
-    gap = float(np.abs(u - explicit_law(regions, x)).max())
+    gap = float(np.abs(u - law(x)).max())
     g1, g2 = np.meshgrid(np.linspace(-BOX[0], BOX[0], 201), np.linspace(-BOX[1], BOX[1], 161))
     grid_x = np.column_stack([g1.ravel(), g2.ravel()])
-    grid_u = explicit_law(regions, grid_x)
+    grid_u = law(grid_x)
     nets, fits = {}, {}
     for act in ("relu", "tanh"):
         net = make_mlp(2, (16, 16), 1, activation=act, seed=seed, device=device)
@@ -217,13 +127,13 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
     part = partition(relu_cpu, -BOX, BOX)
     x1 = np.linspace(-BOX[0], BOX[0], 801)
     pts = np.column_stack([x1, np.full_like(x1, 0.5)])
-    slice_u = {"mpc": explicit_law(regions, pts)}
+    slice_u = {"mpc": law(pts)}
     for act in ("relu", "tanh"):
         slice_u[act] = numpy_net(copy.deepcopy(nets[act]).to("cpu"))(pts)[:, 0]
     return MPCStudy(
-        tuple(r.poly.vertices() for r in regions),
-        law_ids(regions),
-        affine_pieces(regions),
+        tuple(p.vertices() for p in law.regions),
+        law.pieces.copy(),
+        law.n_pieces,
         gap,
         fits,
         part,

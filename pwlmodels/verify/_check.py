@@ -48,6 +48,7 @@ _STATUSES = ("sat", "unsat", "unknown", "timeout")
 _STARTS = 1024  # random starts per round of the falsification
 _STEPS = 40  # its projected gradient steps
 _FALSIFY = (0.25, 0.02)  # its rounds stop after 0.25 s or 2 % of the time limit, if less
+_FALSIFY_SHARE = 0.1  # then one more round whenever branch and bound has had 10x its time
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,11 @@ def _anywhere(target: _Target):
     return pts[int(torch.argmax(inside.to(torch.int8)))] if inside.any() else None
 
 
-def _falsify(target: _Target, rng: torch.Generator, until: float):
+def _falsify(target: _Target, rng: torch.Generator, until: float, deadline: float | None):
     """Projected gradient descent on the smallest excess of a conjunction, from random
-    starts in the box, in rounds until a counterexample or the time ``until`` (checked
-    at every step)."""
+    starts in the box, in rounds until a counterexample or the time ``until``, checked
+    after each round (a round's result does not hang on the machine's speed), or the
+    ``deadline`` of the whole decision, checked at every step."""
     if target.inner is None:
         return None
     lo, up = target.inner
@@ -211,8 +213,10 @@ def _falsify(target: _Target, rng: torch.Generator, until: float):
                 x = x - (0.25 * (1 - step / _STEPS)) * width * grad.sign()
                 x = torch.maximum(torch.minimum(x, up), lo)
             found = _first_sound(target, x.detach())
-            if found is not None or time.perf_counter() > until:
+            if found is not None or (deadline is not None and time.perf_counter() > deadline):
                 return found
+        if time.perf_counter() > until:
+            return None
 
 
 def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Tensor) -> list:
@@ -237,11 +241,15 @@ def _bound(target: _Target, lo: torch.Tensor, up: torch.Tensor, open_: torch.Ten
     return [lo[order], up[order], open_[order], a[order], x]
 
 
-def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
+def _decide(target: _Target, deadline: float | None, max_boxes: int, rng, spent: float) -> tuple:
     """Branch and bound over the case's box: (status, counterexample or None, boxes).
 
     Depth first, on a stack of batches of open boxes: the pieces of the boxes just
     split are split next, which keeps the stack short (and no step copies it).
+    Falsification goes on beside it, a round of :func:`_falsify` whenever the
+    search has taken 1 / _FALSIFY_SHARE times the falsification's time so far
+    (``spent`` seconds before): how many rounds a counterexample needs does not
+    depend on the machine, how many fit in the first 0.25 s does.
     """
     dev = target.a.device
     lo = torch.as_tensor(target.lower, dtype=torch.float64, device=dev)[None]
@@ -250,6 +258,7 @@ def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
     *batch, x = _bound(target, lo, up, open_)
     stack = [batch]
     n_boxes, step = 1, 0.0  # step: the last step's seconds, to stop before one overruns
+    searched = 0.0
     while x is None:
         while stack and not stack[-1][0].shape[0]:
             stack.pop()
@@ -276,6 +285,12 @@ def _decide(target: _Target, deadline: float | None, max_boxes: int) -> tuple:
         *batch, x = _bound(target, p_lo, p_up, open_[parent])
         stack.append(batch)
         step = time.perf_counter() - began
+        searched += step
+        if x is None and searched * _FALSIFY_SHARE > spent:
+            began = time.perf_counter()
+            with torch.enable_grad():
+                x = _falsify(target, rng, began, deadline)  # one round
+            spent += time.perf_counter() - began
     return "sat", x, n_boxes
 
 
@@ -363,17 +378,19 @@ def check(
     verdict = "unknown" if any(t.free for t in targets) else "unsat"
     todo = [(i, t) for i, t in enumerate(targets) if not t.free]
     spend = _FALSIFY[0] if time_limit is None else min(_FALSIFY[0], _FALSIFY[1] * time_limit)
+    spent = []
     for i, target in todo:
-        until = time.perf_counter() + spend / len(todo)
-        x = _falsify(target, rng, until if deadline is None else min(until, deadline))
+        began = time.perf_counter()
+        x = _falsify(target, rng, began + spend / len(todo), deadline)
         if x is not None:
             return result("sat", x, i)
+        spent.append(time.perf_counter() - began)
     total = 0
     with torch.no_grad():
-        for i, target in todo:
+        for (i, target), used in zip(todo, spent, strict=True):
             if deadline is not None and time.perf_counter() > deadline:
                 return result("timeout", n_boxes=total)
-            status, x, n_boxes = _decide(target, deadline, max_boxes - total)
+            status, x, n_boxes = _decide(target, deadline, max_boxes - total, rng, used)
             total += n_boxes
             if status in ("sat", "timeout"):
                 return result(status, x, i, total)

@@ -539,16 +539,18 @@ def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():
     from applications.control import _mpc as mpc
 
     qp = mpc.condensed()
-    regions = mpc.critical_regions(qp)
+    f = control.explicit_mpc(mpc.A, mpc.B, mpc.Q, mpc.R, mpc.N, mpc.U_BOUND, mpc.BOX)
     x = np.random.default_rng(5).uniform(-1, 1, (300, 2)) * mpc.BOX
-    law = mpc.explicit_law(regions, x)
-    assert not np.isnan(law).any()  # the regions cover the box
+    law = f(x)  # a ValueError if the regions left a sample uncovered
     np.testing.assert_allclose(law, mpc.solve_qp(qp, x), atol=1e-9)
     assert np.abs(law).max() <= mpc.U_BOUND
     P = solve_discrete_are(mpc.A, mpc.B, mpc.Q, mpc.R)  # unconstrained: the LQR law
     k_lqr = np.linalg.solve(mpc.R + mpc.B.T @ P @ mpc.B, mpc.B.T @ P @ mpc.A)
-    assert any(np.allclose(r.g, -k_lqr[0], rtol=1e-9) and abs(r.h) < 1e-12 for r in regions)
-    assert 1 < mpc.affine_pieces(regions) <= len(regions)
+    K, c = f.maps
+    assert any(
+        np.allclose(k, -k_lqr, rtol=1e-9) and abs(h[0]) < 1e-12 for k, h in zip(K, c, strict=True)
+    )
+    assert (f.n_regions, f.n_pieces) == (29, 7)  # the study's counts before explicit_mpc
 
 
 # --------------------------------------------------------- compute, then render

@@ -1,0 +1,150 @@
+"""Benchmark explicit_mpc and its exact ReLU network: regions, network size, times, errors.
+
+For the control study's double integrator (``x+ = [[1, 1], [0, 1]] x + [0.5, 1]' u``,
+Q = I, R = 0.1, |u| <= 1, box |x| <= (5, 2)) at several horizons, and a cart-pole
+linearised upright and sampled at 0.1 s (``applications.control._explicit.cartpole``;
+Q = diag(1, 1, 10, 1), R = 1, |u| <= 1 N, box (1 m, 1 m/s, 0.3 rad, 1 rad/s)),
+records:
+
+- ``regions`` and ``pieces`` (distinct affine maps) of ``explicit_mpc``, and
+  ``enumeration_seconds`` (best of ``--repeats``);
+- the size of ``pwa_to_relu(law)``: ``hidden_layers``, ``max_width``, ``relus``,
+  ``parameters``, and ``build_seconds`` (best of ``--repeats``);
+- ``max_abs_error`` of the float64 network against the law at uniform samples of
+  the box and at every region's vertices, and ``rounding_bound``
+  (:func:`pwlmodels.pwa_rounding_bound`);
+- with PPOPT installed (the ``mpc`` extra), ``ppopt_regions`` and ``ppopt_seconds``
+  of its graph algorithm on the same mpQP (one run), else empty.
+
+Run::
+
+    python benchmarks/bench_explicit_mpc.py            # writes results/explicit_mpc.csv
+    python benchmarks/bench_explicit_mpc.py --quick    # smoke: two small cases
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from _common import best_of, library_version, write_csv_atomic
+from torch import nn
+
+from applications.control import explicit_mpc
+from applications.control._explicit import cartpole, condense, ppopt_program
+from pwlmodels import count_parameters, evaluate, pwa_rounding_bound, pwa_to_relu
+
+DOUBLE_INTEGRATOR = dict(
+    A=np.array([[1.0, 1.0], [0.0, 1.0]]), B=np.array([[0.5], [1.0]]), Q=np.eye(2),
+    R=np.array([[0.1]]), u_max=np.array([1.0]), x_box=np.array([5.0, 2.0]),
+)  # fmt: skip
+CARTPOLE = dict(
+    A=cartpole(0.1)[0], B=cartpole(0.1)[1], Q=np.diag([1.0, 1.0, 10.0, 1.0]),
+    R=np.array([[1.0]]), u_max=np.array([1.0]), x_box=np.array([1.0, 1.0, 0.3, 1.0]),
+)  # fmt: skip
+CASES = [("double integrator", DOUBLE_INTEGRATOR, n) for n in (2, 5, 8, 12)] + [
+    ("cart-pole", CARTPOLE, n) for n in (4, 6, 8, 10)
+]
+QUICK_CASES = [("double integrator", DOUBLE_INTEGRATOR, 5), ("cart-pole", CARTPOLE, 4)]
+N_FULL, N_QUICK = 100_000, 10_000
+COLUMNS = [
+    "plant",
+    "n_states",
+    "horizon",
+    "regions",
+    "pieces",
+    "enumeration_seconds",
+    "hidden_layers",
+    "max_width",
+    "relus",
+    "parameters",
+    "build_seconds",
+    "max_abs_error",
+    "rounding_bound",
+    "ppopt_regions",
+    "ppopt_seconds",
+    "samples",
+    "version",
+]
+KARG_LUCIA = (
+    "Karg and Lucia (2020) network sizes: not found in the searchable reference store "
+    "(searched for their exact-representation bounds and examples); no figures compared."
+)
+
+
+def ppopt_run(plant: dict, horizon: int) -> tuple[int | None, float | None]:
+    """Regions and seconds of PPOPT's graph algorithm, or (None, None) without it."""
+    if importlib.util.find_spec("ppopt") is None or importlib.util.find_spec("gurobipy") is None:
+        return None, None
+    from ppopt.mp_solvers.solve_mpqp import mpqp_algorithm, solve_mpqp
+
+    qp = condense(plant["A"], plant["B"], plant["Q"], plant["R"], horizon, plant["u_max"])
+    with contextlib.redirect_stdout(io.StringIO()):  # PPOPT and gurobipy print
+        program = ppopt_program(qp.H, qp.F, qp.u_bound, plant["x_box"])
+        start = time.perf_counter()
+        solution = solve_mpqp(program, mpqp_algorithm.graph)
+        seconds = time.perf_counter() - start
+    return len(solution.critical_regions), seconds
+
+
+def measure(name: str, plant: dict, horizon: int, n_samples: int, repeats: int) -> dict:
+    args = (plant["A"], plant["B"], plant["Q"], plant["R"], horizon, plant["u_max"])
+    enum_s, law, _ = best_of(lambda: explicit_mpc(*args, plant["x_box"]), repeats)
+    build_s, net, _ = best_of(lambda: pwa_to_relu(law), repeats)
+    widths = [layer.out_features for layer in net if isinstance(layer, nn.Linear)][:-1]
+    box = plant["x_box"]
+    x = np.random.default_rng(1).uniform(-box, box, (n_samples, len(box)))
+    x = np.vstack([x, *(r.vertices() for r in law.regions)])
+    ppopt_regions, ppopt_s = ppopt_run(plant, horizon)
+    return {
+        "plant": name,
+        "n_states": len(box),
+        "horizon": horizon,
+        "regions": law.n_regions,
+        "pieces": law.n_pieces,
+        "enumeration_seconds": enum_s,
+        "hidden_layers": len(widths),
+        "max_width": max(widths),
+        "relus": sum(widths),
+        "parameters": count_parameters(net),
+        "build_seconds": build_s,
+        "max_abs_error": float(np.max(np.abs(evaluate(net, x) - law(x)))),
+        "rounding_bound": pwa_rounding_bound(law, net),
+        "ppopt_regions": ppopt_regions,
+        "ppopt_seconds": ppopt_s,
+        "samples": len(x),
+    }
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="two small cases, fewer samples")
+    parser.add_argument("--repeats", type=int, default=3, help="runs timed (best of)")
+    parser.add_argument("--out", type=Path, default=None, help="CSV path")
+    args = parser.parse_args(argv)
+    version = library_version()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    n = N_QUICK if args.quick else N_FULL
+    cases = QUICK_CASES if args.quick else CASES
+    rows = [measure(name, plant, horizon, n, args.repeats) for name, plant, horizon in cases]
+    df = pd.DataFrame(rows).assign(version=version)[COLUMNS]
+    name = "explicit_mpc_quick.csv" if args.quick else "explicit_mpc.csv"
+    out = args.out or Path(__file__).resolve().parent / "results" / name
+    write_csv_atomic(df, out, float_format="%.6g")
+    with pd.option_context("display.width", 220, "display.max_columns", 20):
+        print(f"pwlmodels {version}; {time.perf_counter() - start:.0f} s")
+        print(df.drop(columns=["version"]).to_string(index=False))
+    print(KARG_LUCIA)
+    return df
+
+
+if __name__ == "__main__":
+    main()
