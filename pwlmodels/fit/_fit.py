@@ -131,6 +131,8 @@ def fit_pwl(
     extrapolate: str = "linear",
     n_starts: int = 4,
     seed: int = 0,
+    data: object = None,
+    grid: int | None = None,
 ) -> PWLFit:
     """Fit a continuous piecewise-linear function by weighted least squares.
 
@@ -172,6 +174,17 @@ def fit_pwl(
         100.
     seed : int, default 0
         Free knots: seeds the perturbed starts.
+    data : dask or pandas DataFrame, or str or PathLike of parquet, optional
+        With ``data``, ``x`` and ``y`` are column names (as in seaborn).
+        A pandas frame is fitted in memory; a dask DataFrame, a ``.parquet``
+        file or a folder of them (read with ``dask.dataframe.read_parquet``)
+        out of core, as are ``x`` and ``y`` given as dask Arrays or Series:
+        two or more passes over the data, in memory O(grid + knots), with
+        the in-memory fit's knots, values and SSR (see
+        :func:`pwlmodels.fit._outofcore.fit_outofcore`; no ``weights`` or
+        ``constraints`` there). Needs the ``scale`` extra.
+    grid : int, optional
+        Out of core only: cells of the first pass's grid on x (default 4096).
 
     Returns
     -------
@@ -191,6 +204,14 @@ def fit_pwl(
     array([4., 7.])
     """
     n_knots = _knot_arguments(args, n_knots, knots)
+    from ._outofcore import dispatch  # lazily: it imports this module
+
+    options = {"n_knots": n_knots, "knots": knots, "constraints": constraints}
+    options.update(extrapolate=extrapolate, n_starts=n_starts, seed=seed)
+    routed = dispatch(x, y, weights, data=data, grid=grid, **options)
+    if isinstance(routed, PWLFit):  # fitted out of core
+        return routed
+    x, y, weights = routed  # arrays, or the columns of a pandas `data`
     x_arr = as_finite_1d(x, "x", min_size=2)
     y_arr = as_finite_1d(y, "y")
     if y_arr.size != x_arr.size:
@@ -539,10 +560,12 @@ def _rank_message(d: _lsq.Data, t: np.ndarray) -> str:
     )
 
 
-def _result(d, t, v, active, extrapolate, free, p, evaluations) -> PWLFit:
+def _result(d, t, v, active, extrapolate, free, p, evaluations, n=None, ssr_offset=0.0):
+    """The PWLFit; ``n`` and ``ssr_offset``: the out-of-core fit's reduced data stand for
+    ``n`` points whose SSR exceeds theirs by ``ssr_offset``."""
     nodes = _lsq.nodes_of(t[None, :])[0]
-    ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2))  # from the residuals
-    n = d.n
+    ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2)) + ssr_offset
+    n = d.n if n is None else n
     x_nodes = d.x0 + d.xs * nodes
     values = v + d.y_mean
     slopes = np.diff(values) / np.diff(x_nodes)

@@ -123,8 +123,12 @@ class _Objective:
         return 2.0 * gamma * tail[:, 1:]
 
 
-def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
-    """The best knot vector found (scaled, sorted) and the number of SSR evaluations."""
+def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts=None):
+    """The best knot vector found (scaled, sorted) and the number of SSR evaluations.
+
+    ``starts`` (M, k): knot vectors descended from besides the search's own (the out-of-core
+    fit passes the knots found on coarser data).
+    """
     if k == 0:
         return np.zeros(0), 0
     obj = _Objective(d, cons)
@@ -132,8 +136,9 @@ def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
     first = _dp_start(d, k, edges[1::2])  # 128 bins: a quarter of the cost, starts as good
     rng = np.random.default_rng(seed)
     jitter = rng.normal(scale=0.5 / (k + 1), size=(n_starts, k))
-    starts = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
-    ends, values = _descend(obj, starts)  # all starts at once
+    own = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
+    extra = np.zeros((0, k)) if starts is None else np.sort(np.asarray(starts, float), axis=1)
+    ends, values = _descend(obj, np.vstack([own, extra]))  # all starts at once
     best_t, best = None, np.inf
     for i in np.argsort(values, kind="stable"):  # polish a start only if it beats the best
         if values[i] < best:
