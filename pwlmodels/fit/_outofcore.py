@@ -424,7 +424,8 @@ class _Source:
         if not level:
             raise ValueError(f"`{self.name}` must have at least 2 points; got no partitions")
         while len(level) > 1:
-            pairs = [dask.delayed(combine)(a, b) for a, b in zip(level[::2], level[1::2], strict=False)]
+            odd, even = level[::2], level[1::2]
+            pairs = [dask.delayed(combine)(a, b) for a, b in zip(odd, even, strict=False)]
             level = pairs + level[len(pairs) * 2 :]
         return dask.compute(level[0])[0]
 
