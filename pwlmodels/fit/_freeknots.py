@@ -123,16 +123,17 @@ class _Objective:
         return 2.0 * gamma * tail[:, 1:]
 
 
-def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts=None):
+def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts=None, edges=None):
     """The best knot vector found (scaled, sorted) and the number of SSR evaluations.
 
-    ``starts`` (M, k): knot vectors descended from besides the search's own (the out-of-core
-    fit passes the knots found on coarser data).
+    The out-of-core fit, whose data are partly pseudo-points, passes ``starts`` (M, k),
+    knot vectors descended from besides the search's own, and ``edges``, the equal-count
+    bin edges of the full data (default: those of ``d``).
     """
     if k == 0:
         return np.zeros(0), 0
     obj = _Objective(d, cons)
-    edges = _bin_edges(d)
+    edges = _bin_edges(d) if edges is None else edges
     first = _dp_start(d, k, edges[1::2])  # 128 bins: a quarter of the cost, starts as good
     rng = np.random.default_rng(seed)
     jitter = rng.normal(scale=0.5 / (k + 1), size=(n_starts, k))

@@ -44,6 +44,7 @@ import numpy as np
 from .._validate import check_choice
 from . import _lsq
 from ._fit import PWLFit, _fixed_knots, _nonneg_int, _result, _solve
+from . import _freeknots
 from ._freeknots import search_knots
 
 __all__: list[str] = []
@@ -120,7 +121,8 @@ def fit_outofcore(source, *, n_knots, knots, extrapolate, n_starts, seed, grid) 
     _enough_points(n, p)
     cells = _Cells.build(source, np.linspace(0.0, 1.0, grid + 1), frame)
     d, offset = cells.data(frame)
-    t, evaluations = search_knots(d, n_knots, None, n_starts=n_starts, seed=seed)
+    edges = cells.quantiles(_freeknots._BINS)
+    t, evaluations = search_knots(d, n_knots, None, n_starts=n_starts, seed=seed, edges=edges)
     passes, converged = 2, False
     want = cells.probes(d, t, offset, n - p + 1, n_knots)
     for _ in range(_ROUNDS):
@@ -138,7 +140,9 @@ def fit_outofcore(source, *, n_knots, knots, extrapolate, n_starts, seed, grid) 
         cells = cells.gather(want, source, frame)
         passes += 1
         d, offset = cells.data(frame)
-        t, more = search_knots(d, n_knots, None, n_starts=n_starts, seed=seed, starts=t[None])
+        t, more = search_knots(
+            d, n_knots, None, n_starts=n_starts, seed=seed, starts=t[None], edges=edges
+        )
         evaluations += more
         want = np.zeros(cells.size, bool)
     v, _ = _solve(d, t, None)
@@ -198,6 +202,18 @@ class _Cells:
         w2 = np.concatenate([w2, np.ones(self.points[0].size)])
         order = np.argsort(u, kind="stable")
         return _lsq.Data.from_scaled(u[order], yc[order], w2[order], x0, xs, y_mean), offset
+
+    def quantiles(self, bins: int) -> np.ndarray:
+        """Approximate equal-count bin edges of the data (the in-memory search's candidate
+        knots), strictly inside (0, 1): linear in the count across [min u, max u] of a cell."""
+        count = self.moments[:, 0]
+        cum = np.concatenate([[0.0], np.cumsum(count)])
+        q = cum[-1] * np.arange(1, bins) / bins
+        c = np.clip(np.searchsorted(cum, q, side="right") - 1, 0, self.size - 1)
+        lo, hi = self.moments[c, 6], self.moments[c, 7]
+        frac = (q - cum[c]) / np.maximum(count[c], 1.0)
+        edges = np.unique(np.where(count[c] > 0, lo + frac * (hi - lo), self.edges[c]))
+        return edges[(edges > 0) & (edges < 1)]
 
     def window(self, t: np.ndarray) -> np.ndarray:
         """The cells holding a knot, and their neighbours."""
