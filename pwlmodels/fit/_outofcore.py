@@ -42,9 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import check_choice
-from . import _lsq
+from . import _freeknots, _lsq
 from ._fit import PWLFit, _fixed_knots, _nonneg_int, _result, _solve
-from . import _freeknots
 from ._freeknots import search_knots
 
 __all__: list[str] = []
