@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+import types
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,7 @@ from .._validate import (
     plain,
 )
 from ..spline import PiecewiseLinear
-from . import _lsq
+from . import _lsq, _outofcore
 from ._freeknots import search_knots
 from ._stats import standard_errors
 
@@ -174,17 +175,19 @@ def fit_pwl(
         100.
     seed : int, default 0
         Free knots: seeds the perturbed starts.
-    data : dask or pandas DataFrame, or str or PathLike of parquet, optional
-        With ``data``, ``x`` and ``y`` are column names (as in seaborn).
-        A pandas frame is fitted in memory; a dask DataFrame, a ``.parquet``
+    data : pandas or dask DataFrame, or str or PathLike, optional
+        With ``data``, ``x`` and ``y`` are column names (as in seaborn). A
+        pandas frame is fitted in memory. A dask DataFrame, a ``.parquet``
         file or a folder of them (read with ``dask.dataframe.read_parquet``)
-        out of core, as are ``x`` and ``y`` given as dask Arrays or Series:
-        two or more passes over the data, in memory O(grid + knots), with
-        the in-memory fit's knots, values and SSR (see
-        :func:`pwlmodels.fit._outofcore.fit_outofcore`; no ``weights`` or
-        ``constraints`` there). Needs the ``scale`` extra.
+        are fitted out of core, as are ``x`` and ``y`` given as dask Arrays
+        or dask Series: a few passes over the data, memory O(grid + knots),
+        the in-memory fit's knots, values, SSR and standard errors (see
+        "Data larger than memory" in the fitting guide). Out of core,
+        ``weights`` and ``constraints`` are refused. Needs the ``scale``
+        extra.
     grid : int, optional
-        Out of core only: cells of the first pass's grid on x (default 4096).
+        Out of core only: cells of the first pass's grid on x, 16 to 2**22
+        (default 4096).
 
     Returns
     -------
@@ -204,13 +207,9 @@ def fit_pwl(
     array([4., 7.])
     """
     n_knots = _knot_arguments(args, n_knots, knots)
-    from ._outofcore import dispatch  # lazily: it imports this module
-
-    options = {"n_knots": n_knots, "knots": knots, "constraints": constraints}
-    options.update(extrapolate=extrapolate, n_starts=n_starts, seed=seed)
-    routed = dispatch(x, y, weights, data=data, grid=grid, **options)
-    if isinstance(routed, PWLFit):  # fitted out of core
-        return routed
+    routed = _outofcore.route(x, y, weights, data=data, grid=grid, constraints=constraints)
+    if isinstance(routed, _outofcore.Source):
+        return _fit_lazy(routed, n_knots, knots, extrapolate, n_starts, seed, grid)
     x, y, weights = routed  # arrays, or the columns of a pandas `data`
     x_arr = as_finite_1d(x, "x", min_size=2)
     y_arr = as_finite_1d(y, "y")
@@ -297,6 +296,28 @@ def select_knots(
 
 
 # ------------------------------------------------------------------ internals
+def _fit_lazy(source, n_knots, knots, extrapolate, n_starts, seed, grid) -> PWLFit:
+    """fit_pwl out of core: solved on the reduced data of :func:`_outofcore.reduce`."""
+    check_choice(extrapolate, "extrapolate", ("linear", "constant"))
+    red = _outofcore.reduce(
+        source,
+        n_knots=n_knots,
+        fixed=None
+        if n_knots is not None
+        else lambda x0, xs: _fixed_knots(knots, types.SimpleNamespace(x0=x0, xs=xs)),
+        n_starts=_nonneg_int(n_starts, "n_starts", limit=_MAX_STARTS),
+        seed=_nonneg_int(seed, "seed"),
+        grid=grid,
+    )
+    k, free = red.knots.size, n_knots is not None
+    v, _ = _solve(red.data, red.knots, None)
+    p = k + 3 + (k if free else 0)
+    fit = _result(
+        red.data, red.knots, v, False, extrapolate, free, p, red.evaluations, red.n, red.offset
+    )
+    return replace(fit, notes=(*fit.notes, *red.notes))
+
+
 def _weights(weights: object, n: int) -> np.ndarray:
     if weights is None:
         return np.ones(n)

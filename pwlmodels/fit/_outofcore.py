@@ -36,17 +36,14 @@ import dataclasses
 import numbers
 import os
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 
-from .._validate import check_choice
 from . import _freeknots, _lsq
-from ._fit import PWLFit, _fixed_knots, _nonneg_int, _result, _solve
 from ._freeknots import search_knots
 
-__all__: list[str] = []
+__all__: list[str] = []  # fit_pwl is the public entry
 
 _GRID = 4096  # cells of the first grid
 _MAX_GRID = 1 << 22
@@ -57,9 +54,23 @@ _PROBE_Z = 8.0  # a cell whose line residual exceeds the noise by this many sd i
 _NCOL = 8  # moment columns: w, sum du, sum du^2, sum y, sum du y, sum y^2, min u, max u
 
 
-# ------------------------------------------------------------------ the entry point
-def dispatch(x, y, weights, *, data, grid, **options):
-    """Route :func:`fit_pwl`'s arguments: a PWLFit (fitted out of core) or (x, y, weights)."""
+# ------------------------------------------------------------------ the entry points
+@dataclasses.dataclass(frozen=True)
+class Reduced:
+    """What :func:`fit_pwl` needs from a pass-wise fit: data (gathered points and
+    pseudo-points) whose normal equations at ``knots`` are the full data's, the full data's
+    SSR less theirs (``offset``), the count ``n``, SSR evaluations and notes."""
+
+    data: _lsq.Data
+    knots: np.ndarray  # scaled, sorted
+    offset: float
+    n: int
+    evaluations: int
+    notes: tuple[str, ...]
+
+
+def route(x, y, weights, *, data, grid, constraints):
+    """:func:`fit_pwl`'s data: (x, y, weights) to fit in memory, or a :class:`Source`."""
     if data is None:
         if not (_is_dask(x) or _is_dask(y)):
             if grid is not None:
@@ -68,7 +79,7 @@ def dispatch(x, y, weights, *, data, grid, **options):
                     f"got {grid!r} with in-memory x and y"
                 )
             return x, y, weights
-        source = _Source.from_arrays(x, y)
+        source = Source.from_arrays(x, y)
     else:
         for arg, col in (("x", x), ("y", y)):
             if not isinstance(col, str):
@@ -84,38 +95,31 @@ def dispatch(x, y, weights, *, data, grid, **options):
                 raise ValueError("`grid` applies to out-of-core data only; `data` is pandas")
             w = data[weights].to_numpy() if isinstance(weights, str) else weights
             return data[x].to_numpy(), data[y].to_numpy(), w
-        source = _Source.from_frame(_as_dask_frame(data), x, y)
-    for arg, value in (("weights", weights), ("constraints", options["constraints"])):
+        source = Source.from_frame(_as_dask_frame(data), x, y)
+    for arg, value in (("weights", weights), ("constraints", constraints)):
         if value is not None:
             raise ValueError(
                 f"`{arg}` is not supported out of core (dask or parquet data); fit in memory, "
                 "e.g. on a sample, or without it"
             )
-    check_choice(options["extrapolate"], "extrapolate", ("linear", "constant"))
-    return fit_outofcore(
-        source,
-        n_knots=options["n_knots"],
-        knots=options["knots"],
-        extrapolate=options["extrapolate"],
-        n_starts=_nonneg_int(options["n_starts"], "n_starts", limit=100),
-        seed=_nonneg_int(options["seed"], "seed"),
-        grid=_as_grid(grid),
-    )
+    return source
 
 
-def fit_outofcore(source, *, n_knots, knots, extrapolate, n_starts, seed, grid) -> PWLFit:
-    """The fit of the points of ``source`` (a :class:`_Source`), in passes over it."""
+def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) -> Reduced:
+    """Pass over ``source`` until the knots' neighbourhoods are gathered (module docstring).
+
+    ``fixed``: None for ``n_knots`` free knots, else a function of (min x, range of x)
+    giving the fixed knots, scaled (it checks them).
+    """
+    grid = _as_grid(grid)
     x0, xs, y_mean, n = _summary(source)
     frame = (x0, xs, y_mean)
-    if n_knots is None:  # fixed knots: cells between them give the exact normal equations
-        t = _fixed_knots(knots, types.SimpleNamespace(x0=x0, xs=xs))
+    if fixed is not None:  # cells between the knots give the exact normal equations
+        t = fixed(x0, xs)
+        _enough_points(n, t.size + 3)
         cells = _Cells.build(source, np.concatenate([[0.0], t, [1.0]]), frame)
         d, offset = cells.data(frame)
-        p = t.size + 3
-        _enough_points(n, p)
-        v, _ = _solve(d, t, None)
-        fit = _result(d, t, v, False, extrapolate, False, p, 0, n, offset)
-        return dataclasses.replace(fit, notes=(*fit.notes, "fitted out of core in 3 passes"))
+        return Reduced(d, t, offset, n, 0, ("fitted out of core in 2 passes",))
     p = 2 * n_knots + 3
     _enough_points(n, p)
     cells = _Cells.build(source, np.linspace(0.0, 1.0, grid + 1), frame)
@@ -133,21 +137,17 @@ def fit_outofcore(source, *, n_knots, knots, extrapolate, n_starts, seed, grid) 
         big = want & (cells.moments[:, 0] > _CELL_CAP)
         if big.any():
             cells = cells.split(big, source, frame)
-            passes += 1
-            want = np.zeros(cells.size, bool)
-            continue
-        cells = cells.gather(want, source, frame)
+        else:
+            cells = cells.gather(want, source, frame)
+            d, offset = cells.data(frame)
+            t, more = search_knots(
+                d, n_knots, None, n_starts=n_starts, seed=seed, starts=t[None], edges=edges
+            )
+            evaluations += more
         passes += 1
-        d, offset = cells.data(frame)
-        t, more = search_knots(
-            d, n_knots, None, n_starts=n_starts, seed=seed, starts=t[None], edges=edges
-        )
-        evaluations += more
         want = np.zeros(cells.size, bool)
-    v, _ = _solve(d, t, None)
-    fit = _result(d, t, v, False, extrapolate, True, p, evaluations, n, offset)
     notes = [
-        f"fitted out of core in {passes + 1} passes: {cells.size} cells, "
+        f"fitted out of core in {passes} passes: {cells.size} cells, "
         f"{cells.points[0].size} points gathered near the knots"
     ]
     if not converged:
@@ -155,7 +155,7 @@ def fit_outofcore(source, *, n_knots, knots, extrapolate, n_starts, seed, grid) 
             f"the knots still moved into new cells after {_ROUNDS} rounds: the SSR is exact "
             "but the knots may not be a local optimum; try a larger `grid`"
         )
-    return dataclasses.replace(fit, notes=(*fit.notes, *notes))
+    return Reduced(d, t, offset, n, evaluations, tuple(notes))
 
 
 def _enough_points(n: int, p: int) -> None:
@@ -228,7 +228,7 @@ class _Cells:
         out = np.zeros(self.size, bool)
         if dof <= 0 or k == 0:
             return out
-        v, _ = _solve(d, t, None)
+        v = _lsq.solve_tridiagonal(*_lsq.gram_exact(d, t))[0][0]
         nodes = _lsq.nodes_of(t[None, :])[0]
         ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2)) + offset
         s2 = ssr / dof
@@ -380,14 +380,14 @@ def _is_dask(obj: object) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Source:
+class Source:
     """The data as delayed partitions, each computing an (x, y) pair of float64 vectors."""
 
     parts: list
     name: str  # the argument named in messages about the data as a whole
 
     @classmethod
-    def from_frame(cls, frame, x: str, y: str) -> _Source:
+    def from_frame(cls, frame, x: str, y: str) -> Source:
         import dask
 
         _check_columns(frame, x, y)
@@ -395,7 +395,7 @@ class _Source:
         return cls(parts, "data")
 
     @classmethod
-    def from_arrays(cls, x, y) -> _Source:
+    def from_arrays(cls, x, y) -> Source:
         import dask
         import dask.array as da
         import dask.dataframe as dd
