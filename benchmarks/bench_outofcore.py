@@ -28,7 +28,7 @@ Run::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_outofcore.py          # 10^6, 10^7: minutes
     OMP_NUM_THREADS=1 python benchmarks/bench_outofcore.py --full   # and 10^8 (1.6 GB disk)
-    python benchmarks/bench_outofcore.py --quick                    # smoke test: 2e4, 1e5
+    python benchmarks/bench_outofcore.py --quick                    # smoke test: 2e4, 5e4
 """
 
 from __future__ import annotations
@@ -132,9 +132,7 @@ def in_memory(folder: Path) -> dict:
     }
 
 
-def run(
-    sizes, tmpdir, *, rows_per_file: int = 10**6, compare_at: int | None = 10**6
-) -> list[dict]:
+def run(sizes, tmpdir, *, rows_per_file: int = 10**6, compare_at: int | None = 10**6) -> list[dict]:
     """One out-of-core row per size (and an in-memory row at ``compare_at``); data written
     under ``tmpdir`` and removed size by size."""
     rows, previous = [], None
@@ -168,7 +166,7 @@ def run(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also 10^8 points")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 2e4 and 1e5 points")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2e4 and 5e4 points")
     parser.add_argument("--out", type=Path, default=None, help="CSV path")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -181,7 +179,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame | None:
         return None
     start, version = time.perf_counter(), library_version()
     if args.quick:
-        sizes, per_file, compare_at = [20_000, 100_000], 20_000, 20_000
+        sizes, per_file, compare_at = [20_000, 50_000], 10_000, 20_000
     else:
         sizes, per_file, compare_at = [10**6, 10**7, *([10**8] if args.full else [])], 10**6, 10**6
     out = args.out or Path(__file__).resolve().parent / "results" / (

@@ -51,6 +51,7 @@ _CELL_CAP = 1 << 16  # a cell to gather holding more points is split first
 _SPLIT = 64  # into this many cells
 _ROUNDS = 12  # gather-and-search rounds at most
 _PROBE_Z = 8.0  # a cell whose line residual exceeds the noise by this many sd is probed
+_SLICE = 1 << 17  # rows of a partition processed at a time
 _NCOL = 8  # moment columns: w, sum du, sum du^2, sum y, sum du y, sum y^2, min u, max u
 
 
@@ -177,7 +178,7 @@ class _Cells:
 
     @classmethod
     def build(cls, source, edges: np.ndarray, frame) -> _Cells:
-        moments = source.reduce(_cell_moments, _add_moments, edges, *frame)
+        moments = source.reduce(_sliced(_cell_moments, _add_moments), _add_moments, edges, *frame)
         empty = np.zeros(0)
         return cls(edges, moments, np.zeros(edges.size - 1, bool), (empty, empty))
 
@@ -253,7 +254,7 @@ class _Cells:
     def gather(self, more: np.ndarray, source, frame) -> _Cells:
         """The same cells with the points of ``raw | more`` gathered (a filtered pass)."""
         raw = self.raw | more
-        u, yc = source.reduce(_gather, _concat, self.edges, raw, *frame)
+        u, yc = source.reduce(_sliced(_gather, _concat), _concat, self.edges, raw, *frame)
         order = np.argsort(u, kind="stable")
         return dataclasses.replace(self, raw=raw, points=(u[order], yc[order]))
 
@@ -296,6 +297,21 @@ def _cells_of(x, y, edges, x0, xs, y_mean):
     u = (x - x0) / xs
     c = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, edges.size - 2)
     return u, y - y_mean, c
+
+
+def _sliced(func, combine):
+    """``func`` on slices of a partition of at most ``_SLICE`` rows, combined: a partition's
+    temporaries then take a few MB whatever its size."""
+
+    def per_partition(pair, *args):
+        x, y = pair
+        out = None
+        for lo in range(0, max(x.size, 1), _SLICE):
+            part = func((x[lo : lo + _SLICE], y[lo : lo + _SLICE]), *args)
+            out = part if out is None else combine(out, part)
+        return out
+
+    return per_partition
 
 
 def _cell_moments(pair, edges, x0, xs, y_mean) -> np.ndarray:
