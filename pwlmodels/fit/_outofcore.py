@@ -18,8 +18,10 @@ cells on x, and the points of the few cells next to the knots.
    from the knots found. A knot that moves into a cell that is not gathered
    makes another round. When every knot and its neighbouring cells are
    gathered, every SSR the search could evaluate near the knots is the true
-   one: the result is a local optimum of the full data's SSR with the
-   in-memory fit's knots, values and SSR (up to rounding). A cell to gather
+   one: the result is a local optimum of the full data's SSR, and where the
+   in-memory search ends in the same one (its starts and candidate knots,
+   the equal-count bin edges, are taken from the full data's cell counts),
+   the same knots, values and SSR up to rounding. A cell to gather
    that holds more than ``_CELL_CAP`` points is split into finer cells
    first (one more moment pass), so that memory stays bounded whatever the
    density; a cell whose points share one x is exact as one pseudo-point.
