@@ -22,6 +22,11 @@ a lower SSR). The CSV (``results/outofcore.csv``; ``outofcore_quick.csv`` with
 ``--quick``) is stamped with the pwlmodels commit and written atomically; the
 temporary data are removed.
 
+``--agreement`` instead fits 160 random in-memory cases (20 seeds, 1 to 4 knots,
+grid 64 and 256; 3,000 points) both ways and counts where the out-of-core fit is
+the same (SSR and knots to 1e-9), lower or higher (``outofcore_agreement.csv``):
+both are local searches and may stop in different local optima.
+
 :func:`run` is importable (``bench_scale.py`` uses it).
 
 Run::
@@ -29,6 +34,7 @@ Run::
     OMP_NUM_THREADS=1 python benchmarks/bench_outofcore.py          # 10^6, 10^7: minutes
     OMP_NUM_THREADS=1 python benchmarks/bench_outofcore.py --full   # and 10^8 (1.6 GB disk)
     python benchmarks/bench_outofcore.py --quick                    # smoke test: 2e4, 5e4
+    python benchmarks/bench_outofcore.py --agreement                # against in memory
 """
 
 from __future__ import annotations
@@ -163,11 +169,54 @@ def run(sizes, tmpdir, *, rows_per_file: int = 10**6, compare_at: int | None = 1
     return rows
 
 
+def agreement(seeds, ks, grids, *, n: int = 3000) -> list[dict]:
+    """Out of core (dask arrays, synchronous) against in memory on random in-memory data:
+    uneven density, x rounded to 0.01, k random kinks, noise 0.1; one row per case."""
+    import dask.array as da
+
+    rows = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        x = np.concatenate([rng.normal(3.0, 0.8, n // 2), rng.exponential(1.5, n - n // 2)])
+        x = np.round(np.clip(x, 0.0, 10.0), 2)
+        for k in ks:
+            kinks = np.sort(rng.uniform(1.0, 9.0, k))
+            slopes = rng.uniform(-2.0, 2.0, k + 1)
+            y = slopes[0] * x + rng.normal(0.0, 0.1, n)
+            for j in range(k):
+                y += (slopes[j + 1] - slopes[j]) * np.maximum(x - kinks[j], 0.0)
+            mem = fit_pwl(x, y, n_knots=k)
+            for grid in grids:
+                with dask.config.set(scheduler="synchronous"):
+                    ooc = fit_pwl(
+                        da.from_array(x, 700), da.from_array(y, 700), n_knots=k, grid=grid
+                    )
+                gap = float(np.max(np.abs(ooc.knots - mem.knots) / np.abs(mem.knots)))
+                rel = (ooc.ssr - mem.ssr) / mem.ssr
+                same = abs(rel) <= 1e-9 and gap <= 1e-9
+                rows.append(
+                    {
+                        "seed": seed,
+                        "k": k,
+                        "grid": grid,
+                        "rel_ssr": rel,
+                        "knot_gap": gap,
+                        "outcome": "same" if same else "lower" if rel < 0 else "higher",
+                    }
+                )
+    return rows
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also 10^8 points")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2e4 and 5e4 points")
     parser.add_argument("--out", type=Path, default=None, help="CSV path")
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="instead: out of core against in memory on 20 seeds x 1-4 knots x grid 64, 256",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -178,6 +227,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame | None:
         print(json.dumps(fit_child(args.child)))
         return None
     start, version = time.perf_counter(), library_version()
+    if args.agreement:
+        df = pd.DataFrame(agreement(range(20), (1, 2, 3, 4), (64, 256)))
+        df["pwlmodels"] = version
+        out = args.out or Path(__file__).resolve().parent / "results" / "outofcore_agreement.csv"
+        write_csv_atomic(df, out, float_format="%.6g")
+        print(df.groupby(["grid", "outcome"]).size().to_string())
+        print(df[df["outcome"] != "same"].to_string(index=False))
+        return df
     if args.quick:
         sizes, per_file, compare_at = [20_000, 50_000], 10_000, 20_000
     else:

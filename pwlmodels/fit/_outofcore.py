@@ -51,6 +51,7 @@ _GRID = 4096  # cells of the first grid
 _MAX_GRID = 1 << 22
 _CELL_CAP = 1 << 16  # a cell to gather holding more points is split first
 _SPLIT = 64  # into this many cells
+_CANDIDATES = 3  # grid searches (seeds seed, seed + 1, ...) whose knots' cells are gathered
 _ROUNDS = 12  # gather-and-search rounds at most
 _PROBE_Z = 8.0  # a cell whose line residual exceeds the noise by this many sd is probed
 _SLICE = 1 << 17  # rows of a partition processed at a time
@@ -128,9 +129,17 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
     cells = _Cells.build(source, np.linspace(0.0, 1.0, grid + 1), frame)
     d, offset = cells.data(frame)
     edges = cells.quantiles(_freeknots._BINS)
-    t, evaluations = search_knots(d, n_knots, None, n_starts=n_starts, seed=seed, edges=edges)
+    found = [
+        search_knots(d, n_knots, None, n_starts=n_starts, seed=seed + i, edges=edges)
+        for i in range(_CANDIDATES)
+    ]
+    starts = np.unique(np.array([f[0] for f in found]), axis=0)
+    evaluations = sum(f[1] for f in found)
+    t = found[0][0]
     passes, converged = 2, False
     want = cells.probes(d, t, offset, n - p + 1, n_knots)
+    for row in starts:
+        want |= cells.window(row)
     for _ in range(_ROUNDS):
         want |= cells.window(t)
         want &= cells.spread & ~cells.raw
@@ -144,8 +153,9 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
             cells = cells.gather(want, source, frame)
             d, offset = cells.data(frame)
             t, more = search_knots(
-                d, n_knots, None, n_starts=n_starts, seed=seed, starts=t[None], edges=edges
+                d, n_knots, None, n_starts=n_starts, seed=seed, starts=starts, edges=edges
             )
+            starts = t[None]
             evaluations += more
         passes += 1
         want = np.zeros(cells.size, bool)
