@@ -13,14 +13,15 @@ is the fit's own), ``fit_pwl("x", "y", data=folder, n_knots=3)`` runs twice:
   peak resident memory (interpreter, imports and the fit together).
 
 ``growth_seconds`` and ``growth_peak`` divide a size's figure by the previous
-size's: about 10 for O(n) time, about 1 for memory that does not grow with
-n. At 10^6 the same parquet folder is also read whole with pandas and fitted
-in memory (``method = in-memory``): its time (fit only; reading excluded), its
-SSR, and ``rel_ssr_vs_in_memory``, the out-of-core SSR's relative gap to it
-(0 up to rounding when both find the same optimum; negative: out of core found
-a lower SSR). The CSV (``results/outofcore.csv``; ``outofcore_quick.csv`` with
-``--quick``) is stamped with the pwlmodels commit and written atomically; the
-temporary data are removed.
+size's: about 10 for O(n) time, about 1 for memory that does not grow with n
+(one run each: ``load_1min``, the machine's load before the fit, says how much
+other jobs shared the cores). At 10^6 the same parquet folder is also read whole
+with pandas and fitted in memory (``method = in-memory``): its time (fit only;
+reading excluded), its SSR, and ``rel_ssr_vs_in_memory``, the out-of-core SSR's
+relative gap to it (0 up to rounding when both find the same optimum; negative:
+out of core found a lower SSR). The CSV (``results/outofcore.csv``;
+``outofcore_quick.csv`` with ``--quick``) is stamped with the pwlmodels commit
+and written atomically; the temporary data are removed.
 
 ``--agreement`` instead fits 160 random in-memory cases (20 seeds, 1 to 4 knots,
 grid 64 and 256; 3,000 points) both ways and counts where the out-of-core fit is
@@ -76,6 +77,7 @@ COLUMNS = [
     "rel_ssr_vs_in_memory",
     "knots",
     "passes_note",
+    "load_1min",
     "cpus",
     "dask",
     "pwlmodels",
@@ -147,13 +149,14 @@ def run(sizes, tmpdir, *, rows_per_file: int = 10**6, compare_at: int | None = 1
     for n in sizes:
         folder = Path(tmpdir) / f"n{n}"
         files = write_parquet(n, folder, rows_per_file=min(rows_per_file, n))
+        load = os.getloadavg()[0]  # other jobs share the cores: single runs, noisy times
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(folder)],
             check=True,
             capture_output=True,
             text=True,
         )
-        row = {"n": n, "method": "out-of-core", "files": files}
+        row = {"n": n, "method": "out-of-core", "files": files, "load_1min": load}
         row.update(json.loads(child.stdout.strip().splitlines()[-1]))
         if previous is not None:
             row["growth_seconds"] = row["seconds"] / previous["seconds"]
