@@ -215,6 +215,13 @@ def agreement(seeds, ks, grids, *, n: int = 3000) -> list[dict]:
     return rows
 
 
+def plan(*, quick: bool = False, full: bool = False) -> tuple[list[int], int, int]:
+    """(sizes, rows per parquet file, the size compared with the in-memory fit) of a run."""
+    if quick:
+        return [20_000, 50_000], 10_000, 20_000
+    return [10**6, 10**7, *([10**8] if full else [])], 10**6, 10**6
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also 10^8 points")
@@ -244,10 +251,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame | None:
         print(pd.crosstab(df["in_memory_at_best"], df["out_of_core_at_best"]).to_string())
         print(df[df["outcome"] != "same"].to_string(index=False))
         return df
-    if args.quick:
-        sizes, per_file, compare_at = [20_000, 50_000], 10_000, 20_000
-    else:
-        sizes, per_file, compare_at = [10**6, 10**7, *([10**8] if args.full else [])], 10**6, 10**6
+    sizes, per_file, compare_at = plan(quick=args.quick, full=args.full)
     out = args.out or Path(__file__).resolve().parent / "results" / (
         "outofcore_quick.csv" if args.quick else "outofcore.csv"
     )

@@ -15,9 +15,9 @@ One script, one table (``results/scale.csv``), one row per path and size:
   instances, 60 s each) decided serially against on the same cluster (the
   workers' imports done before the clock starts); ``same_result``: the same
   verdicts, and every verdict the published one;
-* ``fit_pwl out of core``: only where ``benchmarks/bench_outofcore.py``
-  exists; its ``run(quick=...)`` returns its own rows (a DataFrame or a list
-  of dicts), recorded as they are under this path; else a printed note.
+* ``fit_pwl out of core``: ``benchmarks/bench_outofcore.py``'s run at its
+  default sizes (10^6 and 10^7 points written to parquet), its rows recorded
+  as they are under this path.
 
 ``--quick`` runs tiny sizes on a cluster of threads (a smoke test of the
 script, not a measurement). Each time is one wall-clock run
@@ -36,14 +36,15 @@ Run::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 
 import bench_acasxu  # the sibling benchmarks: their set-ups reused, not copied
 import bench_fit_many
+import bench_outofcore
 import bench_train_many
 import dask
 import pandas as pd
@@ -188,16 +189,31 @@ def verify_many_rows(args: argparse.Namespace, client) -> list[dict]:
 
 
 def outofcore_rows(args: argparse.Namespace) -> list[dict]:
-    """The out-of-core benchmark's own rows, when benchmarks/bench_outofcore.py exists."""
-    if importlib.util.find_spec("bench_outofcore") is None:
-        print("# fit_pwl out of core skipped: benchmarks/bench_outofcore.py is not here (yet)")
-        return []
-    import bench_outofcore
-
+    """The rows of benchmarks/bench_outofcore.py's run (its sizes; --quick: its smoke sizes)."""
+    sizes, per_file, compare_at = bench_outofcore.plan(quick=args.quick)
     before = load()
-    out = bench_outofcore.run(quick=args.quick)
-    rows = out.to_dict("records") if isinstance(out, pd.DataFrame) else list(out)
-    return [{"path": "fit_pwl out of core", "device": "cpu", **before, **row} for row in rows]
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
+        rows = bench_outofcore.run(sizes, tmp, rows_per_file=per_file, compare_at=compare_at)
+    in_memory = {r["n"]: r["seconds"] for r in rows if r["method"] == "in-memory"}
+    return [
+        {
+            "path": "fit_pwl out of core",
+            "size": r["n"],
+            "unit": "points from parquet",
+            "baseline": "fit_pwl in memory" if r["n"] in in_memory else "",
+            "method": "out of core",
+            "workers": 1,
+            "baseline_s": in_memory.get(r["n"]),
+            "seconds": r["seconds"],
+            "speedup": in_memory[r["n"]] / r["seconds"] if r["n"] in in_memory else None,
+            "same_result": f"peak {r['peak_traced_mb']:.0f} MB traced, "
+            f"{r['ru_maxrss_mb']:.0f} MB resident",
+            "device": "cpu",
+            **before,
+        }
+        for r in rows
+        if r["method"] == "out-of-core"
+    ]
 
 
 def _at_least_one(text: str) -> int:

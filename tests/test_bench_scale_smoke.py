@@ -22,7 +22,7 @@ def test_bench_scale_quick_writes_a_consistent_table(tmp_path):
     pytest.importorskip("onnx")
     out = tmp_path / "scale.csv"
     script = ROOT / "benchmarks" / "bench_scale.py"
-    done = subprocess.run(
+    subprocess.run(
         [sys.executable, str(script), "--quick", "--out", str(out)],
         check=True,
         capture_output=True,
@@ -33,15 +33,14 @@ def test_bench_scale_quick_writes_a_consistent_table(tmp_path):
     paths = ["train_many", "fit_many"]
     if (ACASXU / "instances.csv").is_file():
         paths.append("verify_many")
-    assert list(table["path"])[: len(paths)] == paths
-    if not (ROOT / "benchmarks" / "bench_outofcore.py").is_file():
-        assert len(table) == len(paths) and "out of core skipped" in done.stdout
+    assert list(table["path"]) == [*paths, "fit_pwl out of core", "fit_pwl out of core"]
     rows = table.set_index("path")
     assert rows.loc["fit_many", "same_result"] == "bit for bit"
     if "verify_many" in paths:
         assert rows.loc["verify_many", "same_result"] == "same verdicts"
     assert table["pwlmodels"].str.contains("git").all()
-    assert (table[["seconds", "baseline_s", "load_1min", "load_15min"]] >= 0).all().all()
+    assert (table[["seconds", "load_1min", "load_15min"]] >= 0).all().all()
+    assert (table["baseline_s"].dropna() >= 0).all() and table["baseline_s"].notna().sum() >= 3
     assert list(tmp_path.iterdir()) == [out]
 
 
