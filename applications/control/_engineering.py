@@ -69,7 +69,9 @@ def plant_variations() -> list[dict[str, float]]:
     """The nominal plant's parameters at +-20 %: the 32 corners, then one at a time (10)."""
     out = []
     for signs in itertools.product((-1, 1), repeat=len(_PARAMS)):
-        out.append({p: _NOMINAL[p] * (1 + s * VARIATION) for p, s in zip(_PARAMS, signs, strict=True)})
+        out.append(
+            {p: _NOMINAL[p] * (1 + s * VARIATION) for p, s in zip(_PARAMS, signs, strict=True)}
+        )
     for p in _PARAMS:
         for s in (-1, 1):
             out.append(_NOMINAL | {p: _NOMINAL[p] * (1 + s * VARIATION)})

@@ -24,6 +24,7 @@ from applications.control import (
     step_metrics,
 )
 from applications.control._analysis import certify, linearise
+from applications.control._config import HALF
 from applications.control._learn import Training, operating_samples, train_controller
 from applications.control._speed import linear_step
 from applications.control._verify import (
@@ -46,7 +47,6 @@ from .._helpers import disallowed
 EPS = np.finfo(np.float64).eps
 U_MAX = 12.0
 X_REF = np.array([1.0, 0.0, 0.0])
-HALF = np.array([np.pi, 5.0, 15.0])
 Q = np.diag([1 / 0.1**2, 0.0, 0.0])
 R = np.array([[1 / U_MAX**2]])
 
