@@ -91,7 +91,7 @@ def simulate_batch(
 
     ``As`` (P, n, n), ``Bs`` (P, n); returns ``t`` (N,) and ``x`` (P, N, n).
     """
-    steps = int(round(t_final / dt))
+    steps = round(t_final / dt)
     t = np.linspace(0.0, t_final, steps + 1)
     h = t[1] - t[0]
 
@@ -164,12 +164,12 @@ def simulate_sampled(
     ts: float = TS,
     sub: int = SUB,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The loop with ``u`` sampled every ``ts`` and held: ``t``, ``x`` on the ``ts / sub`` grid, ``u``.
+    """The loop with ``u`` sampled every ``ts`` and held; ``t``, ``x`` (grid ``ts / sub``), ``u``.
 
     Exact between samples (the plant is linear and ``u`` constant there).
     """
     ad, bd = zoh(A, B, ts / sub)
-    periods = int(round(t_final / ts))
+    periods = round(t_final / ts)
     t = np.linspace(0.0, periods * ts, periods * sub + 1)
     x = np.empty((t.size, A.shape[0]))
     u = np.empty(t.size)

@@ -11,6 +11,8 @@ consecutive sign changes of ``h``, ``int h = c A^-1 (e^{A t1} - e^{A t0}) B``.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import linalg, optimize
 
@@ -49,7 +51,7 @@ def sign_changes(A: np.ndarray, B: np.ndarray, c: np.ndarray) -> np.ndarray:
     s = np.sign(h)
     nz = np.flatnonzero(s)
     roots = []
-    for k0, k1 in zip(nz[:-1], nz[1:], strict=True):
+    for k0, k1 in itertools.pairwise(nz):
         if s[k0] != s[k1]:
             roots.append(
                 optimize.brentq(lambda t: _impulse(A, b, c, t), grid[k0], grid[k1], xtol=1e-14)
@@ -67,7 +69,7 @@ def peak_gain(A: np.ndarray, B: np.ndarray, c: np.ndarray) -> float:
     a_inv_b = np.linalg.solve(A, b)
     # int_t0^t1 c e^{At} b dt = c e^{At1} A^-1 b - c e^{At0} A^-1 b; the last piece to infinity
     at = [float(c @ linalg.expm(A * t) @ a_inv_b) for t in edges] + [0.0]
-    return float(sum(abs(hi - lo) for lo, hi in zip(at[:-1], at[1:], strict=True)))
+    return float(sum(abs(hi - lo) for lo, hi in itertools.pairwise(at)))
 
 
 def reachable_peaks(A: np.ndarray, B: np.ndarray, u_max: float) -> np.ndarray:
