@@ -109,7 +109,7 @@ def run(
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
     ...     sorted(p.name for p in r.figures), r.table_path.exists()
-    (['gains.png', 'mpc.png', 'regions.png', 'slices.png', 'speed.png', 'steps.png'], True)
+    (['gains.png', 'margins.png', 'mpc.png', 'regions.png', 'slices.png', 'speed.png', 'steps.png'], True)
     """
     import time
 

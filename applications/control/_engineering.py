@@ -36,6 +36,8 @@ _PARAMS = ("J", "b", "K", "R", "L")
 _NOMINAL = {"J": 0.01, "b": 0.1, "K": 0.01, "R": 1.0, "L": 0.5}
 #: Frequencies (rad/s) of the disk-margin sweep.
 OMEGA = np.logspace(-3, 4, 4001)
+#: Frequencies (rad/s) of the Nyquist curve kept for the figure.
+NYQUIST_OMEGA = np.logspace(-1, 3, 400)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class Margins:
 
     ``gain_margin`` a factor (inf: no phase crossover), ``phase_margin`` in
     degrees at ``crossover`` (rad/s); ``disk_margin`` alpha, with the disk's
-    ``disk_gain_margin`` (dB) and ``disk_phase_margin`` (degrees).
+    ``disk_gain_margin`` (dB) and ``disk_phase_margin`` (degrees);
+    ``nyquist`` the loop's frequency response on :data:`NYQUIST_OMEGA`.
     """
 
     gain_margin: float
@@ -53,6 +56,7 @@ class Margins:
     disk_margin: float
     disk_gain_margin: float
     disk_phase_margin: float
+    nyquist: np.ndarray  # L(jw) at NYQUIST_OMEGA, complex, for the figure
 
 
 def loop_margins(A: np.ndarray, B: np.ndarray, K: np.ndarray) -> Margins:
@@ -62,7 +66,10 @@ def loop_margins(A: np.ndarray, B: np.ndarray, K: np.ndarray) -> Margins:
     loop = control.ss(A, B, np.atleast_2d(K), 0.0)
     gm, pm, _, _, wgc, _ = control.stability_margins(loop)
     dm, dgm, dpm = control.disk_margins(loop, OMEGA)
-    return Margins(float(gm), float(pm), float(wgc), float(dm), float(dgm), float(dpm))
+    n = A.shape[0]
+    K2 = np.atleast_2d(K)
+    L = np.array([(K2 @ np.linalg.solve(1j * w * np.eye(n) - A, B))[0, 0] for w in NYQUIST_OMEGA])
+    return Margins(float(gm), float(pm), float(wgc), float(dm), float(dgm), float(dpm), L)
 
 
 def plant_variations() -> list[dict[str, float]]:

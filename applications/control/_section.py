@@ -285,6 +285,7 @@ def _engineering_text(ctrls) -> str:
         "linear.\n"
     )
     s.append(markdown_table(_margins_table(ctrls)))
+    s.append("\n![Nyquist plots and margins of the linearised loops](margins.png)\n")
     s.append(
         "\n**Plant variations and sampling.** Worst step figures of the saturated loop "
         f"(1 rad step from rest, {T_POSITION:g} s) over 42 plants: the 32 corners of "

@@ -595,7 +595,8 @@ def test_figures_and_section_render_from_the_result_without_torch(tiny, tmp_path
     paths = _figures.draw_all(tmp_path, tiny)
     text = _section.write(tiny)
     assert [p.name for p in paths] == [
-        "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"
+        "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png",
+        "margins.png",
     ]  # fmt: skip
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert text.startswith("## Control") and "seed 3" in text
@@ -632,6 +633,7 @@ def _value(table, controller, quantity, study="position"):
 def test_run_writes_table_figures_and_section(quick):
     folder = quick.out_dir / "control"
     names = {"steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"}
+    names |= {"margins.png"}
     assert {p.name for p in quick.figures} == names
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in quick.figures)
     table = pd.read_csv(folder / "table.csv")
