@@ -108,8 +108,8 @@ def run(
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
-    ...     sorted(p.name for p in r.figures), r.table_path.exists()
-    (['gains.png', 'margins.png', 'mpc.png', 'regions.png', 'slices.png', 'speed.png', 'steps.png'], True)
+    ...     len(r.figures), r.table_path.exists()
+    (7, True)
     """
     import time
 
