@@ -132,11 +132,13 @@ def _step_figures(t: np.ndarray, y: np.ndarray, ref: float) -> dict[str, float]:
 
 def worst_case(
     law: Callable[[np.ndarray], np.ndarray], x_ref: np.ndarray, t_final: float, u_max: float
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """Worst step figures of the saturated loop over :func:`plant_variations`.
 
     Largest rise and settling time (NaN: some plant never rises or settles),
-    largest overshoot, largest ``|steady-state error|``, and ``n_plants``.
+    largest overshoot, largest ``|steady-state error|``, ``n_plants``, and
+    ``overshoot_plant``, the parameters of the plant with the largest overshoot
+    (a string, e.g. "J +20 %, b -20 %, ...").
     """
     plants = [dc_motor("position", **p) for p in plant_variations()]
     As = np.stack([p.A for p in plants])
@@ -149,6 +151,10 @@ def worst_case(
             out[q] = float("nan")
     out["steady_state_error"] = max(abs(f["steady_state_error"]) for f in figs)
     out["n_plants"] = float(len(figs))
+    worst = plant_variations()[int(np.argmax([f["overshoot"] for f in figs]))]
+    out["overshoot_plant"] = ", ".join(
+        f"{p} {100 * (worst[p] / _NOMINAL[p] - 1):+.0f} %" for p in _PARAMS
+    )
     return out
 
 

@@ -257,10 +257,10 @@ def _margins(path: Path, ctrls: list) -> Path:
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200))
     left.plot((-1 + circle).real, (-1 + circle).imag, color="0.6", lw=0.8, ls=":",
               label="|1 + L| = 1 (LQR stays outside)")  # fmt: skip
-    for c in ctrls:
-        L = c.margins.nyquist
+    for c in ctrls:  # the exact law wide underneath: the learned loops lie on it
+        L, lw = c.margins.nyquist, 3.5 if c.name == "exact" else 1.2
         for sign, kw in ((1, {"label": _LABELS[c.name]}), (-1, {"ls": "--", "alpha": 0.5})):
-            left.plot(L.real, sign * L.imag, color=_COLORS[c.name], lw=1.2, **kw)
+            left.plot(L.real, sign * L.imag, color=_COLORS[c.name], lw=lw, **kw)
     left.plot([-1], [0], "x", color="red", ms=8, label="critical point -1")
     left.set_xlim(-3, 1.5)
     left.set_ylim(-3, 3)
@@ -275,10 +275,11 @@ def _margins(path: Path, ctrls: list) -> Path:
     right.bar(x - 0.2, [c.margins.phase_margin for c in ctrls], 0.4, label="phase margin (deg)")
     right.bar(x + 0.2, [c.margins.disk_phase_margin for c in ctrls], 0.4,
               label="disk phase margin (deg)")  # fmt: skip
-    right.axhline(60.0, color="0.3", lw=0.8, ls="--", label="60 deg: the LQR guarantee")
+    right.axhline(60.0, color="0.3", lw=0.8, ls="--", label="60 deg (LQR guarantee)")
     right.set_xticks(x, names, fontsize=8)
     right.set_ylabel("margin (deg)")
     alphas = ", ".join(f"{c.margins.disk_margin:.2f}" for c in ctrls)
     right.set_title(f"Phase and disk margins at the set point\n(disk margin alpha: {alphas})")
-    right.legend(frameon=False, fontsize=8, loc="lower right")
+    right.set_ylim(0, 100)
+    right.legend(frameon=False, fontsize=8, loc="upper center", ncol=3)
     return _save(fig, path)

@@ -243,9 +243,9 @@ def _robust_table(ctrls) -> pd.DataFrame:
                 "overshoot (%)": m["overshoot"],
                 "worst overshoot (%)": w["overshoot"],
                 "sampled overshoot (%)": d["overshoot"],
-                "worst |error at 4 s| (mrad)": 1e3 * w["steady_state_error"],
+                "worst abs. error at 4 s (mrad)": 1e3 * w["steady_state_error"],
                 "sampled error at 4 s (mrad)": 1e3 * d["steady_state_error"],
-                "max |eig(Ad - Bd K_net)|": d["spectral_radius"],
+                "spectral radius of Ad - Bd K_net": d["spectral_radius"],
             }
         )
     return pd.DataFrame(rows)
@@ -298,7 +298,8 @@ def _engineering_text(ctrls) -> str:
         f"{fastest:.3g} 1/s for the exact law: |p| Ts = {fastest * TS:.2f}, about "
         f"{2 * np.pi / (exact.natural_frequency * TS):.0f} samples per period of the dominant "
         "pair); the last column is the spectral radius of the sampled linearised loop "
-        "(below 1: stable).\n"
+        "(below 1: stable). The largest overshoot of the exact law is at "
+        f"{exact.robust['overshoot_plant']}.\n"
     )
     s.append(markdown_table(_robust_table(ctrls)))
     return "\n".join(s)

@@ -320,7 +320,8 @@ def _engineering_rows(c: Controller, add) -> None:
     for q, unit in _STEP_UNITS.items():
         v = c.robust[q]
         if np.isfinite(v):  # NaN: some plant never rises or settles; no row
-            add(f"worst_{q}", abs(v) if q == "steady_state_error" else v, unit, "simulated", note)
+            at = f"; worst at {c.robust['overshoot_plant']}" if q == "overshoot" else ""
+            add(f"worst_{q}", v, unit, "simulated", note + at)
     note = f"zero-order hold, Ts = {TS * 1e3:g} ms, exact discretisation"
     for q, unit in _STEP_UNITS.items():
         if np.isfinite(c.sampled[q]):
