@@ -33,7 +33,7 @@ SUB = 10
 #: Relative variation of each motor parameter.
 VARIATION = 0.20
 _PARAMS = ("J", "b", "K", "R", "L")
-_NOMINAL = {"J": 0.01, "b": 0.1, "K": 0.01, "R": 1.0, "L": 0.5}
+NOMINAL = {"J": 0.01, "b": 0.1, "K": 0.01, "R": 1.0, "L": 0.5}
 #: Frequencies (rad/s) of the disk-margin sweep.
 OMEGA = np.logspace(-3, 4, 4001)
 #: Frequencies (rad/s) of the Nyquist curve kept for the figure.
@@ -77,11 +77,11 @@ def plant_variations() -> list[dict[str, float]]:
     out = []
     for signs in itertools.product((-1, 1), repeat=len(_PARAMS)):
         out.append(
-            {p: _NOMINAL[p] * (1 + s * VARIATION) for p, s in zip(_PARAMS, signs, strict=True)}
+            {p: NOMINAL[p] * (1 + s * VARIATION) for p, s in zip(_PARAMS, signs, strict=True)}
         )
     for p in _PARAMS:
         for s in (-1, 1):
-            out.append(_NOMINAL | {p: _NOMINAL[p] * (1 + s * VARIATION)})
+            out.append(NOMINAL | {p: NOMINAL[p] * (1 + s * VARIATION)})
     return out
 
 
@@ -153,7 +153,7 @@ def worst_case(
     out["n_plants"] = float(len(figs))
     worst = plant_variations()[int(np.argmax([f["overshoot"] for f in figs]))]
     out["overshoot_plant"] = ", ".join(
-        f"{p} {100 * (worst[p] / _NOMINAL[p] - 1):+.0f} %" for p in _PARAMS
+        f"{p} {100 * (worst[p] / NOMINAL[p] - 1):+.0f} %" for p in _PARAMS
     )
     return out
 

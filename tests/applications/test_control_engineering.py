@@ -11,15 +11,20 @@ from scipy.integrate import solve_ivp
 from applications.control import dc_motor, lqr_gain, saturated_law
 from applications.control._config import HALF, REACH, REACH_MARGIN, U_MAX, X_REF, Q, R
 from applications.control._engineering import (
+    _NOMINAL as NOMINAL,
+)
+from applications.control._engineering import (
     TS,
     loop_margins,
     plant_variations,
+    sampled_figures,
     simulate_batch,
     simulate_sampled,
+    worst_case,
     zoh,
 )
 from applications.control._reach import peak_gain, worst_input
-from applications.control._sim import numpy_net, simulate
+from applications.control._sim import loop_metrics, numpy_net, simulate
 
 control = pytest.importorskip("control")
 
@@ -126,3 +131,28 @@ def test_plant_variations_are_corners_then_one_at_a_time():
     assert len(v) == 42
     assert len({tuple(sorted(p.items())) for p in v}) == 42
     assert_allclose(v[0]["J"], 0.008) and assert_allclose(v[-1]["L"], 0.6)
+
+
+def test_worst_overshoot_matches_solve_ivp_on_the_named_plant(lqr):
+    K = lqr[2]
+    law = numpy_net(saturated_law(K, U_MAX, X_REF))
+    w = worst_case(law, X_REF, 4.0, U_MAX)
+    assert w["n_plants"] == 42
+    named = dict(item.split(" ", 1) for item in w["overshoot_plant"].split(", "))
+    params = {p: NOMINAL[p] * (1 + float(v.rstrip(" %")) / 100) for p, v in named.items()}
+    plant = dc_motor(**params)
+    ref = simulate(plant.A, plant.B, law, np.zeros(3), 4.0, U_MAX)
+    assert_allclose(w["overshoot"], loop_metrics(ref, ref.x[:, 0], 1.0)["overshoot"], rtol=1e-3)
+
+
+def test_sampled_loop_is_close_to_the_continuous_one_at_10_ms(lqr):
+    A, B, K = lqr
+    law = numpy_net(saturated_law(K, U_MAX, X_REF))
+    d = sampled_figures(A, B, law, K, X_REF, 4.0, U_MAX)
+    ref = simulate(A, B, law, np.zeros(3), 4.0, U_MAX)
+    m = loop_metrics(ref, ref.x[:, 0], 1.0)
+    assert abs(d["rise_time"] - m["rise_time"]) < 2 * TS  # a hold of Ts delays by ~Ts / 2
+    assert abs(d["overshoot"] - m["overshoot"]) < 0.5
+    ad, bd = zoh(A, B, TS)
+    assert_allclose(d["spectral_radius"], max(abs(np.linalg.eigvals(ad - bd @ K))), rtol=1e-14)
+    assert d["spectral_radius"] < 1
