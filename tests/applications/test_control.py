@@ -674,6 +674,25 @@ def test_run_reports_the_issues_numbers(quick, K):
         assert row.kind == ("verified bound" if proven else "sound bound")
 
 
+def test_run_reports_reachable_box_margins_variations_and_sampling(quick):
+    t = quick.table
+    box = t[t.study == "box"].set_index("quantity")
+    assert box.loc["reach_omega", "kind"] == "exact" and box.loc["reach_i", "kind"] == "exact"
+    assert box.loc["half_omega", "value"] == pytest.approx(1.1 * box.loc["reach_omega", "value"])
+    for name in ("exact", "relu", "tanh", "sigmoid"):
+        assert _value(t, name, "phase_margin") > 0
+        assert 0 < _value(t, name, "sampled_spectral_radius") < 1
+        rows = t[(t.controller == name) & (t.study == "position")].set_index("quantity")
+        assert rows.loc["disk_margin", "kind"] == "linearised"
+        assert rows.loc["sampled_overshoot", "kind"] == "sampled"
+        assert rows.loc["worst_overshoot", "kind"] == "simulated"
+        assert "worst at J" in rows.loc["worst_overshoot", "note"]
+    assert _value(t, "exact", "phase_margin") >= 60.0  # the LQR guarantee
+    text = (quick.out_dir / "control" / "section.md").read_text()
+    assert "### Engineering checks" in text and "Ts = 10 ms" in text
+    assert "|omega| <= 1.3187 rad/s" in text
+
+
 def test_run_raises_no_unexplained_solver_warning(quick_run):
     result, caught = quick_run
     assert not [w for w in caught if issubclass(w.category, SolverInconsistencyWarning)]
