@@ -16,7 +16,9 @@ import itertools
 import numpy as np
 from scipy import linalg, optimize
 
-__all__: list[str] = []
+from ._checks import as_plant, as_scalar
+
+__all__ = ["reachable_peaks"]
 
 #: Sign changes of ``h`` are searched on this many points per slowest time constant.
 _PER_TAU = 400
@@ -72,8 +74,51 @@ def peak_gain(A: np.ndarray, B: np.ndarray, c: np.ndarray) -> float:
     return float(sum(abs(hi - lo) for lo, hi in itertools.pairwise(at)))
 
 
-def reachable_peaks(A: np.ndarray, B: np.ndarray, u_max: float) -> np.ndarray:
-    """``sup_t |x_j(t)|`` from rest under ``|u| <= u_max``, for every state ``j``, shape (n,)."""
+def reachable_peaks(A: object, B: object, u_max: float) -> np.ndarray:
+    """How far each state of a stable linear system can go from rest under ``|u| <= u_max``.
+
+    ``sup_t |x_j(t)| = u_max ||h_j||_1``, ``h_j(t) = e_j' e^{At} B`` (the
+    exact peak-to-peak gain: the bang-bang input ``u(s) = u_max sign h_j(T - s)``
+    attains ``u_max int_0^T |h_j|``, which tends to it). The L1 norm is
+    integrated exactly between the sign changes of ``h_j`` (located by
+    brentq after a scan of 40 slowest time constants).
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+        Hurwitz (every eigenvalue in the open left half-plane).
+    B : array_like, shape (n, 1) or (n,)
+    u_max : float
+        Positive and finite.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The peaks, in the units of the states.
+
+    Raises
+    ------
+    ValueError
+        ``A`` not Hurwitz, shapes that do not match, ``u_max`` not positive.
+    TypeError
+        Non-numeric input.
+
+    Examples
+    --------
+    The DC motor's speed and current at 12 V (both impulse responses keep
+    one sign, so the peaks are the steady states):
+
+    >>> import numpy as np
+    >>> from applications.control import dc_motor, reachable_peaks
+    >>> A, B, _ = dc_motor("speed")
+    >>> peaks = reachable_peaks(A, B, 12.0)
+    >>> np.round(peaks, 4).tolist()
+    [1.1988, 11.988]
+    >>> bool(np.allclose(peaks, 12.0 * np.abs(np.linalg.solve(A, B)).ravel()))
+    True
+    """
+    u_max = as_scalar(u_max, "u_max", positive=True)
+    A, B = as_plant(A, B)
     n = A.shape[0]
     return np.array([u_max * peak_gain(A, B, np.eye(n)[j]) for j in range(n)])
 

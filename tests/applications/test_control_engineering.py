@@ -11,9 +11,8 @@ from scipy.integrate import solve_ivp
 from applications.control import dc_motor, lqr_gain, saturated_law
 from applications.control._config import HALF, REACH, REACH_MARGIN, U_MAX, X_REF, Q, R
 from applications.control._engineering import (
-    _NOMINAL as NOMINAL,
-)
-from applications.control._engineering import (
+    NOMINAL,
+    NYQUIST_OMEGA,
     TS,
     loop_margins,
     plant_variations,
@@ -23,7 +22,7 @@ from applications.control._engineering import (
     worst_case,
     zoh,
 )
-from applications.control._reach import peak_gain, worst_input
+from applications.control._reach import peak_gain, reachable_peaks, worst_input
 from applications.control._sim import loop_metrics, numpy_net, simulate
 
 control = pytest.importorskip("control")
@@ -156,3 +155,57 @@ def test_sampled_loop_is_close_to_the_continuous_one_at_10_ms(lqr):
     ad, bd = zoh(A, B, TS)
     assert_allclose(d["spectral_radius"], max(abs(np.linalg.eigvals(ad - bd @ K))), rtol=1e-14)
     assert d["spectral_radius"] < 1
+
+
+def test_finite_gain_margin_matches_the_phase_crossover_of_a_sweep():
+    A, B, _ = dc_motor()
+    K = np.array([[50.0, 0.0, 0.0]])  # P control of the angle: relative degree 3
+    m = loop_margins(A, B, K)
+
+    def phase(w):
+        return np.angle(_sweep(A, B, K, [w])[0])
+
+    w180 = optimize.brentq(lambda w: np.imag(_sweep(A, B, K, [w])[0]), 1.0, 100.0, xtol=1e-14)
+    assert abs(abs(phase(w180)) - np.pi) < 1e-9  # on the negative real axis
+    assert_allclose(m.gain_margin, 1.0 / abs(_sweep(A, B, K, [w180])[0]), rtol=1e-6)
+    assert_allclose(m.nyquist, _sweep(A, B, K, NYQUIST_OMEGA), rtol=1e-12)
+
+
+def test_public_names_are_exported():
+    from applications import control as ctl
+
+    assert ctl.loop_margins is loop_margins and ctl.reachable_peaks is reachable_peaks
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (("A", [0.0, 2.0], [1.0, 1.0]), TypeError, "`A` must be real numbers"),
+        ((np.eye(2)[:1], [0.0, 2.0], [1.0, 1.0]), ValueError, "`A` must be square"),
+        ((-np.eye(2), [0.0, 2.0, 1.0], [1.0, 1.0]), ValueError, r"`B` must have shape \(2, 1\)"),
+        ((-np.eye(2), [0.0, np.nan], [1.0, 1.0]), ValueError, "`B` must be finite"),
+        ((-np.eye(2), [0.0, 2.0], [1.0]), ValueError, r"`K` must have shape \(1, 2\)"),
+        ((-np.eye(2), [0.0, 2.0], None), TypeError, "`K` must be real numbers"),
+        ((-np.eye(2), np.ones((2, 2)), [1.0, 1.0]), ValueError, "`B` must have shape"),
+    ],
+)
+def test_loop_margins_rejects_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        loop_margins(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        ((np.eye(2), [0.0, 1.0], 12.0), ValueError, "`A` must be Hurwitz"),
+        ((-np.eye(2), [0.0, 1.0], 0.0), ValueError, "`u_max` must be positive"),
+        ((-np.eye(2), [0.0, 1.0], "12"), TypeError, "`u_max` must be a real number"),
+        ((-np.eye(2), [0.0, 1.0], np.inf), ValueError, "`u_max` must be finite"),
+        ((-np.eye(2), [0.0, 1.0, 2.0], 12.0), ValueError, r"`B` must have shape \(2, 1\)"),
+        ((-np.ones((2, 3)), [0.0, 1.0], 12.0), ValueError, "`A` must be square"),
+        (([["a"]], [1.0], 12.0), TypeError, "`A` must be real numbers"),
+    ],
+)
+def test_reachable_peaks_rejects_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        reachable_peaks(*args)
