@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ SUB = 10
 #: Relative variation of each motor parameter.
 VARIATION = 0.20
 _PARAMS = ("J", "b", "K", "R", "L")
-NOMINAL = {"J": 0.01, "b": 0.1, "K": 0.01, "R": 1.0, "L": 0.5}
+#: The CTMS parameters, read from :func:`dc_motor`'s defaults.
+NOMINAL = {p: inspect.signature(dc_motor).parameters[p].default for p in _PARAMS}
 #: Frequencies (rad/s) of the disk-margin sweep.
 OMEGA = np.logspace(-3, 4, 4001)
 #: Frequencies (rad/s) of the Nyquist curve kept for the figure.
@@ -230,7 +232,8 @@ def simulate_sampled(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The loop with ``u`` sampled every ``ts`` and held; ``t``, ``x`` (grid ``ts / sub``), ``u``.
 
-    Exact between samples (the plant is linear and ``u`` constant there).
+    Exact between samples (the plant is linear and ``u`` constant there). The
+    command computed from ``x(k ts)`` is applied at ``k ts``: no computation delay.
     """
     ad, bd = zoh(A, B, ts / sub)
     periods = round(t_final / ts)

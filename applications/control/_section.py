@@ -292,7 +292,7 @@ def _engineering_text(ctrls) -> str:
         f"+-{100 * VARIATION:g} % in each of J, b, K, R, L and the 10 one-at-a-time "
         "variations (classical RK4, steps of 1 ms, checked against solve_ivp to 1e-5 rad), kind "
         f"`simulated`. Sampled data: the controller sampled every Ts = {1e3 * TS:g} ms with a "
-        "zero-order hold on the exactly discretised plant (expm of the augmented matrix; equal "
+        "zero-order hold (the command from x(k Ts) applied at k Ts, no computation delay) on the exactly discretised plant (expm of the augmented matrix; equal "
         f"to python-control's `c2d`), the state recorded every {1e3 * TS / SUB:g} ms, kind "
         f"`sampled`. Ts is chosen against the fastest linearised closed-loop pole (|p| = "
         f"{fastest:.3g} 1/s for the exact law: |p| Ts = {fastest * TS:.2f}, about "
