@@ -45,6 +45,22 @@ def value_scale(K: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarr
     return float((np.abs(K) @ far + np.abs(c)).max(initial=0.0))
 
 
+MAX_SCALE = 1e300  # larger maps leave no headroom for differences and sums of terms
+
+
+def checked_scale(K, c, lower, upper, source: str) -> float:
+    """``value_scale``, refused (a ValueError naming ``source``) when it is not finite or
+    above ``MAX_SCALE``: maps that overflow float64 have no tolerances or networks."""
+    with np.errstate(all="ignore"):
+        scale = value_scale(K, c, lower, upper)
+    if not scale <= MAX_SCALE:  # also NaN
+        raise ValueError(
+            f"{source} must give maps whose terms |K| |x| + |c| stay below {MAX_SCALE:.0e} "
+            f"on the domain; got {scale:.3g} (overflow): rescale the values or the inputs"
+        )
+    return scale
+
+
 def affine_rank(p: np.ndarray, h: float) -> int:
     """The dimension of the affine hull of points, spreads below ``h`` ignored."""
     if len(p) <= 1:
