@@ -7,6 +7,8 @@ References: the refusal messages' argument names; exact rational arithmetic
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,61 @@ def test_large_but_finite_maps_are_still_accepted():
     f = PiecewiseAffine.from_triangulation(SQUARE, [0.0, 1e290, 1e290, 0.0])
     assert f.n_pieces == 2
     np.testing.assert_allclose(f([[0.5, 0.25]]), [0.25e290], rtol=1e-14)
+
+
+# ------------------------- pwa_to_relu takes every jump from_regions accepted (tol)
+def exact_forward(net, x) -> list[Fraction]:
+    """The network in exact rational arithmetic of its float weights, at a float x."""
+    import torch
+
+    h = [Fraction(float(v)) for v in x]
+    layers = [m for m in net if isinstance(m, torch.nn.Linear)]
+    for i, lin in enumerate(layers):
+        W, b = lin.weight.detach().double().tolist(), lin.bias.detach().double().tolist()
+        h = [
+            sum((Fraction(w) * v for w, v in zip(row, h, strict=True)), Fraction(bb))
+            for row, bb in zip(W, b, strict=True)
+        ]
+        if i < len(layers) - 1:
+            h = [max(v, Fraction(0)) for v in h]
+    return h
+
+
+def exact_map(f, region: int, x) -> list[Fraction]:
+    K, c = f.maps
+    xs = [Fraction(float(v)) for v in x]
+    return [
+        sum(
+            (Fraction(float(k)) * v for k, v in zip(K[region, o], xs, strict=True)),
+            Fraction(float(c[region, o])),
+        )
+        for o in range(f.n_outputs)
+    ]
+
+
+@pytest.mark.parametrize("jump", [1e-8, 1e-5])
+@pytest.mark.parametrize("d", [1, 2])
+def test_jump_within_tol_gets_a_network_whose_bound_covers_both_sides(jump, d):
+    """A jump of 1e-8 across a facet (from_regions, tol=1e-3) used to be 'no certified
+    lattice representation ... is the domain of `f` convex?'."""
+    from pwlmodels import pwa_rounding_bound, pwa_to_relu
+
+    if d == 1:
+        regions = [([[1.0], [-1.0]], [1.0, 0.0], [1.0], 0.0)]
+        regions.append(([[1.0], [-1.0]], [2.0, -1.0], [0.0], 1.0 + jump))
+        near = [[1.0 - 2.0**-30], [1.0 + 2.0**-30], [0.5], [1.5], [1.0]]
+    else:
+        rows = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]
+        regions = [(rows, [0.5, 0.0, 1.0, 0.0], [[1.0, 1.0]], [0.0])]
+        regions.append((rows, [1.0, -0.5, 1.0, 0.0], [[-1.0, 1.0]], [1.0 + jump]))
+        near = [[0.5 - 2.0**-30, 0.75], [0.5 + 2.0**-30, 0.75], [0.25, 0.5], [0.5, 1.0]]
+    f = PiecewiseAffine.from_regions(regions, tol=1e-3)
+    net = pwa_to_relu(f)
+    bound = pwa_rounding_bound(f, net)
+    assert jump <= bound <= 4 * jump
+    for x in near:
+        inside = [k for k, r in enumerate(f.regions) if np.all(r.A_ub @ x <= r.b_ub)]
+        y = exact_forward(net, x)
+        for k in inside:  # the network is within the bound of every region's map at x
+            err = max(abs(a - b) for a, b in zip(y, exact_map(f, k, x), strict=True))
+            assert err <= bound
