@@ -25,13 +25,17 @@ def triangulation(points: np.ndarray, values: np.ndarray) -> dict:
     scipy's per-simplex LAPACK calls are slow under threading contention); simplices
     whose reciprocal 1-norm condition number is below 1000 eps, which scipy marks
     degenerate (NaN) and ``LinearNDInterpolator`` skips, are dropped: they have no
-    interior.
+    interior. Where Qhull merges points (its precision is relative to their distance
+    from the origin, so points far from it and close together merge; scipy then
+    leaves them out), the points are triangulated again about their centre.
     """
     from scipy.spatial import Delaunay, QhullError
 
     d = points.shape[1]
     try:
         tri = Delaunay(points)
+        if len(tri.coplanar):  # Qhull's precision is relative to |points|: centred, again
+            tri = Delaunay(points - (points.min(axis=0) + points.max(axis=0)) / 2)
     except QhullError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "QhullError"
         raise ValueError(f"`points` could not be triangulated by Qhull ({first})") from exc

@@ -168,7 +168,8 @@ class PiecewiseAffine:
         ----------
         points : array_like, shape (N, d), or (N,) for d = 1
             Finite, distinct, not all on one hyperplane, N >= d + 1, and each a vertex
-            of the triangulation (Qhull merges points closer than its precision).
+            of the triangulation (Qhull merges points closer than its precision, which
+            grows with |points|: merged points are triangulated again about their centre).
         values : array_like, shape (N,) or (N, m)
             Finite; m outputs.
 

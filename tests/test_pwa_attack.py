@@ -106,3 +106,24 @@ def test_jump_within_tol_gets_a_network_whose_bound_covers_both_sides(jump, d):
         for k in inside:  # the network is within the bound of every region's map at x
             err = max(abs(a - b) for a, b in zip(y, exact_map(f, k, x), strict=True))
             assert err <= bound
+
+
+# ------------------------------------- points far from the origin are not merged
+@pytest.mark.parametrize(("offset", "scale", "d"), [(1000.0, 1e-3, 2), (1e6, 1.0, 3)])
+def test_points_far_from_the_origin_triangulate_like_centred_ones(offset, scale, d):
+    """Qhull merged two of these points (relative precision) and from_triangulation
+    refused them ('not a vertex of the triangulation'); centred, they triangulate."""
+    from scipy.interpolate import LinearNDInterpolator
+
+    rng = np.random.default_rng(5)
+    rng.random((40, 2))
+    rng.normal(size=40)
+    unit = rng.random((20, 3))[:, :d] if d == 3 else rng.random((40, 2))
+    pts, vals = unit * scale + offset, rng.normal(size=len(unit))
+    f = PiecewiseAffine.from_triangulation(pts, vals)
+    centred = PiecewiseAffine.from_triangulation(pts - pts.mean(axis=0), vals)
+    assert f.n_regions == centred.n_regions
+    inner = unit[np.argsort(np.linalg.norm(unit - 0.5, axis=1))[:5]] * scale + offset
+    x = inner.mean(axis=0) * 0.5 + inner * 0.5  # inside the hull
+    reference = LinearNDInterpolator(pts - pts.mean(axis=0), vals)(x - pts.mean(axis=0))
+    np.testing.assert_allclose(f(x), reference, rtol=1e-8, atol=1e-8)
