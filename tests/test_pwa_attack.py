@@ -127,3 +127,49 @@ def test_points_far_from_the_origin_triangulate_like_centred_ones(offset, scale,
     x = inner.mean(axis=0) * 0.5 + inner * 0.5  # inside the hull
     reference = LinearNDInterpolator(pts - pts.mean(axis=0), vals)(x - pts.mean(axis=0))
     np.testing.assert_allclose(f(x), reference, rtol=1e-8, atol=1e-8)
+
+
+# ------------------------------------------ rows and weights far from unit size
+@pytest.mark.parametrize("scale", [1e150, 1e-200, 1e300])
+def test_regions_with_rows_far_from_unit_size_are_the_same_function(scale):
+    """Rows of 1e150 were an IndexError, rows of 1e200 or 1e-200 'unbounded': the
+    squares in the rows' norms overflowed or underflowed."""
+    rows = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    left = (rows * scale, np.array([0.5, 0.0, 1.0, 0.0]) * scale, [[1.0, 1.0]], [0.0])
+    right = (rows * scale, np.array([1.0, -0.5, 1.0, 0.0]) * scale, [[-1.0, 1.0]], [1.0])
+    f = PiecewiseAffine.from_regions([left, right])
+    unit = PiecewiseAffine.from_regions([(rows, r[1] / scale, r[2], r[3]) for r in (left, right)])
+    assert f.n_regions == 2
+    assert f.allclose(unit)
+    np.testing.assert_allclose(f([[0.25, 0.5], [0.75, 0.5]]), [0.75, 0.75], rtol=1e-15)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_relu_to_pwa_of_a_net_with_a_weight_of_1e200_equals_the_net(d):
+    """A first-layer weight of 1e200 was a QhullError in 3 inputs (row norms overflowed)."""
+    import torch
+
+    from pwlmodels import evaluate, relu_to_pwa
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(d, 5), torch.nn.ReLU(), torch.nn.Linear(5, 1))
+    net = net.double()
+    with torch.no_grad():
+        net[0].weight[0, 0] = 1e200
+    f = relu_to_pwa(net, -1.0, 1.0)
+    x = np.random.default_rng(0).uniform(-1, 1, (2000, d))
+    y = evaluate(net, x)
+    assert np.abs(f(x) - y).max() <= 1e-14 * np.abs(y).max()
+
+
+@pytest.mark.parametrize("n_in", [1, 3])
+def test_relu_to_pwa_of_an_empty_sequential_is_the_identity(n_in):
+    """nn.Sequential() over a 3-D box was numpy's 'all the input array dimensions...'."""
+    import torch
+
+    from pwlmodels import relu_to_pwa
+
+    f = relu_to_pwa(torch.nn.Sequential(), [-1.0] * n_in, [1.0] * n_in)
+    assert (f.n_regions, f.n_outputs) == (1, n_in)
+    x = np.random.default_rng(1).uniform(-1, 1, (50, n_in))
+    np.testing.assert_array_equal(f(x).reshape(50, n_in), x)
