@@ -173,3 +173,24 @@ def test_relu_to_pwa_of_an_empty_sequential_is_the_identity(n_in):
     assert (f.n_regions, f.n_outputs) == (1, n_in)
     x = np.random.default_rng(1).uniform(-1, 1, (50, n_in))
     np.testing.assert_array_equal(f(x).reshape(50, n_in), x)
+
+
+# ------------------- points on an edge of a sliver evaluate as LinearNDInterpolator
+def test_points_on_a_sliver_edge_take_the_simplex_scipy_takes():
+    """The walk accepted a simplex with a barycentric coordinate down to -1e-12 (scipy:
+    -100 eps); next to a sliver (height 2e-4) its map, extrapolated that far, was 3e-9
+    off LinearNDInterpolator on the hull edge y = 1, and 17 times pwa_rounding_bound
+    off the exact network, as the pwa_to_relu example measures it."""
+    from scipy.interpolate import LinearNDInterpolator
+
+    from pwlmodels import evaluate, pwa_rounding_bound, pwa_to_relu
+
+    pts = [[0, 0], [1, 0], [0, 1], [1, 1], [0.8387580242858567, 0.999772007759937]]
+    pts = np.array([*pts, [0.8319205689932608, 0.46382152842602253]])
+    vals = np.array([0.0, 1.0, 10.0, 0.0, 3.0, 1.0])
+    f = PiecewiseAffine.from_triangulation(pts, vals)
+    t = 1 - np.geomspace(1e-12, 1e-6, 2000)
+    x = np.c_[t, np.ones_like(t)]
+    np.testing.assert_allclose(f(x), LinearNDInterpolator(pts, vals)(x), rtol=0, atol=1e-13)
+    net = pwa_to_relu(f)
+    assert np.abs(evaluate(net, x) - f(x)).max() <= pwa_rounding_bound(f, net)
