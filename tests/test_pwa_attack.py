@@ -194,3 +194,33 @@ def test_points_on_a_sliver_edge_take_the_simplex_scipy_takes():
     np.testing.assert_allclose(f(x), LinearNDInterpolator(pts, vals)(x), rtol=0, atol=1e-13)
     net = pwa_to_relu(f)
     assert np.abs(evaluate(net, x) - f(x)).max() <= pwa_rounding_bound(f, net)
+
+
+# ------------------------------------------- a sliver region next to a flat one
+def test_network_of_a_net_with_a_sliver_region_round_trips():
+    """Two units with hyperplanes 1e-8 apart in angle: relu_to_pwa keeps the sliver
+    between them, whose map leaves the flat neighbour's by 7e-8 across its width
+    (more than f's continuity tolerance, 5e-8), and pwa_to_relu said 'no certified
+    lattice representation: a term exceeds f on region 0 by 20.2'."""
+    import torch
+
+    from pwlmodels import evaluate, pwa_rounding_bound, pwa_to_relu, relu_to_pwa
+
+    h = float.fromhex
+    W1 = [["0x1.262cf62027606p-1", "0x1.a30d593ac941bp-1"]]
+    W1 += [["0x1.262cf61e79833p-1", "0x1.a30d593bf705bp-1"]]
+    W1 += [["-0x1.f535db5b6e553p+0", "0x1.8d759f1ede8d0p-2"]]
+    b1 = ["-0x1.cee8f54eeb25ap-1", "-0x1.cee8f54ef412bp-1", "0x1.735b6eca148bcp-4"]
+    W2 = [["0x1.c6564e0000000p+8", "-0x1.dd54d80000000p+8", "0x1.653afc0000000p-1"]]
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    net = net.double()
+    with torch.no_grad():
+        for lin, (W, b) in zip(net[::2], [(W1, b1), (W2, ["0x1.0e950cd9ab4d9p-3"])], strict=True):
+            lin.weight[:] = torch.tensor([[h(v) for v in row] for row in W], dtype=torch.float64)
+            lin.bias[:] = torch.tensor([h(v) for v in b], dtype=torch.float64)
+    f = relu_to_pwa(net, [0.0, 0.0], [1.0, 1.0])
+    g = pwa_to_relu(f)
+    bound = pwa_rounding_bound(f, g)
+    assert bound < 1e-6
+    x = np.vstack([np.random.default_rng(2).random((2000, 2)), *(r.vertices() for r in f.regions)])
+    assert np.abs(evaluate(g, x) - evaluate(net, x)).max() <= bound + 1e-12
