@@ -344,8 +344,9 @@ class Walk:
             a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
             found = None if p is None else self.cell(a, b, p)
-            if found is None:
-                continue  # flat or empty: lower-dimensional, not a region
+            if found is None:  # flat or empty: lower-dimensional, not a region
+                todo.extend(self._probe(hint, seen))
+                continue
             v, facets = found
             if len(out) >= self.max_regions:
                 raise TooManyRegions
@@ -360,6 +361,23 @@ class Walk:
                 todo.append((nxt, (centre, a[g[0]])))
         polys, K, c, anchor, codes = (list(col) for col in zip(*out, strict=True))
         return polys, np.array(K), np.array(c), np.array(anchor), codes
+
+    def _probe(self, hint, seen: set) -> list:
+        """Patterns at points just across a facet (its centre plus small steps along its
+        normal) that no one has seen: where the pattern ``neighbour`` derived is flat,
+        a later unit constant at its kink on this side (all hyperplanes through one
+        point) may bend on the other, and the region there would be missed."""
+        if hint is None:
+            return []
+        centre, n = hint
+        found = []
+        for step in (1e-9, 1e-7, 1e-5):
+            x = np.clip(centre + step * self.diag * n, self.lower, self.upper)
+            codes = forward_codes(self.ops, x)
+            if _key(codes) not in seen:
+                seen.add(_key(codes))
+                found.append((codes, None))
+        return found
 
     def _start(self, seed: int):
         """A pattern with a full-dimensional region: the box centre's, else a random

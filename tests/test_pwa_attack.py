@@ -224,3 +224,29 @@ def test_network_of_a_net_with_a_sliver_region_round_trips():
     assert bound < 1e-6
     x = np.vstack([np.random.default_rng(2).random((2000, 2)), *(r.vertices() for r in f.regions)])
     assert np.abs(evaluate(g, x) - evaluate(net, x)).max() <= bound + 1e-12
+
+
+# ----------------------------------- every hyperplane through the box's centre
+@pytest.mark.parametrize(("d", "seed"), [(3, 1), (4, 0)])
+def test_relu_to_pwa_tiles_the_box_when_every_hyperplane_passes_its_centre(d, seed):
+    """Zero biases: the walk started at the centre, where every later unit is constant
+    at its kink, and its neighbours kept those units off; their regions were empty, so
+    the walk ended with one region covering 0.5% (3-D) or 6% (4-D) of the box, silently
+    (f.max() was the maximum over that part)."""
+    import torch
+    from scipy.spatial import ConvexHull
+
+    from pwlmodels import evaluate, relu_to_pwa
+
+    torch.manual_seed(seed)
+    layers = [torch.nn.Linear(d, 6), torch.nn.ReLU(), torch.nn.Linear(6, 5), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(5, 4), torch.nn.ReLU())
+    net = torch.nn.Sequential(*net, torch.nn.Linear(4, 1)).double()
+    with torch.no_grad():
+        for m in net[::2]:
+            m.bias.zero_()
+    f = relu_to_pwa(net, -1.0, 1.0)
+    volume = sum(ConvexHull(r.vertices()).volume for r in f.regions)
+    assert volume == pytest.approx(2.0**d, rel=1e-9)
+    x = np.random.default_rng(0).uniform(-1, 1, (5000, d))
+    np.testing.assert_allclose(f(x), evaluate(net, x), rtol=1e-12, atol=1e-14)
