@@ -186,6 +186,9 @@ def forward_codes(ops: tuple, x: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+_SAMPLES = 256  # random points whose patterns must be among the regions found
+
+
 class Walk:
     """The breadth-first walk over full-dimensional activation regions of a box."""
 
@@ -339,7 +342,19 @@ class Walk:
         seen = {_key(start[0])}
         todo = deque([start])
         out = []
-        while todo:
+        # a check that the walk missed nothing: random points' patterns, walked from
+        # if unseen (a degenerate facet the neighbour rule cannot cross would cut off
+        # the regions beyond it, silently)
+        samples = np.random.default_rng(seed).uniform(self.lower, self.upper, (_SAMPLES, self.d))
+        while todo or len(samples):
+            if not todo:
+                for x in samples:
+                    codes = forward_codes(self.ops, x)
+                    if _key(codes) not in seen:
+                        seen.add(_key(codes))
+                        todo.append((codes, None))
+                samples = samples[:0]
+                continue
             codes, hint = todo.popleft()
             a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
