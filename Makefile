@@ -59,6 +59,7 @@ test: $(VENV)/.installed
 docs: $(VENV)/.installed
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 $(PY) docs/gen_applications.py --full
 	MPLBACKEND=Agg $(PY) docs/gen_benchmarks.py
+	$(PY) docs/gen_scaling.py
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 	@echo "Site: site/index.html"
 

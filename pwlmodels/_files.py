@@ -73,3 +73,43 @@ def _check_target(path: Path) -> None:
             f"cannot write {str(path)!r}: it is not a regular file (a device, FIFO or "
             "socket); give a file name",
         )
+
+
+def check_paths(inputs: list[tuple[str, Path]], outputs: list[tuple[str, Path | None]]) -> None:
+    """Refuse, before any work, an output that would overwrite an input or another output.
+
+    Paths are compared resolved (``os.path.realpath``: ``./a.csv``, ``a.csv``
+    and a symbolic link to it are one file), and by ``os.path.samefile`` when
+    both exist (hard links, case-insensitive file systems).
+    """
+    given = [(flag, path) for flag, path in outputs if path is not None]
+    for flag, path in given:
+        if not path.parent.is_dir():
+            raise ValueError(f"the folder of {flag} {str(path)!r} does not exist")
+        if path.is_dir():
+            raise ValueError(f"{flag} {str(path)!r} is a folder; give a file name")
+        if path.exists() and not path.is_file():
+            raise ValueError(f"{flag} {str(path)!r} is not a regular file; give a file name")
+    for i, (flag, path) in enumerate(given):
+        for other_flag, other in inputs:
+            if same_file(path, other):
+                raise ValueError(
+                    f"{flag} {str(path)!r} is the input {str(other)!r} ({other_flag}); "
+                    "writing it would destroy the input, so nothing was written: "
+                    "give another file name"
+                )
+        for other_flag, other in given[:i]:
+            if same_file(path, other):
+                raise ValueError(
+                    f"{flag} {str(path)!r} and {other_flag} {str(other)!r} are the same file; "
+                    "give each output its own file name"
+                )
+
+
+def same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False

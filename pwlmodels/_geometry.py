@@ -236,9 +236,17 @@ def ccw(v: np.ndarray) -> np.ndarray:
     return np.roll(v, -int(np.lexsort((v[:, 0], v[:, 1]))[0]), axis=0)
 
 
+def row_norms(a: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows, without overflow or underflow in the squares (rows
+    of 1e200 or 1e-200 are as good as rows of 1)."""
+    big = np.abs(a).max(axis=1, initial=0.0)
+    safe = np.where(big > 0, big, 1.0)
+    return np.linalg.norm(a / safe[:, None], axis=1) * big
+
+
 def unit_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows scaled to unit norm; zero rows dropped. Returns (a, b, zero-row b values)."""
-    norms = np.linalg.norm(a, axis=1)
+    norms = row_norms(a)
     keep = norms > 0
     return a[keep] / norms[keep, None], b[keep] / norms[keep], b[~keep]
 

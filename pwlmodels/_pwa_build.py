@@ -45,6 +45,22 @@ def value_scale(K: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarr
     return float((np.abs(K) @ far + np.abs(c)).max(initial=0.0))
 
 
+MAX_SCALE = 1e300  # larger maps leave no headroom for differences and sums of terms
+
+
+def checked_scale(K, c, lower, upper, source: str) -> float:
+    """``value_scale``, refused (a ValueError naming ``source``) when it is not finite or
+    above ``MAX_SCALE``: maps that overflow float64 have no tolerances or networks."""
+    with np.errstate(all="ignore"):
+        scale = value_scale(K, c, lower, upper)
+    if not scale <= MAX_SCALE:  # also NaN
+        raise ValueError(
+            f"{source} must give maps whose terms |K| |x| + |c| stay below {MAX_SCALE:.0e} "
+            f"on the domain; got {scale:.3g} (overflow): rescale the values or the inputs"
+        )
+    return scale
+
+
 def affine_rank(p: np.ndarray, h: float) -> int:
     """The dimension of the affine hull of points, spreads below ``h`` ignored."""
     if len(p) <= 1:
@@ -90,7 +106,11 @@ def parse_regions(regions: object) -> tuple[list, np.ndarray, np.ndarray]:
                 )
             check_finite(a, f"{name}.A")
             check_finite(b, f"{name}.b")
-            poly = Polytope(a, b)
+            # rows far from unit size scaled by a power of two (exact): the geometry's
+            # squares would overflow (rows of 1e150) or underflow (1e-200)
+            e = np.frexp(np.abs(a).max(axis=1, initial=0.0))[1]
+            e = np.where(np.abs(e) > 100, e, 0)
+            poly = Polytope(np.ldexp(a, -e[:, None]), np.ldexp(b, -e))
         k, c = as_float_array(k, f"{name}.K"), as_float_array(c, f"{name}.c")
         k, c = (k[None, :] if k.ndim == 1 else k), c.reshape(-1) if c.ndim == 0 else c
         d, m = (poly.A_ub.shape[1], k.shape[0]) if not polys else (Ks[0].shape[1], Ks[0].shape[0])

@@ -160,8 +160,10 @@ def _greedy(columns: np.ndarray, rows: np.ndarray, todo: np.ndarray) -> list[int
     return chosen
 
 
-def lattice(f, output: int, prune: bool = True) -> Lattice:
-    """The certified lattice of output ``output`` of a PiecewiseAffine (module docstring)."""
+def lattice(f, output: int, prune: bool = True, slack: float = 0.0) -> Lattice:
+    """The certified lattice of output ``output`` of a PiecewiseAffine (module docstring);
+    ``slack``: an absolute tolerance of the order relations, when larger than theirs
+    (delta still measures what the certificate uses)."""
     K_all, c_all = f.maps
     Ko, co = K_all[:, output, :], c_all[:, output]
     lower, upper = f.domain
@@ -171,7 +173,7 @@ def lattice(f, output: int, prune: bool = True) -> Lattice:
     scale = float(np.max(np.abs(Ko @ V.T + co[:, None]), initial=0.0)) + float(np.max(xabs))
     reps, piece = _group(Ko, co, xabs, _SAME_PIECE * scale)
     K, c = Ko[reps], co[reps]
-    tol = _ORDER_TOL * scale
+    tol = max(_ORDER_TOL * scale, slack)
     _, high_r, G = _extremes(regions, K, c, Ko, co)
     below = high_r <= tol  # (P, regions): l_j <= f on region k
     rows = list(regions)
@@ -192,8 +194,9 @@ def lattice(f, output: int, prune: bool = True) -> Lattice:
                 gain = below[:, missed[i]].sum(axis=1) * (crossing & below[:, k])
                 if gain.max() <= 0:
                     raise ValueError(
-                        "`f` has no certified lattice representation here (a term exceeds "
-                        f"f on region {k} and no cut helps); is the domain of `f` convex?"
+                        f"`f` has no certified lattice representation: a term exceeds f on "
+                        f"region {k} by {B:.3g} (tolerance {tol:.3g}) and no cut helps; the "
+                        "domain of `f` is not convex, or its maps disagree where regions meet"
                     )
                 cuts[int(i)] = int(np.argmax(gain))
         if not cuts:

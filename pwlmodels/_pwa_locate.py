@@ -14,6 +14,7 @@ from ._geometry import Polytope, seed_vertices
 __all__: list[str] = []
 
 _EPS = float(np.finfo(np.float64).eps)
+_NEAR = 100 * _EPS  # scipy's find_simplex tolerance on barycentric coordinates
 _CHUNK = 2**21  # entries of one (points x rows) block in point location
 
 
@@ -25,13 +26,17 @@ def triangulation(points: np.ndarray, values: np.ndarray) -> dict:
     scipy's per-simplex LAPACK calls are slow under threading contention); simplices
     whose reciprocal 1-norm condition number is below 1000 eps, which scipy marks
     degenerate (NaN) and ``LinearNDInterpolator`` skips, are dropped: they have no
-    interior.
+    interior. Where Qhull merges points (its precision is relative to their distance
+    from the origin, so points far from it and close together merge; scipy then
+    leaves them out), the points are triangulated again about their centre.
     """
     from scipy.spatial import Delaunay, QhullError
 
     d = points.shape[1]
     try:
         tri = Delaunay(points)
+        if len(tri.coplanar):  # Qhull's precision is relative to |points|: centred, again
+            tri = Delaunay(points - (points.min(axis=0) + points.max(axis=0)) / 2)
     except QhullError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "QhullError"
         raise ValueError(f"`points` could not be triangulated by Qhull ({first})") from exc
@@ -105,13 +110,28 @@ class Walk:
             worst = lam.argmin(axis=1)
             low = lam[np.arange(len(st)), worst]
             nxt = self.neighbors[st, worst]
-            dist[todo[low >= -1e-12]] = 0.0
+            inside = low >= -1e-12
+            dist[todo[inside]] = 0.0
+            slack = inside & (low < -_NEAR) & (nxt >= 0)
+            s[todo[slack]] = self._better(
+                pts[todo[slack]], st[slack], nxt[slack], low[slack], tinv, anchor
+            )
             edge = (low < -1e-12) & (nxt == -2)
             dist[todo[edge]] = -low[edge] / self.norms[st[edge], worst[edge]]
             go = (low < -1e-12) & (nxt >= 0)
             s[todo[go]] = nxt[go]
             todo = todo[go]
         return s, dist
+
+    @staticmethod
+    def _better(pts, here, there, low, tinv, anchor) -> np.ndarray:
+        """Of a simplex a point is in to -1e-12 (barycentric; rounding in slivers needs
+        that much for the walk to end) and its neighbour across the most negative
+        coordinate, the one whose least coordinate is larger: scipy's tolerance is 100
+        eps, and a sliver's map extrapolated 1e-12 across an edge can be 1e-10 off."""
+        lam = np.einsum("nij,nj->ni", tinv[there], pts - anchor[there])
+        lam = np.concatenate([lam, 1.0 - lam.sum(axis=1, keepdims=True)], axis=1)
+        return np.where(lam.min(axis=1) > low, there, here)
 
 
 def barycentric(bary: tuple, region: np.ndarray, pts: np.ndarray, anchor: np.ndarray):

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._pwa_build import value_scale
 from ._pwa_lattice import Lattice, lattice
 from .network._torch import UNIT, check_device, check_dtype, check_float32_range
 from .pwa import PiecewiseAffine
@@ -188,8 +189,25 @@ def _bound(comp: _Compiler, lattices, layers, xabs: np.ndarray, dtype: torch.dty
     return float(max(out) * (1 + 1e-6))
 
 
+def _lattices(f: PiecewiseAffine, prune: bool) -> list[Lattice]:
+    """Each output's lattice; where one cannot be certified at its own tolerance (1e-10
+    of the values), again at the continuity tolerance ``f`` was built with (maps may
+    disagree by that much where regions meet), then at 1000 times it (a sliver region
+    whose map leaves a neighbour's by a little more across its width); the bound
+    includes what the certificate then uses (delta is measured)."""
+    K, c = f.maps
+    slacks = [0.0, f.tol * value_scale(K, c, *f.domain)]
+    slacks.append(1000 * slacks[1])
+    for slack in slacks[:-1]:
+        try:
+            return [lattice(f, o, prune, slack) for o in range(f.n_outputs)]
+        except ValueError:
+            pass
+    return [lattice(f, o, prune, slacks[-1]) for o in range(f.n_outputs)]
+
+
 def _plan(f: PiecewiseAffine, prune: bool):
-    lattices = [lattice(f, o, prune) for o in range(f.n_outputs)]
+    lattices = _lattices(f, prune)
     roots = [
         _tree("max", [_tree("min", [("leaf", o, j) for j in t]) for t in lat.terms])
         for o, lat in enumerate(lattices)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._geometry import Polytope, chebyshev, seed_vertices
+from ._geometry import Polytope, chebyshev, row_norms, seed_vertices
 from ._plane import TooManyRegions, plane_regions
 from ._validate import as_float_array, check_finite
 from .network._maps import maps, piece_index
@@ -186,6 +186,9 @@ def forward_codes(ops: tuple, x: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+_SAMPLES = 256  # random points whose patterns must be among the regions found
+
+
 class Walk:
     """The breadth-first walk over full-dimensional activation regions of a box."""
 
@@ -222,7 +225,7 @@ class Walk:
             (np.where(np.abs(g).sum(axis=1, keepdims=True) <= e[:, None], 0.0, g), h)
             for (g, h), e in zip(pre, noise, strict=True)
         ]
-        a, b = halfspaces(pre, self.acts, codes)
+        a, b = halfspaces(pre, self.acts, codes, self.d)
         slack = np.concatenate([np.r_[e, e] for e in noise]) if noise else np.zeros(0)
         meta = [
             np.stack([np.full(w, layer), np.arange(w), np.full(w, side)], axis=1)
@@ -235,7 +238,7 @@ class Walk:
         meta = np.concatenate(meta)
         finite = np.isfinite(b)
         a, b, meta, slack = a[finite], b[finite], meta[finite], slack[finite]
-        norms = np.linalg.norm(a, axis=1)
+        norms = row_norms(a)
         maps_ = (pre, K[0], c[0])
         if (b[norms == 0] < -slack[norms == 0]).any():  # constant on the wrong side
             return np.zeros((0, self.d)), np.zeros(0), meta[:0], maps_
@@ -281,7 +284,13 @@ class Walk:
             center, radius = chebyshev(a, b)
             if radius <= self.flat:
                 return None
-            hs = HalfspaceIntersection(halfspaces, center)
+            try:
+                hs = HalfspaceIntersection(halfspaces, center)
+            except QhullError as exc:  # e.g. weights of 1e300 next to weights of 1
+                raise ValueError(
+                    "`net`: Qhull could not intersect the halfspaces of a region from its "
+                    "Chebyshev centre (rows of very different scales?); rescale the weights"
+                ) from exc
         raw, dual = hs.intersections, hs.dual_facets
         owner = np.repeat(np.arange(len(raw)), [len(f) for f in dual])
         on = np.concatenate([np.asarray(f, dtype=np.intp) for f in dual])
@@ -313,7 +322,7 @@ class Walk:
             units, sides = rows[:, 1], rows[:, 2]
             kink = piece_index(op, new[layer][units]) - 1 + sides  # the kink on the facet
             slope = g[units] @ n
-            tie = np.abs(slope) <= 1e-10 * np.linalg.norm(g[units], axis=1)
+            tie = np.abs(slope) <= 1e-10 * row_norms(g[units])
             at = pattern_code(hard, op.kinks[kink], *op.kinks) + (1 if hard else 0)
             piece = np.where(tie, at, np.where(slope > 0, kink + 1, kink))
             new[layer][units] = piece - (1 if hard else 0)
@@ -333,13 +342,26 @@ class Walk:
         seen = {_key(start[0])}
         todo = deque([start])
         out = []
-        while todo:
+        # a check that the walk missed nothing: random points' patterns, walked from
+        # if unseen (a degenerate facet the neighbour rule cannot cross would cut off
+        # the regions beyond it, silently)
+        samples = np.random.default_rng(seed).uniform(self.lower, self.upper, (_SAMPLES, self.d))
+        while todo or len(samples):
+            if not todo:
+                for x in samples:
+                    codes = forward_codes(self.ops, x)
+                    if _key(codes) not in seen:
+                        seen.add(_key(codes))
+                        todo.append((codes, None))
+                samples = samples[:0]
+                continue
             codes, hint = todo.popleft()
             a, b, meta, (pre, K, c) = self.constraints(codes)
             p = self.interior(a, b, hint)
             found = None if p is None else self.cell(a, b, p)
-            if found is None:
-                continue  # flat or empty: lower-dimensional, not a region
+            if found is None:  # flat or empty: lower-dimensional, not a region
+                todo.extend(self._probe(hint, seen))
+                continue
             v, facets = found
             if len(out) >= self.max_regions:
                 raise TooManyRegions
@@ -355,6 +377,23 @@ class Walk:
         polys, K, c, anchor, codes = (list(col) for col in zip(*out, strict=True))
         return polys, np.array(K), np.array(c), np.array(anchor), codes
 
+    def _probe(self, hint, seen: set) -> list:
+        """Patterns at points just across a facet (its centre plus small steps along its
+        normal) that no one has seen: where the pattern ``neighbour`` derived is flat,
+        a later unit constant at its kink on this side (all hyperplanes through one
+        point) may bend on the other, and the region there would be missed."""
+        if hint is None:
+            return []
+        centre, n = hint
+        found = []
+        for step in (1e-9, 1e-7, 1e-5):
+            x = np.clip(centre + step * self.diag * n, self.lower, self.upper)
+            codes = forward_codes(self.ops, x)
+            if _key(codes) not in seen:
+                seen.add(_key(codes))
+                found.append((codes, None))
+        return found
+
     def _start(self, seed: int):
         """A pattern with a full-dimensional region: the box centre's, else a random
         point's (the centre may lie on a kink)."""
@@ -369,10 +408,10 @@ class Walk:
         return None
 
 
-def halfspaces(pre: list, acts: list, codes: list) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and bounds of one pattern's region (as ``network._maps.halfspaces``, from
-    the input maps already composed); bound inf: no kink on that side."""
-    rows, rhs = [np.zeros((0, len(pre[0][0][0]) if pre else 0))], [np.zeros(0)]
+def halfspaces(pre: list, acts: list, codes: list, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and bounds of one pattern's region in R^d (as ``network._maps.halfspaces``,
+    from the input maps already composed); bound inf: no kink on that side."""
+    rows, rhs = [np.zeros((0, d))], [np.zeros(0)]
     for (g, h), op, code in zip(pre, acts, codes, strict=True):
         padded, r = np.concatenate([[-np.inf], op.kinks, [np.inf]]), piece_index(op, code)
         rows += [-g, g]

@@ -6,6 +6,7 @@
     pwlmodels convert spline.json --out model.pt [--onnx model.onnx]
     pwlmodels verify model.pt --lower 0 --upper 1 [--minimize] [--json]
     pwlmodels verify model.onnx --vnnlib prop.vnnlib --timeout 60 --out result.txt
+    pwlmodels verify --instances instances.csv [--client local] --out results.csv
     pwlmodels regions model.pt --lower=-1,-1 --upper 1,1 --out partition.png
 
 File kinds follow the suffix: ``.json`` is a spline (:func:`pwlmodels.io.save_spline`),
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import check_paths as _check_paths
 from ._validate import round_outward
 
 __all__ = ["main"]
@@ -229,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="verified maximum (or minimum) over a box, or decide a VNN-LIB property",
     )
-    _model_and_box(verify, required=False)
+    _model_and_box(verify, required=False, model_required=False)
     verify.add_argument("--minimize", action="store_true", help="the minimum instead")
     verify.add_argument("--method", choices=_METHODS, help="auto (default), spline, bab or milp")
     verify.add_argument("--output", type=_count(0, 2**31 - 1), help="which output, for several")
@@ -249,13 +251,28 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout",
         type=_number(positive=True),
         metavar="SECONDS",
-        help="with --vnnlib: seconds for the whole decision after start-up, > 0",
+        help="with --vnnlib: seconds for the whole decision after start-up; with --instances: "
+        "seconds per instance where its timeout column is empty (default 60), > 0",
     )
     verify.add_argument(
         "--out",
         type=_file_name,
         metavar="RESULT",
-        help="with --vnnlib: write the VNN-COMP result file (sat/unsat/unknown/timeout)",
+        help="with --vnnlib: write the VNN-COMP result file (sat/unsat/unknown/timeout); "
+        "with --instances: the results CSV",
+    )
+    verify.add_argument(
+        "--instances",
+        type=Path,
+        metavar="CSV",
+        help="decide every instance of a VNN-COMP instances CSV (columns onnx, vnnlib and "
+        "optionally timeout; file names relative to its folder)",
+    )
+    verify.add_argument(
+        "--client",
+        metavar="ADDRESS",
+        help="with --instances: 'local' (a LocalCluster on this machine) or a Dask "
+        "scheduler's address, e.g. tcp://host:8786",
     )
     verify.set_defaults(run=_verify)
 
@@ -274,8 +291,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_and_box(p: argparse.ArgumentParser, *, required: bool = True) -> None:
-    p.add_argument("model", type=Path, help="a model file (.pt), .onnx, or a .json spline")
+def _model_and_box(
+    p: argparse.ArgumentParser, *, required: bool = True, model_required: bool = True
+) -> None:
+    p.add_argument(
+        "model",
+        type=Path,
+        nargs=None if model_required else "?",
+        help="a model file (.pt), .onnx, or a .json spline",
+    )
     for side in ("lower", "upper"):
         p.add_argument(
             f"--{side}",
@@ -452,6 +476,12 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    if args.instances is not None:
+        return _decide_instances(args)
+    if args.client is not None:
+        raise _Abort("--client goes with --instances (an instances CSV)")
+    if args.model is None:
+        raise _Abort("give a model file (or --instances with an instances CSV)")
     if args.vnnlib is not None:
         return _decide(args)
     from .verify._verify import maximize, minimize
@@ -555,6 +585,28 @@ def _decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decide_instances(args: argparse.Namespace) -> int:
+    """Every instance of a CSV decided (verify_many), a line each, and the results CSV."""
+    given = [
+        f"--{k}"
+        for k in (*_BOX_OPTIONS, "vnnlib", "json")
+        if (v := getattr(args, k)) is not None and v is not False
+    ]
+    if args.model is not None:
+        given.insert(0, f"the model {str(args.model)!r}")
+    if given:
+        raise _Abort(
+            f"{', '.join(given)} cannot go with --instances (each instance names its network "
+            "and property; the results go to --out)"
+        )
+    if args.timeout is not None and args.time_limit is not None:
+        raise _Abort("--timeout and --time-limit are the same limit with --instances; give one")
+    from ._cli_many import decide_instances
+
+    limit = args.timeout if args.timeout is not None else args.time_limit
+    return decide_instances(args.instances, args.client, limit, args.out)
+
+
 def _regions(args: argparse.Namespace) -> int:
     from .regions import partition
 
@@ -578,46 +630,6 @@ def _regions(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ helpers
-def _check_paths(inputs: list[tuple[str, Path]], outputs: list[tuple[str, Path | None]]) -> None:
-    """Refuse, before any work, an output that would overwrite an input or another output.
-
-    Paths are compared resolved (``os.path.realpath``: ``./a.csv``, ``a.csv``
-    and a symbolic link to it are one file), and by ``os.path.samefile`` when
-    both exist (hard links, case-insensitive file systems).
-    """
-    given = [(flag, path) for flag, path in outputs if path is not None]
-    for flag, path in given:
-        if not path.parent.is_dir():
-            raise _Abort(f"the folder of {flag} {str(path)!r} does not exist")
-        if path.is_dir():
-            raise _Abort(f"{flag} {str(path)!r} is a folder; give a file name")
-        if path.exists() and not path.is_file():
-            raise _Abort(f"{flag} {str(path)!r} is not a regular file; give a file name")
-    for i, (flag, path) in enumerate(given):
-        for other_flag, other in inputs:
-            if _same_file(path, other):
-                raise _Abort(
-                    f"{flag} {str(path)!r} is the input {str(other)!r} ({other_flag}); "
-                    "writing it would destroy the input, so nothing was written: "
-                    "give another file name"
-                )
-        for other_flag, other in given[:i]:
-            if _same_file(path, other):
-                raise _Abort(
-                    f"{flag} {str(path)!r} and {other_flag} {str(other)!r} are the same file; "
-                    "give each output its own file name"
-                )
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return False
-
-
 def _kind(path: Path) -> str:
     """The file kind its suffix names: "spline" (.json), "onnx" (.onnx) or "model"."""
     return {".json": "spline", ".onnx": "onnx"}.get(path.suffix.lower(), "model")

@@ -18,6 +18,7 @@ from ._pwa_build import (
     as_points_values,
     check_each,
     check_regions,
+    checked_scale,
     facet_pairs,
     geometric_tol,
     group_maps,
@@ -26,7 +27,6 @@ from ._pwa_build import (
     merge,
     parse_regions,
     refinement,
-    value_scale,
 )
 from ._pwa_locate import PointLocation, barycentric, triangulation
 from ._validate import as_float_array, as_real_scalar, check_choice, check_finite, check_int
@@ -100,21 +100,23 @@ class PiecewiseAffine:
 
     @classmethod
     def _build(
-        cls, polys, K, anchor, value, *, tol=_TOL, tri=None, convex=True, units=None
+        cls, polys, K, anchor, value, *, tol=_TOL, tri=None, convex=True, units=None, source="`f`"
     ) -> PiecewiseAffine:
         """From valid parts: regions (with vertices), and each map as K and its value at
         an anchor point, ``f(x) = value + K (x - anchor)`` (the form evaluated); whether
-        the domain is known to be convex; ``units``, when the rows are unit already."""
+        the domain is known to be convex; ``units``, when the rows are unit already;
+        ``source``, the argument named when the maps overflow."""
         obj = cls.__new__(cls)
         put = object.__setattr__
         verts = [p.vertices() for p in polys]
         allv = np.vstack(verts)
         lower, upper = allv.min(axis=0), allv.max(axis=0)
         K, anchor, value = (_readonly(a) for a in (K, anchor, value))
-        c = _readonly(value - np.einsum("rmd,rd->rm", K, anchor))
+        with np.errstate(all="ignore"):
+            c = _readonly(value - np.einsum("rmd,rd->rm", K, anchor))
         if units is None:
             units = [unit_rows(p.A_ub, p.b_ub)[:2] for p in polys]
-        vtol = tol * value_scale(K, c, lower, upper)
+        vtol = tol * checked_scale(K, c, lower, upper, source)
         for name, val in (
             ("_polys", tuple(polys)),
             ("_verts", tuple(verts)),
@@ -166,7 +168,8 @@ class PiecewiseAffine:
         ----------
         points : array_like, shape (N, d), or (N,) for d = 1
             Finite, distinct, not all on one hyperplane, N >= d + 1, and each a vertex
-            of the triangulation (Qhull merges points closer than its precision).
+            of the triangulation (Qhull merges points closer than its precision, which
+            grows with |points|: merged points are triangulated again about their centre).
         values : array_like, shape (N,) or (N, m)
             Finite; m outputs.
 
@@ -190,13 +193,14 @@ class PiecewiseAffine:
         if pts.shape[1] == 1:
             t, v = pts[order, 0], vals[order]
             polys = [interval(a, b) for a, b in itertools.pairwise(t)]
-            K = (np.diff(v, axis=0) / np.diff(t)[:, None])[:, :, None]
-            return cls._build(polys, K, t[:-1, None], v[:-1], tri=(None, (pts, vals)))
+            with np.errstate(all="ignore"):
+                K = (np.diff(v, axis=0) / np.diff(t)[:, None])[:, :, None]
+            return cls._build(
+                polys, K, t[:-1, None], v[:-1], tri=(None, (pts, vals)), source="`values`"
+            )
         parts = triangulation(pts, vals)
-        tri = (parts["bary"], (pts, vals))
-        return cls._build(
-            parts["polys"], parts["K"], parts["anchor"], parts["anchor_value"], tri=tri
-        )
+        args = (parts["polys"], parts["K"], parts["anchor"], parts["anchor_value"])
+        return cls._build(*args, tri=(parts["bary"], (pts, vals)), source="`values`")
 
     @classmethod
     def from_regions(
@@ -260,7 +264,7 @@ class PiecewiseAffine:
         check_each(polys)
         anchor = np.array([p.vertices()[0] for p in polys])  # f = c + K anchor there
         value = c + np.einsum("rmd,rd->rm", K, anchor)
-        f = cls._build(polys, K, anchor, value, tol=tol, convex=bool(convex))
+        f = cls._build(polys, K, anchor, value, tol=tol, convex=bool(convex), source="`regions`")
         for i, p in enumerate(polys):
             radius = p.chebyshev_center()[1]
             if radius <= f._h:
@@ -310,7 +314,10 @@ class PiecewiseAffine:
         ends = np.concatenate([[lo], t[(t > lo) & (t < hi)], [hi]])
         polys = [interval(a, b) for a, b in itertools.pairwise(ends)]
         K = spline.slope(ends[:-1])[:, None, None]
-        return cls._build(polys, K, ends[:-1, None], np.asarray(spline(ends[:-1]))[:, None])
+        values = np.asarray(spline(ends[:-1]))[:, None]
+        return cls._build(
+            polys, K, ends[:-1, None], values, source="`spline` on [`lower`, `upper`]"
+        )
 
     # ------------------------------------------------------------------ data
     @property

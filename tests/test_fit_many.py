@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pwlmodels import fit_many, fit_pwl
+from pwlmodels import _dask, fit_many, fit_pwl
 from pwlmodels.fit import _many
 
 ARRAYS = ("knots", "values", "value_se", "slope_se", "knot_se")
@@ -178,7 +178,7 @@ def test_dask_dataframe_with_two_keys_and_empty_partitions_equals_pandas():
 
 def test_local_cluster_uses_processes_and_is_closed_after_an_error(monkeypatch):
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setattr(_many, "_cores", lambda: 1)
+    monkeypatch.setattr(_dask, "cores", lambda: 1)
     frame = make_frame(n_groups=3, n=30)
     assert_same_fits(
         fit_many(frame, x="x", y="y", by="g", n_knots=1),

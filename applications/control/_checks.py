@@ -119,3 +119,19 @@ def check_seeds(seeds: object) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"`seeds` must be distinct; got {out}")
     return tuple(int(s) for s in out)
+
+
+def as_plant(A: object, B: object) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` square (n, n) and ``B`` as (n, 1): a plant with one input."""
+    A = as_matrix(A, "A")
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise ValueError(f"`A` must be square; got shape {A.shape}")
+    B_arr = as_array(B, "B")
+    return A, as_matrix(B_arr[:, None] if B_arr.ndim == 1 else B_arr, "B", n, 1)
+
+
+def as_row(value: object, name: str, n: int) -> np.ndarray:
+    """A finite (1, n) matrix from shape (n,) or (1, n)."""
+    arr = as_array(value, name)
+    return as_matrix(arr[None, :] if arr.ndim == 1 else arr, name, 1, n)

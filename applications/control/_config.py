@@ -1,4 +1,16 @@
-"""The control study's configuration: the operating point, the box, the sizes of a run."""
+"""The control study's configuration: the operating point, the box, the sizes of a run.
+
+The operating box ``|x_j| <= HALF_j`` (training, verification, sampled ranges)
+lies inside what the motor can reach plus a margin: ``|theta| <= pi`` (one turn
+either way: the angle itself is unbounded, an integrator), and for the speed
+and the current ``REACH_MARGIN`` (10 %) above their peaks from rest under any
+``|u| <= U_MAX`` (:func:`_reach.reachable_peaks`: ``U_MAX`` times the L1 norm
+of the impulse response, the exact peak-to-peak gain). Both impulse responses
+keep one sign, so the peaks are the steady states: 12 V x 0.0999 = 1.199 rad/s
+and 12 V x 0.999 = 11.99 A, hence ``HALF = (pi, 1.319 rad/s, 13.19 A)``. The
+former box (5 rad/s, 15 A) put the worst-case witnesses at corners no input
+can reach.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._design import dc_motor
 from ._learn import Training
+from ._reach import reachable_peaks
 
 __all__ = ["FULL", "QUICK", "Config"]
 
 NAME = "control"
 U_MAX = 12.0  # V
 X_REF = np.array([1.0, 0.0, 0.0])  # rad, rad/s, A
-HALF = np.array([np.pi, 5.0, 15.0])  # the operating box |x_j| <= HALF_j
+REACH_MARGIN = 0.10  # the box's margin over the reachable peaks of omega and i
+#: sup |omega|, sup |i| from rest under |u| <= U_MAX (rad/s, A): exact peak-to-peak gains.
+REACH = reachable_peaks(*dc_motor("speed")[:2], U_MAX)
+HALF = np.concatenate([[np.pi], (1 + REACH_MARGIN) * REACH])  # the box |x_j| <= HALF_j
 Q = np.diag([1 / 0.1**2, 0.0, 0.0])  # Bryson: 0.1 rad of angle error ~ 12 V
 R = np.array([[1 / U_MAX**2]])
 T_POSITION = 4.0  # s

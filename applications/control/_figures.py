@@ -36,6 +36,7 @@ def draw_all(folder: Path, result: ControlResult) -> list[Path]:
         _gains(folder / "gains.png", result),
         _speed(folder / "speed.png", result.speed),
         _mpc(folder / "mpc.png", result.mpc),
+        _margins(folder / "margins.png", firsts),
     ]
 
 
@@ -248,4 +249,37 @@ def _mpc(path: Path, m) -> Path:
         "Double integrator, |u| <= 1, horizon 5: explicit MPC (Bemporad et al. 2002) is a "
         "continuous PWL law; a ReLU network fits it with more, smaller regions"
     )
+    return _save(fig, path)
+
+
+def _margins(path: Path, ctrls: list) -> Path:
+    fig, (left, right) = _figure(1, 2, (11.5, 4.6))
+    circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200))
+    left.plot((-1 + circle).real, (-1 + circle).imag, color="0.6", lw=0.8, ls=":",
+              label="|1 + L| = 1 (LQR stays outside)")  # fmt: skip
+    for c in ctrls:  # the exact law wide underneath: the learned loops lie on it
+        L, lw = c.margins.nyquist, 3.5 if c.name == "exact" else 1.2
+        for sign, kw in ((1, {"label": _LABELS[c.name]}), (-1, {"ls": "--", "alpha": 0.5})):
+            left.plot(L.real, sign * L.imag, color=_COLORS[c.name], lw=lw, **kw)
+    left.plot([-1], [0], "x", color="red", ms=8, label="critical point -1")
+    left.set_xlim(-3, 1.5)
+    left.set_ylim(-3, 3)
+    left.set_aspect("equal")
+    left.set_xlabel("Re L(jw)")
+    left.set_ylabel("Im L(jw)")
+    left.set_title("Nyquist plot of L(s) = K_net (sI - A)^-1 B, broken at the input\n"
+                   "(linearised at x_ref; dashed: negative frequencies)")  # fmt: skip
+    left.legend(frameon=False, fontsize=8, loc="lower left")
+    x = np.arange(len(ctrls))
+    names = [_LABELS[c.name].split(" (")[0] for c in ctrls]
+    right.bar(x - 0.2, [c.margins.phase_margin for c in ctrls], 0.4, label="phase margin (deg)")
+    right.bar(x + 0.2, [c.margins.disk_phase_margin for c in ctrls], 0.4,
+              label="disk phase margin (deg)")  # fmt: skip
+    right.axhline(60.0, color="0.3", lw=0.8, ls="--", label="60 deg (LQR guarantee)")
+    right.set_xticks(x, names, fontsize=8)
+    right.set_ylabel("margin (deg)")
+    alphas = ", ".join(f"{c.margins.disk_margin:.2f}" for c in ctrls)
+    right.set_title(f"Phase and disk margins at the set point\n(disk margin alpha: {alphas})")
+    right.set_ylim(0, 100)
+    right.legend(frameon=False, fontsize=8, loc="upper center", ncol=3)
     return _save(fig, path)

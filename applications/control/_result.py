@@ -11,6 +11,7 @@ from pwlmodels.regions import Partition
 
 from ._analysis import Certificate, Linearisation
 from ._config import Config
+from ._engineering import Margins
 from ._mpc import MPCStudy
 from ._sim import Response
 from ._speed import SpeedRun
@@ -37,6 +38,9 @@ class Controller:
     command: CommandRange
     clamp: Clamp | None
     sens: Sensitivity
+    margins: Margins  # of the loop linearised at x_ref, broken at the plant input
+    robust: dict  # worst step figures over the +-20 % plant variations
+    sampled: dict  # step figures under a zero-order hold at TS, and Ad - Bd K_net's radius
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from ._config import (
     CLAMP_MARGIN,
     EPS,
     HALF,
+    REACH,
+    REACH_MARGIN,
     SPEED_GAIN,
     SPEED_STEP,
     STATES,
@@ -27,6 +29,7 @@ from ._config import (
     Q,
     R,
 )
+from ._engineering import TS, loop_margins, sampled_figures, worst_case
 from ._learn import operating_samples, train_controller
 from ._mpc import MPCStudy, mpc_study
 from ._result import Controller, ControlResult, GainRatio, MilpSummary
@@ -42,7 +45,8 @@ def _analyse(name, seed, net, params, loss, plant, K, cfg: Config) -> Controller
     lin = linearise(A, B, net, X_REF)
     pwl = name in ("exact", "relu")
     cert = certify(A, B, Q, R, net, lin, X_REF, HALF, U_MAX) if pwl else None
-    resp = simulate(A, B, numpy_net(net), np.zeros(3), T_POSITION, U_MAX)
+    law = numpy_net(net)
+    resp = simulate(A, B, law, np.zeros(3), T_POSITION, U_MAX)
     metrics = loop_metrics(resp, resp.x[:, 0], X_REF[0])
     if pwl:
         command = exact_range(net, -HALF, HALF)
@@ -53,9 +57,12 @@ def _analyse(name, seed, net, params, loss, plant, K, cfg: Config) -> Controller
     sens = sensitivity(net, X_REF, EPS * HALF, pwl, cfg.n_local, cfg.budget, max(seed, 0))
     zeta, wn = damping(lin.poles)
     rel = np.linalg.norm(lin.K_net - K) / np.linalg.norm(K)
+    margins = loop_margins(A, B, lin.K_net)
+    robust = worst_case(law, X_REF, T_POSITION, U_MAX)
+    sampled = sampled_figures(A, B, law, lin.K_net, X_REF, T_POSITION, U_MAX)
     return Controller(
         name, seed, params, loss, lin, zeta, wn, float(rel), cert, resp, metrics, command, clamp,
-        sens,
+        sens, margins, robust, sampled,
     )  # fmt: skip
 
 
@@ -130,7 +137,13 @@ def compute(
     runs = speed_study(*speed, SPEED_GAIN, SPEED_STEP, T_SPEED, U_MAX)
     check = _speed_check(speed)
     mpc = mpc_study(*cfg.mpc, used[0], dev)
-    rows = _position_rows(ctrls, K) + _speed_rows(runs) + check + _mpc_rows(mpc, used[0])
+    rows = (
+        _box_rows(plant.A - plant.B @ K)
+        + _position_rows(ctrls, K)
+        + _speed_rows(runs)
+        + check
+        + _mpc_rows(mpc, used[0])
+    )
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
 
     firsts = [
@@ -262,6 +275,7 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         units |= {"time_saturated": "s"}
         for q, v in c.metrics.items():
             add(q, v, units[q], "simulated")
+        _engineering_rows(c, add)
         r = c.command
         for end, lab in (("max", r.max_label), ("min", r.min_label)):
             value, bound = getattr(r, f"{end}_value"), getattr(r, f"{end}_bound")
@@ -282,6 +296,55 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         note = f"max |u(x) - u(x_ref)|, box {EPS} x half-widths; {lab.text}"
         add("sensitivity", c.sens.value, "V", lab.value_kind, note)
         add("sensitivity_bound", c.sens.bound, "V", lab.bound_kind, lab.text)
+    return rows
+
+
+_STEP_UNITS = {"rise_time": "s", "settling_time": "s", "overshoot": "%"}
+_STEP_UNITS |= {"steady_state_error": "rad"}
+
+
+def _engineering_rows(c: Controller, add) -> None:
+    """Margins (linearised), worst case over the plant variations, the sampled-data loop."""
+    m = c.margins
+    note = "L(s) = K_net (sI - A)^-1 B, broken at the plant input"
+    if np.isfinite(m.gain_margin):  # no phase crossover: infinite, no row
+        add("gain_margin", m.gain_margin, "-", "linearised", note)
+    add("phase_margin", m.phase_margin, "deg", "linearised", note)
+    add("crossover_frequency", m.crossover, "rad/s", "linearised", note)
+    note = "balanced disk margin alpha = 1 / max |(S - T) / 2|"
+    add("disk_margin", m.disk_margin, "-", "linearised", note)
+    add("disk_gain_margin", m.disk_gain_margin, "dB", "linearised", note)
+    add("disk_phase_margin", m.disk_phase_margin, "deg", "linearised", note)
+    n = int(c.robust["n_plants"])
+    note = f"worst of {n} plants: +-20 % in J, b, K, R, L (32 corners, 10 one at a time)"
+    for q, unit in _STEP_UNITS.items():
+        v = c.robust[q]
+        if np.isfinite(v):  # NaN: some plant never rises or settles; no row
+            at = f"; worst at {c.robust['overshoot_plant']}" if q == "overshoot" else ""
+            add(f"worst_{q}", v, unit, "simulated", note + at)
+    note = f"zero-order hold, Ts = {TS * 1e3:g} ms, exact discretisation"
+    for q, unit in _STEP_UNITS.items():
+        if np.isfinite(c.sampled[q]):
+            add(f"sampled_{q}", c.sampled[q], unit, "sampled", note)
+    add("sampled_spectral_radius", c.sampled["spectral_radius"], "-", "linearised",
+        f"max |eig(Ad - Bd K_net)|, Ts = {TS * 1e3:g} ms")  # fmt: skip
+
+
+def _box_rows(a_cl: np.ndarray) -> list[tuple]:
+    """The reachable peaks (exact), the operating box built on them, the sampling time."""
+    note = f"sup from rest under |u| <= {U_MAX:g} V: u_max x L1 norm of the impulse response"
+    rows = [
+        _row("box", "motor", -1, "reach_omega", REACH[0], "rad/s", "exact", note),
+        _row("box", "motor", -1, "reach_i", REACH[1], "A", "exact", note),
+    ]
+    note = f"operating box: reachable peak + {100 * REACH_MARGIN:g} % (theta: one turn)"
+    for j, state in enumerate(STATES):
+        unit = ("rad", "rad/s", "A")[j]
+        rows.append(_row("box", "motor", -1, f"half_{state}", HALF[j], unit, "configured", note))
+    rows.append(_row("box", "LQR", -1, "sampling_time", TS, "s", "configured", "zero-order hold"))
+    fastest = float(np.abs(np.linalg.eigvals(a_cl)).max())
+    rows.append(_row("box", "LQR", -1, "fastest_pole_times_ts", fastest * TS, "-", "linearised",
+                     "|p| Ts of the fastest pole of A - B K"))  # fmt: skip
     return rows
 
 

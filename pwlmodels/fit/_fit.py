@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+import types
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,7 @@ from .._validate import (
     plain,
 )
 from ..spline import PiecewiseLinear
-from . import _lsq
+from . import _lsq, _outofcore
 from ._freeknots import search_knots
 from ._stats import standard_errors
 
@@ -131,6 +132,8 @@ def fit_pwl(
     extrapolate: str = "linear",
     n_starts: int = 4,
     seed: int = 0,
+    data: object = None,
+    grid: int | None = None,
 ) -> PWLFit:
     """Fit a continuous piecewise-linear function by weighted least squares.
 
@@ -172,6 +175,19 @@ def fit_pwl(
         100.
     seed : int, default 0
         Free knots: seeds the perturbed starts.
+    data : pandas or dask DataFrame, or str or PathLike, optional
+        With ``data``, ``x`` and ``y`` are column names (as in seaborn). A
+        pandas frame is fitted in memory. A dask DataFrame, a ``.parquet``
+        file or a folder of them (read with ``dask.dataframe.read_parquet``)
+        are fitted out of core, as are ``x`` and ``y`` given as dask Arrays
+        or dask Series: a few passes over the data, memory O(grid + knots),
+        the in-memory fit's knots, values, SSR and standard errors (see
+        "Data larger than memory" in the fitting guide). Out of core,
+        ``weights`` and ``constraints`` are refused. Needs the ``scale``
+        extra.
+    grid : int, optional
+        Out of core only: cells of the first pass's grid on x, 16 to 2**22
+        (default 4096).
 
     Returns
     -------
@@ -191,6 +207,10 @@ def fit_pwl(
     array([4., 7.])
     """
     n_knots = _knot_arguments(args, n_knots, knots)
+    routed = _outofcore.route(x, y, weights, data=data, grid=grid, constraints=constraints)
+    if isinstance(routed, _outofcore.Source):
+        return _fit_lazy(routed, n_knots, knots, extrapolate, n_starts, seed, grid)
+    x, y, weights = routed  # arrays, or the columns of a pandas `data`
     x_arr = as_finite_1d(x, "x", min_size=2)
     y_arr = as_finite_1d(y, "y")
     if y_arr.size != x_arr.size:
@@ -276,6 +296,28 @@ def select_knots(
 
 
 # ------------------------------------------------------------------ internals
+def _fit_lazy(source, n_knots, knots, extrapolate, n_starts, seed, grid) -> PWLFit:
+    """fit_pwl out of core: solved on the reduced data of :func:`_outofcore.reduce`."""
+    check_choice(extrapolate, "extrapolate", ("linear", "constant"))
+    red = _outofcore.reduce(
+        source,
+        n_knots=n_knots,
+        fixed=None
+        if n_knots is not None
+        else lambda x0, xs: _fixed_knots(knots, types.SimpleNamespace(x0=x0, xs=xs)),
+        n_starts=_nonneg_int(n_starts, "n_starts", limit=_MAX_STARTS),
+        seed=_nonneg_int(seed, "seed"),
+        grid=grid,
+    )
+    k, free = red.knots.size, n_knots is not None
+    v, _ = _solve(red.data, red.knots, None)
+    p = k + 3 + (k if free else 0)
+    fit = _result(
+        red.data, red.knots, v, False, extrapolate, free, p, red.evaluations, red.n, red.offset
+    )
+    return replace(fit, notes=(*fit.notes, *red.notes))
+
+
 def _weights(weights: object, n: int) -> np.ndarray:
     if weights is None:
         return np.ones(n)
@@ -539,10 +581,12 @@ def _rank_message(d: _lsq.Data, t: np.ndarray) -> str:
     )
 
 
-def _result(d, t, v, active, extrapolate, free, p, evaluations) -> PWLFit:
+def _result(d, t, v, active, extrapolate, free, p, evaluations, n=None, ssr_offset=0.0):
+    """The PWLFit; ``n`` and ``ssr_offset``: the out-of-core fit's reduced data stand for
+    ``n`` points whose SSR exceeds theirs by ``ssr_offset``."""
     nodes = _lsq.nodes_of(t[None, :])[0]
-    ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2))  # from the residuals
-    n = d.n
+    ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2)) + ssr_offset
+    n = d.n if n is None else n
     x_nodes = d.x0 + d.xs * nodes
     values = v + d.y_mean
     slopes = np.diff(values) / np.diff(x_nodes)

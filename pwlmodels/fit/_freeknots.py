@@ -123,22 +123,42 @@ class _Objective:
         return 2.0 * gamma * tail[:, 1:]
 
 
-def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int):
-    """The best knot vector found (scaled, sorted) and the number of SSR evaluations."""
+def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts=None, edges=None):
+    """The best knot vector found (scaled, sorted) and the number of SSR evaluations.
+
+    The out-of-core fit, whose data are partly pseudo-points, passes ``starts`` (M, k),
+    knot vectors descended from besides the search's own, and ``edges``, the equal-count
+    bin edges of the full data (default: those of ``d``).
+    """
     if k == 0:
         return np.zeros(0), 0
     obj = _Objective(d, cons)
-    edges = _bin_edges(d)
+    edges = _bin_edges(d) if edges is None else edges
     first = _dp_start(d, k, edges[1::2])  # 128 bins: a quarter of the cost, starts as good
     rng = np.random.default_rng(seed)
     jitter = rng.normal(scale=0.5 / (k + 1), size=(n_starts, k))
-    starts = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
-    ends, values = _descend(obj, starts)  # all starts at once
+    own = np.vstack([first, np.sort(np.clip(first + jitter, 0.01, 0.99), axis=1)])
+    extra = np.zeros((0, k)) if starts is None else np.sort(np.asarray(starts, float), axis=1)
+    ends, values = _descend(obj, np.vstack([own, extra]))  # all starts at once
     best_t, best = None, np.inf
     for i in np.argsort(values, kind="stable"):  # polish a start only if it beats the best
         if values[i] < best:
             best_t, best = _polish(obj, ends[i], values[i], edges)
-    return best_t, obj.evaluations
+    return _settle(obj, best_t, best), obj.evaluations
+
+
+def _settle(obj: _Objective, t: np.ndarray, ssr: float) -> np.ndarray:
+    """The exact optimum of the cell of t when it lies inside the cell and is no worse.
+
+    BFGS may stop a few ulps of SSR short of it, with knots off by up to 1e-7
+    relative (SSR is quadratic there); the cell's optimum is line fits' meeting points.
+    """
+    if obj.cons is not None:
+        return t
+    props, side = _cell_optima(obj.d, t[None, :])
+    if np.isnan(props).any() or (side != 0).any():
+        return t
+    return props[0] if obj.batch(props)[0] <= ssr + 1e-12 * obj.yy else t  # yy: its rounding
 
 
 def _bin_edges(d: _lsq.Data) -> np.ndarray:

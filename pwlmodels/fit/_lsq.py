@@ -40,7 +40,11 @@ class Data:
         x0, xs = float(x[0]), float(x[-1] - x[0])
         u = (x - x0) / xs
         y_mean = float(np.sum(w2 * y) / np.sum(w2))
-        yc = y - y_mean
+        return cls.from_scaled(u, y - y_mean, w2, x0, xs, y_mean)
+
+    @classmethod
+    def from_scaled(cls, u, yc, w2, x0: float, xs: float, y_mean: float) -> Data:
+        """From points already sorted by u, scaled and centred (the out-of-core fit's data)."""
         cols = np.stack([w2, w2 * u, w2 * u * u, w2 * yc, w2 * u * yc, w2 * yc * yc], axis=1)
         prefix = np.vstack([np.zeros((1, 6)), np.cumsum(cols, axis=0)])
         return cls(u, yc, w2, x0, xs, y_mean, prefix)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import sys
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._dask import client_for, map_batches
 from .._validate import as_knots, check_choice, plain
 from ._fit import _MAX_STARTS, _knot_arguments, _nonneg_int, fit_pwl
 
@@ -35,8 +34,6 @@ COLUMNS = (
     "notes",
 )
 _FLOAT_COLUMNS = ("x_min", "x_max", "ssr", "aic", "bic")
-#: Groups go to a cluster in about this many batches per worker (fewer tasks, even load).
-_BATCHES_PER_WORKER = 4
 _ERRORS = ("raise", "coerce")
 
 
@@ -156,21 +153,8 @@ def fit_many(
     is_dask = _is_dask_frame(frame)
     keys = _check_columns(frame, x, y, by, weights, is_dask)
     columns = {"x": x, "y": y, "w": weights}
-    local = _check_client(client)
-    if local:
-        from distributed import Client, LocalCluster
-
-        with (
-            LocalCluster(
-                n_workers=_cores(),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # any free port: no clash with a running cluster
-            ) as cluster,
-            Client(cluster) as local_client,
-        ):
-            return _dispatch(frame, keys, columns, options, local_client, progress, errors, is_dask)
-    return _dispatch(frame, keys, columns, options, client, progress, errors, is_dask)
+    with client_for(client) as run_on:
+        return _dispatch(frame, keys, columns, options, run_on, progress, errors, is_dask)
 
 
 # ------------------------------------------------------------------ checks
@@ -225,43 +209,6 @@ def _check_columns(
     return keys
 
 
-def _check_client(client: object) -> bool:
-    """Whether to start a LocalCluster; checks the type of ``client``."""
-    if client is None:
-        return False
-    if isinstance(client, str):
-        if client != "local":
-            raise ValueError(
-                f'`client` must be None, "local" or a dask.distributed.Client; got {client!r}'
-            )
-        _import_distributed()
-        return True
-    distributed = _import_distributed()
-    if not isinstance(client, distributed.Client):
-        raise TypeError(
-            '`client` must be None, "local" or a dask.distributed.Client; got '
-            f"{type(client).__name__}"
-        )
-    return False
-
-
-def _import_distributed():
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - the extra is installed in the tests
-        raise ImportError(
-            "`client` needs dask.distributed: pip install 'pwlmodels[scale]'"
-        ) from exc
-    return distributed
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
 # ------------------------------------------------------------------ the work
 def _dispatch(frame, keys, columns, options, client, progress, errors, is_dask):
     if is_dask:
@@ -276,7 +223,7 @@ def _dispatch(frame, keys, columns, options, client, progress, errors, is_dask):
             for key, data in tqdm(groups, desc="fit_many", disable=not progress)
         ]
     else:
-        rows = _fit_on_client(groups, options, client, progress)
+        rows = map_batches(_fit_batch, groups, client, progress=progress, options=options)
     return _finish(_table(rows, keys), keys, errors)
 
 
@@ -341,24 +288,6 @@ def _fit_group(key: Hashable, data, options: dict) -> tuple[Hashable, dict]:
 
 def _fit_batch(batch: list, options: dict) -> list:
     return [_fit_group(key, data, options) for key, data in batch]
-
-
-def _fit_on_client(groups: list, options: dict, client, progress: bool) -> list:
-    """Batches of groups scattered to the workers; the rows gathered back in group order."""
-    from distributed import progress as dask_progress
-
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    n_batches = max(1, min(len(groups), _BATCHES_PER_WORKER * n_workers))
-    bounds = np.linspace(0, len(groups), n_batches + 1).round().astype(int)
-    batches = [groups[a:b] for a, b in itertools.pairwise(bounds)]
-    data = client.scatter(batches)
-    futures = client.map(_fit_batch, data, options=options, pure=False)
-    try:
-        if progress:
-            dask_progress(futures)
-        return [row for batch in client.gather(futures) for row in batch]
-    finally:
-        client.cancel([*futures, *data])
 
 
 def _fit_partition(part, keys: list[str], columns: dict, options: dict):

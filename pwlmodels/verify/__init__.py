@@ -38,6 +38,7 @@ exploit rounding (Zombori et al. 2021; Jia and Rinard 2021).
 """
 
 from ._check import CheckResult, check
+from ._many import verify_many
 from ._verify import (
     ProofResult,
     RobustnessResult,
@@ -64,4 +65,5 @@ __all__ = [
     "minimize",
     "prove_bound",
     "prune",
+    "verify_many",
 ]

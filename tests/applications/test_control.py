@@ -24,6 +24,7 @@ from applications.control import (
     step_metrics,
 )
 from applications.control._analysis import certify, linearise
+from applications.control._config import HALF
 from applications.control._learn import Training, operating_samples, train_controller
 from applications.control._speed import linear_step
 from applications.control._verify import (
@@ -46,7 +47,6 @@ from .._helpers import disallowed
 EPS = np.finfo(np.float64).eps
 U_MAX = 12.0
 X_REF = np.array([1.0, 0.0, 0.0])
-HALF = np.array([np.pi, 5.0, 15.0])
 Q = np.diag([1 / 0.1**2, 0.0, 0.0])
 R = np.array([[1 / U_MAX**2]])
 
@@ -595,7 +595,8 @@ def test_figures_and_section_render_from_the_result_without_torch(tiny, tmp_path
     paths = _figures.draw_all(tmp_path, tiny)
     text = _section.write(tiny)
     assert [p.name for p in paths] == [
-        "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"
+        "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png",
+        "margins.png",
     ]  # fmt: skip
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert text.startswith("## Control") and "seed 3" in text
@@ -632,6 +633,7 @@ def _value(table, controller, quantity, study="position"):
 def test_run_writes_table_figures_and_section(quick):
     folder = quick.out_dir / "control"
     names = {"steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"}
+    names |= {"margins.png"}
     assert {p.name for p in quick.figures} == names
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in quick.figures)
     table = pd.read_csv(folder / "table.csv")
@@ -670,6 +672,25 @@ def test_run_reports_the_issues_numbers(quick, K):
     for _, row in up.iterrows():
         proven = row.note.startswith("proven")
         assert row.kind == ("verified bound" if proven else "sound bound")
+
+
+def test_run_reports_reachable_box_margins_variations_and_sampling(quick):
+    t = quick.table
+    box = t[t.study == "box"].set_index("quantity")
+    assert box.loc["reach_omega", "kind"] == "exact" and box.loc["reach_i", "kind"] == "exact"
+    assert box.loc["half_omega", "value"] == pytest.approx(1.1 * box.loc["reach_omega", "value"])
+    for name in ("exact", "relu", "tanh", "sigmoid"):
+        assert _value(t, name, "phase_margin") > 0
+        assert 0 < _value(t, name, "sampled_spectral_radius") < 1
+        rows = t[(t.controller == name) & (t.study == "position")].set_index("quantity")
+        assert rows.loc["disk_margin", "kind"] == "linearised"
+        assert rows.loc["sampled_overshoot", "kind"] == "sampled"
+        assert rows.loc["worst_overshoot", "kind"] == "simulated"
+        assert "worst at J" in rows.loc["worst_overshoot", "note"]
+    assert _value(t, "exact", "phase_margin") >= 60.0  # the LQR guarantee
+    text = (quick.out_dir / "control" / "section.md").read_text()
+    assert "### Engineering checks" in text and "Ts = 10 ms" in text
+    assert "|omega| <= 1.3187 rad/s" in text
 
 
 def test_run_raises_no_unexplained_solver_warning(quick_run):
