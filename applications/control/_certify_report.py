@@ -113,7 +113,7 @@ def motor() -> None:
     u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
     for act in ("tanh", "sigmoid"):
         net, _, _ = train_controller(x, u, HALF, U_MAX, act, QUICK.training, 0, torch.device("cpu"))
-        _compare(f"DC motor {act}, box |x| <= (pi, 5, 15), V", net, HALF)
+        _compare(f"DC motor {act}, box |x| <= {np.round(HALF, 2).tolist()}, V", net, HALF)
 
 
 if __name__ == "__main__":  # pragma: no cover
