@@ -27,6 +27,7 @@ from pwlmodels import count_parameters, make_mlp, partition, train
 from pwlmodels.regions import Partition
 
 from ._explicit import condense, explicit_mpc
+from ._mpc_cert import MPCCertificates, mpc_certificates
 
 __all__: list[str] = []
 
@@ -92,6 +93,7 @@ class MPCStudy:
     grid: tuple  # (x1, x2, u*) on a test grid
     slice_x1: np.ndarray
     slice_u: dict[str, np.ndarray]
+    cert: MPCCertificates  # the law's exact network and the closed-loop certificates
 
     @property
     def n_regions(self) -> int:
@@ -99,7 +101,8 @@ class MPCStudy:
 
 
 def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MPCStudy:
-    """Regions, QP samples, fits, the ReLU fit's partition and a slice of every law."""
+    """Regions, QP samples, fits, the ReLU fit's partition, a slice of every law, and the
+    law's exact network with the closed-loop certificates (:mod:`._mpc_cert`)."""
     from ._sim import numpy_net
 
     mpc = condensed()
@@ -123,8 +126,9 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
         fits[act] = Fit(
             float(np.sqrt(np.mean(err**2))), float(np.abs(err).max()), count_parameters(net)
         )
-    relu_cpu = nets["relu"].to("cpu")
+    relu_cpu, tanh_cpu = nets["relu"].to("cpu"), nets["tanh"].to("cpu")
     part = partition(relu_cpu, -BOX, BOX)
+    cert = mpc_certificates(A, B, Q, R, law, relu_cpu, tanh_cpu, BOX, U_BOUND, grid_x, seed)
     x1 = np.linspace(-BOX[0], BOX[0], 801)
     pts = np.column_stack([x1, np.full_like(x1, 0.5)])
     slice_u = {"mpc": law(pts)}
@@ -140,6 +144,7 @@ def mpc_study(n_samples: int, epochs: int, polish: int, seed: int, device) -> MP
         (g1, g2, grid_u),
         x1,
         slice_u,
+        cert,
     )
 
 
