@@ -31,7 +31,7 @@ from ._config import (
 )
 from ._engineering import TS, loop_margins, sampled_figures, worst_case
 from ._learn import operating_samples, train_controller
-from ._mpc import MPCStudy, mpc_study
+from ._mpc import BOX, U_BOUND, MPCStudy, mpc_study
 from ._result import Controller, ControlResult, GainRatio, MilpSummary
 from ._sim import loop_metrics, numpy_net, simulate
 from ._speed import SpeedRun, linear_step, speed_study
@@ -386,6 +386,89 @@ def _mpc_rows(m: MPCStudy, seed: int) -> list[tuple]:
             _row("mpc", act, seed, "max_error", fit.max_error, "-", "grid", "201 x 161 states"),
         ]
     rows.append(_row("mpc", "relu", seed, "linear_regions", len(m.relu_partition), "-", "exact"))
+    return rows + _network_rows(m.cert.network) + _certificate_rows(m.cert, seed)
+
+
+def _network_rows(n) -> list[tuple]:
+    """The law's exact network: size, error against its bound, regions merged by map."""
+    ctrl = "MPC network"
+    rows = [
+        _row("mpc", ctrl, -1, "hidden_layers", n.hidden_layers, "-", "count", "pwa_to_relu(law)"),
+        _row("mpc", ctrl, -1, "relus", n.relus, "-", "count", "pwa_to_relu(law)"),
+        _row("mpc", ctrl, -1, "parameters", n.parameters, "-", "count", "pwa_to_relu(law)"),
+        _row("mpc", ctrl, -1, "max_error", n.max_error, "-", "grid",
+             "|net - law|, float64, 201 x 161 states"),
+        _row("mpc", ctrl, -1, "error_bound", n.error_bound, "-", "sound bound",
+             "pwa_rounding_bound: over the whole box"),
+        _row("mpc", ctrl, -1, "linear_regions", n.n_regions, "-", "exact", "partition"),
+        _row("mpc", ctrl, -1, "affine_pieces", n.n_pieces, "-", "exact", "distinct maps"),
+        _row("mpc", ctrl, -1, "merged_regions", n.n_merged, "-", "exact",
+             "regions merged by map (simplify)"),
+        _row("mpc", "explicit MPC", -1, "merged_regions", n.n_law_merged, "-", "exact",
+             "critical regions merged by map (simplify)"),
+        _row("mpc", ctrl, -1, "regions_coincide", n.same_maps, "-", "exact",
+             "merged regions matched one to one by map"),
+        _row("mpc", ctrl, -1, "region_distance", n.region_distance, "-", "exact",
+             "largest vertex distance, matched merged regions (float64)"),
+    ]  # fmt: skip
+    return rows
+
+
+def _certificate_rows(c, seed: int) -> list[tuple]:
+    """Closed-loop certificates of the law and the ReLU fit, the tanh fit's command bounds."""
+    rows = [
+        _row("mpc", "LQR", -1, "hu_lin_level", c.ellipse_level, "-", "exact",
+             f"largest x'Px <= level with |Kx| <= {U_BOUND:g} in the box (Hu and Lin 2001)"),
+        _row("mpc", "LQR", -1, "hu_lin_area", c.ellipse_area, "-", "exact", "of that ellipse"),
+    ]  # fmt: skip
+    facets = [f"{sg}x{j + 1} <= {BOX[j]:g}" for sg in ("", "-") for j in range(2)]
+    for ctrl, s, e in (("explicit MPC", -1, c.law), ("relu", seed, c.relu)):
+
+        def add(q, v, kind, note="-", ctrl=ctrl, s=s):
+            rows.append(_row("mpc", ctrl, s, q, v, "-", kind, note))
+
+        exact = e.u_label == "exact"
+        note = "max |u| over the box; " + e.u_label
+        add("certified_max_command", e.u_max, "exact" if exact else "attained", note)
+        add("certified_max_command_bound", e.u_bound, "verified bound" if exact else "sound bound",
+            note)  # fmt: skip
+        for k, f in enumerate(facets):
+            add(f"box_margin_{k}", e.box_margins[k], "exact",
+                f"facet {f}: its bound - max over the box at x+ (< 0: fails)")  # fmt: skip
+        add("box_invariant", e.box_verdict == "invariant", "exact", e.box_verdict)
+        if e.box_witness is not None:
+            for j in range(2):
+                add(f"box_witness_x{j + 1}", e.box_witness[j], "exact",
+                    f"x in the box whose successor breaks facet {facets[e.box_worst]}")  # fmt: skip
+        note = f"largest LQR polytope scaling verified invariant, |u| <= {U_BOUND:g}, in the box"
+        add("roa_alpha", e.alpha, "certified", note)
+        add("roa_alpha_cap", e.alpha_cap, "exact", "largest scaling inside the box")
+        add("roa_area", e.area, "certified", "area of alpha x LQR polytope")
+        add("roa_area_ratio", e.area / c.ellipse_area, "certified", "over the Hu-Lin ellipse")
+        for k, mg in enumerate(e.margins):
+            add(f"roa_margin_{k}", mg, "exact", "facet margin of alpha x LQR polytope at x+")
+        kind = "certified" if e.converges else "not claimed"
+        add("converges", e.converges, kind, e.reason or f"level ladder, {e.levels} levels")
+        if np.isfinite(e.rate):
+            add("convergence_rate", e.rate, "certified", "gauge contraction where linear")
+    note = (
+        f"{c.trajectories.shape[0]} runs of {c.trajectories.shape[1] - 1} steps from its boundary"
+    )
+    rows += [
+        _row("mpc", "explicit MPC", -1, "trajectory_max_gauge", c.gauge_max, "-", "simulated",
+             f"max S_A x along the runs (inside alpha S: <= alpha); {note}"),
+        _row("mpc", "explicit MPC", -1, "trajectory_final_norm", c.final_norm, "-", "simulated",
+             f"largest |x| at the last step; {note}"),
+    ]  # fmt: skip
+    t = c.crown
+    rows += [
+        _row("mpc", "tanh", seed, "max_command", t.sampled, "-", "sampled",
+             f"max |u| at {t.n_sampled} uniform states"),
+        _row("mpc", "tanh", seed, "crown_bound", t.crown, "-", "sound bound",
+             f"CROWN, {t.boxes} boxes: sound bound, not exact"),
+        _row("mpc", "tanh", seed, "interval_bound", t.interval, "-", "interval bound",
+             "plain interval arithmetic over the box"),
+    ]  # fmt: skip
     return rows
 
 
