@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..report import markdown_table
 from ._result import ControlResult, MilpSummary
+from ._section_mpc import write_mpc
 
 __all__: list[str] = []
 
@@ -474,27 +475,7 @@ def write(result: ControlResult) -> str:
         + " (tests/applications/test_control.py checks these against python-control's "
         "`step_info` on the same samples).\n"
     )
-    m = result.mpc
-    relu_m, tanh_m = m.fits["relu"], m.fits["tanh"]
-    s.append("\n### Explicit MPC: the field's standard PWL controller\n")
-    s.append(
-        "The input-constrained MPC law of the double integrator x+ = [[1, 1], [0, 1]] x + "
-        "[0.5, 1]' u, |u| <= 1, horizon 5, stage cost x'x + 0.1 u^2 and the Riccati terminal "
-        "cost, is a continuous PWL function on polyhedral critical regions (Bemporad et al. "
-        "2002). Enumerating every active set of the five moves (kept when its region has an "
-        "interior point in the box |x1| <= 5, |x2| <= 2) gives "
-        f"{m.n_regions} critical regions, on which the first move takes {m.pieces} distinct "
-        f"affine forms. The law sampled by solving {cfg.mpc[0]} QPs agrees with the "
-        f"regions to {m.qp_gap:.1e}. Networks 2-16-16-1 ({relu_m.parameters} parameters, seed "
-        f"{result.seeds[0]}) fitted to the samples (Karg and Lucia 2020): ReLU RMSE "
-        f"{relu_m.rmse:.2g} (max error {relu_m.max_error:.2g}), tanh RMSE {tanh_m.rmse:.2g} "
-        f"(max {tanh_m.max_error:.2g}) on a 201 x 161 grid; the ReLU fit has "
-        f"{len(m.relu_partition)} linear regions in the box, against the MPC's "
-        f"{m.n_regions}: it approximates the law with more, smaller pieces, "
-        "without recovering the exact partition (the exact network of the law exists: it is "
-        "a continuous PWL function).\n"
-    )
-    s.append("\n![Explicit MPC regions and the ReLU fit's regions](mpc.png)\n")
+    s += write_mpc(result)
     s.append(
         "\n**Table.** `table.csv` is tidy: one row per study, controller, seed and quantity, "
         "with unit, kind (exact, verified bound, sampled, interval bound, linearised, "
