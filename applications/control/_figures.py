@@ -36,6 +36,8 @@ def draw_all(folder: Path, result: ControlResult) -> list[Path]:
         _gains(folder / "gains.png", result),
         _speed(folder / "speed.png", result.speed),
         _mpc(folder / "mpc.png", result.mpc),
+        _mpc_network(folder / "mpc_network.png", result.mpc),
+        _mpc_invariant(folder / "mpc_invariant.png", result.mpc),
         _margins(folder / "margins.png", firsts),
     ]
 
@@ -248,6 +250,82 @@ def _mpc(path: Path, m) -> Path:
     fig.suptitle(
         "Double integrator, |u| <= 1, horizon 5: explicit MPC (Bemporad et al. 2002) is a "
         "continuous PWL law; a ReLU network fits it with more, smaller regions"
+    )
+    return _save(fig, path)
+
+
+def _outline(ax, polygons, **kw) -> None:
+    from matplotlib.collections import PolyCollection
+
+    ax.add_collection(PolyCollection(list(polygons), facecolors="none", **kw))
+
+
+def _mpc_network(path: Path, m) -> Path:
+    import matplotlib as mpl
+    from matplotlib.collections import PolyCollection
+
+    from ._mpc import BOX
+
+    n, cmap = m.cert.network, mpl.colormaps["tab10"]
+    fig, axes = _figure(1, 2, (13.0, 5.0))
+    axes[0].add_collection(PolyCollection(list(m.polygons), facecolors=cmap(m.law_ids % 10),
+                                          edgecolors="0.35", lw=0.5))  # fmt: skip
+    _outline(axes[0], n.merged, edgecolors="black", lw=2.2, linestyles="--")
+    axes[0].set_title(
+        f"explicit MPC: {m.n_regions} critical regions (thin), coloured by first-move map;\n"
+        f"dashed: the exact network's regions merged by map ({n.n_merged})"
+    )
+    faces = np.where(n.piece_ids[:, None] >= 0, cmap(np.maximum(n.piece_ids, 0) % 10), 1.0)
+    axes[1].add_collection(PolyCollection(list(n.polygons), facecolors=faces, edgecolors="0.35",
+                                          lw=0.5))  # fmt: skip
+    _outline(axes[1], n.law_merged, edgecolors="black", lw=2.2, linestyles="--")
+    axes[1].set_title(
+        f"pwa_to_relu(law), {n.hidden_layers} hidden layers, {n.relus} ReLUs: "
+        f"{n.n_regions} linear regions;\n"
+        f"dashed: the law's regions merged by map ({n.n_law_merged}); same colour, same map"
+    )
+    for ax in axes:
+        ax.set_xlim(-BOX[0], BOX[0])
+        ax.set_ylim(-BOX[1], BOX[1])
+        ax.set_xlabel("position x1 (-)")
+        ax.set_ylabel("velocity x2 (-)")
+    same = "coincide" if n.same_maps else "DIFFER"
+    fig.suptitle(
+        f"The MPC law as an exact ReLU network: merged by map, the two partitions {same} "
+        f"(largest vertex distance {n.region_distance:.1e}; network error <= "
+        f"{n.error_bound:.1e})"
+    )
+    return _save(fig, path)
+
+
+def _mpc_invariant(path: Path, m) -> Path:
+    from matplotlib.patches import Polygon, Rectangle
+
+    from ._mpc import BOX
+
+    c = m.cert
+    fig, ax = _figure(1, 1, (9.0, 5.6))
+    ax.add_patch(Rectangle(-BOX, *(2 * BOX), fill=False, ec="0.5", lw=1.0, ls=":",
+                           label="state box"))  # fmt: skip
+    label = f"certified invariant set alpha S, alpha = {c.law.alpha:.4f} (area {c.law.area:.2f})"
+    ax.add_patch(Polygon(c.set_vertices, closed=True, fc=(0.85, 0.9, 1.0), ec="C0", lw=2.0,
+                         label=label))  # fmt: skip
+    label = f"Hu-Lin ellipse x'Px <= {c.ellipse_level:.3f} (area {c.ellipse_area:.2f})"
+    ax.plot(*c.ellipse.T, color="C3", lw=2.0, label=label)
+    for k, tr in enumerate(c.trajectories):
+        ax.plot(*tr.T, "-", color="0.2", lw=0.7, ms=2.5, marker="o",
+                label="closed loop of the law, from the boundary" if k == 0 else None)  # fmt: skip
+    ax.plot(*c.trajectories[:, 0].T, "o", color="C1", ms=5, label="start points")
+    ax.set_xlim(-1.05 * BOX[0], 1.05 * BOX[0])
+    ax.set_ylim(-1.1 * BOX[1], 1.1 * BOX[1])
+    ax.set_xlabel("position x1 (-)")
+    ax.set_ylabel("velocity x2 (-)")
+    ax.legend(frameon=True, fontsize=8, loc="lower left")
+    ax.set_title(
+        "Region of attraction of the explicit MPC law: alpha S is "
+        f"{c.law.area / c.ellipse_area:.1f} x the ellipse;\n{c.trajectories.shape[0]} "
+        f"simulated runs: largest gauge {c.gauge_max:.4f} (inside: <= alpha), largest |x| "
+        f"after {c.trajectories.shape[1] - 1} steps {c.final_norm:.0e}"
     )
     return _save(fig, path)
 

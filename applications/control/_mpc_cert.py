@@ -46,7 +46,8 @@ CROWN_BOXES = 20_000
 class Network:
     """The law's exact ReLU network: size, error on the grid, regions against the law's.
 
-    ``polygons`` the network's activation regions (vertices), ``merged`` its regions
+    ``polygons`` the network's activation regions (vertices), ``piece_ids`` the law's
+    piece (``law.pieces``) whose map each carries, ``merged`` its regions
     merged by map, ``law_merged`` the law's critical regions merged by map (both in
     the same order: matched by map); ``region_distance`` the largest distance of a
     merged region's vertex to the matched law region's vertex set and back.
@@ -65,6 +66,7 @@ class Network:
     region_distance: float
     same_maps: bool  # every merged region's map is the matched law region's
     polygons: tuple[np.ndarray, ...]
+    piece_ids: np.ndarray  # per network region: the law's piece with the same map (-1: none)
     merged: tuple[np.ndarray, ...]
     law_merged: tuple[np.ndarray, ...]
 
@@ -136,6 +138,15 @@ def _hausdorff(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(d.min(axis=1).max(), d.min(axis=0).max()))
 
 
+def _match(maps: tuple, K: np.ndarray, c: np.ndarray) -> int:
+    """The first region whose map (of ``maps = (K, c)``) is ``K x + c`` to 1e-9 relative,
+    or -1."""
+    lK, lc = maps
+    d = np.abs(lK - K).reshape(len(lK), -1).max(axis=1) + np.abs(lc - c).max(axis=1)
+    j = int(np.argmin(d))
+    return j if d[j] <= 1e-9 * (1 + np.abs(K).max() + np.abs(c).max()) else -1
+
+
 def network(law: PiecewiseAffine, grid_x: np.ndarray, half: np.ndarray) -> Network:
     """The exact network of ``law``, its size and error, its regions merged by map."""
     t0 = time.perf_counter()
@@ -144,16 +155,12 @@ def network(law: PiecewiseAffine, grid_x: np.ndarray, half: np.ndarray) -> Netwo
     linears = [m for m in net if isinstance(m, nn.Linear)]
     err = float(np.abs(evaluate(net, grid_x) - law(grid_x)).max())
     part = partition(net, -half, half)
+    where = [_match(law.maps, k, c) for k, c in zip(part.A, part.c, strict=True)]
+    piece_ids = np.array([law.pieces[j] if j >= 0 else -1 for j in where])
     walk = relu_to_pwa(net, -half, half)
     gm, lm = walk.simplify(), law.simplify()
-    (gK, gc), (lK, lc) = gm.maps, lm.maps
-    pairs, same = [], True
-    for i in range(gm.n_regions):  # match by map, then compare the polygons
-        d = np.abs(lK - gK[i]).reshape(len(lK), -1).max(axis=1) + np.abs(lc - gc[i]).max(axis=1)
-        j = int(np.argmin(d))
-        same &= bool(d[j] <= 1e-9 * (1 + np.abs(gK[i]).max() + np.abs(gc[i]).max()))
-        pairs.append(j)
-    same &= sorted(pairs) == list(range(lm.n_regions))
+    pairs = [_match(lm.maps, k, c) for k, c in zip(*gm.maps, strict=True)]
+    same = sorted(pairs) == list(range(lm.n_regions))  # one to one by map
     merged = tuple(_ordered(r.vertices()) for r in gm.regions)
     law_merged = tuple(_ordered(lm.regions[j].vertices()) for j in pairs)
     dist = max(_hausdorff(a, b) for a, b in zip(merged, law_merged, strict=True))
@@ -171,6 +178,7 @@ def network(law: PiecewiseAffine, grid_x: np.ndarray, half: np.ndarray) -> Netwo
         region_distance=dist,
         same_maps=same,
         polygons=tuple(part.vertices),
+        piece_ids=piece_ids,
         merged=merged,
         law_merged=law_merged,
     )
