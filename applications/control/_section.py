@@ -478,8 +478,9 @@ def write(result: ControlResult) -> str:
     s += write_mpc(result)
     s.append(
         "\n**Table.** `table.csv` is tidy: one row per study, controller, seed and quantity, "
-        "with unit, kind (exact, verified bound, sampled, interval bound, linearised, "
-        "simulated...) and a note; kind exact for a MILP extreme only when its status is "
+        "with unit, kind (exact, verified bound, certified, sound bound, sampled, "
+        "interval bound, linearised, simulated, not claimed...) and a note; kind exact for a "
+        "MILP extreme only when its status is "
         "optimal, attained and sound bound otherwise (the note says which); "
         "seed -1 marks controllers that involve no randomness. "
         "Quantities that do not apply (regions of smooth networks, a settling time that is "
@@ -491,6 +492,9 @@ def write(result: ControlResult) -> str:
         "computed exactly, and its command range over the operating box has proven bounds, "
         "not sampled ones, certified exact where the MILP's status is optimal. A tanh or "
         "sigmoid controller that tracks the law as well offers only a linearisation at a "
-        "point, samples and loose interval bounds.\n"
+        "point, samples and sound but inexact bounds (CROWN, intervals). The explicit MPC "
+        "law is itself an exact ReLU network, and the closed loop of any PWL controller is "
+        "certified as a whole: command bound, invariance facet by facet, a region of "
+        "attraction with a convergence proof where one exists.\n"
     )
     return "\n".join(s)

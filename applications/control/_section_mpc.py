@@ -83,7 +83,8 @@ def _cert_text(result: ControlResult) -> str:
     c = result.mpc.cert
     law, relu, t = c.law, c.relu, c.crown
     w = law.box_witness
-    witness = "" if w is None else f" (witness x = ({w[0]:g}, {w[1]:g}), found exactly)"
+    witness = "" if w is None else f" (witness x = ({w[0]:g}, {w[1]:g}): its successor leaves"
+    witness += "" if w is None else " the box, checked in exact arithmetic)"
     relu_conv = (
         "proven"
         if relu.converges
@@ -111,7 +112,9 @@ def _cert_text(result: ControlResult) -> str:
         f"{law.alpha:.4f} for the law (the box caps it at {law.alpha_cap:.4f}), area "
         f"{law.area:.3f}, {law.area / c.ellipse_area:.2f} times the Hu-Lin ellipse x'Px <= "
         f"{c.ellipse_level:.4f} (area {c.ellipse_area:.3f}, exact) that the LQR law keeps "
-        f"unsaturated; for the ReLU fit alpha = {relu.alpha:.4f}, area {relu.area:.3f} "
+        f"unsaturated; for the ReLU fit alpha = {relu.alpha:.4f}"
+        + (" (the same cap)" if relu.alpha == relu.alpha_cap else "")
+        + f", area {relu.area:.3f} "
         f"(certified, with |u| <= {U_BOUND:g} on the set). Convergence: "
         f"for the law proven by a ladder of {law.levels} verified levels into its linear "
         f"region, with certified gauge contraction {law.rate:.3f} there; for the fit "
