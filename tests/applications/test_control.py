@@ -596,7 +596,7 @@ def test_figures_and_section_render_from_the_result_without_torch(tiny, tmp_path
     text = _section.write(tiny)
     assert [p.name for p in paths] == [
         "steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png",
-        "margins.png",
+        "mpc_network.png", "mpc_invariant.png", "margins.png",
     ]  # fmt: skip
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert text.startswith("## Control") and "seed 3" in text
@@ -633,7 +633,7 @@ def _value(table, controller, quantity, study="position"):
 def test_run_writes_table_figures_and_section(quick):
     folder = quick.out_dir / "control"
     names = {"steps.png", "slices.png", "regions.png", "gains.png", "speed.png", "mpc.png"}
-    names |= {"margins.png"}
+    names |= {"mpc_network.png", "mpc_invariant.png", "margins.png"}
     assert {p.name for p in quick.figures} == names
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in quick.figures)
     table = pd.read_csv(folder / "table.csv")
@@ -691,6 +691,68 @@ def test_run_reports_reachable_box_margins_variations_and_sampling(quick):
     text = (quick.out_dir / "control" / "section.md").read_text()
     assert "### Engineering checks" in text and "Ts = 10 ms" in text
     assert "|omega| <= 1.3187 rad/s" in text
+
+
+def test_run_reports_the_mpc_network_within_its_bound_and_its_regions_coincide(quick, tiny):
+    t = quick.table
+    rows = t[t.study == "mpc"].set_index(["controller", "quantity"])
+    net = rows.loc["MPC network"]
+    assert (
+        net.loc["max_error", "kind"] == "grid" and net.loc["error_bound", "kind"] == "sound bound"
+    )
+    assert net.loc["max_error", "value"] <= net.loc["error_bound", "value"] < 1e-9
+    assert net.loc["regions_coincide", "value"] == 1 and net.loc["region_distance", "value"] < 1e-9
+    law = rows.loc["explicit MPC"]
+    assert net.loc["merged_regions", "value"] == law.loc["merged_regions", "value"]
+    assert net.loc["affine_pieces", "value"] == law.loc["affine_pieces", "value"]
+    assert net.loc["linear_regions", "value"] >= net.loc["merged_regions", "value"]
+    n = tiny.mpc.cert.network
+    assert (n.piece_ids >= 0).all() and len(n.polygons) == n.n_regions
+
+
+def test_run_certifies_the_mpc_closed_loop_and_sampling_agrees(quick, tiny):
+    from scipy.spatial import ConvexHull
+
+    from applications.control import _mpc as mpc
+
+    t = quick.table
+    rows = t[t.study == "mpc"].set_index(["controller", "quantity"])
+    for ctrl in ("explicit MPC", "relu"):
+        r = rows.loc[ctrl]
+        assert 0 < r.loc["roa_alpha", "value"] <= r.loc["roa_alpha_cap", "value"] + 1e-12
+        assert (
+            r.loc["roa_alpha", "kind"] == "certified" and r.loc["box_invariant", "kind"] == "exact"
+        )
+        assert r.loc["certified_max_command", "kind"] in ("exact", "attained")
+        if r.loc["box_invariant", "value"] == 0:  # refuted: with a witness in the box
+            w = np.array([r.loc[f"box_witness_x{j}", "value"] for j in (1, 2)])
+            assert (np.abs(w) <= mpc.BOX).all()
+    law = rows.loc["explicit MPC"]
+    assert law.loc["certified_max_command", "value"] == pytest.approx(mpc.U_BOUND, abs=1e-12)
+    assert (law.loc["converges", "value"], law.loc["converges", "kind"]) == (1, "certified")
+    alpha = law.loc["roa_alpha", "value"]
+    assert law.loc["trajectory_max_gauge", "value"] <= alpha * (1 + 1e-9)
+    hu_lin = rows.loc[("LQR", "hu_lin_area"), "value"]
+    assert law.loc["roa_area_ratio", "value"] == pytest.approx(
+        law.loc["roa_area", "value"] / hu_lin
+    )
+    # independent: 10^4 states sampled in the certified set stay in it one step later
+    f = control.explicit_mpc(mpc.A, mpc.B, mpc.Q, mpc.R, mpc.N, mpc.U_BOUND, mpc.BOX)
+    assert tiny.mpc.cert.law.alpha == alpha  # the law's set: no training involved
+    eq = ConvexHull(tiny.mpc.cert.set_vertices).equations  # a x + b <= 0 inside
+    x = np.random.default_rng(2).uniform(-1, 1, (80_000, 2)) * mpc.BOX
+    x = x[(x @ eq[:, :2].T + eq[:, 2]).max(axis=1) <= 0][:10_000]
+    assert len(x) == 10_000
+    step = x @ mpc.A.T + np.outer(f(x), mpc.B[:, 0])
+    assert (step @ eq[:, :2].T + eq[:, 2]).max() <= 1e-9
+    assert np.abs(f(x)).max() <= mpc.U_BOUND + 1e-12
+    tanh = rows.loc["tanh"]
+    kinds = [tanh.loc[q, "kind"] for q in ("max_command", "crown_bound", "interval_bound")]
+    assert kinds == ["sampled", "sound bound", "interval bound"]
+    sampled, crown = tanh.loc["max_command", "value"], tanh.loc["crown_bound", "value"]
+    assert sampled <= crown <= tanh.loc["interval_bound", "value"]
+    text = (quick.out_dir / "control" / "section.md").read_text()
+    assert "sound bound, not exact" in text and "partitions coincide" in text
 
 
 def test_run_raises_no_unexplained_solver_warning(quick_run):
