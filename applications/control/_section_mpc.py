@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import markdown_table
-from ._mpc import U_BOUND
+from ._mpc import BOX, U_BOUND, N, R
 from ._result import ControlResult
 
 __all__: list[str] = []
@@ -22,10 +22,11 @@ def _fits_text(result: ControlResult) -> str:
     relu_m, tanh_m = m.fits["relu"], m.fits["tanh"]
     return (
         "The input-constrained MPC law of the double integrator x+ = [[1, 1], [0, 1]] x + "
-        "[0.5, 1]' u, |u| <= 1, horizon 5, stage cost x'x + 0.1 u^2 and the Riccati terminal "
-        "cost, is a continuous PWL function on polyhedral critical regions (Bemporad et al. "
-        "2002). Enumerating every active set of the five moves (kept when its region has an "
-        "interior point in the box |x1| <= 5, |x2| <= 2) gives "
+        f"[0.5, 1]' u, |u| <= {U_BOUND:g}, horizon {N}, stage cost x'x + {R[0, 0]:g} u^2 and "
+        "the Riccati terminal cost, is a continuous PWL function on polyhedral critical "
+        "regions (Bemporad et al. 2002). Enumerating every active set of the moves (kept when "
+        f"its region has an interior point in the box |x1| <= {BOX[0]:g}, |x2| <= {BOX[1]:g}) "
+        "gives "
         f"{m.n_regions} critical regions, on which the first move takes {m.pieces} distinct "
         f"affine forms. The law sampled by solving {cfg.mpc[0]} QPs agrees with the "
         f"regions to {m.qp_gap:.1e}. Networks 2-16-16-1 ({relu_m.parameters} parameters, seed "
@@ -52,7 +53,8 @@ def _network_text(result: ControlResult) -> str:
         f"affine maps (exact); merged by map they are {n.n_merged} regions, and the law's "
         f"{m.n_regions} critical regions merged by map are {n.n_law_merged}: matched one to "
         f"one by their maps, the two partitions {same} (largest vertex distance "
-        f"{n.region_distance:.1e}, float64). A critical region is an active set of all five "
+        f"{n.region_distance:.1e}, float64). A critical region is an active set of all "
+        f"{N} "
         "moves, so several share the first move's map; the network's regions are "
         "those of the first move only.\n"
     )
