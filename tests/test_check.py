@@ -81,6 +81,33 @@ def test_one_row_agrees_with_the_verified_minimum(tmp_path, seed):
             _assert_counterexample(net, path, res)
 
 
+def test_falsification_rounds_go_on_beside_branch_and_bound(tmp_path, monkeypatch):
+    """With the first round made to miss, later rounds (here one per branch-and-bound step)
+    still run, and neither verdict changes: rounds only ever add checked counterexamples."""
+    from pwlmodels.verify import _check
+
+    calls = []
+    real = _check._falsify
+
+    def falsify(*args):
+        calls.append(args[2])
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(_check, "_falsify", falsify)
+    monkeypatch.setattr(_check, "_FALSIFY_SHARE", 1e9)
+    net = _net(3)
+    lo, up = [-1.0, -0.5], [1.0, 0.75]
+    r = minimize(net, lo, up, output=0, method="milp")
+    for t, expected in ((r.bound - 1e-3, "unsat"), (r.value + 1e-3, "sat")):
+        calls.clear()
+        path = _spec(tmp_path, 2, 2, lo, up, f"(<= Y_0 {t!r})")
+        res = check(net, path, time_limit=60)
+        assert res.status == expected, (t, res)
+        assert len(calls) >= 2 or res.n_boxes <= 1
+        if expected == "sat":
+            _assert_counterexample(net, path, res)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_conjunction_against_dense_sampling(tmp_path, seed):
     """``Y_0 <= Y_1`` and ``Y_0 >= t``: sat where grid points meet both (a checked

@@ -13,8 +13,9 @@ This is the exact meaning of the one objective ``min_j max_i (a_ji . y - b_ji)
 
 A counterexample is an input whose output meets every row of one
 conjunction. It is searched first by projected gradient descent from random
-starts, then among the corners and centres of the boxes the search splits,
-and reported only when a sound upper bound of ``A y`` at it (not only the
+starts, then among the corners and centres of the boxes the search splits
+(with more rounds of gradient descent beside it, a tenth of its time), and
+reported only when a sound upper bound of ``A y`` at it (not only the
 float64 forward pass) meets ``b`` and it lies in the box, both as written
 (the reader's constants rounded inward). A float32 network's counterexample
 is a float32 input, the input the network is run on. A conjunction without
