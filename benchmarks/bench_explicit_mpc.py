@@ -14,7 +14,21 @@ records:
   the box and at every region's vertices, and ``rounding_bound``
   (:func:`pwlmodels.pwa_rounding_bound`);
 - with PPOPT installed (the ``mpc`` extra), ``ppopt_regions`` and ``ppopt_seconds``
-  of its graph algorithm on the same mpQP (one run), else empty.
+  of its graph algorithm on the same mpQP (one run), else empty;
+- the closed-loop certificates of the law (``applications.control``; each time the
+  best of ``--repeats``): ``max_abs_u``, the exact largest |u| over the state box
+  (``input_bound``, from the law's regions) and ``input_bound_seconds``;
+  ``box_invariant`` (``invariance`` of the state box, per facet),
+  ``box_worst_margin`` (its smallest facet margin, negative where the facet fails)
+  and ``invariance_seconds``; ``roa_alpha``, ``roa_alpha_cap``, ``roa_converges``
+  and ``roa_seconds`` of ``region_of_attraction`` with the LQR polytope candidate
+  (where alpha = alpha_cap, the state box, not invariance, limits the scaling), and
+  ``roa_volume`` (``Polytope.volume``: the shoelace area in 2-D, scipy's
+  ``ConvexHull`` in 4-D) over ``ellipsoid_volume``, the Hu-Lin LQR ellipsoid's
+  (``lqr_ellipsoid``, ``pi^(n/2) / Gamma(n/2 + 1) level^(n/2) / sqrt(det P)``), as
+  ``roa_ellipsoid_ratio``. Every certificate runs at every horizon: the 4-D ones
+  stay far under a minute at the largest cart-pole horizon (the ``*_seconds``
+  columns), so none is restricted to the smaller horizons.
 
 Run::
 
@@ -37,7 +51,13 @@ import torch
 from _common import best_of, library_version, write_csv_atomic
 from torch import nn
 
-from applications.control import explicit_mpc
+from applications.control import (
+    explicit_mpc,
+    input_bound,
+    invariance,
+    lqr_ellipsoid,
+    region_of_attraction,
+)
 from applications.control._explicit import cartpole, condense, ppopt_program
 from pwlmodels import count_parameters, evaluate, pwa_rounding_bound, pwa_to_relu
 
@@ -71,6 +91,18 @@ COLUMNS = [
     "ppopt_regions",
     "ppopt_seconds",
     "samples",
+    "max_abs_u",
+    "input_bound_seconds",
+    "box_invariant",
+    "box_worst_margin",
+    "invariance_seconds",
+    "roa_alpha",
+    "roa_alpha_cap",
+    "roa_converges",
+    "roa_seconds",
+    "roa_volume",
+    "ellipsoid_volume",
+    "roa_ellipsoid_ratio",
     "version",
 ]
 KARG_LUCIA = (
@@ -92,6 +124,33 @@ def ppopt_run(plant: dict, horizon: int) -> tuple[int | None, float | None]:
         solution = solve_mpqp(program, mpqp_algorithm.graph)
         seconds = time.perf_counter() - start
     return len(solution.critical_regions), seconds
+
+
+def certificates(plant: dict, law, repeats: int) -> dict:
+    """The law's closed-loop certificates on the state box, each timed (best of repeats)."""
+    A, B, box, u_max = plant["A"], plant["B"], plant["x_box"], plant["u_max"]
+    facets = np.vstack([np.eye(len(box)), -np.eye(len(box))])
+    ib_s, ib, _ = best_of(lambda: input_bound(law, -box, box), repeats)
+    inv_s, inv, _ = best_of(lambda: invariance(A, B, law, facets, np.r_[box, box]), repeats)
+    roa_s, roa, _ = best_of(
+        lambda: region_of_attraction(A, B, law, "lqr", box, u_max, Q=plant["Q"], R=plant["R"]),
+        repeats,
+    )
+    ellipsoid = lqr_ellipsoid(A, B, plant["Q"], plant["R"], u_max, box)
+    return {
+        "max_abs_u": ib.value,
+        "input_bound_seconds": ib_s,
+        "box_invariant": inv.verdict == "invariant",
+        "box_worst_margin": float(inv.margins[inv.worst]),
+        "invariance_seconds": inv_s,
+        "roa_alpha": roa.alpha,
+        "roa_alpha_cap": roa.alpha_cap,
+        "roa_converges": roa.converges,
+        "roa_seconds": roa_s,
+        "roa_volume": roa.area,
+        "ellipsoid_volume": ellipsoid.area,
+        "roa_ellipsoid_ratio": roa.area / ellipsoid.area,
+    }
 
 
 def measure(name: str, plant: dict, horizon: int, n_samples: int, repeats: int) -> dict:
@@ -120,6 +179,7 @@ def measure(name: str, plant: dict, horizon: int, n_samples: int, repeats: int) 
         "ppopt_regions": ppopt_regions,
         "ppopt_seconds": ppopt_s,
         "samples": len(x),
+        **certificates(plant, law, repeats),
     }
 
 

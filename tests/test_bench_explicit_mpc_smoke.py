@@ -29,5 +29,15 @@ def test_bench_explicit_mpc_quick_networks_are_exact_and_ppopt_agrees(tmp_path):
         assert (table["ppopt_regions"] == table["regions"]).all()
     else:
         assert table["ppopt_regions"].isna().all()
+    certificates = ["max_abs_u", "box_invariant", "box_worst_margin", "roa_alpha"]
+    certificates += ["roa_alpha_cap", "roa_converges", "roa_volume", "roa_ellipsoid_ratio"]
+    assert table[certificates].notna().all().all()
+    assert (table["max_abs_u"] <= 1.0 + 1e-9).all()  # u_max = 1 in both plants
+    assert (table["roa_alpha"] >= 0).all()
+    assert (table["roa_alpha"] <= table["roa_alpha_cap"] + 1e-12).all()
+    assert (table["roa_volume"] > 0).all() and (table["ellipsoid_volume"] > 0).all()
+    assert (~table["box_invariant"] | (table["box_worst_margin"] >= -1e-6)).all()
+    seconds = ["input_bound_seconds", "invariance_seconds", "roa_seconds"]
+    assert (table[seconds] > 0).all().all()
     assert "Karg and Lucia" in done.stdout
     assert list(tmp_path.iterdir()) == [out]  # written atomically: no temporary left
