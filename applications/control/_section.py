@@ -442,7 +442,8 @@ def write(result: ControlResult) -> str:
         "labelled sound bound, not exact: interval arithmetic with best-first box splitting "
         f"(at most {cfg.budget} boxes per extreme; up to {num['smooth_interval_max']:.4g} V "
         "for the max), and CROWN linear relaxations with branch and bound on the input "
-        f"(`crown_bound`, at most {cfg.crown_budget} boxes for both extremes; up to "
+        f"(`crown_bound`, one pass for both extremes, budget {cfg.crown_budget} boxes, the "
+        "count bounded in each row's note; up to "
         f"{num['smooth_crown_max']:.4g} V). CROWN is the tighter at "
         f"{num['n_crown_tighter']} of the {num['n_smooth_ends']} extremes"
         + (
