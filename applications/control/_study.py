@@ -292,7 +292,7 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         r = c.command
         for end, lab in (("max", r.max_label), ("min", r.min_label)):
             value, bound = getattr(r, f"{end}_value"), getattr(r, f"{end}_bound")
-            how = lab.text if r.verified else f"sampled extreme: a {_INNER[end]}"
+            how = lab.text if r.verified else f"sampled extreme: {_INNER[end]}"
             add(f"{end}_command", value, "V", lab.value_kind, how)
             how = lab.text if r.verified else _interval_note(r)
             add(f"{end}_command_bound", bound, "V", lab.bound_kind, how)
@@ -316,7 +316,7 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
     return rows
 
 
-_INNER = {"max": "lower bound of the max", "min": "upper bound of the min"}
+_INNER = {"max": "a lower bound of the max", "min": "an upper bound of the min"}
 
 
 def _interval_note(r) -> str:
