@@ -52,7 +52,9 @@ def _analyse(name, seed, net, params, loss, plant, K, cfg: Config) -> Controller
         command = exact_range(net, -HALF, HALF)
         clamp = clamp_proof(net, -HALF, HALF, U_MAX, CLAMP_MARGIN)
     else:
-        command = sampled_range(net, -HALF, HALF, cfg.n_sampled, cfg.budget, max(seed, 0))
+        command = sampled_range(
+            net, -HALF, HALF, cfg.n_sampled, cfg.budget, max(seed, 0), cfg.crown_budget
+        )
         clamp = None
     sens = sensitivity(net, X_REF, EPS * HALF, pwl, cfg.n_local, cfg.budget, max(seed, 0))
     zeta, wn = damping(lin.poles)
@@ -96,7 +98,11 @@ def compute(
         (``u_max / ||K||``), ``gain_error_<activation>`` (mean over seeds),
         ``radius_scaled_min`` / ``_max`` (learned ReLU), ``exceedance_max``
         (largest command beyond the limit, learned ReLU),
-        ``smooth_bound_max`` (largest interval bound, tanh and sigmoid),
+        ``smooth_bound_max`` (largest sound bound of the max command, tanh and
+        sigmoid, the tighter of CROWN and intervals), ``smooth_interval_max`` /
+        ``smooth_crown_max`` (the largest of each method's), ``smooth_sampled_max``
+        (largest sampled command), ``n_crown_tighter`` of ``n_smooth_ends`` (extremes
+        where CROWN is the tighter),
         ``n_exact_ranges`` / ``n_pwl`` (certified ranges among the ReLU
         controllers), ``n_clamps`` / ``n_clamps_proven``, ``parameters`` (of a
         learned network) and ``sensitivity_formula`` (``EPS |K| @ HALF``).
@@ -198,7 +204,14 @@ def _summary(ctrls: list[Controller], K2: np.ndarray) -> dict[str, float]:
         "radius_scaled_min": min(radii),
         "radius_scaled_max": max(radii),
         "exceedance_max": max(over),
-        "smooth_bound_max": max(r.max_bound for r in smooth),
+        "smooth_bound_max": max(r.tight_max for r in smooth),
+        "smooth_interval_max": max(r.max_bound for r in smooth),
+        "smooth_crown_max": max(r.crown_max for r in smooth),
+        "smooth_sampled_max": max(r.max_value for r in smooth),
+        "n_crown_tighter": sum(
+            (r.crown_max < r.max_bound) + (r.crown_min > r.min_bound) for r in smooth
+        ),
+        "n_smooth_ends": 2 * len(smooth),
         "n_exact_ranges": sum(c.command.exact for c in pwl),
         "n_pwl": len(pwl),
         "n_clamps": len(clamps),
@@ -279,9 +292,13 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         r = c.command
         for end, lab in (("max", r.max_label), ("min", r.min_label)):
             value, bound = getattr(r, f"{end}_value"), getattr(r, f"{end}_bound")
-            add(f"{end}_command", value, "V", lab.value_kind, lab.text)
-            add(f"{end}_command_bound", bound, "V", lab.bound_kind, lab.text)
+            how = lab.text if r.verified else f"sampled extreme: {_INNER[end]}"
+            add(f"{end}_command", value, "V", lab.value_kind, how)
+            how = lab.text if r.verified else _interval_note(r)
+            add(f"{end}_command_bound", bound, "V", lab.bound_kind, how)
             add(f"{end}_command_gap", abs(bound - value), "V", lab.bound_kind, "|bound - value|")
+        if not r.verified and np.isfinite(r.crown_max):
+            _crown_rows(r, add)
         lab = r.label
         add("exceedance", max(r.max_value - U_MAX, -U_MAX - r.min_value, 0.0), "V", lab.value_kind)
         for j, state in enumerate(STATES):
@@ -297,6 +314,23 @@ def _position_rows(ctrls: list[Controller], K: np.ndarray) -> list[tuple]:
         add("sensitivity", c.sens.value, "V", lab.value_kind, note)
         add("sensitivity_bound", c.sens.bound, "V", lab.bound_kind, lab.text)
     return rows
+
+
+_INNER = {"max": "a lower bound of the max", "min": "an upper bound of the min"}
+
+
+def _interval_note(r) -> str:
+    return f"interval + best-first over <= {r.interval_budget} boxes: sound bound, not exact"
+
+
+def _crown_rows(r, add) -> None:
+    """A smooth controller's CROWN bounds of the command's extremes, and the tighter bounds."""
+    how = f"CROWN + branch and bound over {r.crown_boxes} boxes: sound bound, not exact"
+    add("max_command_crown_bound", r.crown_max, "V", "sound bound", how)
+    add("min_command_crown_bound", r.crown_min, "V", "sound bound", how)
+    how = "tighter of the CROWN and interval bounds: sound bound, not exact"
+    add("max_command_tight_bound", r.tight_max, "V", "sound bound", how)
+    add("min_command_tight_bound", r.tight_min, "V", "sound bound", how)
 
 
 _STEP_UNITS = {"rise_time": "s", "settling_time": "s", "overshoot": "%"}

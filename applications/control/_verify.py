@@ -7,10 +7,11 @@ plateaus). Its bound is sound whatever the status; the attained value is
 only when the status is ``"optimal"``, and :func:`describe` words every label
 from that status.
 Smooth controllers: the extremes of uniform samples, and interval
-bounds refined by best-first box splitting, sound up to float64 rounding
-margins: each Linear layer widens its result by ``gamma_{n+2}`` times the
-magnitudes involved (Higham 2002, ch. 3), and each activation by 4 ulps plus
-1e-300, which covers numpy's ``tanh`` and scipy's ``expit``.
+bounds refined by best-first box splitting and, for the operating box, CROWN
+bounds with branch and bound (:func:`._crown.crown_bound`), all sound up to
+float64 rounding margins; the interval ones: each Linear layer widens its
+result by ``gamma_{n+2}`` times the magnitudes involved (Higham 2002, ch. 3),
+and each activation by 4 ulps plus 1e-300, which covers numpy's ``tanh`` and scipy's ``expit``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pwlmodels import (
 )
 
 from ._checks import leaves
+from ._crown import crown_bound
 from ._learn import clamped
 from ._sim import numpy_net
 
@@ -98,7 +100,10 @@ class CommandRange:
     :func:`describe`); otherwise ``max_value`` is the largest of the sampled
     commands, ``max_bound`` a sound interval bound and the status "sampled".
     The same for the minimum. ``notes``: the SolverInconsistencyWarning
-    messages the MILP raised (explained in the report).
+    messages the MILP raised (explained in the report). Sampled ranges also
+    keep ``interval_budget`` (the interval bounds' box budget) and, when CROWN
+    ran, ``crown_max`` / ``crown_min`` (its sound bounds of the extremes,
+    NaN otherwise) over ``crown_boxes`` boxes.
     """
 
     verified: bool
@@ -114,6 +119,20 @@ class CommandRange:
     min_atol: float = ATOLS[-1]
     rtol: float = RTOL
     notes: tuple[str, ...] = ()
+    interval_budget: int = 0
+    crown_max: float = float("nan")
+    crown_min: float = float("nan")
+    crown_boxes: int = 0
+
+    @property
+    def tight_max(self) -> float:
+        """The tighter sound bound of the maximum: ``max_bound``, or CROWN's where lower."""
+        return float(np.fmin(self.max_bound, self.crown_max))
+
+    @property
+    def tight_min(self) -> float:
+        """The tighter sound bound of the minimum: ``min_bound``, or CROWN's where higher."""
+        return float(np.fmax(self.min_bound, self.crown_min))
 
     @property
     def max_label(self) -> Label:
@@ -194,9 +213,16 @@ def exact_range(
 
 
 def sampled_range(
-    net: nn.Sequential, lower: np.ndarray, upper: np.ndarray, n: int, budget: int, seed: int
+    net: nn.Sequential,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n: int,
+    budget: int,
+    seed: int,
+    crown_budget: int | None = None,
 ) -> CommandRange:
-    """Extremes of ``n`` uniform samples, and sound interval bounds refined over sub-boxes."""
+    """Extremes of ``n`` uniform samples, and sound interval bounds refined over sub-boxes;
+    with ``crown_budget``, also CROWN bounds by branch and bound over that many boxes."""
     f = numpy_net(net)
     rng = np.random.default_rng(seed)
     best_hi, best_lo = -np.inf, np.inf
@@ -211,7 +237,15 @@ def sampled_range(
             best_lo, w_lo = float(u[j]), x[j]
     hi_b = interval_max(net, lower, upper, best_hi, budget=budget)
     lo_b = -interval_max(net, lower, upper, -best_lo, budget=budget, sign=-1.0)
-    return CommandRange(False, best_hi, hi_b, w_hi, "sampled", best_lo, lo_b, w_lo, "sampled")
+    crown = {}
+    if crown_budget is not None:
+        b = crown_bound(net, lower, upper, max_boxes=crown_budget)
+        crown = {"crown_max": float(b.upper[0]), "crown_min": float(b.lower[0])}
+        crown["crown_boxes"] = b.boxes
+    return CommandRange(
+        False, best_hi, hi_b, w_hi, "sampled", best_lo, lo_b, w_lo, "sampled",
+        interval_budget=budget, **crown,
+    )  # fmt: skip
 
 
 def _layers(net: nn.Sequential) -> list:
