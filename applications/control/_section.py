@@ -451,9 +451,12 @@ def write(result: ControlResult) -> str:
             if num["n_crown_tighter"] == num["n_smooth_ends"]
             else " (at the others the interval bound is, and the table says so)"
         )
-        + ": interval arithmetic ignores how the hidden units' outputs depend on each other, "
-        "so boxes that cross the steep unsaturated slab keep wide bounds, while CROWN carries "
-        "a linear function of the state through the layers. The headline sound bound is the "
+        + ". On one box CROWN is never the looser (it is intersected with the interval "
+        "bound, and carries a linear function of the state "
+        "through the layers, where interval arithmetic ignores how the hidden units' outputs "
+        "depend on each other, so boxes across the steep unsaturated slab keep wide bounds), "
+        "but a CROWN box costs far more than an interval box, so within these budgets the "
+        "cheaper method can split further and end tighter. The headline sound bound is the "
         f"tighter of the two, up to {num['smooth_bound_max']:.4g} V against the "
         f"{U_MAX:g} V limit (rows `*_tight_bound`). Sensitivity: the "
         f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j, from "
