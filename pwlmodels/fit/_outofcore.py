@@ -130,10 +130,12 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
     d, offset = cells.data(frame)
     edges = cells.quantiles(_freeknots._BINS)
     found = [
-        search_knots(d, n_knots, None, n_starts=n_starts, seed=seed + i, edges=edges)
+        search_knots(
+            d, n_knots, None, n_starts=n_starts, seed=seed + i, edges=edges, with_ends=True
+        )
         for i in range(_CANDIDATES)
     ]
-    starts = np.unique(np.array([f[0] for f in found]), axis=0)
+    starts = np.unique(np.vstack([f[0][None] for f in found] + [f[2] for f in found]), axis=0)
     evaluations = sum(f[1] for f in found)
     t = found[0][0]
     passes, converged = 2, False
