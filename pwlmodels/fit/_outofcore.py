@@ -154,13 +154,22 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
         else:
             cells = cells.gather(want, source, frame)
             d, offset = cells.data(frame)
-            t, more = search_knots(
-                d, n_knots, None, n_starts=n_starts, seed=seed, starts=starts, edges=edges
+            t, more, ends = search_knots(
+                d,
+                n_knots,
+                None,
+                n_starts=n_starts,
+                seed=seed,
+                starts=starts,
+                edges=edges,
+                with_ends=True,
             )
-            starts = t[None]
+            starts = np.unique(np.vstack([t[None], ends]), axis=0)
             evaluations += more
         passes += 1
         want = np.zeros(cells.size, bool)
+        for row in starts:
+            want |= cells.window(row)
     notes = [
         f"fitted out of core in {passes} passes: {cells.size} cells, "
         f"{cells.points[0].size} points gathered near the knots"
