@@ -12,16 +12,18 @@ cells on x, and the points of the few cells next to the knots.
    the same normal equations, and SSRs that differ by a constant (the
    cell's own line-fit residual), for every knot vector with no knot
    strictly inside (min u, max u). The free-knot search of the in-memory
-   fit (:func:`search_knots`) runs on these pseudo-points: O(grid) data.
-3. The cells holding a knot or next to one are gathered as raw points
-   (a filtered pass), the rest stay pseudo-points, and the search runs again
-   from the knots found. A knot that moves into a cell that is not gathered
-   makes another round. When every knot and its neighbouring cells are
-   gathered, every SSR the search could evaluate near the knots is the true
-   one: the result is a local optimum of the full data's SSR, and where the
-   in-memory search ends in the same one (its starts and candidate knots,
-   the equal-count bin edges, are taken from the full data's cell counts),
-   the same knots, values and SSR up to rounding. A cell to gather
+   fit (:func:`search_knots`) runs on these pseudo-points: O(grid) data,
+   from the in-memory search's starts: its candidate knots, the equal-count
+   bin edges, are the data's exactly (:func:`_quantiles`, rank selection in
+   a few passes over sub-cells).
+3. The cells holding the knots where any start's descent ended, or next to
+   them, are gathered as raw points (a filtered pass), the rest stay
+   pseudo-points, and the search runs again from those ends. An end that
+   moves into a cell that is not gathered makes another round. When every
+   knot and its neighbouring cells are gathered, every SSR the search could
+   evaluate near the knots is the true one: the result is a local optimum
+   of the full data's SSR, and where the in-memory search ends in the same
+   one, the same knots, values and SSR up to rounding. A cell to gather
    that holds more than ``_CELL_CAP`` points is split into finer cells
    first (one more moment pass), so that memory stays bounded whatever the
    density; a cell whose points share one x is exact as one pseudo-point.
