@@ -106,6 +106,35 @@ def test_matches_the_in_memory_fit(seed, k):
     assert "fitted out of core" in ooc.notes[-1]
 
 
+@pytest.mark.parametrize(("seed", "k", "grid"), [(12, 3, 64), (13, 4, 64)])
+def test_formerly_worse_agreement_cases_match_the_in_memory_fit(seed, k, grid):
+    """Cases of ``bench_outofcore.py --agreement`` (its data: 3,000 points, two clusters,
+    x rounded to 0.01) where the out-of-core fit once stopped 0.03 % and 4 % higher: its
+    starts came from approximate bin edges and it read the cells of the best knots only."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(3.0, 0.8, 1500), rng.exponential(1.5, 1500)])
+    x = np.round(np.clip(x, 0.0, 10.0), 2)
+    for j in range(1, k + 1):  # the benchmark draws 1, 2, ... knots from one generator
+        kinks, slopes = np.sort(rng.uniform(1.0, 9.0, j)), rng.uniform(-2.0, 2.0, j + 1)
+        y = slopes[0] * x + rng.normal(0.0, 0.1, x.size)
+        y = y + sum((slopes[i + 1] - slopes[i]) * np.maximum(x - kinks[i], 0.0) for i in range(j))
+    assert_same_fit(fit_pwl(x, y, n_knots=k), fit_pwl(*lazy(x, y), n_knots=k, grid=grid))
+
+
+def test_bin_edges_are_the_in_memory_search_s():
+    """The candidate knots (equal-count bin edges) found by rank selection passes are the
+    in-memory search's exactly, with repeated x and uneven density."""
+    x, y = make_data(3, n=2000)
+    source = _outofcore.Source.from_arrays(*lazy(x, y, 300))
+    x0, xs, y_mean, n = _outofcore._summary(source)
+    frame = (x0, xs, y_mean)
+    cells = _outofcore._Cells.build(source, np.linspace(0.0, 1.0, 33), frame)
+    edges, passes = _outofcore._quantiles(source, cells, frame, n, _freeknots._BINS)
+    d = _lsq.Data.build(x, y, np.ones(x.size))
+    assert passes >= 1
+    assert_allclose(edges, _freeknots._bin_edges(d), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_knots_are_the_exact_meeting_points_of_the_segment_lines(seed):
     """Where the optimum lies inside its data gaps, the knots are where the segments' own

@@ -123,15 +123,27 @@ class _Objective:
         return 2.0 * gamma * tail[:, 1:]
 
 
-def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts=None, edges=None):
+def search_knots(
+    d: _lsq.Data,
+    k: int,
+    cons,
+    *,
+    n_starts: int,
+    seed: int,
+    starts=None,
+    edges=None,
+    with_ends=False,
+):
     """The best knot vector found (scaled, sorted) and the number of SSR evaluations.
 
     The out-of-core fit, whose data are partly pseudo-points, passes ``starts`` (M, k),
     knot vectors descended from besides the search's own, and ``edges``, the equal-count
-    bin edges of the full data (default: those of ``d``).
+    bin edges of the full data (default: those of ``d``); with ``with_ends`` it gets a third
+    item, the end of every start's descent and polish (M', k): local optima of ``d``
+    whose neighbourhoods it reads in full.
     """
     if k == 0:
-        return np.zeros(0), 0
+        return (np.zeros(0), 0, np.zeros((0, 0))) if with_ends else (np.zeros(0), 0)
     obj = _Objective(d, cons)
     edges = _bin_edges(d) if edges is None else edges
     first = _dp_start(d, k, edges[1::2])  # 128 bins: a quarter of the cost, starts as good
@@ -144,7 +156,9 @@ def search_knots(d: _lsq.Data, k: int, cons, *, n_starts: int, seed: int, starts
     for i in np.argsort(values, kind="stable"):  # polish a start only if it beats the best
         if values[i] < best:
             best_t, best = _polish(obj, ends[i], values[i], edges)
-    return _settle(obj, best_t, best), obj.evaluations
+            ends[i] = best_t
+    best_t = _settle(obj, best_t, best)
+    return (best_t, obj.evaluations, ends) if with_ends else (best_t, obj.evaluations)
 
 
 def _settle(obj: _Objective, t: np.ndarray, ssr: float) -> np.ndarray:

@@ -12,16 +12,18 @@ cells on x, and the points of the few cells next to the knots.
    the same normal equations, and SSRs that differ by a constant (the
    cell's own line-fit residual), for every knot vector with no knot
    strictly inside (min u, max u). The free-knot search of the in-memory
-   fit (:func:`search_knots`) runs on these pseudo-points: O(grid) data.
-3. The cells holding a knot or next to one are gathered as raw points
-   (a filtered pass), the rest stay pseudo-points, and the search runs again
-   from the knots found. A knot that moves into a cell that is not gathered
-   makes another round. When every knot and its neighbouring cells are
-   gathered, every SSR the search could evaluate near the knots is the true
-   one: the result is a local optimum of the full data's SSR, and where the
-   in-memory search ends in the same one (its starts and candidate knots,
-   the equal-count bin edges, are taken from the full data's cell counts),
-   the same knots, values and SSR up to rounding. A cell to gather
+   fit (:func:`search_knots`) runs on these pseudo-points: O(grid) data,
+   from the in-memory search's starts: its candidate knots, the equal-count
+   bin edges, are the data's exactly (:func:`_quantiles`, rank selection in
+   a few passes over sub-cells).
+3. The cells holding the knots where any start's descent ended, or next to
+   them, are gathered as raw points (a filtered pass), the rest stay
+   pseudo-points, and the search runs again from those ends. An end that
+   moves into a cell that is not gathered makes another round. When every
+   knot and its neighbouring cells are gathered, every SSR the search could
+   evaluate near the knots is the true one: the result is a local optimum
+   of the full data's SSR, and where the in-memory search ends in the same
+   one, the same knots, values and SSR up to rounding. A cell to gather
    that holds more than ``_CELL_CAP`` points is split into finer cells
    first (one more moment pass), so that memory stays bounded whatever the
    density; a cell whose points share one x is exact as one pseudo-point.
@@ -51,6 +53,7 @@ _GRID = 4096  # cells of the first grid
 _MAX_GRID = 1 << 22
 _CELL_CAP = 1 << 16  # a cell to gather holding more points is split first
 _SPLIT = 64  # into this many cells
+_QSPLIT = 16  # sub-cells of a quantile's interval per pass
 _CANDIDATES = 3  # grid searches (seeds seed, seed + 1, ...) whose knots' cells are gathered
 _ROUNDS = 12  # gather-and-search rounds at most
 _PROBE_Z = 8.0  # a cell whose line residual exceeds the noise by this many sd is probed
@@ -128,15 +131,17 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
     _enough_points(n, p)
     cells = _Cells.build(source, np.linspace(0.0, 1.0, grid + 1), frame)
     d, offset = cells.data(frame)
-    edges = cells.quantiles(_freeknots._BINS)
+    edges, passes = _quantiles(source, cells, frame, n, _freeknots._BINS)
     found = [
-        search_knots(d, n_knots, None, n_starts=n_starts, seed=seed + i, edges=edges)
+        search_knots(
+            d, n_knots, None, n_starts=n_starts, seed=seed + i, edges=edges, with_ends=True
+        )
         for i in range(_CANDIDATES)
     ]
-    starts = np.unique(np.array([f[0] for f in found]), axis=0)
+    starts = np.unique(np.vstack([f[0][None] for f in found] + [f[2] for f in found]), axis=0)
     evaluations = sum(f[1] for f in found)
     t = found[0][0]
-    passes, converged = 2, False
+    passes, converged = passes + 2, False
     want = cells.probes(d, t, offset, n - p + 1, n_knots)
     for row in starts:
         want |= cells.window(row)
@@ -152,13 +157,22 @@ def reduce(source: Source, *, n_knots, fixed, n_starts: int, seed: int, grid) ->
         else:
             cells = cells.gather(want, source, frame)
             d, offset = cells.data(frame)
-            t, more = search_knots(
-                d, n_knots, None, n_starts=n_starts, seed=seed, starts=starts, edges=edges
+            t, more, ends = search_knots(
+                d,
+                n_knots,
+                None,
+                n_starts=n_starts,
+                seed=seed,
+                starts=starts,
+                edges=edges,
+                with_ends=True,
             )
-            starts = t[None]
+            starts = np.unique(np.vstack([t[None], ends]), axis=0)
             evaluations += more
         passes += 1
         want = np.zeros(cells.size, bool)
+        for row in starts:
+            want |= cells.window(row)
     notes = [
         f"fitted out of core in {passes} passes: {cells.size} cells, "
         f"{cells.points[0].size} points gathered near the knots"
@@ -215,18 +229,6 @@ class _Cells:
         order = np.argsort(u, kind="stable")
         return _lsq.Data.from_scaled(u[order], yc[order], w2[order], x0, xs, y_mean), offset
 
-    def quantiles(self, bins: int) -> np.ndarray:
-        """Approximate equal-count bin edges of the data (the in-memory search's candidate
-        knots), strictly inside (0, 1): linear in the count across [min u, max u] of a cell."""
-        count = self.moments[:, 0]
-        cum = np.concatenate([[0.0], np.cumsum(count)])
-        q = cum[-1] * np.arange(1, bins) / bins
-        c = np.clip(np.searchsorted(cum, q, side="right") - 1, 0, self.size - 1)
-        lo, hi = self.moments[c, 6], self.moments[c, 7]
-        frac = (q - cum[c]) / np.maximum(count[c], 1.0)
-        edges = np.unique(np.where(count[c] > 0, lo + frac * (hi - lo), self.edges[c]))
-        return edges[(edges > 0) & (edges < 1)]
-
     def window(self, t: np.ndarray) -> np.ndarray:
         """The cells holding a knot, and their neighbours."""
         out = np.zeros(self.size, bool)
@@ -269,6 +271,58 @@ class _Cells:
         u, yc = source.reduce(_sliced(_gather, _concat), _concat, self.edges, raw, *frame)
         order = np.argsort(u, kind="stable")
         return dataclasses.replace(self, raw=raw, points=(u[order], yc[order]))
+
+
+def _quantiles(source, cells: _Cells, frame, n: int, bins: int) -> tuple[np.ndarray, int]:
+    """The in-memory search's candidate knots, exactly: the sorted u at the ranks
+    ``linspace(0, n - 1, bins + 1)`` (inner ones), strictly inside (0, 1).
+
+    Each rank's interval [lo, hi] of u (first its cell's extreme u) is cut into
+    ``_QSPLIT`` sub-cells whose counts and extreme u a pass computes, until it holds one
+    value: a few passes of O(bins * _QSPLIT) memory. Returns the values and the passes.
+    """
+    ranks = np.linspace(0, n - 1, bins + 1).astype(int)[1:-1]
+    cum = np.concatenate([[0.0], np.cumsum(cells.moments[:, 0])])
+    c = np.clip(np.searchsorted(cum, ranks, side="right") - 1, 0, cells.size - 1)
+    lo, hi, below = cells.moments[c, 6].copy(), cells.moments[c, 7].copy(), cum[c].copy()
+    for passes in range(_ROUNDS * 4):  # noqa: B007 (the count is returned)
+        open_ = lo < hi
+        if not open_.any():
+            break
+        spans, which = np.unique(np.column_stack([lo, hi])[open_], axis=0, return_inverse=True)
+        sub = spans[:, :1] + (spans[:, 1:] - spans[:, :1]) * np.linspace(0.0, 1.0, _QSPLIT + 1)
+        sub[:, -1] = np.nextafter(spans[:, 1], np.inf)
+        stats = source.reduce(_sliced(_sub_stats, _add_sub), _add_sub, sub, *frame[:2])
+        count = stats[0].reshape(-1, _QSPLIT)
+        start = np.concatenate([np.zeros((count.shape[0], 1)), np.cumsum(count, 1)], axis=1)
+        rows = np.flatnonzero(open_)
+        at = start[which.ravel()] + below[rows, None]  # rank before each sub-cell
+        j = np.clip((at[:, 1:] <= ranks[rows, None]).sum(axis=1), 0, _QSPLIT - 1)
+        flat = which.ravel() * _QSPLIT + j
+        below[rows] = at[np.arange(rows.size), j]
+        lo[rows], hi[rows] = stats[1][flat], stats[2][flat]
+    q = np.unique(np.where(lo < hi, (lo + hi) / 2, lo))
+    return q[(q > 0) & (q < 1)], passes
+
+
+def _sub_stats(pair, sub, x0, xs) -> np.ndarray:
+    """Count, min u and max u of the points in each sub-cell of ``sub`` (m, _QSPLIT + 1)."""
+    u = (pair[0] - x0) / xs
+    left = sub[:, :-1].ravel()
+    i = np.searchsorted(sub[:, 0], u, side="right") - 1
+    keep = (i >= 0) & (u < sub[np.maximum(i, 0), -1])
+    u = u[keep]
+    k = np.searchsorted(left, u, side="right") - 1
+    out = np.empty((3, left.size))
+    out[0] = np.bincount(k, minlength=left.size)
+    out[1], out[2] = np.inf, -np.inf
+    np.minimum.at(out[1], k, u)
+    np.maximum.at(out[2], k, u)
+    return out
+
+
+def _add_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.stack([a[0] + b[0], np.minimum(a[1], b[1]), np.maximum(a[2], b[2])])
 
 
 def _pseudo_points(m: np.ndarray, left: np.ndarray):
