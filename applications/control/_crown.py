@@ -88,7 +88,6 @@ def _intercepts(act: _Act, a: np.ndarray, l: np.ndarray, u: np.ndarray, monotone
     """Sound (min, max) of ``s(z) - a z`` on [l, u], or NaN where a root is unconfirmed;
     ``monotone``: the caller knows ``s' >= a`` on [l, u], so the ends are the extremes."""
     pts = [l, u]
-    extra = np.zeros_like(a)
     inner = (a > 0) & (a < act.peak) & (not monotone)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(inner, act.root(np.where(inner, a, act.peak / 2)), 0.0)
@@ -99,7 +98,9 @@ def _intercepts(act: _Act, a: np.ndarray, l: np.ndarray, u: np.ndarray, monotone
     for root in (r, -r):
         use = sure & (root > l) & (root < u)
         pts.append(np.where(use, root, l))  # l again where unused: no effect on the extremes
-        extra = np.maximum(extra, np.where(use, act.curv * delta**2 / 2, 0.0))
+    # the true root lies within delta of r: inside [l, u] even where r is just outside it,
+    # then the extreme there exceeds the end's value by at most this
+    extra = np.where(sure, act.curv * delta**2 / 2, 0.0)
     need = inner & ~sure & (r > 0)
     need &= ((r > l) & (r < u)) | ((-r > l) & (-r < u))
     vals = np.stack([act.f(p) - a * p for p in pts])
