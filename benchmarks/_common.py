@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 import pwlmodels
 from pwlmodels._files import atomic_open
@@ -49,6 +50,13 @@ def library_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return version
     return f"{version} (git {head}{'+dirty' if status else ''})"
+
+
+def stamp_torch(df: pd.DataFrame, version: str | None = None) -> None:
+    """Add the torch run's stamp columns: ``threads``, ``torch`` and ``pwlmodels``."""
+    df["threads"] = torch.get_num_threads()
+    df["torch"] = torch.__version__
+    df["pwlmodels"] = library_version() if version is None else version
 
 
 def write_csv_atomic(df: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:

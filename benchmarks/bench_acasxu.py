@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from _common import library_version, write_csv_atomic
+from _common import library_version, stamp_torch, write_csv_atomic
 
 from pwlmodels.io import from_onnx, load_vnnlib
 from pwlmodels.verify import check
@@ -127,9 +127,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     df = pd.DataFrame(records)
     df["limit_s"] = args.limit
     df["device"] = args.device
-    df["threads"] = torch.get_num_threads()
-    df["torch"] = torch.__version__
-    df["pwlmodels"] = version
+    stamp_torch(df, version)
     name = "acasxu_quick.csv" if args.quick else "acasxu.csv"
     out = args.out or Path(__file__).resolve().parent / "results" / name
     write_csv_atomic(df, out, float_format="%.6g")

@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 import torch
-from _common import best_of, library_version, write_csv_atomic
+from _common import best_of, library_version, stamp_torch, write_csv_atomic
 
 from pwlmodels import make_mlp
 
@@ -173,9 +173,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     )
     df = pd.DataFrame(rows).reindex(columns=COLUMNS)
     df["config"] = config
-    df["threads"] = torch.get_num_threads()
-    df["torch"] = torch.__version__
-    df["pwlmodels"] = library_version()
+    stamp_torch(df)
     write_csv_atomic(df, out)
     total = time.perf_counter() - start
     print(

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from _common import best_of, library_version, write_csv_atomic
+from _common import best_of, library_version, stamp_torch, write_csv_atomic
 
 from pwlmodels import _batched
 from pwlmodels.nets import make_mlp, train, train_many
@@ -161,9 +161,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     )
     df = pd.DataFrame(rows).reindex(columns=COLUMNS)
     df["config"] = config
-    df["threads"] = torch.get_num_threads()
-    df["torch"] = torch.__version__
-    df["pwlmodels"] = library_version()
+    stamp_torch(df)
     write_csv_atomic(df, out)
     print(
         f"# bench_train_many: torch {torch.__version__}, python {platform.python_version()}, "
