@@ -34,3 +34,28 @@ def test_hardtanh_chord_slope_that_underflows_gets_no_false_bound(method):
     r = maximize(net, [-1.0], [1.0], method=method)
     assert Fraction(r.bound) >= attained
     assert prove_bound(net, [-1.0], [1.0], 0.5, method=method).status != "proven"
+
+
+@pytest.mark.parametrize("method", ["bab", "auto"])
+def test_nan_intermediate_bounds_do_not_kill_a_unit(method):
+    # x1 in [-2^-1074, 2^-1074] (center 0) with weight 1e300, then 1e150: the backward
+    # coefficient on x1 overflows to -inf and times the center 0 gives NaN. The NaN
+    # pre-activation bounds of the second ReLU make _lines treat it as dead (slopes 0),
+    # so bab certifies max ~1.8e-15 and proves f <= 0.05, though f(0, 0.3) = 0.1.
+    net = nn.Sequential(
+        nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.ReLU(), nn.Linear(1, 1)
+    ).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1e300, 0.0], [0.0, 1.0], [0.0, -1.0]]))
+        net[0].bias.copy_(torch.tensor([0.0, -0.3, 0.3]))
+        net[2].weight.copy_(torch.tensor([[-1e150, -1.0, -1.0]]))
+        net[2].bias.fill_(0.1)
+        net[4].weight.fill_(1.0)
+        net[4].bias.zero_()
+    eta = 2.0**-1074
+    lo, up = [-eta, 0.0], [eta, 1.0]
+    attained = exact_value(net, np.array([0.0, 0.3]))
+    assert attained > Fraction(1, 20)
+    r = maximize(net, lo, up, method=method)
+    assert Fraction(r.bound) >= attained
+    assert prove_bound(net, lo, up, 0.05, method=method).status != "proven"
