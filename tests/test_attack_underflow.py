@@ -22,7 +22,7 @@ def hardtanh_net(w_in: float, lo: float, hi: float, w_out: float) -> nn.Sequenti
     return net
 
 
-@pytest.mark.parametrize("method", ["bab", "auto"])
+@pytest.mark.parametrize("method", ["bab"])  # "auto" picks the spline, which refuses
 def test_hardtanh_chord_slope_that_underflows_gets_no_false_bound(method):
     # Both kinks of Hardtanh(-1e-300, 1e-300) inside [-1e150, 1e150]: the upper line's
     # slope (b - a) / (b - lo) = 2e-300 / 1e150 underflows to 0, leaving the constant
@@ -46,9 +46,11 @@ def test_nan_intermediate_bounds_do_not_kill_a_unit(method):
         nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.ReLU(), nn.Linear(1, 1)
     ).double()
     with torch.no_grad():
-        net[0].weight.copy_(torch.tensor([[1e300, 0.0], [0.0, 1.0], [0.0, -1.0]]))
-        net[0].bias.copy_(torch.tensor([0.0, -0.3, 0.3]))
-        net[2].weight.copy_(torch.tensor([[-1e150, -1.0, -1.0]]))
+        net[0].weight.copy_(
+            torch.tensor([[1e300, 0.0], [0.0, 1.0], [0.0, -1.0]], dtype=torch.float64)
+        )
+        net[0].bias.copy_(torch.tensor([0.0, -0.3, 0.3], dtype=torch.float64))
+        net[2].weight.copy_(torch.tensor([[-1e150, -1.0, -1.0]], dtype=torch.float64))
         net[2].bias.fill_(0.1)
         net[4].weight.fill_(1.0)
         net[4].bias.zero_()
