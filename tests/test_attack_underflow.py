@@ -59,5 +59,5 @@ def test_nan_intermediate_bounds_do_not_kill_a_unit(method):
     attained = exact_value(net, np.array([0.0, 0.3]))
     assert attained > Fraction(1, 20)
     r = maximize(net, lo, up, method=method)
-    assert Fraction(r.bound) >= attained
+    assert r.bound == np.inf or Fraction(r.bound) >= attained  # +inf: the overflow, read soundly
     assert prove_bound(net, lo, up, 0.05, method=method).status != "proven"

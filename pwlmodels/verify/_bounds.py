@@ -43,6 +43,7 @@ class SolverInconsistencyWarning(UserWarning):
 
 _TINY = 1e-290
 _ETA = 2.0**-1074  # the smallest subnormal: an underflowing product or sum is off by <= _ETA
+_NORMAL = 2.0**-1022  # the smallest normal float64
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,22 @@ def _relax(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
 
 
 def _lines(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
+    """:func:`_relax`'s lines without its margin. An upper slope below the smallest normal
+    (a chord over a very wide interval) has lost its relative accuracy, or all of it (0
+    leaves the line through the left end, below the right one): there the upper line is
+    the constant max of sigma over [lo, up], at an end (sigma is monotone or convex),
+    rounded up."""
+    sl, tl, su, tu = _sloped_lines(unit, lo, up)
+    flat = _kinked(unit, lo, up) & (su.abs() < _NORMAL)
+    if flat.any():
+        top = torch.maximum(apply_unit(unit, lo), apply_unit(unit, up))
+        top = top + (2 * _U * top.abs() + _ETA)  # one product each, rounded
+        su = torch.where(flat, torch.zeros_like(su), su)
+        tu = torch.where(flat, top, tu)
+    return sl, tl, su, tu
+
+
+def _sloped_lines(unit: Unit, lo: torch.Tensor, up: torch.Tensor) -> tuple:
     if unit.kind == "hardtanh":
         return _relax_hardtanh(unit.lo, unit.hi, lo, up)
     if unit.relu:  # the general case below with a = 0, in fewer operations
@@ -286,14 +303,16 @@ def backward(
     mass_c = const.abs()
     # Underflow is an absolute error (up to _ETA per product and sum), which the relative
     # margin gamma * mass misses and later large weights multiply: under_l bounds it in
-    # lam, under_c in const, carried through every product like the masses. Both count
-    # in units of _ETA, scaled back once at the end: kept as multiples of the smallest
-    # subnormal they would be subnormals, which Intel CPUs multiply 5-20x slower.
+    # lam, under_c in const, carried through every product like the masses. Each step
+    # adds _NORMAL rather than _ETA: an over-count (sound), which keeps the sums normal
+    # numbers (as multiples of _ETA they were subnormals, which Intel CPUs multiply 5-20x
+    # slower); a unit count scaled back at the end instead overflowed once the error
+    # passed 1e-15 and, capped, gave false bounds.
     under_l = torch.zeros_like(mass_l)
     under_c = torch.zeros_like(mass_c)
     for j in range(k, -1, -1):
         w, b = chain.weights[j], chain.biases[j]
-        n_terms = w.shape[0]
+        n_terms = w.shape[0] * _NORMAL
         const = const + lam @ b
         mass_c = mass_c + mass_l @ chain.abs_biases[j]
         under_c = under_c + under_l @ chain.abs_biases[j] + n_terms
@@ -308,19 +327,25 @@ def backward(
         t_abs, s_abs = torch.maximum(tu.abs(), tl.abs()), torch.maximum(su.abs(), sl.abs())
         mass_c = mass_c + (mass_l * t_abs).sum(-1)
         # + 4 |lam| per unit: the 4 * _ETA by which _relax moves each intercept out, added
-        # here, not to the intercepts, which it would make subnormal (exact zeros mostly)
-        under_c = under_c + (under_l * t_abs).sum(-1) + w.shape[1] + 4 * lam.abs().sum(-1)
+        # here (as _NORMAL), not to the intercepts, which it would make subnormal
+        under_c = (
+            under_c + (under_l * t_abs).sum(-1) + (w.shape[1] + 4 * lam.abs().sum(-1)) * _NORMAL
+        )
         lam = lp * su + ln * sl
         mass_l = mass_l * s_abs
-        under_l = under_l * s_abs + 1
+        under_l = under_l * s_abs + _NORMAL
     c, r = (t[:, None, :] for t in _center_radius(xl, xu))
     upper = const + (lam * c).sum(-1) + (lam.abs() * r).sum(-1)
     mag = torch.maximum(xl.abs(), xu.abs())[:, None, :]
     mass = mass_c + (mass_l * mag).sum(-1)
-    units = under_c + (under_l * mag).sum(-1) + mag.shape[-1]
-    under = torch.nan_to_num(units, nan=math.inf) * _ETA + _ETA  # the scaling may round
+    under = under_c + (under_l * mag).sum(-1) + mag.shape[-1] * _NORMAL
+    # NaN (inf - inf, inf * 0 of an overflow the problem's checks did not foresee) must
+    # never read as a bound, here or in the layer bounds built on it (a unit read as dead
+    # by NaN bounds dropped its term): +inf is sound; posinf stays inf, not the largest float
     return (
-        _widen(upper + 2 * under, mass, chain.gamma),
+        torch.nan_to_num(
+            _widen(upper + 2 * under, mass, chain.gamma), nan=math.inf, posinf=math.inf
+        ),
         lam.expand(xl.shape[0], *lam.shape[1:]),
         const,
     )
@@ -381,8 +406,7 @@ def rows_upper(
     bounds, relax = _bounds_and_relaxations(chain, xl, xu, crown)
     zero = torch.zeros(xl.shape[0], rows.shape[0], dtype=torch.float64, device=xl.device)
     ub, a, _ = backward(chain, len(chain.acts), rows[None], zero, relax, xl, xu)
-    # NaN (an overflow the problem's checks did not foresee) must never drop a box: +inf
-    return torch.nan_to_num(ub, nan=torch.inf), a, bounds
+    return ub, a, bounds  # never NaN: backward reads it as +inf
 
 
 BATCH = 512  # boxes split per branch-and-bound step
