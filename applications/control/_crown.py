@@ -133,8 +133,13 @@ def relax(act: _Act, l: np.ndarray, u: np.ndarray):  # noqa: E741
     width = np.maximum(u - l, 1e-300)
     chord = (act.f(u) - act.f(l)) / width
     tan_mid = act.df((l + u) / 2)
-    d_up = _tangent_through(act, l, np.maximum(u, 0.0))
-    d_lo = _tangent_through(act, u, np.minimum(l, 0.0))
+    # the tangent points matter only for units across 0 (elsewhere the chord or tan_mid
+    # is taken below): the bisection, most of the cost, runs on those alone
+    cross = (l < 0) & (u > 0)
+    d_up, d_lo = np.maximum(u, 0.0), np.minimum(l, 0.0)
+    if cross.any():
+        d_up[cross] = _tangent_through(act, l[cross], d_up[cross])
+        d_lo[cross] = _tangent_through(act, u[cross], d_lo[cross])
     up_cross = np.where(d_up >= u, chord, act.df(d_up))
     lo_cross = np.where(d_lo <= l, chord, act.df(d_lo))
     a_up = np.where(u <= 0, chord, np.where(l >= 0, tan_mid, up_cross))
