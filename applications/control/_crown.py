@@ -315,7 +315,7 @@ class _Search:
 
 def _forward(layers, acts, x: np.ndarray) -> np.ndarray:
     """The network at the points ``x`` (rows), float64."""
-    for (W, b), act in zip(layers[:-1], acts):
+    for (W, b), act in zip(layers[:-1], acts, strict=True):
         x = act.f(x @ W.T + b)
     W, b = layers[-1]
     return x @ W.T + b
@@ -368,7 +368,8 @@ def _step(s: _Search, k: int, layers, acts, width, tol: float) -> None:
     lam = _coefficients(s.c, layers, rel, len(lo))
     s.best = max(s.best, _candidates(layers, acts, s.c, lo, hi, lam))
     new = (lo, hi, ub, lam)
-    s.lo, s.hi, s.ub, s.lam = (np.concatenate([a[rest], b]) for a, b in zip(s.parts(), new))
+    parts = zip(s.parts(), new, strict=True)
+    s.lo, s.hi, s.ub, s.lam = (np.concatenate([a[rest], b]) for a, b in parts)
     s.prune(tol)
 
 
