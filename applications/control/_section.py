@@ -88,6 +88,15 @@ def _step_table(ctrls) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _headline_method(num: dict) -> str:
+    """Which method gives the headline bound of the max command: words for the section."""
+    if num["smooth_bound_max"] == num["smooth_crown_max"] < num["smooth_interval_max"]:
+        return "CROWN's"
+    if num["smooth_bound_max"] == num["smooth_interval_max"] < num["smooth_crown_max"]:
+        return "the interval bound's"
+    return "CROWN's and the interval bound's alike"
+
+
 def _verify_table(ctrls) -> pd.DataFrame:
     rows = []
     for c in ctrls:
@@ -441,24 +450,27 @@ def write(result: ControlResult) -> str:
         f"to {num['smooth_sampled_max']:.4g} V) and two sound bounds of each extreme, both "
         "labelled sound bound, not exact: interval arithmetic with best-first box splitting "
         f"(at most {cfg.budget} boxes per extreme; up to {num['smooth_interval_max']:.4g} V "
-        "for the max), and CROWN linear relaxations with branch and bound on the input "
-        f"(`crown_bound`, one pass for both extremes, budget {cfg.crown_budget} boxes, the "
-        "count bounded in each row's note; up to "
-        f"{num['smooth_crown_max']:.4g} V). CROWN is the tighter at "
+        "for the max), and CROWN linear relaxations with best-first branch and bound on the "
+        "input (`crown_bound`: each extreme searched on its own, the boxes with the worst bound "
+        "halved first across the side along which their linear bound varies most; "
+        f"{cfg.crown_budget} boxes shared by the two extremes, the count in each row's note; "
+        f"up to {num['smooth_crown_max']:.4g} V for the max). CROWN is the tighter at "
         f"{num['n_crown_tighter']} of the {num['n_smooth_ends']} extremes"
         + (
             ""
             if num["n_crown_tighter"] == num["n_smooth_ends"]
             else " (at the others the interval bound is, and the table says so)"
         )
-        + ". On one box CROWN is never the looser (it is intersected with the interval "
-        "bound, and carries a linear function of the state "
+        + ". On one box CROWN is never the looser (its intermediate and output bounds are "
+        "intersected with interval ones, and it carries a linear function of the state "
         "through the layers, where interval arithmetic ignores how the hidden units' outputs "
-        "depend on each other, so boxes across the steep unsaturated slab keep wide bounds), "
-        "but a CROWN box costs far more than an interval box, so within these budgets the "
-        "cheaper method can split further and end tighter. The headline sound bound is the "
-        f"tighter of the two, up to {num['smooth_bound_max']:.4g} V against the "
-        f"{U_MAX:g} V limit (rows `*_tight_bound`). Sensitivity: the "
+        "depend on each other, so boxes across the steep unsaturated slab keep wide bounds); "
+        "a CROWN box costs far more than an interval box, so at a given time the interval "
+        "bound can split further, and which ends tighter is what the count above says. The "
+        "headline sound bound is the tighter of the two at each extreme, here "
+        f"{_headline_method(num)}: up to {num['smooth_bound_max']:.4g} V against the "
+        f"{U_MAX:g} V limit, {num['smooth_bound_max'] - num['smooth_sampled_max']:.2g} V above "
+        "the largest sampled command (rows `*_tight_bound`). Sensitivity: the "
         f"largest |u(x) - u(x_ref)| over the box |x_j - x_ref_j| <= {EPS:g} half-width_j, from "
         "the MILP extremes over that box (exact only when both are optimal); for "
         f"the exact law it is {EPS:g} ||K diag(half-widths)||_1 = {num['sensitivity_formula']:.4f} "
