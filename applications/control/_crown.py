@@ -26,6 +26,13 @@ for both activations, each rounding of a coefficient costs at most its size
 times the bound of what it multiplies, and those costs are added to the bound.
 The result is a sound bound of the real-arithmetic function of the float64
 weights, not an exact value.
+
+:func:`crown_bound` refines the bounds by best-first branch and bound on the input,
+one search per extreme (input-domain branching as in Bunel et al., JMLR 2020; the
+split side is the one along which the box's linear bound varies most). Every box
+keeps the smaller of its own bound and its parent's (a half lies inside its box),
+and boxes are dropped only into the reported bound, so the bound stays sound
+whatever the order of the search.
 """
 
 from __future__ import annotations
