@@ -10,7 +10,16 @@ import torch
 from torch import nn
 
 from applications.control import explicit_mpc, input_bound
-from applications.control._crown import SIGMOID, TANH, _bounds, _halve, _parse, crown_bound, relax
+from applications.control._crown import (
+    SIGMOID,
+    TANH,
+    _bounds,
+    _halve,
+    _parse,
+    _Search,
+    crown_bound,
+    relax,
+)
 from applications.control._mpc import BOX, A, B, N, Q, R, _fold
 from applications.control._verify import _interval, _layers
 from pwlmodels import evaluate, make_mlp, train
@@ -227,3 +236,16 @@ def test_the_budget_is_kept_and_a_linear_net_is_bounded_exactly():
         -7.5, abs=1e-13
     )
     assert b.upper[0] >= 2.5 and b.lower[0] <= -7.5 and b.boxes == 1
+
+
+def test_a_box_without_a_bound_is_never_dropped():
+    s = _Search(
+        np.ones(1),
+        np.zeros((2, 3)),
+        np.ones((2, 3)),
+        np.array([np.nan, 0.1]),
+        np.zeros((2, 3)),
+        best=0.5,
+    )
+    s.prune(1e-3)
+    assert len(s.ub) == 1 and s.bound == np.inf and s.dropped == 0.1

@@ -311,6 +311,7 @@ class _Search:
         return (self.bound - self.best) / (1 + abs(self.best))
 
     def prune(self, tol: float) -> None:
+        self.ub = np.where(np.isnan(self.ub), np.inf, self.ub)  # NaN: no bound, kept
         keep = self.ub > self.best + tol * (1 + abs(self.best))
         if not keep.all():
             self.dropped = max(self.dropped, float(self.ub[~keep].max()))
