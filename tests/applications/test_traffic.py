@@ -208,6 +208,51 @@ def test_robust_fit_meets_the_recovery_targets_on_noisy_data(seed):
     assert plain.capacity < fit.capacity  # shock-crossing cells pull plain least squares low
 
 
+def _exact_cells_with_shock_chords():
+    """Simulator-like data: most cells exactly on the free branch, stationary congested
+    cells exactly on the congested branch, and cells crossed by a shock on chords below."""
+    truth = TriangularFD(80.0, 18.0, 150.0)
+    rng = np.random.default_rng(0)
+    free = rng.uniform(0.0, truth.critical_density, 600)
+    jammed = rng.uniform(40.0, 120.0, 150)
+    a = rng.uniform(10.0, truth.critical_density, 120)  # free upstream of a shock
+    b = rng.uniform(60.0, 130.0, 120)  # congested downstream of it
+    lam = rng.uniform(0.2, 0.8, 120)
+    chords = lam * a + (1 - lam) * b  # a cell's mean over the two: on the chord, below q
+    rho = np.r_[free, jammed, chords]
+    q = np.r_[truth(free), truth(jammed), lam * truth(a) + (1 - lam) * truth(b)]
+    return truth, rho, q
+
+
+def test_robust_scale_does_not_collapse_on_exact_simulator_like_data():
+    # Pooled over both branches, the median absolute deviation was 0 once vf was exact
+    # (most cells lie on the free line): every congested cell got weight 0 but the
+    # last few, and on UXsim output w came out at 7621 km/h.
+    truth, rho, q = _exact_cells_with_shock_chords()
+    fit = fit_triangular(rho, q)
+    # chords within 4.685 x 1 % of the branch keep some weight: 0.09 % off in w
+    assert_allclose([fit.vf, fit.w, fit.rho_jam], [truth.vf, truth.w, truth.rho_jam], rtol=2e-3)
+    plain = fit_triangular(rho, q, robust=False)
+    assert abs(plain.w / truth.w - 1) > 0.02  # the chords pull plain least squares
+    with pytest.raises(ValueError, match="`scale_floor` must be positive"):
+        fit_triangular(rho, q, scale_floor=0.0)
+    with pytest.raises(TypeError, match="`scale_floor` must be a real number"):
+        fit_triangular(rho, q, scale_floor="1%")
+
+
+def test_robust_fit_recovers_the_diagram_uxsim_was_given():
+    pytest.importorskip("uxsim")
+    truth = TriangularFD(80.0, 18.0, 150.0)
+    d = uxsim_data(truth)
+    fit = fit_triangular(d["density_veh_km"], d["flow_veh_h"])
+    plain = fit_triangular(d["density_veh_km"], d["flow_veh_h"], robust=False)
+    assert abs(fit.vf / truth.vf - 1) < 1e-3
+    assert abs(fit.w / truth.w - 1) < 0.05  # 17.55 km/h: congested cells are Edie averages
+    assert abs(fit.rho_jam / truth.rho_jam - 1) < 0.02
+    # plain least squares is pulled off the free branch by the cells crossed by shocks
+    assert abs(plain.vf / truth.vf - 1) > 10 * abs(fit.vf / truth.vf - 1)
+
+
 def test_fit_triangular_without_congested_points_says_w_and_rho_jam_are_not_identifiable():
     for noise in (0.0, 0.05):
         d = synthetic_data(500, congested=0.0, transitions=0.0, noise=noise, seed=3)
