@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from ..report import AppResult, finish
+from ._calibrate import bootstrap_triangular, fit_detectors
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
 from ._data import (
     UXSIM_AVAILABLE,
@@ -32,24 +33,31 @@ from ._data import (
     synthetic_data,
     uxsim_data,
 )
+from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
 from ._study import FULL, QUICK, Config, DataView, Scenario, TrafficResult, compute
 
 __all__ = [
+    "DETECTOR_COLUMNS",
     "FULL",
     "QUICK",
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
     "CTMResult",
     "Config",
+    "DetectorData",
     "DataView",
     "Greenshields",
     "Scenario",
     "TrafficResult",
     "TriangularFD",
     "admissible_flux",
+    "bootstrap_triangular",
     "compute",
+    "detector_sample",
+    "detectors_to_density",
     "diagram_parameters",
+    "fit_detectors",
     "fit_triangular",
     "observed_ranges",
     "read_detector_csv",

@@ -26,6 +26,7 @@ from applications.traffic import (
     TriangularFD,
     admissible_flux,
     compute,
+    detector_sample,
     diagram_parameters,
     fit_triangular,
     observed_ranges,
@@ -545,7 +546,7 @@ def quick_run(tmp_path_factory):
     """The quick run (with a detector CSV) and the TrafficResult it rendered, computed once."""
     out = tmp_path_factory.mktemp("traffic")
     user = out / "detectors.csv"
-    synthetic_data(300, seed=11)[["density_veh_km", "flow_veh_h"]].to_csv(user, index=False)
+    detector_sample(n_detectors=2, seed=11).to_csv(user, index=False)  # raw counts
     results = []
 
     def keep(*args, **kwargs):
