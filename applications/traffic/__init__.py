@@ -117,8 +117,9 @@ def run(
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
-    ...     sorted(p.name for p in r.figures)
-    ['fd.png', 'fd_datasets.png', 'greenshields.png', 'queues.png', 'spacetime.png']
+    ...     sorted(p.name for p in r.figures)  # doctest: +NORMALIZE_WHITESPACE
+    ['detectors.png', 'fd.png', 'fd_datasets.png', 'greenshields.png', 'queues.png',
+     'spacetime.png']
     """
     start = time.perf_counter()
     if not isinstance(out_dir, (str, Path)):

@@ -10,12 +10,16 @@ serially or on a Dask cluster.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from pwlmodels import fit_many
 
-from ._models import TriangularFD, as_array, densities, fit_triangular, positive
+from ._detectors import detector_sample, detectors_to_density
+from ._models import TriangularFD, as_array, densities, fit_triangular, positive, table_row
 
 __all__: list[str] = []
 
@@ -177,3 +181,90 @@ def fit_detectors(data: pd.DataFrame, *, by: str = "detector", client: object = 
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = fits.index.name
     return out.assign(n=fits["n"], notes=fits["notes"])
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The study's detector-archive part: filters, per-detector fits, bootstrap intervals.
+
+    Attributes
+    ----------
+    dropped : dict of str to int
+        Raw rows dropped per filter reason.
+    n_raw, n_kept : int
+        Raw rows, and detector-intervals kept after lane aggregation.
+    fits : pandas.DataFrame
+        Per detector: ``fit_many``'s ``vf``, ``w``, ``rho_jam``,
+        ``capacity``, ``critical_density`` and the truth's (``*_true``).
+    intervals : pandas.DataFrame
+        Per detector and parameter: the robust fit's ``estimate``,
+        ``lower``, ``upper`` (moving-block bootstrap), ``truth`` and
+        ``covered``.
+    n_boot, block_s : int, float
+    seconds : float
+    """
+
+    dropped: dict[str, int]
+    n_raw: int
+    n_kept: int
+    fits: pd.DataFrame
+    intervals: pd.DataFrame
+    n_boot: int
+    block_s: float
+    seconds: float
+
+
+def calibration(n_detectors: int, n_boot: int, seed: int, block_s: float = 1800.0) -> Calibration:
+    """Run the detector-archive calibration on :func:`detector_sample` (whose truth is known)."""
+    start = time.perf_counter()
+    raw = detector_sample(n_detectors, seed=seed)
+    conv = detectors_to_density(raw)
+    truth = raw.groupby("detector")[["vf", "w", "rho_jam"]].first()
+    truth["capacity"] = truth["vf"] * truth["w"] * truth["rho_jam"] / (truth["vf"] + truth["w"])
+    fits = fit_detectors(conv.data)[[*PARAMETERS, "critical_density"]]
+    fits = fits.join(truth.add_suffix("_true"))
+    parts = []
+    for det, d in conv.data.groupby("detector"):
+        ci = bootstrap_triangular(
+            d["density_veh_km"],
+            d["flow_veh_h"],
+            d["time_s"],
+            block_s=block_s,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        ci["truth"] = truth.loc[det, list(PARAMETERS)].to_numpy()
+        ci["covered"] = (ci["lower"] <= ci["truth"]) & (ci["truth"] <= ci["upper"])
+        parts.append(ci.reset_index().assign(detector=det))
+    intervals = pd.concat(parts, ignore_index=True).set_index(["detector", "parameter"])
+    return Calibration(
+        conv.summary().to_dict(),
+        len(raw),
+        len(conv.data),
+        fits,
+        intervals,
+        n_boot,
+        block_s,
+        time.perf_counter() - start,
+    )
+
+
+def calibration_rows(cal: Calibration, seed: int) -> list[dict]:
+    """The calibration's numbers as rows of the study's tidy table."""
+    rows = [
+        table_row("calibration", "detectors", "filters", seed, f"dropped_{k}", v, "rows")
+        for k, v in cal.dropped.items()
+    ]
+    rows += [table_row("calibration", "detectors", "filters", seed, "kept", cal.n_kept, "1")]
+    units = {"vf": "km/h", "w": "km/h", "rho_jam": "veh/km", "capacity": "veh/h"}
+    for det, f in cal.fits.iterrows():
+        rows += [table_row("calibration", det, "fit_many", seed, p, f[p], units[p]) for p in units]
+    for (det, p), r in cal.intervals.iterrows():
+        note = f"moving-block bootstrap, {cal.n_boot} replicates, blocks of {cal.block_s:g} s"
+        for q in ("estimate", "lower", "upper"):
+            rows.append(
+                table_row(
+                    "calibration", det, "triangle_robust", seed, f"{p}_{q}", r[q], units[p], note
+                )
+            )
+    return rows

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pwlmodels.plotting import save_figure
 
+from ._calib_report import fig_detectors
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -241,4 +242,5 @@ def figures(result: TrafficResult, folder: Path) -> list[Path]:
         fig_greenshields(result, folder),
         fig_spacetime(result, folder),
         fig_queues(result, folder),
+        fig_detectors(result.calibration, folder, result.config.dpi),
     ]

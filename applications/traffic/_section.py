@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..report import markdown_table
+from ._calib_report import calibration_text
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -279,6 +280,7 @@ def section(result: TrafficResult, seconds: float, device: str, quick: bool) -> 
         _intro(result, quick),
         _data(result),
         _recovery(result),
+        calibration_text(result.calibration),
         _networks(result),
         _admissible(result),
         _ctm(result),

@@ -19,6 +19,7 @@ from pwlmodels import resolve_device
 
 from .._checks import one_thread
 from . import _summary
+from ._calibrate import Calibration, calibration, calibration_rows
 from ._ctm import admissible_flux
 from ._data import UXSIM_AVAILABLE, observed_ranges, read_detector_csv, synthetic_data, uxsim_data
 from ._exact import exactness_rows, greenshields_errors, greenshields_rows
@@ -56,6 +57,9 @@ class Config:
         CTM cell length of the lane-drop scenario, km.
     dpi : int
         Resolution of the figures, dots per inch.
+    detectors : tuple of int, default (8, 100)
+        The calibration part: detectors in the synthetic archive, and
+        bootstrap replicates per detector.
 
     Examples
     --------
@@ -71,10 +75,11 @@ class Config:
     red_dx: float
     drop_dx: float
     dpi: int
+    detectors: tuple[int, int] = (8, 100)
 
 
 FULL = Config(2000, (8,), 500, (1e-2, 3e-2), 0.025, 0.1, 150)
-QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80)
+QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80, (4, 20))
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,9 @@ class TrafficResult:
         Wall time of each stage of ``compute``, s.
     uxsim_note : str
         Why the UXsim data set is missing ("" when it is there).
+    calibration : Calibration
+        The detector archive: filters, fits of every detector by
+        ``fit_many``, bootstrap intervals.
     torch_threads, default_threads : int
         torch's intra-op threads during ``compute`` and outside it.
     """
@@ -197,6 +205,7 @@ class TrafficResult:
     learning_rates: dict[str, dict[str, float]]
     stage_seconds: dict[str, float]
     uxsim_note: str
+    calibration: Calibration
     torch_threads: int
     default_threads: int
 
@@ -453,6 +462,9 @@ def _compute(
             new += [row | {"seed": s} for row in truth_rows]
         rows += new
     stages["ctm"] = time.perf_counter() - clock
+    cal = calibration(*cfg.detectors, seed=seeds[0])
+    stages["calibration"] = cal.seconds
+    rows += calibration_rows(cal, seeds[0])
     table = pd.DataFrame(rows, columns=_COLUMNS)
     have = [n for n in DATASETS if (n, seeds[0]) in datasets]
     facts = _summary.facts(table, have, [r.name for r in runs])
@@ -483,6 +495,7 @@ def _compute(
         learning_rates=lrs,
         stage_seconds=stages,
         uxsim_note=uxsim_note,
+        calibration=cal,
         torch_threads=torch.get_num_threads(),
         default_threads=default_threads,
     )

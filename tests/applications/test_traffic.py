@@ -40,7 +40,14 @@ from pwlmodels import PiecewiseLinear, evaluate, rounding_bound
 
 from .._helpers import disallowed
 
-FIGURES = ("fd.png", "fd_datasets.png", "greenshields.png", "spacetime.png", "queues.png")
+FIGURES = (
+    "fd.png",
+    "fd_datasets.png",
+    "greenshields.png",
+    "spacetime.png",
+    "queues.png",
+    "detectors.png",
+)
 DEVICES = [
     "cpu",
     pytest.param(

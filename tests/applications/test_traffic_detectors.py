@@ -174,3 +174,15 @@ def test_read_detector_csv_reads_the_raw_format(tmp_path):
     assert_allclose(got["density_veh_km"], want["density_veh_km"], rtol=1e-12)
     assert_allclose(got["flow_veh_h"], want["flow_veh_h"], rtol=1e-12)
     assert set(got["kind"]) == {"user"}
+
+
+def test_the_studys_calibration_part_and_its_table_rows():
+    from applications.traffic._calibrate import calibration, calibration_rows
+
+    cal = calibration(2, 5, seed=0)
+    assert cal.fits.index.tolist() == ["D01", "D02"] and cal.intervals.shape[0] == 8
+    assert cal.dropped == detectors_to_density(detector_sample(2)).summary().to_dict()
+    rows = pd.DataFrame(calibration_rows(cal, 0))
+    got = rows.query("dataset == 'D02' and quantity == 'w_upper'")["value"].item()
+    assert got == cal.intervals.loc[("D02", "w"), "upper"]
+    assert rows["value"].notna().all()
