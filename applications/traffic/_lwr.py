@@ -119,9 +119,9 @@ def red_light_exact(fd: TriangularFD, arrival_flow: float, red_s: float) -> RedL
     Returns
     -------
     RedLightResult
-        ``method="closed form"``; the threshold is midway between the
-        arrival and jam densities (any value in (rho_c, rho_jam] gives the
-        same exact queue).
+        ``method="closed form"``; the threshold is the study's, midway
+        between the critical and jam densities (any value in (rho_c,
+        rho_jam] gives the same exact queue).
 
     Examples
     --------
@@ -140,7 +140,7 @@ def red_light_exact(fd: TriangularFD, arrival_flow: float, red_s: float) -> RedL
         delay_veh_h=q * cap * red * red / (2.0 * (cap - q)),
         method="closed form",
         dx_m=math.nan,
-        threshold_veh_km=(q / fd.vf + jam) / 2.0,
+        threshold_veh_km=(fd.critical_density + jam) / 2.0,
     )
 
 
@@ -288,8 +288,9 @@ class NewellLink:
     def clear_time(self) -> float:
         """The end of the last period with vehicles delayed at the exit, h (inf: never)."""
         q = self._queue()
-        tol = 1e-10 * max(1.0, float(np.max(np.abs(self.demand.values))))
-        if q.right_slope > 0 or (q.right_slope == 0 and q.values[-1] > tol):
+        tol = 1e-10 * max(1.0, float(np.max(np.abs(self.departures.values))))
+        flat = 1e-12 * self.fd.capacity  # slopes are sums of rates: rounding, not growth
+        if q.right_slope > flat or (q.right_slope >= -flat and q.values[-1] > tol):
             return math.inf
         busy = np.nonzero(q.values > tol)[0]
         if busy.size == 0:
@@ -412,7 +413,7 @@ def newell_link(
     >>> fd = TriangularFD()
     >>> link = newell_link(fd, 3.0, inflow=1200.0,
     ...                    exit_capacity=[(0.0, 0.0), (0.05, fd.capacity)])
-    >>> round(link.max_queue(66.0), 12), round(link.clear_time() * 3600, 9)
+    >>> round(link.max_queue(), 12), round(link.clear_time() * 3600, 9)
     (1.25, 450.0)
     >>> round(link.total_delay(), 12)
     3.75

@@ -54,14 +54,17 @@ def red_light_ctm(
     Measures:
 
     - ``max_queue_km``: at every step, the furthest point upstream where
-      the density reaches the threshold ``(rho_a + rho_jam) / 2`` (midway
-      between the arrival and jam densities, the level that locates the
-      tail's shock at its centre), placed within the cell by linear
-      interpolation between the centres of the first queued cell and its
-      upstream neighbour; then the maximum over time. The exact queue is
-      the same for any threshold in (rho_c, rho_jam], so this is the exact
-      reference's definition; the CTM's answer depends on it because the
-      scheme smears the discharge wave that closes the queue.
+      the density reaches the study's threshold ``(rho_c + rho_jam) / 2``,
+      placed within the cell by linear interpolation between the centres
+      of the first queued cell and its upstream neighbour (the study takes
+      the cell's edge); then the maximum over time. The threshold lies
+      above both unqueued states (arrival ``rho_a < rho_c`` and discharge
+      at ``rho_c``; a level midway between arrival and jam would fall
+      below ``rho_c`` when ``w > vf``) and well inside the tail's shock,
+      which the scheme keeps sharp. The exact queue is the same for any
+      threshold in (rho_c, rho_jam], so this is the exact reference's
+      definition; the CTM's answer depends on it because the scheme smears
+      the discharge wave that closes the queue.
     - ``clear_s``: the first time after green that the stop-line flow (per
       step) falls below ``(C + q_a) / 2``, linearly interpolated between
       steps: exactly, it jumps from capacity to ``q_a`` when departures
