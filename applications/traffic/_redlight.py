@@ -242,7 +242,7 @@ def red_light_convergence(
 
 
 def red_light_convergence_figure(
-    table: pd.DataFrame, path: str | Path, *, study_dx_m: float = 25.0
+    table: pd.DataFrame, path: str | Path, *, study_dx_m: float = 25.0, dpi: int = 150
 ) -> Path:
     """Relative error against cell length on log-log axes, with slopes 1/2 and 1 for reference.
 
@@ -254,6 +254,7 @@ def red_light_convergence_figure(
         The PNG to write (its folder must exist).
     study_dx_m : float, default 25.0
         The study's cell length, marked on the axis.
+    dpi : int, default 150
 
     Returns
     -------
@@ -317,4 +318,4 @@ def red_light_convergence_figure(
     ax.set_ylabel("|CTM - exact LWR| / exact")
     ax.set_title("Red light: CTM against exact LWR; the queue converges only as dx^(1/2)")
     ax.legend(fontsize=8, loc="center left")
-    return save_figure(fig, Path(path))
+    return save_figure(fig, Path(path), dpi=dpi)
