@@ -188,6 +188,8 @@ def _steps(value: object, name: str, *, low_first: float, top: float) -> list[tu
     """A piecewise-constant rate as [(start_h, veh/h), ...] starting at 0, starts increasing."""
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         value = [(0.0, value)]
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
         raise TypeError(
             f"`{name}` must be a number or a non-empty sequence of (start_h, veh/h); "
@@ -281,6 +283,32 @@ class NewellLink:
         rho_down = fd.rho_jam - self.departures.slope(t_down, side="right") / fd.w
         return np.where(up < down, rho_up, rho_down)[()]
 
+    def queue_length(self, t: object, x: object, *, threshold: float | None = None) -> np.ndarray:
+        """Distance (km) from the exit to the furthest point of the grid ``x`` queued at each t.
+
+        ``t`` shape (R,) in h, ``x`` shape (M,) in km; a point is queued when
+        its density reaches ``threshold`` (veh/km; default as in
+        :meth:`max_queue`). Returns shape (R,), 0 where nothing is queued.
+        """
+        thr = self._threshold(threshold)
+        t, x = as_array(t, "t"), as_array(x, "x")
+        if t.ndim != 1 or x.ndim != 1:
+            raise ValueError(f"`t` and `x` must be 1-D; got shapes {t.shape} and {x.shape}")
+        queued = self.density(t[:, None], x[None, :]) >= thr
+        far = np.where(queued, self.length_km - x[None, :], 0.0)
+        return far.max(axis=1, initial=0.0)
+
+    def _threshold(self, threshold: object) -> float:
+        fd = self.fd
+        thr = (fd.critical_density + fd.rho_jam) / 2 if threshold is None else threshold
+        thr = positive(thr, "threshold", "veh/km")
+        if not fd.critical_density < thr <= fd.rho_jam:
+            raise ValueError(
+                f"`threshold` must lie in (critical density, jam density] = "
+                f"({fd.critical_density}, {fd.rho_jam}] veh/km; got {plain(thr)!r}"
+            )
+        return thr
+
     def _queue(self) -> PiecewiseLinear:
         """Vertical queue at the exit: demand shifted by the free-flow time, minus departures."""
         return _shift(self.demand, self.length_km / self.fd.vf) - self.departures
@@ -321,14 +349,7 @@ class NewellLink:
         ``threshold`` (veh/km) defaults to midway between the critical and
         jam densities; capped at ``length_km`` (spillback).
         """
-        fd = self.fd
-        thr = (fd.critical_density + fd.rho_jam) / 2 if threshold is None else threshold
-        thr = positive(thr, "threshold", "veh/km")
-        if not fd.critical_density < thr <= fd.rho_jam:
-            raise ValueError(
-                f"`threshold` must lie in (critical density, jam density] = "
-                f"({fd.critical_density}, {fd.rho_jam}] veh/km; got {plain(thr)!r}"
-            )
+        fd, thr = self.fd, self._threshold(threshold)
         cap, d = fd.capacity, self.departures
         q_thr = fd.w * (fd.rho_jam - thr)  # departure flows at most this make a queued state
         g = _shift(self.entry, self.length_km / fd.vf) - _line(cap)

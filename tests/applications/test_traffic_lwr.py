@@ -150,6 +150,19 @@ def test_newell_spillback_and_entrance_queue_agree_with_a_fine_ctm():
     assert errors[1][2] < 0.1  # the exit count: the queue there is never smeared
 
 
+def test_newell_queue_on_a_grid_follows_the_tail_and_peaks_at_the_exact_maximum():
+    link = red_light_link(FD, 1200.0, 180.0, 3.0)
+    dx, dt = 1e-3, 5e-4
+    x = np.arange(0.0, 3.0 + dx / 2, dx)
+    t = np.arange(0.0, 0.13, dt)
+    queue = link.queue_length(t, x)
+    u = 1200.0 / 108.0  # km/h: the tail until the discharge wave meets it at 0.1125 h
+    growing = t < 0.1125
+    np.testing.assert_allclose(queue[growing], u * t[growing], atol=dx)
+    assert (queue[t > 0.1125 + 1e-9] == 0).all()  # the jam wedge has closed
+    assert link.max_queue() - dx - u * dt <= queue.max() <= link.max_queue()  # grid steps
+
+
 def test_newell_free_exit_is_free_flow_and_never_queues():
     link = newell_link(FD, 2.0, inflow=[(0.0, 800.0), (0.1, 1900.0)])
     assert link.max_queue() == 0.0 and link.clear_time() == 0.0 and link.total_delay() == 0.0
@@ -244,6 +257,7 @@ HOSTILE = [
     (lambda: newell_link(FD, 1.0, inflow=1.0).flow("0", 0.5), TypeError, "`t`"),
     (lambda: newell_link(FD, 1.0, inflow=1.0).max_queue(10.0), ValueError, "`threshold`"),
     (lambda: newell_link(FD, 1.0, inflow=1.0).max_queue("a"), TypeError, "`threshold`"),
+    (lambda: newell_link(FD, 1.0, inflow=1.0).queue_length([[0.0]], [0.5]), ValueError, "1-D"),
 ]
 
 
@@ -251,6 +265,12 @@ HOSTILE = [
 def test_hostile_arguments_raise_naming_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_steps_may_be_given_as_an_array():
+    a = newell_link(FD, 1.0, inflow=np.array([[0.0, 1000.0], [0.1, 500.0]]))
+    b = newell_link(FD, 1.0, inflow=[(0.0, 1000.0), (0.1, 500.0)])
+    assert a.demand == b.demand and a.departures == b.departures
 
 
 def test_exit_capacity_above_capacity_acts_as_capacity():
