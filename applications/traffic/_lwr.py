@@ -241,6 +241,22 @@ class NewellLink:
         capacity, then held back when the queue fills the link).
     departures : PiecewiseLinear
         N(t, L): vehicles that left (a point queue at the exit capacity).
+
+    Examples
+    --------
+    Counts fall along the link by the density and grow in time by the flow:
+
+    >>> import numpy as np
+    >>> from applications.traffic import TriangularFD, newell_link
+    >>> link = newell_link(TriangularFD(), 2.0, inflow=[(0.0, 1000.0), (0.1, 1800.0)])
+    >>> t, x, h = 0.05, 1.0, 1e-6
+    >>> n = link.count(t, x)
+    >>> round(float(n - link.count(t, x + h)) / h, 4), float(link.density(t, x))
+    (10.0, 10.0)
+    >>> round(float(link.count(t + h, x) - n) / h, 4), float(link.flow(t, x))
+    (1000.0, 1000.0)
+    >>> bool(np.isclose(link.count(t, 0.0) - link.count(t, 2.0), 10.0 * 2.0))  # on the link
+    True
     """
 
     fd: TriangularFD
