@@ -34,7 +34,9 @@ from ._data import (
     uxsim_data,
 )
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
+from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
+from ._redlight import red_light_convergence, red_light_convergence_figure, red_light_ctm
 from ._study import FULL, QUICK, Config, DataView, Scenario, TrafficResult, compute
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "DetectorData",
     "DataView",
     "Greenshields",
+    "NewellLink",
+    "RedLightResult",
     "Scenario",
     "TrafficResult",
     "TriangularFD",
@@ -59,8 +63,13 @@ __all__ = [
     "diagram_parameters",
     "fit_detectors",
     "fit_triangular",
+    "newell_link",
     "observed_ranges",
     "read_detector_csv",
+    "red_light_convergence",
+    "red_light_convergence_figure",
+    "red_light_ctm",
+    "red_light_exact",
     "run",
     "simulate_ctm",
     "synthetic_data",

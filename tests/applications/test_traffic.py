@@ -47,6 +47,7 @@ FIGURES = (
     "spacetime.png",
     "queues.png",
     "detectors.png",
+    "red_light_convergence.png",
 )
 DEVICES = [
     "cpu",
@@ -628,9 +629,8 @@ def test_quick_run_writes_the_table_the_figures_and_the_section(quick):
         "unit",
         "note",
     ]
-    assert {"fit", "compare", "admissible", "red_light", "lane_drop", "greenshields"} <= set(
-        table["part"]
-    )
+    parts = {"fit", "compare", "admissible", "red_light", "lane_drop", "greenshields"}
+    assert parts | {"exact_reference"} <= set(table["part"])
     assert "user" in set(table["dataset"])
 
 
