@@ -25,6 +25,7 @@ import torch
 
 from ..report import AppResult, finish
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
+from ._ctmnet import CTMWorstCase, ctm_step_network, ctm_unrolled_network, ctm_worst_case
 from ._data import (
     UXSIM_AVAILABLE,
     observed_ranges,
@@ -41,6 +42,7 @@ __all__ = [
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
     "CTMResult",
+    "CTMWorstCase",
     "Config",
     "DataView",
     "Greenshields",
@@ -49,6 +51,9 @@ __all__ = [
     "TriangularFD",
     "admissible_flux",
     "compute",
+    "ctm_step_network",
+    "ctm_unrolled_network",
+    "ctm_worst_case",
     "diagram_parameters",
     "fit_triangular",
     "observed_ranges",
