@@ -195,8 +195,8 @@ def test_certified_worst_queue_beats_every_sampled_profile_and_replays():
 
 
 def test_worst_case_with_a_box_of_initial_densities_and_mixed_weights():
-    """Mixed signs (the density jump across the drop): not monotone, the witness is checked
-    against the simulator and the sampled profiles only."""
+    """Mixed signs (the density jump across the drop): not monotone, so the maximum is
+    neither at a corner nor found by sampling (79.04 veh/km against 77.99 and 77.76)."""
     lanes = np.array([2.0, 2.0, 1.0])
     weights = [0.0, 1.0, -1.0]
     rho0 = [[20.0, 20.0, 10.0], [60.0, 60.0, 30.0]]
@@ -204,7 +204,9 @@ def test_worst_case_with_a_box_of_initial_densities_and_mixed_weights():
         FD, 3, DX, DT, 3, lanes=lanes, rho0=rho0, inflow_lower=0.0, inflow_upper=4000.0,
         weights=weights, samples=500, time_limit=20.0,
     )  # fmt: skip
-    assert r.sampled_best <= r.value <= r.bound
+    assert r.status == "optimal" and r.value <= r.bound <= r.value + 1e-6 + 1e-9 * r.value
+    # neither 500 random draws nor the top corner reach it: the witness lies inside the box
+    assert r.sampled_best < r.value - 0.5 and r.upper_value < r.value - 0.5
     assert np.all(r.witness_rho0 >= rho0[0]) and np.all(r.witness_rho0 <= rho0[1])
     assert abs(r.replay_value - r.value) <= 1e-9 * (1 + abs(r.value))
 
