@@ -387,7 +387,8 @@ class CTMWorstCase:
         The unrolled network's Linear layers, hidden units and parameters, and
         the MILP's binaries.
     build_time, solve_time : float
-        Seconds (network built, then :func:`pwlmodels.maximize`).
+        Seconds: the checks and the network; then :func:`pwlmodels.maximize`, the
+        samples and the replay.
     """
 
     steps: int
