@@ -368,6 +368,10 @@ class CTMWorstCase:
     bound : float
         A sound upper bound (:func:`pwlmodels.maximize`); ``gap = bound - value``.
     gap : float
+    solver_bound : float or None
+        HiGHS's own dual bound (not trusted: ``bound`` is the one branch and
+        bound confirms; where HiGHS finished but the confirmation did not,
+        this is the sharper, unconfirmed, figure).
     status : str
         ``"optimal"`` when ``gap <= atol + 1e-9 |value|``; else why it stopped.
     witness_inflow : ndarray, shape (steps,)
@@ -396,6 +400,7 @@ class CTMWorstCase:
     value: float
     bound: float
     gap: float
+    solver_bound: float | None
     status: str
     witness_inflow: np.ndarray
     witness_rho0: np.ndarray
@@ -549,6 +554,7 @@ def ctm_worst_case(
         value=float(res.value),
         bound=float(res.bound),
         gap=float(res.gap),
+        solver_bound=res.solver_bound,
         status=res.status,
         witness_inflow=w_u,
         witness_rho0=w_rho,
