@@ -26,6 +26,7 @@ import torch
 from ..report import AppResult, finish
 from ._calibrate import bootstrap_triangular, fit_detectors
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
+from ._ctmnet import CTMWorstCase, ctm_step_network, ctm_unrolled_network, ctm_worst_case
 from ._data import (
     UXSIM_AVAILABLE,
     observed_ranges,
@@ -46,6 +47,7 @@ __all__ = [
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
     "CTMResult",
+    "CTMWorstCase",
     "Config",
     "DetectorData",
     "DataView",
@@ -58,6 +60,9 @@ __all__ = [
     "admissible_flux",
     "bootstrap_triangular",
     "compute",
+    "ctm_step_network",
+    "ctm_unrolled_network",
+    "ctm_worst_case",
     "detector_sample",
     "detectors_to_density",
     "diagram_parameters",
