@@ -47,7 +47,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--data",
         type=Path,
-        help="traffic: a CSV of your detector data (columns density_veh_km, flow_veh_h)",
+        help="traffic: a CSV of your detector data (columns density_veh_km, flow_veh_h, or "
+        "raw samples: detector, time_s, lane, interval_s, count, occupancy)",
     )
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)"

@@ -50,6 +50,7 @@ from pwlmodels import resolve_device
 
 from .._checks import one_thread
 from ..report import AppResult, finish
+from ._aiyagari import AiyagariParams, AiyagariSolution, solve_aiyagari
 from ._config import FULL, QUICK, Config, check_seeds
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
@@ -61,6 +62,8 @@ from ._study import compute
 
 __all__ = [
     "FULL",
+    "AiyagariParams",
+    "AiyagariSolution",
     "QUICK",
     "Config",
     "EGMSolution",
@@ -71,6 +74,7 @@ __all__ = [
     "compute",
     "euler_errors",
     "run",
+    "solve_aiyagari",
     "solve_egm",
     "solve_network",
     "stationary_distribution",

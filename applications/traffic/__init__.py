@@ -24,7 +24,9 @@ from pathlib import Path
 import torch
 
 from ..report import AppResult, finish
+from ._calibrate import bootstrap_triangular, fit_detectors
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
+from ._ctmnet import CTMWorstCase, ctm_step_network, ctm_unrolled_network, ctm_worst_case
 from ._data import (
     UXSIM_AVAILABLE,
     observed_ranges,
@@ -32,27 +34,47 @@ from ._data import (
     synthetic_data,
     uxsim_data,
 )
+from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
+from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
+from ._redlight import red_light_convergence, red_light_convergence_figure, red_light_ctm
 from ._study import FULL, QUICK, Config, DataView, Scenario, TrafficResult, compute
 
 __all__ = [
+    "DETECTOR_COLUMNS",
     "FULL",
     "QUICK",
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
     "CTMResult",
+    "CTMWorstCase",
     "Config",
+    "DetectorData",
     "DataView",
     "Greenshields",
+    "NewellLink",
+    "RedLightResult",
     "Scenario",
     "TrafficResult",
     "TriangularFD",
     "admissible_flux",
+    "bootstrap_triangular",
     "compute",
+    "ctm_step_network",
+    "ctm_unrolled_network",
+    "ctm_worst_case",
+    "detector_sample",
+    "detectors_to_density",
     "diagram_parameters",
+    "fit_detectors",
     "fit_triangular",
+    "newell_link",
     "observed_ranges",
     "read_detector_csv",
+    "red_light_convergence",
+    "red_light_convergence_figure",
+    "red_light_ctm",
+    "red_light_exact",
     "run",
     "simulate_ctm",
     "synthetic_data",
@@ -109,8 +131,9 @@ def run(
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     r = run(tmp, device="cpu", seeds=(0,), quick=True)
-    ...     sorted(p.name for p in r.figures)
-    ['fd.png', 'fd_datasets.png', 'greenshields.png', 'queues.png', 'spacetime.png']
+    ...     sorted(p.name for p in r.figures)  # doctest: +NORMALIZE_WHITESPACE
+    ['detectors.png', 'fd.png', 'fd_datasets.png', 'greenshields.png', 'queues.png',
+     'spacetime.png']
     """
     start = time.perf_counter()
     if not isinstance(out_dir, (str, Path)):

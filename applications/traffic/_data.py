@@ -227,10 +227,16 @@ def uxsim_data(truth: TriangularFD | None = None, *, seed: int = 0) -> pd.DataFr
 
 
 def read_detector_csv(path: str | Path) -> pd.DataFrame:
-    """A user's detector data: a CSV with columns ``density_veh_km`` and ``flow_veh_h``.
+    """A user's detector data: per-lane (density, flow) pairs, or raw counts and occupancies.
 
-    Densities and flows per lane; convert first if your data are in veh/mi
-    (x 0.6214), veh/s (x 3600) or per carriageway (divide by the lanes).
+    Two formats are read. Per-lane pairs: columns ``density_veh_km`` and
+    ``flow_veh_h`` (convert first if your data are in veh/mi (x 0.6214),
+    veh/s (x 3600) or per carriageway (divide by the lanes)). Raw detector
+    samples: the columns of ``DETECTOR_COLUMNS`` (``detector``, ``time_s``,
+    ``lane``, ``interval_s``, ``count``, ``occupancy``), as
+    :func:`detector_sample` writes them; they go through
+    :func:`detectors_to_density` with its defaults (bad samples dropped,
+    lanes averaged). Raw samples take precedence when a file has both.
 
     Parameters
     ----------
@@ -239,26 +245,33 @@ def read_detector_csv(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The two columns as float64 and ``kind`` = "user".
+        ``density_veh_km`` and ``flow_veh_h`` as float64, and ``kind`` = "user".
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from applications.traffic import read_detector_csv
+    >>> from applications.traffic import detector_sample, read_detector_csv
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = pathlib.Path(tmp) / "d.csv"
     ...     _ = p.write_text("density_veh_km,flow_veh_h\\n10,1000\\n60,1200\\n")
-    ...     read_detector_csv(p)["flow_veh_h"].tolist()
-    [1000.0, 1200.0]
+    ...     pairs = read_detector_csv(p)["flow_veh_h"].tolist()
+    ...     detector_sample(n_detectors=2).to_csv(p, index=False)
+    ...     raw = read_detector_csv(p)
+    >>> pairs, len(raw), list(raw.columns)
+    ([1000.0, 1200.0], 572, ['density_veh_km', 'flow_veh_h', 'kind'])
     """
+    from ._detectors import DETECTOR_COLUMNS, detectors_to_density
+
     if not isinstance(path, (str, Path)):
         raise TypeError(f"`path` must be a str or pathlib.Path; got {type(path).__name__}")
     frame = pd.read_csv(path)
+    if all(c in frame.columns for c in DETECTOR_COLUMNS):
+        frame = detectors_to_density(frame).data
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"`path` must be a CSV with columns {list(COLUMNS)}; {path} lacks {missing} "
-            f"(has {list(frame.columns)})"
+            f"`path` must be a CSV with columns {list(COLUMNS)} or {list(DETECTOR_COLUMNS)}; "
+            f"{path} lacks {missing} (has {list(frame.columns)})"
         )
     rho = densities(frame["density_veh_km"].to_numpy(), "density_veh_km")
     q = as_array(frame["flow_veh_h"].to_numpy(), "flow_veh_h")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pwlmodels.plotting import save_figure
 
+from ._calib_report import fig_detectors
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -233,6 +234,18 @@ def fig_queues(result: TrafficResult, folder: Path) -> Path:
     return save_figure(fig, folder / "queues.png", dpi=result.config.dpi)
 
 
+def fig_exact_reference(result: TrafficResult, folder: Path) -> Path:
+    """The red light's CTM errors against the exact LWR answer, against the cell length."""
+    from ._redlight import red_light_convergence_figure
+
+    return red_light_convergence_figure(
+        result.exact_reference,
+        folder / "red_light_convergence.png",
+        study_dx_m=1000 * result.config.red_dx,
+        dpi=result.config.dpi,
+    )
+
+
 def figures(result: TrafficResult, folder: Path) -> list[Path]:
     """Draw every figure of ``result`` into ``folder``; return their paths."""
     return [
@@ -241,4 +254,6 @@ def figures(result: TrafficResult, folder: Path) -> list[Path]:
         fig_greenshields(result, folder),
         fig_spacetime(result, folder),
         fig_queues(result, folder),
+        fig_detectors(result.calibration, folder, result.config.dpi),
+        fig_exact_reference(result, folder),
     ]

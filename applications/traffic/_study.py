@@ -8,7 +8,7 @@ which ``_figures`` and ``_section`` draw and write without computing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +19,14 @@ from pwlmodels import resolve_device
 
 from .._checks import one_thread
 from . import _summary
+from ._calibrate import Calibration, calibration, calibration_rows
 from ._ctm import admissible_flux
 from ._data import UXSIM_AVAILABLE, observed_ranges, read_detector_csv, synthetic_data, uxsim_data
 from ._exact import exactness_rows, greenshields_errors, greenshields_rows
 from ._fits import DataSet, NetConfig, fit_all, measure, seeds_of
 from ._labels import DATASETS, STYLE
-from ._models import Greenshields, TriangularFD, fit_triangular
+from ._models import Greenshields, TriangularFD, fit_triangular, table_row
+from ._redlight import red_light_convergence
 from ._scenarios import Run, lane_drop, measures, red_light
 
 __all__ = ["FULL", "QUICK", "Config", "DataView", "Scenario", "TrafficResult", "compute"]
@@ -32,6 +34,7 @@ __all__ = ["FULL", "QUICK", "Config", "DataView", "Scenario", "TrafficResult", "
 _CLASSIC = ("triangle_robust", "triangle_lsq", "pwl_1", "pwl_1_concave", "pwl_3", "pwl_3_concave")
 MODELS = ("truth", *_CLASSIC, "relu", "tanh")
 _SPEED_LIMIT = 3.0  # fluxes with max|q'| above 3 vf are not simulated (reported instead)
+RED_LIGHT = (1200.0, 180.0)  # red_light()'s arrival flow (veh/h) and red (s): 1 to 4 min
 _COLUMNS = ["part", "dataset", "model", "seed", "quantity", "value", "unit", "note"]
 
 
@@ -56,6 +59,12 @@ class Config:
         CTM cell length of the lane-drop scenario, km.
     dpi : int
         Resolution of the figures, dots per inch.
+    detectors : tuple of int, default (8, 100)
+        The calibration part: detectors in the synthetic archive, and
+        bootstrap replicates per detector.
+    exact_dx : tuple of float, default (0.05, 0.025, 0.01, 0.005, 0.002)
+        CTM cell lengths (km) of the red light's grid-convergence study
+        against the exact LWR answer (``red_dx`` is always added).
 
     Examples
     --------
@@ -71,10 +80,12 @@ class Config:
     red_dx: float
     drop_dx: float
     dpi: int
+    detectors: tuple[int, int] = (8, 100)
+    exact_dx: tuple[float, ...] = (0.05, 0.025, 0.01, 0.005, 0.002)
 
 
 FULL = Config(2000, (8,), 500, (1e-2, 3e-2), 0.025, 0.1, 150)
-QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80)
+QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80, (4, 20), (0.05, 0.025))
 
 
 @dataclass(frozen=True)
@@ -179,8 +190,14 @@ class TrafficResult:
         Wall time of each stage of ``compute``, s.
     uxsim_note : str
         Why the UXsim data set is missing ("" when it is there).
+    calibration : Calibration
+        The detector archive: filters, fits of every detector by
+        ``fit_many``, bootstrap intervals.
     torch_threads, default_threads : int
         torch's intra-op threads during ``compute`` and outside it.
+    exact_reference : pandas.DataFrame
+        The red light's CTM errors against the exact LWR answer, one row per
+        cell length and quantity (:func:`red_light_convergence`).
     """
 
     config: Config
@@ -197,8 +214,10 @@ class TrafficResult:
     learning_rates: dict[str, dict[str, float]]
     stage_seconds: dict[str, float]
     uxsim_note: str
+    calibration: Calibration
     torch_threads: int
     default_threads: int
+    exact_reference: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def compute(
@@ -453,6 +472,14 @@ def _compute(
             new += [row | {"seed": s} for row in truth_rows]
         rows += new
     stages["ctm"] = time.perf_counter() - clock
+    cal = calibration(*cfg.detectors, seed=seeds[0])
+    stages["calibration"] = cal.seconds
+    rows += calibration_rows(cal, seeds[0])
+    clock = time.perf_counter()
+    sizes = sorted({*cfg.exact_dx, cfg.red_dx}, reverse=True)
+    exact = red_light_convergence(truth, *RED_LIGHT, [1000 * h for h in sizes], device=dev)
+    rows += _exact_rows(exact, seeds[0])
+    stages["exact_reference"] = time.perf_counter() - clock
     table = pd.DataFrame(rows, columns=_COLUMNS)
     have = [n for n in DATASETS if (n, seeds[0]) in datasets]
     facts = _summary.facts(table, have, [r.name for r in runs])
@@ -483,6 +510,28 @@ def _compute(
         learning_rates=lrs,
         stage_seconds=stages,
         uxsim_note=uxsim_note,
+        calibration=cal,
         torch_threads=torch.get_num_threads(),
         default_threads=default_threads,
+        exact_reference=exact,
     )
+
+
+def _exact_rows(table: pd.DataFrame, seed: int) -> list[dict]:
+    """The convergence table as tidy rows: the exact values, then each CTM's value, error, order."""
+    first = table[table.dx_m == table.dx_m.max()]
+    rows = [
+        table_row("exact_reference", "-", "exact_lwr", seed, r.quantity, r.exact, r.unit)
+        for r in first.itertuples()
+    ]
+    for r in table.itertuples():
+        model = f"ctm_dx={r.dx_m:g}m"
+        rows.append(table_row("exact_reference", "-", model, seed, r.quantity, r.ctm, r.unit))
+        rows.append(
+            table_row("exact_reference", "-", model, seed, f"{r.quantity}_error", r.error, r.unit)
+        )
+        if r.order == r.order:  # none on the coarsest grid
+            rows.append(
+                table_row("exact_reference", "-", model, seed, f"{r.quantity}_order", r.order, "1")
+            )
+    return rows

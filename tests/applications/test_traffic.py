@@ -26,6 +26,7 @@ from applications.traffic import (
     TriangularFD,
     admissible_flux,
     compute,
+    detector_sample,
     diagram_parameters,
     fit_triangular,
     observed_ranges,
@@ -39,7 +40,15 @@ from pwlmodels import PiecewiseLinear, evaluate, rounding_bound
 
 from .._helpers import disallowed
 
-FIGURES = ("fd.png", "fd_datasets.png", "greenshields.png", "spacetime.png", "queues.png")
+FIGURES = (
+    "fd.png",
+    "fd_datasets.png",
+    "greenshields.png",
+    "spacetime.png",
+    "queues.png",
+    "detectors.png",
+    "red_light_convergence.png",
+)
 DEVICES = [
     "cpu",
     pytest.param(
@@ -206,6 +215,51 @@ def test_robust_fit_meets_the_recovery_targets_on_noisy_data(seed):
     assert abs(fit.rho_jam / truth.rho_jam - 1) <= 0.05
     plain = fit_triangular(d["density_veh_km"], d["flow_veh_h"], robust=False)
     assert plain.capacity < fit.capacity  # shock-crossing cells pull plain least squares low
+
+
+def _exact_cells_with_shock_chords():
+    """Simulator-like data: most cells exactly on the free branch, stationary congested
+    cells exactly on the congested branch, and cells crossed by a shock on chords below."""
+    truth = TriangularFD(80.0, 18.0, 150.0)
+    rng = np.random.default_rng(0)
+    free = rng.uniform(0.0, truth.critical_density, 600)
+    jammed = rng.uniform(40.0, 120.0, 150)
+    a = rng.uniform(10.0, truth.critical_density, 120)  # free upstream of a shock
+    b = rng.uniform(60.0, 130.0, 120)  # congested downstream of it
+    lam = rng.uniform(0.2, 0.8, 120)
+    chords = lam * a + (1 - lam) * b  # a cell's mean over the two: on the chord, below q
+    rho = np.r_[free, jammed, chords]
+    q = np.r_[truth(free), truth(jammed), lam * truth(a) + (1 - lam) * truth(b)]
+    return truth, rho, q
+
+
+def test_robust_scale_does_not_collapse_on_exact_simulator_like_data():
+    # Pooled over both branches, the median absolute deviation was 0 once vf was exact
+    # (most cells lie on the free line): every congested cell got weight 0 but the
+    # last few, and on UXsim output w came out at 7621 km/h.
+    truth, rho, q = _exact_cells_with_shock_chords()
+    fit = fit_triangular(rho, q)
+    # chords within 4.685 x 1 % of the branch keep some weight: 0.09 % off in w
+    assert_allclose([fit.vf, fit.w, fit.rho_jam], [truth.vf, truth.w, truth.rho_jam], rtol=2e-3)
+    plain = fit_triangular(rho, q, robust=False)
+    assert abs(plain.w / truth.w - 1) > 0.02  # the chords pull plain least squares
+    with pytest.raises(ValueError, match="`scale_floor` must be positive"):
+        fit_triangular(rho, q, scale_floor=0.0)
+    with pytest.raises(TypeError, match="`scale_floor` must be a real number"):
+        fit_triangular(rho, q, scale_floor="1%")
+
+
+def test_robust_fit_recovers_the_diagram_uxsim_was_given():
+    pytest.importorskip("uxsim")
+    truth = TriangularFD(80.0, 18.0, 150.0)
+    d = uxsim_data(truth)
+    fit = fit_triangular(d["density_veh_km"], d["flow_veh_h"])
+    plain = fit_triangular(d["density_veh_km"], d["flow_veh_h"], robust=False)
+    assert abs(fit.vf / truth.vf - 1) < 1e-3
+    assert abs(fit.w / truth.w - 1) < 0.05  # 17.55 km/h: congested cells are Edie averages
+    assert abs(fit.rho_jam / truth.rho_jam - 1) < 0.02
+    # plain least squares is pulled off the free branch by the cells crossed by shocks
+    assert abs(plain.vf / truth.vf - 1) > 10 * abs(fit.vf / truth.vf - 1)
 
 
 def test_fit_triangular_without_congested_points_says_w_and_rho_jam_are_not_identifiable():
@@ -500,7 +554,7 @@ def quick_run(tmp_path_factory):
     """The quick run (with a detector CSV) and the TrafficResult it rendered, computed once."""
     out = tmp_path_factory.mktemp("traffic")
     user = out / "detectors.csv"
-    synthetic_data(300, seed=11)[["density_veh_km", "flow_veh_h"]].to_csv(user, index=False)
+    detector_sample(n_detectors=2, seed=11).to_csv(user, index=False)  # raw counts
     results = []
 
     def keep(*args, **kwargs):
@@ -575,9 +629,8 @@ def test_quick_run_writes_the_table_the_figures_and_the_section(quick):
         "unit",
         "note",
     ]
-    assert {"fit", "compare", "admissible", "red_light", "lane_drop", "greenshields"} <= set(
-        table["part"]
-    )
+    parts = {"fit", "compare", "admissible", "red_light", "lane_drop", "greenshields"}
+    assert parts | {"exact_reference"} <= set(table["part"])
     assert "user" in set(table["dataset"])
 
 
