@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import markdown_table
+from ._ge import aiyagari_text
 
 __all__: list[str] = []
 
@@ -384,6 +385,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "questions turn on, even where its aggregate wealth is close.\n",
         "![Euler errors against assets](euler.png)\n",
         "![Stationary distribution](distribution.png)\n",
+        aiyagari_text(r.aiyagari),
         f"_Run: {seconds:.1f} s on {r.device}, {mode}; parts: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in r.part_seconds.items())
         + "._\n",
