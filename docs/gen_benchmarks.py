@@ -452,7 +452,8 @@ def _certificates(df: pd.DataFrame) -> pd.DataFrame:
 def ctm_network_section(df: pd.DataFrame) -> str:
     show = df[["objective", "steps"]].copy()
     show["network"] = [
-        f"{r.layers} layers, {r.relus:,} ReLUs, {r.parameters:,} parameters" for r in df.itertuples()
+        f"{r.layers} layers, {r.relus:,} ReLUs, {r.parameters:,} parameters"
+        for r in df.itertuples()
     ]
     show["binaries"] = df["n_binary"]
     show["status"] = df["status"]
