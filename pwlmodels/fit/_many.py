@@ -236,8 +236,10 @@ def _groups(frame, keys: list[str], columns: dict):
 
 
 def _plain_key(key: Any, n_keys: int) -> Hashable:
-    if n_keys == 1 and isinstance(key, tuple):  # pandas gives 1-tuples for a list of one
-        key = key[0]
+    """A group key with numpy scalars as Python ones; a single column's key as it is (a
+    tuple stays a tuple: the groupby above gets a column name, never a list of one)."""
+    if n_keys > 1:
+        return key
     return key.item() if isinstance(key, np.generic) else key
 
 
@@ -335,7 +337,7 @@ def _table(rows: list, keys: list[str], dtypes=None):
         index = (
             pd.MultiIndex.from_tuples(labels, names=keys)
             if len(keys) > 1
-            else pd.Index(labels, name=keys[0])
+            else pd.Index(labels, name=keys[0], tupleize_cols=False)  # tuple keys stay keys
         )
     else:  # an empty partition, or a dask meta: the key columns' dtypes
         arrays = [pd.Series([], dtype=object if dtypes is None else dtypes[k]) for k in keys]
