@@ -45,3 +45,15 @@ def test_tuple_group_keys_stay_whole_and_distinct():
     for key, ref in loop_fits(frame, "g", n_knots=1).items():
         np.testing.assert_array_equal(fits.loc[[key], "knots"].iloc[0], ref.knots)
         assert fits.loc[[key], "ssr"].iloc[0] == ref.ssr
+
+
+@pytest.mark.parametrize("npartitions", [1, 3])
+def test_missing_keys_are_refused_for_dask_frames_as_for_pandas(npartitions):
+    # was: a dask frame's rows with a missing key were dropped without a word
+    frame = groups_frame(["a", "b", "c"])
+    frame.loc[7, "g"] = None
+    with pytest.raises(ValueError, match=r"`by` columns \['g'\] must have no missing keys"):
+        fit_many(frame, x="x", y="y", by="g", n_knots=1)
+    lazy = dd.from_pandas(frame, npartitions=npartitions)
+    with pytest.raises(ValueError, match=r"`by` columns \['g'\] must have no missing keys"):
+        fit_many(lazy, x="x", y="y", by="g", n_knots=1)

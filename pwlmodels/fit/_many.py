@@ -199,14 +199,19 @@ def _check_columns(
     if not is_dask:
         if len(frame) == 0:
             raise ValueError("`frame` must have at least one row; got an empty DataFrame")
-        missing = frame[keys].isna().any(axis=1).to_numpy()
-        if missing.any():
-            label = frame.index[int(np.argmax(missing))]
-            raise ValueError(
-                f"`by` columns {keys} must have no missing keys; got one at row {label!r}; "
-                "drop or fill those rows first"
-            )
+        _check_keys(frame, keys)  # a dask frame: each partition, where it is fitted
     return keys
+
+
+def _check_keys(frame, keys: list[str]) -> None:
+    """Refuse missing group keys (groupby would drop their rows without a word)."""
+    missing = frame[keys].isna().any(axis=1).to_numpy()
+    if missing.any():
+        label = plain(frame.index[int(np.argmax(missing))])
+        raise ValueError(
+            f"`by` columns {keys} must have no missing keys; got one at row {label!r}; "
+            "drop or fill those rows first"
+        )
 
 
 # ------------------------------------------------------------------ the work
@@ -294,6 +299,7 @@ def _fit_batch(batch: list, options: dict) -> list:
 
 def _fit_partition(part, keys: list[str], columns: dict, options: dict):
     """A partition's groups (whole, after the shuffle) fitted: a frame of key columns and rows."""
+    _check_keys(part, keys)
     rows = [_fit_group(key, data, options) for key, data in _groups(part, keys, columns)]
     return _table(rows, keys).reset_index()
 
