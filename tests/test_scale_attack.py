@@ -57,3 +57,33 @@ def test_missing_keys_are_refused_for_dask_frames_as_for_pandas(npartitions):
     lazy = dd.from_pandas(frame, npartitions=npartitions)
     with pytest.raises(ValueError, match=r"`by` columns \['g'\] must have no missing keys"):
         fit_many(lazy, x="x", y="y", by="g", n_knots=1)
+
+
+def test_dask_groups_come_in_the_category_order_as_for_pandas():
+    # was: a dask frame's categorical keys came back sorted as strings, pandas' in category order
+    frame = groups_frame(["a", "b", "c", "d"])
+    frame["g"] = pd.Categorical(frame["g"], categories=["d", "b", "zz", "c", "a"])
+    serial = fit_many(frame, x="x", y="y", by="g", n_knots=1)
+    lazy = fit_many(dd.from_pandas(frame, npartitions=3), x="x", y="y", by="g", n_knots=1)
+    assert serial.index.tolist() == ["d", "b", "c", "a"]
+    assert lazy.index.tolist() == serial.index.tolist()
+    for a, b in zip(lazy["knots"], serial["knots"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(lazy["ssr"].to_numpy(), serial["ssr"].to_numpy())
+
+
+def test_a_repeated_by_column_is_refused_by_name():
+    # was: pandas' "Grouper for 'g' not 1-dimensional"
+    frame = groups_frame(["a", "b"]).assign(h=1)
+    with pytest.raises(ValueError, match=r"`by` must name each column once; got \['g', 'g'\]"):
+        fit_many(frame, x="x", y="y", by=["g", "g"], n_knots=1)
+
+
+def test_x_and_y_may_name_one_column():
+    # was: "`x` must be 1-D; got an array of shape (30, 2, 2)" (the column selected twice)
+    frame = groups_frame(["a", "b"])
+    fits = fit_many(frame, x="x", y="x", by="g", n_knots=1)
+    for key, ref in loop_fits(frame.assign(y=frame["x"]), "g", n_knots=1).items():
+        assert fits.loc[key, "ssr"] == ref.ssr
+    lazy = fit_many(dd.from_pandas(frame, npartitions=2), x="x", y="x", by="g", n_knots=1)
+    np.testing.assert_array_equal(lazy["ssr"].to_numpy(), fits["ssr"].to_numpy())

@@ -175,6 +175,8 @@ def _check_columns(
     if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(k, str) for k in keys):
         raise TypeError(f"`by` must be a column name or a non-empty list of them; got {by!r}")
     keys = list(keys)
+    if len(set(keys)) < len(keys):
+        raise ValueError(f"`by` must name each column once; got {keys}")
     named = {"x": x, "y": y, **({"weights": weights} if weights is not None else {})}
     for arg, col in named.items():
         if not isinstance(col, str):
@@ -234,7 +236,7 @@ def _dispatch(frame, keys, columns, options, client, progress, errors, is_dask):
 
 def _groups(frame, keys: list[str], columns: dict):
     """(key, (x, y, w, row labels)) per group, in sorted key order; x, y, w as float64."""
-    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    names = _value_columns(columns)
     grouped = frame[[*keys, *names]].groupby(keys if len(keys) > 1 else keys[0], sort=True)
     for key, part in grouped:
         yield _plain_key(key, len(keys)), _arrays(part, columns)
@@ -246,6 +248,11 @@ def _plain_key(key: Any, n_keys: int) -> Hashable:
     if n_keys > 1:
         return key
     return key.item() if isinstance(key, np.generic) else key
+
+
+def _value_columns(columns: dict) -> list[str]:
+    """The x, y and weights columns, each once (x and y may name one column)."""
+    return list(dict.fromkeys(c for c in (columns["x"], columns["y"], columns["w"]) if c))
 
 
 def _arrays(part, columns: dict):
@@ -307,7 +314,7 @@ def _fit_partition(part, keys: list[str], columns: dict, options: dict):
 def _fit_dask(frame, keys, columns, options, client, progress: bool):
     import dask
 
-    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    names = _value_columns(columns)
     with dask.config.set({"dataframe.convert-string": False}):
         data = frame[[*keys, *names]]
         meta = _table([], keys, dtypes=data.dtypes[keys]).reset_index()
@@ -330,8 +337,32 @@ def _fit_dask(frame, keys, columns, options, client, progress: bool):
 
                 dask_progress(future)
             table = future.result()
-    table = table.set_index(keys if len(keys) > 1 else keys[0])
-    return table.sort_index(kind="stable")
+    return _in_group_order(table, keys, data.dtypes)
+
+
+def _in_group_order(table, keys: list[str], dtypes):
+    """The fitted rows indexed by key and sorted as pandas' groupby sorts the keys: a
+    categorical key (with known categories) in the order of its categories."""
+    import pandas as pd
+    from dask.dataframe.utils import UNKNOWN_CATEGORIES
+
+    ordered = [
+        k
+        for k in keys
+        if isinstance(dtypes[k], pd.CategoricalDtype)
+        and UNKNOWN_CATEGORIES not in dtypes[k].categories
+    ]
+    for k in ordered:
+        table[k] = pd.Categorical(table[k], dtype=dtypes[k])
+    table = table.set_index(keys if len(keys) > 1 else keys[0]).sort_index(kind="stable")
+    if ordered:  # the keys as labels again, as the pandas path gives them
+        labels = table.index.tolist()
+        table.index = (
+            pd.MultiIndex.from_tuples(labels, names=keys)
+            if len(keys) > 1
+            else pd.Index(labels, name=keys[0], tupleize_cols=False)
+        )
+    return table
 
 
 def _table(rows: list, keys: list[str], dtypes=None):
