@@ -87,3 +87,36 @@ def test_x_and_y_may_name_one_column():
         assert fits.loc[key, "ssr"] == ref.ssr
     lazy = fit_many(dd.from_pandas(frame, npartitions=2), x="x", y="x", by="g", n_knots=1)
     np.testing.assert_array_equal(lazy["ssr"].to_numpy(), fits["ssr"].to_numpy())
+
+
+# ------------------------------------------------------------------ out of core
+def close_fit_data(case: str, n: int = 4000, seed: int = 3):
+    """Data whose fit is close against the spread of y: the SSR is a tiny difference of the
+    moments' sums (sum of y^2 less the fitted part) and lost its digits there."""
+    rng = np.random.default_rng(seed)
+    if case == "offset":
+        x = rng.uniform(0.0, 1.0, n)
+        y = 5e9 + 1e6 * np.maximum(x - 0.3, 0.0) + rng.normal(0.0, 1e-3, n)
+    else:  # "tiny": x of order 1e-300, an exact V
+        x = rng.uniform(0.0, 1e-300, n)
+        y = np.abs(x - 5e-301) * 1e300
+    return x, y
+
+
+@pytest.mark.parametrize("case", ["offset", "tiny"])
+def test_out_of_core_ssr_is_the_in_memory_ssr_when_the_fit_is_close(case):
+    # was: SSR 0.02255 against 0.01985 in memory (offset), 1e-15 against 1e-24 (tiny)
+    x, y = close_fit_data(case)
+    small = fit_pwl(x, y, n_knots=1)
+    frame = dd.from_pandas(pd.DataFrame({"x": x, "y": y}), npartitions=4)
+    import dask
+
+    with dask.config.set(scheduler="synchronous"):
+        big = fit_pwl("x", "y", n_knots=1, data=frame)
+    np.testing.assert_allclose(big.knots, small.knots, rtol=1e-9)
+    # the in-memory fit sums every point's residual (the float spline cannot stand in:
+    # its values near 5e9 are rounded to 1e-6, the residuals are 1e-3)
+    # tiny: an exact fit, both SSRs are rounding (1e-24 against sum y^2 = 300)
+    np.testing.assert_allclose(big.ssr, small.ssr, rtol=1e-9, atol=1e-22 * np.sum(y**2))
+    if case == "offset":  # the standard errors follow the SSR (tiny: both are rounding)
+        np.testing.assert_allclose(big.knot_se, small.knot_se, rtol=1e-6)
