@@ -120,3 +120,33 @@ def test_out_of_core_ssr_is_the_in_memory_ssr_when_the_fit_is_close(case):
     np.testing.assert_allclose(big.ssr, small.ssr, rtol=1e-9, atol=1e-22 * np.sum(y**2))
     if case == "offset":  # the standard errors follow the SSR (tiny: both are rounding)
         np.testing.assert_allclose(big.knot_se, small.knot_se, rtol=1e-6)
+
+
+def write_parquet_folder(folder, frames) -> None:
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        frame.to_parquet(folder / f"part{i}.parquet")
+
+
+def test_a_parquet_folder_whose_file_lacks_a_column_is_a_value_error_naming_data(tmp_path):
+    # was: pandas' KeyError "['y'] not in index" from inside a dask task
+    pytest.importorskip("pyarrow")
+    x = np.linspace(0.0, 10.0, 200)
+    first = pd.DataFrame({"x": x[:100], "y": np.abs(x[:100] - 4.0)})
+    write_parquet_folder(tmp_path / "p", [first, pd.DataFrame({"x": x[100:], "z": x[100:]})])
+    with pytest.raises(ValueError, match="`data`: a partition lacks a column"):
+        fit_pwl("x", "y", n_knots=1, data=tmp_path / "p")
+
+
+@pytest.mark.parametrize("what", ["corrupt", "empty folder"])
+def test_an_unreadable_parquet_path_is_a_value_error_naming_data(tmp_path, what):
+    # was: pyarrow's ArrowInvalid / dask's "An error occurred while calling read_parquet"
+    pytest.importorskip("pyarrow")
+    if what == "corrupt":
+        path = tmp_path / "bad.parquet"
+        path.write_bytes(b"not a parquet file")
+    else:
+        path = tmp_path / "nothing"
+        path.mkdir()
+    with pytest.raises(ValueError, match=r"^`data`: .* cannot be read as parquet"):
+        fit_pwl("x", "y", n_knots=1, data=path)

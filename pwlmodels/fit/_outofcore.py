@@ -544,7 +544,13 @@ class Source:
             odd, even = level[::2], level[1::2]
             pairs = [dask.delayed(combine)(a, b) for a, b in zip(odd, even, strict=False)]
             level = pairs + level[len(pairs) * 2 :]
-        return dask.compute(level[0])[0]
+        try:
+            return dask.compute(level[0])[0]
+        except KeyError as exc:  # a parquet file of a folder lacks a column the first has
+            raise ValueError(
+                f"`{self.name}`: a partition lacks a column ({exc}); every file of a parquet "
+                "folder must have the x and y columns"
+            ) from None
 
 
 def _frame_pair(frame, x: str, y: str):
@@ -573,7 +579,11 @@ def _as_dask_frame(data: object):
             )
         import dask.dataframe as dd
 
-        return dd.read_parquet(str(path))
+        try:
+            return dd.read_parquet(str(path))
+        except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            reason = " ".join(str(exc).split())
+            raise ValueError(f"`data`: {str(path)!r} cannot be read as parquet: {reason}") from None
     if not _is_dask(data) or not hasattr(data, "columns"):
         raise TypeError(
             "`data` must be a pandas or dask DataFrame or a parquet path (str or PathLike); "
