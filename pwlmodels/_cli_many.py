@@ -22,9 +22,13 @@ def decide_instances(
     instances: Path, address: str | None, time_limit: float | None, out: Path | None
 ) -> int:
     """Decide every instance, print a line each and a summary; write ``out`` (CSV) atomically."""
-    from .verify._many import verify_many
+    from .verify._many import _instances_frame, verify_many
 
     check_paths([("--instances", instances)], [("--out", out)])
+    if out is not None:  # nor over a network or property the instances name
+        listed = _instances_frame(instances, None)
+        files = {*listed["onnx"], *listed["vnnlib"]}
+        check_paths([("in --instances", Path(f)) for f in sorted(files)], [("--out", out)])
     with _client(address) as client:
         results = verify_many(
             instances, time_limit=60.0 if time_limit is None else time_limit, client=client

@@ -150,3 +150,25 @@ def test_an_unreadable_parquet_path_is_a_value_error_naming_data(tmp_path, what)
         path.mkdir()
     with pytest.raises(ValueError, match=r"^`data`: .* cannot be read as parquet"):
         fit_pwl("x", "y", n_knots=1, data=path)
+
+
+# ------------------------------------------------------------------ verify --instances
+def test_cli_out_refuses_to_overwrite_a_network_the_instances_name(tmp_path, capsys):
+    # was: `--out sub/n0.onnx` decided every instance, then wrote the CSV over the network
+    pytest.importorskip("onnx")
+    from pwlmodels import PiecewiseLinear, spline_to_relu
+    from pwlmodels.cli import main
+    from pwlmodels.io import to_onnx
+
+    (tmp_path / "sub").mkdir()
+    network = tmp_path / "sub" / "abs.onnx"
+    to_onnx(spline_to_relu(PiecewiseLinear([-1.0, 0.0, 1.0], [1.0, 0.0, 1.0])), network)
+    prop = "(declare-const X_0 Real) (declare-const Y_0 Real) (assert (>= X_0 -1)) "
+    (tmp_path / "sub" / "p.vnnlib").write_text(prop + "(assert (<= X_0 1)) (assert (>= Y_0 2))")
+    (tmp_path / "instances.csv").write_text("sub/abs.onnx,sub/p.vnnlib,10\n")
+    before = network.read_bytes()
+    for target in (network, tmp_path / "sub" / "p.vnnlib"):
+        args = ["verify", "--instances", str(tmp_path / "instances.csv"), "--out", str(target)]
+        assert main(args) == 2
+        assert "is the input" in capsys.readouterr().err
+    assert network.read_bytes() == before
