@@ -172,3 +172,15 @@ def test_cli_out_refuses_to_overwrite_a_network_the_instances_name(tmp_path, cap
         assert main(args) == 2
         assert "is the input" in capsys.readouterr().err
     assert network.read_bytes() == before
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "NA"])
+@pytest.mark.parametrize("header", [True, False])
+def test_a_nan_timeout_in_the_instances_csv_is_refused_not_replaced(tmp_path, text, header):
+    # was: read as a missing value, so the instance silently got `time_limit` (60 s)
+    from pwlmodels.verify import verify_many
+
+    rows = ["onnx,vnnlib,timeout"] if header else []
+    (tmp_path / "instances.csv").write_text("\n".join([*rows, f"n.onnx,p.vnnlib,{text}"]) + "\n")
+    with pytest.raises(ValueError, match=f"column 'timeout' must hold .* row 0 holds '{text}'"):
+        verify_many(tmp_path / "instances.csv")
