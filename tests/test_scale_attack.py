@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from pwlmodels import fit_many, fit_pwl
 
@@ -184,3 +185,100 @@ def test_a_nan_timeout_in_the_instances_csv_is_refused_not_replaced(tmp_path, te
     (tmp_path / "instances.csv").write_text("\n".join([*rows, f"n.onnx,p.vnnlib,{text}"]) + "\n")
     with pytest.raises(ValueError, match=f"column 'timeout' must hold .* row 0 holds '{text}'"):
         verify_many(tmp_path / "instances.csv")
+
+
+# ------------------------------------------------------------------ train_many
+class Branchy(torch.nn.Module):
+    """A module whose forward branches on its data through ``.item()`` (vmap cannot)."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.inner = torch.nn.Linear(1, 1, dtype=torch.float64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.inner(x)
+        return z if bool((z.mean() > 0).item()) else -z
+
+
+def test_a_forward_vmap_cannot_batch_trains_one_by_one_as_train_would():
+    # was: torch's "vmap: It looks like you're calling .item() on a Tensor"
+    import copy
+
+    from pwlmodels.nets import train, train_many
+
+    x = np.linspace(-1.0, 1.0, 32)
+    nets = [Branchy(s) for s in range(3)]
+    alone = [copy.deepcopy(net) for net in nets]
+    history = train_many(nets, x, np.abs(x), epochs=5, lr=1e-2)
+    assert history["member"].tolist() == [m for m in range(3) for _ in range(5)]
+    for net, ref in zip(nets, alone, strict=True):
+        train(ref, x, np.abs(x), epochs=5, lr=1e-2)
+        for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+            assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "message"),
+    [
+        (np.array(3), None, None),  # a 0-d array is one seed (was: "iteration over a 0-d array")
+        (2**70, ValueError, r"`seed` must be at most 18446744073709551615; got"),
+        ([1, 2**64], ValueError, r"`seed\[1\]` must be at most 18446744073709551615"),
+    ],
+)
+def test_train_many_seeds_beyond_torch_are_named(seed, error, message):
+    # was: torch's "Overflow when unpacking long long"
+    from pwlmodels.nets import make_mlp, train_many
+
+    nets = [make_mlp(1, (4,), 1, dtype=torch.float64, seed=s) for s in range(2)]
+    x = np.linspace(-1.0, 1.0, 16)
+    options = {"epochs": 1, "lr": 1e-2, "batch_size": 4, "seed": seed}
+    if error is None:
+        assert len(train_many(nets, x, x, **options)) == 2
+    else:
+        with pytest.raises(error, match=message):
+            train_many(nets, x, x, **options)
+
+
+@pytest.mark.parametrize("call", ["train", "train_many", "make_mlp"])
+def test_a_seed_beyond_torch_is_refused_everywhere(call):
+    from pwlmodels.nets import make_mlp, train, train_many
+
+    net = make_mlp(1, (4,), 1, dtype=torch.float64)
+    x = np.linspace(-1.0, 1.0, 16)
+    with pytest.raises(ValueError, match=r"`seed` must be at most 18446744073709551615"):
+        if call == "train":
+            train(net, x, x, epochs=1, lr=1e-2, seed=2**64)
+        elif call == "train_many":
+            train_many([net], x, x, epochs=1, lr=1e-2, seed=2**64)
+        else:
+            make_mlp(seed=2**64)
+
+
+@pytest.mark.parametrize("progress", ["yes", 1, None])
+def test_a_progress_that_is_not_a_bool_is_a_type_error(progress):
+    # was: any truthy value showed a bar, as compare_activations and fit_many refuse
+    from pwlmodels.nets import make_mlp, train, train_many
+
+    net = make_mlp(1, (4,), 1, dtype=torch.float64)
+    x = np.linspace(-1.0, 1.0, 16)
+    for fn, first in ((train, net), (train_many, [net])):
+        with pytest.raises(TypeError, match="`progress` must be True or False"):
+            fn(first, x, x, epochs=1, lr=1e-2, progress=progress)
+
+
+def test_the_cpu_memory_share_counts_memavailable_not_only_free_pages():
+    import os
+
+    from pwlmodels import _batched
+
+    try:
+        with open("/proc/meminfo") as fh:
+            info = dict(line.split(":", 1) for line in fh)
+    except OSError:
+        pytest.skip("no /proc/meminfo")
+    expected = int(int(info["MemAvailable"].split()[0]) * 1024 * _batched._CPU_SHARE)
+    got = _batched._available_bytes(torch.device("cpu"))
+    assert abs(got - expected) <= 0.05 * expected  # memory moves a little between the reads
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * _batched._CPU_SHARE
+    assert got >= 0.95 * free
