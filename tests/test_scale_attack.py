@@ -282,3 +282,25 @@ def test_the_cpu_memory_share_counts_memavailable_not_only_free_pages():
     assert abs(got - expected) <= 0.05 * expected  # memory moves a little between the reads
     free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * _batched._CPU_SHARE
     assert got >= 0.95 * free
+
+
+def test_on_a_cluster_missing_keys_are_refused_and_categories_keep_their_order():
+    distributed = pytest.importorskip("distributed")
+    frame = groups_frame(["a", "b", "c"])
+    frame["g"] = pd.Categorical(frame["g"], categories=["c", "a", "b"])
+    serial = fit_many(frame, x="x", y="y", by="g", n_knots=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        lazy = dd.from_pandas(frame, npartitions=2)
+        fits = fit_many(lazy, x="x", y="y", by="g", n_knots=1, client=client)
+        assert fits.index.tolist() == serial.index.tolist() == ["c", "a", "b"]
+        np.testing.assert_array_equal(fits["ssr"].to_numpy(), serial["ssr"].to_numpy())
+        holed = frame.astype({"g": object})
+        holed.loc[3, "g"] = None
+        with pytest.raises(ValueError, match="must have no missing keys"):
+            fit_many(dd.from_pandas(holed, npartitions=2), x="x", y="y", by="g", n_knots=1,
+                     client=client)  # fmt: skip
