@@ -304,3 +304,26 @@ def test_on_a_cluster_missing_keys_are_refused_and_categories_keep_their_order()
         with pytest.raises(ValueError, match="must have no missing keys"):
             fit_many(dd.from_pandas(holed, npartitions=2), x="x", y="y", by="g", n_knots=1,
                      client=client)  # fmt: skip
+
+
+def test_dask_arrays_of_unknown_chunk_sizes_are_refused_by_name_or_fitted():
+    # was: dask's "Chunks must be unchanging along dimensions with missing values"
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.0, 10.0, 3000)
+    y = np.abs(x - 4.0) + rng.normal(0.0, 0.1, x.size)
+    lazy_x = da.from_array(x, chunks=700)
+    keep = lazy_x > 1.0
+    with pytest.raises(ValueError, match="`y` must have the chunks of `x` when"):
+        fit_pwl(lazy_x[keep], da.from_array(y[x > 1.0], chunks=900), n_knots=1)
+    both = fit_pwl(lazy_x[keep], da.from_array(y, chunks=700)[keep], n_knots=1)  # alike: fine
+    small = fit_pwl(x[x > 1.0], y[x > 1.0], n_knots=1)
+    np.testing.assert_allclose(both.ssr, small.ssr, rtol=1e-9)
+
+
+def test_a_fixed_knot_outside_the_data_is_named_with_plain_floats():
+    # was: "the data range (np.float64(0.0006...), np.float64(9.99...))"
+    da = pytest.importorskip("dask.array")
+    x = np.linspace(0.0, 10.0, 100)
+    with pytest.raises(ValueError, match=r"data range \(0\.0, 10\.0\)"):
+        fit_pwl(da.from_array(x, chunks=30), da.from_array(x, chunks=30), knots=[30.0])

@@ -472,7 +472,7 @@ def _summary(source) -> tuple[float, float, float, int]:
         raise ValueError(f"`x` must have at least 2 entries; got {n}")
     if hi == lo:
         raise ValueError("`x` must not be constant over the points with non-zero weight")
-    return lo, hi - lo, total / n, n
+    return float(lo), float(hi - lo), float(total / n), n  # plain floats in messages
 
 
 # ------------------------------------------------------------------ the data source
@@ -524,6 +524,12 @@ class Source:
             if not np.isnan(x.shape[0]) and x.shape != y.shape:
                 raise ValueError(
                     f"`y` must have one entry per x; got {y.shape[0]} for {x.shape[0]}"
+                )
+            unknown = np.isnan(x.shape[0]) or np.isnan(y.shape[0])
+            if unknown and x.chunks != y.chunks:
+                raise ValueError(
+                    "`y` must have the chunks of `x` when either's chunk sizes are unknown "
+                    "(after boolean indexing); call compute_chunk_sizes() on both first"
                 )
             pairs = zip(x.to_delayed(), y.rechunk(x.chunks).to_delayed(), strict=True)
         else:
