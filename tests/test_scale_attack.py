@@ -327,3 +327,11 @@ def test_a_fixed_knot_outside_the_data_is_named_with_plain_floats():
     x = np.linspace(0.0, 10.0, 100)
     with pytest.raises(ValueError, match=r"data range \(0\.0, 10\.0\)"):
         fit_pwl(da.from_array(x, chunks=30), da.from_array(x, chunks=30), knots=[30.0])
+
+
+def test_an_empty_dask_frame_is_refused_as_an_empty_pandas_one():
+    # was: pandas input raised, a dask frame gave an empty table
+    frame = groups_frame(["a"]).iloc[:0]
+    for data in (frame, dd.from_pandas(frame, npartitions=1)):
+        with pytest.raises(ValueError, match="`frame` must have at least one row"):
+            fit_many(data, x="x", y="y", by="g", n_knots=1)

@@ -337,6 +337,8 @@ def _fit_dask(frame, keys, columns, options, client, progress: bool):
 
                 dask_progress(future)
             table = future.result()
+    if len(table) == 0:  # as for pandas (known only now: a dask frame's length is a pass)
+        raise ValueError("`frame` must have at least one row; got an empty DataFrame")
     return _in_group_order(table, keys, data.dtypes)
 
 
