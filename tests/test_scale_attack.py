@@ -335,3 +335,22 @@ def test_an_empty_dask_frame_is_refused_as_an_empty_pandas_one():
     for data in (frame, dd.from_pandas(frame, npartitions=1)):
         with pytest.raises(ValueError, match="`frame` must have at least one row"):
             fit_many(data, x="x", y="y", by="g", n_knots=1)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_train_many_with_lbfgs_polish_leaves_each_net_as_train_does(batch_size):
+    # a guard for the batched-epochs-then-polish path (issue 23's float64 claim: 1e-8)
+    import copy
+
+    from pwlmodels.nets import make_mlp, train, train_many
+
+    x = np.linspace(-1.0, 1.0, 48)
+    nets = [make_mlp(1, (8,), 1, dtype=torch.float64, seed=s) for s in range(3)]
+    alone = [copy.deepcopy(net) for net in nets]
+    options = {"epochs": 20, "lr": 1e-2, "batch_size": batch_size, "lbfgs_polish": 3}
+    history = train_many(nets, x, np.abs(x), seed=[5, 6, 7], **options)
+    assert set(history["phase"]) <= {"train", "polish"}
+    for net, ref, seed in zip(nets, alone, [5, 6, 7], strict=True):
+        train(ref, x, np.abs(x), seed=seed, **options)
+        for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-8, atol=1e-12)
