@@ -154,18 +154,25 @@ def test_an_unreadable_parquet_path_is_a_value_error_naming_data(tmp_path, what)
 
 
 # ------------------------------------------------------------------ verify --instances
-def test_cli_out_refuses_to_overwrite_a_network_the_instances_name(tmp_path, capsys):
-    # was: `--out sub/n0.onnx` decided every instance, then wrote the CSV over the network
+def abs_instance(folder) -> None:
+    """sub/abs.onnx (|x|) and sub/p.vnnlib (|x| >= 2 on [-1, 1]: unsat) under ``folder``."""
     pytest.importorskip("onnx")
     from pwlmodels import PiecewiseLinear, spline_to_relu
-    from pwlmodels.cli import main
     from pwlmodels.io import to_onnx
 
-    (tmp_path / "sub").mkdir()
-    network = tmp_path / "sub" / "abs.onnx"
+    (folder / "sub").mkdir()
+    network = folder / "sub" / "abs.onnx"
     to_onnx(spline_to_relu(PiecewiseLinear([-1.0, 0.0, 1.0], [1.0, 0.0, 1.0])), network)
     prop = "(declare-const X_0 Real) (declare-const Y_0 Real) (assert (>= X_0 -1)) "
-    (tmp_path / "sub" / "p.vnnlib").write_text(prop + "(assert (<= X_0 1)) (assert (>= Y_0 2))")
+    (folder / "sub" / "p.vnnlib").write_text(prop + "(assert (<= X_0 1)) (assert (>= Y_0 2))")
+
+
+def test_cli_out_refuses_to_overwrite_a_network_the_instances_name(tmp_path, capsys):
+    # was: `--out sub/n0.onnx` decided every instance, then wrote the CSV over the network
+    from pwlmodels.cli import main
+
+    abs_instance(tmp_path)
+    network = tmp_path / "sub" / "abs.onnx"
     (tmp_path / "instances.csv").write_text("sub/abs.onnx,sub/p.vnnlib,10\n")
     before = network.read_bytes()
     for target in (network, tmp_path / "sub" / "p.vnnlib"):
@@ -354,3 +361,20 @@ def test_train_many_with_lbfgs_polish_leaves_each_net_as_train_does(batch_size):
         train(ref, x, np.abs(x), seed=seed, **options)
         for p, q in zip(net.parameters(), ref.parameters(), strict=True):
             torch.testing.assert_close(p, q, rtol=1e-8, atol=1e-12)
+
+
+def test_cli_instances_decides_and_writes_the_rest_when_one_fails(tmp_path, capsys):
+    # was: one missing file aborted the run: no verdicts printed, no --out written
+    from pwlmodels.cli import main
+
+    abs_instance(tmp_path)
+    lines = ["sub/abs.onnx,sub/p.vnnlib,10", "sub/gone.onnx,sub/p.vnnlib,10"]
+    (tmp_path / "instances.csv").write_text("\n".join([*lines, lines[0]]) + "\n")
+    out = tmp_path / "results.csv"
+    assert main(["verify", "--instances", str(tmp_path / "instances.csv"), "--out", str(out)]) == 2
+    printed = capsys.readouterr()
+    assert [line.split()[1] for line in printed.out.splitlines()[:3]] == ["unsat", "error", "unsat"]
+    assert "1 instance(s) failed" in printed.err and "gone.onnx" in printed.err
+    written = pd.read_csv(out, keep_default_na=False)
+    assert written["status"].tolist() == ["unsat", "", "unsat"]
+    assert "gone.onnx" in written["notes"].iloc[1]
