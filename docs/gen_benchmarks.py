@@ -449,6 +449,57 @@ def _certificates(df: pd.DataFrame) -> pd.DataFrame:
     return show
 
 
+def ctm_network_section(df: pd.DataFrame) -> str:
+    show = df[["objective", "steps"]].copy()
+    show["network"] = [
+        f"{r.layers} layers, {r.relus:,} ReLUs, {r.parameters:,} parameters"
+        for r in df.itertuples()
+    ]
+    show["binaries"] = df["n_binary"]
+    show["status"] = df["status"]
+    show["value (bound)"] = [
+        f"{r.value:.6g}" if r.status == "optimal" else f"{r.value:.6g} ({r.bound:.4g})"
+        for r in df.itertuples()
+    ]
+    show["top corner"] = [f"{v:.6g}" for v in df.upper_value]
+    show["sampled best"] = [f"{v:.6g}" for v in df.sampled_best]
+    show["MILP (s)"] = [_g(v, 2) for v in df.solve_seconds]
+    return f"""## The CTM step as an exact network: certified worst cases
+
+`python benchmarks/bench_ctm_network.py` (results in `benchmarks/results/ctm_network.csv`;
+{_stamp(df, ["threads", "pwlmodels"])}): `applications.traffic.ctm_unrolled_network`, T
+steps of the cell transmission model (8 cells of 100 m, 2 lanes dropping to 1, triangular
+diagram) as one exact ReLU network of the initial state and the inflow profile, and
+`ctm_worst_case`, the maximum over a box of inflow profiles by `pwlmodels.maximize`
+(MILP), with its witness replayed in the simulator, beside the top corner of the box and
+the best of {int(df.samples.max()):,} sampled profiles. "queue": vehicles stored before the
+lane drop after T steps (monotone in the inflows, so the corner attains it: a check of the
+verifier); "jump": the density step across the drop, not monotone, where the certified
+maximum exceeds both. A status other than optimal gives the incumbent and the proven bound.
+
+{markdown_table(show)}"""
+
+
+def aiyagari_section(df: pd.DataFrame) -> str:
+    show = df[["calibration", "n"]].copy()
+    show["r* (%)"] = [f"{v:.5f}" for v in df.r_star_pct]
+    show["change (bp)"] = ["" if pd.isna(v) else f"{v:+.3f}" for v in df.change_bp]
+    show["sequence-jacobian r* (%)"] = [f"{v:.5f}" for v in df.ssj_r_star_pct]
+    show["gap (bp)"] = [f"{v:+.3f}" for v in df.gap_bp]
+    show["Gini"] = [f"{v:.4f}" for v in df.gini]
+    show["household solves"] = df["household_solves"]
+    show["seconds"] = [_g(v, 2) for v in df.seconds]
+    return f"""## Aiyagari equilibrium: r* against the grid, and against sequence-jacobian
+
+`python benchmarks/bench_aiyagari.py` (results in `benchmarks/results/aiyagari.csv`;
+{_stamp(df, ["pwlmodels"])}): `applications.economics.solve_aiyagari` (EGM households on
+n asset nodes, Young's histogram, Brent on the capital market) at growing n, and the
+same economy with sequence-jacobian's household block (its own EGM, grid and
+distribution, 2000 nodes) cleared by the same root finder: the gap is in basis points.
+
+{markdown_table(show)}"""
+
+
 def render(results: Path = RESULTS) -> str:
     """The page's Markdown, from the CSVs in ``results``."""
     convert = pd.read_csv(results / "convert.csv")
@@ -461,6 +512,11 @@ def render(results: Path = RESULTS) -> str:
     regions = pd.read_csv(results / "regions.csv")
     pwa_relu = pd.read_csv(results / "pwa_relu.csv")
     explicit_mpc = pd.read_csv(results / "explicit_mpc.csv")
+    optional = {
+        name: pd.read_csv(results / f"{name}.csv")
+        for name in ("ctm_network", "aiyagari")
+        if (results / f"{name}.csv").exists()
+    }
     many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
             if (results / name).exists()]  # fmt: skip
     page = "\n".join(
@@ -481,6 +537,8 @@ def render(results: Path = RESULTS) -> str:
             regions_section(regions),
             pwa_relu_section(pwa_relu),
             explicit_mpc_section(explicit_mpc),
+            *([ctm_network_section(optional["ctm_network"])] if "ctm_network" in optional else []),
+            *([aiyagari_section(optional["aiyagari"])] if "aiyagari" in optional else []),
             activations_section(activations),
             train_many_section(pd.concat(many, ignore_index=True)),
             acasxu_section(acasxu),

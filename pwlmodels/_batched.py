@@ -83,21 +83,46 @@ def check_nets(nets: object) -> list[nn.Module]:
     return members
 
 
+#: The largest seed ``torch.Generator.manual_seed`` takes.
+MAX_SEED = 2**64 - 1
+
+
 def check_seeds(seed: object, n: int) -> list[int]:
-    """One seed per member: an int for all, or a sequence of n ints."""
+    """One seed per member: an int for all (a 0-d array too), or a sequence of n ints."""
+    if isinstance(seed, np.ndarray) and seed.ndim == 0:
+        seed = seed.item()
     if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, (str, bytes)):
-        seeds = [check_int(s, f"seed[{i}]", minimum=0) for i, s in enumerate(seed)]
+        seeds = [
+            check_int(s, f"seed[{i}]", minimum=0, maximum=MAX_SEED) for i, s in enumerate(seed)
+        ]
         if len(seeds) != n:
             raise ValueError(f"`seed` must have one entry per network ({n}); got {len(seeds)}")
         return seeds
-    return [check_int(seed, "seed", minimum=0)] * n
+    return [check_int(seed, "seed", minimum=0, maximum=MAX_SEED)] * n
 
 
 def can_stack(net: nn.Module) -> bool:
-    """False for what vmap cannot batch: buffers (batch-norm statistics), training-mode dropout."""
+    """False for what vmap cannot batch: buffers (batch-norm statistics), training-mode
+    dropout, and a forward that fails under vmap on one row of zeros (``.item()``, Python
+    branches on data); such a forward then runs, and fails if it must, one net at a time."""
     has_buffers = next(net.buffers(), None) is not None
     dropout = any(isinstance(m, _DropoutNd) and m.training for m in net.modules())
-    return not has_buffers and not dropout
+    return not has_buffers and not dropout and _vmaps(net)
+
+
+def _vmaps(net: nn.Module) -> bool:
+    """Whether a forward of ``net`` on one row of zeros runs under ``torch.vmap``."""
+    if (n_in := net_in(net)) is None:
+        return True  # no input width known: left to the first step
+    p = next(net.parameters())
+    row = torch.zeros(1, n_in, dtype=p.dtype, device=p.device)
+    params = {name: q.detach()[None] for name, q in net.named_parameters()}
+    try:
+        with torch.no_grad():
+            torch.vmap(lambda ps: functional_call(net, ps, (row,)))(params)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _available_bytes(device: torch.device) -> int:
@@ -105,8 +130,14 @@ def _available_bytes(device: torch.device) -> int:
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return int(free * _CUDA_SHARE)
+    try:  # Linux: MemAvailable counts the page cache the kernel gives back, MemFree does not
+        with open("/proc/meminfo") as fh:
+            kib = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
+        return int(kib * 1024 * _CPU_SHARE)
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass
     try:
-        pages = os.sysconf("SC_AVPHYS_PAGES")
+        pages = os.sysconf("SC_AVPHYS_PAGES")  # free pages only: a lower bound
         page = os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # no such sysconf name (macOS, Windows)
         return 2**30

@@ -22,18 +22,27 @@ def decide_instances(
     instances: Path, address: str | None, time_limit: float | None, out: Path | None
 ) -> int:
     """Decide every instance, print a line each and a summary; write ``out`` (CSV) atomically."""
-    from .verify._many import verify_many
+    from .verify._many import _instances_frame, verify_many
 
     check_paths([("--instances", instances)], [("--out", out)])
-    with _client(address) as client:
+    if out is not None:  # nor over a network or property the instances name
+        listed = _instances_frame(instances, None)
+        files = {*listed["onnx"], *listed["vnnlib"]}
+        check_paths([("in --instances", Path(f)) for f in sorted(files)], [("--out", out)])
+    with _client(address) as client:  # a failed instance is a row: the others still count
         results = verify_many(
-            instances, time_limit=60.0 if time_limit is None else time_limit, client=client
+            instances,
+            time_limit=60.0 if time_limit is None else time_limit,
+            client=client,
+            errors="coerce",
         )
     width = max(len(k) for k in results["instance"])
-    for _, row in results.iterrows():
+    failed = results["status"].isna().to_numpy()
+    for (_, row), bad in zip(results.iterrows(), failed, strict=True):
+        seconds = "" if bad else f"{row['load_s'] + row['check_s']:8.2f} s"
+        boxes = "" if bad else f"{row['n_boxes']:9d} boxes"
         print(
-            f"{row['instance']:{width}s} {row['status']:7s} "
-            f"{row['load_s'] + row['check_s']:8.2f} s {row['n_boxes']:9d} boxes"
+            f"{row['instance']:{width}s} {'error' if bad else row['status']:7s} {seconds} {boxes}"
         )
     decided = int(results["status"].isin(["sat", "unsat"]).sum())
     line = f"decided {decided} of {len(results)} instance(s)"
@@ -46,6 +55,12 @@ def decide_instances(
             fh.write(table.to_csv(index=False).encode())
         line += f"; wrote {out}"
     print(line)
+    if failed.any():  # after the verdicts and the file: exit status 2, the first reason
+        i = int(np.argmax(failed))
+        raise ValueError(
+            f"{int(failed.sum())} instance(s) failed (status 'error'); the first, "
+            f"{results['instance'].iloc[i]}: {results['notes'].iloc[i][0]}"
+        )
     return 0
 
 

@@ -130,7 +130,7 @@ def make_mlp(
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
     device = resolve_device(device)
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+    gen = _generator(seed)
     layers: list[nn.Module] = []
     for fan_in, fan_out in pairwise(sizes):
         if layers:
@@ -298,7 +298,7 @@ def train(
     xt, yt, epochs, lr, by_name, batch_size, polish, cbs, loss_fn = setup
     params = [p for p in net.parameters() if p.requires_grad]
     n = xt.shape[0]
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+    gen = _generator(seed)
     if by_name:
         extra = {"line_search_fn": "strong_wolfe"} if optimizer == "lbfgs" else {}
         opt = OPTIMIZERS[optimizer](params, lr=lr, **extra)
@@ -404,8 +404,9 @@ def train_many(
 
     Trained one by one with :func:`train` instead (exactly as it does):
     ``optimizer="lbfgs"`` or a factory, ``lbfgs_polish``, ``callbacks``
-    (they see one network each epoch), and networks with buffers (batch
-    norm) or dropout in training mode.
+    (they see one network each epoch), networks with buffers (batch norm)
+    or dropout in training mode, and a forward that ``torch.vmap`` cannot
+    batch (``.item()``, a Python branch on the data: tried on a row of zeros).
 
     Parameters
     ----------
@@ -417,7 +418,8 @@ def train_many(
         bar over the epochs of every chunk (one per network when they train
         one by one).
     seed : int or sequence of int, default 0
-        Seeds the mini-batch shuffling: one for every member, or one per member.
+        Seeds the mini-batch shuffling: one for every member, or one per member
+        (each from 0 to 2**64 - 1, as ``torch.Generator.manual_seed`` takes).
     chunk_size : int, optional
         Members trained as one model at a time; default as many as fit in a
         share of the free memory (``torch.cuda.mem_get_info`` on CUDA, the
@@ -490,8 +492,17 @@ def train_many(
     return history.assign(phase="train")
 
 
+def _generator(seed: object) -> torch.Generator:
+    """A CPU generator seeded with ``seed``, an int from 0 to 2**64 - 1 (torch's range)."""
+    return torch.Generator().manual_seed(
+        check_int(seed, "seed", minimum=0, maximum=_batched.MAX_SEED)
+    )
+
+
 def _progress_bar(progress: bool, total: int, desc: str):
     """A tqdm bar over ``total`` epochs when ``progress``, else None."""
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"`progress` must be True or False; got {type(progress).__name__}")
     if not progress:
         return None
     try:

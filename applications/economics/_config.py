@@ -48,6 +48,10 @@ class Config:
         (``"default"`` and ``"wedge"`` are needed by the figures).
     fit_targets : tuple of str
         The fitted functions, a subset of ``"c"``, ``"dV"``, ``"V"``.
+    aiyagari_ns : tuple of int, default (500, 1000)
+        Asset grid sizes of the general-equilibrium solve (the last reported).
+    aiyagari_check : bool, default True
+        Clear the same economy with sequence-jacobian's household too.
 
     Examples
     --------
@@ -73,6 +77,8 @@ class Config:
     net_supervised: int
     calibrations: tuple[str, ...]
     fit_targets: tuple[str, ...]
+    aiyagari_ns: tuple[int, ...] = (500, 1000)
+    aiyagari_check: bool = True
 
 
 _ALL = ("default", "iid", "aiyagari", "rouwenhorst_0.9", "tauchen_0.9", "wedge")
@@ -81,7 +87,7 @@ QUICK = Config(
     egm_n=300, dist_n=300, convergence_ns=(250, 500), fit_hidden=(8,), fit_epochs=100,
     fit_points=120, fit_lr=1e-2, net_hidden=(8, 8), net_steps=2, net_points=48,
     net_resimulate=1, net_supervised=20, calibrations=("default", "iid", "wedge"),
-    fit_targets=("c",),
+    fit_targets=("c",), aiyagari_ns=(100,), aiyagari_check=False,
 )  # fmt: skip
 #: The full sizes of the published study.
 FULL = Config(

@@ -265,6 +265,8 @@ class EconomicsResult:
     euler : EulerCurves
     distribution : DistributionCurves
     wedge : WedgeCurves
+    aiyagari : dict
+        The general-equilibrium part (numbers only; see ``_ge.aiyagari_part``).
 
     Examples
     --------
@@ -297,3 +299,4 @@ class EconomicsResult:
     euler: EulerCurves
     distribution: DistributionCurves
     wedge: WedgeCurves
+    aiyagari: dict

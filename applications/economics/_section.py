@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import markdown_table
+from ._ge import aiyagari_text
 
 __all__: list[str] = []
 
@@ -159,6 +160,15 @@ def consequence_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _closest(relu: float, tanh: float, fitted: float) -> str:
+    """Which fit locates the kink best, said as the numbers say it."""
+    best = min(("ReLU", relu), ("tanh", tanh), ("fit_pwl", fitted), key=lambda t: t[1])
+    nets = min(relu, tanh)
+    if best[0] == "fit_pwl":
+        return f"{nets / max(fitted, 1e-300):.3g} times closer than the better network."
+    return f"here the {best[0]} network is the closest."
+
+
 def _fit_sentences(r) -> str:
     """What the kink metrics of the fits say, for each kinked consumption target."""
     fit = _rows(r.seed_summary, part="fit", target="c", state=0)
@@ -180,7 +190,15 @@ def _fit_sentences(r) -> str:
             f"{m('relu', 'kink_right_slope_error'):.2g} (ReLU) and "
             f"{m('tanh', 'kink_left_slope_error'):.2g} / {m('tanh', 'kink_right_slope_error'):.2g}"
             f" (tanh), the largest error within the window {m('relu', 'kink_max_error'):.2g} and "
-            f"{m('tanh', 'kink_max_error'):.2g}."
+            f"{m('tanh', 'kink_max_error'):.2g}. The free-knot fit_pwl, with as many knots as "
+            f"the networks have hidden units and no training, puts it "
+            f"{m('fit_pwl', 'kink_location_error'):.2g} away "
+            f"({m('fit_pwl', 'kink_location_error_rel'):.2%}): "
+            + _closest(
+                m("relu", "kink_location_error"),
+                m("tanh", "kink_location_error"),
+                m("fit_pwl", "kink_location_error"),
+            )
         )
     return (
         " ".join(out)
@@ -384,6 +402,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "questions turn on, even where its aggregate wealth is close.\n",
         "![Euler errors against assets](euler.png)\n",
         "![Stationary distribution](distribution.png)\n",
+        aiyagari_text(r.aiyagari),
         f"_Run: {seconds:.1f} s on {r.device}, {mode}; parts: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in r.part_seconds.items())
         + "._\n",

@@ -29,6 +29,7 @@ from ._curves import distribution_curves, euler_curves, fit_curves, policy_curve
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
 from ._euler import euler_errors
+from ._ge import aiyagari_part, aiyagari_rows
 from ._model import IFPParams
 from ._net import asset_input, fit_to_policy, solve_network
 from ._result import EconomicsResult
@@ -529,6 +530,10 @@ def compute(
             "policy": policy_curves(st), "fits": fit_curves(st), "euler": euler_curves(st),
             "distribution": distribution_curves(st), "wedge": wedge_curves(st),
         }  # fmt: skip
+    clock = time.perf_counter()
+    ge = aiyagari_part(config.aiyagari_ns, config.aiyagari_check)
+    st.seconds["aiyagari"] = time.perf_counter() - clock
+    st.rows.extend(aiyagari_rows(ge))
     reported = st.reported["default"]
     solver_tops = [float(ns.domain[1]) for ns in st.solved.values()]
     table = pd.DataFrame(st.rows, columns=COLUMNS)
@@ -545,5 +550,5 @@ def compute(
         mean_mpc=float(reported.mean_mpc),
         solver_top=max(solver_tops, default=float("nan")),
         wedge_jump_error=float(wedge.value.abs().max()) if len(wedge) else float("nan"),
-        fit_domains=_fit_domains(st), **curves,
+        fit_domains=_fit_domains(st), aiyagari=ge, **curves,
     )  # fmt: skip

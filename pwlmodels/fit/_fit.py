@@ -312,9 +312,10 @@ def _fit_lazy(source, n_knots, knots, extrapolate, n_starts, seed, grid) -> PWLF
     k, free = red.knots.size, n_knots is not None
     v, _ = _solve(red.data, red.knots, None)
     p = k + 3 + (k if free else 0)
-    fit = _result(
-        red.data, red.knots, v, False, extrapolate, free, p, red.evaluations, red.n, red.offset
-    )
+    d, nodes = red.data, _lsq.nodes_of(red.knots[None, :])[0]
+    reduced_ssr = float(np.sum(d.w2 * (d.y - np.interp(d.u, nodes, v)) ** 2))
+    offset = _outofcore.residual_ssr(source, d, red.knots, v) - reduced_ssr  # not red.offset
+    fit = _result(d, red.knots, v, False, extrapolate, free, p, red.evaluations, red.n, offset)
     return replace(fit, notes=(*fit.notes, *red.notes))
 
 

@@ -175,6 +175,8 @@ def _check_columns(
     if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(k, str) for k in keys):
         raise TypeError(f"`by` must be a column name or a non-empty list of them; got {by!r}")
     keys = list(keys)
+    if len(set(keys)) < len(keys):
+        raise ValueError(f"`by` must name each column once; got {keys}")
     named = {"x": x, "y": y, **({"weights": weights} if weights is not None else {})}
     for arg, col in named.items():
         if not isinstance(col, str):
@@ -199,14 +201,19 @@ def _check_columns(
     if not is_dask:
         if len(frame) == 0:
             raise ValueError("`frame` must have at least one row; got an empty DataFrame")
-        missing = frame[keys].isna().any(axis=1).to_numpy()
-        if missing.any():
-            label = frame.index[int(np.argmax(missing))]
-            raise ValueError(
-                f"`by` columns {keys} must have no missing keys; got one at row {label!r}; "
-                "drop or fill those rows first"
-            )
+        _check_keys(frame, keys)  # a dask frame: each partition, where it is fitted
     return keys
+
+
+def _check_keys(frame, keys: list[str]) -> None:
+    """Refuse missing group keys (groupby would drop their rows without a word)."""
+    missing = frame[keys].isna().any(axis=1).to_numpy()
+    if missing.any():
+        label = plain(frame.index[int(np.argmax(missing))])
+        raise ValueError(
+            f"`by` columns {keys} must have no missing keys; got one at row {label!r}; "
+            "drop or fill those rows first"
+        )
 
 
 # ------------------------------------------------------------------ the work
@@ -229,16 +236,23 @@ def _dispatch(frame, keys, columns, options, client, progress, errors, is_dask):
 
 def _groups(frame, keys: list[str], columns: dict):
     """(key, (x, y, w, row labels)) per group, in sorted key order; x, y, w as float64."""
-    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    names = _value_columns(columns)
     grouped = frame[[*keys, *names]].groupby(keys if len(keys) > 1 else keys[0], sort=True)
     for key, part in grouped:
         yield _plain_key(key, len(keys)), _arrays(part, columns)
 
 
 def _plain_key(key: Any, n_keys: int) -> Hashable:
-    if n_keys == 1 and isinstance(key, tuple):  # pandas gives 1-tuples for a list of one
-        key = key[0]
+    """A group key with numpy scalars as Python ones; a single column's key as it is (a
+    tuple stays a tuple: the groupby above gets a column name, never a list of one)."""
+    if n_keys > 1:
+        return key
     return key.item() if isinstance(key, np.generic) else key
+
+
+def _value_columns(columns: dict) -> list[str]:
+    """The x, y and weights columns, each once (x and y may name one column)."""
+    return list(dict.fromkeys(c for c in (columns["x"], columns["y"], columns["w"]) if c))
 
 
 def _arrays(part, columns: dict):
@@ -292,6 +306,7 @@ def _fit_batch(batch: list, options: dict) -> list:
 
 def _fit_partition(part, keys: list[str], columns: dict, options: dict):
     """A partition's groups (whole, after the shuffle) fitted: a frame of key columns and rows."""
+    _check_keys(part, keys)
     rows = [_fit_group(key, data, options) for key, data in _groups(part, keys, columns)]
     return _table(rows, keys).reset_index()
 
@@ -299,7 +314,7 @@ def _fit_partition(part, keys: list[str], columns: dict, options: dict):
 def _fit_dask(frame, keys, columns, options, client, progress: bool):
     import dask
 
-    names = [c for c in (columns["x"], columns["y"], columns["w"]) if c is not None]
+    names = _value_columns(columns)
     with dask.config.set({"dataframe.convert-string": False}):
         data = frame[[*keys, *names]]
         meta = _table([], keys, dtypes=data.dtypes[keys]).reset_index()
@@ -322,8 +337,34 @@ def _fit_dask(frame, keys, columns, options, client, progress: bool):
 
                 dask_progress(future)
             table = future.result()
-    table = table.set_index(keys if len(keys) > 1 else keys[0])
-    return table.sort_index(kind="stable")
+    if len(table) == 0:  # as for pandas (known only now: a dask frame's length is a pass)
+        raise ValueError("`frame` must have at least one row; got an empty DataFrame")
+    return _in_group_order(table, keys, data.dtypes)
+
+
+def _in_group_order(table, keys: list[str], dtypes):
+    """The fitted rows indexed by key and sorted as pandas' groupby sorts the keys: a
+    categorical key (with known categories) in the order of its categories."""
+    import pandas as pd
+    from dask.dataframe.utils import UNKNOWN_CATEGORIES
+
+    ordered = [
+        k
+        for k in keys
+        if isinstance(dtypes[k], pd.CategoricalDtype)
+        and UNKNOWN_CATEGORIES not in dtypes[k].categories
+    ]
+    for k in ordered:
+        table[k] = pd.Categorical(table[k], dtype=dtypes[k])
+    table = table.set_index(keys if len(keys) > 1 else keys[0]).sort_index(kind="stable")
+    if ordered:  # the keys as labels again, as the pandas path gives them
+        labels = table.index.tolist()
+        table.index = (
+            pd.MultiIndex.from_tuples(labels, names=keys)
+            if len(keys) > 1
+            else pd.Index(labels, name=keys[0], tupleize_cols=False)
+        )
+    return table
 
 
 def _table(rows: list, keys: list[str], dtypes=None):
@@ -335,7 +376,7 @@ def _table(rows: list, keys: list[str], dtypes=None):
         index = (
             pd.MultiIndex.from_tuples(labels, names=keys)
             if len(keys) > 1
-            else pd.Index(labels, name=keys[0])
+            else pd.Index(labels, name=keys[0], tupleize_cols=False)  # tuple keys stay keys
         )
     else:  # an empty partition, or a dask meta: the key columns' dtypes
         arrays = [pd.Series([], dtype=object if dtypes is None else dtypes[k]) for k in keys]

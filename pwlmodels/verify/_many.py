@@ -162,13 +162,15 @@ def _instances_frame(instances: object, root: object) -> pd.DataFrame:
         path = Path(instances)
         if not path.is_file():
             raise ValueError(f"`instances` names {str(path)!r}, which is not a file")
+        # only an empty field is missing: "nan" or "NA" as a timeout is refused, not the default
+        text = {"skipinitialspace": True, "keep_default_na": False, "na_values": [""]}
         try:
-            frame = pd.read_csv(path, skipinitialspace=True, dtype=str)
+            frame = pd.read_csv(path, dtype=str, **text)
             if _headerless(frame):  # VNN-COMP's own files: onnx,vnnlib,timeout rows only
                 names = ["onnx", "vnnlib", "timeout"][: len(frame.columns)]
-                frame = pd.read_csv(path, skipinitialspace=True, header=None, names=names)
+                frame = pd.read_csv(path, header=None, names=names, **text)
             else:
-                frame = pd.read_csv(path, skipinitialspace=True)
+                frame = pd.read_csv(path, **text)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise ValueError(
                 f"`instances`: {str(path)!r} is not a readable CSV file: {exc}"

@@ -555,7 +555,7 @@ def test_quick_run_writes_table_figures_and_section(quick):
     ]  # fmt: skip
     assert not table.isna().any().any()
     assert set(table.part) == {
-        "egm", "convergence", "wedge", "fit", "distribution", "solve",
+        "egm", "convergence", "wedge", "fit", "distribution", "solve", "aiyagari",
     }  # fmt: skip
     assert quick.section_path.read_text() == quick.section
     assert quick.section.startswith("## ") and not re.search(r"^# ", quick.section, flags=re.M)
@@ -565,6 +565,9 @@ def test_quick_run_writes_table_figures_and_section(quick):
 
 def test_quick_run_numbers_come_from_the_run(quick):
     t = quick.table
+    ge = t[t.part == "aiyagari"].set_index(["metric", "setting"])["value"]
+    assert f"{100 * ge[('r_star', 'n=100')]:.5f} %" in quick.section
+    assert f"wealth Gini {ge[('gini', '-')]:.3f}" in quick.section
     kink = t[(t.part == "egm") & (t.calibration == "default") & (t.metric == "kink")]
     assert kink.state.tolist() == [0]  # no row where nothing binds
     assert_allclose(kink.value.iloc[0], quick.info["kinks"][0])
