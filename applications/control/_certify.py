@@ -499,9 +499,7 @@ def facet_check(A, B, controller, f, P_A, P_b, atol):
             if witness is not None:
                 verdict = "not invariant"
                 break
-    return Invariance(
-        verdict, margins, worst, mx.witness, witness, f.n_regions, mx.n_lp, atol, tol
-    )
+    return Invariance(verdict, margins, worst, mx.witness, witness, f.n_regions, mx.n_lp, atol, tol)
 
 
 def invariance(
