@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from applications.control import invariance
+from applications.control import invariance, region_of_attraction
+from pwlmodels import evaluate
 
 
 def linear_net(k: float, c: float = 0.0) -> nn.Sequential:
@@ -40,3 +41,26 @@ def test_a_contracting_loop_is_invariant_at_any_scale(half_width):
     assert r.verdict == "invariant"
     np.testing.assert_allclose(r.margins, 0.5 * half_width, rtol=1e-9)
     np.testing.assert_allclose(r.tol, 1e-7 * 2 * half_width, rtol=1e-9)
+
+
+# ---------------------------------------------------------------- region of attraction
+@pytest.mark.parametrize("half_width", [1e-6, 1e-8])
+def test_an_offset_at_the_origin_is_not_called_convergence_on_a_small_box(half_width):
+    # u = -x/2 + 1e-13 on x+ = x + u: the state settles at 2e-13, not at the origin;
+    # an absolute 1e-12 test of the offset called the loop linear and convergent
+    net = linear_net(-0.5, 1e-13)
+    r = region_of_attraction([[1.0]], [[1.0]], net, "box", half_width, 1.0)
+    x = np.array([r.alpha * half_width])
+    for _ in range(200):
+        x = x + evaluate(net, x[:, None]).reshape(1)
+    assert abs(x[0] - 2e-13) <= 1e-20  # the simulated fixed point
+    assert not r.converges and "stops decreasing" in r.reason
+
+
+def test_the_input_limit_is_relative_to_u_max():
+    # u = -0.4 x with |u| <= 1e-8: the certified set must keep 0.4 |x| <= 1e-8 (1 + atol);
+    # an absolute floor atol (1 + u_max) accepted alpha = 0.0244, |u| = 1e-7, 10 times it
+    half_width = 1e-5
+    r = region_of_attraction([[0.5]], [[1.0]], linear_net(-0.4), "box", half_width, 1e-8)
+    assert 0.4 * r.alpha * half_width <= 1e-8 * (1 + 1e-7)
+    assert r.alpha > 0  # some set is still verified: the bisection reaches 1e-3 of the box
