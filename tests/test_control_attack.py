@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from applications.control import invariance, region_of_attraction
+from applications.control import invariance, lqr_ellipsoid, lqr_polytope, region_of_attraction
 from pwlmodels import evaluate
 
 
@@ -64,3 +64,28 @@ def test_the_input_limit_is_relative_to_u_max():
     r = region_of_attraction([[0.5]], [[1.0]], linear_net(-0.4), "box", half_width, 1e-8)
     assert 0.4 * r.alpha * half_width <= 1e-8 * (1 + 1e-7)
     assert r.alpha > 0  # some set is still verified: the bisection reaches 1e-3 of the box
+
+
+# -------------------------------------------------------------------- LQR candidates
+DI_A, DI_B = [[1.0, 1.0], [0.0, 1.0]], [[0.5], [1.0]]
+
+
+@pytest.mark.parametrize(
+    ("Q", "R", "error", "match"),
+    [
+        (-np.eye(2), 0.1, ValueError, "`Q` must be positive semidefinite"),  # was area -102
+        (np.eye(2), 0.0, ValueError, "`R` must be positive definite"),  # was accepted
+        ([[1.0, 0.5], [0.0, 1.0]], 0.1, ValueError, "`Q` must be symmetric"),
+        (np.eye(2), "a", TypeError, "`R`"),
+    ],
+)
+def test_lqr_sets_refuse_bad_weights_naming_them(Q, R, error, match):
+    with pytest.raises(error, match=match):
+        lqr_ellipsoid(DI_A, DI_B, Q, R, 1.0, [5.0, 2.0])
+    with pytest.raises(error, match=match):
+        lqr_polytope(DI_A, DI_B, Q, R, 1.0)
+
+
+def test_lqr_sets_refuse_an_unstabilizable_plant_naming_it():  # was a LinAlgError
+    with pytest.raises(ValueError, match="`A`, `B` must be stabilizable"):
+        lqr_polytope([[2.0, 0.0], [0.0, 1.0]], [[0.0], [1.0]], np.eye(2), 1.0, 1.0)

@@ -34,7 +34,7 @@ from scipy import linalg
 
 from pwlmodels import PiecewiseAffine, Polytope
 
-from ._checks import as_array, as_matrix
+from ._checks import as_array, as_matrix, check_weights, riccati
 
 __all__ = ["explicit_mpc"]
 
@@ -72,13 +72,7 @@ class CriticalRegion:
 def condense(A, B, Q, R, horizon: int, u_max) -> Condensed:
     """The condensed QP of checked problem data (see :func:`explicit_mpc`)."""
     n, m = B.shape
-    try:
-        P = linalg.solve_discrete_are(A, B, Q, R)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise ValueError(
-            "`A`, `B` must be stabilizable and `Q`, `A` detectable: the discrete Riccati "
-            f"equation has no stabilizing solution ({exc})"
-        ) from exc
+    P = riccati(A, B, Q, R)
     powers = [np.eye(n)]
     for _ in range(horizon):
         powers.append(A @ powers[-1])
@@ -175,18 +169,7 @@ def _check_problem(A, B, Q, R, horizon, u_max, x_box):
     B = as_array(B, "B")
     B = as_matrix(B.reshape(n, 1) if B.ndim == 1 and B.size == n else B, "B", n)
     m = B.shape[1]
-    Q, R = as_matrix(Q, "Q", n, n), as_matrix(R, "R", m, m)
-    for name, mat in (("Q", Q), ("R", R)):
-        if not np.allclose(mat, mat.T, rtol=1e-12, atol=1e-14 * np.abs(mat).max()):
-            raise ValueError(f"`{name}` must be symmetric; got {name} - {name}' != 0")
-    low = float(np.linalg.eigvalsh(Q).min())
-    if low < -1e-12 * max(1.0, float(np.abs(Q).max())):
-        raise ValueError(f"`Q` must be positive semidefinite; got an eigenvalue {low:.3g}")
-    try:
-        np.linalg.cholesky(R)
-    except np.linalg.LinAlgError as exc:
-        low = float(np.linalg.eigvalsh(R).min())
-        raise ValueError(f"`R` must be positive definite; got an eigenvalue {low:.3g}") from exc
+    Q, R = check_weights(Q, R, n, m)
     if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, numbers.Integral):
         raise TypeError(f"`horizon` must be an integer; got {type(horizon).__name__}")
     if horizon < 1:

@@ -30,7 +30,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 from scipy.optimize import linprog
 
 from pwlmodels import Polytope
@@ -43,7 +42,7 @@ from ._certify import (
     set_maxima,
     successor_maps,
 )
-from ._checks import as_array, as_matrix, as_scalar, check_choice
+from ._checks import as_array, as_matrix, as_scalar, check_choice, check_weights, riccati
 
 __all__ = [
     "Ellipsoid",
@@ -57,9 +56,10 @@ _MAX_LEVELS = 400
 
 
 def _dare(A, B, Q, R):
-    Q = as_matrix(Q, "Q", A.shape[0], A.shape[0])
-    R = as_matrix(R, "R", B.shape[1], B.shape[1])
-    P = linalg.solve_discrete_are(A, B, Q, R)
+    """The Riccati solution and LQR gain of checked weights (a negative Q gave a negative
+    'level' and area, an unstabilizable pair a LinAlgError)."""
+    Q, R = check_weights(Q, R, A.shape[0], B.shape[1])
+    P = riccati(A, B, Q, R)
     K = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A)
     return P, K
 
