@@ -9,7 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from applications.control import invariance, lqr_ellipsoid, lqr_polytope, region_of_attraction
+from applications.control import (
+    explicit_mpc,
+    invariance,
+    lqr_ellipsoid,
+    lqr_polytope,
+    region_of_attraction,
+)
 from pwlmodels import evaluate
 
 
@@ -89,3 +95,19 @@ def test_lqr_sets_refuse_bad_weights_naming_them(Q, R, error, match):
 def test_lqr_sets_refuse_an_unstabilizable_plant_naming_it():  # was a LinAlgError
     with pytest.raises(ValueError, match="`A`, `B` must be stabilizable"):
         lqr_polytope([[2.0, 0.0], [0.0, 1.0]], [[0.0], [1.0]], np.eye(2), 1.0, 1.0)
+
+
+# ----------------------------------------------------------------------- explicit MPC
+def test_explicit_mpc_of_a_badly_scaled_plant_is_the_law_in_other_units():
+    # x = T z with T = diag(1e-3, 1e3): the double integrator in other units; the regions
+    # were dropped by a radius threshold on the box's diagonal (4e3 wide, x_1 only 1e-2),
+    # and from_regions refused the rest ("do not cover"); the law must be the same
+    T = np.diag([1e-3, 1e3])
+    A = np.array([[1.0, 1.0], [0.0, 1.0]])
+    B = np.array([[0.5], [1.0]])
+    Ti = np.linalg.inv(T)
+    law = explicit_mpc(A, B, np.eye(2), 0.1, 3, 1.0, [5.0, 2.0])
+    scaled = explicit_mpc(T @ A @ Ti, T @ B, Ti @ Ti, 0.1, 3, 1.0, [5e-3, 2e3])
+    assert scaled.n_regions == law.n_regions
+    z = np.random.default_rng(0).uniform(-1, 1, (2000, 2)) * [5.0, 2.0]
+    np.testing.assert_allclose(scaled(z @ T), law(z), rtol=0, atol=1e-9)

@@ -38,7 +38,8 @@ from ._checks import as_array, as_matrix, check_weights, riccati
 
 __all__ = ["explicit_mpc"]
 
-_RADIUS = 1e-8  # a critical region counts when its Chebyshev ball exceeds this x the box's diagonal
+_RADIUS = 1e-8  # a critical region counts when its Chebyshev ball, in units of the box
+# (x_j / x_box_j), exceeds this x the unit box's diagonal
 _FULL_SEARCH = 3**11  # the most active sets the full search examines
 _COVER = 1e-6  # a relative gap between the regions' volumes and the box's: search every set
 
@@ -112,7 +113,9 @@ def _region(qp: Condensed, signs: tuple[int, ...], box: np.ndarray) -> CriticalR
     if (b[flat] < 0).any():  # a constant row that fails: the set is never optimal
         return None
     poly = Polytope(a[~flat], b[~flat])
-    if poly.chebyshev_center()[1] <= _RADIUS * float(np.linalg.norm(2 * box)):
+    # the ball in units of the box (y = x / box): a threshold on the diagonal dropped
+    # whole regions of a box 5e-3 by 2e3 wide (thin in x_1 only because x_1 is small)
+    if Polytope(a[~flat] * box, b[~flat]).chebyshev_center()[1] <= _RADIUS * 2 * np.sqrt(n):
         return None
     return CriticalRegion(tuple(int(t) for t in s), poly, M, v)
 
@@ -215,7 +218,8 @@ def explicit_mpc(
     vectors, so LICQ always holds and the KKT system gives the moves and multipliers
     as affine functions of x. The set is kept when its critical region (free moves
     within bounds, multipliers >= 0, x in the box) holds a ball of radius above 1e-8
-    of the box's diagonal, found by a Chebyshev LP (HiGHS). The sets are explored by
+    of the box's diagonal, measured in units of the box (``x_j / x_box_j``), found by a
+    Chebyshev LP (HiGHS). The sets are explored by
     cardinality from the unconstrained one, as in the combinatorial mpQP of Gupta,
     Bhartiya and Nataraj (2011); their pruning (no superset of an infeasible set)
     removes nothing here, where every set is feasible, so only sets whose region
