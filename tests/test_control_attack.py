@@ -10,8 +10,10 @@ import torch
 from torch import nn
 
 from applications.control import (
+    dc_motor,
     explicit_mpc,
     invariance,
+    loop_margins,
     lqr_ellipsoid,
     lqr_polytope,
     region_of_attraction,
@@ -111,3 +113,30 @@ def test_explicit_mpc_of_a_badly_scaled_plant_is_the_law_in_other_units():
     assert scaled.n_regions == law.n_regions
     z = np.random.default_rng(0).uniform(-1, 1, (2000, 2)) * [5.0, 2.0]
     np.testing.assert_allclose(scaled(z @ T), law(z), rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------------- engineering
+@pytest.mark.parametrize("K", [[-5.0, 0.5, 0.1], [500.0, 0.0, -0.9]])
+def test_an_unstable_nominal_loop_has_no_margin(K):
+    pytest.importorskip("control", reason="python-control (the control extra)")
+    A, B, _ = dc_motor()
+    K = np.array([K])
+    assert (np.linalg.eigvals(A - B @ K).real > 0).any()  # the reference: unstable
+    m = loop_margins(A, B, K)  # python-control alone gave disk margins 2.0 and 0.64
+    assert not m.stable
+    assert (m.gain_margin, m.phase_margin, m.disk_margin, m.disk_phase_margin) == (1, 0, 0, 0)
+
+
+def test_a_stable_loop_keeps_python_controls_margins():
+    control = pytest.importorskip("control", reason="python-control (the control extra)")
+    A, B, _ = dc_motor()
+    K = np.array([[50.0, -5.0, 0.5]])  # stable, with a finite gain margin near 3
+    m = loop_margins(A, B, K)
+    gm, pm, *_ = control.stability_margins(control.ss(A, B, K, 0.0))
+    # an independent sweep of L(jw) = K (jwI - A)^-1 B: -1 / L where L crosses the real axis
+    w = np.logspace(-1, 3, 5001)
+    L = np.array([(K @ np.linalg.solve(1j * x * np.eye(3) - A, B))[0, 0] for x in w])
+    cross = np.flatnonzero(np.diff(np.sign(L.imag)) != 0)
+    swept = min(-1 / L[i].real for i in cross if L[i].real < 0)
+    assert m.stable and (m.gain_margin, m.phase_margin) == (gm, pm)
+    assert abs(m.gain_margin - swept) <= 1e-2 * swept
