@@ -140,3 +140,8 @@ def test_a_stable_loop_keeps_python_controls_margins():
     swept = min(-1 / L[i].real for i in cross if L[i].real < 0)
     assert m.stable and (m.gain_margin, m.phase_margin) == (gm, pm)
     assert abs(m.gain_margin - swept) <= 1e-2 * swept
+
+
+def test_a_horizon_too_long_to_condense_is_refused_naming_it():  # 10**9 ran out of memory
+    with pytest.raises(ValueError, match="`horizon` x inputs must be at most 1000 moves"):
+        explicit_mpc(DI_A, DI_B, np.eye(2), 0.1, 10**9, 1.0, [5.0, 2.0])

@@ -41,6 +41,7 @@ __all__ = ["explicit_mpc"]
 _RADIUS = 1e-8  # a critical region counts when its Chebyshev ball, in units of the box
 # (x_j / x_box_j), exceeds this x the unit box's diagonal
 _FULL_SEARCH = 3**11  # the most active sets the full search examines
+_MAX_MOVES = 1000  # the most moves (horizon x inputs) condensed: H is (moves, moves)
 _COVER = 1e-6  # a relative gap between the regions' volumes and the box's: search every set
 
 
@@ -177,6 +178,10 @@ def _check_problem(A, B, Q, R, horizon, u_max, x_box):
         raise TypeError(f"`horizon` must be an integer; got {type(horizon).__name__}")
     if horizon < 1:
         raise ValueError(f"`horizon` must be >= 1; got {int(horizon)}")
+    if horizon * m > _MAX_MOVES:  # 10**9 ran out of memory condensing
+        raise ValueError(
+            f"`horizon` x inputs must be at most {_MAX_MOVES} moves; got {int(horizon)} x {m}"
+        )
     limits = []
     for name, value, size in (("u_max", u_max, m), ("x_box", x_box, n)):
         arr = as_array(value, name)
@@ -260,8 +265,9 @@ def explicit_mpc(
     ------
     ValueError
         For shapes, non-finite data, ``Q`` not positive semidefinite, ``R`` not
-        positive definite, ``horizon < 1``, ``u_max`` or ``x_box`` not positive, no
-        stabilizing Riccati solution, or more than ``max_regions`` regions.
+        positive definite, ``horizon < 1`` or ``horizon m > 1000``, ``u_max`` or
+        ``x_box`` not positive, no stabilizing Riccati solution, or more than
+        ``max_regions`` regions.
     TypeError
         For non-numeric data or a non-integer ``horizon``.
 
