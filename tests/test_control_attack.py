@@ -145,3 +145,16 @@ def test_a_stable_loop_keeps_python_controls_margins():
 def test_a_horizon_too_long_to_condense_is_refused_naming_it():  # 10**9 ran out of memory
     with pytest.raises(ValueError, match="`horizon` x inputs must be at most 1000 moves"):
         explicit_mpc(DI_A, DI_B, np.eye(2), 0.1, 10**9, 1.0, [5.0, 2.0])
+
+
+@pytest.mark.parametrize("half_width", [1e-9, 1e-12])
+def test_a_tiny_interval_is_a_polytope_and_its_invariance_is_decided(half_width):
+    # an absolute 1e-9 floor on the interior ball refused these as flat
+    grow = invariance([[1.0]], [[1.0]], linear_net(0.05), INTERVAL, [half_width] * 2)
+    shrink = invariance([[1.0]], [[1.0]], linear_net(-0.5), INTERVAL, [half_width] * 2)
+    assert (grow.verdict, shrink.verdict) == ("not invariant", "invariant")
+
+
+def test_a_flat_polytope_is_still_refused():
+    with pytest.raises(ValueError, match="interior point"):
+        invariance([[1.0]], [[1.0]], linear_net(0.05), INTERVAL, [1.0, -1.0])

@@ -101,7 +101,8 @@ def check_polytope(P_A: object, P_b: object, n: int) -> tuple[np.ndarray, np.nda
     res = linprog(
         np.r_[np.zeros(n), -1.0], np.c_[P_A, norms], P_b, bounds=[(None, None)] * n + [(0, None)]
     )
-    if res.status != 0 or -res.fun <= 1e-9 * (1 + np.abs(hull).max()):
+    # a ball relative to P's own size: an absolute 1e-9 refused a valid 1e-9-wide box
+    if res.status != 0 or -res.fun <= 1e-9 * np.abs(hull[1] - hull[0]).max():
         raise ValueError("`P_A`, `P_b` must describe a polytope with an interior point")
     return P_A, P_b, hull
 
