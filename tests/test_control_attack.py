@@ -18,6 +18,7 @@ from applications.control import (
     lqr_polytope,
     region_of_attraction,
 )
+from applications.control._crown import crown_bound
 from pwlmodels import evaluate
 
 
@@ -158,3 +159,15 @@ def test_a_tiny_interval_is_a_polytope_and_its_invariance_is_decided(half_width)
 def test_a_flat_polytope_is_still_refused():
     with pytest.raises(ValueError, match="interior point"):
         invariance([[1.0]], [[1.0]], linear_net(0.05), INTERVAL, [1.0, -1.0])
+
+
+# ------------------------------------------------------------------------- arguments
+def test_crown_refuses_a_box_whose_width_overflows_naming_it():
+    net = nn.Sequential(nn.Linear(1, 2, dtype=torch.float64), nn.Tanh(), nn.Linear(2, 1))
+    with pytest.raises(ValueError, match="`upper` - `lower` must be finite"):
+        crown_bound(net.double(), [-1e308], [1e308])
+
+
+def test_region_of_attraction_takes_numpy_integer_steps():
+    r = region_of_attraction([[0.5]], [[1.0]], linear_net(-0.4), "box", 1.0, 1.0, steps=np.int64(3))
+    assert r.alpha == 1.0

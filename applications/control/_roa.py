@@ -27,6 +27,7 @@ and the state converges to the origin exponentially. Where the ladder stalls
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,7 +283,7 @@ def region_of_attraction(
     box = _limits(x_box, "x_box", n)
     u_max = _limits(u_max, "u_max", B.shape[1])
     atol = as_scalar(atol, "atol", positive=True)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise ValueError(f"`steps` must be a positive integer; got {steps!r}")
     if isinstance(shape, str):
         check_choice(shape, "shape", ("box", "lqr"))
