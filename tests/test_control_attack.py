@@ -12,6 +12,7 @@ from torch import nn
 from applications.control import (
     dc_motor,
     explicit_mpc,
+    input_bound,
     invariance,
     loop_margins,
     lqr_ellipsoid,
@@ -171,3 +172,22 @@ def test_crown_refuses_a_box_whose_width_overflows_naming_it():
 def test_region_of_attraction_takes_numpy_integer_steps():
     r = region_of_attraction([[0.5]], [[1.0]], linear_net(-0.4), "box", 1.0, 1.0, steps=np.int64(3))
     assert r.alpha == 1.0
+
+
+# ------------------------------------------------------------------------ input bound
+def test_an_exact_input_bound_is_exact_relative_to_the_command():
+    # outputs near 1e-3: the MILP's absolute gap (1e-7) left 2e-6 relative, called "exact"
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(
+        nn.Linear(2, 5, dtype=torch.float64), nn.ReLU(),
+        nn.Linear(5, 5, dtype=torch.float64), nn.ReLU(),
+        nn.Linear(5, 2, dtype=torch.float64),
+    )  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.as_tensor(rng.normal(size=p.shape) * 1.8e-3))
+        net[0].weight /= 1.3e-3
+    r = input_bound(net, [-1e-3, -1e-3], [1e-3, 1e-3], time_limit=20)
+    x = np.random.default_rng(1).uniform(-1e-3, 1e-3, (100_000, 2))
+    assert np.abs(evaluate(net, x)).max() <= r.bound  # sound, whatever the label
+    assert r.label == "sound bound" or r.bound - r.value <= 1e-7 * r.value
