@@ -20,6 +20,7 @@ from applications.control import (
     region_of_attraction,
 )
 from applications.control._crown import crown_bound
+from applications.control._reach import peak_gain
 from pwlmodels import evaluate
 
 
@@ -191,3 +192,25 @@ def test_an_exact_input_bound_is_exact_relative_to_the_command():
     x = np.random.default_rng(1).uniform(-1e-3, 1e-3, (100_000, 2))
     assert np.abs(evaluate(net, x)).max() <= r.bound  # sound, whatever the label
     assert r.label == "sound bound" or r.bound - r.value <= 1e-7 * r.value
+
+
+# ------------------------------------------------------------------ reachable peaks
+def test_a_fast_oscillation_beside_a_slow_mode_is_integrated():
+    # h(t) = 0.01 e^{-t/20} + e^{-5t} cos(100 t): 400 points per slow time constant put
+    # 0.05 s between points and the 100 rad/s sign changes (0.031 s apart) were missed
+    A = np.zeros((3, 3))
+    A[0, 0], A[1:, 1:] = -0.05, [[-5.0, 100.0], [-100.0, -5.0]]
+    b, c = np.array([0.01, 1.0, 0.0]), np.array([1.0, 1.0, 0.0])
+    t = np.linspace(0.0, 3.0, 3_000_001)
+    h = 0.01 * np.exp(-0.05 * t) + np.exp(-5 * t) * np.cos(100 * t)
+    s, w = 5.0, 100.0  # after t = 3 no sign change: both tails in closed form
+    tail = 0.01 * np.exp(-0.15) / 0.05
+    tail += np.exp(-s * 3) * (s * np.cos(w * 3) - w * np.sin(w * 3)) / (s * s + w * w)
+    want = np.trapezoid(np.abs(h), t) + tail
+    assert abs(peak_gain(A, b, c) - want) <= 1e-8 * want
+
+
+def test_a_lightly_damped_oscillator_is_refused_not_underestimated():
+    A = np.array([[-0.01, 30.0], [-30.0, -0.01]])  # the old answer: 10.3 for 63.7
+    with pytest.raises(ValueError, match="`A` is too lightly damped"):
+        peak_gain(A, np.array([1.0, 0.0]), np.array([1.0, 0.0]))
