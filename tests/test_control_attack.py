@@ -214,3 +214,9 @@ def test_a_lightly_damped_oscillator_is_refused_not_underestimated():
     A = np.array([[-0.01, 30.0], [-30.0, -0.01]])  # the old answer: 10.3 for 63.7
     with pytest.raises(ValueError, match="`A` is too lightly damped"):
         peak_gain(A, np.array([1.0, 0.0]), np.array([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("box", [[1e300, 1e300], [1e150, 1e150], [1e100, 1e-100]])
+def test_a_box_float64_geometry_cannot_handle_is_refused_naming_x_box(box):
+    with pytest.raises(ValueError, match="`x_box`"):  # the message named `regions`
+        explicit_mpc(DI_A, DI_B, np.eye(2), 0.1, 2, 1.0, box)

@@ -292,9 +292,15 @@ def explicit_mpc(
     qp = condense(A, B, Q, R, horizon, u_max)
     found = critical_regions(qp, box, max_regions=int(max_regions))
     m = qp.m
-    return PiecewiseAffine.from_regions(
-        [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
-    )
+    try:
+        return PiecewiseAffine.from_regions(
+            [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
+        )
+    except ValueError as exc:  # x_box = 1e300 was reported as "`regions` must hold ..."
+        raise ValueError(
+            f"the law could not be assembled on the box `x_box` = {box.tolist()} "
+            f"(too wide or too unequal for float64 geometry?): {exc}"
+        ) from exc
 
 
 def cartpole(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
