@@ -36,6 +36,7 @@ from scipy.optimize import linprog
 from pwlmodels import Polytope
 
 from ._certify import (
+    _LP_OPTIONS,
     check_plant,
     check_polytope,
     facet_check,
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 _MAX_LEVELS = 400
+#: HiGHS at the certificates' tolerances for the linear loop's rate too (the default 1e-7
+#: is atol itself, the margin "lambda < 1 - atol" is judged by)
+_LP = {"method": "highs", "options": _LP_OPTIONS}
 
 
 def _dare(A, B, Q, R):
@@ -190,7 +194,7 @@ def _ladder(A, B, f, S_A, alpha, atol):
             lin = A + B @ k0[0]
             one = np.ones(len(S_A))
             lam = max(
-                -linprog(-(S_A @ lin)[i], S_A, one, bounds=(None, None), method="highs").fun
+                -linprog(-(S_A @ lin)[i], S_A, one, bounds=(None, None), **_LP).fun
                 for i in range(len(S_A))
             )
             if lam < 1 - atol:
