@@ -216,6 +216,7 @@ def test_a_lightly_damped_oscillator_is_refused_not_underestimated():
         peak_gain(A, np.array([1.0, 0.0]), np.array([1.0, 0.0]))
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 @pytest.mark.parametrize("box", [[1e300, 1e300], [1e150, 1e150], [1e100, 1e-100]])
 def test_a_box_float64_geometry_cannot_handle_is_refused_naming_x_box(box):
     with pytest.raises(ValueError, match="`x_box`"):  # the message named `regions`
