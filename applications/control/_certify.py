@@ -38,6 +38,8 @@ __all__ = ["InputBound", "Invariance", "closed_loop", "input_bound", "invariance
 
 #: HiGHS's primal and dual feasibility tolerance, set on every LP here.
 LP_TOL = 1e-9
+#: The largest relative gap between ``value`` and ``bound`` labelled "exact" (MILP).
+_EXACT_RTOL = 1e-7
 _LP_OPTIONS = {"primal_feasibility_tolerance": LP_TOL, "dual_feasibility_tolerance": LP_TOL}
 
 
@@ -101,7 +103,8 @@ def check_polytope(P_A: object, P_b: object, n: int) -> tuple[np.ndarray, np.nda
     res = linprog(
         np.r_[np.zeros(n), -1.0], np.c_[P_A, norms], P_b, bounds=[(None, None)] * n + [(0, None)]
     )
-    if res.status != 0 or -res.fun <= 1e-9 * (1 + np.abs(hull).max()):
+    # a ball relative to P's own size: an absolute 1e-9 refused a valid 1e-9-wide box
+    if res.status != 0 or -res.fun <= 1e-9 * np.abs(hull[1] - hull[0]).max():
         raise ValueError("`P_A`, `P_b` must describe a polytope with an interior point")
     return P_A, P_b, hull
 
@@ -263,7 +266,7 @@ class InputBound:
     ``bound``: a true upper bound (``value`` itself when exact); ``output`` the
     input where it occurs; ``status``: "exact" (from a PiecewiseAffine's region
     vertices) or the MILP's status; ``label``: "exact" only for a PiecewiseAffine
-    or a MILP status "optimal", else "sound bound".
+    or a MILP status "optimal" with a gap within 1e-7 of ``value``, else "sound bound".
     """
 
     value: float
@@ -290,7 +293,8 @@ def input_bound(
     (:meth:`pwlmodels.PiecewiseAffine.max` of the law restricted to the box). A
     ReLU network: :func:`pwlmodels.maximize` and :func:`~pwlmodels.minimize` of
     every output (MILP confirmed by branch and bound): the bound is sound whatever
-    the status; it is labelled "exact" only when both statuses are "optimal". A
+    the status; it is labelled "exact" only when every status is "optimal" and
+    ``bound - value <= 1e-7 |value|`` (the MILP's own gap is absolute). A
     tanh or sigmoid network: CROWN linear relaxations with branch and bound on the
     input box (:func:`._crown.crown_bound`), labelled "sound bound, not exact";
     ``value`` is then the largest ``|u|`` on a grid of ``2 splits + 1`` points a side.
@@ -348,7 +352,10 @@ def input_bound(
     bound = max(t[1] for t in runs)
     bad = [t[4] for t in runs if t[4] != "optimal"]
     status = bad[0] if bad else "optimal"
-    label = "exact" if not bad else "sound bound"
+    # "optimal" allows an absolute gap of 1e-7 (the MILP's atol): 2e-6 relative for
+    # |u| near 1e-3; "exact" also needs the gap within 1e-7 of the value itself
+    close = bound - value <= _EXACT_RTOL * abs(value)
+    label = "exact" if not bad and close else "sound bound"
     return InputBound(float(value), float(bound), wit, int(k), status, label, "milp")
 
 
@@ -371,9 +378,11 @@ class Invariance:
 
     ``margins[i] = P_b[i] - max_{x in P} P_A[i] x+`` (exact up to the
     tolerances in the module docstring; negative: facet i fails), ``worst`` the
-    facet with the smallest margin, ``maximizers`` a maximiser per facet.
-    ``verdict``: "invariant" when every margin is ``>= -atol (1 + |P_b[i]|)`` (so
-    the claim carries that tolerance); "not invariant" only with a ``witness``
+    facet with the smallest margin relative to P's width across it,
+    ``maximizers`` a maximiser per facet. ``verdict``: "invariant" when every
+    margin is ``>= -tol[i]``, ``tol[i] = atol (P_b[i] - min_{x in P} P_A[i] x)``
+    (atol times P's width across facet i, so the claim carries that tolerance
+    and means the same at every scale); "not invariant" only with a ``witness``
     in P whose successor breaks a facet in exact rational arithmetic; else
     "undecided". ``n_regions`` of the controller over P's box hull, ``n_lp`` LPs.
     """
@@ -386,6 +395,7 @@ class Invariance:
     n_regions: int
     n_lp: int
     atol: float
+    tol: np.ndarray | None = None
 
     def to_frame(self):
         """One row per facet: ``facet, margin, fails``."""
@@ -395,7 +405,7 @@ class Invariance:
             {
                 "facet": np.arange(len(self.margins)),
                 "margin": self.margins,
-                "fails": self.margins < -self.atol,
+                "fails": self.margins < -(self.atol if self.tol is None else self.tol),
             }
         )
 
@@ -464,24 +474,39 @@ def confirm(x, controller, f, j, A, B, P_A, P_b, i) -> np.ndarray | None:
     return None
 
 
+def widths(P_A: np.ndarray, P_b: np.ndarray) -> np.ndarray:
+    """``P_b[i] - min_{x in P} P_A[i] x``: how thick P is across each facet (one LP each)."""
+    out = np.empty(len(P_b))
+    for i, row in enumerate(P_A):
+        res = linprog(row, P_A, P_b, bounds=(None, None), method="highs", options=_LP_OPTIONS)
+        out[i] = P_b[i] - res.fun if res.status == 0 else np.abs(P_b).max()
+    return np.maximum(out, 0.0)
+
+
 def facet_check(A, B, controller, f, P_A, P_b, atol):
-    """The margins, maxima and verdict of :func:`invariance` on checked data."""
+    """The margins, maxima and verdict of :func:`invariance` on checked data.
+
+    Facet i's tolerance is ``atol`` times P's width across it (:func:`widths`), so a
+    verdict means the same for P and for P scaled by any factor (an absolute floor,
+    ``atol (1 + |P_b|)`` before, let a 1e-6-wide P map 5 % outside itself and pass).
+    """
     L, o = successor_maps(A, B, f)
     mx = set_maxima(f, np.einsum("ik,rkj->rij", P_A, L), o @ P_A.T, P_A, P_b)
     margins = P_b - mx.value
-    tol = atol * (1 + np.abs(P_b))
-    worst = int(np.argmin(margins / (1 + np.abs(P_b))))
+    scale = np.maximum(widths(P_A, P_b), np.finfo(float).tiny)
+    tol = atol * scale
+    worst = int(np.argmin(margins / scale))
     verdict, witness = "invariant", None
     if (margins < -tol).any():
         verdict = "undecided"
-        for i in np.argsort(margins / (1 + np.abs(P_b))):
+        for i in np.argsort(margins / scale):
             if margins[i] >= -tol[i]:
                 break
             witness = confirm(mx.witness[i], controller, f, mx.region[i], A, B, P_A, P_b, i)
             if witness is not None:
                 verdict = "not invariant"
                 break
-    return Invariance(verdict, margins, worst, mx.witness, witness, f.n_regions, mx.n_lp, atol)
+    return Invariance(verdict, margins, worst, mx.witness, witness, f.n_regions, mx.n_lp, atol, tol)
 
 
 def invariance(
@@ -496,7 +521,7 @@ def invariance(
     a vertex (region inside P) or a HiGHS LP (region across P's boundary, primal
     and dual tolerances :data:`LP_TOL`). So the margins are exact up to the
     float64 regions and the LP tolerance. "invariant" means every facet holds at
-    ``x+`` within ``atol (1 + |P_b[i]|)``; "not invariant" is claimed only with a
+    ``x+`` within ``atol`` times P's width across it; "not invariant" is claimed only with a
     witness x in P whose successor breaks a facet when the plant, the controller
     (network weights, or the region and map) and P are evaluated in
     ``fractions.Fraction`` arithmetic of their float64 values.
@@ -511,7 +536,8 @@ def invariance(
     P_b : array_like, shape (k,)
         A bounded polytope with an interior point.
     atol : float, default 1e-7
-        The tolerance an "invariant" verdict carries, relative to ``1 + |P_b[i]|``.
+        The tolerance an "invariant" verdict carries, relative to P's width across
+        each facet (``P_b[i] - min_{x in P} P_A[i] x``).
 
     Returns
     -------

@@ -51,6 +51,38 @@ def as_matrix(value: object, name: str, rows: int | None = None, cols: int | Non
     return arr
 
 
+def check_weights(Q: object, R: object, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """LQR weights: ``Q`` (n, n) symmetric positive semidefinite, ``R`` (m, m) symmetric
+    positive definite (a number when m = 1)."""
+    Q, R = as_matrix(Q, "Q", n, n), as_matrix(R, "R", m, m)
+    for name, mat in (("Q", Q), ("R", R)):
+        if not np.allclose(mat, mat.T, rtol=1e-12, atol=1e-14 * np.abs(mat).max()):
+            raise ValueError(f"`{name}` must be symmetric; got {name} - {name}' != 0")
+    low = float(np.linalg.eigvalsh(Q).min())
+    if low < -1e-12 * max(1.0, float(np.abs(Q).max())):
+        raise ValueError(f"`Q` must be positive semidefinite; got an eigenvalue {low:.3g}")
+    try:
+        np.linalg.cholesky(R)
+    except np.linalg.LinAlgError as exc:
+        low = float(np.linalg.eigvalsh(R).min())
+        raise ValueError(f"`R` must be positive definite; got an eigenvalue {low:.3g}") from exc
+    return Q, R
+
+
+def riccati(A: np.ndarray, B: np.ndarray, Q: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """The stabilizing solution of the discrete Riccati equation; a ValueError naming
+    ``A``, ``B`` (and ``Q``) when there is none."""
+    from scipy import linalg
+
+    try:
+        return linalg.solve_discrete_are(A, B, Q, R)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise ValueError(
+            "`A`, `B` must be stabilizable and `Q`, `A` detectable: the discrete Riccati "
+            f"equation has no stabilizing solution ({exc})"
+        ) from exc
+
+
 def as_vector(value: object, name: str, size: int) -> np.ndarray:
     """A finite float64 vector of ``size`` entries (shape (size,) or (1, size))."""
     arr = as_array(value, name)

@@ -278,6 +278,11 @@ def check_box(lower: object, upper: object, n: int) -> tuple[np.ndarray, np.ndar
     if (lo >= hi).any():
         j = int(np.argmax(lo >= hi))
         raise ValueError(f"`lower` must be below `upper`; got lower[{j}] >= upper[{j}]")
+    with np.errstate(over="ignore"):
+        wide = ~np.isfinite(hi - lo)
+    if wide.any():  # halving such a box gave inf / inf = NaN, reported as a bad `x`
+        j = int(np.argmax(wide))
+        raise ValueError(f"`upper` - `lower` must be finite; upper[{j}] - lower[{j}] overflows")
     return lo, hi
 
 

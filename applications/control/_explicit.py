@@ -34,12 +34,14 @@ from scipy import linalg
 
 from pwlmodels import PiecewiseAffine, Polytope
 
-from ._checks import as_array, as_matrix
+from ._checks import as_array, as_matrix, check_weights, riccati
 
 __all__ = ["explicit_mpc"]
 
-_RADIUS = 1e-8  # a critical region counts when its Chebyshev ball exceeds this x the box's diagonal
+_RADIUS = 1e-8  # a critical region counts when its Chebyshev ball, in units of the box
+# (x_j / x_box_j), exceeds this x the unit box's diagonal
 _FULL_SEARCH = 3**11  # the most active sets the full search examines
+_MAX_MOVES = 1000  # the most moves (horizon x inputs) condensed: H is (moves, moves)
 _COVER = 1e-6  # a relative gap between the regions' volumes and the box's: search every set
 
 
@@ -72,13 +74,7 @@ class CriticalRegion:
 def condense(A, B, Q, R, horizon: int, u_max) -> Condensed:
     """The condensed QP of checked problem data (see :func:`explicit_mpc`)."""
     n, m = B.shape
-    try:
-        P = linalg.solve_discrete_are(A, B, Q, R)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise ValueError(
-            "`A`, `B` must be stabilizable and `Q`, `A` detectable: the discrete Riccati "
-            f"equation has no stabilizing solution ({exc})"
-        ) from exc
+    P = riccati(A, B, Q, R)
     powers = [np.eye(n)]
     for _ in range(horizon):
         powers.append(A @ powers[-1])
@@ -118,7 +114,9 @@ def _region(qp: Condensed, signs: tuple[int, ...], box: np.ndarray) -> CriticalR
     if (b[flat] < 0).any():  # a constant row that fails: the set is never optimal
         return None
     poly = Polytope(a[~flat], b[~flat])
-    if poly.chebyshev_center()[1] <= _RADIUS * float(np.linalg.norm(2 * box)):
+    # the ball in units of the box (y = x / box): a threshold on the diagonal dropped
+    # whole regions of a box 5e-3 by 2e3 wide (thin in x_1 only because x_1 is small)
+    if Polytope(a[~flat] * box, b[~flat]).chebyshev_center()[1] <= _RADIUS * 2 * np.sqrt(n):
         return None
     return CriticalRegion(tuple(int(t) for t in s), poly, M, v)
 
@@ -175,22 +173,15 @@ def _check_problem(A, B, Q, R, horizon, u_max, x_box):
     B = as_array(B, "B")
     B = as_matrix(B.reshape(n, 1) if B.ndim == 1 and B.size == n else B, "B", n)
     m = B.shape[1]
-    Q, R = as_matrix(Q, "Q", n, n), as_matrix(R, "R", m, m)
-    for name, mat in (("Q", Q), ("R", R)):
-        if not np.allclose(mat, mat.T, rtol=1e-12, atol=1e-14 * np.abs(mat).max()):
-            raise ValueError(f"`{name}` must be symmetric; got {name} - {name}' != 0")
-    low = float(np.linalg.eigvalsh(Q).min())
-    if low < -1e-12 * max(1.0, float(np.abs(Q).max())):
-        raise ValueError(f"`Q` must be positive semidefinite; got an eigenvalue {low:.3g}")
-    try:
-        np.linalg.cholesky(R)
-    except np.linalg.LinAlgError as exc:
-        low = float(np.linalg.eigvalsh(R).min())
-        raise ValueError(f"`R` must be positive definite; got an eigenvalue {low:.3g}") from exc
+    Q, R = check_weights(Q, R, n, m)
     if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, numbers.Integral):
         raise TypeError(f"`horizon` must be an integer; got {type(horizon).__name__}")
     if horizon < 1:
         raise ValueError(f"`horizon` must be >= 1; got {int(horizon)}")
+    if horizon * m > _MAX_MOVES:  # 10**9 ran out of memory condensing
+        raise ValueError(
+            f"`horizon` x inputs must be at most {_MAX_MOVES} moves; got {int(horizon)} x {m}"
+        )
     limits = []
     for name, value, size in (("u_max", u_max, m), ("x_box", x_box, n)):
         arr = as_array(value, name)
@@ -232,7 +223,8 @@ def explicit_mpc(
     vectors, so LICQ always holds and the KKT system gives the moves and multipliers
     as affine functions of x. The set is kept when its critical region (free moves
     within bounds, multipliers >= 0, x in the box) holds a ball of radius above 1e-8
-    of the box's diagonal, found by a Chebyshev LP (HiGHS). The sets are explored by
+    of the box's diagonal, measured in units of the box (``x_j / x_box_j``), found by a
+    Chebyshev LP (HiGHS). The sets are explored by
     cardinality from the unconstrained one, as in the combinatorial mpQP of Gupta,
     Bhartiya and Nataraj (2011); their pruning (no superset of an infeasible set)
     removes nothing here, where every set is feasible, so only sets whose region
@@ -273,8 +265,9 @@ def explicit_mpc(
     ------
     ValueError
         For shapes, non-finite data, ``Q`` not positive semidefinite, ``R`` not
-        positive definite, ``horizon < 1``, ``u_max`` or ``x_box`` not positive, no
-        stabilizing Riccati solution, or more than ``max_regions`` regions.
+        positive definite, ``horizon < 1`` or ``horizon m > 1000``, ``u_max`` or
+        ``x_box`` not positive, no stabilizing Riccati solution, or more than
+        ``max_regions`` regions.
     TypeError
         For non-numeric data or a non-integer ``horizon``.
 
@@ -299,9 +292,15 @@ def explicit_mpc(
     qp = condense(A, B, Q, R, horizon, u_max)
     found = critical_regions(qp, box, max_regions=int(max_regions))
     m = qp.m
-    return PiecewiseAffine.from_regions(
-        [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
-    )
+    try:
+        return PiecewiseAffine.from_regions(
+            [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
+        )
+    except ValueError as exc:  # x_box = 1e300 was reported as "`regions` must hold ..."
+        raise ValueError(
+            f"the law could not be assembled on the box `x_box` = {box.tolist()} "
+            f"(too wide or too unequal for float64 geometry?): {exc}"
+        ) from exc
 
 
 def cartpole(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:

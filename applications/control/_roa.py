@@ -14,7 +14,9 @@ invariance keeps trajectories in ``alpha S`` but does not make them converge. A
 ladder of levels ``beta_0 = alpha > beta_1 > ...`` is built with ``beta_{k+1}``
 the certified maximum of the gauge ``max_i S_A[i] x+`` over ``beta_k S``, so
 every state of ``beta_k S`` enters ``beta_{k+1} S`` in one step. Once every
-region meeting ``beta_L S`` carries the same linear map ``u = K0 x`` (no offset),
+region meeting ``beta_L S`` carries the same linear map ``u = K0 x`` (an offset
+whose step ``max_i |S_A[i] B c|`` is at most 1e-12 beta_L counts as none: the state
+then settles within 1e-12 beta_L / (1 - lambda) of the origin, in the gauge),
 the loop there is linear and ``(A + B K0) S`` lies in ``lambda S`` with the
 certified ``lambda < 1``: from then on the gauge falls by ``lambda`` each step,
 and the state converges to the origin exponentially. Where the ladder stalls
@@ -25,15 +27,16 @@ and the state converges to the origin exponentially. Where the ladder stalls
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 from scipy.optimize import linprog
 
 from pwlmodels import Polytope
 
 from ._certify import (
+    _LP_OPTIONS,
     check_plant,
     check_polytope,
     facet_check,
@@ -41,7 +44,7 @@ from ._certify import (
     set_maxima,
     successor_maps,
 )
-from ._checks import as_array, as_matrix, as_scalar, check_choice
+from ._checks import as_array, as_matrix, as_scalar, check_choice, check_weights, riccati
 
 __all__ = [
     "Ellipsoid",
@@ -52,12 +55,16 @@ __all__ = [
 ]
 
 _MAX_LEVELS = 400
+#: HiGHS at the certificates' tolerances for the linear loop's rate too (the default 1e-7
+#: is atol itself, the margin "lambda < 1 - atol" is judged by)
+_LP = {"method": "highs", "options": _LP_OPTIONS}
 
 
 def _dare(A, B, Q, R):
-    Q = as_matrix(Q, "Q", A.shape[0], A.shape[0])
-    R = as_matrix(R, "R", B.shape[1], B.shape[1])
-    P = linalg.solve_discrete_are(A, B, Q, R)
+    """The Riccati solution and LQR gain of checked weights (a negative Q gave a negative
+    'level' and area, an unstabilizable pair a LinAlgError)."""
+    Q, R = check_weights(Q, R, A.shape[0], B.shape[1])
+    P = riccati(A, B, Q, R)
     K = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A)
     return P, K
 
@@ -156,7 +163,8 @@ class RegionOfAttraction:
 
 
 def _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol) -> bool:
-    """alpha S invariant and |u| <= u_max over it, each within atol."""
+    """alpha S invariant and |u| <= u_max (1 + atol) over it (invariance within atol times
+    the set's width across each facet)."""
     inv = facet_check(A, B, controller, f, S_A, np.full(len(S_A), alpha), atol)
     if inv.verdict != "invariant":
         return False
@@ -164,7 +172,8 @@ def _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol) -> bool:
     rows = np.concatenate([K, -K], axis=1)
     offs = np.concatenate([c, -c], axis=1)
     top = set_maxima(f, rows, offs, S_A, np.full(len(S_A), alpha)).value
-    return bool((top <= np.r_[u_max, u_max] + atol * (1 + np.r_[u_max, u_max])).all())
+    # relative to u_max: an absolute floor (atol (1 + u_max)) let |u| reach 100 u_max at 1e-9
+    return bool((top <= np.r_[u_max, u_max] * (1 + atol)).all())
 
 
 def _ladder(A, B, f, S_A, alpha, atol):
@@ -177,13 +186,15 @@ def _ladder(A, B, f, S_A, alpha, atol):
         mx = set_maxima(f, np.einsum("ik,rkj->rij", S_A, L), o @ S_A.T, S_A, b)
         touched = _touched(f, S_A, b)
         k0 = K[touched]
-        if np.abs(c[touched]).max() <= 1e-12 and np.ptp(k0, axis=0).max() <= 1e-9 * (
-            1 + np.abs(k0).max()
-        ):
+        # both relative: the offset's step in the gauge against the level (an absolute
+        # 1e-12 called u = -x/2 + 1e-13 linear on a 1e-8 box, whose states settle at
+        # 2e-13, 2e-5 of it), and the spread of the gains against the gains
+        offset = np.abs(c[touched] @ B.T @ S_A.T).max()
+        if offset <= 1e-12 * beta and np.ptp(k0, axis=0).max() <= 1e-9 * np.abs(k0).max():
             lin = A + B @ k0[0]
             one = np.ones(len(S_A))
             lam = max(
-                -linprog(-(S_A @ lin)[i], S_A, one, bounds=(None, None), method="highs").fun
+                -linprog(-(S_A @ lin)[i], S_A, one, bounds=(None, None), **_LP).fun
                 for i in range(len(S_A))
             )
             if lam < 1 - atol:
@@ -276,7 +287,7 @@ def region_of_attraction(
     box = _limits(x_box, "x_box", n)
     u_max = _limits(u_max, "u_max", B.shape[1])
     atol = as_scalar(atol, "atol", positive=True)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise ValueError(f"`steps` must be a positive integer; got {steps!r}")
     if isinstance(shape, str):
         check_choice(shape, "shape", ("box", "lqr"))
