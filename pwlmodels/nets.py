@@ -400,6 +400,7 @@ def train_many(
     callbacks: Callable | Sequence[Callable[[int, float, nn.Module], object]] = (),
     loss: str = "mse",
     chunk_size: int | None = None,
+    per_member: bool = False,
 ) -> pd.DataFrame:
     """Train networks of one architecture together, as one batched model, IN PLACE.
 
@@ -438,7 +439,12 @@ def train_many(
     nets : sequence of torch.nn.Module
         At least one; the same module types, settings, modes and parameter
         shapes, on one dtype and device, sharing no parameters.
-    x, y, epochs, lr, optimizer, batch_size, lbfgs_polish, progress, callbacks, loss
+    x : array_like or torch.Tensor, shape (N,) or (N, n_in); (M, N) or (M, N, n_in)
+        As in :func:`train`; with ``per_member``, one data set per network
+        (M = ``len(nets)``, the same N for all).
+    y : array_like or torch.Tensor, shape (N,) or (N, n_out); (M, N) or (M, N, n_out)
+        Likewise.
+    epochs, lr, optimizer, batch_size, lbfgs_polish, progress, callbacks, loss
         As in :func:`train`, with the same defaults; ``progress`` shows one
         bar over the epochs of every chunk and the polish steps of every
         member (one bar per network when they train one by one).
@@ -448,6 +454,9 @@ def train_many(
         Members trained as one model at a time; default as many as fit in a
         share of the free memory (``torch.cuda.mem_get_info`` on CUDA, the
         available RAM on the CPU), estimated from the parameters and the data.
+    per_member : bool, default False
+        True: ``x[m]`` and ``y[m]`` are the data of ``nets[m]``, and each
+        member ends as ``train(nets[m], x[m], y[m], ...)`` would leave it.
 
     Returns
     -------
@@ -485,11 +494,22 @@ def train_many(
     >>> history = train_many(nets, x, np.abs(x), epochs=5, lr=1e-2, lbfgs_polish=2)
     >>> list(history.loc[history["member"] == 0, "phase"])
     ['train', 'train', 'train', 'train', 'train', 'polish', 'polish']
+
+    One data set per network, here |x| for the first and relu(x) for the second:
+
+    >>> pair = [make_mlp(1, (16,), 1, dtype=torch.float64, seed=s) for s in range(2)]
+    >>> ys = np.stack([np.abs(x), np.maximum(x, 0.0)])
+    >>> history = train_many(pair, np.stack([x, x]), ys, epochs=300, lr=1e-2, per_member=True)
+    >>> bool(history.groupby("member")["loss"].last().max() < 1e-3)
+    True
     """
     members = _batched.check_nets(nets)
     first = members[0]
     checked = (epochs, lr, optimizer, batch_size, lbfgs_polish, callbacks, loss)
-    setup = _setup(first, x, y, *checked, name="nets[0]")
+    x, y = _batched.member_data(x, y, per_member, len(members))  # per member: (M, N, k)
+    setup = _setup(first, *((x[0], y[0]) if per_member else (x, y)), *checked, name="nets[0]")
+    if per_member:
+        setup = setup._replace(**_batched.stack_data(x, y, setup.xt))
     seeds = _batched.check_seeds(seed, len(members))
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size")
@@ -497,14 +517,15 @@ def train_many(
     if not (stackable and not setup.callbacks and _batched.can_stack(first)):
         options = {"epochs": epochs, "lr": lr, "optimizer": optimizer, "batch_size": batch_size}
         options |= {"lbfgs_polish": lbfgs_polish, "progress": progress, "loss": loss}
+        data = [(x[i], y[i]) if per_member else (x, y) for i in range(len(members))]
         frames = [
-            train(net, x, y, seed=s, callbacks=callbacks, **options).assign(member=i)
+            train(net, *data[i], seed=s, callbacks=callbacks, **options).assign(member=i)
             for i, (net, s) in enumerate(zip(members, seeds, strict=True))
         ]
         history = pd.concat(frames, ignore_index=True)
         return history[["member", *history.columns[:-1]]]
     xt, yt = setup.xt, setup.yt
-    size = chunk_size or _batched.chunk_size_for(first, xt.shape[0], len(members), xt.device)
+    size = chunk_size or _batched.chunk_size_for(first, xt.shape[-2], len(members), xt.device)
     chunks = range(0, len(members), size)
     total = setup.epochs * len(chunks) + setup.polish * len(members)
     bar = _progress_bar(progress, total, "train_many")
@@ -512,15 +533,17 @@ def train_many(
     start = time.perf_counter()
     try:
         for i in chunks:
+            xi, yi = (xt[i : i + size], yt[i : i + size]) if per_member else (xt, yt)
             trained = _batched.train_stacked(
-                members[i : i + size], xt, yt, epochs=setup.epochs, lr=setup.lr,
+                members[i : i + size], xi, yi, epochs=setup.epochs, lr=setup.lr,
                 opt_cls=OPTIMIZERS[optimizer], batch_size=setup.batch_size,
                 seeds=seeds[i : i + size], loss_fn=setup.loss_fn, loss=loss, start=start,
                 first=i, bar=bar,
             )  # fmt: skip
             rows += [(*row, "train") for row in trained]
         for i, net in enumerate(members if setup.polish else ()):
-            loop = _Loop(net, setup, loss, start, bar, who=f" of member {i} (nets[{i}])")
+            own = setup._replace(xt=xt[i], yt=yt[i]) if per_member else setup
+            loop = _Loop(net, own, loss, start, bar, who=f" of member {i} (nets[{i}])")
             loop.polish(setup.epochs + 1, setup.polish)
             rows += [(i, *row) for row in loop.rows]
     finally:

@@ -159,6 +159,58 @@ def test_a_non_finite_polish_loss_names_the_member_and_the_polish_epoch(monkeypa
         train_many(_members(2, hidden=(4,)), X, Y, epochs=3, lr=1e-2, lbfgs_polish=2)
 
 
+# ------------------------------------------------------------------ one data set per member
+def _member_sets(n, n_in=1):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1.0, 1.0, (n, X.size, n_in))
+    return x, np.abs(x).sum(axis=2) + 0.1 * rng.normal(size=(n, X.size))
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+@pytest.mark.parametrize("n_in", [1, 2])
+def test_per_member_data_trains_each_as_train_on_its_own_data(batch_size, n_in):
+    x, y = _member_sets(3, n_in)
+    nets = [make_mlp(n_in, (8,), 1, dtype=torch.float64, seed=s) for s in range(3)]
+    copies = [copy.deepcopy(net) for net in nets]
+    options = {"epochs": 25, "lr": 1e-2, "batch_size": batch_size, "lbfgs_polish": 1}
+    histories = [
+        train(net, x[i], y[i], seed=i, **options) for i, net in enumerate(copies)
+    ]  # fmt: skip
+    history = train_many(nets, x, y, seed=[0, 1, 2], per_member=True, chunk_size=2, **options)
+    _assert_same(nets, history, copies, histories, rtol=1e-8)
+
+
+def test_per_member_data_one_by_one_gives_each_network_its_own_data():
+    x, y = _member_sets(2)
+    nets, refs = _members(2, hidden=(4,)), _members(2, hidden=(4,))
+    stop = [lambda epoch, loss, net: False]  # a callback: trained one by one
+    train_many(nets, x[:, :, 0], y, epochs=5, lr=1e-2, callbacks=stop, per_member=True)
+    for i, (net, ref) in enumerate(zip(nets, refs, strict=True)):
+        train(ref, x[i], y[i], epochs=5, lr=1e-2)
+        assert all(map(torch.equal, net.parameters(), ref.parameters()))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"x": X}, ValueError, r"`x` must have shape \(2, N\) or \(2, N, k\) with per_member"),
+        ({"y": np.ones((3, 48))}, ValueError, r"`y` must have shape \(2, N\) .* got \(3, 48\)"),
+        ({"x": np.ones((2, 48, 2))}, ValueError, r"`x` must have shape \(N, 1\) for this net"),
+        ({"y": np.ones((2, 47))}, ValueError, r"`x` and `y` must have the same number of rows"),
+        (
+            {"y": np.stack([Y, np.where(X > 0, np.nan, Y)])},
+            ValueError,
+            r"`y\[1\]` must be finite",
+        ),
+        ({"per_member": "yes"}, TypeError, r"`per_member` must be True or False; got 'yes'"),
+    ],
+)
+def test_per_member_data_rejects_bad_input_by_name(kwargs, exc, match):
+    kwargs = {"x": np.stack([X, X]), "y": np.stack([Y, Y]), "per_member": True} | kwargs
+    with pytest.raises(exc, match=match):
+        train_many(_members(2, hidden=(4,)), epochs=2, lr=1e-2, **kwargs)
+
+
 @settings(max_examples=8, deadline=None)
 @given(
     n=st.integers(1, 5),
