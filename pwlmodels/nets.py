@@ -429,10 +429,10 @@ def train_many(
     1e-12 after one polish step, 1e-7 after three, 1e-3 after five, and
     float32 ones differ by up to 7e-2 after one.
 
-    Trained one by one with :func:`train` instead (exactly as it does):
-    ``optimizer="lbfgs"`` or a factory, ``callbacks`` (they see one network
-    each epoch), and networks with buffers (batch norm) or dropout in
-    training mode.
+    Trained one by one with :func:`train` instead (exactly as it does): a
+    single network (stacking one gains nothing), ``optimizer="lbfgs"`` or a
+    factory, ``callbacks`` (they see one network each epoch), and networks
+    with buffers (batch norm) or dropout in training mode.
 
     Parameters
     ----------
@@ -513,7 +513,7 @@ def train_many(
     seeds = _batched.check_seeds(seed, len(members))
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size")
-    stackable = setup.by_name and optimizer != "lbfgs"
+    stackable = setup.by_name and optimizer != "lbfgs" and len(members) > 1
     if not (stackable and not setup.callbacks and _batched.can_stack(first)):
         options = {"epochs": epochs, "lr": lr, "optimizer": optimizer, "batch_size": batch_size}
         options |= {"lbfgs_polish": lbfgs_polish, "progress": progress, "loss": loss}

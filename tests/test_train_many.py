@@ -301,20 +301,21 @@ def _sgd_momentum(params):
         {"optimizer": _sgd_momentum},
         {"callbacks": [lambda epoch, loss, net: epoch == 4]},
         {"callbacks": [lambda epoch, loss, net: epoch == 4], "lbfgs_polish": 2},
+        {"n": 1, "lbfgs_polish": 2, "batch_size": 7},
     ],
-    ids=["lbfgs", "factory with weight decay", "callbacks", "callbacks and polish"],
+    ids=["lbfgs", "factory with weight decay", "callbacks", "callbacks and polish", "one net"],
 )
 def test_what_cannot_be_batched_is_trained_one_by_one_bit_for_bit(options):
     options = {"epochs": 10, "lr": 1e-2} | options
-    nets = _members(3, hidden=(6,))
-    copies, histories = _one_by_one(nets, [0, 0, 0], **options)
+    nets = _members(options.pop("n", 3), hidden=(6,))
+    copies, histories = _one_by_one(nets, [0] * len(nets), **options)
     history = train_many(nets, X, Y, **options)
     for net, ref in zip(nets, copies, strict=True):
         assert all(map(torch.equal, net.parameters(), ref.parameters()))
     assert history.columns[0] == "member"
     np.testing.assert_array_equal(history["loss"], np.concatenate([h["loss"] for h in histories]))
     np.testing.assert_array_equal(
-        history["member"], np.repeat([0, 1, 2], list(map(len, histories)))
+        history["member"], np.repeat(range(len(nets)), list(map(len, histories)))
     )
 
 
