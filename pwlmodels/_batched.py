@@ -21,7 +21,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.modules.dropout import _DropoutNd
 
-from ._validate import check_int, check_module
+from ._validate import as_float_array, check_int, check_module
+from .network._torch import as_data
 
 __all__ = [
     "architecture",
@@ -29,6 +30,8 @@ __all__ = [
     "check_nets",
     "check_seeds",
     "chunk_size_for",
+    "member_data",
+    "stack_data",
     "train_stacked",
 ]
 
@@ -99,6 +102,32 @@ def check_seeds(seed: object, n: int) -> list[int]:
             raise ValueError(f"`seed` must have one entry per network ({n}); got {len(seeds)}")
         return seeds
     return [check_int(seed, "seed", minimum=0, maximum=MAX_SEED)] * n
+
+
+def member_data(x: object, y: object, per_member: object, n: int) -> tuple:
+    """With ``per_member``, ``x`` and ``y`` as arrays of shape (n, N) or (n, N, k); else as is."""
+    if not isinstance(per_member, (bool, np.bool_)):
+        raise TypeError(f"`per_member` must be True or False; got {per_member!r}")
+    if not per_member:
+        return x, y
+    out = []
+    for value, name in ((x, "x"), (y, "y")):
+        arr = as_float_array(value.detach().cpu() if torch.is_tensor(value) else value, name)
+        if arr.ndim not in (2, 3) or arr.shape[0] != n:
+            raise ValueError(
+                f"`{name}` must have shape ({n}, N) or ({n}, N, k) with per_member=True: one "
+                f"data set per network; got {arr.shape}"
+            )
+        out.append(arr)
+    return tuple(out)
+
+
+def stack_data(x: np.ndarray, y: np.ndarray, like: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every member's data checked and converted as :func:`train` does, stacked: (M, N, k)."""
+    return {
+        key: torch.stack([as_data(v[m], f"{name}[{m}]", like) for m in range(len(v))])
+        for key, name, v in (("xt", "x", x), ("yt", "y", y))
+    }
 
 
 def can_stack(net: nn.Module) -> bool:
@@ -183,11 +212,12 @@ def train_stacked(
 ) -> list[tuple[int, int, float, float, float]]:
     """Train ``nets`` (one chunk) as one model and write the weights back into each.
 
-    Returns rows ``(member, epoch, loss, lr, seconds)``, members counted from
+    ``xt`` and ``yt``: shape (N, k), shared, or (M, N, k), one data set per
+    member. Returns rows ``(member, epoch, loss, lr, seconds)``, members counted from
     ``first``. A non-finite loss raises FloatingPointError naming the
     first member and epoch where it occurred; the networks are then left untouched.
     """
-    base, n, device = nets[0], xt.shape[0], xt.device
+    base, n, device, own = nets[0], xt.shape[-2], xt.device, xt.ndim == 3
     named = [dict(net.named_parameters()) for net in nets]
     stacked = {
         name: torch.stack([d[name].detach() for d in named]).requires_grad_(p.requires_grad)
@@ -199,7 +229,8 @@ def train_stacked(
     def member_loss(params: dict, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         return loss_fn(functional_call(base, params, (xb,)), yb)
 
-    full = torch.vmap(member_loss, in_dims=(0, None, None))
+    full = torch.vmap(member_loss, in_dims=(0, 0, 0) if own else (0, None, None))
+    rows = torch.arange(len(nets), device=device)[:, None]  # each member's own rows
     mini = torch.vmap(member_loss, in_dims=(0, 0, 0))
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     every = _CUDA_CHECK_EVERY if device.type == "cuda" else 1
@@ -216,7 +247,8 @@ def train_stacked(
             perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
             for idx in perms.split(batch_size, dim=1):
                 opt.zero_grad(set_to_none=True)
-                mini(stacked, xt[idx], yt[idx]).sum().backward()
+                pick = (rows, idx) if own else idx
+                mini(stacked, xt[pick], yt[pick]).sum().backward()
                 opt.step()
         with torch.set_grad_enabled(batch_size is None):
             value = full(stacked, xt, yt)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,12 +45,16 @@ class Comparison:
         model (first seed), for plotting.
     kinks : tuple of float
     domain : (float, float)
+    networks : dict of (str, int) to torch.nn.Sequential
+        The trained networks by ``(activation, seed)``, in eval mode, on the
+        device they trained on: what the table measures, for further use.
     """
 
     table: pd.DataFrame
     curves: dict
     kinks: tuple[float, ...]
     domain: tuple[float, float]
+    networks: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy table (a copy)."""
@@ -84,7 +88,7 @@ def compare_activations(
     extrapolation: tuple[float, float] | None = None,
     kink_window: float | None = None,
     progress: bool = False,
-    batched: bool = False,
+    batched: bool = True,
 ) -> Comparison:
     """Train one network per activation and seed on the same data; compare them.
 
@@ -123,13 +127,14 @@ def compare_activations(
     progress : bool, default False
         True: a tqdm progress bar over the networks trained (one per
         candidate learning rate and one per seed, for each activation).
-    batched : bool, default False
+    batched : bool, default True
         True: the seeds of each activation train together, as one model, by
         :func:`pwlmodels.nets.train_many` (several times faster for many
-        seeds, and on a GPU); each network then starts to differ from the one
-        trained alone by float32 rounding, which long training can grow (see
+        seeds, and on a GPU); each network then differs from the one trained
+        alone by float32 rounding, which long training can grow (see
         ``train_many``), and ``train_seconds`` is the call's time shared out
         evenly. False trains them one by one with :func:`pwlmodels.nets.train`.
+        Either way two runs on the CPU give the same table.
 
     Returns
     -------
@@ -146,6 +151,8 @@ def compare_activations(
     ['fit_pwl', 'interpolant', 'relu', 'tanh']
     >>> bool(result.table.set_index("model").loc["fit_pwl", "rmse"] < 1e-6)
     True
+    >>> sorted(result.networks)  # the trained networks, by activation and seed
+    [('relu', 0), ('tanh', 0)]
     """
     if not callable(target):
         raise TypeError(f"`target` must be callable; got {type(target).__name__}")
@@ -168,7 +175,7 @@ def compare_activations(
     truth = np.asarray(target(grid), dtype=float)
     ctx = _Context(target, grid, truth, kinks, w, extrapolation, dev)
     fit_idx, val_idx = _split(x.size)
-    rows, curves = [], {"x": grid, "target": truth}
+    rows, curves, networks = [], {"x": grid, "target": truth}, {}
     per_activation = (len(lrs) if len(lrs) > 1 else 0) + len(seeds)  # networks trained
     bar = _progress_bar(len(activations) * per_activation, progress)
     for act in activations:
@@ -177,6 +184,7 @@ def compare_activations(
         times = _train_seeds(nets, seeds, x[fit_idx], y[fit_idx], epochs, lr, batched)
         for seed, net, seconds in zip(seeds, nets, times, strict=True):
             predict = _net_predictor(net)
+            networks[(act, seed)] = net
             rows.append(ctx.metrics(act, seed, predict, net, seconds, lr, count_parameters(net)))
             if act not in curves:  # the first seed's curve, for the figure
                 curves[act] = predict(grid)
@@ -188,7 +196,7 @@ def compare_activations(
         rows.append(ctx.metrics(name, seeds[0], spline, None, seconds, np.nan, n_params))
         curves[name] = spline(grid)
     table = pd.DataFrame(rows)
-    return Comparison(table, curves, kinks, (lo, hi))
+    return Comparison(table, curves, kinks, (lo, hi), networks)
 
 
 def kink_estimate(f: Callable, kink: float, w: float) -> tuple[float, float, float]:

@@ -64,21 +64,41 @@ def test_comparison_is_fair_and_its_baselines_are_exact():
     assert set(result.curves) == {"x", "target", "relu", "tanh", "interpolant", "fit_pwl"}
 
 
-def test_training_is_deterministic_on_cpu():
+@pytest.mark.parametrize("batched", [True, False])
+def test_training_is_deterministic_on_cpu(batched):
     x = np.linspace(-1.0, 1.0, 64)
     kw = dict(
         x_train=x,
         domain=(-1.0, 1.0),
         kinks=[0.0],
         hidden=(4,),
-        seeds=(3,),
+        seeds=(3, 1),
         epochs=50,
         lrs=(1e-2,),
         activations=("relu",),
+        batched=batched,
     )
     a = compare_activations(np.abs, **kw).table.drop(columns="train_seconds")
     b = compare_activations(np.abs, **kw).table.drop(columns="train_seconds")
     assert a.equals(b)
+
+
+def test_the_networks_handed_back_are_the_ones_the_table_measures():
+    x = np.linspace(-1.0, 1.0, 64)
+    result = compare_activations(
+        np.abs, x_train=x, domain=(-1.0, 1.0), hidden=(4,), seeds=(2, 5), epochs=20, lrs=(1e-2,)
+    )
+    assert sorted(result.networks) == [("relu", 2), ("relu", 5), ("tanh", 2), ("tanh", 5)]
+    table = result.table.set_index(["model", "seed"])
+    grid = result.curves["x"]
+    for (act, seed), net in result.networks.items():
+        assert not net.training
+        with torch.no_grad():
+            pred = net(torch.as_tensor(grid, dtype=torch.float32)[:, None]).double().numpy()[:, 0]
+        rmse = np.sqrt(np.mean((pred - np.abs(grid)) ** 2))
+        assert rmse == pytest.approx(table.loc[(act, seed), "rmse"], rel=1e-12)
+        if seed == 2:  # the first seed's curve
+            np.testing.assert_array_equal(result.curves[act], pred)
 
 
 @pytest.mark.parametrize(

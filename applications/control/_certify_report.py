@@ -105,14 +105,15 @@ def motor() -> None:
     from ._config import Q as QM
     from ._config import R as RM
     from ._design import dc_motor, lqr_gain
-    from ._learn import operating_samples, train_controller
+    from ._learn import operating_samples, train_controllers
 
     plant = dc_motor("position")
     K = lqr_gain(plant.A, plant.B, QM, RM)
     x = operating_samples(K, U_MAX, X_REF, HALF, QUICK.training.n_samples, 0)
     u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
     for act in ("tanh", "sigmoid"):
-        net, _, _ = train_controller(x, u, HALF, U_MAX, act, QUICK.training, 0, torch.device("cpu"))
+        cpu = torch.device("cpu")
+        [(net, _, _)] = train_controllers([x], [u], HALF, U_MAX, act, QUICK.training, (0,), cpu)
         _compare(f"DC motor {act}, box |x| <= {np.round(HALF, 2).tolist()}, V", net, HALF)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pwlmodels import count_parameters, make_mlp, train
+from pwlmodels import count_parameters, make_mlp, train_many
 
 __all__: list[str] = []
 
@@ -46,32 +46,44 @@ def operating_samples(
     return x
 
 
-def train_controller(
-    x: np.ndarray,
-    u: np.ndarray,
+def train_controllers(
+    x: list[np.ndarray],
+    u: list[np.ndarray],
     half: np.ndarray,
     u_max: float,
     activation: str,
     cfg: Training,
-    seed: int,
+    seeds: tuple[int, ...],
     device: torch.device,
-) -> tuple[nn.Sequential, float, int]:
-    """Train on ``(x / half, u / u_max)`` in float32; fold the scalings into a float64 copy.
+) -> list[tuple[nn.Sequential, float, int]]:
+    """One controller per seed, trained together on its own ``(x / half, u / u_max)``.
 
-    Returns the float64 controller (raw state in volts out, on ``device``),
-    the final training loss (scaled units) and the parameter count.
+    The networks (float32, one per seed, each on the samples of its seed)
+    train as one model by ``train_many``, L-BFGS polish included; the
+    scalings are then folded into a float64 copy of each. Returns, per seed,
+    the float64 controller (raw state in volts out, on ``device``), the final
+    training loss (scaled units) and the parameter count.
     """
-    net = make_mlp(half.size, cfg.hidden, 1, activation=activation, seed=seed, device=device)
-    hist = train(
-        net, x / half, u / u_max, epochs=cfg.epochs, lr=cfg.lr, lbfgs_polish=cfg.polish, seed=seed
-    )
-    net64 = copy.deepcopy(net).to(torch.float64)
-    first, last = net64[0], net64[-1]
-    with torch.no_grad():
-        first.weight.div_(torch.as_tensor(half, dtype=torch.float64, device=device))
-        last.weight.mul_(u_max)
-        last.bias.mul_(u_max)
-    return net64.eval(), float(hist["loss"].iloc[-1]), count_parameters(net)
+    nets = [
+        make_mlp(half.size, cfg.hidden, 1, activation=activation, seed=seed, device=device)
+        for seed in seeds
+    ]
+    hist = train_many(
+        nets, np.stack(x) / half, np.stack(u) / u_max, epochs=cfg.epochs, lr=cfg.lr,
+        lbfgs_polish=cfg.polish, seed=list(seeds), per_member=True,
+    )  # fmt: skip
+    losses = hist.groupby("member")["loss"].last()
+    scale = torch.as_tensor(half, dtype=torch.float64, device=device)
+    out = []
+    for i, net in enumerate(nets):
+        net64 = copy.deepcopy(net).to(torch.float64)
+        first, last = net64[0], net64[-1]
+        with torch.no_grad():
+            first.weight.div_(scale)
+            last.weight.mul_(u_max)
+            last.bias.mul_(u_max)
+        out.append((net64.eval(), float(losses[i]), count_parameters(net)))
+    return out
 
 
 def scaled(net: nn.Sequential, half: np.ndarray) -> nn.Sequential:

@@ -30,7 +30,7 @@ from ._config import (
     R,
 )
 from ._engineering import TS, loop_margins, sampled_figures, worst_case
-from ._learn import operating_samples, train_controller
+from ._learn import operating_samples, train_controllers
 from ._mpc import BOX, U_BOUND, MPCStudy, mpc_study
 from ._result import Controller, ControlResult, GainRatio, MilpSummary
 from ._sim import loop_metrics, numpy_net, simulate
@@ -131,11 +131,15 @@ def compute(
     exact = saturated_law(K, U_MAX, X_REF, device=dev)
     ctrls = [_analyse("exact", -1, exact, count_parameters(exact), None, plant, K, cfg)]
     nets = [exact]
-    for seed in used:
-        x = operating_samples(K, U_MAX, X_REF, HALF, cfg.training.n_samples, seed)
-        u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
+    x = [operating_samples(K, U_MAX, X_REF, HALF, cfg.training.n_samples, s) for s in used]
+    u = [np.clip(-(xs - X_REF) @ K[0], -U_MAX, U_MAX) for xs in x]
+    trained = {  # every seed of one activation trained together, each on its own samples
+        act: train_controllers(x, u, HALF, U_MAX, act, cfg.training, used, dev)
+        for act in ACTIVATIONS
+    }
+    for i, seed in enumerate(used):
         for act in ACTIVATIONS:
-            net, loss, params = train_controller(x, u, HALF, U_MAX, act, cfg.training, seed, dev)
+            net, loss, params = trained[act][i]
             ctrls.append(_analyse(act, seed, net, params, loss, plant, K, cfg))
             nets.append(net)
 

@@ -171,6 +171,6 @@ def run(
         kinks=tuple(float(k) for k in result.kinks["default"]),
         binds=tuple(bool(b) for b in result.binds["default"]),
         mass_at_limit=result.mass_at_limit, mean_assets=result.mean_assets,
-        mean_mpc=result.mean_mpc, retrain_gap=result.retrain_gap,
+        mean_mpc=result.mean_mpc,
         part_seconds=dict(result.part_seconds), quick=bool(quick), torch_threads=threads,
     )  # fmt: skip

@@ -66,7 +66,7 @@ def _echo(sol: EGMSolution, k: float) -> float:
 
 
 def fit_curves(st) -> tuple[FitCurves, ...]:
-    """Every kinked fit with rebuilt networks: the first seed's curves near the kink, errors."""
+    """Every kinked fit with kept networks: the first seed's curves near the kink, errors."""
     out = []
     for (calibration, target, s), fit in st.fits.items():
         if fit["kink"] is None or not fit["nets"]:

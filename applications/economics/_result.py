@@ -241,9 +241,6 @@ class EconomicsResult:
         Wall times, same columns (metrics ``seconds`` and ``train_seconds``).
     part_seconds : dict of str to float
         Wall time of each part of the computation.
-    retrain_gap : float
-        The largest RMSE difference between a rebuilt network and the one
-        :func:`pwlmodels.compare_activations` trained (0 on the CPU).
     parameters : dict of str to dict
         Each solved calibration's parameters (``gamma``, ``beta``, ``R``,
         ``R_debt``, ``borrowing_limit``, ``incomes``, ``transition``), in order.
@@ -284,7 +281,6 @@ class EconomicsResult:
     seed_summary: pd.DataFrame
     timings: pd.DataFrame
     part_seconds: dict[str, float]
-    retrain_gap: float
     parameters: dict[str, dict]
     kinks: dict[str, np.ndarray]
     binds: dict[str, np.ndarray]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pwlmodels import compare_activations, evaluate, make_mlp, resolve_device, train
+from pwlmodels import compare_activations, evaluate, resolve_device
 
 from .._checks import one_thread
 from ._config import Config, check_seeds
@@ -77,7 +77,6 @@ class Study:
     policy_dists: dict[str, StationaryDistribution] = field(default_factory=dict)
     solved: dict[tuple[str, int], object] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    retrain_gap: float = 0.0
 
     def add(self, part, calibration, target, state, model, seed, metric, value, setting="-"):
         value = float(value)
@@ -236,12 +235,6 @@ def _training_inputs(n: int, lo: float, hi: float, kink: float | None, w: float)
     return np.concatenate([rng.uniform(lo, hi, n - n // 2), rng.uniform(*near, n // 2)])
 
 
-def _split(n: int, seed: int = 12345) -> np.ndarray:
-    """compare_activations' fitting indices (its seeded 80/20 split), to rebuild its networks."""
-    perm = np.random.default_rng(seed).permutation(n)
-    return np.sort(perm[max(1, n // 5) :])
-
-
 _SCALE_BY = {  # compare's metric -> (our name, power of da/dz it is multiplied by)
     "rmse": ("rmse", 0), "max_error": ("max_error", 0), "derivative_rmse": ("derivative_rmse", -1),
     "kink0_max_error": ("kink_max_error", 0), "kink0_location_error": ("kink_location_error", 1),
@@ -285,28 +278,16 @@ def fit_part(st: Study, calibration: str, dev: torch.device) -> None:
                 rel = row["kink0_location_error"] * half / (kink - lo)
                 st.add("fit", calibration, target, s, row["model"], row["seed"],
                        "kink_location_error_rel", rel)  # fmt: skip
-        # Rebuild the networks (same seed, data, split and lr: the same weights on the CPU):
-        # every seed of the policy fits (for their consequences), the first of the kinked
-        # others in the first state (for the figure).
+        # The networks compare_activations trained, kept: every seed of the policy fits (for
+        # their consequences), the first seed of the kinked others in the first state (figure).
         policy = target == "c" and calibration == "default"
-        rebuild = st.seeds if policy else st.seeds[:1] if kink is not None and s == 0 else ()
-        y = g(z_train)
-        idx = _split(z_train.size)
-        table = comparison.table.set_index(["model", "seed"])
-        grid = np.linspace(-1.0, 1.0, 2001)
-        for act in _ACTS:
-            for seed in rebuild:
-                net = make_mlp(1, cfg.fit_hidden, 1, activation=act, device=dev, seed=seed)
-                train(net, z_train[idx], y[idx], epochs=cfg.fit_epochs, lr=cfg.fit_lr, seed=seed)
-                net.eval()
-                rmse = float(np.sqrt(np.mean((evaluate(net, grid) - g(grid)) ** 2)))
-                st.retrain_gap = max(st.retrain_gap, abs(rmse - table.loc[(act, seed), "rmse"]))
-                if policy:
-                    nets.setdefault((act, seed), {})[s] = net
-                if seed == st.seeds[0]:
-                    shown[act] = lambda a, net=net: evaluate(
-                        net, (np.asarray(a, dtype=float) - lo) / half - 1
-                    ).astype(float)
+        for (act, seed), net in comparison.networks.items():
+            if policy:
+                nets.setdefault((act, seed), {})[s] = net
+            if seed == st.seeds[0] and (policy or (kink is not None and s == 0)):
+                shown[act] = lambda a, net=net: evaluate(
+                    net, (np.asarray(a, dtype=float) - lo) / half - 1
+                ).astype(float)
     for (act, seed), by_state in nets.items():
         if len(by_state) == p.n_states:
             st.policies[f"{act}_fit/{seed}"] = _fitted_policy(p, by_state, lo, half)
@@ -542,7 +523,7 @@ def compute(
         config=config, seeds=seeds, device=str(dev),
         table=table, seed_summary=seed_summary(table),
         timings=pd.DataFrame(st.timings, columns=COLUMNS),
-        part_seconds=dict(st.seconds), retrain_gap=float(st.retrain_gap),
+        part_seconds=dict(st.seconds),
         parameters={name: _parameters(sol.params) for name, sol in st.solutions.items()},
         kinks={name: np.asarray(sol.kinks, dtype=float) for name, sol in st.solutions.items()},
         binds={name: np.asarray(sol.binds, dtype=bool) for name, sol in st.solutions.items()},

@@ -25,7 +25,7 @@ from applications.control import (
 )
 from applications.control._analysis import certify, linearise
 from applications.control._config import HALF
-from applications.control._learn import Training, operating_samples, train_controller
+from applications.control._learn import Training, operating_samples, train_controllers
 from applications.control._speed import linear_step
 from applications.control._verify import (
     clamp_proof,
@@ -522,15 +522,29 @@ def test_interval_bound_is_sound_for_a_tanh_controller():
     assert top - u.max() < 0.5 * np.ptp(u)  # and not vacuous
 
 
-def test_training_a_controller_twice_gives_identical_weights(one_thread, K):
+def test_training_the_controllers_twice_gives_identical_weights(one_thread, K):
     cfg = Training((8, 8), 256, 20, 2)
-    x = operating_samples(K, U_MAX, X_REF, HALF, 256, 0)
-    u = np.clip(-(x - X_REF) @ K[0], -U_MAX, U_MAX)
-    a, _, n = train_controller(x, u, HALF, U_MAX, "tanh", cfg, 0, torch.device("cpu"))
-    b, _, _ = train_controller(x, u, HALF, U_MAX, "tanh", cfg, 0, torch.device("cpu"))
-    assert n == 4 * 8 + 9 * 8 + 9
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
-    assert a[0].weight.dtype == torch.float64
+    x = [operating_samples(K, U_MAX, X_REF, HALF, 256, s) for s in (0, 1)]
+    u = [np.clip(-(xs - X_REF) @ K[0], -U_MAX, U_MAX) for xs in x]
+    cpu = torch.device("cpu")
+    a = train_controllers(x, u, HALF, U_MAX, "tanh", cfg, (0, 1), cpu)
+    b = train_controllers(x, u, HALF, U_MAX, "tanh", cfg, (0, 1), cpu)
+    for (net, loss, n), (again, loss_again, _) in zip(a, b, strict=True):
+        assert n == 4 * 8 + 9 * 8 + 9 and loss == loss_again
+        assert all(map(torch.equal, net.parameters(), again.parameters()))
+        assert net[0].weight.dtype == torch.float64
+
+
+def test_each_controller_is_trained_on_its_own_seed_s_samples_with_the_scalings_folded(K):
+    cfg = Training((8,), 200, 30, 1)
+    x = [operating_samples(K, U_MAX, X_REF, HALF, 200, s) for s in (3, 4)]
+    u = [np.clip(-(xs - X_REF) @ K[0], -U_MAX, U_MAX) for xs in x]
+    trained = train_controllers(x, u, HALF, U_MAX, "relu", cfg, (3, 4), torch.device("cpu"))
+    for xs, us, (net, loss, _) in zip(x, u, trained, strict=True):
+        with torch.no_grad():
+            out = net(torch.from_numpy(xs)).numpy()[:, 0]  # raw state in, volts out
+        # the float32 training loss, in units of u_max, from the float64 copy on raw states
+        assert np.mean(((out - us) / U_MAX) ** 2) == pytest.approx(loss, rel=1e-4)
 
 
 def test_explicit_mpc_regions_match_the_qps_and_contain_the_lqr_law():

@@ -592,13 +592,37 @@ def test_quick_run_numbers_come_from_the_run(quick):
     assert not high.metric.str.startswith("kink").any()  # no kink metrics without a kink
 
 
-def test_quick_run_rebuilds_the_compared_networks_exactly(quick):
-    assert quick.info["retrain_gap"] == 0.0  # CPU training is bit-reproducible
+@pytest.fixture(scope="module")
+def computed_and_calls():
+    """compute(QUICK), counting the training calls compare_activations and train_many make."""
+    import pwlmodels.compare as compare_module
+    import pwlmodels.nets as nets_module
+
+    calls = dict.fromkeys(("train", "train_many"), 0)
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as mp:
+        for module, name in ((compare_module, "train"), (compare_module, "train_many")):
+            mp.setattr(module, name, counting(name, getattr(module, name)))
+        mp.setattr(nets_module, "train", counting("train", nets_module.train))
+        return compute(QUICK, seeds=(0,), device="cpu"), calls
 
 
 @pytest.fixture(scope="module")
-def computed():
-    return compute(QUICK, seeds=(0,), device="cpu")
+def computed(computed_and_calls):
+    return computed_and_calls[0]
+
+
+def test_every_fitted_network_is_trained_once_with_its_seeds_together(computed_and_calls):
+    computed, calls = computed_and_calls
+    fits = len(computed.fit_domains)  # one compare_activations per fit, one lr: no search
+    assert fits > 0 and calls == {"train": 0, "train_many": 2 * fits}  # relu, tanh
 
 
 def test_disallowed_flags_networks_tensors_callables_and_mutable_records():
@@ -615,7 +639,7 @@ def test_compute_result_holds_only_numbers_arrays_tables_and_strings(computed):
     assert isinstance(computed, EconomicsResult)
     assert disallowed(computed) == []
     with pytest.raises(dataclasses.FrozenInstanceError):
-        computed.retrain_gap = 1.0  # type: ignore[misc]
+        computed.mean_mpc = 1.0  # type: ignore[misc]
 
 
 def test_compute_gives_the_run_s_table(computed, quick):
