@@ -38,7 +38,13 @@ from torch import nn
 
 from ._pwa_build import value_scale
 from ._pwa_lattice import Lattice, lattice
-from .network._torch import UNIT, check_device, check_dtype, check_float32_range
+from .network._torch import (
+    UNIT,
+    check_device,
+    check_dtype,
+    check_float32_range,
+    relu_sequential,
+)
 from .pwa import PiecewiseAffine
 
 __all__ = ["pwa_rounding_bound", "pwa_to_relu"]
@@ -227,19 +233,6 @@ def _check_f(f: object) -> PiecewiseAffine:
     return f
 
 
-def _network(layers, dtype: torch.dtype, device: torch.device) -> nn.Sequential:
-    mods: list[nn.Module] = []
-    for i, (W, b, _) in enumerate(layers):
-        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype, device=device)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W))
-            lin.bias.copy_(torch.from_numpy(b))
-        mods.append(lin)
-        if i < len(layers) - 1:
-            mods.append(nn.ReLU())
-    return nn.Sequential(*mods)
-
-
 def pwa_to_relu(
     f: PiecewiseAffine,
     *,
@@ -300,7 +293,7 @@ def pwa_to_relu(
         check_float32_range(
             [("f", "network weights", np.concatenate([W.ravel() for W, _, _ in layers]))]
         )
-    return _network(layers, dtype, device)
+    return relu_sequential(layers, dtype=dtype, device=device)
 
 
 def _gamma(n: np.ndarray, u: float) -> np.ndarray:
@@ -352,7 +345,7 @@ def pwa_rounding_bound(f: PiecewiseAffine, net: nn.Module) -> float:
     if dtype not in UNIT:
         raise ValueError("`net` must be a float64 or float32 network built by pwa_to_relu(f)")
     lattices, comp, layers = _plan(f, prune=True)
-    want = _network(layers, dtype, torch.device("cpu"))
+    want = relu_sequential(layers, dtype=dtype, device="cpu")
     same = len(want) == len(net) and all(
         type(a) is type(b)
         and all(

@@ -30,6 +30,7 @@ from scipy.optimize import linprog
 from torch import nn
 
 from pwlmodels import PiecewiseAffine, evaluate, maximize, minimize, pwa_to_relu, relu_to_pwa
+from pwlmodels.network._torch import relu_sequential
 
 from ._checks import as_array, as_matrix, as_scalar, leaves
 from ._crown import check_box, crown_bound
@@ -160,7 +161,7 @@ def closed_loop(A: object, B: object, controller: object) -> nn.Sequential:
         else np.zeros(m.out_features)
         for m in linears
     ]
-    layers: list[nn.Module] = []
+    layers: list[tuple[np.ndarray, np.ndarray]] = []
     for k, (W, b) in enumerate(zip(ws, bs, strict=True)):
         last = k == len(ws) - 1
         if k == 0:  # from x: the carried pair is (x, -x)
@@ -181,14 +182,8 @@ def closed_loop(A: object, B: object, controller: object) -> nn.Sequential:
                     [[W, np.zeros((W.shape[0], carry_in))], [np.zeros((2 * n, W.shape[1])), carry]]
                 )
                 bias = np.r_[b, np.zeros(2 * n)]
-        lin = nn.Linear(weight.shape[1], weight.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(weight))
-            lin.bias.copy_(torch.as_tensor(bias))
-        layers.append(lin)
-        if not last:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers).eval()
+        layers.append((weight, bias))
+    return relu_sequential(layers).eval()
 
 
 def pieces_over(controller: object, lower: np.ndarray, upper: np.ndarray) -> PiecewiseAffine:

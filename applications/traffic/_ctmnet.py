@@ -39,6 +39,7 @@ from torch import nn
 
 from pwlmodels import evaluate, maximize
 from pwlmodels._validate import plain
+from pwlmodels.network._torch import relu_sequential
 
 from .._checks import check_count, one_thread
 from ._ctm import _profile, simulate_ctm
@@ -179,16 +180,7 @@ def _build(fd, lanes, dx, dt, exit_supply, n, steps, queue, inflow_input, output
     W, b = layers[-1]
     keep = slice(lay.size - lay.history, None) if output == "all" else slice(0, n + queue)
     layers[-1] = (W[keep], b[keep])
-    mods: list[nn.Module] = []
-    for k, (W, b) in enumerate(layers):
-        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype, device=device)
-        with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(W))
-            lin.bias.copy_(torch.as_tensor(b))
-        mods.append(lin)
-        if k < len(layers) - 1:
-            mods.append(nn.ReLU())
-    return nn.Sequential(*mods).eval()
+    return relu_sequential(layers, dtype=dtype, device=device).eval()
 
 
 def _dtype(dtype: object) -> torch.dtype:

@@ -1,4 +1,5 @@
-"""Checks shared by the modules that build torch objects: devices, dtypes, float32 range."""
+"""Shared by the modules that build torch objects: device, dtype and float32-range checks,
+and a ReLU network from its weight matrices."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ __all__ = [
     "check_dtype",
     "check_float32_range",
     "resolve_device",
+    "relu_sequential",
     "rounded_to_float32",
 ]
 
@@ -153,3 +155,23 @@ def as_data(value: object, name: str, like: torch.Tensor) -> torch.Tensor:
     if not bool(torch.isfinite(tensor).all()):
         raise ValueError(f"`{name}` overflows the net's {like.dtype}; rescale it or use float64")
     return tensor if tensor.ndim == 2 else tensor[:, None]
+
+
+def relu_sequential(
+    layers, *, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.nn.Sequential:
+    """``Linear, ReLU, ..., Linear`` with the weights and biases of ``layers``.
+
+    ``layers`` is a sequence of ``(W, b, ...)`` (numpy arrays of shape (out, in) and
+    (out,); anything after ``b`` is ignored), copied exactly when already of ``dtype``.
+    """
+    mods: list[torch.nn.Module] = []
+    for i, (W, b, *_) in enumerate(layers):
+        lin = torch.nn.Linear(W.shape[1], W.shape[0], dtype=dtype, device=device)
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(np.asarray(W)))
+            lin.bias.copy_(torch.as_tensor(np.asarray(b)))
+        mods.append(lin)
+        if i < len(layers) - 1:
+            mods.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*mods)
