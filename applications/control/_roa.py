@@ -381,9 +381,7 @@ def _shape(shape, A, B, Q, R, box, u_max) -> np.ndarray:
             raise ValueError(f'`Q` and `R` are needed for shape="{shape}"; got None')
         return lqr_polytope(A, B, Q, R, u_max, x_box=box if shape == "mpi" else None)[0]
     if not isinstance(shape, tuple) or len(shape) != 2:
-        raise TypeError(
-            f"`shape` must be 'box', 'lqr', 'mpi' or a pair (S_A, S_b); got {shape!r}"
-        )
+        raise TypeError(f"`shape` must be 'box', 'lqr', 'mpi' or a pair (S_A, S_b); got {shape!r}")
     S_A, S_b, _ = check_polytope(shape[0], shape[1], n)
     if (S_b <= 0).any():
         raise ValueError("`shape` must hold the origin in its interior; some S_b <= 0")
