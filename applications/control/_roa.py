@@ -3,11 +3,13 @@
 The candidate is ``alpha S`` for a polytope ``S = {x : S_A x <= 1}`` holding the
 origin: the state box, or the polytope of the unconstrained LQR loop (the
 maximal set where ``|K x| <= u_max`` stays true along ``x+ = (A - B K) x /
-lambda``, Gilbert and Tan 1991, so ``(A - B K) S`` lies in ``lambda S``). The
-answer is the largest alpha found by bisection whose set is *verified*: inside
-the state box, inside ``|u| <= u_max`` (the controller's command, exactly over
-its regions), and positively invariant (:func:`._certify.invariance`'s facet
-check), each within the stated tolerance.
+lambda``, Gilbert and Tan 1991, so ``(A - B K) S`` lies in ``lambda S``), or
+that set with the state box among its constraints ("mpi"); with ``clip`` the
+candidate is ``alpha S`` within the (unscaled) state box. The answer is the
+largest alpha found by bisection whose set is *verified*: inside the state box,
+inside ``|u| <= u_max`` (the controller's command, exactly over its regions), and
+positively invariant (:func:`._certify.invariance`'s facet check), each within
+the stated tolerance.
 
 Convergence is argued separately (:class:`RegionOfAttraction`, ``converges``):
 invariance keeps trajectories in ``alpha S`` but does not make them converge. A
