@@ -15,7 +15,10 @@ A = np.array([[1.0, 1.0], [0.0, 1.0]])
 B = np.array([[0.5], [1.0]])
 BOX = np.array([5.0, 2.0])
 SPEED = [5.0, 1.0]  # |x_k| <= (5, 1): the speed limited on every predicted state
-POLY = (np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 1.0], [-1.0, -1.0]]), np.array([1.2, 1.2, 4.0, 4.0]))
+POLY = (
+    np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 1.0], [-1.0, -1.0]]),
+    np.array([1.2, 1.2, 4.0, 4.0]),
+)
 CASES = {"speed box, N=3": (3, SPEED), "polytope, N=2": (2, POLY)}
 
 

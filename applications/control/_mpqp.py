@@ -95,7 +95,7 @@ class _Program:
         self.chol = linalg.cho_factor(H)
         self.Hi_Gt = linalg.cho_solve(self.chol, G.T)  # H^-1 G'
         self.Hi_Ft = linalg.cho_solve(self.chol, F.T)  # H^-1 F'
-        n, k = F.shape
+        k = F.shape[1]
         # the LP variables are (x, U): rows G U - S x <= w and |x| <= box
         self.rows = np.hstack([-S, G])
         self.bounds = [(-b, b) for b in box] + [(None, None)] * k
