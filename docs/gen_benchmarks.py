@@ -417,7 +417,8 @@ active sets) for the double integrator of the control study and a linearised car
 sampled at 0.1 s, its exact ReLU network, the largest |net(x) - law(x)| over about
 {int(df.samples.min()):,} points (random states and every region vertex) beside
 `pwa_rounding_bound`, and PPOPT (`ppopt`, its graph algorithm) on the same mpQP in the
-same run.
+same run. The committed run shared its 2-core machine with other jobs (load 7 to 10):
+its seconds are several times those of an idle core.
 
 {markdown_table(show)}
 
