@@ -26,9 +26,12 @@ records:
   ``roa_volume`` (``Polytope.volume``: the shoelace area in 2-D, scipy's
   ``ConvexHull`` in 4-D) over ``ellipsoid_volume``, the Hu-Lin LQR ellipsoid's
   (``lqr_ellipsoid``, ``pi^(n/2) / Gamma(n/2 + 1) level^(n/2) / sqrt(det P)``), as
-  ``roa_ellipsoid_ratio``. Every certificate runs at every horizon: the 4-D ones
-  stay far under a minute at the largest cart-pole horizon (the ``*_seconds``
-  columns), so none is restricted to the smaller horizons.
+  ``roa_ellipsoid_ratio``, and over the state box's volume as ``roa_box_fraction``;
+  the same for two better candidates: ``mpi_*``, the LQR loop's contractive invariant
+  set within the state box and the input limits (``shape="mpi"``, best of
+  ``--repeats``), and ``clip_*``, the LQR polytope scaled within the fixed state box
+  (``clip=True``, 6 bisection steps, one run: it is the slowest). Every certificate
+  runs at every horizon.
 
 Run::
 
@@ -103,11 +106,25 @@ COLUMNS = [
     "roa_volume",
     "ellipsoid_volume",
     "roa_ellipsoid_ratio",
+    "roa_box_fraction",
+    "mpi_alpha",
+    "mpi_converges",
+    "mpi_seconds",
+    "mpi_volume",
+    "mpi_box_fraction",
+    "mpi_ellipsoid_ratio",
+    "clip_alpha",
+    "clip_converges",
+    "clip_seconds",
+    "clip_box_fraction",
     "version",
 ]
 KARG_LUCIA = (
-    "Karg and Lucia (2020) network sizes: not found in the searchable reference store "
-    "(searched for their exact-representation bounds and examples); no figures compared."
+    "Karg and Lucia (2020, arXiv 1806.10644) bound the hidden layers and neurons that "
+    "represent an MPC law exactly, but the searchable reference store holds only their "
+    "abstract, not the bound (searched: the arXiv number, their theorem, the "
+    "difference-of-convex and Hanin width n+1 constructions, and papers restating it: "
+    "Lupu-Necoara 2024, Teichrib-Schulze Darup, Li-You 2026); no figures compared."
 )
 
 
@@ -132,24 +149,41 @@ def certificates(plant: dict, law, repeats: int) -> dict:
     facets = np.vstack([np.eye(len(box)), -np.eye(len(box))])
     ib_s, ib, _ = best_of(lambda: input_bound(law, -box, box), repeats)
     inv_s, inv, _ = best_of(lambda: invariance(A, B, law, facets, np.r_[box, box]), repeats)
-    roa_s, roa, _ = best_of(
-        lambda: region_of_attraction(A, B, law, "lqr", box, u_max, Q=plant["Q"], R=plant["R"]),
-        repeats,
-    )
+
+    def roa(shape, **options):
+        return region_of_attraction(
+            A, B, law, shape, box, u_max, Q=plant["Q"], R=plant["R"], **options
+        )
+
+    roa_s, lqr, _ = best_of(lambda: roa("lqr"), repeats)
+    mpi_s, mpi, _ = best_of(lambda: roa("mpi"), repeats)
+    clip_s, clip, _ = best_of(lambda: roa("lqr", clip=True, steps=6), 1)
     ellipsoid = lqr_ellipsoid(A, B, plant["Q"], plant["R"], u_max, box)
+    box_volume = float(np.prod(2 * box))
     return {
         "max_abs_u": ib.value,
         "input_bound_seconds": ib_s,
         "box_invariant": inv.verdict == "invariant",
         "box_worst_margin": float(inv.margins[inv.worst]),
         "invariance_seconds": inv_s,
-        "roa_alpha": roa.alpha,
-        "roa_alpha_cap": roa.alpha_cap,
-        "roa_converges": roa.converges,
+        "roa_alpha": lqr.alpha,
+        "roa_alpha_cap": lqr.alpha_cap,
+        "roa_converges": lqr.converges,
         "roa_seconds": roa_s,
-        "roa_volume": roa.area,
+        "roa_volume": lqr.area,
         "ellipsoid_volume": ellipsoid.area,
-        "roa_ellipsoid_ratio": roa.area / ellipsoid.area,
+        "roa_ellipsoid_ratio": lqr.area / ellipsoid.area,
+        "roa_box_fraction": lqr.area / box_volume,
+        "mpi_alpha": mpi.alpha,
+        "mpi_converges": mpi.converges,
+        "mpi_seconds": mpi_s,
+        "mpi_volume": mpi.area,
+        "mpi_box_fraction": mpi.area / box_volume,
+        "mpi_ellipsoid_ratio": mpi.area / ellipsoid.area,
+        "clip_alpha": clip.alpha,
+        "clip_converges": clip.converges,
+        "clip_seconds": clip_s,
+        "clip_box_fraction": clip.area / box_volume,
     }
 
 

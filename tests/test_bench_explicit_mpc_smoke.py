@@ -37,7 +37,13 @@ def test_bench_explicit_mpc_quick_networks_are_exact_and_ppopt_agrees(tmp_path):
     assert (table["roa_alpha"] <= table["roa_alpha_cap"] + 1e-12).all()
     assert (table["roa_volume"] > 0).all() and (table["ellipsoid_volume"] > 0).all()
     assert (~table["box_invariant"] | (table["box_worst_margin"] >= -1e-6)).all()
+    # the box-constrained LQR set and the clipped scaling never lose to the LQR polytope
+    assert table[["mpi_converges", "clip_converges"]].all().all()
+    assert (table["mpi_box_fraction"] >= table["roa_box_fraction"] * (1 - 1e-9)).all()
+    assert (table["clip_box_fraction"] >= table["roa_box_fraction"] * (1 - 1e-9)).all()
+    assert (table[["roa_box_fraction", "mpi_box_fraction", "clip_box_fraction"]] <= 1).all().all()
     seconds = ["input_bound_seconds", "invariance_seconds", "roa_seconds"]
+    seconds += ["mpi_seconds", "clip_seconds"]
     assert (table[seconds] > 0).all().all()
     assert "Karg and Lucia" in done.stdout
     assert list(tmp_path.iterdir()) == [out]  # written atomically: no temporary left

@@ -35,6 +35,7 @@ from scipy import linalg
 from pwlmodels import PiecewiseAffine, Polytope
 
 from ._checks import as_array, as_matrix, check_weights, riccati
+from ._mpqp import check_state_constraints, constraint_rows, general_regions
 
 __all__ = ["explicit_mpc"]
 
@@ -50,7 +51,8 @@ class Condensed:
     """The condensed QP ``min_U U'HU + 2 x'FU`` over ``|U| <= u_bound``.
 
     ``H`` (Nm, Nm) positive definite, ``F`` (n, Nm), ``P`` the terminal cost,
-    ``u_bound`` (Nm,) the bound of every move, ``m`` the number of inputs.
+    ``u_bound`` (Nm,) the bound of every move, ``m`` the number of inputs; the
+    predicted states are ``X = phi x + gam U`` (x_1..x_N stacked).
     """
 
     H: np.ndarray
@@ -58,6 +60,8 @@ class Condensed:
     P: np.ndarray
     u_bound: np.ndarray
     m: int
+    phi: np.ndarray | None = None
+    gam: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ def condense(A, B, Q, R, horizon: int, u_max) -> Condensed:
     qbar = linalg.block_diag(*([Q] * (horizon - 1) + [P]))
     H = gam.T @ qbar @ gam + np.kron(np.eye(horizon), R)
     F = phi.T @ qbar @ gam
-    return Condensed((H + H.T) / 2, F, P, np.tile(u_max, horizon), m)
+    return Condensed((H + H.T) / 2, F, P, np.tile(u_max, horizon), m, phi, gam)
 
 
 def _region(qp: Condensed, signs: tuple[int, ...], box: np.ndarray) -> CriticalRegion | None:
@@ -205,6 +209,7 @@ def explicit_mpc(
     u_max: object,
     x_box: object,
     *,
+    x_constraints: object = None,
     max_regions: int = 10_000,
 ) -> PiecewiseAffine:
     """The exact first-move law of linear MPC with box input constraints, on a state box.
@@ -251,6 +256,14 @@ def explicit_mpc(
         Positive bounds of the inputs, one for all or one per input.
     x_box : float or array_like, shape (n,)
         Positive half-widths of the state box, the law's domain.
+    x_constraints : float, array_like of shape (n,), or (C, d), optional
+        Constraints on the predicted states x_1..x_N: a box ``|x_k| <= x_constraints``
+        (entrywise) or a polytope ``C x_k <= d`` (C of shape (r, n), every d > 0).
+        Then not every state is feasible: the law is defined on the feasible states
+        of the box only, and the regions come from an exhaustive active-set search
+        of the general mpQP (:mod:`._mpqp`: feasibility and LICQ pruning, Gupta et al.
+        2011) instead of the search above; its cost grows with the feasible active
+        sets, so keep the horizon short.
     max_regions : int, default 10000
         A ValueError when the search finds more critical regions.
 
@@ -290,12 +303,17 @@ def explicit_mpc(
     if max_regions < 1:
         raise ValueError(f"`max_regions` must be >= 1; got {int(max_regions)}")
     qp = condense(A, B, Q, R, horizon, u_max)
-    found = critical_regions(qp, box, max_regions=int(max_regions))
     m = qp.m
+    if x_constraints is not None:
+        C, d = check_state_constraints(x_constraints, A.shape[0])
+        G, w, S = constraint_rows(qp.phi, qp.gam, qp.u_bound, C, d, horizon)
+        found = general_regions(qp.H, qp.F, G, w, S, box, max_regions=int(max_regions))
+        pieces = [(p, M[:m] if m > 1 else M[0], v[:m]) for p, M, v in found]
+    else:
+        found = critical_regions(qp, box, max_regions=int(max_regions))
+        pieces = [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
     try:
-        return PiecewiseAffine.from_regions(
-            [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
-        )
+        return PiecewiseAffine.from_regions(pieces)
     except ValueError as exc:  # x_box = 1e300 was reported as "`regions` must hold ..."
         raise ValueError(
             f"the law could not be assembled on the box `x_box` = {box.tolist()} "

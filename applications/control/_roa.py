@@ -3,11 +3,13 @@
 The candidate is ``alpha S`` for a polytope ``S = {x : S_A x <= 1}`` holding the
 origin: the state box, or the polytope of the unconstrained LQR loop (the
 maximal set where ``|K x| <= u_max`` stays true along ``x+ = (A - B K) x /
-lambda``, Gilbert and Tan 1991, so ``(A - B K) S`` lies in ``lambda S``). The
-answer is the largest alpha found by bisection whose set is *verified*: inside
-the state box, inside ``|u| <= u_max`` (the controller's command, exactly over
-its regions), and positively invariant (:func:`._certify.invariance`'s facet
-check), each within the stated tolerance.
+lambda``, Gilbert and Tan 1991, so ``(A - B K) S`` lies in ``lambda S``), or
+that set with the state box among its constraints ("mpi"); with ``clip`` the
+candidate is ``alpha S`` within the (unscaled) state box. The answer is the
+largest alpha found by bisection whose set is *verified*: inside the state box,
+inside ``|u| <= u_max`` (the controller's command, exactly over its regions), and
+positively invariant (:func:`._certify.invariance`'s facet check), each within
+the stated tolerance.
 
 Convergence is argued separately (:class:`RegionOfAttraction`, ``converges``):
 invariance keeps trajectories in ``alpha S`` but does not make them converge. A
@@ -81,14 +83,27 @@ def _limits(value: object, name: str, size: int) -> np.ndarray:
 
 
 def lqr_polytope(
-    A: object, B: object, Q: object, R: object, u_max: object, *, contraction: float | None = None
+    A: object,
+    B: object,
+    Q: object,
+    R: object,
+    u_max: object,
+    *,
+    contraction: float | None = None,
+    x_box: object = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``S = {x : S_A x <= 1}``: where the LQR command ``-K x`` stays within ``u_max``
-    along ``x+ = (A - B K) x / contraction`` (a lambda-contractive set of the loop).
+    (and, with ``x_box``, the state within the box) along ``x+ = (A - B K) x /
+    contraction`` (a lambda-contractive set of the loop).
 
     ``contraction`` defaults to ``(1 + rho) / 2``, rho the spectral radius of
-    ``A - B K``. Rows ``K M^t`` are added (``M = (A - BK)/lambda``) until the next
-    ones are redundant (an LP each), as in Gilbert and Tan (1991).
+    ``A - B K``. Rows ``G M^t`` are added (``M = (A - BK)/lambda``, ``G`` the
+    constraint rows) until the next ones are redundant (an LP each), as in Gilbert
+    and Tan (1991). Without ``x_box`` only the input limits constrain S, which can
+    then reach far beyond a state box along weakly controlled directions; with it S
+    is the lambda-contractive version of the maximal positively invariant set of the
+    LQR loop within the box and the input limits: ``(A - BK) S`` lies in
+    ``lambda S`` and S in the box.
 
     Parameters
     ----------
@@ -97,6 +112,8 @@ def lqr_polytope(
     u_max : float or array_like, shape (m,)
     contraction : float, optional
         lambda in ``(rho, 1]``.
+    x_box : float or array_like, shape (n,), optional
+        Half-widths of a state box that S must lie in.
 
     Returns
     -------
@@ -105,9 +122,14 @@ def lqr_polytope(
     Examples
     --------
     >>> import numpy as np
-    >>> S_A, S_b = lqr_polytope([[1.0, 1.0], [0.0, 1.0]], [[0.5], [1.0]], np.eye(2), 0.1, 1.0)
+    >>> A, B = [[1.0, 1.0], [0.0, 1.0]], [[0.5], [1.0]]
+    >>> S_A, S_b = lqr_polytope(A, B, np.eye(2), 0.1, 1.0)
     >>> S_A.shape[1], bool((S_b == 1).all())
     (2, True)
+    >>> from pwlmodels import Polytope
+    >>> S_A, S_b = lqr_polytope(A, B, np.eye(2), 0.1, 1.0, x_box=[1.0, 0.5])
+    >>> bool((np.abs(Polytope(S_A, S_b).vertices()) <= [1.0, 0.5 + 1e-12]).all())  # in the box
+    True
     """
     A = as_matrix(A, "A")
     A = as_matrix(A, "A", A.shape[0], A.shape[0])
@@ -123,6 +145,9 @@ def lqr_polytope(
         raise ValueError(f"`contraction` must be in (rho, 1] = ({rho:.4g}, 1]; got {lam!r}")
     M = a_cl / lam
     rows = np.vstack([K / u_max[:, None], -K / u_max[:, None]])
+    if x_box is not None:
+        box = _limits(x_box, "x_box", n)
+        rows = np.vstack([rows, np.eye(n) / box[:, None], -np.eye(n) / box[:, None]])
     G, power = rows.copy(), rows
     for _ in range(200):
         power = power @ M
@@ -141,14 +166,17 @@ def lqr_polytope(
 class RegionOfAttraction:
     """The largest verified scaling ``alpha`` of ``S = {x : S_A x <= 1}``.
 
-    ``alpha_cap``: the largest alpha with ``alpha S`` in the state box;
-    ``tried``: every (alpha, verified) of the bisection; ``area``: the volume of
-    ``alpha S`` (area for n = 2); ``converges``, ``levels``, ``rate``: the
-    convergence ladder (module docstring): every state of ``alpha S`` is in
-    ``levels[k] S`` after k steps, proven step by step within ``atol``; with
-    ``converges`` the last level lies where the law is linear and ``rate`` is the
-    certified gauge contraction there; ``reason`` says why it failed, if it did.
-    ``alpha = 0``: nothing verified.
+    The certified set is ``{x : P_A x <= P_b}``: ``alpha S``, or with ``clip``
+    ``alpha S`` intersected with the state box (whose facets are not scaled).
+    ``alpha_cap``: the largest alpha with ``alpha S`` in the state box (without
+    ``clip`` the search stops there); ``tried``: every (alpha, verified) of the
+    bisection; ``area``: the volume of the certified set (area for n = 2;
+    ``Polytope.volume``, not sampled); ``converges``, ``levels``, ``rate``: the
+    convergence ladder (module docstring): every state of the set is in
+    ``levels[k] S`` (within the box) after k steps, proven step by step within
+    ``atol``; with ``converges`` the last level lies where the law is linear and
+    ``rate`` is the certified gauge contraction there; ``reason`` says why it
+    failed, if it did. ``alpha = 0``: nothing verified.
     """
 
     alpha: float
@@ -160,31 +188,42 @@ class RegionOfAttraction:
     levels: tuple
     rate: float
     reason: str
+    P_A: np.ndarray
+    P_b: np.ndarray
 
 
-def _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol) -> bool:
-    """alpha S invariant and |u| <= u_max (1 + atol) over it (invariance within atol times
+def _candidate(S_A: np.ndarray, fixed: np.ndarray, alpha: float):
+    """``alpha S`` intersected with ``{fixed x <= 1}`` (no rows: ``alpha S``)."""
+    return np.vstack([S_A, fixed]), np.r_[np.full(len(S_A), alpha), np.ones(len(fixed))]
+
+
+def _scaled_ok(A, B, controller, f, P_A, P_b, u_max, atol) -> bool:
+    """The set invariant and |u| <= u_max (1 + atol) over it (invariance within atol times
     the set's width across each facet)."""
-    inv = facet_check(A, B, controller, f, S_A, np.full(len(S_A), alpha), atol)
+    inv = facet_check(A, B, controller, f, P_A, P_b, atol)
     if inv.verdict != "invariant":
         return False
     K, c = f.maps
     rows = np.concatenate([K, -K], axis=1)
     offs = np.concatenate([c, -c], axis=1)
-    top = set_maxima(f, rows, offs, S_A, np.full(len(S_A), alpha)).value
+    top = set_maxima(f, rows, offs, P_A, P_b).value
     # relative to u_max: an absolute floor (atol (1 + u_max)) let |u| reach 100 u_max at 1e-9
     return bool((top <= np.r_[u_max, u_max] * (1 + atol)).all())
 
 
-def _ladder(A, B, f, S_A, alpha, atol):
-    """Levels beta_k (each step proven) and the linear rate, or a reason it stalls."""
+def _ladder(A, B, f, S_A, fixed, alpha, atol):
+    """Levels beta_k (each step proven) and the linear rate, or a reason it stalls.
+
+    The level sets are ``beta S`` within ``{fixed x <= 1}``: once the set at level
+    alpha is invariant its successors stay in it, so the fixed rows keep holding.
+    """
     L, o = successor_maps(A, B, f)
     K, c = f.maps
     levels, beta = [alpha], alpha
     for _ in range(_MAX_LEVELS):
-        b = np.full(len(S_A), beta)
-        mx = set_maxima(f, np.einsum("ik,rkj->rij", S_A, L), o @ S_A.T, S_A, b)
-        touched = _touched(f, S_A, b)
+        P_A, P_b = _candidate(S_A, fixed, beta)
+        mx = set_maxima(f, np.einsum("ik,rkj->rij", S_A, L), o @ S_A.T, P_A, P_b)
+        touched = _touched(f, P_A, P_b)
         k0 = K[touched]
         # both relative: the offset's step in the gauge against the level (an absolute
         # 1e-12 called u = -x/2 + 1e-13 linear on a 1e-8 box, whose states settle at
@@ -239,17 +278,27 @@ def region_of_attraction(
     *,
     Q: object = None,
     R: object = None,
+    clip: bool = False,
     steps: int = 10,
     atol: float = 1e-7,
 ) -> RegionOfAttraction:
     """The largest verified invariant scaling ``alpha S`` of a candidate set, by bisection.
 
-    Each bisection step is a full certificate: ``alpha S`` in the state box
+    Each bisection step is a full certificate: the set in the state box
     ``|x_j| <= x_box_j``, the controller's command within ``u_max`` on it, and
     positively invariant (per facet, as :func:`._certify.invariance`), all within
     ``atol``; the answer is the largest alpha so verified, never an unverified
     midpoint. Convergence inside it is argued by the level ladder of the module
     docstring and reported, not assumed.
+
+    The candidate matters more than the search. ``"lqr"`` knows only the input
+    limits, so for a thin state box it can be far longer than the box along a weakly
+    controlled direction (the cart-pole's angle), and the box caps alpha at a thin
+    slice. ``"mpi"`` adds the box to the constraints of the LQR loop (the
+    lambda-contractive maximal invariant set, Gilbert and Tan 1991): inside it an MPC
+    law with the Riccati terminal cost equals the LQR law, so it is invariant at
+    alpha = 1. ``clip=True`` keeps the box's facets fixed while S is scaled (the set
+    ``alpha S`` within the box), so the search goes on past ``alpha_cap``.
 
     Parameters
     ----------
@@ -257,15 +306,19 @@ def region_of_attraction(
         The plant ``x+ = A x + B u``.
     controller : torch.nn.Sequential or PiecewiseAffine
         On (at least) the state box.
-    shape : {"box", "lqr"} or (S_A, S_b)
+    shape : {"box", "lqr", "mpi"} or (S_A, S_b)
         ``"box"``: the state box; ``"lqr"``: :func:`lqr_polytope` (needs ``Q``, ``R``);
-        a polytope holding the origin in its interior.
+        ``"mpi"``: :func:`lqr_polytope` with ``x_box`` (needs ``Q``, ``R``); a
+        polytope holding the origin in its interior.
     x_box : float or array_like, shape (n,)
     u_max : float or array_like, shape (m,)
     Q, R : array_like, optional
-        The LQR weights of ``shape="lqr"``.
+        The LQR weights of ``shape="lqr"`` and ``"mpi"``.
+    clip : bool, default False
+        Scale S within the state box (its facets fixed) instead of only up to the
+        largest alpha that keeps ``alpha S`` inside it.
     steps : int, default 10
-        Bisection steps after the cap fails.
+        Bisection steps after the top of the range fails.
     atol : float, default 1e-7
 
     Returns
@@ -281,6 +334,9 @@ def region_of_attraction(
     >>> roa = region_of_attraction(A, B, law, "lqr", box, 1.0, Q=np.eye(2), R=0.1)
     >>> roa.alpha > 0, roa.converges
     (True, True)
+    >>> mpi = region_of_attraction(A, B, law, "mpi", box, 1.0, Q=np.eye(2), R=0.1)
+    >>> mpi.alpha == mpi.alpha_cap, mpi.converges
+    (True, True)
     """
     A, B, _ = check_plant(A, B, controller)
     n = A.shape[0]
@@ -289,48 +345,60 @@ def region_of_attraction(
     atol = as_scalar(atol, "atol", positive=True)
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise ValueError(f"`steps` must be a positive integer; got {steps!r}")
-    if isinstance(shape, str):
-        check_choice(shape, "shape", ("box", "lqr"))
-        if shape == "box":
-            S_A = np.vstack([np.eye(n), -np.eye(n)]) / np.r_[box, box][:, None]
-        else:
-            if Q is None or R is None:
-                raise ValueError('`Q` and `R` are needed for shape="lqr"; got None')
-            S_A, _ = lqr_polytope(A, B, Q, R, u_max)
-    else:
-        if not isinstance(shape, tuple) or len(shape) != 2:
-            raise TypeError(f"`shape` must be 'box', 'lqr' or a pair (S_A, S_b); got {shape!r}")
-        S_A, S_b, _ = check_polytope(shape[0], shape[1], n)
-        if (S_b <= 0).any():
-            raise ValueError("`shape` must hold the origin in its interior; some S_b <= 0")
-        S_A = S_A / S_b[:, None]
+    if not isinstance(clip, (bool, np.bool_)):
+        raise TypeError(f"`clip` must be True or False; got {clip!r}")
+    S_A = _shape(shape, A, B, Q, R, box, u_max)
     _, _, hull = check_polytope(S_A, np.ones(len(S_A)), n)
     cap = float(np.min(box / np.maximum(hull[1], -hull[0])))
+    fixed = np.vstack([np.eye(n), -np.eye(n)]) / np.r_[box, box][:, None] if clip else S_A[:0]
     f = pieces_over(controller, -box, box)
     tried = []
 
     def ok(alpha):
-        tried.append((alpha, _scaled_ok(A, B, controller, f, S_A, alpha, u_max, atol)))
+        P_A, P_b = _candidate(S_A, fixed, alpha)
+        tried.append((alpha, _scaled_ok(A, B, controller, f, P_A, P_b, u_max, atol)))
         return tried[-1][1]
 
     best, lo, hi = 0.0, 0.0, cap
     if ok(cap):
-        best = cap
-    else:
-        for _ in range(steps):
-            mid = (lo + hi) / 2
-            if ok(mid):
-                best = lo = mid
-            else:
-                hi = mid
-    area = Polytope(S_A, np.full(len(S_A), best)).volume() if best > 0 else 0.0
+        best = lo = cap
+        if clip:  # on to the smallest alpha whose S holds the box
+            hi = float((np.abs(S_A) @ box).max())
+            if ok(hi):
+                best = lo = hi
+    for _ in range(steps if lo < hi else 0):
+        mid = (lo + hi) / 2
+        if ok(mid):
+            best = lo = mid
+        else:
+            hi = mid
+    P_A, P_b = _candidate(S_A, fixed, best)
+    area = Polytope(P_A, P_b).volume() if best > 0 else 0.0
     if best > 0:
-        levels, rate, reason = _ladder(A, B, f, S_A, best, atol)
+        levels, rate, reason = _ladder(A, B, f, S_A, fixed, best, atol)
     else:
         levels, rate, reason = (), math.nan, "no scaling verified"
     return RegionOfAttraction(
-        best, cap, S_A, tuple(tried), float(area), not reason, levels, rate, reason
+        best, cap, S_A, tuple(tried), float(area), not reason, levels, rate, reason, P_A, P_b
     )
+
+
+def _shape(shape, A, B, Q, R, box, u_max) -> np.ndarray:
+    """The candidate's rows ``S_A`` (``S = {x : S_A x <= 1}``) from ``shape``."""
+    n = A.shape[0]
+    if isinstance(shape, str):
+        check_choice(shape, "shape", ("box", "lqr", "mpi"))
+        if shape == "box":
+            return np.vstack([np.eye(n), -np.eye(n)]) / np.r_[box, box][:, None]
+        if Q is None or R is None:
+            raise ValueError(f'`Q` and `R` are needed for shape="{shape}"; got None')
+        return lqr_polytope(A, B, Q, R, u_max, x_box=box if shape == "mpi" else None)[0]
+    if not isinstance(shape, tuple) or len(shape) != 2:
+        raise TypeError(f"`shape` must be 'box', 'lqr', 'mpi' or a pair (S_A, S_b); got {shape!r}")
+    S_A, S_b, _ = check_polytope(shape[0], shape[1], n)
+    if (S_b <= 0).any():
+        raise ValueError("`shape` must hold the origin in its interior; some S_b <= 0")
+    return S_A / S_b[:, None]
 
 
 @dataclass(frozen=True)
