@@ -101,7 +101,8 @@ standard deviation {p.sigma:g} by Rouwenhorst on {p.n_states} states, mean effic
 Cobb-Douglas firm with alpha {p.alpha:g}, delta {p.delta:g}; borrowing limit \
 {p.borrowing_limit:g}). Capital supply is the mean of the stationary asset distribution, \
 demand (alpha / (r + delta))^(1 / (1 - alpha)); Brent's method clears the market to 1e-7 in \
-r ({ge["evaluations"]} household solves, {ge["seconds"]:.1f} s for the grid sizes below). \
+r ({ge["evaluations"]} household solves at the last grid size; {ge["seconds"]:.1f} s for all \
+the grid sizes below). \
 r* = {rs}{last_change}. At r* = {100 * ge["r"]:.4f} %: wage {ge["wage"]:.4f}, capital \
 {ge["capital"]:.4f} (capital-output ratio {ge["capital"] ** (1 - p.alpha):.3f}; supply minus \
 demand {ge["excess"]:.1e}), wealth Gini {ge["gini"]:.3f}, share at the borrowing limit \
