@@ -35,7 +35,8 @@ from _common import best_of, library_version, write_csv_atomic
 from torch import nn
 
 from pwlmodels import PiecewiseAffine, evaluate, pwa_rounding_bound, pwa_to_relu
-from pwlmodels._pwa_net import _network, _plan
+from pwlmodels._pwa_net import _plan
+from pwlmodels.network._torch import relu_sequential
 
 SIZES = {2: (3, 24, 45, 95), 3: (2, 8, 12, 25)}  # random points besides the corners
 QUICK_SIZES = {2: (3, 20), 3: (2, 6)}
@@ -82,7 +83,7 @@ def saturated() -> PiecewiseAffine:
 
 def plain_network(f: PiecewiseAffine) -> nn.Sequential:
     """The plain lattice network (no pruning), for comparison only."""
-    return _network(_plan(f, prune=False)[2], torch.float64, torch.device("cpu"))
+    return relu_sequential(_plan(f, prune=False)[2], dtype=torch.float64, device="cpu")
 
 
 def patterns(net: nn.Sequential, x: np.ndarray) -> int:
