@@ -37,6 +37,7 @@ from ._data import (
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
 from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
+from ._nodes import diverge_flows, merge_flows, node_flows
 from ._redlight import red_light_convergence, red_light_convergence_figure, red_light_ctm
 from ._study import FULL, QUICK, Config, DataView, Scenario, TrafficResult, compute
 
@@ -66,9 +67,12 @@ __all__ = [
     "detector_sample",
     "detectors_to_density",
     "diagram_parameters",
+    "diverge_flows",
     "fit_detectors",
     "fit_triangular",
+    "merge_flows",
     "newell_link",
+    "node_flows",
     "observed_ranges",
     "read_detector_csv",
     "red_light_convergence",
