@@ -35,6 +35,7 @@ from ._data import (
     uxsim_data,
 )
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
+from ._freeway import Alinea, Corridor, FreewayResult, simulate_freeway
 from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
 from ._nodes import diverge_flows, merge_flows, node_flows
@@ -47,11 +48,14 @@ __all__ = [
     "QUICK",
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
+    "Alinea",
     "CTMResult",
     "CTMWorstCase",
     "Config",
+    "Corridor",
     "DetectorData",
     "DataView",
+    "FreewayResult",
     "Greenshields",
     "NewellLink",
     "RedLightResult",
@@ -81,6 +85,7 @@ __all__ = [
     "red_light_exact",
     "run",
     "simulate_ctm",
+    "simulate_freeway",
     "synthetic_data",
     "uxsim_data",
 ]
