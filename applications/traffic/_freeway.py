@@ -399,6 +399,46 @@ def simulate_freeway(
     return _run(corridor, steps, every, dt, main, ramps, beta, alinea)
 
 
+class _Meter:
+    """ALINEA's state: the rate (veh/h; NaN and ``ramp`` None without metering)."""
+
+    def __init__(self, alinea: Alinea | None, corridor: Corridor, dt: float) -> None:
+        self.alinea, self.ramp, self.rate = alinea, None, math.nan
+        if alinea is None:
+            return
+        fd = corridor.fd
+        self.ramp, self.rate, self.capacity = (
+            alinea.ramp,
+            corridor.ramp_capacity,
+            corridor.ramp_capacity,
+        )
+        if alinea.measure_at is None:  # the cell just downstream of the merge
+            self.cell = corridor.ramp_interfaces[alinea.ramp]
+        else:
+            self.cell = min(int(alinea.measure_at / corridor.dx), corridor.n_cells - 1)
+        self.lanes = float(corridor.lanes_per_cell[self.cell])
+        self.steps = max(1, round(alinea.period / dt))
+        self.period = self.steps * dt
+        self.percent = 100.0 * alinea.length_km(fd)  # % occupancy per veh/km per lane
+        self.target = alinea.target_occupancy(fd)
+        self.total, self.count = 0.0, 0
+
+    def observe(self, rho: np.ndarray, queues: np.ndarray, arrivals: np.ndarray) -> None:
+        """Accumulate the occupancy after a step; at a period's end, the ALINEA update."""
+        if self.ramp is None:
+            return
+        self.total += self.percent * rho[self.cell] / self.lanes
+        self.count += 1
+        if self.count < self.steps:
+            return
+        a = self.alinea
+        occupancy = self.total / self.count
+        could = min(self.capacity, arrivals[self.ramp] + queues[self.ramp] / self.period)
+        rate = self.rate + a.gain * (self.target - occupancy)
+        self.rate = float(min(max(rate, a.min_rate), max(a.min_rate, could)))
+        self.total, self.count = 0.0, 0
+
+
 def _run(corridor, steps, every, dt, main, ramps, beta, alinea) -> FreewayResult:
     fd, dx, n = corridor.fd, corridor.dx, corridor.n_cells
     lanes = corridor.lanes_per_cell
@@ -415,22 +455,19 @@ def _run(corridor, steps, every, dt, main, ramps, beta, alinea) -> FreewayResult
     entry, queues = 0.0, np.zeros(k)
     arrived = exited = off_total = 0.0
     ttt = vkt = 0.0
-    rate, occ_sum, period_steps, meter, cell, occ_factor, target = _alinea_setup(
-        alinea, corridor, dt
-    )
+    meter = _Meter(alinea, corridor, dt)
     r = 0
     for step in range(steps + 1):
         if step == record[r]:
             dens[r], ramp_rec[r] = rho, queues
-            rec["entry"][r], rec["rate"][r], rec["arrived"][r] = entry, rate, arrived
+            rec["entry"][r], rec["rate"][r], rec["arrived"][r] = entry, meter.rate, arrived
             rec["exited"][r], rec["off"][r] = exited, off_total
             r += 1
         if step == steps:
             break
         ttt += (rho.sum() * dx + entry + queues.sum()) * dt
-        per_lane = rho / lanes
-        demand = np.minimum(fd.vf * per_lane * lanes, cap)
-        supply = np.clip(fd.w * (fd.rho_jam - per_lane) * lanes, 0.0, cap)
+        demand = np.minimum(fd.vf * rho, cap)
+        supply = np.clip(fd.w * (fd.rho_jam * lanes - rho), 0.0, cap)
         f = np.empty(n + 1)
         f[1:n] = np.minimum(demand[:-1], supply[1:])
         f[0] = min(main[step] + entry / dt, supply[0])
@@ -439,8 +476,8 @@ def _run(corridor, steps, every, dt, main, ramps, beta, alinea) -> FreewayResult
         left_off = 0.0
         for i, j in enumerate(merges):
             want = min(ramps[i, step] + queues[i] / dt, corridor.ramp_capacity)
-            if meter == i:
-                want = min(want, rate)
+            if meter.ramp == i:
+                want = min(want, meter.rate)
             prio = (lanes[j - 1] * fd.capacity, corridor.ramp_capacity)
             f[j], q_ramp = merge_flows([demand[j - 1], want], supply[j], prio)
             inflow[j] += q_ramp
@@ -460,17 +497,7 @@ def _run(corridor, steps, every, dt, main, ramps, beta, alinea) -> FreewayResult
         arrived += (main[step] + ramps[:, step].sum()) * dt
         exited += (f[n] + left_off) * dt
         off_total += left_off * dt
-        if meter is not None:
-            occ_sum += occ_factor * rho[cell] / lanes[cell]
-            if (step + 1) % period_steps == 0:
-                occ = occ_sum / period_steps
-                queue = queues[meter]
-                upper = max(
-                    alinea.min_rate,
-                    min(corridor.ramp_capacity, ramps[meter, step] + queue / alinea.period),
-                )
-                rate = float(np.clip(rate + alinea.gain * (target - occ), alinea.min_rate, upper))
-                occ_sum = 0.0
+        meter.observe(rho, queues, ramps[:, step])
     congested = dens / lanes > fd.critical_density * (1 + 1e-9)
     return FreewayResult(
         time=np.asarray(record, dtype=float) * dt,
@@ -492,29 +519,4 @@ def _run(corridor, steps, every, dt, main, ramps, beta, alinea) -> FreewayResult
         on_ramps=tuple(float(x) for x in corridor.on_ramps),
         off_ramp=None if corridor.off_ramp is None else float(corridor.off_ramp),
         lane_drop=None if corridor.lane_drop is None else float(corridor.lane_drop),
-    )
-
-
-def _alinea_setup(alinea, corridor, dt):
-    """(rate, occupancy sum, steps per period, metered ramp, measured cell, % per veh/km,
-    target %); the rate is NaN and the ramp None without metering."""
-    if alinea is None:
-        return math.nan, 0.0, 1, None, 0, 0.0, 0.0
-    fd = corridor.fd
-    j = corridor.ramp_interfaces[alinea.ramp]
-    cell = (
-        j
-        if alinea.measure_at is None
-        else min(int(alinea.measure_at / corridor.dx), corridor.n_cells - 1)
-    )
-    period_steps = max(1, round(alinea.period / dt))
-    factor = 100.0 * alinea.length_km(fd)
-    return (
-        corridor.ramp_capacity,
-        0.0,
-        period_steps,
-        alinea.ramp,
-        cell,
-        factor,
-        alinea.target_occupancy(fd),
     )
