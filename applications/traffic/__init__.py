@@ -25,6 +25,7 @@ import torch
 
 from ..report import AppResult, finish
 from ._calibrate import bootstrap_triangular, fit_detectors
+from ._corridor import corridor_comparison, corridor_scenario, freeway_figure
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
 from ._ctmnet import CTMWorstCase, ctm_step_network, ctm_unrolled_network, ctm_worst_case
 from ._data import (
@@ -65,6 +66,8 @@ __all__ = [
     "admissible_flux",
     "bootstrap_triangular",
     "compute",
+    "corridor_comparison",
+    "corridor_scenario",
     "ctm_step_network",
     "ctm_unrolled_network",
     "ctm_worst_case",
@@ -74,6 +77,7 @@ __all__ = [
     "diverge_flows",
     "fit_detectors",
     "fit_triangular",
+    "freeway_figure",
     "merge_flows",
     "newell_link",
     "node_flows",
