@@ -141,7 +141,7 @@ def node_flows(
         if not in_play.any():
             return q
         weight = np.where(competing, oriented, 0.0).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             scale = np.where(in_play, r / np.where(in_play, weight, 1.0), np.inf)
         j = int(np.argmin(scale))
         members = competing[:, j]
@@ -237,6 +237,6 @@ def diverge_flows(demand: float, turning: object, supplies: object) -> np.ndarra
     if b.size != 2:
         raise ValueError(f"`turning` must have shape (2,); got ({b.size},)")
     s = _vector(supplies, "supplies", 2, allow_inf=True)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         limits = np.where(b > 0, s / np.where(b > 0, b, 1.0), np.inf)
     return b * min(d, float(limits.min()))

@@ -11,7 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from applications.traffic import diverge_flows, merge_flows, node_flows
+from applications.traffic import (
+    Alinea,
+    Corridor,
+    corridor_comparison,
+    corridor_scenario,
+    diverge_flows,
+    freeway_figure,
+    merge_flows,
+    node_flows,
+    simulate_ctm,
+    simulate_freeway,
+)
 
 INF = float("inf")
 
@@ -164,7 +175,196 @@ def test_hostile_node_input_is_refused_by_name(call, error, match):
         call()
 
 
-@pytest.mark.parametrize("name", ["applications.traffic._nodes"])
+# ------------------------------------------------------------------ the corridor
+@pytest.fixture(scope="module")
+def runs():
+    return {m: corridor_scenario(m, record_every=1) for m in (False, True)}
+
+
+def test_corridor_without_ramps_is_the_one_link_ctm():
+    # no ramps, no off-ramp: the torch single-link CTM (tabulated demand and supply) is an
+    # independent reference for the cells, the lane drop and the entrance queue.
+    c = Corridor(on_ramps=(), off_ramp=None)
+    dt = c.dx / c.fd.vf
+    inflow = np.interp(np.arange(1500) * dt, [0.0, 0.3, 0.6, 1.5], [2000.0, 5000.0, 5000.0, 0.0])
+    ours = simulate_freeway(c, steps=1500, mainline_demand=inflow, ramp_demands=[])
+    ref = simulate_ctm(
+        c.fd, np.zeros(c.n_cells), dx=c.dx, dt=dt, steps=1500, lanes=c.lanes_per_cell, inflow=inflow
+    )
+    assert_allclose(ours.density, ref.density, rtol=0, atol=1e-9)
+    assert_allclose(ours.entry_queue, ref.entry_queue, rtol=0, atol=1e-9)
+    assert_allclose(ours.total_travel_time, ref.total_time, rtol=1e-12)
+    assert ours.queue_length.max() > 3.0  # the lane drop (4000 veh/h) queued
+
+
+def test_vehicles_are_conserved_at_every_step(runs):
+    for r in runs.values():
+        assert r.time.size == 3001
+        assert_allclose(r.arrived, r.stored() + r.exited, rtol=0, atol=1e-8)
+        assert (r.density >= -1e-12).all() and (r.density / r.lanes <= 120.0 + 1e-9).all()
+
+
+def test_light_traffic_has_no_delay_and_the_off_ramp_takes_its_share():
+    c = Corridor()
+    r = simulate_freeway(
+        c, steps=400, mainline_demand=2400.0, ramp_demands=[300.0, 500.0], exit_fraction=0.25
+    )
+    assert abs(r.total_delay) < 1e-9 and r.queue_length.max() == 0.0
+    # after the front has passed 5 km (50 steps), 0.25 (2400 + 300) = 675 veh/h leave there
+    rate = np.diff(r.off_ramp_exits[100:]) / r.dt
+    assert_allclose(rate, 675.0, rtol=1e-12)
+    # and 0.75 * 2700 + 500 = 2525 veh/h leave downstream once the road has filled
+    assert_allclose(np.diff(r.exited[-50:] - r.off_ramp_exits[-50:]) / r.dt, 2525.0, rtol=1e-12)
+
+
+def test_a_congested_mainline_holds_the_on_ramp():
+    # One lane after 3 km (capacity 2000): the merge at 2.5 km sits in the queue, whose
+    # cells pass 2000 veh/h; ramp priority 2000 / (3 x 2000 + 2000) = 1/4, share 500 veh/h
+    # < its demand 1500, so the ramp queue grows at 1500 - 500 = 1000 veh/h.
+    c = Corridor(
+        length=4.0, lanes=3, lane_drop=3.0, lanes_after_drop=1, on_ramps=(2.5,), off_ramp=None
+    )
+    r = simulate_freeway(c, steps=1500, mainline_demand=3000.0, ramp_demands=[1500.0])
+    growth = np.diff(r.ramp_queues[-100:, 0]) / r.dt
+    assert_allclose(growth, 1000.0, rtol=1e-9)
+    assert r.entry_queue[-1] > 0  # the queue has reached the entrance as well
+
+
+def test_fifo_diverge_holds_the_exiting_traffic_in_the_queue(runs):
+    # No metering, peak: the queue covers 5 km to 7.5 km. Ramp 2 sends its 900 veh/h
+    # (share 1000 of the 4000 discharged), so the mainline between the ramps carries
+    # 3100 veh/h, and FIFO lets 3100 x 0.2 / 0.8 = 775 veh/h off (demand: 980).
+    r = runs[False]
+    shown = (r.time >= 1.4) & (r.time <= 1.5)
+    rate = np.diff(r.off_ramp_exits[shown]) / r.dt
+    assert_allclose(rate, 775.0, rtol=1e-9)
+    metered = runs[True]
+    assert_allclose(np.diff(metered.off_ramp_exits[shown]) / r.dt, 980.0, rtol=1e-9)
+
+
+def test_alinea_moves_the_queue_onto_the_ramp(runs):
+    free, metered = runs[False], runs[True]
+    assert metered.total_travel_time < free.total_travel_time
+    assert metered.queue_length.max() < 0.3 * free.queue_length.max()
+    assert free.ramp_queues.max() < 1e-9 < 500 < metered.ramp_queues[:, 1].max()
+    rate = metered.metering_rate
+    assert (rate >= 200.0 - 1e-9).all() and (rate <= 2000.0 + 1e-9).all()
+    assert np.isnan(free.metering_rate).all()
+    table = corridor_comparison(record_every=100)
+    assert_allclose(
+        table["total_travel_time_veh_h"],
+        [free.total_travel_time, metered.total_travel_time],
+        rtol=1e-12,
+    )
+
+
+def test_alinea_rate_follows_its_law(runs):
+    # Rebuilt from the records: every 17 steps (60 s / 3.6 s) r <- clip(r + 70 (16.67 - o),
+    # 200, min(2000, arrivals + queue / period)), o the period's mean occupancy (%) of the
+    # cell just downstream of ramp 2 (100 x density per lane / 120).
+    r = runs[True]
+    dt, n = r.dt, 17
+    occupancy = 100.0 * r.density[:, 75] / r.lanes[75] / 120.0
+    arrivals = 300.0 + 600.0 * np.interp(
+        np.arange(3000) * dt, [0, 0.25, 0.5, 1.5, 1.75], [0, 0, 1, 1, 0]
+    )
+    checked = 0
+    for m in range(1, 3000 // n):
+        end = m * n  # the rate at record `end` is the one set after step end - 1
+        before, after = r.metering_rate[end - n], r.metering_rate[end]
+        o = occupancy[end - n + 1 : end + 1].mean()
+        upper = max(200.0, min(2000.0, arrivals[end - 1] + r.ramp_queues[end, 1] / (n * dt)))
+        assert_allclose(
+            after, np.clip(before + 70.0 * (100.0 / 6.0 - o), 200.0, upper), rtol=1e-12, atol=1e-9
+        )
+        checked += 200.0 < after < upper
+    assert checked > 5  # the law itself, not only its clip, was exercised
+    assert (np.diff(r.metering_rate)[np.arange(2999) % n != n - 1] == 0).all()
+
+
+def test_alinea_rate_is_clipped_to_what_the_ramp_can_send():
+    # Light traffic: r + K_R (o_target - o) exceeds what the ramp could send, so the rate
+    # sits at arrivals 400 + queue 0 / period = 400 veh/h after the first period.
+    r = simulate_freeway(
+        Corridor(),
+        steps=100,
+        mainline_demand=1000.0,
+        ramp_demands=[0.0, 400.0],
+        alinea=Alinea(ramp=1),
+    )
+    assert r.metering_rate[0] == 2000.0
+    assert_allclose(r.metering_rate[20:], 400.0)
+
+
+def test_freeway_figure_writes_a_png(runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = freeway_figure({"a": runs[False], "b": runs[True]}, tmp_path / "f.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: Corridor(length="10"), TypeError, "`length`"),
+        (lambda: Corridor(dx=0.3), ValueError, "length / dx"),
+        (lambda: Corridor(lanes=0), ValueError, "`lanes`"),
+        (lambda: Corridor(on_ramps=[2.0]), TypeError, "`on_ramps`"),
+        (lambda: Corridor(on_ramps=(12.0,)), ValueError, "on_ramps\\[0\\]"),
+        (lambda: Corridor(on_ramps=(3.0, 2.0)), ValueError, "`on_ramps` must be increasing"),
+        (lambda: Corridor(off_ramp=2.0), ValueError, "`off_ramp`"),
+        (lambda: Corridor(fd="fd"), TypeError, "`fd`"),
+        (lambda: Alinea(gain=-1.0), ValueError, "`gain`"),
+        (lambda: Alinea(ramp=-1), ValueError, "`ramp`"),
+        (
+            lambda: simulate_freeway("c", steps=1, mainline_demand=0.0, ramp_demands=[0, 0]),
+            TypeError,
+            "`corridor`",
+        ),
+        (lambda: _sim(steps=0), ValueError, "`steps`"),
+        (lambda: _sim(ramp_demands=[1.0]), ValueError, "`ramp_demands`"),
+        (lambda: _sim(ramp_demands=5.0), TypeError, "`ramp_demands`"),
+        (lambda: _sim(mainline_demand=[1.0, 2.0]), ValueError, "`mainline_demand`"),
+        (lambda: _sim(mainline_demand=-1.0), ValueError, "`mainline_demand`"),
+        (lambda: _sim(exit_fraction=1.5), ValueError, "`exit_fraction`"),
+        (lambda: _sim(dt=0.01), ValueError, "CFL"),
+        (lambda: _sim(alinea=Alinea(ramp=2)), ValueError, "`alinea.ramp`"),
+        (lambda: _sim(alinea="alinea"), TypeError, "`alinea`"),
+        (lambda: _sim(alinea=Alinea(measure_at=11.0)), ValueError, "`alinea.measure_at`"),
+        (
+            lambda: simulate_freeway(
+                Corridor(off_ramp=None),
+                steps=1,
+                mainline_demand=0.0,
+                ramp_demands=[0, 0],
+                exit_fraction=0.1,
+            ),
+            ValueError,
+            "`exit_fraction`",
+        ),
+        (lambda: corridor_scenario(1), TypeError, "`metering`"),
+        (lambda: corridor_scenario(False, hours=-1.0), ValueError, "`hours`"),
+        (lambda: freeway_figure({}, "x.png"), TypeError, "`results`"),
+        (lambda: freeway_figure({"a": 1}, "x.png"), TypeError, "results\\['a'\\]"),
+    ],
+)
+def test_hostile_corridor_input_is_refused_by_name(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def _sim(**kw):
+    args = {"steps": 10, "mainline_demand": 1000.0, "ramp_demands": [0.0, 0.0]} | kw
+    return simulate_freeway(Corridor(), **args)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "applications.traffic._nodes",
+        "applications.traffic._freeway",
+        "applications.traffic._corridor",
+    ],
+)
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
