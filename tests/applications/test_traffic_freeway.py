@@ -279,7 +279,7 @@ def test_alinea_rate_follows_its_law(runs):
         )
         checked += 200.0 < after < upper
     assert checked > 5  # the law itself, not only its clip, was exercised
-    assert (np.diff(r.metering_rate)[np.arange(2999) % n != n - 1] == 0).all()
+    assert (np.diff(r.metering_rate)[np.arange(3000) % n != n - 1] == 0).all()
 
 
 def test_alinea_rate_is_clipped_to_what_the_ramp_can_send():
