@@ -37,6 +37,7 @@ from ._data import (
 )
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
 from ._freeway import Alinea, Corridor, FreewayResult, simulate_freeway
+from ._freeway_uxsim import UXsimCorridor, corridor_uxsim
 from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
 from ._nodes import diverge_flows, merge_flows, node_flows
@@ -63,11 +64,13 @@ __all__ = [
     "Scenario",
     "TrafficResult",
     "TriangularFD",
+    "UXsimCorridor",
     "admissible_flux",
     "bootstrap_triangular",
     "compute",
     "corridor_comparison",
     "corridor_scenario",
+    "corridor_uxsim",
     "ctm_step_network",
     "ctm_unrolled_network",
     "ctm_worst_case",
