@@ -7,11 +7,15 @@ to a peak from 0.5 h to 1.5 h (mainline 4300, ramp 1 600, ramp 2 900) and
 back by 1.75 h; three hours in all. At the peak the lane drop (capacity
 4000 veh/h) receives 0.8 (4300 + 600) + 900 = 4820 veh/h: without metering
 its queue runs back past the off-ramp and on-ramp 1, and the first-in-
-first-out diverge then holds the exiting vehicles too. ALINEA on ramp 2
-keeps the mainline near its critical occupancy: the queue moves onto the
-ramp, and the off-ramp stays free. With a triangular diagram there is no
-capacity drop, so the lane drop discharges 4000 veh/h either way: what
-metering saves is the exiting traffic's delay, not bottleneck throughput.
+first-out diverge then holds the exiting vehicles too (775 instead of 980
+veh/h leave there). ALINEA on ramp 2 (measured just downstream of the merge)
+meets a mainline that alone nearly fills the drop (0.8 x 4900 = 3920
+veh/h): it sits at its minimum rate (200 veh/h) for 87 % of the peak, the
+mainline queue stops at 6.6 km instead of 1.5 km, the off-ramp stays free,
+and ramp 2 stores up to 691 vehicles (no queue override here; a real ramp
+holds far fewer). With a triangular diagram there is no capacity drop, so
+the lane drop discharges 4000 veh/h either way: what metering saves (1900
+-> 1858 veh h) is the exiting traffic's delay, not bottleneck throughput.
 """
 
 from __future__ import annotations
