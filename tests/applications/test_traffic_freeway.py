@@ -135,6 +135,18 @@ def test_invariance_principle(node, factor):
 
 
 @settings(max_examples=150, deadline=None)
+@given(nodes(), st.floats(1.0, 4.0))
+def test_unused_supply_does_not_matter(node, factor):
+    # the same for outgoing links: more supply where the supply is not used changes nothing
+    d, a, s, p = node
+    q = node_flows(d, a, s, p)
+    slack = q.sum(axis=0) < s * (1 - 1e-9)
+    if slack.any():
+        more = np.where(slack, s * factor, s)
+        assert_allclose(node_flows(d, a, more, p), q, rtol=1e-9, atol=1e-7)
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.tuples(demand, demand), supply, st.tuples(weight, weight))
 def test_general_node_is_daganzos_merge(d, s, p):
     q = node_flows(d, [[1.0], [1.0]], [s], p)[:, 0]
