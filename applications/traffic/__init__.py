@@ -37,6 +37,7 @@ from ._data import (
 )
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
 from ._freeway import Alinea, Corridor, FreewayResult, simulate_freeway
+from ._freeway_section import FreewayStudy, freeway_section, freeway_study
 from ._freeway_uxsim import UXsimCorridor, corridor_uxsim
 from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
@@ -58,6 +59,7 @@ __all__ = [
     "DetectorData",
     "DataView",
     "FreewayResult",
+    "FreewayStudy",
     "Greenshields",
     "NewellLink",
     "RedLightResult",
@@ -81,6 +83,8 @@ __all__ = [
     "fit_detectors",
     "fit_triangular",
     "freeway_figure",
+    "freeway_section",
+    "freeway_study",
     "merge_flows",
     "newell_link",
     "node_flows",

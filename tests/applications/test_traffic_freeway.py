@@ -20,6 +20,8 @@ from applications.traffic import (
     corridor_uxsim,
     diverge_flows,
     freeway_figure,
+    freeway_section,
+    freeway_study,
     merge_flows,
     node_flows,
     simulate_ctm,
@@ -316,6 +318,17 @@ def test_freeway_figure_writes_a_png(runs, tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_freeway_study_table_and_section_render_its_numbers(runs):
+    study = freeway_study(uxsim=False)
+    assert_allclose(
+        study.table["total_travel_time_veh_h"],
+        [runs[False].total_travel_time, runs[True].total_travel_time],
+        rtol=1e-12,
+    )
+    text = freeway_section(study, "f.png")
+    assert "1900 -> 1858 veh h" in text and "![Space-time density and queues](f.png)" in text
+
+
 @pytest.mark.skipif(not UXSIM_AVAILABLE, reason="UXsim is not installed")
 def test_uxsim_corridor_agrees_with_the_ctm(runs):
     # Measured (deltan = 5): UXsim 1926 / 1893 veh h without / with ALINEA against the CTM's
@@ -373,6 +386,8 @@ def test_uxsim_corridor_agrees_with_the_ctm(runs):
         (lambda: corridor_uxsim(exit_fraction=1.0), ValueError, "`exit_fraction`"),
         (lambda: corridor_uxsim(deltan=0), ValueError, "`deltan`"),
         (lambda: corridor_uxsim(metering=1), TypeError, "`metering`"),
+        (lambda: freeway_study(uxsim=1), TypeError, "`uxsim`"),
+        (lambda: freeway_section("study"), TypeError, "`study`"),
         (lambda: corridor_uxsim(hours="3"), TypeError, "`hours`"),
         (lambda: corridor_scenario(False, hours=-1.0), ValueError, "`hours`"),
         (lambda: freeway_figure({}, "x.png"), TypeError, "`results`"),
@@ -395,6 +410,7 @@ def _sim(**kw):
         "applications.traffic._nodes",
         "applications.traffic._freeway",
         "applications.traffic._corridor",
+        "applications.traffic._freeway_section",
     ],
 )
 def test_docstring_examples_run(name):
