@@ -105,7 +105,16 @@ def corridor_scenario(
 def corridor_comparison(**options: object) -> pd.DataFrame:
     """No metering against ALINEA on ramp 2: one row each (``FreewayResult.to_frame``).
 
-    ``options`` go to :func:`corridor_scenario`.
+    Parameters
+    ----------
+    **options
+        Passed to :func:`corridor_scenario` (``hours``, ``exit_fraction``, ``alinea``,
+        ``record_every``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario`` and the columns of ``FreewayResult.to_frame``.
 
     Examples
     --------

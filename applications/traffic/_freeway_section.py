@@ -84,6 +84,16 @@ def freeway_study(*, uxsim: bool = True) -> FreewayStudy:
 def freeway_section(study: FreewayStudy, figure: str = "freeway.png") -> str:
     """The Markdown subsection of the traffic report for ``study`` (formatting only).
 
+    Parameters
+    ----------
+    study : FreewayStudy
+    figure : str, default "freeway.png"
+        The figure's path relative to the section (from :func:`freeway_figure`).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from applications.traffic import freeway_section, freeway_study

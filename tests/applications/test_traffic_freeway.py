@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
+import re
 
 import numpy as np
 import pytest
@@ -402,6 +404,24 @@ def test_hostile_corridor_input_is_refused_by_name(call, error, match):
 def _sim(**kw):
     args = {"steps": 10, "mainline_demand": 1000.0, "ramp_demands": [0.0, 0.0]} | kw
     return simulate_freeway(Corridor(), **args)
+
+
+PUBLIC = [
+    "node_flows", "merge_flows", "diverge_flows", "simulate_freeway", "corridor_scenario",
+    "corridor_comparison", "freeway_figure", "corridor_uxsim", "freeway_study",
+    "freeway_section", "Corridor", "Alinea",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_public_names_document_every_parameter_and_have_examples(name):
+    obj = getattr(importlib.import_module("applications.traffic"), name)
+    doc = inspect.getdoc(obj) or ""
+    assert "\nExamples\n--------\n" in doc
+    pattern = r"^(\w+(?:, \w+)*) :|^\*{0,2}(\w+)$"
+    documented = {n for a, b in re.findall(pattern, doc, flags=re.M) for n in (a or b).split(", ")}
+    for p in inspect.signature(obj).parameters:
+        assert p in documented, f"{name} does not document `{p}`"
 
 
 @pytest.mark.parametrize(
