@@ -25,6 +25,7 @@ import torch
 
 from ..report import AppResult, finish
 from ._calibrate import bootstrap_triangular, fit_detectors
+from ._corridor import corridor_comparison, corridor_scenario, freeway_figure
 from ._ctm import AdmissibleFlux, CTMResult, admissible_flux, simulate_ctm
 from ._ctmnet import CTMWorstCase, ctm_step_network, ctm_unrolled_network, ctm_worst_case
 from ._data import (
@@ -35,8 +36,12 @@ from ._data import (
     uxsim_data,
 )
 from ._detectors import DETECTOR_COLUMNS, DetectorData, detector_sample, detectors_to_density
+from ._freeway import Alinea, Corridor, FreewayResult, simulate_freeway
+from ._freeway_section import FreewayStudy, freeway_section, freeway_study
+from ._freeway_uxsim import UXsimCorridor, corridor_uxsim
 from ._lwr import NewellLink, RedLightResult, newell_link, red_light_exact
 from ._models import Greenshields, TriangularFD, diagram_parameters, fit_triangular
+from ._nodes import diverge_flows, merge_flows, node_flows
 from ._redlight import red_light_convergence, red_light_convergence_figure, red_light_ctm
 from ._study import FULL, QUICK, Config, DataView, Scenario, TrafficResult, compute
 
@@ -46,29 +51,43 @@ __all__ = [
     "QUICK",
     "UXSIM_AVAILABLE",
     "AdmissibleFlux",
+    "Alinea",
     "CTMResult",
     "CTMWorstCase",
     "Config",
+    "Corridor",
     "DetectorData",
     "DataView",
+    "FreewayResult",
+    "FreewayStudy",
     "Greenshields",
     "NewellLink",
     "RedLightResult",
     "Scenario",
     "TrafficResult",
     "TriangularFD",
+    "UXsimCorridor",
     "admissible_flux",
     "bootstrap_triangular",
     "compute",
+    "corridor_comparison",
+    "corridor_scenario",
+    "corridor_uxsim",
     "ctm_step_network",
     "ctm_unrolled_network",
     "ctm_worst_case",
     "detector_sample",
     "detectors_to_density",
     "diagram_parameters",
+    "diverge_flows",
     "fit_detectors",
     "fit_triangular",
+    "freeway_figure",
+    "freeway_section",
+    "freeway_study",
+    "merge_flows",
     "newell_link",
+    "node_flows",
     "observed_ranges",
     "read_detector_csv",
     "red_light_convergence",
@@ -77,6 +96,7 @@ __all__ = [
     "red_light_exact",
     "run",
     "simulate_ctm",
+    "simulate_freeway",
     "synthetic_data",
     "uxsim_data",
 ]
