@@ -57,6 +57,7 @@ SPEC = (  # (quantity, source part, source quantity, unit, relative (%), display
         "lane drop: max queue error (km)",
     ),
 )
+TIE_RTOL = 1e-6  # mean |errors| this close are a tie (table.csv keeps 10 digits)
 LABELS = {q: label for q, *_, label in SPEC}
 
 
@@ -87,8 +88,10 @@ def field_stats(table: pd.DataFrame) -> dict:
     Returns ``{"stats": {dataset: {model: {quantity: {"mean", "sd", "mean_abs",
     "n"}}}}, "best": {dataset: {quantity: model}}, "relu_vs_tanh": {dataset:
     {quantity: "relu", "tanh" or "tie"}}}``; the best models (a tuple: all
-    that tie) have the smallest mean |error| over seeds, the queue read to a
-    cell's edge often ties exactly; sd is None with one seed.
+    that tie, within ``TIE_RTOL``) have the smallest mean |error| over seeds
+    (the queue, read to a cell's edge, often ties exactly; the plain triangle
+    and the one-knot ``fit_pwl`` share their congested slope); sd is None
+    with one seed.
     """
     d = table[table["part"] == "field"]
     g = d.assign(abs=d["value"].abs()).groupby(["dataset", "model", "quantity"], sort=False)
@@ -106,10 +109,12 @@ def field_stats(table: pd.DataFrame) -> dict:
             have = {m: stats[ds][m][q]["mean_abs"] for m in MODELS if q in stats[ds].get(m, {})}
             if have:
                 low = min(have.values())
-                best.setdefault(ds, {})[q] = tuple(m for m, v in have.items() if v == low)
+                near = [m for m, v in have.items() if v <= low + TIE_RTOL * low + 1e-12]
+                best.setdefault(ds, {})[q] = tuple(near)
             if "relu" in have and "tanh" in have:
                 r, t = have["relu"], have["tanh"]
-                duel.setdefault(ds, {})[q] = "relu" if r < t else "tanh" if t < r else "tie"
+                tie = abs(r - t) <= TIE_RTOL * min(r, t) + 1e-12
+                duel.setdefault(ds, {})[q] = "tie" if tie else "relu" if r < t else "tanh"
     return {"stats": stats, "best": best, "relu_vs_tanh": duel}
 
 
