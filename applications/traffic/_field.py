@@ -92,6 +92,17 @@ def field_stats(table: pd.DataFrame) -> dict:
     (the queue, read to a cell's edge, often ties exactly; the plain triangle
     and the one-knot ``fit_pwl`` share their congested slope); sd is None
     with one seed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from applications.traffic._models import table_row
+    >>> errors = {"triangle_robust": 0.5, "relu": -3.0, "tanh": 2.0}
+    >>> rows = [table_row("field", "uxsim", m, 0, "capacity_error", v, "%")
+    ...         for m, v in errors.items()]
+    >>> s = field_stats(pd.DataFrame(rows))
+    >>> s["best"]["uxsim"]["capacity_error"], s["relu_vs_tanh"]["uxsim"]["capacity_error"]
+    (('triangle_robust',), 'tanh')
     """
     d = table[table["part"] == "field"]
     g = d.assign(abs=d["value"].abs()).groupby(["dataset", "model", "quantity"], sort=False)
