@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..report import markdown_table
 from ._calib_report import calibration_text
+from ._field import LABELS
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ _INFO = (  # the facts that AppResult.info carries, besides the run's own
     "queues",
     "greenshields_max_rel_deviation",
     "triangle_relu_max_deviation",
+    "field",
 )
 
 
@@ -155,7 +157,8 @@ With the same data, width, epochs and learning-rate search, the ReLU network put
 {relu["critical_density"]:.3g} veh/km (truth {truth["critical_density"]:g}) with a capacity error \
 of {_pct(relu["capacity_rel_error"])}; the tanh network rounds the peak and moves it to \
 {tanh["critical_density"]:.3g} veh/km, with a capacity error of \
-{_pct(tanh["capacity_rel_error"])}. Within 2 % of rho_jam of the kink the largest error is \
+{_pct(tanh["capacity_rel_error"])}: {_closer(relu, tanh, truth["critical_density"])}. Within \
+2 % of rho_jam of the kink the largest error is \
 {relu["kink_max_error"]:.3g} veh/h for ReLU and {tanh["kink_max_error"]:.3g} veh/h for tanh. \
 The kink's location and one-sided slopes come from `kink_estimate` (lines fitted on either \
 side of the window), the same for every model; breakpoints are counted on the ReLU network's \
@@ -171,6 +174,82 @@ two knots almost together and the fit reaches {worst["value"]:.3g} veh/h between
 test grid.
 """
     return text
+
+
+def _closer(relu: dict, tanh: dict, rho_c: float) -> str:
+    """Which network's capacity is closer, said against where each puts the peak."""
+    r, t = abs(relu["capacity_rel_error"]), abs(tanh["capacity_rel_error"])
+    if r == t:
+        return "the two capacity errors are equal in size"
+    near = abs(relu["critical_density"] - rho_c) <= abs(tanh["critical_density"] - rho_c)
+    peak = "nearer the true critical density" if near else "further from the true critical density"
+    if r < t:
+        return f"the ReLU network's capacity is the closer one, and its peak is {peak}"
+    link = "although" if near else "and"
+    return (
+        f"the tanh network's capacity is the closer one, {link} the ReLU network's peak is {peak}"
+    )
+
+
+def _tied(models: tuple[str, ...]) -> str:
+    names = " / ".join(STYLE[m][0] for m in models)
+    return f"{names} (tied)" if len(models) > 1 else names
+
+
+def _on(names: list[str], among: list[str]) -> str:
+    """'on every data set' when ``names`` are all of several, else 'on A and B'."""
+    if len(among) > 1 and set(names) == set(among):
+        return "on every data set"
+    return "on " + " and ".join(DATASETS[n] for n in names)
+
+
+def _field(result: TrafficResult) -> str:
+    """The field table, the best model of each quantity and ReLU against tanh, from the facts."""
+    field = result.facts["field"]
+    if not field["best"]:
+        return ""
+    sets = {q: [n for n, b in field["best"].items() if q in b] for q in LABELS}
+    best_lines = []
+    for q, label in LABELS.items():
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for n in sets[q]:
+            groups.setdefault(field["best"][n][q], []).append(n)
+        if groups:
+            said = "; ".join(f"{_tied(m)} {_on(ns, sets[q])}" for m, ns in groups.items())
+            best_lines.append(f"- {label}: {said}.")
+    duel = [(n, q, m) for n, d in field["relu_vs_tanh"].items() for q, m in d.items()]
+    sides = []
+    for m in ("relu", "tanh"):
+        won = [(n, q) for n, q, w in duel if w == m]
+        said = "; ".join(
+            f"{label} {_on([n for n, k in won if k == q], sets[q])}"
+            for q, label in LABELS.items()
+            if any(k == q for _, k in won)
+        )
+        sides.append(f"the {STYLE[m][0]} in {len(won)}" + (f" ({said})" if won else ""))
+    ties = sum(w == "tie" for *_, w in duel)
+    sides[1] += f"; {ties} tied" if ties else ""
+    return f"""### The comparison where it matters in the field
+
+What a traffic engineer reads off a fitted diagram, for the triangle by robust and by plain \
+least squares, `fit_pwl` with one free knot (PWL least squares, 1 knot: the triangle's shape, \
+found by least squares without constraints) and the two networks: the capacity error (%), the \
+congested wave speed w and the free speed vf (fitted minus true, km/h, measured as above), and \
+from the two scenarios above (30 % congested data) the delay and the longest queue minus the \
+truth run's. Mean over seeds ± standard deviation (a single value where one seed was fitted: \
+UXsim is one simulation, and on 10 % congested data only the first seed trains networks); the \
+smallest mean |error| over seeds in bold (the queue is read to a cell's edge, so equal \
+queues tie). The rows are part "field" of table.csv: differences \
+of the rows above, nothing recomputed.
+
+{markdown_table(result.tables["field"])}
+Closest to the truth (smallest mean |error| over seeds):
+
+{chr(10).join(best_lines)}
+
+Of the two networks, the smaller mean |error| is {sides[0]} of the {len(duel)} entries where \
+both ran, {sides[1]}.
+"""
 
 
 def _admissible(result: TrafficResult) -> str:
@@ -345,6 +424,7 @@ def section(result: TrafficResult, seconds: float, device: str, quick: bool) -> 
         _networks(result),
         _admissible(result),
         _ctm(result),
+        _field(result),
         _exact_reference(result),
         _run(result, seconds, device),
     ]

@@ -23,6 +23,7 @@ from ._calibrate import Calibration, calibration, calibration_rows
 from ._ctm import admissible_flux
 from ._data import UXSIM_AVAILABLE, observed_ranges, read_detector_csv, synthetic_data, uxsim_data
 from ._exact import exactness_rows, greenshields_errors, greenshields_rows
+from ._field import field_rows
 from ._fits import DataSet, NetConfig, fit_all, measure, seeds_of
 from ._labels import DATASETS, STYLE
 from ._models import Greenshields, TriangularFD, fit_triangular, table_row
@@ -471,6 +472,7 @@ def _compute(
         for s in seeds[1:]:  # the truth runs once; list it under every seed
             new += [row | {"seed": s} for row in truth_rows]
         rows += new
+    rows += field_rows(pd.DataFrame(rows, columns=_COLUMNS))  # differences of the rows above
     stages["ctm"] = time.perf_counter() - clock
     cal = calibration(*cfg.detectors, seed=seeds[0])
     stages["calibration"] = cal.seconds

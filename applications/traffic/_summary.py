@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._field import field_stats, field_table
 from ._labels import DATASETS, STYLE
 
 __all__: list[str] = []
@@ -235,6 +236,7 @@ def tables(table: pd.DataFrame, have: list[str]) -> dict[str, pd.DataFrame]:
         "admissible": _admissible_table(table),
         "red_light": _ctm_table(table, "red_light"),
         "lane_drop": _ctm_table(table, "lane_drop"),
+        "field": field_table(field_stats(table)),
     }
 
 
@@ -280,6 +282,7 @@ def facts(table: pd.DataFrame, have: list[str], scenarios: list[str]) -> dict:
         "queues": queues,
         "greenshields_max_rel_deviation": float(gs["value"].iloc[0]),
         "triangle_relu_max_deviation": float(ex["value"].iloc[0]),
+        "field": field_stats(table),
     }
     out["exact"] = {r["quantity"]: r["value"] for r in t[t["part"] == "exact"].to_dict("records")}
     nf = t[

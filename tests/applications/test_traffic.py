@@ -17,6 +17,9 @@ from numpy.testing import assert_allclose
 
 import applications.traffic as traffic
 import applications.traffic._data as traffic_data
+import applications.traffic._field as traffic_field
+import applications.traffic._labels as traffic_labels
+import applications.traffic._models as traffic_models
 from applications.traffic import (
     QUICK,
     AdmissibleFlux,
@@ -673,6 +676,92 @@ def test_quick_run_uses_uxsim_when_installed(quick):
         assert "uxsim" in set(quick.table["dataset"]) and "UXsim" in quick.section
     else:
         assert "UXsim is not installed" in quick.section
+
+
+def test_quick_run_has_field_rows_for_every_model_and_no_nan(quick):
+    field = quick.table[quick.table["part"] == "field"]
+    sets = ["synthetic_30", "synthetic_10"] + ["uxsim"] * traffic_data.UXSIM_AVAILABLE
+    assert sorted(set(field["dataset"])) == sorted(sets)
+    ctm = {f"{s}_{q}_error" for s in ("red_light", "lane_drop") for q in ("delay", "queue")}
+    for ds in sets:
+        want = {"capacity_error", "w_error", "vf_error"} | (ctm if ds == "synthetic_30" else set())
+        for model in traffic_field.MODELS:
+            got = field[(field["dataset"] == ds) & (field["model"] == model)]["quantity"]
+            assert set(got) == want, (ds, model)
+    assert np.isfinite(field["value"]).all()
+
+
+def test_field_rows_are_each_fit_minus_the_truth(quick):
+    t = quick.table
+
+    def value(part, ds, model, quantity):
+        d = t[(t["part"] == part) & (t["dataset"] == ds) & (t["model"] == model)]
+        return float(d.loc[d["quantity"] == quantity, "value"].iloc[0])
+
+    sources = {"delay": "total_delay", "queue": "max_queue"}
+    for r in t[t["part"] == "field"].itertuples():
+        if r.quantity == "capacity_error":  # measure()'s own relative error, in %
+            want = 100 * value("fit", r.dataset, r.model, "capacity_rel_error")
+        elif r.quantity in ("w_error", "vf_error"):
+            q = r.quantity.removesuffix("_error")
+            rel = value("fit", r.dataset, r.model, f"{q}_rel_error")
+            want = rel * value("fit", r.dataset, "truth", q)
+        else:
+            part, q = r.quantity[:9], sources[r.quantity.split("_")[2]]
+            want = value(part, r.dataset, r.model, q) - value(part, r.dataset, "truth", q)
+        assert r.value == pytest.approx(want, rel=1e-9, abs=1e-12), r
+
+
+def _field_table_rows(section: str) -> list[list[str]]:
+    """The cells of the field table in a section, the header first."""
+    start = section.index("### The comparison where it matters in the field")
+    head, _rule, *rows = [x for x in section[start:].split("\n\n")[2].splitlines() if x[:1] == "|"]
+    return [[c.strip() for c in x.strip("|").split("|")] for x in (head, *rows)]
+
+
+def test_the_best_model_sentences_and_bold_cells_match_the_table(quick):
+    t = pd.read_csv(quick.table_path)
+    field = t[t["part"] == "field"]
+    mean_abs = field["value"].abs().groupby([field["dataset"], field["quantity"], field["model"]])
+    mean_abs = mean_abs.mean()
+    head, *cells = _field_table_rows(quick.section)
+    lines = quick.section.splitlines()
+    for (ds, quantity), errors in mean_abs.groupby(level=[0, 1]):
+        errors = errors.droplevel([0, 1])
+        near = errors <= errors.min() * (1 + traffic_field.TIE_RTOL) + 1e-12
+        want = tuple(m for m in traffic_field.MODELS if near[m])
+        assert tuple(quick.info["field"]["best"][ds][quantity]) == want
+        label, names = traffic_field.LABELS[quantity], [traffic_labels.STYLE[m][0] for m in want]
+        (line,) = [x for x in lines if x.startswith(f"- {label}: ")]
+        assert " / ".join(names) in line
+        col = head.index(label)
+        data = traffic_labels.DATASETS[ds]
+        bold = [r[1] for r in cells if r[0] == data and r[col].startswith("**")]
+        assert bold == names, (ds, quantity)
+    duel = [w for d in quick.info["field"]["relu_vs_tanh"].values() for w in d.values()]
+    said = f"the ReLU network in {duel.count('relu')}"
+    assert said in quick.section and f"of the {len(duel)} entries" in quick.section
+
+
+def test_field_stats_average_over_seeds_keep_ties_and_say_which_network_is_closer():
+    errors = {"triangle_robust": (1, -1), "triangle_lsq": (-1, 1), "relu": (-3, -5), "tanh": (2, 4)}
+    rows = [
+        traffic_models.table_row("field", "synthetic_30", m, seed, "capacity_error", v[seed], "%")
+        for m, v in errors.items()
+        for seed in (0, 1)
+    ]
+    stats = traffic_field.field_stats(pd.DataFrame(rows))
+    robust = stats["stats"]["synthetic_30"]["triangle_robust"]["capacity_error"]
+    assert robust == {"mean": 0.0, "sd": pytest.approx(math.sqrt(2.0)), "mean_abs": 1.0, "n": 2}
+    assert stats["best"]["synthetic_30"]["capacity_error"] == ("triangle_robust", "triangle_lsq")
+    assert stats["relu_vs_tanh"]["synthetic_30"]["capacity_error"] == "tanh"  # 3 against 4
+    table = traffic_field.field_table(stats)
+    assert list(table["capacity error (%)"]) == [
+        "**0 ± 1.4**",
+        "**0 ± 1.4**",
+        "-4 ± 1.4",
+        "3 ± 1.4",
+    ]
 
 
 @pytest.mark.slow
