@@ -17,6 +17,7 @@ import pandas as pd
 from pwlmodels.plotting import save_figure
 
 from ._calib_report import fig_detectors
+from ._corridor import freeway_figure
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -255,5 +256,6 @@ def figures(result: TrafficResult, folder: Path) -> list[Path]:
         fig_spacetime(result, folder),
         fig_queues(result, folder),
         fig_detectors(result.calibration, folder, result.config.dpi),
+        *([freeway_figure(result.freeway.runs, folder / "freeway.png")] if result.freeway else []),
         fig_exact_reference(result, folder),
     ]

@@ -3,15 +3,13 @@
 :func:`freeway_study` runs the corridor without and with ALINEA in the CTM
 (and in UXsim when it is installed) and keeps the numbers;
 :func:`freeway_section` only formats them (Markdown, with the figure's file
-name). Not yet wired into ``compute`` / ``section``: a caller adds the
-study's table, ``freeway_figure(study.runs, folder / "freeway.png")`` and this
-section to the traffic report.
+name); the traffic study runs it in ``compute`` and draws
+``freeway_figure(study.runs, folder / "freeway.png")``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import pandas as pd
 
@@ -21,7 +19,7 @@ from ._data import UXSIM_AVAILABLE
 from ._freeway import FreewayResult
 from ._freeway_uxsim import corridor_uxsim
 
-__all__ = ["FreewayStudy", "freeway_section", "freeway_study"]
+__all__ = ["FreewayStudy", "freeway_rows", "freeway_section", "freeway_study"]
 
 _NAMES = {False: "no metering", True: "ALINEA on ramp 2"}
 
@@ -35,7 +33,7 @@ class FreewayStudy:
     ``max_ramp2_queue_veh``; ``uxsim_note`` says why UXsim rows are missing ("" if not).
     """
 
-    runs: MappingProxyType
+    runs: dict[str, FreewayResult]
     table: pd.DataFrame
     uxsim_note: str
 
@@ -78,7 +76,7 @@ def freeway_study(*, uxsim: bool = True) -> FreewayStudy:
         for metering, name in _NAMES.items():
             frame = corridor_uxsim(metering=metering).to_frame()[columns].iloc[0].to_dict()
             rows.append({"model": "UXsim", "scenario": name} | frame)
-    return FreewayStudy(MappingProxyType(runs), pd.DataFrame(rows), note)
+    return FreewayStudy(runs, pd.DataFrame(rows), note)
 
 
 def freeway_section(study: FreewayStudy, figure: str = "freeway.png") -> str:
@@ -111,10 +109,10 @@ def freeway_section(study: FreewayStudy, figure: str = "freeway.png") -> str:
 Ten kilometres of three lanes dropping to two at 8.5 km, on-ramps at 2.0 and 7.5 km \
 (Daganzo's 1995 merge, priorities by capacity), an off-ramp at 5.0 km taking 20 % (his \
 first-in-first-out diverge; Tampere et al.'s 2011 general node model reduces to both), \
-cells of 100 m at the CFL step, and a morning peak that sends 4820 veh/h to a lane drop \
-passing 4000. Without metering the queue runs back past the off-ramp, which then lets only \
-775 of its 980 veh/h out; ALINEA (Papageorgiou et al. 1991, K_R = 70 veh/h per %) on ramp 2 \
-holds the queue on the ramp: total travel time {free:.0f} -> {metered:.0f} veh h. With a \
+cells of 100 m at the CFL step, and a morning peak above the lane drop's capacity. \
+Without metering the queue runs back past the off-ramp, whose first-in-first-out diverge \
+then holds the exiting traffic too; ALINEA (Papageorgiou et al. 1991, K_R = 70 veh/h per %) on \
+ramp 2 holds the queue on the ramp: total travel time {free:.0f} -> {metered:.0f} veh h. With a \
 triangular diagram there is no capacity drop, so the saving is the exiting traffic's delay. \
 UXsim (Newell's car-following model, platoons of five, its own node rule) runs the same \
 corridor{note}:
@@ -122,3 +120,28 @@ corridor{note}:
 {markdown_table(study.table)}
 ![Space-time density and queues]({figure})
 """
+
+
+_UNITS = {
+    "total_travel_time_veh_h": "veh h",
+    "max_mainline_queue_km": "km",
+    "max_ramp2_queue_veh": "veh",
+}
+
+
+def freeway_rows(study: FreewayStudy, seed: int) -> list[dict]:
+    """The corridor's numbers as rows of the traffic study's table (part "freeway")."""
+    return [
+        {
+            "part": "freeway",
+            "dataset": "corridor",
+            "model": r["model"],
+            "seed": seed,
+            "quantity": f"{q}:{r['scenario']}",
+            "value": float(r[q]),
+            "unit": unit,
+            "note": "UXsim: Newell car-following, platoons of 5" if r["model"] == "UXsim" else "",
+        }
+        for r in study.table.to_dict("records")
+        for q, unit in _UNITS.items()
+    ]

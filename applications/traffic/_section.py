@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..report import markdown_table
 from ._calib_report import calibration_text
 from ._field import LABELS
+from ._freeway_section import freeway_section
 from ._labels import DATASETS, STYLE
 
 if TYPE_CHECKING:
@@ -426,6 +427,7 @@ def section(result: TrafficResult, seconds: float, device: str, quick: bool) -> 
         _ctm(result),
         _field(result),
         _exact_reference(result),
+        freeway_section(result.freeway) if result.freeway is not None else "",
         _run(result, seconds, device),
     ]
     return "\n".join(p for p in parts if p)

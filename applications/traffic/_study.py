@@ -25,6 +25,7 @@ from ._data import UXSIM_AVAILABLE, observed_ranges, read_detector_csv, syntheti
 from ._exact import exactness_rows, greenshields_errors, greenshields_rows
 from ._field import field_rows
 from ._fits import DataSet, NetConfig, fit_all, measure, seeds_of
+from ._freeway_section import FreewayStudy, freeway_rows, freeway_study
 from ._labels import DATASETS, STYLE
 from ._models import Greenshields, TriangularFD, fit_triangular, table_row
 from ._redlight import red_light_convergence
@@ -66,6 +67,8 @@ class Config:
     exact_dx : tuple of float, default (0.05, 0.025, 0.01, 0.005, 0.002)
         CTM cell lengths (km) of the red light's grid-convergence study
         against the exact LWR answer (``red_dx`` is always added).
+    freeway_uxsim : bool, default True
+        Run the freeway corridor in UXsim too (when installed; about 4 s a run).
 
     Examples
     --------
@@ -83,10 +86,11 @@ class Config:
     dpi: int
     detectors: tuple[int, int] = (8, 100)
     exact_dx: tuple[float, ...] = (0.05, 0.025, 0.01, 0.005, 0.002)
+    freeway_uxsim: bool = True
 
 
 FULL = Config(2000, (8,), 500, (1e-2, 3e-2), 0.025, 0.1, 150)
-QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80, (4, 20), (0.05, 0.025))
+QUICK = Config(500, (8,), 150, (3e-2,), 0.05, 0.2, 80, (4, 20), (0.05, 0.025), False)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class TrafficResult:
     exact_reference : pandas.DataFrame
         The red light's CTM errors against the exact LWR answer, one row per
         cell length and quantity (:func:`red_light_convergence`).
+    freeway : FreewayStudy or None
+        The freeway corridor without and with ALINEA (CTM, and UXsim).
     """
 
     config: Config
@@ -219,6 +225,7 @@ class TrafficResult:
     torch_threads: int
     default_threads: int
     exact_reference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    freeway: FreewayStudy | None = None
 
 
 def compute(
@@ -482,6 +489,10 @@ def _compute(
     exact = red_light_convergence(truth, *RED_LIGHT, [1000 * h for h in sizes], device=dev)
     rows += _exact_rows(exact, seeds[0])
     stages["exact_reference"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    freeway = freeway_study(uxsim=cfg.freeway_uxsim)
+    rows += freeway_rows(freeway, seeds[0])
+    stages["freeway"] = time.perf_counter() - clock
     table = pd.DataFrame(rows, columns=_COLUMNS)
     have = [n for n in DATASETS if (n, seeds[0]) in datasets]
     facts = _summary.facts(table, have, [r.name for r in runs])
@@ -516,6 +527,7 @@ def _compute(
         torch_threads=torch.get_num_threads(),
         default_threads=default_threads,
         exact_reference=exact,
+        freeway=freeway,
     )
 
 

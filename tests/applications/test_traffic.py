@@ -51,6 +51,7 @@ FIGURES = (
     "queues.png",
     "detectors.png",
     "red_light_convergence.png",
+    "freeway.png",
 )
 DEVICES = [
     "cpu",
