@@ -28,7 +28,7 @@ from ._config import Config, check_seeds
 from ._curves import distribution_curves, euler_curves, fit_curves, policy_curves, wedge_curves
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
-from ._euler import euler_errors
+from ._euler import ergodic_probe, euler_errors
 from ._ge import aiyagari_part, aiyagari_rows
 from ._model import IFPParams
 from ._net import asset_input, fit_to_policy, solve_network
@@ -98,13 +98,6 @@ def chain_moments(p: IFPParams) -> tuple[float, float]:
     var = pi @ (z - mean) ** 2
     cov = pi @ ((z - mean) * (p.P @ (z - mean)))
     return float(cov / var), float(np.sqrt(var))
-
-
-def ergodic_probe(sol: EGMSolution, top: float) -> np.ndarray:
-    """Asset levels on which maxima over the ergodic range are taken: dense near the limit."""
-    b = sol.params.borrowing_limit
-    t = np.linspace(0.0, 1.0, 2001)
-    return np.unique(np.concatenate([-b + (top + b) * t, -b + (top + b) * t**2]))
 
 
 def euler_summary(policy, p: IFPParams, dist: StationaryDistribution, probe) -> tuple[float, float]:

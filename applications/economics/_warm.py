@@ -35,9 +35,8 @@ from pwlmodels import PiecewiseLinear, spline_to_relu
 
 from .._checks import check_count
 from ._egm import EGMSolution, _asset_level
-from ._euler import euler_errors
+from ._euler import ergodic_probe, euler_errors
 from ._net import _check_domain, asset_input, solve_network
-from ._study import ergodic_probe
 
 __all__ = ["compare_warm_start", "egm_network", "egm_splines"]
 
