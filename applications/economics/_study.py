@@ -33,6 +33,7 @@ from ._ge import aiyagari_part, aiyagari_rows
 from ._model import IFPParams
 from ._net import asset_input, fit_to_policy, solve_network
 from ._result import EconomicsResult
+from ._warm_page import warm_part
 
 __all__ = ["compute"]
 
@@ -504,6 +505,9 @@ def compute(
             "policy": policy_curves(st), "fits": fit_curves(st), "euler": euler_curves(st),
             "distribution": distribution_curves(st), "wedge": wedge_curves(st),
         }  # fmt: skip
+        clock = time.perf_counter()
+        warm = warm_part(st.solutions["default"], config, dev)
+        st.seconds["warm_start"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ge = aiyagari_part(config.aiyagari_ns, config.aiyagari_check)
     st.seconds["aiyagari"] = time.perf_counter() - clock
@@ -524,5 +528,5 @@ def compute(
         mean_mpc=float(reported.mean_mpc),
         solver_top=max(solver_tops, default=float("nan")),
         wedge_jump_error=float(wedge.value.abs().max()) if len(wedge) else float("nan"),
-        fit_domains=_fit_domains(st), aiyagari=ge, **curves,
+        fit_domains=_fit_domains(st), aiyagari=ge, warm_start=warm, **curves,
     )  # fmt: skip

@@ -173,3 +173,14 @@ def test_the_table_is_a_dataframe_of_floats():
     df = compare_warm_start(egm(), n_knots=6, steps=(1,), n_points=16)
     assert isinstance(df, pd.DataFrame) and df.value.dtype == float
     assert np.isfinite(df.value[df.metric != "loss"]).all()
+
+
+def test_page_paragraph_renders_the_table_and_nothing_without_it():
+    from applications.economics._warm_page import warm_text
+
+    df = compare_warm_start(egm(), n_knots=6, steps=(1, 2), n_points=16)
+    text = warm_text(df)
+    assert text.startswith("### The exact core as the solver's start")
+    assert "after 1 steps" in text and "after 2 steps" in text
+    assert any(word in text for word in ("keeps", "improves", "drifts"))
+    assert warm_text(None) == ""
