@@ -24,6 +24,10 @@ Public names
     complementarity (Maliar, Maliar and Winant 2021).
 :class:`Config`, :data:`FULL`, :data:`QUICK`
     The sizes of a run of the study (frozen).
+:func:`egm_network`, :func:`compare_warm_start`
+    EGM's policy as the solver's exact starting network (``spline_to_relu``
+    per income state), and the Euler errors trained from it against a random
+    start.
 :func:`compute` -> :class:`EconomicsResult`
     Every solve, fit and statistic of the study, as a frozen record of
     numbers, arrays and tables; the figures and the section only render it.
@@ -59,6 +63,7 @@ from ._model import IFPParams
 from ._net import NetworkSolution, solve_network
 from ._result import EconomicsResult
 from ._study import compute
+from ._warm import compare_warm_start, egm_network
 
 __all__ = [
     "FULL",
@@ -71,7 +76,9 @@ __all__ = [
     "IFPParams",
     "NetworkSolution",
     "StationaryDistribution",
+    "compare_warm_start",
     "compute",
+    "egm_network",
     "euler_errors",
     "run",
     "solve_aiyagari",

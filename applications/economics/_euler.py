@@ -112,6 +112,13 @@ def euler_errors(
     return e
 
 
+def ergodic_probe(sol: EGMSolution, top: float) -> np.ndarray:
+    """Asset levels on which maxima over the ergodic range are taken: dense near the limit."""
+    b = sol.params.borrowing_limit
+    t = np.linspace(0.0, 1.0, 2001)
+    return np.unique(np.concatenate([-b + (top + b) * t, -b + (top + b) * t**2]))
+
+
 def _call_policy(fn: Callable, a: np.ndarray, s: np.ndarray) -> np.ndarray:
     c = np.asarray(fn(a, s), dtype=float)
     if c.shape != a.shape:

@@ -23,6 +23,7 @@ binds.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class NetworkSolution:
     asset_scale : float
         The asset input is ``log(1 + (a + b) / asset_scale)`` scaled to [-1, 1]
         (``inf``: linear in ``a``).
+    consumption : {"share", "level"}
+        How the first output gives consumption (see :func:`solve_network`).
 
     Examples
     --------
@@ -85,6 +88,7 @@ class NetworkSolution:
     seconds: float
     device: str
     asset_scale: float = np.inf
+    consumption: str = "share"
 
     def policy(self, a: object, state: object) -> np.ndarray:
         """Consumption ``c(a, state)`` in float64 numpy (broadcast shape of ``a`` and ``state``)."""
@@ -117,7 +121,10 @@ class NetworkSolution:
         s = as_states(state, self.params.n_states)
         a, s = np.broadcast_arrays(a, s)
         p = next(self.net.parameters())
-        model = _Model(self.net, self.params, self.domain, p.dtype, p.device, self.asset_scale)
+        model = _Model(
+            self.net, self.params, self.domain, p.dtype, p.device, self.asset_scale,
+            self.consumption,
+        )  # fmt: skip
         with torch.no_grad():
             c, _, h, _ = model(
                 torch.as_tensor(a.ravel(), dtype=p.dtype, device=p.device),
@@ -143,15 +150,19 @@ def asset_input(a, domain: tuple[float, float], scale: float):
 class _Model:
     """The network with its input scaling and output maps, in torch."""
 
-    def __init__(self, net, params: IFPParams, domain, dtype, device, scale) -> None:
-        self.net, self.params = net, params
+    def __init__(self, net, params: IFPParams, domain, dtype, device, scale, level="share"):
+        self.net, self.params, self.level = net, params, level == "level"
         self.lo, self.hi = domain
         self.scale = scale
         self.y = torch.as_tensor(params.y, dtype=dtype, device=device)
         mean = float(params.stationary_income() @ params.y)
         spread = float(np.ptp(params.y)) / 2 or 1.0
         self.y_mid, self.y_half = mean, spread
-        self.R, self.Rb, self.b = params.R, params.R_debt, params.borrowing_limit
+        # tensors in the net's dtype: torch.where on two Python floats gives float32
+        self.R, self.Rb = (
+            torch.tensor(r, dtype=dtype, device=device) for r in (params.R, params.R_debt)
+        )
+        self.b = params.borrowing_limit
 
     def inputs(self, a: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The network's input: assets and income, each mapped onto [-1, 1] on the domain."""
@@ -162,10 +173,17 @@ class _Model:
     def __call__(self, a: torch.Tensor, s: torch.Tensor):
         """Consumption, the slack ``1 - c/x``, ``h`` and cash on hand ``x`` at (a, s)."""
         out = self.net(self.inputs(a, s))
-        zeta = out[:, 0].clamp(-30.0, 30.0)  # c/x in [1e-13, 1 - 1e-13]: no 0 or inf
         x = torch.where(a < 0, self.Rb, self.R) * a + self.y[s] + self.b
         h = torch.exp(out[:, 1].clamp(-30.0, 30.0))
+        if self.level:  # c = out clipped to [1e-13 x, x]: piecewise linear in out and x
+            c = torch.minimum(torch.maximum(out[:, 0], 1e-13 * x), x)
+            return c, (x - c) / x, h, x
+        zeta = out[:, 0].clamp(-30.0, 30.0)  # c/x in [1e-13, 1 - 1e-13]: no 0 or inf
         return x * torch.sigmoid(zeta), torch.sigmoid(-zeta), h, x
+
+    def first_output(self, share: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The first output that gives consumption ``share * x``: ``share * x`` or its logit."""
+        return share * x if self.level else np.log(share / (1 - share))
 
 
 def _loss(model: _Model, a: torch.Tensor, s: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
@@ -176,7 +194,7 @@ def _loss(model: _Model, a: torch.Tensor, s: torch.Tensor, P: torch.Tensor) -> t
     states = torch.arange(S, device=a.device).repeat_interleave(n)
     c_next = model(a_next.repeat(S), states)[0].view(S, n)
     expect = (P[s].T * c_next ** (-p.gamma)).sum(dim=0)
-    rate = torch.where(a_next < 0, p.R_debt, p.R)
+    rate = torch.where(a_next < 0, model.Rb, model.R)
     ratio = p.beta * rate * expect * c**p.gamma
     fb = slack + (1 - h) - torch.sqrt(slack**2 + (1 - h) ** 2)
     return ((ratio - h) ** 2 + fb**2).mean()
@@ -199,6 +217,8 @@ def solve_network(
     optimizer: str = "lbfgs",
     lr: float = 1e-3,
     asset_scale: float | None = None,
+    consumption: str = "share",
+    init: torch.nn.Sequential | None = None,
 ) -> NetworkSolution:
     """Train a network on the Euler residual with Fischer-Burmeister complementarity.
 
@@ -245,6 +265,14 @@ def solve_network(
         kinks (on the default calibration's domain [0, 50] the kink at 0.021
         gets 0.04 % of a linear input's range and 0.5 % of the log input's).
         ``numpy.inf``: the linear map ``2 (a - lo) / (hi - lo) - 1``.
+    consumption : {"share", "level"}, default "share"
+        "share": ``c = x sigmoid(zeta)`` (the constraint holds by construction,
+        never binds exactly); "level": ``c = min(max(zeta, 1e-13 x), x)``, piecewise
+        linear, so that a piecewise-linear policy is represented exactly.
+    init : torch.nn.Sequential, optional
+        Start from a copy of this network (2 inputs, 2 outputs; ``hidden`` and
+        ``activation`` are then labels only) instead of seeded random weights
+        fitted to the textbook guess; ``steps = 0`` is then allowed.
 
     Returns
     -------
@@ -261,7 +289,10 @@ def solve_network(
     """
     params = check_params(params)
     check_choice(activation, "activation", _ACTIVATIONS)
-    steps = check_count(steps, "steps", 1)
+    if init is not None and not isinstance(init, torch.nn.Sequential):
+        raise TypeError(f"`init` must be a torch.nn.Sequential or None; got {type(init).__name__}")
+    check_choice(consumption, "consumption", ("share", "level"))
+    steps = check_count(steps, "steps", 0 if init is not None else 1)
     n_points = check_count(n_points, "n_points", 2)
     every = check_count(resimulate_every, "resimulate_every", 1)
     periods = check_count(periods, "periods", 0)
@@ -285,8 +316,11 @@ def solve_network(
         domain = (-b, default_a_max(params) / 1.25)
     lo, hi = _check_domain(domain, b)
     dev = resolve_device(device)
-    net = make_mlp(2, hidden, 2, activation=activation, dtype=dtype, device=dev, seed=seed)
-    model = _Model(net, params, (lo, hi), dtype, dev, scale)
+    if init is None:
+        net = make_mlp(2, hidden, 2, activation=activation, dtype=dtype, device=dev, seed=seed)
+    else:
+        net = copy.deepcopy(init).to(dtype=dtype, device=dev).train()
+    model = _Model(net, params, (lo, hi), dtype, dev, scale, consumption)
     gen = torch.Generator().manual_seed(seed)
     P = torch.as_tensor(params.P, dtype=dtype, device=dev)
     P_cpu = torch.as_tensor(params.P, dtype=torch.float64)
@@ -299,7 +333,8 @@ def solve_network(
 
     a, s = fresh(n_points)
     start = time.perf_counter()
-    _warm_start(model, *fresh(4 * n_points), dtype, dev)
+    if init is None:
+        _warm_start(model, *fresh(4 * n_points), dtype, dev)
     rows = []
     opt = None
     for step in range(1, steps + 1):
@@ -342,7 +377,7 @@ def solve_network(
     net.eval()
     return NetworkSolution(
         params, net, activation, seed, (lo, hi), history, count_parameters(net), seconds,
-        str(dev), scale,
+        str(dev), scale, consumption,
     )  # fmt: skip
 
 
@@ -361,7 +396,7 @@ def _warm_start(model: _Model, a: torch.Tensor, s: torch.Tensor, dtype, dev) -> 
     a_np, s_np = a.numpy(), s.numpy()
     x = p.cash(a_np, s_np) + p.borrowing_limit
     share = np.clip((p.y[s_np] + kappa * p.rate(a_np) * a_np) / x, 0.02, 0.98)
-    target = torch.as_tensor(np.log(share / (1 - share)), dtype=dtype, device=dev)
+    target = torch.as_tensor(model.first_output(share, x), dtype=dtype, device=dev)
     a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
 
     def objective() -> torch.Tensor:
@@ -395,8 +430,6 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
     is left as it is): what the architecture can represent near the solver's
     answer, to separate it from what the Euler-residual training finds.
     """
-    import copy
-
     p = ns.params
     lo, hi = ns.domain
     net = copy.deepcopy(ns.net).train()
@@ -404,7 +437,7 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
     a = np.tile(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]), p.n_states)
     s = np.repeat(np.arange(p.n_states), a.size // p.n_states)
     w = next(net.parameters())
-    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale)
+    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale, ns.consumption)
     a_t = torch.as_tensor(a, dtype=w.dtype, device=w.device)
     s_t = torch.as_tensor(s, device=w.device)
     target = torch.as_tensor(policy(a, s), dtype=w.dtype, device=w.device)
@@ -413,7 +446,7 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
     net.eval()
     return NetworkSolution(
         p, net, ns.activation, ns.seed, ns.domain, ns.history, ns.n_params, 0.0, ns.device,
-        ns.asset_scale,
+        ns.asset_scale, ns.consumption,
     )  # fmt: skip
 
 

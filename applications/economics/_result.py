@@ -264,6 +264,8 @@ class EconomicsResult:
     wedge : WedgeCurves
     aiyagari : dict
         The general-equilibrium part (numbers only; see ``_ge.aiyagari_part``).
+    warm_start : pandas.DataFrame or None
+        The solver started from EGM's exact network (``_warm.compare_warm_start``).
 
     Examples
     --------
@@ -296,3 +298,4 @@ class EconomicsResult:
     distribution: DistributionCurves
     wedge: WedgeCurves
     aiyagari: dict
+    warm_start: pd.DataFrame | None = None

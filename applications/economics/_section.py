@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..report import markdown_table
 from ._ge import aiyagari_text
+from ._warm_page import warm_text
 
 __all__: list[str] = []
 
@@ -403,6 +404,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "![Euler errors against assets](euler.png)\n",
         "![Stationary distribution](distribution.png)\n",
         aiyagari_text(r.aiyagari),
+        warm_text(r.warm_start),
         f"_Run: {seconds:.1f} s on {r.device}, {mode}; parts: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in r.part_seconds.items())
         + "._\n",

@@ -28,11 +28,12 @@ from ._config import Config, check_seeds
 from ._curves import distribution_curves, euler_curves, fit_curves, policy_curves, wedge_curves
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import EGMSolution, solve_egm
-from ._euler import euler_errors
+from ._euler import ergodic_probe, euler_errors
 from ._ge import aiyagari_part, aiyagari_rows
 from ._model import IFPParams
 from ._net import asset_input, fit_to_policy, solve_network
 from ._result import EconomicsResult
+from ._warm_page import warm_part
 
 __all__ = ["compute"]
 
@@ -98,13 +99,6 @@ def chain_moments(p: IFPParams) -> tuple[float, float]:
     var = pi @ (z - mean) ** 2
     cov = pi @ ((z - mean) * (p.P @ (z - mean)))
     return float(cov / var), float(np.sqrt(var))
-
-
-def ergodic_probe(sol: EGMSolution, top: float) -> np.ndarray:
-    """Asset levels on which maxima over the ergodic range are taken: dense near the limit."""
-    b = sol.params.borrowing_limit
-    t = np.linspace(0.0, 1.0, 2001)
-    return np.unique(np.concatenate([-b + (top + b) * t, -b + (top + b) * t**2]))
 
 
 def euler_summary(policy, p: IFPParams, dist: StationaryDistribution, probe) -> tuple[float, float]:
@@ -511,6 +505,9 @@ def compute(
             "policy": policy_curves(st), "fits": fit_curves(st), "euler": euler_curves(st),
             "distribution": distribution_curves(st), "wedge": wedge_curves(st),
         }  # fmt: skip
+        clock = time.perf_counter()
+        warm = warm_part(st.solutions["default"], config, dev)
+        st.seconds["warm_start"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ge = aiyagari_part(config.aiyagari_ns, config.aiyagari_check)
     st.seconds["aiyagari"] = time.perf_counter() - clock
@@ -531,5 +528,5 @@ def compute(
         mean_mpc=float(reported.mean_mpc),
         solver_top=max(solver_tops, default=float("nan")),
         wedge_jump_error=float(wedge.value.abs().max()) if len(wedge) else float("nan"),
-        fit_domains=_fit_domains(st), aiyagari=ge, **curves,
+        fit_domains=_fit_domains(st), aiyagari=ge, warm_start=warm, **curves,
     )  # fmt: skip
