@@ -1,0 +1,23 @@
+"""Regression tests from an adversarial pass over the traffic study (issue 24)."""
+
+import numpy as np
+import pytest
+
+from applications.traffic import node_flows
+
+
+def test_node_flows_terminates_when_only_unbounded_outlets_remain():
+    # every remaining a_j was inf and argmin picked an outlet out of play: an endless loop
+    q = node_flows([100.0], [[0.0, 1.0]], [100.0, np.inf], [1.0])
+    np.testing.assert_array_equal(q, [[0.0, 100.0]])
+    d = np.array([1424.3, 2559.6, 2465.5, 0.0])
+    a = np.array(
+        [[0.0787, 0.5090, 0.2418, 0.1705], [0.0983, 0.0, 0.9017, 0.0],
+         [0.0, 0.0, 0.0, 1.0], [0.0, 0.1034, 0.1252, 0.7714]]
+    )
+    a /= a.sum(axis=1, keepdims=True)
+    s = np.array([797.5, 486.2, 1666.0, np.inf])
+    q = node_flows(d, a, s, [2.93, 0.22, 2.35, 0.83])
+    assert (q.sum(axis=0) <= s + 1e-9).all()
+    assert (q <= d[:, None] * a + 1e-9).all()
+    assert q[2, 3] == pytest.approx(d[2])  # link 2 turns only to the free outlet
