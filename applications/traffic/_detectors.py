@@ -140,6 +140,14 @@ def detectors_to_density(
         raise TypeError(f"`stuck_intervals` must be an integer; got {stuck_intervals!r}")
     if stuck_intervals < 2:
         raise ValueError(f"`stuck_intervals` must be at least 2; got {stuck_intervals}")
+    dup = raw.duplicated(["detector", "time_s", "lane"], keep=False)
+    if dup.any():  # a repeated lane would be averaged twice, or the interval silently lost
+        first = raw[dup].iloc[0]
+        raise ValueError(
+            "`raw` must have one row per (detector, time_s, lane); got "
+            f"{int(dup.sum())} rows sharing a key, e.g. ({first['detector']!r}, "
+            f"{first['time_s']!r}, {first['lane']!r})"
+        )
     raw = raw.sort_values(["detector", "lane", "time_s"], kind="stable").reset_index(drop=True)
     reason = _flags(raw, max_flow, int(stuck_intervals))
     dropped = raw[reason != ""].assign(reason=reason[reason != ""])

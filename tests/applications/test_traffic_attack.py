@@ -21,3 +21,23 @@ def test_node_flows_terminates_when_only_unbounded_outlets_remain():
     assert (q.sum(axis=0) <= s + 1e-9).all()
     assert (q <= d[:, None] * a + 1e-9).all()
     assert q[2, 3] == pytest.approx(d[2])  # link 2 turns only to the free outlet
+
+
+def _raw():
+    from applications.traffic import detector_sample
+    from applications.traffic._detectors import DETECTOR_COLUMNS
+
+    return detector_sample(n_detectors=2, hours=2)[list(DETECTOR_COLUMNS)]
+
+
+def test_detectors_to_density_rejects_duplicate_lane_rows():
+    # a repeated (detector, time_s, lane) row made the interval vanish without a reason,
+    # or (with another lane flagged) entered the lane mean twice
+    import pandas as pd
+
+    from applications.traffic import detectors_to_density
+
+    raw = _raw()
+    dup = pd.concat([raw, raw.iloc[[40]].assign(count=99.0)])
+    with pytest.raises(ValueError, match=r"one row per \(detector, time_s, lane\)"):
+        detectors_to_density(dup)
