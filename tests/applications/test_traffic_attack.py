@@ -41,3 +41,13 @@ def test_detectors_to_density_rejects_duplicate_lane_rows():
     dup = pd.concat([raw, raw.iloc[[40]].assign(count=99.0)])
     with pytest.raises(ValueError, match=r"one row per \(detector, time_s, lane\)"):
         detectors_to_density(dup)
+
+
+def test_detectors_to_density_rejects_percent_occupancy():
+    # in percent, every busy row was "out of range" but the quiet ones (<= 1 %) passed as
+    # fractions: densities 100 times too high, silently
+    from applications.traffic import detectors_to_density
+
+    raw = _raw()
+    with pytest.raises(ValueError, match="fraction in \\[0, 1\\].*percent"):
+        detectors_to_density(raw.assign(occupancy=raw["occupancy"] * 100))
