@@ -51,3 +51,17 @@ def test_detectors_to_density_rejects_percent_occupancy():
     raw = _raw()
     with pytest.raises(ValueError, match="fraction in \\[0, 1\\].*percent"):
         detectors_to_density(raw.assign(occupancy=raw["occupancy"] * 100))
+
+
+def test_bootstrap_triangular_refuses_a_single_block():
+    # one block: every replicate was the data itself, and the "95 % interval" had width 0
+    from applications.traffic import TriangularFD, bootstrap_triangular
+
+    rng = np.random.default_rng(0)
+    rho = rng.uniform(0.0, 120.0, 300)
+    q = TriangularFD()(rho) + rng.normal(0.0, 30.0, 300)
+    t = np.arange(300) * 60.0
+    with pytest.raises(ValueError, match="`block_s` must cut the data into at least 2 blocks"):
+        bootstrap_triangular(rho, q, t, block_s=1e6)
+    ci = bootstrap_triangular(rho, q, t, block_s=1800.0, n_boot=20)
+    assert (ci["upper"] > ci["lower"]).all()
