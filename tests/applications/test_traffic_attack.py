@@ -65,3 +65,10 @@ def test_bootstrap_triangular_refuses_a_single_block():
         bootstrap_triangular(rho, q, t, block_s=1e6)
     ci = bootstrap_triangular(rho, q, t, block_s=1800.0, n_boot=20)
     assert (ci["upper"] > ci["lower"]).all()
+
+
+def test_red_light_ctm_fields_are_plain_floats():
+    from applications.traffic import TriangularFD, red_light_ctm
+
+    r = red_light_ctm(TriangularFD(), 1200.0, 180.0, 50.0)
+    assert all(type(v) is float for v in (r.max_queue_km, r.clear_s, r.delay_veh_h))
