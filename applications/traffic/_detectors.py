@@ -142,6 +142,10 @@ def detectors_to_density(
         raise TypeError(f"`stuck_intervals` must be an integer; got {stuck_intervals!r}")
     if stuck_intervals < 2:
         raise ValueError(f"`stuck_intervals` must be at least 2; got {stuck_intervals}")
+    for col in ("detector", "time_s", "lane"):  # the keys: a missing one cannot be grouped
+        if raw[col].isna().any():
+            i = int(np.argmax(raw[col].isna().to_numpy()))
+            raise ValueError(f"`raw['{col}']` must have no missing values; got one in row {i}")
     occ = pd.to_numeric(raw["occupancy"], errors="coerce").to_numpy(float)
     occ = occ[np.isfinite(occ)]
     if occ.size and np.median(occ) > 1:  # percent: the night's rows (<= 1 %) would pass x 100

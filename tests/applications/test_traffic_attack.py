@@ -72,3 +72,13 @@ def test_red_light_ctm_fields_are_plain_floats():
 
     r = red_light_ctm(TriangularFD(), 1200.0, 180.0, 50.0)
     assert all(type(v) is float for v in (r.max_queue_km, r.clear_s, r.delay_veh_h))
+
+
+def test_detectors_to_density_names_a_missing_lane():
+    # a NaN lane failed inside pandas with "sequence item 1: expected str instance"
+    from applications.traffic import detectors_to_density
+
+    raw = _raw()
+    raw.loc[5, "lane"] = np.nan
+    with pytest.raises(ValueError, match=r"`raw\['lane'\]` must have no missing values"):
+        detectors_to_density(raw)
