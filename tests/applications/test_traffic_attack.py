@@ -12,8 +12,12 @@ def test_node_flows_terminates_when_only_unbounded_outlets_remain():
     np.testing.assert_array_equal(q, [[0.0, 100.0]])
     d = np.array([1424.3, 2559.6, 2465.5, 0.0])
     a = np.array(
-        [[0.0787, 0.5090, 0.2418, 0.1705], [0.0983, 0.0, 0.9017, 0.0],
-         [0.0, 0.0, 0.0, 1.0], [0.0, 0.1034, 0.1252, 0.7714]]
+        [
+            [0.0787, 0.5090, 0.2418, 0.1705],
+            [0.0983, 0.0, 0.9017, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+            [0.0, 0.1034, 0.1252, 0.7714],
+        ]
     )
     a /= a.sum(axis=1, keepdims=True)
     s = np.array([797.5, 486.2, 1666.0, np.inf])
@@ -49,7 +53,7 @@ def test_detectors_to_density_rejects_percent_occupancy():
     from applications.traffic import detectors_to_density
 
     raw = _raw()
-    with pytest.raises(ValueError, match="fraction in \\[0, 1\\].*percent"):
+    with pytest.raises(ValueError, match=r"fraction in \[0, 1\].*percent"):
         detectors_to_density(raw.assign(occupancy=raw["occupancy"] * 100))
 
 
