@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pwlmodels import fit_many
+from pwlmodels._validate import plain
 
 from ._detectors import detector_sample, detectors_to_density
 from ._models import TriangularFD, as_array, densities, fit_triangular, positive, table_row
@@ -103,6 +104,11 @@ def bootstrap_triangular(
     estimate = _params(fit_triangular(rho, q, robust=robust))
     ids = np.floor((t - t.min()) / block).astype(np.int64)
     blocks = [np.flatnonzero(ids == b) for b in np.unique(ids)]
+    if len(blocks) < 2:  # every replicate would be the data itself: an interval of width 0
+        raise ValueError(
+            f"`block_s` must cut the data into at least 2 blocks; got block_s = {plain(block)!r} "
+            f"s over a span of {plain(float(t.max() - t.min()))!r} s (1 block)"
+        )
     rng = np.random.default_rng(seed)
     reps, failed = [], 0
     for _ in range(int(n_boot)):

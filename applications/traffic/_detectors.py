@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pwlmodels._validate import plain
+
 from ._models import TriangularFD, positive
 
 __all__: list[str] = []
@@ -140,6 +142,25 @@ def detectors_to_density(
         raise TypeError(f"`stuck_intervals` must be an integer; got {stuck_intervals!r}")
     if stuck_intervals < 2:
         raise ValueError(f"`stuck_intervals` must be at least 2; got {stuck_intervals}")
+    for col in ("detector", "time_s", "lane"):  # the keys: a missing one cannot be grouped
+        if raw[col].isna().any():
+            i = int(np.argmax(raw[col].isna().to_numpy()))
+            raise ValueError(f"`raw['{col}']` must have no missing values; got one in row {i}")
+    occ = pd.to_numeric(raw["occupancy"], errors="coerce").to_numpy(float)
+    occ = occ[np.isfinite(occ)]
+    if occ.size and np.median(occ) > 1:  # percent: the night's rows (<= 1 %) would pass x 100
+        raise ValueError(
+            "`raw['occupancy']` must be a fraction in [0, 1]; got a median of "
+            f"{plain(float(np.median(occ)))!r} (percent? divide by 100)"
+        )
+    dup = raw.duplicated(["detector", "time_s", "lane"], keep=False)
+    if dup.any():  # a repeated lane would be averaged twice, or the interval silently lost
+        first = raw[dup].iloc[0]
+        raise ValueError(
+            "`raw` must have one row per (detector, time_s, lane); got "
+            f"{int(dup.sum())} rows sharing a key, e.g. ({first['detector']!r}, "
+            f"{first['time_s']!r}, {first['lane']!r})"
+        )
     raw = raw.sort_values(["detector", "lane", "time_s"], kind="stable").reset_index(drop=True)
     reason = _flags(raw, max_flow, int(stuck_intervals))
     dropped = raw[reason != ""].assign(reason=reason[reason != ""])

@@ -143,7 +143,8 @@ def node_flows(
         weight = np.where(competing, oriented, 0.0).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             scale = np.where(in_play, r / np.where(in_play, weight, 1.0), np.inf)
-        j = int(np.argmin(scale))
+        play = np.flatnonzero(in_play)  # argmin over all j could pick one out of play when
+        j = int(play[np.argmin(scale[play])])  # every a_j is inf, and the loop never ended
         members = competing[:, j]
         fits = members & (s <= scale[j] * c)
         if fits.any():  # demand-constrained: whole demand, every turn

@@ -136,7 +136,7 @@ def red_light_ctm(
     frac = (flow[k - 1] - level) / (flow[k - 1] - flow[k])
     clear = (k - 0.5 + frac) * dt  # flows sit at mid-step times
     delay = float(r.total_time) - steps * dt * float(rho0.sum()) * dx
-    return RedLightResult(queue, 3600.0 * clear, delay, "ctm", float(dx_m), thr)
+    return RedLightResult(queue, float(3600.0 * clear), delay, "ctm", float(dx_m), thr)
 
 
 def _tail(density: np.ndarray, threshold: float, dx: float) -> np.ndarray:
