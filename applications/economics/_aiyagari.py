@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 
 from pwlmodels._validate import plain
 
+from .._checks import check_count
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import solve_egm
 from ._model import IFPParams
@@ -94,14 +95,10 @@ class AiyagariParams:
                 self.borrowing_limit, "borrowing_limit", 0.0, math.inf, closed_lo=True
             ),
         }
-        n = self.n_states
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"`n_states` must be an integer; got {type(n).__name__}")
-        if n < 2:
-            raise ValueError(f"`n_states` must be >= 2; got {n}")
+        n_states = check_count(self.n_states, "n_states", 2)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "n_states", int(n))
+        object.__setattr__(self, "n_states", n_states)
 
     def capital_demand(self, r: float) -> float:
         """The firm's capital at the rental rate ``r + delta`` (labour 1)."""
