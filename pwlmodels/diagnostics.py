@@ -453,7 +453,7 @@ def expected_activation(name: str, *, moment: int = 1) -> float:
     ----------
     name : str
         A key of :data:`pwlmodels.nets.ACTIVATIONS`: relu, leaky_relu, prelu,
-        hardtanh, tanh, sigmoid, gelu, elu, softplus.
+        hardtanh, tanh, sigmoid, gelu, elu, softplus, silu.
     moment : int, default 1
         From 1 to 16: higher moments overflow float64 in the quadrature's tails.
 

@@ -46,7 +46,7 @@ __all__ = [
 ACTIVATIONS: Mapping[str, type[nn.Module]] = MappingProxyType(
     {kind.name: kind.module for kind in REGISTRY}
     | {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-    | {"elu": nn.ELU, "softplus": nn.Softplus}
+    | {"elu": nn.ELU, "softplus": nn.Softplus, "silu": nn.SiLU}
 )
 #: Optimizer name -> ``torch.optim`` class, built with torch's defaults but ``lr``.
 OPTIMIZERS: Mapping[str, type[optim.Optimizer]] = MappingProxyType(
@@ -91,7 +91,7 @@ def make_mlp(
     out_features : int, default 1
     activation : str, default "relu"
         A key of :data:`ACTIVATIONS`: relu, leaky_relu, prelu (one parameter
-        per layer), hardtanh, tanh, sigmoid, gelu, elu, softplus.
+        per layer), hardtanh, tanh, sigmoid, gelu, elu, softplus, silu.
     dtype : {torch.float32, torch.float64}, default torch.float32
     device : None, "auto", str or torch.device, optional (CPU)
         As in :func:`resolve_device`.

@@ -13,8 +13,9 @@ constraint binds or the Euler equation holds. The expectation is an exact sum
 over the income states. The training points are re-simulated with the
 current policy every few optimiser steps (the ergodic set), with a share
 drawn afresh so that no region is forgotten. Assets enter the network as
-``log(1 + (a + b) / scale)``, so that its units are spread where the policy
-curves and kinks, near the limit, for every activation alike.
+``log(1 + (a + b) / scale)`` by default (or ``asinh((a + b) / scale)``, or
+linearly), so that its units are spread where the policy curves and kinks,
+near the limit, for every activation alike.
 
 Because ``sigmoid(zeta) < 1``, the raw policy never binds exactly: see
 :meth:`NetworkSolution.policy_kkt` for the network's own reading of where it
@@ -24,6 +25,7 @@ binds.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +43,11 @@ from ._model import IFPParams, as_assets, as_states, check_params
 
 __all__ = ["NetworkSolution", "solve_network"]
 
-_ACTIVATIONS = ("relu", "tanh", "leaky_relu", "hardtanh", "gelu", "elu", "softplus", "sigmoid")
+_ACTIVATIONS = (
+    "relu", "tanh", "leaky_relu", "hardtanh", "gelu", "elu", "softplus", "sigmoid", "silu",
+)  # fmt: skip
+#: The maps of assets onto the network's first input (see :func:`asset_input`).
+TRANSFORMS = ("linear", "log", "asinh")
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +74,8 @@ class NetworkSolution:
         (``inf``: linear in ``a``).
     consumption : {"share", "level"}
         How the first output gives consumption (see :func:`solve_network`).
+    input_transform : {"log", "asinh", "linear"}
+        The map of assets onto the first input (see :func:`asset_input`).
 
     Examples
     --------
@@ -89,6 +97,7 @@ class NetworkSolution:
     device: str
     asset_scale: float = np.inf
     consumption: str = "share"
+    input_transform: str = "log"
 
     def policy(self, a: object, state: object) -> np.ndarray:
         """Consumption ``c(a, state)`` in float64 numpy (broadcast shape of ``a`` and ``state``)."""
@@ -121,10 +130,7 @@ class NetworkSolution:
         s = as_states(state, self.params.n_states)
         a, s = np.broadcast_arrays(a, s)
         p = next(self.net.parameters())
-        model = _Model(
-            self.net, self.params, self.domain, p.dtype, p.device, self.asset_scale,
-            self.consumption,
-        )  # fmt: skip
+        model = _Model.of(self, p.dtype, p.device)
         with torch.no_grad():
             c, _, h, _ = model(
                 torch.as_tensor(a.ravel(), dtype=p.dtype, device=p.device),
@@ -134,26 +140,35 @@ class NetworkSolution:
         return c, h.detach().cpu().double().numpy().reshape(a.shape)
 
 
-def asset_input(a, domain: tuple[float, float], scale: float):
-    """Assets mapped onto [-1, 1] on ``domain = (lo, hi)``: ``log(1 + (a - lo) / scale)`` rescaled.
+def asset_input(a, domain: tuple[float, float], scale: float, transform: str = "log"):
+    """Assets mapped onto [-1, 1] on ``domain = (lo, hi)``: ``g((a - lo) / scale)`` rescaled.
 
-    ``scale = numpy.inf``: the linear map ``2 (a - lo) / (hi - lo) - 1``. A
-    torch tensor in gives a tensor out, anything else a float64 numpy value.
+    ``g`` is ``log1p`` (``transform="log"``), ``asinh`` (``"asinh"``: linear
+    near the limit, logarithmic far from it) or the identity (``"linear"``,
+    also whenever ``scale = numpy.inf``): ``2 g((a - lo) / scale) / g((hi -
+    lo) / scale) - 1``. A torch tensor in gives a tensor out, anything else a
+    float64 numpy value.
     """
     lo, hi = domain
-    if scale == np.inf:
+    if scale == np.inf or transform == "linear":
         return 2 * (a - lo) / (hi - lo) - 1
-    log1p = torch.log1p if isinstance(a, torch.Tensor) else np.log1p
-    return 2 * log1p((a - lo) / scale) / np.log1p((hi - lo) / scale) - 1
+    torch_in = isinstance(a, torch.Tensor)
+    if transform == "asinh":
+        g = torch.asinh if torch_in else np.arcsinh
+        return 2 * g((a - lo) / scale) / np.arcsinh((hi - lo) / scale) - 1
+    g = torch.log1p if torch_in else np.log1p
+    return 2 * g((a - lo) / scale) / np.log1p((hi - lo) / scale) - 1
 
 
 class _Model:
     """The network with its input scaling and output maps, in torch."""
 
-    def __init__(self, net, params: IFPParams, domain, dtype, device, scale, level="share"):
+    def __init__(
+        self, net, params: IFPParams, domain, dtype, device, scale, level="share", transform="log"
+    ):
         self.net, self.params, self.level = net, params, level == "level"
         self.lo, self.hi = domain
-        self.scale = scale
+        self.scale, self.transform = scale, transform
         self.y = torch.as_tensor(params.y, dtype=dtype, device=device)
         mean = float(params.stationary_income() @ params.y)
         spread = float(np.ptp(params.y)) / 2 or 1.0
@@ -164,9 +179,17 @@ class _Model:
         )
         self.b = params.borrowing_limit
 
+    @classmethod
+    def of(cls, ns: NetworkSolution, dtype, device, net=None) -> _Model:
+        """The model of a solution (its own network unless ``net`` is given)."""
+        return cls(
+            ns.net if net is None else net, ns.params, ns.domain, dtype, device, ns.asset_scale,
+            ns.consumption, ns.input_transform,
+        )  # fmt: skip
+
     def inputs(self, a: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The network's input: assets and income, each mapped onto [-1, 1] on the domain."""
-        z_a = asset_input(a, (self.lo, self.hi), self.scale)
+        z_a = asset_input(a, (self.lo, self.hi), self.scale, self.transform)
         z_y = (self.y[s] - self.y_mid) / self.y_half
         return torch.stack([z_a, z_y], dim=-1)
 
@@ -174,11 +197,11 @@ class _Model:
         """Consumption, the slack ``1 - c/x``, ``h`` and cash on hand ``x`` at (a, s)."""
         out = self.net(self.inputs(a, s))
         x = torch.where(a < 0, self.Rb, self.R) * a + self.y[s] + self.b
-        h = torch.exp(out[:, 1].clamp(-30.0, 30.0))
+        h = torch.exp(out[..., 1].clamp(-30.0, 30.0))
         if self.level:  # c = out clipped to [1e-13 x, x]: piecewise linear in out and x
-            c = torch.minimum(torch.maximum(out[:, 0], 1e-13 * x), x)
+            c = torch.minimum(torch.maximum(out[..., 0], 1e-13 * x), x)
             return c, (x - c) / x, h, x
-        zeta = out[:, 0].clamp(-30.0, 30.0)  # c/x in [1e-13, 1 - 1e-13]: no 0 or inf
+        zeta = out[..., 0].clamp(-30.0, 30.0)  # c/x in [1e-13, 1 - 1e-13]: no 0 or inf
         return x * torch.sigmoid(zeta), torch.sigmoid(-zeta), h, x
 
     def first_output(self, share: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -187,17 +210,19 @@ class _Model:
 
 
 def _loss(model: _Model, a: torch.Tensor, s: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+    """The mean loss over the last axis of ``(a, s)``: one value per leading index
+    (a scalar for one network's points, one per member for stacked networks)."""
     p = model.params
     c, slack, h, x = model(a, s)
     a_next = x * slack - p.borrowing_limit  # x - c - b, without cancellation
-    S, n = p.n_states, a.shape[0]
-    states = torch.arange(S, device=a.device).repeat_interleave(n)
-    c_next = model(a_next.repeat(S), states)[0].view(S, n)
-    expect = (P[s].T * c_next ** (-p.gamma)).sum(dim=0)
+    shape = (*a.shape[:-1], p.n_states, a.shape[-1])  # (..., S, n): every state tomorrow
+    states = torch.arange(p.n_states, device=a.device).view(-1, 1).expand(shape)
+    c_next = model(a_next.unsqueeze(-2).expand(shape), states)[0]
+    expect = (P[s].transpose(-1, -2) * c_next ** (-p.gamma)).sum(dim=-2)
     rate = torch.where(a_next < 0, model.Rb, model.R)
     ratio = p.beta * rate * expect * c**p.gamma
     fb = slack + (1 - h) - torch.sqrt(slack**2 + (1 - h) ** 2)
-    return ((ratio - h) ** 2 + fb**2).mean()
+    return ((ratio - h) ** 2 + fb**2).mean(dim=-1)
 
 
 def solve_network(
@@ -219,6 +244,7 @@ def solve_network(
     asset_scale: float | None = None,
     consumption: str = "share",
     init: torch.nn.Sequential | None = None,
+    input_transform: str = "log",
 ) -> NetworkSolution:
     """Train a network on the Euler residual with Fischer-Burmeister complementarity.
 
@@ -265,6 +291,7 @@ def solve_network(
         kinks (on the default calibration's domain [0, 50] the kink at 0.021
         gets 0.04 % of a linear input's range and 0.5 % of the log input's).
         ``numpy.inf``: the linear map ``2 (a - lo) / (hi - lo) - 1``.
+        The scale of the "asinh" transform too.
     consumption : {"share", "level"}, default "share"
         "share": ``c = x sigmoid(zeta)`` (the constraint holds by construction,
         never binds exactly); "level": ``c = min(max(zeta, 1e-13 x), x)``, piecewise
@@ -273,6 +300,10 @@ def solve_network(
         Start from a copy of this network (2 inputs, 2 outputs; ``hidden`` and
         ``activation`` are then labels only) instead of seeded random weights
         fitted to the textbook guess; ``steps = 0`` is then allowed.
+    input_transform : {"log", "asinh", "linear"}, default "log"
+        The map of assets onto the first input (:func:`asset_input`):
+        ``log(1 + (a + b) / asset_scale)``, ``asinh((a + b) / asset_scale)``
+        or linear (as ``asset_scale=numpy.inf``), rescaled to [-1, 1].
 
     Returns
     -------
@@ -291,71 +322,39 @@ def solve_network(
     check_choice(activation, "activation", _ACTIVATIONS)
     if init is not None and not isinstance(init, torch.nn.Sequential):
         raise TypeError(f"`init` must be a torch.nn.Sequential or None; got {type(init).__name__}")
-    check_choice(consumption, "consumption", ("share", "level"))
     steps = check_count(steps, "steps", 0 if init is not None else 1)
-    n_points = check_count(n_points, "n_points", 2)
-    every = check_count(resimulate_every, "resimulate_every", 1)
-    periods = check_count(periods, "periods", 0)
-    explore = as_real_scalar(explore, "explore")
-    if not 0 <= explore < 1:
-        raise ValueError(f"`explore` must be in [0, 1); got {plain(explore)!r}")
     seed = check_count(seed, "seed", 0)
     check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
-    if (lr := as_real_scalar(lr, "lr")) <= 0:
-        raise ValueError(f"`lr` must be > 0; got {plain(lr)!r}")
-    if dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
-    if asset_scale is None:
-        scale = float(params.stationary_income() @ params.y)
-    elif not (scale := as_real_scalar(asset_scale, "asset_scale", finite=False)) > 0:
-        raise ValueError(
-            f"`asset_scale` must be > 0 (numpy.inf: linear); got {plain(asset_scale)!r}"
-        )
-    b = params.borrowing_limit
-    if domain is None:
-        domain = (-b, default_a_max(params) / 1.25)
-    lo, hi = _check_domain(domain, b)
+    cfg = settings(
+        params, domain=domain, asset_scale=asset_scale, input_transform=input_transform,
+        consumption=consumption, n_points=n_points, resimulate_every=resimulate_every,
+        periods=periods, explore=explore, lr=lr, dtype=dtype,
+    )  # fmt: skip
     dev = resolve_device(device)
     if init is None:
         net = make_mlp(2, hidden, 2, activation=activation, dtype=dtype, device=dev, seed=seed)
     else:
         net = copy.deepcopy(init).to(dtype=dtype, device=dev).train()
-    model = _Model(net, params, (lo, hi), dtype, dev, scale, consumption)
-    gen = torch.Generator().manual_seed(seed)
+    model = cfg.model(net, params, dev)
     P = torch.as_tensor(params.P, dtype=dtype, device=dev)
-    P_cpu = torch.as_tensor(params.P, dtype=torch.float64)
-    pi = torch.as_tensor(params.stationary_income(), dtype=torch.float64)
-
-    def fresh(k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        u = torch.rand(k, generator=gen, dtype=torch.float64)
-        u[: k // 2] = u[: k // 2] ** 2  # half dense near the limit, half uniform
-        return lo + (hi - lo) * u, torch.multinomial(pi, k, replacement=True, generator=gen)
-
-    a, s = fresh(n_points)
+    panel = Panel(params, cfg, seed)
     start = time.perf_counter()
     if init is None:
-        _warm_start(model, *fresh(4 * n_points), dtype, dev)
+        warm_start(model, panel)
     rows = []
     opt = None
     for step in range(1, steps + 1):
-        if opt is None or (step - 1) % every == 0:
+        if opt is None or (step - 1) % cfg.every == 0:
             if step > 1:
-                a, s = _resimulate(model, a, s, P_cpu, periods, gen, (lo, hi), dtype, dev)
-                k = round(explore * n_points)
-                if k:
-                    idx = torch.randperm(n_points, generator=gen)[:k]
-                    a[idx], s[idx] = fresh(k)
-            a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
+                panel.move(model)
+            a_t, s_t = panel.tensors(dev)
             if optimizer == "lbfgs":
                 opt = torch.optim.LBFGS(
                     net.parameters(), lr=1.0, max_iter=20, history_size=50,
                     line_search_fn="strong_wolfe",
                 )  # fmt: skip
             elif opt is None:
-                opt = torch.optim.Adam(net.parameters(), lr=lr)
-                decay = torch.optim.lr_scheduler.CosineAnnealingLR(
-                    opt, T_max=steps, eta_min=lr / 100
-                )
+                opt, decay = adam(net.parameters(), cfg.lr, steps)
 
         def closure(a_t=a_t, s_t=s_t, opt=opt) -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
@@ -366,22 +365,138 @@ def solve_network(
         value = float(opt.step(closure).detach())
         if optimizer == "adam":  # cosine decay from lr to lr / 100
             decay.step()
-        if not np.isfinite(value):
-            raise FloatingPointError(
-                f"the Euler loss is {value} at step {step} ({activation}, seed {seed}); "
-                "try float64 or fewer steps between re-simulations"
-            )
+        check_loss(value, step, activation, seed)
         rows.append((step, value, time.perf_counter() - start))
-    seconds = time.perf_counter() - start
-    history = pd.DataFrame(rows, columns=["step", "loss", "seconds"])
     net.eval()
-    return NetworkSolution(
-        params, net, activation, seed, (lo, hi), history, count_parameters(net), seconds,
-        str(dev), scale, consumption,
+    return cfg.solution(params, net, activation, seed, rows, time.perf_counter() - start, dev)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The checked training settings of :func:`solve_network` (and of the batched solver)."""
+
+    domain: tuple[float, float]
+    scale: float
+    transform: str
+    consumption: str
+    n_points: int
+    every: int
+    periods: int
+    explore: float
+    lr: float
+    dtype: torch.dtype
+
+    def model(self, net, params: IFPParams, dev) -> _Model:
+        return _Model(
+            net, params, self.domain, self.dtype, dev, self.scale, self.consumption,
+            self.transform,
+        )  # fmt: skip
+
+    def solution(self, params, net, activation, seed, rows, seconds, dev) -> NetworkSolution:
+        """The trained ``net`` as a NetworkSolution (``rows``: (step, loss, seconds))."""
+        history = pd.DataFrame(rows, columns=["step", "loss", "seconds"])
+        return NetworkSolution(
+            params, net, activation, seed, self.domain, history, count_parameters(net), seconds,
+            str(dev), self.scale, self.consumption, self.transform,
+        )  # fmt: skip
+
+
+def settings(
+    params: IFPParams, *, domain, asset_scale, input_transform, consumption, n_points,
+    resimulate_every, periods, explore, lr, dtype,
+) -> Settings:  # fmt: skip
+    """:func:`solve_network`'s keyword arguments checked (TypeError / ValueError naming them)."""
+    check_choice(consumption, "consumption", ("share", "level"))
+    check_choice(input_transform, "input_transform", TRANSFORMS)
+    n_points = check_count(n_points, "n_points", 2)
+    every = check_count(resimulate_every, "resimulate_every", 1)
+    periods = check_count(periods, "periods", 0)
+    explore = as_real_scalar(explore, "explore")
+    if not 0 <= explore < 1:
+        raise ValueError(f"`explore` must be in [0, 1); got {plain(explore)!r}")
+    if (lr := as_real_scalar(lr, "lr")) <= 0:
+        raise ValueError(f"`lr` must be > 0; got {plain(lr)!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"`dtype` must be torch.float32 or torch.float64; got {dtype!r}")
+    if asset_scale is None:
+        scale = float(params.stationary_income() @ params.y)
+    elif not (scale := as_real_scalar(asset_scale, "asset_scale", finite=False)) > 0:
+        raise ValueError(
+            f"`asset_scale` must be > 0 (numpy.inf: linear); got {plain(asset_scale)!r}"
+        )
+    if input_transform == "linear" or scale == np.inf:
+        scale, input_transform = np.inf, "linear"
+    b = params.borrowing_limit
+    if domain is None:
+        domain = (-b, default_a_max(params) / 1.25)
+    return Settings(
+        _check_domain(domain, b), scale, input_transform, consumption, n_points, every, periods,
+        explore, lr, dtype,
     )  # fmt: skip
 
 
-def _warm_start(model: _Model, a: torch.Tensor, s: torch.Tensor, dtype, dev) -> None:
+class Panel:
+    """One network's training points, drawn and moved as :func:`solve_network` does.
+
+    Half the fresh draws are dense near the limit (``lo + (hi - lo) u**2``),
+    half uniform; income from its stationary distribution; all from one
+    generator seeded with ``seed``.
+    """
+
+    def __init__(self, params: IFPParams, cfg: Settings, seed: int):
+        self.cfg = cfg
+        self.gen = torch.Generator().manual_seed(seed)
+        self.P = torch.as_tensor(params.P, dtype=torch.float64)
+        self.pi = torch.as_tensor(params.stationary_income(), dtype=torch.float64)
+        self.a, self.s = self.fresh(cfg.n_points)
+
+    def fresh(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``k`` fresh points (float64 assets and integer states, on the CPU)."""
+        lo, hi = self.cfg.domain
+        u = torch.rand(k, generator=self.gen, dtype=torch.float64)
+        u[: k // 2] = u[: k // 2] ** 2  # half dense near the limit, half uniform
+        return lo + (hi - lo) * u, torch.multinomial(
+            self.pi, k, replacement=True, generator=self.gen
+        )
+
+    def move(self, model: _Model) -> None:
+        """Move the panel ``periods`` periods forward with the current policy (income drawn
+        from the chain), then redraw the ``explore`` share of it afresh."""
+        cfg = self.cfg
+        lo, hi = cfg.domain
+        dev, b = model.y.device, model.params.borrowing_limit
+        a, s = self.a, self.s
+        for _ in range(cfg.periods):
+            with torch.no_grad():
+                _, slack, _, x = model(a.to(dtype=cfg.dtype, device=dev), s.to(dev))
+            a = (x * slack - b).double().cpu().clamp(lo, hi)
+            s = torch.multinomial(self.P[s], 1, generator=self.gen).squeeze(1)
+        if k := round(cfg.explore * cfg.n_points):
+            idx = torch.randperm(cfg.n_points, generator=self.gen)[:k]
+            a[idx], s[idx] = self.fresh(k)
+        self.a, self.s = a, s
+
+    def tensors(self, dev) -> tuple[torch.Tensor, torch.Tensor]:
+        """The panel on ``dev``, assets in the training dtype."""
+        return self.a.to(dtype=self.cfg.dtype, device=dev), self.s.to(dev)
+
+
+def adam(parameters, lr: float, steps: int):
+    """Adam at ``lr`` with its cosine decay to ``lr / 100`` over ``steps``."""
+    opt = torch.optim.Adam(parameters, lr=lr)
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 100)
+
+
+def check_loss(value: float, step: int, activation: str, seed: int) -> None:
+    """A FloatingPointError when the Euler loss is not finite."""
+    if not np.isfinite(value):
+        raise FloatingPointError(
+            f"the Euler loss is {value} at step {step} ({activation}, seed {seed}); "
+            "try float64 or fewer steps between re-simulations"
+        )
+
+
+def warm_start(model: _Model, panel: Panel) -> None:
     """Fit the network to a smooth textbook guess before the Euler training.
 
     The guess consumes income plus the perfect-foresight share ``kappa = 1 -
@@ -393,9 +508,11 @@ def _warm_start(model: _Model, a: torch.Tensor, s: torch.Tensor, dtype, dev) -> 
     """
     p = model.params
     kappa = 1 - (p.beta * p.R) ** (1 / p.gamma) / p.R
+    a, s = panel.fresh(4 * panel.cfg.n_points)
     a_np, s_np = a.numpy(), s.numpy()
     x = p.cash(a_np, s_np) + p.borrowing_limit
     share = np.clip((p.y[s_np] + kappa * p.rate(a_np) * a_np) / x, 0.02, 0.98)
+    dtype, dev = panel.cfg.dtype, model.y.device
     target = torch.as_tensor(model.first_output(share, x), dtype=dtype, device=dev)
     a_t, s_t = a.to(dtype=dtype, device=dev), s.to(dev)
 
@@ -437,29 +554,14 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
     a = np.tile(np.concatenate([lo + (hi - lo) * t, lo + (hi - lo) * t**3]), p.n_states)
     s = np.repeat(np.arange(p.n_states), a.size // p.n_states)
     w = next(net.parameters())
-    model = _Model(net, p, ns.domain, w.dtype, w.device, ns.asset_scale, ns.consumption)
+    model = _Model.of(ns, w.dtype, w.device, net)
     a_t = torch.as_tensor(a, dtype=w.dtype, device=w.device)
     s_t = torch.as_tensor(s, device=w.device)
     target = torch.as_tensor(policy(a, s), dtype=w.dtype, device=w.device)
     _lbfgs(net, lambda: ((model(a_t, s_t)[0] / target - 1) ** 2).mean(), max_iter=max_iter,
            history_size=50)  # fmt: skip
     net.eval()
-    return NetworkSolution(
-        p, net, ns.activation, ns.seed, ns.domain, ns.history, ns.n_params, 0.0, ns.device,
-        ns.asset_scale, ns.consumption,
-    )  # fmt: skip
-
-
-def _resimulate(model, a, s, P_cpu, periods, gen, domain, dtype, dev):
-    """Move the panel ``periods`` periods forward with the current policy (no gradients)."""
-    lo, hi = domain
-    b = model.params.borrowing_limit
-    for _ in range(periods):
-        with torch.no_grad():
-            _, slack, _, x = model(a.to(dtype=dtype, device=dev), s.to(dev))
-        a = (x * slack - b).double().cpu().clamp(lo, hi)
-        s = torch.multinomial(P_cpu[s], 1, generator=gen).squeeze(1)
-    return a, s
+    return dataclasses.replace(ns, net=net, seconds=0.0)
 
 
 def _check_domain(domain: object, b: float) -> tuple[float, float]:
