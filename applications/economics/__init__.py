@@ -22,6 +22,12 @@ Public names
 :func:`solve_network` -> :class:`NetworkSolution`
     A network trained on the Euler residual with Fischer-Burmeister
     complementarity (Maliar, Maliar and Winant 2021).
+:func:`solve_networks` -> list of :class:`NetworkSolution`
+    Several seeds of one architecture trained with Adam at once, as one
+    batched model (each member as :func:`solve_network` would train it).
+:func:`solve_aiyagari` -> :class:`AiyagariSolution`
+    Aiyagari (1994)'s general equilibrium: r*, wage, capital, Gini,
+    hand-to-mouth share and MPCs by wealth quintile.
 :class:`Config`, :data:`FULL`, :data:`QUICK`
     The sizes of a run of the study (frozen).
 :func:`egm_network`, :func:`compare_warm_start`
@@ -61,6 +67,7 @@ from ._egm import EGMSolution, solve_egm
 from ._euler import euler_errors
 from ._model import IFPParams
 from ._net import NetworkSolution, solve_network
+from ._net_many import solve_networks
 from ._result import EconomicsResult
 from ._study import compute
 from ._warm import compare_warm_start, egm_network
@@ -84,6 +91,7 @@ __all__ = [
     "solve_aiyagari",
     "solve_egm",
     "solve_network",
+    "solve_networks",
     "stationary_distribution",
 ]
 
