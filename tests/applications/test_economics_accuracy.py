@@ -1,0 +1,146 @@
+"""The batched Euler-residual solver, the input transforms and the neural-solver accuracy study."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from applications.economics import IFPParams, solve_network, solve_networks
+from applications.economics._accuracy import SMOKE, _root, accuracy_study, accuracy_table, ge_table
+from applications.economics._net import asset_input
+from pwlmodels import make_mlp
+
+ROOT = Path(__file__).resolve().parents[2]
+KW = {"hidden": (8, 8), "steps": 40, "n_points": 48, "resimulate_every": 7, "lr": 3e-3}
+
+
+@pytest.mark.parametrize("activation", ["silu", "relu"])
+def test_each_member_trains_as_solve_network_would(activation):
+    p = IFPParams()
+    many = solve_networks(p, (5, 2), activation=activation, input_transform="asinh", **KW)
+    assert [m.seed for m in many] == [5, 2]
+    for member in many:
+        one = solve_network(
+            p, optimizer="adam", seed=member.seed, activation=activation,
+            input_transform="asinh", **KW,
+        )  # fmt: skip
+        for a, b in zip(one.net.parameters(), member.net.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(member.history["loss"], one.history["loss"], rtol=1e-9)
+        assert member.input_transform == "asinh" and member.history["step"].tolist()[-1] == 40
+
+
+def test_members_differ_by_seed_and_train():
+    a, b = solve_networks(IFPParams(), (0, 1), **KW)
+    assert not torch.equal(a.net[0].weight, b.net[0].weight)
+    assert a.history["loss"].iloc[-1] < a.history["loss"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"seeds": ()}, ValueError, "`seeds` must hold at least one seed"),
+        ({"seeds": (1, 1)}, ValueError, "`seeds` must be distinct"),
+        ({"seeds": (True,)}, TypeError, r"`seeds\[0\]` must be an integer"),
+        ({"seeds": 3}, TypeError, "`seeds` must be a sequence"),
+        ({"steps": 0}, ValueError, "`steps` must be >= 1"),
+        ({"activation": "swish"}, ValueError, "`activation` must be one of"),
+        ({"input_transform": "sqrt"}, ValueError, "`input_transform` must be one of"),
+        ({"lr": -1.0}, ValueError, "`lr` must be > 0"),
+    ],
+)
+def test_solve_networks_refuses_bad_arguments(kwargs, error, match):
+    args = {"seeds": (0,), "hidden": (4,), "steps": 1, "n_points": 8} | kwargs
+    seeds = args.pop("seeds")
+    with pytest.raises(error, match=match):
+        solve_networks(IFPParams(), seeds, **args)
+
+
+def test_solve_network_refuses_an_unknown_transform():
+    with pytest.raises(ValueError, match="`input_transform` must be one of 'linear', 'log'"):
+        solve_network(IFPParams(), steps=1, input_transform="exp")
+
+
+@pytest.mark.parametrize("transform", ["linear", "log", "asinh"])
+def test_asset_input_maps_the_domain_onto_minus_one_one(transform):
+    dom = (-0.5, 40.0)
+    a = np.array([-0.5, 0.0, 3.0, 40.0])
+    z = asset_input(a, dom, 2.0, transform)
+    assert z[0] == pytest.approx(-1.0) and z[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(z) > 0)
+    g = {"linear": lambda u: u, "log": np.log1p, "asinh": np.arcsinh}[transform]
+    u = (a + 0.5) / (np.inf if transform == "linear" else 2.0)
+    if transform != "linear":
+        np.testing.assert_allclose(z, 2 * g(u) / g(40.5 / 2.0) - 1, rtol=1e-14)
+    zt = asset_input(torch.as_tensor(a), dom, 2.0, transform)
+    np.testing.assert_allclose(zt.numpy(), z, rtol=1e-14)
+
+
+def test_linear_transform_is_the_infinite_scale():
+    sol = solve_network(IFPParams(), steps=1, n_points=16, hidden=(4,), input_transform="linear")
+    assert sol.asset_scale == np.inf and sol.input_transform == "linear"
+    sol = solve_network(IFPParams(), steps=1, n_points=16, hidden=(4,), asset_scale=np.inf)
+    assert sol.input_transform == "linear"
+
+
+def test_silu_is_an_activation_of_make_mlp():
+    net = make_mlp(1, (3,), 1, activation="silu", seed=0)
+    assert isinstance(net[1], torch.nn.SiLU)
+
+
+def test_root_of_the_interpolated_excess():
+    r = np.array([0.03, 0.01, 0.02])
+    assert _root(r, np.array([3.0, -1.0, 1.0])) == pytest.approx(0.015)
+    assert np.isnan(_root(r, np.array([1.0, 2.0, 3.0])))
+    assert _root(np.array([0.0, 1.0]), np.array([0.0, 0.0])) == 0.0
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return accuracy_study(SMOKE)
+
+
+def test_accuracy_study_tables(smoke):
+    members = smoke["members"]
+    n = len(SMOKE.activations) * len(SMOKE.widths) * len(SMOKE.seeds) * 2
+    assert len(members) == n and set(members["stage"]) == {"adam", "adam+lbfgs"}
+    tuning = smoke["tuning"]
+    assert len(tuning) == len(SMOKE.activations) * len(SMOKE.lrs) * len(SMOKE.transforms)
+    for act, g in members.groupby("activation"):  # the tuned lr and transform were used
+        best = tuning[tuning["activation"] == act].sort_values("score").iloc[0]
+        assert set(g["transform"]) == {best["transform"]} and set(g["lr"]) == {best["lr"]}
+    cols = [c for c in members.columns if c.startswith("log10_")]
+    assert np.isfinite(members[cols].to_numpy()).all()
+    egm = smoke["egm"].iloc[0]
+    assert egm["log10_mean_all"] < members["log10_mean_all"].min()  # EGM is the ground truth
+    summary = accuracy_table(members)
+    assert len(summary) == n // len(SMOKE.seeds)
+    ge = smoke["ge"]
+    np.testing.assert_allclose(ge["supply"] - ge["demand"], ge["excess"])
+    assert sorted(set(ge["offset_bp"])) == sorted((0.0, *SMOKE.ge_offsets_bp))
+    table = ge_table(ge, float(egm["r_brent"]))
+    row = table[table["model"] == "egm"].iloc[0]
+    assert row["gap_bp"] == 0.0 and abs(row["gap_brent_bp"]) < 1.0  # interpolation error
+
+
+def test_accuracy_study_is_reproducible_with_fixed_seeds(smoke):
+    again = accuracy_study(SMOKE, processes=2)
+    for name in ("tuning", "members", "ge", "egm"):
+        a, b = smoke[name], again[name]
+        drop = [c for c in ("seconds",) if c in a.columns]
+        pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
+
+
+def test_bench_neural_solvers_quick_writes_its_tables(tmp_path):
+    script = ROOT / "benchmarks" / "bench_neural_solvers.py"
+    cmd = [sys.executable, str(script), "--quick", "--out", str(tmp_path), "--processes", "1"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+    for name in ("members", "tuning", "ge", "egm"):
+        table = pd.read_csv(tmp_path / f"neural_solvers_{name}.csv")
+        assert len(table) and "pwlmodels" in table.columns
