@@ -278,25 +278,34 @@ def _activation_part(budget: Budget, act: str, r_star: float, progress: bool):
 
 
 def _root(r: np.ndarray, excess: np.ndarray) -> float:
-    """Where the piecewise-linear interpolant of ``excess(r)`` first crosses zero (NaN: none)."""
+    """Where the piecewise-linear interpolant of ``excess(r)`` crosses zero, if ``excess``
+    is nondecreasing in ``r`` (the market then clears once); NaN if it is not, or never
+    crosses."""
     order = np.argsort(r)
     r, excess = r[order], excess[order]
+    if np.any(np.diff(excess) < 0):
+        return float("nan")
     for k in range(r.size - 1):
-        if excess[k] <= 0 <= excess[k + 1] or excess[k] >= 0 >= excess[k + 1]:
-            if excess[k + 1] == excess[k]:
-                return float(r[k])
-            return float(r[k] - excess[k] * (r[k + 1] - r[k]) / (excess[k + 1] - excess[k]))
+        lo, hi = excess[k], excess[k + 1]
+        if lo <= 0 <= hi:
+            return float(r[k] if hi == lo else r[k] - lo * (r[k + 1] - r[k]) / (hi - lo))
     return float("nan")
 
 
 def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
-    """r* per model and seed by interpolating its excess supply over the rates, and its gap
-    to EGM's Brent r* and to EGM's own interpolated r*, in basis points."""
+    """General equilibrium per model and seed: r* where the piecewise-linear interpolant of
+    its excess supply over the rates crosses zero, when that excess increases with the
+    rate (``increasing``; NaN otherwise: a supply curve that falls somewhere has no
+    well-defined r* on this grid), its gap to EGM's interpolated r* and to EGM's Brent r*
+    in basis points, and the capital supply error at EGM's r* in percent of demand."""
     rows = []
     for (model, seed), g in ge.groupby(["model", "seed"], sort=False):
-        r = _root(g["r"].to_numpy(), g["excess"].to_numpy())
+        r, excess = g["r"].to_numpy(), g["excess"].to_numpy()
+        at = g[g["offset_bp"] == 0.0].iloc[0]
         rows.append({"model": model, "width": int(g["width"].iloc[0]),
-                     "stage": g["stage"].iloc[0], "seed": int(seed), "r_star": r})  # fmt: skip
+                     "stage": g["stage"].iloc[0], "seed": int(seed), "r_star": _root(r, excess),
+                     "increasing": bool(np.all(np.diff(excess[np.argsort(r)]) >= 0)),
+                     "supply_error_pct": 100 * at["excess"] / at["demand"]})  # fmt: skip
     out = pd.DataFrame(rows)
     egm_interp = float(out.loc[out["model"] == "egm", "r_star"].iloc[0])
     out["gap_bp"] = 1e4 * (out["r_star"] - egm_interp)

@@ -97,8 +97,10 @@ def test_silu_is_an_activation_of_make_mlp():
 def test_root_of_the_interpolated_excess():
     r = np.array([0.03, 0.01, 0.02])
     assert _root(r, np.array([3.0, -1.0, 1.0])) == pytest.approx(0.015)
-    assert np.isnan(_root(r, np.array([1.0, 2.0, 3.0])))
+    assert np.isnan(_root(r, np.array([1.0, 2.0, 3.0])))  # never clears
     assert _root(np.array([0.0, 1.0]), np.array([0.0, 0.0])) == 0.0
+    assert _root(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, 1.0])) == 1.0
+    assert np.isnan(_root(r, np.array([3.0, -1.0, 4.0])))  # supply falls somewhere: no r*
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +129,8 @@ def test_accuracy_study_tables(smoke):
     table = ge_table(ge, float(egm["r_brent"]))
     row = table[table["model"] == "egm"].iloc[0]
     assert row["gap_bp"] == 0.0 and abs(row["gap_brent_bp"]) < 1.0  # interpolation error
+    assert row["increasing"] and abs(row["supply_error_pct"]) < 0.1
+    assert table.loc[~table["increasing"], "r_star"].isna().all()
 
 
 def test_accuracy_study_is_reproducible_with_fixed_seeds(smoke):
