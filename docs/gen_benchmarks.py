@@ -4,7 +4,7 @@
 
 Reads benchmarks/results/{convert,fit,fit_many,verify,milp_bounds,regions,pwa_relu,
 activations,train_many,acasxu}.csv
-(train_many_cuda.csv too when present)
+(train_many_cuda.csv, ctm_network.csv, aiyagari.csv and neural_solvers_*.csv too when present)
 (written by the scripts in benchmarks/; this script runs no benchmark) and writes
 the site's benchmarks page: every number on it is a cell of those files or a median or count over
 them, stated as such. Rerun it after rerunning a benchmark.
@@ -523,6 +523,30 @@ distribution, 2000 nodes) cleared by the same root finder: the gap is in basis p
 {markdown_table(show)}"""
 
 
+def neural_solvers_section(data: dict[str, pd.DataFrame]) -> str:
+    from applications.economics._accuracy import FAIR
+    from applications.economics._accuracy_page import ge_summary, members_table
+
+    members = data["members"]
+    n_act, n_width = members.activation.nunique(), members.width.nunique()
+    return f"""## Neural solvers of the Aiyagari household, given a fair budget
+
+`python benchmarks/bench_neural_solvers.py` (results in
+`benchmarks/results/neural_solvers_{{members,tuning,ge,egm}}.csv`;
+{_stamp(members, ["pwlmodels"])}): Euler-residual networks of {n_act} activations and {n_width}
+widths, {members.seed.nunique()} seeds each trained as one batched model
+(`applications.economics.solve_networks`), {FAIR.steps:,} Adam steps then {FAIR.polish} L-BFGS
+steps, learning
+rate and input transform tuned per activation; log10 Euler errors (mean over EGM's
+stationary distribution ± sd over seeds, and max) near the kink and away, with wall time per
+network (the Adam stage; "L-BFGS" is the change the polish makes), and general equilibrium
+from each activation's best networks. The economics page discusses them.
+
+{markdown_table(members_table(members, data["egm"]))}
+
+{markdown_table(ge_summary(data["ge"], data["egm"]))}"""
+
+
 def render(results: Path = RESULTS) -> str:
     """The page's Markdown, from the CSVs in ``results``."""
     convert = pd.read_csv(results / "convert.csv")
@@ -540,6 +564,9 @@ def render(results: Path = RESULTS) -> str:
         for name in ("ctm_network", "aiyagari")
         if (results / f"{name}.csv").exists()
     }
+    from applications.economics._accuracy_page import load_accuracy
+
+    neural = load_accuracy(results)
     many = [pd.read_csv(results / name) for name in ("train_many.csv", "train_many_cuda.csv")
             if (results / name).exists()]  # fmt: skip
     page = "\n".join(
@@ -562,6 +589,7 @@ def render(results: Path = RESULTS) -> str:
             explicit_mpc_section(explicit_mpc),
             *([ctm_network_section(optional["ctm_network"])] if "ctm_network" in optional else []),
             *([aiyagari_section(optional["aiyagari"])] if "aiyagari" in optional else []),
+            *([neural_solvers_section(neural)] if neural is not None else []),
             activations_section(activations),
             train_many_section(pd.concat(many, ignore_index=True)),
             acasxu_section(acasxu),

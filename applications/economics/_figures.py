@@ -12,6 +12,8 @@ import numpy as np
 
 from pwlmodels.plotting import save_figure
 
+from ._accuracy_page import accuracy_figure
+
 __all__: list[str] = []
 
 _COLORS = {"egm": "black", "relu": "C3", "tanh": "C0", "fit_pwl": "C2", "interpolant": "C7"}
@@ -248,4 +250,6 @@ def all_figures(r, folder: Path, *, dpi: int = 150) -> list[Path]:
         euler_figure(r, folder / "euler.png", dpi),
         distribution_figure(r, folder / "distribution.png", dpi),
         wedge_figure(r, folder / "wedge.png", dpi),
-    ]
+        *([accuracy_figure(r.neural_solvers, folder / "neural_solvers.png", dpi)]
+          if r.neural_solvers is not None else []),
+    ]  # fmt: skip

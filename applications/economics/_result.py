@@ -266,6 +266,10 @@ class EconomicsResult:
         The general-equilibrium part (numbers only; see ``_ge.aiyagari_part``).
     warm_start : pandas.DataFrame or None
         The solver started from EGM's exact network (``_warm.compare_warm_start``).
+    neural_solvers : dict or None
+        The committed results of ``benchmarks/bench_neural_solvers.py``
+        summarised (``_accuracy_page.summarize_accuracy``: tables and numbers),
+        None when the source tree has none.
 
     Examples
     --------
@@ -299,3 +303,4 @@ class EconomicsResult:
     wedge: WedgeCurves
     aiyagari: dict
     warm_start: pd.DataFrame | None = None
+    neural_solvers: dict | None = None

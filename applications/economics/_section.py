@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import markdown_table
+from ._accuracy_page import accuracy_text
 from ._ge import aiyagari_text
 from ._warm_page import warm_text
 
@@ -405,6 +406,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "![Stationary distribution](distribution.png)\n",
         aiyagari_text(r.aiyagari),
         warm_text(r.warm_start),
+        accuracy_text(r.neural_solvers, "neural_solvers.png"),
         f"_Run: {seconds:.1f} s on {r.device}, {mode}; parts: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in r.part_seconds.items())
         + "._\n",

@@ -24,6 +24,7 @@ import torch
 from pwlmodels import compare_activations, evaluate, resolve_device
 
 from .._checks import one_thread
+from ._accuracy_page import load_accuracy, summarize_accuracy
 from ._config import Config, check_seeds
 from ._curves import distribution_curves, euler_curves, fit_curves, policy_curves, wedge_curves
 from ._dist import StationaryDistribution, stationary_distribution
@@ -528,5 +529,6 @@ def compute(
         mean_mpc=float(reported.mean_mpc),
         solver_top=max(solver_tops, default=float("nan")),
         wedge_jump_error=float(wedge.value.abs().max()) if len(wedge) else float("nan"),
-        fit_domains=_fit_domains(st), aiyagari=ge, warm_start=warm, **curves,
+        fit_domains=_fit_domains(st), aiyagari=ge, warm_start=warm,
+        neural_solvers=summarize_accuracy(load_accuracy()), **curves,
     )  # fmt: skip

@@ -1,0 +1,93 @@
+"""The economics page's fair-budget part, read from the committed benchmark CSVs."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from applications.economics._accuracy import accuracy_table, ge_table
+from applications.economics._accuracy_page import (
+    RESULTS,
+    accuracy_figure,
+    accuracy_text,
+    ge_summary,
+    load_accuracy,
+    members_table,
+    summarize_accuracy,
+    tuning_table,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    out = load_accuracy()
+    if out is None:
+        pytest.skip(f"no neural_solvers_*.csv under {RESULTS}")
+    return out
+
+
+def test_missing_results_say_how_to_make_them(tmp_path):
+    assert load_accuracy(tmp_path) is None
+    text = accuracy_text(None)
+    assert "python benchmarks/bench_neural_solvers.py" in text and "|" not in text
+
+
+def test_members_table_is_the_adam_stage_with_the_polish_change(data):
+    members, egm = data["members"], data["egm"]
+    table = members_table(members, egm)
+    summary = accuracy_table(members)
+    cells = summary.groupby(["activation", "width"]).ngroups
+    assert len(table) == cells + 1 and table["activation"].iloc[-1] == "EGM"
+    row = table.iloc[0]
+    one = members[(members.activation == row.activation) & (members.width == int(row.width))]
+    adam = one[one.stage == "adam"]["log10_mean_near"]
+    assert row["mean near the kink"] == f"{adam.mean():.2f} ± {adam.std():.2f}"
+    change = (
+        one[one.stage == "adam+lbfgs"]["log10_mean_all"].mean()
+        - one[one.stage == "adam"]["log10_mean_all"].mean()
+    )
+    assert row["L-BFGS: mean all"] == f"{change:+.2f}"
+    assert table["mean all"].iloc[-1] == f"{egm['log10_mean_all'].iloc[0]:.2f}"
+
+
+def test_tuning_table_reports_the_choice_the_members_used(data):
+    table = tuning_table(data["tuning"], data["members"])
+    tuning = data["tuning"]
+    for row in table.itertuples():
+        runs = tuning[tuning.activation == row.activation]
+        best = runs.loc[runs.score.idxmin()]
+        assert row._5 == f"{best['lr']:g}" and row._6 == best["transform"]  # chosen lr, input
+
+
+def test_ge_summary_gives_r_star_only_where_supply_rises(data):
+    summary = ge_summary(data["ge"], data["egm"])
+    full = ge_table(data["ge"], float(data["egm"]["r_brent"].iloc[0]))
+    for row in summary.itertuples(index=False):
+        g = full[full.model == ("egm" if row.model == "EGM" else row.model)]
+        rising = int(g.increasing.sum())
+        assert row[2] == f"{rising} of {len(g)}"
+        assert (row[3] == "none") == (rising == 0)
+        assert len(row[5].split(", ")) == len(g)
+
+
+def test_text_and_figure(data, tmp_path):
+    summary = summarize_accuracy(data)
+    text = accuracy_text(summary, "neural_solvers.png")
+    assert "![Neural solvers" in text and not re.search(r"\bnan\b", text, flags=re.I)
+    assert summarize_accuracy(None) is None
+    path = accuracy_figure(summary, tmp_path / "f.png", dpi=40)
+    assert path.stat().st_size > 1000
+
+
+def test_members_table_aligns_stages_whatever_their_order(data):
+    members = data["members"]
+    shuffled = members.iloc[np.random.default_rng(0).permutation(len(members))]
+    a = members_table(members, data["egm"]).sort_values(["activation", "width"])
+    b = members_table(shuffled, data["egm"]).sort_values(["activation", "width"])
+    drop = ["mean near the kink", "mean away", "mean all"]  # sd: float sums in another order
+    pd.testing.assert_frame_equal(
+        a.drop(columns=drop).reset_index(drop=True), b.drop(columns=drop).reset_index(drop=True)
+    )
