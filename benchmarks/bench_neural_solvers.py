@@ -18,7 +18,10 @@ train together as one batched model (``solve_networks``). Writes, under
 - ``neural_solvers_ge.csv``: capital supply minus demand at r* and r* +
   (-20, -10, -5, 5, 10) bp, for EGM and for each activation at its best
   width and stage (networks retrained at each rate, same budget);
-- ``neural_solvers_egm.csv``: EGM's own errors and its Brent r*.
+- ``neural_solvers_egm.csv``: EGM's own errors and its Brent r*;
+- ``neural_solvers_distribution.csv``: at EGM's r*, wealth Gini,
+  hand-to-mouth share, mean MPC and MPC by wealth quintile, for EGM and for
+  each activation's networks of the general-equilibrium part.
 
 Load-independent figures beside the wall times: the Adam steps and L-BFGS
 steps are fixed by the budget, and ``n_params`` is in the members' table.

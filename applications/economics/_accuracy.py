@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_count, one_thread
-from ._dist import stationary_distribution
+from ._aiyagari import quintile_means, solve_aiyagari, wealth_gini
+from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import solve_egm
 from ._euler import euler_errors
 from ._ge import PAGE_PARAMS
@@ -115,12 +116,27 @@ class _Reference:
         )
         self.domain = (lo, self.top)
 
-    def supply(self, policy) -> float:
-        """Mean assets of the stationary distribution under ``policy`` (this grid)."""
+    def distribution(self, policy=None) -> StationaryDistribution:
+        """The stationary distribution under ``policy`` (EGM's: None) on this grid."""
         if policy is None:
-            return self.dist.mean_assets
-        dist = stationary_distribution(policy, self.params, n=self.n, a_max=self.top)
-        return dist.mean_assets
+            return self.dist
+        return stationary_distribution(policy, self.params, n=self.n, a_max=self.top)
+
+    def supply(self, policy=None) -> float:
+        """Mean assets of the stationary distribution under ``policy`` (EGM's: None)."""
+        return self.distribution(policy).mean_assets
+
+    def moments(self, policy=None) -> dict:
+        """What economists report of the distribution under ``policy`` (EGM's: None): wealth
+        Gini, the hand-to-mouth share (savings exactly at the limit), the mean MPC and the
+        MPC by wealth quintile (poorest first)."""
+        dist = self.distribution(policy)
+        quintiles = quintile_means(dist.pmf, dist.mpc)
+        return {
+            "gini": wealth_gini(dist.grid, dist.pmf.sum(axis=0)),
+            "hand_to_mouth": dist.mass_binding, "mean_mpc": dist.mean_mpc,
+            **{f"mpc_q{k + 1}": float(v) for k, v in enumerate(quintiles)},
+        }  # fmt: skip
 
     def excess(self, policy=None) -> float:
         """Capital supply under ``policy`` (EGM's: None) minus the firm's demand at ``r``."""
@@ -189,10 +205,12 @@ def accuracy_study(
         batched Adam time shared among the seeds); ``"ge"``: one row per
         model ("egm" or an activation at its best width and stage), seed and
         rate ``r`` with capital ``supply``, ``demand`` and ``excess``;
-        ``"egm"``: EGM's own errors and its Brent r* (``r_brent``).
+        ``"egm"``: EGM's own errors and its Brent r* (``r_brent``);
+        ``"distribution"``: at EGM's r*, per model and seed, the wealth Gini,
+        the hand-to-mouth share, the mean MPC and the MPC by wealth quintile
+        (``mpc_q1`` poorest), the networks read by their own complementarity
+        (:meth:`~applications.economics.NetworkSolution.policy_kkt`).
     """
-    from ._aiyagari import solve_aiyagari
-
     processes = check_count(processes, "processes", 1)
     eq = solve_aiyagari(PAGE_PARAMS, n=budget.egm_n)
     ref = _Reference(eq.r, budget)
@@ -210,10 +228,12 @@ def accuracy_study(
         with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
             parts = list(pool.map(_activation_part, *zip(*jobs, strict=True)))
     tuning, members = [], []
-    for t, m, g in parts:
+    dist = [{"model": "egm", "width": 0, "stage": "-", "seed": -1, **ref.moments()}]
+    for t, m, g, d in parts:
         tuning += t
         members += m
         ge += g
+        dist += d
     out = pd.DataFrame(ge)
     out["demand"] = out["supply"] - out["excess"]
     return {
@@ -221,6 +241,7 @@ def accuracy_study(
         "members": pd.DataFrame(members),
         "ge": out,
         "egm": pd.DataFrame([egm]),
+        "distribution": pd.DataFrame(dist),
     }
 
 
@@ -261,10 +282,12 @@ def _activation_part(budget: Budget, act: str, r_star: float, progress: bool):
             say(f"{act:8s} width {width:3d}: {members[-1]['log10_mean_all']:.3f}", flush=True)
         table = pd.DataFrame(members)
         width, stage = table.groupby(["width", "stage"])["log10_mean_all"].mean().idxmin()
-        ge = []
+        ge, dist = [], []
         for d, rf in _rates(ref, budget).items():
             if d == 0.0:
                 sols = [nets[(width, seed)][stage] for seed in budget.seeds]
+                dist += [{"model": act, "width": int(width), "stage": stage, "seed": sol.seed,
+                          **rf.moments(sol.policy_kkt)} for sol in sols]  # fmt: skip
             else:
                 sols = _train(rf, budget, act, width, budget.seeds, lr, tr, budget.steps)
                 if stage == "adam+lbfgs":
@@ -274,7 +297,7 @@ def _activation_part(budget: Budget, act: str, r_star: float, progress: bool):
                            "offset_bp": d, "r": rf.r, "supply": rf.supply(sol.policy),
                            "excess": rf.excess(sol.policy)})  # fmt: skip
             say(f"ge {act:8s} {d:+.0f} bp: {ge[-1]['excess']:+.4f}", flush=True)
-    return tuning, members, ge
+    return tuning, members, ge, dist
 
 
 def _root(r: np.ndarray, excess: np.ndarray) -> float:

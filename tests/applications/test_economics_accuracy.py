@@ -133,9 +133,26 @@ def test_accuracy_study_tables(smoke):
     assert table.loc[~table["increasing"], "r_star"].isna().all()
 
 
+def test_distribution_rows_match_solve_aiyagari_for_egm(smoke):
+    from applications.economics import solve_aiyagari
+    from applications.economics._ge import PAGE_PARAMS
+
+    dist = smoke["distribution"]
+    n_nets = len(SMOKE.activations) * len(SMOKE.seeds)
+    assert len(dist) == 1 + n_nets and dist.iloc[0]["model"] == "egm"
+    eq = solve_aiyagari(PAGE_PARAMS, n=SMOKE.egm_n)
+    egm = dist.iloc[0]  # the same policy, histogram on the ergodic set's grid (not eq's): close
+    assert egm["gini"] == pytest.approx(eq.gini, abs=5e-3)
+    assert egm["hand_to_mouth"] == pytest.approx(eq.share_at_limit, abs=5e-3)
+    mpc = egm[[f"mpc_q{k}" for k in range(1, 6)]].to_numpy(float)
+    np.testing.assert_allclose(mpc, eq.mpc_by_quintile, atol=5e-3)
+    values = dist.drop(columns=["model", "width", "stage", "seed"]).to_numpy(float)
+    assert np.isfinite(values).all() and ((values >= 0) & (values <= 1 + 1e-12)).all()
+
+
 def test_accuracy_study_is_reproducible_with_fixed_seeds(smoke):
     again = accuracy_study(SMOKE, processes=2)
-    for name in ("tuning", "members", "ge", "egm"):
+    for name in ("tuning", "members", "ge", "egm", "distribution"):
         a, b = smoke[name], again[name]
         drop = [c for c in ("seconds",) if c in a.columns]
         pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
