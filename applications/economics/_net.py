@@ -39,7 +39,7 @@ from pwlmodels._validate import as_real_scalar, check_choice, plain
 
 from .._checks import check_count
 from ._egm import default_a_max
-from ._model import IFPParams, as_assets, as_states, check_params
+from ._model import IFPParams, as_assets, as_pair, as_states, check_params
 
 __all__ = ["NetworkSolution", "solve_network"]
 
@@ -565,11 +565,7 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
 
 
 def _check_domain(domain: object, b: float) -> tuple[float, float]:
-    if isinstance(domain, (str, bytes)) or not isinstance(domain, (Sequence, np.ndarray)):
-        raise TypeError(f"`domain` must be a pair (lo, hi); got {type(domain).__name__}")
-    if len(domain) != 2:
-        raise ValueError(f"`domain` must be a pair (lo, hi); got {len(domain)} entries")
-    lo, hi = (as_real_scalar(v, "domain") for v in domain)
+    lo, hi = as_pair(domain, "domain")
     if lo != -b or not hi > lo:
         raise ValueError(
             f"`domain` must be (-borrowing_limit, hi) with hi > -borrowing_limit = {plain(-b)!r}; "
