@@ -22,19 +22,23 @@ both stages are reported.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
+from pwlmodels._validate import as_real_scalar, check_choice
+
 from .._checks import check_count, one_thread
 from ._aiyagari import quintile_means, solve_aiyagari, wealth_gini
+from ._config import check_seeds
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import solve_egm
 from ._euler import euler_errors
 from ._ge import PAGE_PARAMS
-from ._net import NetworkSolution, solve_network
+from ._net import _ACTIVATIONS, TRANSFORMS, NetworkSolution, solve_network
 from ._net_many import solve_networks
 
 __all__ = ["FAIR", "SMOKE", "Budget", "accuracy_study", "accuracy_table", "ge_table"]
@@ -87,6 +91,40 @@ class Budget:
     egm_n: int = 1000
     ge_offsets_bp: tuple[float, ...] = (-20.0, -10.0, -5.0, 5.0, 10.0)
     near: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Every field checked (TypeError / ValueError naming it); tuples of plain values."""
+        done = {
+            "activations": _entries(self.activations, "activations",
+                                    lambda v, k: check_choice(v, k, _ACTIVATIONS) or v),
+            "widths": _entries(self.widths, "widths", lambda v, k: check_count(v, k, 1)),
+            "seeds": check_seeds(self.seeds),
+            "lrs": _entries(self.lrs, "lrs", _positive),
+            "transforms": _entries(self.transforms, "transforms",
+                                   lambda v, k: check_choice(v, k, TRANSFORMS) or v),
+            "ge_offsets_bp": _entries(self.ge_offsets_bp, "ge_offsets_bp", as_real_scalar),
+            "near": _positive(self.near, "near"),
+        }  # fmt: skip
+        for name, least in (("steps", 1), ("polish", 0), ("tune_steps", 1), ("tune_width", 1),
+                            ("n_points", 2), ("resimulate_every", 1), ("egm_n", 50)):  # fmt: skip
+            done[name] = check_count(getattr(self, name), name, least)
+        for name, value in done.items():
+            object.__setattr__(self, name, value)
+
+
+def _positive(value: object, name: str) -> float:
+    if not (v := as_real_scalar(value, name)) > 0:
+        raise ValueError(f"`{name}` must be > 0; got {v!r}")
+    return v
+
+
+def _entries(values: object, name: str, check) -> tuple:
+    """A non-empty tuple of ``values``, each passed through ``check(value, "name[i]")``."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"`{name}` must be a tuple; got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"`{name}` must hold at least one entry; got an empty sequence")
+    return tuple(check(v, f"{name}[{i}]") for i, v in enumerate(values))
 
 
 #: The published budget (``benchmarks/bench_neural_solvers.py``).
@@ -321,14 +359,23 @@ def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
     rate (``increasing``; NaN otherwise: a supply curve that falls somewhere has no
     well-defined r* on this grid), its gap to EGM's interpolated r* and to EGM's Brent r*
     in basis points, and the capital supply error at EGM's r* in percent of demand."""
+    if not isinstance(ge, pd.DataFrame):
+        raise TypeError(f"`ge` must be a pandas DataFrame; got {type(ge).__name__}")
+    if missing := sorted(
+        {"model", "seed", "width", "stage", "r", "excess", "demand", "offset_bp"} - set(ge.columns)
+    ):
+        raise ValueError(f"`ge` must have the columns of accuracy_study's 'ge'; lacks {missing}")
+    if not (ge["model"] == "egm").any():
+        raise ValueError("`ge` must hold EGM's rows (model 'egm'): the gaps are measured to it")
     rows = []
     for (model, seed), g in ge.groupby(["model", "seed"], sort=False):
         r, excess = g["r"].to_numpy(), g["excess"].to_numpy()
-        at = g[g["offset_bp"] == 0.0].iloc[0]
+        at = g[g["offset_bp"] == 0.0]  # EGM's r*: the supply error there (NaN: not run)
+        error = 100 * at["excess"].iloc[0] / at["demand"].iloc[0] if len(at) else float("nan")
         rows.append({"model": model, "width": int(g["width"].iloc[0]),
                      "stage": g["stage"].iloc[0], "seed": int(seed), "r_star": _root(r, excess),
                      "increasing": bool(np.all(np.diff(excess[np.argsort(r)]) >= 0)),
-                     "supply_error_pct": 100 * at["excess"] / at["demand"]})  # fmt: skip
+                     "supply_error_pct": error})  # fmt: skip
     out = pd.DataFrame(rows)
     egm_interp = float(out.loc[out["model"] == "egm", "r_star"].iloc[0])
     out["gap_bp"] = 1e4 * (out["r_star"] - egm_interp)

@@ -15,27 +15,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
 
-from pwlmodels._validate import plain
+from pwlmodels._validate import as_real_scalar, plain
 
 from .._checks import check_count
 from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import solve_egm
-from ._model import IFPParams
+from ._model import IFPParams, as_pair
 
 __all__ = ["AiyagariParams", "AiyagariSolution", "solve_aiyagari"]
 
 
 def _real(value: object, name: str, lo: float, hi: float, *, closed_lo: bool = False) -> float:
     """A real number in (lo, hi) (or [lo, hi)), or a TypeError / ValueError naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
-    v = float(value)
+    v = as_real_scalar(value, name, finite=False)
     ok = (lo <= v if closed_lo else lo < v) and v < hi
     if not (math.isfinite(v) and ok):
         left = "[" if closed_lo else "("
@@ -99,28 +96,50 @@ class AiyagariParams:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "n_states", n_states)
+        r_top = 1.0 / self.beta - 1.0
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            try:
+                e_min = min(self.efficiency().incomes)
+            except ValueError as err:  # exp(+-sigma sqrt(n_states - 1)) beyond float64
+                raise ValueError(
+                    f"`sigma` * sqrt(`n_states` - 1) = {self.sigma * (n_states - 1) ** 0.5:g} "
+                    "is too wide: the efficiency levels exp(z) / E[exp(z)] leave float64"
+                ) from err
+        natural = self.wage(r_top) * e_min / r_top
+        if not self.borrowing_limit < natural:
+            raise ValueError(
+                f"`borrowing_limit` must be below the natural borrowing limit w(r) min(e) / r "
+                f"= {natural:.6g} at the highest rate r = 1/beta - 1 = {r_top:.6g} (where "
+                f"consumption can stay positive); got {plain(self.borrowing_limit)!r}"
+            )
+
+    def _rate(self, r: object, *, below_top: bool = False) -> float:
+        """``r`` checked: > -delta (the firm's demand is finite), < 1/beta - 1 if asked."""
+        top = 1.0 / self.beta - 1.0 if below_top else math.inf
+        return _real(r, "r", -self.delta, top)
 
     def capital_demand(self, r: float) -> float:
-        """The firm's capital at the rental rate ``r + delta`` (labour 1)."""
-        return (self.alpha / (r + self.delta)) ** (1.0 / (1.0 - self.alpha))
+        """The firm's capital at the rental rate ``r + delta`` (labour 1), ``r > -delta``."""
+        return (self.alpha / (self._rate(r) + self.delta)) ** (1.0 / (1.0 - self.alpha))
 
     def wage(self, r: float) -> float:
         """The wage that goes with ``r``: ``(1 - alpha) K(r)^alpha``."""
         return (1.0 - self.alpha) * self.capital_demand(r) ** self.alpha
 
+    def efficiency(self) -> IFPParams:
+        """The Rouwenhorst chain of efficiency (``incomes``: levels with mean 1)."""
+        return IFPParams.from_ar1(self.rho, self.sigma, self.n_states, method="rouwenhorst")
+
     def household(self, r: float) -> IFPParams:
-        """The households' problem at prices ``(r, wage(r))``: incomes ``w e``."""
-        base = IFPParams.from_ar1(
-            self.rho,
-            self.sigma,
-            self.n_states,
-            method="rouwenhorst",
-            gamma=self.gamma,
-            beta=self.beta,
-            R=1.0 + r,
+        """The households' problem at prices ``(r, wage(r))``, ``-delta < r < 1/beta - 1``:
+        incomes ``w e``."""
+        r = self._rate(r, below_top=True)
+        chain = self.efficiency()
+        return dataclasses.replace(
+            chain, gamma=self.gamma, beta=self.beta, R=1.0 + r,
             borrowing_limit=self.borrowing_limit,
-        )
-        return dataclasses.replace(base, incomes=tuple(self.wage(r) * np.asarray(base.incomes)))
+            incomes=tuple(self.wage(r) * np.asarray(chain.incomes)),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +176,46 @@ class AiyagariSolution:
     share_at_limit: float
     mpc_by_quintile: np.ndarray
     evaluations: int
+
+
+#: The largest wage the bracket reaches: EGM's tolerance on consumption is absolute
+#: (1e-12), so incomes above about 1e6 do not converge (alpha near 1 gives such wages
+#: at rates near -delta).
+_MAX_WAGE = 1e6
+#: How far below 1 the default bracket's top puts beta (1 + r), tried in turn until the
+#: households' ergodic set has a top (a large gamma saves without bound near beta R = 1).
+_TOP_GAPS = (1e-3, 1e-2, 5e-2)
+
+
+def _unsolvable(r: float, err: Exception) -> ValueError:
+    return ValueError(
+        f"the households' problem at r = {r:.6g} (an end of `bracket`) cannot be solved: "
+        f"{err}; give a narrower `bracket` or less extreme `params`"
+    )
+
+
+def _end(excess, r: float) -> float:
+    """``excess(r)`` at an end of the bracket; a ValueError when the households' problem
+    there has no numerical solution (so no stationary distribution)."""
+    try:
+        return excess(r)
+    except (RuntimeError, ValueError) as err:
+        raise _unsolvable(r, err) from err
+
+
+def _default_top(excess, beta: float, lo: float) -> tuple[float, float]:
+    """The default bracket's top and the excess there: ``1/beta - 1 - 1e-4``, else the
+    first ``(1 - gap)/beta - 1`` of :data:`_TOP_GAPS` above ``lo`` whose households have
+    an ergodic set (midway from ``lo`` to ``1/beta - 1`` when none is above ``lo``)."""
+    tops = [1.0 / beta - 1.0 - 1e-4] + [(1.0 - g) / beta - 1.0 for g in _TOP_GAPS]
+    for r in [r for r in tops if r > lo] or [(lo + 1.0 / beta - 1.0) / 2]:
+        try:
+            return r, excess(r)
+        except (RuntimeError, ValueError) as err:
+            failure = r, err
+            if isinstance(err, ValueError):  # only a missing top moves the bracket's top
+                break
+    raise _unsolvable(*failure) from failure[1]
 
 
 def wealth_gini(grid: np.ndarray, mass: np.ndarray) -> float:
@@ -212,7 +271,12 @@ def solve_aiyagari(
     bracket : (float, float), optional
         Interest rates where supply minus demand has opposite signs;
         default ``(-delta + 1e-3, 1/beta - 1 - 1e-4)``: demand is unbounded
-        at the first end, supply at the second.
+        at the first end, supply at the second (when the households' ergodic
+        set has no top there, as with a large ``gamma``, the top is moved to
+        ``beta (1 + r) = 1 - 1e-3``, then ``1 - 1e-2`` or ``1 - 5e-2``); the
+        first end is raised to where the wage is 1e6 if it is larger there
+        (alpha near 1). A pair of finite rates with ``-delta < lo < hi < 1/beta
+        - 1`` and a wage of at most 1e6 at ``lo``.
 
     Returns
     -------
@@ -230,26 +294,46 @@ def solve_aiyagari(
     p = AiyagariParams() if params is None else params
     if not isinstance(p, AiyagariParams):
         raise TypeError(f"`params` must be an AiyagariParams; got {type(p).__name__}")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 50:
-        raise ValueError(f"`n` must be an integer >= 50; got {n!r}")
+    n = check_count(n, "n", 50)
     xtol = _real(xtol, "xtol", 0.0, 1e-2)
-    lo, hi = (-p.delta + 1e-3, 1.0 / p.beta - 1.0 - 1e-4) if bracket is None else bracket
-    lo = _real(lo, "bracket[0]", -p.delta, 1.0 / p.beta - 1.0)
-    hi = _real(hi, "bracket[1]", lo, 1.0 / p.beta - 1.0)
+    r_top = 1.0 / p.beta - 1.0
     cache: dict[float, tuple[float, StationaryDistribution]] = {}
 
     def excess(r: float) -> float:
         if r not in cache:
             hh = p.household(r)
-            dist = stationary_distribution(solve_egm(hh, n=int(n)), hh, n=int(n))
+            dist = stationary_distribution(solve_egm(hh, n=n), hh, n=n)
             cache[r] = (dist.mean_assets - p.capital_demand(r), dist)
         return cache[r][0]
 
-    f_lo, f_hi = excess(lo), excess(hi)
+    r_wage = p.alpha * (_MAX_WAGE / (1 - p.alpha)) ** ((p.alpha - 1) / p.alpha) - p.delta
+    if bracket is None:
+        lo = max(-p.delta + min(1e-3, (r_top + p.delta) / 10), r_wage)
+        if not lo < r_top - 1e-4:
+            raise ValueError(
+                f"`params` have a wage above {_MAX_WAGE:g} at every rate below 1/beta - 1 "
+                f"(alpha = {p.alpha:g} too near 1 for delta = {p.delta:g}): incomes that large "
+                "are beyond the households' EGM (its tolerance is absolute)"
+            )
+        f_lo, (hi, f_hi) = _end(excess, lo), _default_top(excess, p.beta, lo)
+    else:
+        lo, hi = as_pair(bracket, "bracket")
+        if not -p.delta < lo < hi < r_top:
+            raise ValueError(
+                f"`bracket` must hold -delta < lo < hi < 1/beta - 1 = {r_top:.6g} (delta = "
+                f"{p.delta:g}); got {plain(tuple(bracket))!r}"
+            )
+        if lo < r_wage:
+            raise ValueError(
+                f"`bracket` must start at r >= {r_wage:.6g}, where the wage is {_MAX_WAGE:g} "
+                f"(larger incomes are beyond the households' EGM); got {plain(tuple(bracket))!r}"
+            )
+        f_lo, f_hi = _end(excess, lo), _end(excess, hi)
     if not (f_lo < 0 < f_hi):
         raise ValueError(
             f"`bracket` ({lo:.6g}, {hi:.6g}) does not bracket the equilibrium: supply minus "
             f"demand is {f_lo:.4g} and {f_hi:.4g} (need < 0, then > 0)"
+            + ("; without enough income risk r* is 1/beta - 1 itself" if f_hi <= 0 else "")
         )
     r = float(brentq(excess, lo, hi, xtol=xtol, rtol=4 * np.finfo(float).eps))
     gap, dist = cache[r] if r in cache else (excess(r), cache[r][1])

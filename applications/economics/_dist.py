@@ -168,7 +168,11 @@ def stationary_distribution(
     else:
         top = float(a_max)
     if not (np.isfinite(top) and top > -b + limit_tol):
-        raise ValueError(f"`a_max` must exceed -borrowing_limit + limit_tol; got {plain(a_max)!r}")
+        given = "the default (1.25 times the ergodic top) " if a_max is None else ""
+        raise ValueError(
+            f"`a_max` must exceed -borrowing_limit + limit_tol = {-b + limit_tol:.6g}; got "
+            f"{given}{plain(top)!r}"
+        )
     grid = power_grid(-b, top, int(n), 2.0)
     extra = [-b + limit_tol] + ([0.0] if b > 0 else [])
     grid = np.unique(np.concatenate([grid, extra]))

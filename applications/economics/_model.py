@@ -13,6 +13,7 @@ with ``R(a) = R_borrow`` for ``a < 0`` and ``R`` otherwise (one rate when
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -340,6 +341,16 @@ def as_assets(a: object, name: str = "a") -> np.ndarray:
             f"`{name}` must be finite; got {plain(arr[~np.isfinite(arr)].ravel()[0])!r}"
         )
     return arr
+
+
+def as_pair(value: object, name: str) -> tuple[float, float]:
+    """Two finite reals ``(lo, hi)`` (any order), or a TypeError / ValueError naming ``name``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"`{name}` must be a pair (lo, hi); got {type(value).__name__}")
+    if len(value) != 2:
+        raise ValueError(f"`{name}` must be a pair (lo, hi); got {len(value)} entries")
+    lo, hi = (as_real_scalar(v, name) for v in value)
+    return lo, hi
 
 
 def check_params(params: object, name: str = "params") -> IFPParams:

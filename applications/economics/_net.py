@@ -40,6 +40,7 @@ from pwlmodels._validate import as_real_scalar, check_choice, plain
 from .._checks import check_count
 from ._egm import default_a_max
 from ._model import IFPParams, as_assets, as_states, check_params
+from ._net_args import _check_domain, _check_init
 
 __all__ = ["NetworkSolution", "solve_network"]
 
@@ -320,8 +321,8 @@ def solve_network(
     """
     params = check_params(params)
     check_choice(activation, "activation", _ACTIVATIONS)
-    if init is not None and not isinstance(init, torch.nn.Sequential):
-        raise TypeError(f"`init` must be a torch.nn.Sequential or None; got {type(init).__name__}")
+    if init is not None:
+        _check_init(init)
     steps = check_count(steps, "steps", 0 if init is not None else 1)
     seed = check_count(seed, "seed", 0)
     check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
@@ -562,17 +563,3 @@ def fit_to_policy(ns: NetworkSolution, policy, *, max_iter: int) -> NetworkSolut
            history_size=50)  # fmt: skip
     net.eval()
     return dataclasses.replace(ns, net=net, seconds=0.0)
-
-
-def _check_domain(domain: object, b: float) -> tuple[float, float]:
-    if isinstance(domain, (str, bytes)) or not isinstance(domain, (Sequence, np.ndarray)):
-        raise TypeError(f"`domain` must be a pair (lo, hi); got {type(domain).__name__}")
-    if len(domain) != 2:
-        raise ValueError(f"`domain` must be a pair (lo, hi); got {len(domain)} entries")
-    lo, hi = (as_real_scalar(v, "domain") for v in domain)
-    if lo != -b or not hi > lo:
-        raise ValueError(
-            f"`domain` must be (-borrowing_limit, hi) with hi > -borrowing_limit = {plain(-b)!r}; "
-            f"got {plain(tuple(domain))!r}"
-        )
-    return lo, hi

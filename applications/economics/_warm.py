@@ -36,7 +36,8 @@ from pwlmodels import PiecewiseLinear, spline_to_relu
 from .._checks import check_count
 from ._egm import EGMSolution, _asset_level
 from ._euler import ergodic_probe, euler_errors
-from ._net import _check_domain, asset_input, solve_network
+from ._net import asset_input, solve_network
+from ._net_args import _check_domain
 
 __all__ = ["compare_warm_start", "egm_network", "egm_splines"]
 

@@ -726,3 +726,9 @@ def test_docstring_examples_run(name):
     flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
     result = doctest.testmod(module, optionflags=flags)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_distribution_names_the_default_top_when_it_is_below_limit_tol():
+    p = IFPParams(incomes=(1e-5, 2e-5))  # tiny incomes: the ergodic top is below 1e-3
+    with pytest.raises(ValueError, match=r"limit_tol = 0.001; got the default \(1.25 times"):
+        stationary_distribution(solve_egm(p, n=60), p, n=60)

@@ -12,7 +12,14 @@ import pytest
 import torch
 
 from applications.economics import IFPParams, solve_network, solve_networks
-from applications.economics._accuracy import SMOKE, _root, accuracy_study, accuracy_table, ge_table
+from applications.economics._accuracy import (
+    SMOKE,
+    Budget,
+    _root,
+    accuracy_study,
+    accuracy_table,
+    ge_table,
+)
 from applications.economics._net import asset_input
 from pwlmodels import make_mlp
 
@@ -101,6 +108,80 @@ def test_root_of_the_interpolated_excess():
     assert _root(np.array([0.0, 1.0]), np.array([0.0, 0.0])) == 0.0
     assert _root(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, 1.0])) == 1.0
     assert np.isnan(_root(r, np.array([3.0, -1.0, 4.0])))  # supply falls somewhere: no r*
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"widths": ()}, ValueError, "`widths` must hold at least one entry"),
+        ({"widths": (8, 0)}, ValueError, r"`widths\[1\]` must be >= 1"),
+        ({"widths": (8.0,)}, TypeError, r"`widths\[0\]` must be an integer"),
+        ({"widths": 8}, TypeError, "`widths` must be a tuple; got int"),
+        ({"activations": ("relu", "swish")}, ValueError, r"`activations\[1\]` must be one of"),
+        ({"activations": "relu"}, TypeError, "`activations` must be a tuple; got str"),
+        ({"seeds": ()}, ValueError, "`seeds` must hold at least one seed"),
+        ({"seeds": (0, 0)}, ValueError, "`seeds` must be distinct"),
+        ({"seeds": (-1,)}, ValueError, r"`seeds\[0\]` must be >= 0"),
+        ({"lrs": (1e-3, 0.0)}, ValueError, r"`lrs\[1\]` must be > 0"),
+        ({"lrs": (np.nan,)}, ValueError, r"`lrs\[0\]` must be finite"),
+        ({"lrs": ()}, ValueError, "`lrs` must hold at least one entry"),
+        ({"transforms": ("sqrt",)}, ValueError, r"`transforms\[0\]` must be one of"),
+        ({"ge_offsets_bp": (np.inf,)}, ValueError, r"`ge_offsets_bp\[0\]` must be finite"),
+        ({"steps": 0}, ValueError, "`steps` must be >= 1"),
+        ({"polish": -1}, ValueError, "`polish` must be >= 0"),
+        ({"tune_steps": True}, TypeError, "`tune_steps` must be an integer"),
+        ({"n_points": 1}, ValueError, "`n_points` must be >= 2"),
+        ({"egm_n": 10}, ValueError, "`egm_n` must be >= 50"),
+        ({"near": 0.0}, ValueError, "`near` must be > 0"),
+        ({"near": "1"}, TypeError, "`near` must be a real number"),
+    ],
+)
+def test_budget_refuses_bad_fields_naming_them(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Budget(**kwargs)
+
+
+def test_budget_keeps_plain_values_and_the_published_sizes():
+    b = Budget(widths=np.array([8, 16]), seeds=[np.int64(2)], lrs=[np.float64(1e-3)])
+    assert b.widths == (8, 16) and b.seeds == (2,) and b.lrs == (1e-3,)
+    assert type(b.widths[0]) is int and type(b.lrs[0]) is float
+    assert Budget() == Budget(widths=(8, 16, 32, 64), steps=10_000, egm_n=1000)
+
+
+def _ge(egm_excess, net_excess):
+    rates = [0.01, 0.02, 0.03]
+    return pd.DataFrame({
+        "model": ["egm"] * 3 + ["relu"] * 3, "seed": [-1] * 3 + [0] * 3,
+        "width": [0] * 3 + [8] * 3, "stage": ["-"] * 3 + ["adam"] * 3, "r": rates * 2,
+        "excess": [*egm_excess, *net_excess], "offset_bp": [-100.0, 0.0, 100.0] * 2,
+        "demand": [5.0] * 6,
+    })  # fmt: skip
+
+
+def test_ge_table_gives_nan_for_an_excess_that_never_crosses_zero():
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [1.0, 2.0, 3.0]), r_brent=0.015)
+    assert out.loc[0, "r_star"] == pytest.approx(0.015)
+    assert np.isnan(out.loc[1, "r_star"]) and np.isnan(out.loc[1, "gap_bp"])
+    assert out["supply_error_pct"].tolist() == [20.0, 40.0]  # excess / demand at offset 0
+    assert out["increasing"].all()
+
+
+def test_ge_table_without_an_egm_crossing_gives_nan_gaps():
+    out = ge_table(_ge([1.0, 2.0, 3.0], [-1.0, 1.0, 3.0]), r_brent=0.015)
+    assert out.loc[1, "r_star"] == pytest.approx(0.015) and out["gap_bp"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("ge", "error", "match"),
+    [
+        ("table", TypeError, "`ge` must be a pandas DataFrame"),
+        (_ge([-1.0, 1.0, 3.0], [1.0] * 3).drop(columns="excess"), ValueError, "lacks"),
+        (_ge([-1.0, 1.0, 3.0], [1.0] * 3).iloc[3:], ValueError, "`ge` must hold EGM's rows"),
+    ],
+)
+def test_ge_table_refuses_a_table_it_cannot_read(ge, error, match):
+    with pytest.raises(error, match=match):
+        ge_table(ge, r_brent=0.015)
 
 
 @pytest.fixture(scope="module")

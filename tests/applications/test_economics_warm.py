@@ -141,6 +141,14 @@ def test_level_and_share_outputs_both_train():
         assert np.all(c <= sol.params.cash(np.array([0.0, 5.0]), 0) + sol.params.borrowing_limit)
 
 
+def _net_with(*, n_in=2, n_out=2, nan=False):
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, 4), torch.nn.ReLU(), torch.nn.Linear(4, n_out))
+    if nan:
+        with torch.no_grad():
+            net[2].bias[0] = float("nan")
+    return net.double()
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -155,6 +163,26 @@ def test_level_and_share_outputs_both_train():
         (lambda: compare_warm_start(egm(), steps="5"), TypeError, "`steps`"),
         (lambda: compare_warm_start(egm(), steps=(0,)), ValueError, "`steps`"),
         (lambda: solve_network(egm().params, init="net"), TypeError, "`init`"),
+        (
+            lambda: solve_network(egm().params, init=_net_with(nan=True), steps=0),
+            ValueError,
+            "`init` must have finite parameters",
+        ),
+        (
+            lambda: solve_network(egm().params, init=_net_with(n_in=3), steps=0),
+            ValueError,
+            "`init` must take 2 inputs",
+        ),
+        (
+            lambda: solve_network(egm().params, init=_net_with(n_out=1), steps=0),
+            ValueError,
+            r"`init` must map \(N, 2\) inputs to \(N, 2\) outputs .* -> \(3, 1\)",
+        ),
+        (
+            lambda: solve_network(egm().params, init=torch.nn.Sequential(torch.nn.ReLU()), steps=0),
+            ValueError,
+            "`init` must have parameters",
+        ),
         (lambda: solve_network(egm().params, consumption="log"), ValueError, "`consumption`"),
         (lambda: solve_network(egm().params, steps=0), ValueError, "`steps`"),
     ],
