@@ -24,7 +24,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -390,8 +390,3 @@ def accuracy_table(members: pd.DataFrame) -> pd.DataFrame:
     grouped = members.groupby(keys, sort=False)[metrics]
     mean, sd = grouped.mean(), grouped.std(ddof=1)
     return pd.concat([mean, sd.add_suffix("_sd")], axis=1).reset_index()
-
-
-def budget_rows(budget: Budget) -> dict:
-    """The budget as plain values (for the CSV's header and the page)."""
-    return {f.name: getattr(budget, f.name) for f in fields(budget)}

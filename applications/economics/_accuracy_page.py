@@ -22,7 +22,7 @@ __all__: list[str] = []
 
 #: Where ``benchmarks/bench_neural_solvers.py`` writes (a source checkout).
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-_TABLES = ("members", "tuning", "ge", "egm")
+_TABLES = ("members", "tuning", "ge", "egm", "distribution")
 _COLORS = {"relu": "C3", "tanh": "C0", "softplus": "C1", "silu": "C2"}
 
 
@@ -79,15 +79,30 @@ def ge_summary(ge: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
     t = ge_table(ge, float(egm["r_brent"].iloc[0]))
     rows = []
     for model, g in t.groupby("model", sort=False):
-        ok = g[g["increasing"]]
+        ok = g[g["r_star"].notna()]  # supply rises with r and meets demand on the grid
         rows.append({
             "model": "EGM" if model == "egm" else model,
             "network": "" if model == "egm" else f"width {g.width.iloc[0]}, {g.stage.iloc[0]}",
-            "supply rises with r": f"{len(ok)} of {len(g)}",
+            "supply rises with r": f"{int(g['increasing'].sum())} of {len(g)}",
             "r* (%)": ", ".join(f"{100 * v:.3f}" for v in ok["r_star"]) or "none",
             "r* gap (bp)": ", ".join(f"{v:+.1f}" for v in ok["gap_bp"]) or "",
             "supply error at EGM's r* (%)": ", ".join(f"{v:+.1f}" for v in g["supply_error_pct"]),
         })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def distribution_table(dist: pd.DataFrame) -> pd.DataFrame:
+    """Per model at EGM's r*: wealth Gini, hand-to-mouth share, mean MPC and MPC by wealth
+    quintile, the networks' as mean ± sd over seeds."""
+    cols = {"gini": "Gini", "hand_to_mouth": "hand-to-mouth", "mean_mpc": "mean MPC"}
+    cols |= {f"mpc_q{k}": f"MPC Q{k}" for k in range(1, 6)}
+    rows = []
+    for model, g in dist.groupby("model", sort=False):
+        row = {"model": "EGM" if model == "egm" else f"{model} (width {g.width.iloc[0]})"}
+        for key, name in cols.items():
+            v = g[key].to_numpy(float)
+            row[name] = f"{v[0]:.3f}" if len(v) == 1 else f"{v.mean():.3f} ± {v.std(ddof=1):.3f}"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -122,6 +137,7 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "tuning_table": tuning_table(data["tuning"], members),
         "members_table": members_table(members, egm),
         "ge_summary": ge_summary(data["ge"], egm),
+        "distribution_table": distribution_table(data["distribution"]),
         "egm": {k: float(v) for k, v in egm.iloc[0].items() if k.startswith("log10_")},
         "best": (
             str(best["activation"]),
@@ -140,6 +156,7 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "egm_supply_error": float(abs(t.loc[t["model"] == "egm", "supply_error_pct"].iloc[0])),
         "n_runaway": int((err > 100).sum()),
         "n_falling": int((~nets["increasing"]).sum()),
+        "offsets_bp": tuple(float(v) for v in sorted(set(data["ge"]["offset_bp"]) - {0.0})),
     }
 
 
@@ -157,12 +174,24 @@ def accuracy_text(summary: dict | None, figure: str | None = None) -> str:
     e = m["egm"]
     ranking = ", ".join(f"{a} {v:.2f}" for a, v in m["ranking"])
     best_act, best_width, best_seed, best_mean = m["best"]
-    acts, widths = ", ".join(m["activations"]), ", ".join(map(str, m["widths"]))
     (worst_act, worst_near), (gap_lo, gap_hi) = m["worst_near"], m["gap_range"]
+    verdict = (
+        "No network comes within an order of magnitude of EGM:"
+        if best_mean > e["log10_mean_all"] + 1
+        else "The networks against EGM:"
+    )
+    kink = (
+        f"The mean error near the kink is {gap_lo:.1f} to {gap_hi:.1f} orders of magnitude "
+        "above the mean error away from it in every activation-width cell, the ReLU's "
+        "included: a network whose pieces could represent the kink exactly does not find it "
+        "by gradient descent on the Euler residual (the free-knot `fit_pwl` above does)."
+        if gap_lo > 0
+        else f"The mean error near the kink minus the mean error away from it ranges from "
+        f"{gap_lo:.1f} to {gap_hi:.1f} orders of magnitude over the activation-width cells."
+    )
+    acts, widths = ", ".join(m["activations"]), ", ".join(map(str, m["widths"]))
     runaway = (
-        f"; {m['n_runaway']} of {m['n_nets']} supply more than twice the demand: their "
-        "households keep saving where the training panel rarely goes, and the stationary "
-        "distribution runs to the top of the asset grid"
+        f" {m['n_runaway']} of {m['n_nets']} supply more than twice the demand."
         if m["n_runaway"]
         else ""
     )
@@ -186,31 +215,33 @@ from it, against EGM's own on the same points. From `python benchmarks/bench_neu
 
 {markdown_table(m["members_table"])}
 
-What the numbers say. No network comes near EGM: the best single network ({best_act}, \
-width {best_width}, seed {best_seed}) reaches {best_mean:.2f} mean over all assets against \
-EGM's {e["log10_mean_all"]:.2f}, and the worst max error near the kink is {worst_near:.2f} \
-({worst_act}) against EGM's {e["log10_max_near"]:.2f}. Among activations the \
-mean over widths and seeds ranks {ranking}; the mean error near the kink is {gap_lo:.1f} to \
-{gap_hi:.1f} orders of magnitude above the mean error away from it in every \
-activation-width cell, the ReLU's included: a network whose pieces could represent the kink \
-exactly does not find it by gradient descent on the Euler residual (the fitted free-knot \
-`fit_pwl` above does). L-BFGS after Adam lowered the mean error in {m["polish_helped"]} of \
-{m["n_cells"]} activation-width cells and raised the max error near the kink in \
-{m["polish_worse_near"]}.
+What the numbers say. {verdict} the best single network ({best_act}, width {best_width}, \
+seed {best_seed}) reaches {best_mean:.2f} mean over all assets against EGM's \
+{e["log10_mean_all"]:.2f}, and the worst max error near the kink is {worst_near:.2f} \
+({worst_act}) against EGM's {e["log10_max_near"]:.2f}. Among activations the mean over widths \
+and seeds ranks {ranking}. {kink} L-BFGS after Adam lowered the mean error in \
+{m["polish_helped"]} of {m["n_cells"]} activation-width cells and raised the max error near \
+the kink in {m["polish_worse_near"]}.
 
 General equilibrium: each activation's best width and stage, retrained at r* + \
-({", ".join(f"{v:+g}" for v in b.ge_offsets_bp)}) bp, its stationary capital supply against \
+({", ".join(f"{v:+g}" for v in m["offsets_bp"])}) bp, its stationary capital supply against \
 the firm's demand (r* where the interpolated excess crosses zero, reported only where the \
 supply rises with r, so that the market clears once on this grid):
 
 {markdown_table(m["ge_summary"])}
 
-{fig}Euler errors of this size move aggregate capital by {m["median_supply_error"]:.1f} % at the \
-median (over networks, at EGM's r*; EGM's own grid error is \
-{m["egm_supply_error"]:.2f} %){runaway}, and the capital supply of {m["n_falling"]} \
-of {m["n_nets"]} networks falls somewhere as r rises: retraining at a neighbouring rate moves \
-it more than the rate change does. An r* from such networks is as good as its seed; read it \
+{fig}At EGM's r*, the networks' capital supply misses the firm's demand by \
+{m["median_supply_error"]:.1f} % at the median (EGM's own grid error: \
+{m["egm_supply_error"]:.2f} %).{runaway} The capital supply of {m["n_falling"]} of \
+{m["n_nets"]} networks falls somewhere as r rises: retraining at a neighbouring rate moves it \
+more than the rate change does. An r* from such networks is as good as its seed; read it \
 with that spread, and check it against a grid method where one exists.
+
+What economists report of the distribution, at EGM's r*, under the same networks (each read \
+by its own complementarity, `NetworkSolution.policy_kkt`: c = x where its Fischer-Burmeister \
+pair says the constraint binds) beside EGM's, on the same histogram grid:
+
+{markdown_table(m["distribution_table"])}
 """
     return head + body
 

@@ -69,8 +69,20 @@ def test_ge_summary_gives_r_star_only_where_supply_rises(data):
         g = full[full.model == ("egm" if row.model == "EGM" else row.model)]
         rising = int(g.increasing.sum())
         assert row[2] == f"{rising} of {len(g)}"
-        assert (row[3] == "none") == (rising == 0)
+        assert (row[3] == "none") == g.r_star.isna().all()
+        assert len(row[4].split(", ")) == g.r_star.notna().sum() or row[4] == ""
         assert len(row[5].split(", ")) == len(g)
+
+
+def test_distribution_table_is_egm_then_each_activation(data):
+    from applications.economics._accuracy_page import distribution_table
+
+    dist = data["distribution"]
+    table = distribution_table(dist)
+    assert table["model"].iloc[0] == "EGM" and len(table) == dist["model"].nunique()
+    assert table["Gini"].iloc[0] == f"{dist['gini'].iloc[0]:.3f}"
+    g = dist[dist["model"] == dist["model"].iloc[1]]["hand_to_mouth"]
+    assert table["hand-to-mouth"].iloc[1] == f"{g.mean():.3f} ± {g.std():.3f}"
 
 
 def test_text_and_figure(data, tmp_path):
