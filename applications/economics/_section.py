@@ -210,6 +210,43 @@ def _fit_sentences(r) -> str:
     )
 
 
+def _headlines(r) -> str:
+    """The page's findings in three sentences, each only where its part was run."""
+    fit = _rows(r.seed_summary, part="fit", target="c", state=0, calibration="default")
+
+    def err(model: str) -> float:
+        return _mean(fit, model=model, metric="kink_location_error")
+
+    out = []
+    if not np.isnan(err("fit_pwl")):
+        nets = min(err("relu"), err("tanh"))
+        out.append(
+            f"the free-knot least-squares fit `fit_pwl` locates the kink of consumption "
+            f"{err('fit_pwl'):.2g} from a* (default calibration), "
+            + (f"{nets / max(err('fit_pwl'), 1e-300):.3g} times closer than the better of the"
+               " ReLU and tanh networks fitted with as many units"
+               if err("fit_pwl") < nets else "not closer than the better network")
+        )  # fmt: skip
+    if (ns := r.neural_solvers) is not None:
+        act, width, _, best = ns["best"]
+        out.append(
+            f"networks solving the Euler equation themselves, every activation given the same "
+            f"tuned budget, reach at best {best:.2f} (log10 mean Euler error; {act}, width "
+            f"{width}) against EGM's {ns['egm']['log10_mean_all']:.2f}"
+            + (f", and the capital supply of {ns['n_falling']} of {ns['n_nets']} falls somewhere"
+               " as r rises, leaving no single r*" if ns["n_falling"] else "")
+        )  # fmt: skip
+    ge = r.aiyagari
+    if not np.isnan(ge["ssj_r"]):
+        out.append(
+            f"EGM's general equilibrium r* = {100 * ge['r']:.4f} % agrees with "
+            f"sequence-jacobian's to {1e4 * abs(ge['r'] - ge['ssj_r']):.2g} bp"
+        )
+    if not out:
+        return ""
+    return "What this page finds: " + "; ".join(out) + ".\n"
+
+
 def _solver_sentences(
     df: pd.DataFrame, summary: pd.DataFrame, ref_assets: float, top: float
 ) -> str:
@@ -319,6 +356,7 @@ def section(r, *, seconds: float, quick: bool) -> str:
         "measured, in the default calibration, on the grid up to its 99.9th percentile q99.9 "
         "that every approximate policy is measured on (EGM's full grid elsewhere). Euler errors "
         "are unit-free (Judd 1992): 1 - c~/c off the constraint, max(0, c/c~ - 1) on it.\n",
+        _headlines(r),
         "### Where the kinks are (measured from the EGM solution)\n",
         markdown_table(calibration_table(df, list(r.parameters))),
         f"\nIn the default calibration the constraint binds below a* = {k_low:.4f} in the "
