@@ -19,6 +19,7 @@ import pandas as pd
 from pwlmodels import fit_many
 from pwlmodels._validate import plain
 
+from .._checks import check_count
 from ._detectors import detector_sample, detectors_to_density
 from ._models import TriangularFD, as_array, densities, fit_triangular, positive, table_row
 
@@ -62,10 +63,12 @@ def bootstrap_triangular(
     block_s : float, default 1800.0
         Block length, s: longer than a queue's typical life.
     n_boot : int, default 200
+        Bootstrap replicates, at least 2.
     level : float, default 0.95
     robust : bool, default True
         Passed to :func:`fit_triangular`.
     seed : int, default 0
+        Seed of the block draws, a non-negative integer.
 
     Returns
     -------
@@ -95,12 +98,10 @@ def bootstrap_triangular(
     if not np.isfinite(t).all():
         raise ValueError("`time_s` must be finite")
     block = positive(block_s, "block_s", "s")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}")
+    n_boot = check_count(n_boot, "n_boot", 2)
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
         raise ValueError(f"`level` must be a number in (0, 1); got {level!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}")
+    seed = check_count(seed, "seed", 0)
     estimate = _params(fit_triangular(rho, q, robust=robust))
     ids = np.floor((t - t.min()) / block).astype(np.int64)
     blocks = [np.flatnonzero(ids == b) for b in np.unique(ids)]
@@ -111,7 +112,7 @@ def bootstrap_triangular(
         )
     rng = np.random.default_rng(seed)
     reps, failed = [], 0
-    for _ in range(int(n_boot)):
+    for _ in range(n_boot):
         pick = np.concatenate([blocks[i] for i in rng.integers(0, len(blocks), len(blocks))])
         try:
             reps.append(_params(fit_triangular(rho[pick], q[pick], robust=robust)))
@@ -130,7 +131,7 @@ def bootstrap_triangular(
             "lower": np.minimum(lo, estimate),
             "upper": np.maximum(hi, estimate),
             "std": arr.std(axis=0, ddof=1),
-            "n_boot": int(n_boot),
+            "n_boot": n_boot,
             "n_failed": failed,
         },
         index=pd.Index(PARAMETERS, name="parameter"),

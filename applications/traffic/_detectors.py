@@ -21,6 +21,7 @@ import pandas as pd
 
 from pwlmodels._validate import plain
 
+from .._checks import check_count
 from ._models import TriangularFD, positive
 
 __all__: list[str] = []
@@ -138,10 +139,7 @@ def detectors_to_density(
         )
     length = positive(effective_length_m, "effective_length_m", "m")
     max_flow = positive(max_flow_veh_h, "max_flow_veh_h", "veh/h")
-    if isinstance(stuck_intervals, bool) or not isinstance(stuck_intervals, (int, np.integer)):
-        raise TypeError(f"`stuck_intervals` must be an integer; got {stuck_intervals!r}")
-    if stuck_intervals < 2:
-        raise ValueError(f"`stuck_intervals` must be at least 2; got {stuck_intervals}")
+    stuck_intervals = check_count(stuck_intervals, "stuck_intervals", 2)
     for col in ("detector", "time_s", "lane"):  # the keys: a missing one cannot be grouped
         if raw[col].isna().any():
             i = int(np.argmax(raw[col].isna().to_numpy()))
@@ -203,11 +201,13 @@ def detector_sample(
     Parameters
     ----------
     n_detectors : int, default 8
+        Number of detectors, at least 1.
     hours : float, default 24.0
         Length of the archive, from midnight.
     interval_s : float, default 300.0
         Aggregation interval, s.
     seed : int, default 0
+        Seed of the synthetic archive, a non-negative integer.
 
     Returns
     -------
@@ -222,11 +222,8 @@ def detector_sample(
     >>> raw.shape, sorted(raw["lane"].unique().tolist())
     ((108, 9), [1, 2, 3])
     """
-    for name, value, least in (("n_detectors", n_detectors, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"`{name}` must be an integer; got {value!r}")
-        if value < least:
-            raise ValueError(f"`{name}` must be at least {least}; got {value}")
+    n_detectors = check_count(n_detectors, "n_detectors", 1)
+    seed = check_count(seed, "seed", 0)
     hours = positive(hours, "hours", "h")
     interval = positive(interval_s, "interval_s", "s")
     rng = np.random.default_rng(seed)

@@ -132,8 +132,6 @@ def test_bootstrap_intervals_cover_the_truth_and_collapse_with_one_block():
 def test_bootstrap_refuses_bad_arguments_and_unidentifiable_data():
     d = detectors_to_density(detector_sample(n_detectors=1)).data
     rho, q, t = d["density_veh_km"], d["flow_veh_h"], d["time_s"]
-    with pytest.raises(ValueError, match="`n_boot` must be an integer >= 2"):
-        bootstrap_triangular(rho, q, t, n_boot=1)
     with pytest.raises(ValueError, match="`level` must be a number in"):
         bootstrap_triangular(rho, q, t, level=1.0)
     with pytest.raises(ValueError, match="`block_s` must be positive"):
@@ -147,6 +145,63 @@ def test_bootstrap_refuses_bad_arguments_and_unidentifiable_data():
         bootstrap_triangular(free["density_veh_km"], free["flow_veh_h"], free["time_s"])
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_boot": 1}, ValueError, "`n_boot` must be >= 2"),
+        ({"n_boot": 20.0}, TypeError, "`n_boot` must be an integer"),
+        ({"n_boot": True}, TypeError, "`n_boot` must be an integer"),
+        ({"seed": -1}, ValueError, "`seed` must be >= 0"),
+        ({"seed": 1.0}, TypeError, "`seed` must be an integer"),
+        ({"seed": np.bool_(True)}, TypeError, "`seed` must be an integer"),
+    ],
+)
+def test_bootstrap_refuses_counts_that_are_not_integers(kwargs, error, match):
+    d = detectors_to_density(detector_sample(n_detectors=1, hours=2)).data
+    with pytest.raises(error, match=match):
+        bootstrap_triangular(d["density_veh_km"], d["flow_veh_h"], d["time_s"], **kwargs)
+
+
+def test_bootstrap_accepts_numpy_integer_counts():
+    d = detectors_to_density(detector_sample(n_detectors=1, seed=1)).data
+    args = d["density_veh_km"], d["flow_veh_h"], d["time_s"]
+    ci = bootstrap_triangular(*args, n_boot=np.int64(20), seed=np.uint8(3))
+    pd.testing.assert_frame_equal(ci, bootstrap_triangular(*args, n_boot=20, seed=3))
+    assert type(ci["n_boot"].iloc[0].item()) is int
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_detectors": 0}, ValueError, "`n_detectors` must be >= 1"),
+        ({"n_detectors": 2.0}, TypeError, "`n_detectors` must be an integer"),
+        ({"n_detectors": np.bool_(True)}, TypeError, "`n_detectors` must be an integer"),
+        ({"seed": -1}, ValueError, "`seed` must be >= 0"),
+        ({"seed": 0.0}, TypeError, "`seed` must be an integer"),
+        ({"seed": False}, TypeError, "`seed` must be an integer"),
+    ],
+)
+def test_detector_sample_refuses_counts_that_are_not_integers(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        detector_sample(hours=1, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("stuck", "error", "match"),
+    [
+        (1, ValueError, "`stuck_intervals` must be >= 2"),
+        (2.5, TypeError, "`stuck_intervals` must be an integer"),
+        (12.0, TypeError, "`stuck_intervals` must be an integer"),
+        (True, TypeError, "`stuck_intervals` must be an integer"),
+    ],
+)
+def test_detectors_to_density_refuses_stuck_counts_that_are_not_integers(stuck, error, match):
+    raw = detector_sample(n_detectors=1, hours=1)
+    with pytest.raises(error, match=match):
+        detectors_to_density(raw, stuck_intervals=stuck)
+    assert len(detectors_to_density(raw, stuck_intervals=np.int32(12)).data) > 0
+
+
 def test_detectors_to_density_refuses_bad_arguments():
     raw = detector_sample(n_detectors=1, hours=1)
     with pytest.raises(TypeError, match="`raw` must be a pandas DataFrame"):
@@ -155,12 +210,6 @@ def test_detectors_to_density_refuses_bad_arguments():
         detectors_to_density(raw.drop(columns="occupancy"))
     with pytest.raises(ValueError, match="`effective_length_m` must be positive"):
         detectors_to_density(raw, effective_length_m=0)
-    with pytest.raises(ValueError, match="`stuck_intervals` must be at least 2"):
-        detectors_to_density(raw, stuck_intervals=1)
-    with pytest.raises(TypeError, match="`stuck_intervals` must be an integer"):
-        detectors_to_density(raw, stuck_intervals=2.5)
-    with pytest.raises(ValueError, match="`n_detectors` must be at least 1"):
-        detector_sample(0)
     with pytest.raises(ValueError, match="`hours` must be positive"):
         detector_sample(hours=-1)
 
