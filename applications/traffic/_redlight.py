@@ -48,8 +48,10 @@ def red_light_ctm(
     ``1.25 x`` the exact maximum queue plus 20 cells long, starting in free
     flow at ``rho_a = q_a / vf`` with ``q_a`` entering; simulated for
     ``1.2 x`` the exact clearance time. The time step is the study's,
-    ``courant x dx / vf``, shortened so that the red lasts a whole number
-    of steps (so the red is not rounded by a step).
+    ``courant x dx / max(vf, w)`` (the CFL condition: the faster of the
+    free-flow and congestion waves crosses at most ``courant`` of a cell per
+    step), shortened so that the red lasts a whole number of steps (so the
+    red is not rounded by a step).
 
     Measures:
 
@@ -82,9 +84,15 @@ def red_light_ctm(
     red_s : float
         The red phase, s, positive.
     dx_m : float
-        Cell length, m, positive.
+        Cell length, m, positive and at most the exact maximum queue,
+        ``1000 x red_light_exact(fd, arrival_flow, red_s).max_queue_km``: a
+        queue shorter than one cell cannot be measured. The bound is
+        necessary, not sufficient: within a few cells per queue the smeared
+        wedge may never reach the threshold, and ``max_queue_km`` reads
+        short (0 at one cell per queue for the study's light); the delay
+        stays close by conservation.
     courant : float, default 0.9
-        ``vf dt / dx``, in (0, 1].
+        ``max(vf, w) dt / dx``, in (0, 1].
     device : None, "auto", str or torch.device, optional (CPU)
 
     Returns
@@ -108,8 +116,14 @@ def red_light_ctm(
     if courant > 1:
         raise ValueError(f"`courant` must lie in (0, 1] (the CFL condition); got {courant}")
     exact = red_light_exact(fd, q, red_s)
+    if dx > exact.max_queue_km:
+        raise ValueError(
+            f"`dx_m` must be at most the exact maximum queue, "
+            f"{plain(1000.0 * exact.max_queue_km)!r} m for this `arrival_flow` and `red_s` "
+            f"(a queue shorter than one cell cannot be measured); got {plain(dx_m)!r} m"
+        )
     n = math.ceil((1.25 * exact.max_queue_km) / dx) + 20
-    m = math.ceil(red / (courant * dx / fd.vf))  # red steps
+    m = math.ceil(red / (courant * dx / max(fd.vf, fd.w)))  # red steps
     dt = red / m
     steps = math.ceil(1.2 * exact.clear_s / 3600.0 / dt)
     rho_a = q / fd.vf
@@ -130,8 +144,11 @@ def red_light_ctm(
     flow = np.diff(r.cumulative[:, n]) / dt  # per step
     level = (fd.capacity + q) / 2
     below = np.nonzero(flow[m:] < level)[0]
-    if below.size == 0 or below[0] == 0:
-        raise RuntimeError("the CTM's stop-line flow never fell after green")  # pragma: no cover
+    if below.size == 0 or below[0] == 0:  # pragma: no cover - not met within the dx_m bound
+        raise ValueError(
+            f"`dx_m` = {plain(dx_m)!r} m is too coarse for this queue: the CTM's stop-line flow "
+            "never fell after green; use shorter cells"
+        )
     k = m + int(below[0])
     frac = (flow[k - 1] - level) / (flow[k - 1] - flow[k])
     clear = (k - 0.5 + frac) * dt  # flows sit at mid-step times

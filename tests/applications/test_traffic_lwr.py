@@ -198,6 +198,31 @@ def test_ctm_result_has_the_exact_threshold_and_grid():
     assert list(frame.columns) == [*FIELDS, "method", "dx_m", "threshold_veh_km"]
 
 
+def test_ctm_accepts_one_cell_per_queue_and_keeps_the_delay():
+    exact = red_light_exact(FD, 1200.0, 180.0)
+    r = red_light_ctm(FD, 1200.0, 180.0, 1000.0 * exact.max_queue_km)  # the bound itself
+    assert abs(r.delay_veh_h - exact.delay_veh_h) < 0.02 * exact.delay_veh_h  # conservation
+    assert 0.0 <= r.max_queue_km < exact.max_queue_km  # one cell smears the wedge (documented)
+
+
+def test_ctm_step_keeps_the_cfl_condition_when_congestion_waves_are_faster(monkeypatch):
+    import applications.traffic._redlight as redlight
+
+    fd = TriangularFD(vf=40.0, w=60.0)  # w > vf: the congestion wave sets the step
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen.update(dx=kwargs["dx"], dt=kwargs["dt"])
+        return simulate_ctm(*args, **kwargs)
+
+    monkeypatch.setattr(redlight, "simulate_ctm", spy)
+    r = red_light_ctm(fd, 1000.0, 60.0, 25.0)  # was a CFL ValueError about a `dt` never given
+    cfl = max(fd.vf, fd.w) * seen["dt"] / seen["dx"]
+    assert 0.8 < cfl <= 0.9 * (1 + 1e-12)  # courant=0.9, shortened to whole red steps
+    exact = red_light_exact(fd, 1000.0, 60.0)
+    assert abs(r.delay_veh_h - exact.delay_veh_h) < 0.05 * exact.delay_veh_h
+
+
 def test_convergence_figure_is_a_png(tmp_path):
     table = pd.DataFrame(
         {
@@ -224,6 +249,14 @@ HOSTILE = [
     (lambda: red_light_ctm(FD, 1200.0, 180.0, 0.0), ValueError, "`dx_m`"),
     (lambda: red_light_ctm(FD, 1200.0, 180.0, "25"), TypeError, "`dx_m`"),
     (lambda: red_light_ctm(FD, 1200.0, 180.0, 25.0, courant=1.5), ValueError, "`courant`"),
+    # the exact queue (1250 m) fits in one 2 km cell: refused, not a queue of 0 km
+    (
+        lambda: red_light_ctm(FD, 1200.0, 180.0, 2000.0),
+        ValueError,
+        "`dx_m` must be at most the exact maximum queue, 1250.0 m",
+    ),
+    # a 5 s red behind 100 veh/h queues 0.14 m: was a RuntimeError from inside the CTM
+    (lambda: red_light_ctm(FD, 100.0, 5.0, 50.0), ValueError, "`dx_m` must be at most"),
     (lambda: red_light_convergence(dx_m=(25.0, 50.0)), ValueError, "`dx_m` must be strictly"),
     (lambda: red_light_convergence(dx_m="25"), TypeError, "`dx_m`"),
     (lambda: red_light_convergence(dx_m=(50.0, -1.0)), ValueError, r"`dx_m\[1\]`"),
