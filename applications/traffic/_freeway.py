@@ -343,7 +343,8 @@ def simulate_freeway(
     exit_fraction : float or array_like, shape (steps,), default 0.0
         Share ``beta`` of the mainline demand at the diverge that takes the off-ramp.
     dt : float, optional
-        h; default the CFL limit ``dx / vf`` (exact free flow), at most that.
+        h; default the CFL limit ``dx / max(vf, w)`` (exact free flow when
+        ``vf >= w``), at most that.
     alinea : Alinea, optional
         Meter one on-ramp.
     record_every : int, default 1
@@ -371,11 +372,11 @@ def simulate_freeway(
     steps = _count(steps, "steps")
     every = _count(record_every, "record_every")
     fd = corridor.fd
-    limit = corridor.dx / fd.vf
+    limit = corridor.dx / max(fd.vf, fd.w)  # the faster wave sets the CFL step
     dt = limit if dt is None else positive(dt, "dt", "h")
     if dt > limit * (1 + 1e-12):
         raise ValueError(
-            f"`dt` must satisfy the CFL condition dt <= dx / vf = {plain(limit)!r} h; "
+            f"`dt` must satisfy the CFL condition dt <= dx / max(vf, w) = {plain(limit)!r} h; "
             f"got {plain(dt)!r}"
         )
     main = _profile(mainline_demand, "mainline_demand", steps)

@@ -17,6 +17,7 @@ from applications.traffic import (
     UXSIM_AVAILABLE,
     Alinea,
     Corridor,
+    TriangularFD,
     corridor_comparison,
     corridor_scenario,
     corridor_uxsim,
@@ -399,6 +400,16 @@ def test_uxsim_corridor_agrees_with_the_ctm(runs):
 def test_hostile_corridor_input_is_refused_by_name(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_default_step_keeps_the_cfl_condition_when_congestion_waves_are_faster():
+    c = Corridor(fd=TriangularFD(vf=40.0, w=60.0))  # w > vf: dx / vf would be 1.5 cells a step
+    r = simulate_freeway(c, steps=3000, mainline_demand=3500.0, ramp_demands=[1500.0, 1500.0])
+    assert max(c.fd.vf, c.fd.w) * r.dt / c.dx <= 1 + 1e-12
+    jam = c.fd.rho_jam * c.lanes_per_cell
+    assert (r.density <= jam * (1 + 1e-12)).all()  # was 362.8 veh/km on 3 lanes of 360
+    with pytest.raises(ValueError, match=r"dt <= dx / max\(vf, w\)"):
+        simulate_freeway(c, steps=1, mainline_demand=0.0, ramp_demands=[0, 0], dt=c.dx / c.fd.vf)
 
 
 def _sim(**kw):
