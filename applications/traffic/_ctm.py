@@ -24,7 +24,7 @@ import torch
 from pwlmodels import PiecewiseLinear, resolve_device
 from pwlmodels._validate import plain
 
-from .._checks import one_thread
+from .._checks import check_count, one_thread
 from ._models import Greenshields, TriangularFD, as_array, positive
 
 __all__ = ["AdmissibleFlux", "CTMResult", "admissible_flux", "simulate_ctm"]
@@ -324,14 +324,6 @@ def _fluxes(flux: object) -> tuple[list[AdmissibleFlux], bool]:
     return out, batched
 
 
-def _int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}; got {value}")
-    return int(value)
-
-
 def _profile(value: object, name: str, size: int, unit: str, *, allow_inf: bool = False):
     arr = as_array(value, name)
     if arr.ndim == 0:
@@ -357,7 +349,7 @@ def _signals(signals: object, n_cells: int) -> list[tuple[int, float, float]]:
             raise TypeError(
                 f"`signals[{i}]` must be (interface, start_h, end_h); got {plain(sig)!r}"
             )
-        j = _int(sig[0], f"signals[{i}][0]", 0)
+        j = check_count(sig[0], f"signals[{i}][0]", 0)
         if j > n_cells:
             raise ValueError(f"`signals[{i}][0]` must be an interface 0..{n_cells}; got {j}")
         start, end = (float(as_array(v, f"signals[{i}]")) for v in sig[1:])
@@ -449,8 +441,8 @@ def simulate_ctm(
     n = rho.shape[1]
     dx = positive(dx, "dx", "km")
     dt = positive(dt, "dt", "h")
-    steps = _int(steps, "steps", 1)
-    every = _int(record_every, "record_every", 1)
+    steps = check_count(steps, "steps", 1)
+    every = check_count(record_every, "record_every", 1)
     lanes_arr = _profile(lanes, "lanes", n, "lanes")
     if (lanes_arr <= 0).any():
         raise ValueError(f"`lanes` must be positive; got {lanes_arr.min()}")

@@ -21,6 +21,7 @@ import torch
 from pwlmodels import PiecewiseLinear, compare_activations, fit_pwl, kink_estimate
 from pwlmodels._validate import plain
 
+from .._checks import check_count
 from ._models import TriangularFD, diagram_parameters, fit_triangular, table_row
 
 __all__: list[str] = []
@@ -237,13 +238,7 @@ def seeds_of(seeds: Sequence[int]) -> tuple[int, ...]:
     """Validated seeds: a non-empty sequence of distinct non-negative integers."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
         raise TypeError(f"`seeds` must be a non-empty sequence of integers; got {plain(seeds)!r}")
-    out = []
-    for i, s in enumerate(seeds):
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"`seeds[{i}]` must be an integer; got {plain(s)!r}")
-        if s < 0:
-            raise ValueError(f"`seeds[{i}]` must be >= 0; got {s}")
-        out.append(int(s))
+    out = [check_count(s, f"seeds[{i}]", 0) for i, s in enumerate(seeds)]
     if len(set(out)) != len(out):
         raise ValueError(f"`seeds` must be distinct; got {list(out)}")
     return tuple(out)

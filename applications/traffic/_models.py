@@ -19,6 +19,8 @@ import torch
 from pwlmodels import PiecewiseLinear, spline_to_relu
 from pwlmodels._validate import plain
 
+from .._checks import check_count
+
 __all__ = ["Greenshields", "TriangularFD", "diagram_parameters", "fit_triangular"]
 
 _TUKEY = 4.685  # bisquare tuning constant: 95 % efficiency under Gaussian noise
@@ -204,7 +206,7 @@ class Greenshields:
 
     def to_spline(self, knots: int = 33) -> PiecewiseLinear:
         """The interpolant on ``knots`` >= 2 uniform knots on [0, rho_max], constant beyond."""
-        k = _n_knots(knots)
+        k = check_count(knots, "knots", 2)  # 0 and rho_max are knots
         t = np.linspace(0.0, self.rho_max, k)
         vmax, rho_max = Fraction(self.vmax), Fraction(self.rho_max)
         exact = [vmax * Fraction(x) * (rho_max - Fraction(x)) / rho_max for x in t]
@@ -223,15 +225,7 @@ class Greenshields:
 
     def interpolation_error(self, knots: int = 33) -> float:
         """``capacity / (knots - 1)**2``: the sup error of :meth:`to_spline` (veh/h)."""
-        return self.capacity / (_n_knots(knots) - 1) ** 2
-
-
-def _n_knots(knots: object) -> int:
-    if isinstance(knots, (bool, np.bool_)) or not isinstance(knots, numbers.Integral):
-        raise TypeError(f"`knots` must be an integer; got {type(knots).__name__}")
-    if knots < 2:
-        raise ValueError(f"`knots` must be >= 2 (0 and rho_max are knots); got {knots}")
-    return int(knots)
+        return self.capacity / (check_count(knots, "knots", 2) - 1) ** 2
 
 
 # ----------------------------------------------------------------- parameters

@@ -163,11 +163,21 @@ def test_diagrams_reject_negative_or_non_finite_densities(model):
         model("10")
 
 
-def test_greenshields_knots_must_be_an_integer_of_at_least_2():
-    with pytest.raises(ValueError, match="`knots` must be >= 2"):
-        Greenshields().to_spline(1)
-    with pytest.raises(TypeError, match="`knots` must be an integer"):
-        Greenshields().interpolation_error(2.5)
+@pytest.mark.parametrize(
+    ("knots", "error", "match"),
+    [
+        (1, ValueError, "`knots` must be >= 2"),
+        (2.5, TypeError, "`knots` must be an integer"),
+        (33.0, TypeError, "`knots` must be an integer"),
+        (True, TypeError, "`knots` must be an integer"),
+        (np.bool_(True), TypeError, "`knots` must be an integer"),
+    ],
+)
+def test_greenshields_knots_must_be_an_integer_of_at_least_2(knots, error, match):
+    for method in (Greenshields().to_spline, Greenshields().interpolation_error):
+        with pytest.raises(error, match=match):
+            method(knots)
+    assert Greenshields().to_spline(np.int64(5)) == Greenshields().to_spline(5)
 
 
 # ------------------------------------------------------------ parameters
@@ -505,6 +515,10 @@ def test_lane_drop_discharges_at_the_two_lanes_capacity():
         ({"dx": 0.0}, ValueError, "`dx` must be positive"),
         ({"steps": 0}, ValueError, "`steps` must be >= 1"),
         ({"steps": 2.0}, TypeError, "`steps` must be an integer"),
+        ({"steps": True}, TypeError, "`steps` must be an integer"),
+        ({"record_every": 1.0}, TypeError, "`record_every` must be an integer"),
+        ({"signals": [(1.0, 0.0, 1.0)]}, TypeError, r"`signals\[0\]\[0\]` must be an integer"),
+        ({"signals": [(-1, 0.0, 1.0)]}, ValueError, r"`signals\[0\]\[0\]` must be >= 0"),
         ({"rho0": [10.0, -1.0]}, ValueError, "`rho0` must be finite and non-negative"),
         ({"rho0": [10.0, np.nan]}, ValueError, "`rho0` must be finite and non-negative"),
         ({"rho0": [10.0, 130.0]}, ValueError, "must not exceed lanes x jam density"),
@@ -780,6 +794,8 @@ def test_a_rerun_on_the_cpu_gives_an_identical_table(quick, tmp_path):
         ({"seeds": ()}, TypeError, "`seeds` must be a non-empty sequence"),
         ({"seeds": (0, -1)}, ValueError, r"`seeds\[1\]` must be >= 0"),
         ({"seeds": (0, 1.5)}, TypeError, r"`seeds\[1\]` must be an integer"),
+        ({"seeds": (True,)}, TypeError, r"`seeds\[0\]` must be an integer"),
+        ({"seeds": (np.bool_(False),)}, TypeError, r"`seeds\[0\]` must be an integer"),
         ({"seeds": (1, 1)}, ValueError, "`seeds` must be distinct"),
         ({"quick": "yes"}, TypeError, "`quick` must be True or False"),
         ({"device": "tpu"}, ValueError, "device"),
@@ -790,6 +806,13 @@ def test_run_rejects_bad_arguments_before_any_work(kwargs, error, match, tmp_pat
     with pytest.raises(error, match=match):
         run(args.pop("out_dir"), **args)
     assert not (tmp_path / "traffic").exists()
+
+
+def test_seeds_accept_numpy_integers_as_plain_ints():
+    from applications.traffic._fits import seeds_of
+
+    got = seeds_of([np.int64(3), np.uint8(1), 0])
+    assert got == (3, 1, 0) and all(type(s) is int for s in got)
 
 
 def test_run_rejects_a_detector_csv_without_the_columns(tmp_path):
