@@ -216,6 +216,16 @@ def bad_calls(law):
         (lambda: region_of_attraction(A, B, law, "box", -BOX, 1.0), ValueError, "`x_box`"),
         (lambda: region_of_attraction(A, B, law, "box", BOX, 0.0), ValueError, "`u_max`"),
         (lambda: region_of_attraction(A, B, law, "box", BOX, 1.0, steps=0), ValueError, "`steps`"),
+        (
+            lambda: region_of_attraction(A, B, law, "box", BOX, 1.0, steps=2.0),
+            TypeError,
+            "`steps` must be an integer",
+        ),
+        (
+            lambda: region_of_attraction(A, B, law, "box", BOX, 1.0, steps=True),
+            TypeError,
+            "`steps` must be an integer",
+        ),
         (lambda: lqr_polytope(A, B, Q, R, 1.0, contraction=0.1), ValueError, "`contraction`"),
     ]
 

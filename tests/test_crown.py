@@ -112,9 +112,9 @@ def test_hostile_inputs_name_the_argument(fitted):
         crown_bound(relu, -BOX, BOX)
     with pytest.raises(TypeError, match="`net`"):
         crown_bound("net", -BOX, BOX)
-    with pytest.raises(ValueError, match="`splits`"):
+    with pytest.raises(ValueError, match="`splits` must be >= 1"):
         crown_bound(net, -BOX, BOX, splits=0)
-    with pytest.raises(ValueError, match="`max_boxes`"):
+    with pytest.raises(ValueError, match="`max_boxes` must be >= 0"):
         crown_bound(net, -BOX, BOX, max_boxes=-1)
     with pytest.raises(ValueError, match="`tol`"):
         crown_bound(net, -BOX, BOX, tol=0.0)
@@ -124,9 +124,11 @@ def test_hostile_inputs_name_the_argument(fitted):
         crown_bound(net, -BOX, [1.0, np.nan])
     with pytest.raises(ValueError, match="`upper`"):
         crown_bound(net, -BOX, [1.0])
-    for bad in (1.5, True, "10"):
-        with pytest.raises(ValueError, match="`max_boxes`"):
+    for bad in (1.5, 10.0, True, np.bool_(False), "10"):
+        with pytest.raises(TypeError, match="`max_boxes` must be an integer"):
             crown_bound(net, -BOX, BOX, max_boxes=bad)
+        with pytest.raises(TypeError, match="`splits` must be an integer"):
+            crown_bound(net, -BOX, BOX, splits=bad)
     for bad in (np.nan, -1e-3, True, "0.1"):
         with pytest.raises(ValueError, match="`tol`"):
             crown_bound(net, -BOX, BOX, tol=bad)
@@ -134,6 +136,13 @@ def test_hostile_inputs_name_the_argument(fitted):
         crown_bound(net, -BOX, BOX, splits=400)  # 160000 first boxes
     with pytest.raises(TypeError, match="`lower`"):
         crown_bound(net, "a", BOX)
+
+
+def test_numpy_integer_counts_are_accepted(fitted):
+    net = fitted["tanh"]
+    want = crown_bound(net, -BOX, BOX, splits=2, max_boxes=20)
+    got = crown_bound(net, -BOX, BOX, splits=np.int64(2), max_boxes=np.int32(20))
+    assert (got.lower, got.upper, got.boxes) == (want.lower, want.upper, want.boxes)
 
 
 def _steep(act: str, seed: int, gain: float, n_out: int = 1) -> nn.Sequential:

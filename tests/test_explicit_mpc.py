@@ -236,6 +236,8 @@ BAD = [
     (dict(horizon=0), ValueError, "`horizon` must be >= 1"),
     (dict(horizon=2.5), TypeError, "`horizon` must be an integer"),
     (dict(horizon=True), TypeError, "`horizon` must be an integer"),
+    (dict(horizon=np.bool_(True)), TypeError, "`horizon` must be an integer"),
+    (dict(horizon=3.0), TypeError, "`horizon` must be an integer"),
     (dict(u_max=0.0), ValueError, "`u_max` must be positive"),
     (dict(u_max=[1.0, 2.0]), ValueError, r"`u_max` must be a number or have shape \(1,\)"),
     (dict(u_max=np.inf), ValueError, "`u_max` must be finite"),
@@ -253,10 +255,18 @@ def test_bad_arguments_are_refused_naming_them(change, error, match):
         explicit_mpc(**{**DI, **change})
 
 
+def test_numpy_integer_horizon_and_max_regions_are_accepted():
+    want = explicit_mpc(**DI)
+    got = explicit_mpc(**{**DI, "horizon": np.int64(5)}, max_regions=np.int32(10_000))
+    assert (got.n_regions, got.n_pieces) == (want.n_regions, want.n_pieces)
+
+
 def test_too_many_regions_is_refused_naming_max_regions():
     with pytest.raises(ValueError, match="`max_regions` = 5"):
         explicit_mpc(**DI, max_regions=5)
     with pytest.raises(TypeError, match="`max_regions` must be an integer"):
         explicit_mpc(**DI, max_regions=5.0)
+    with pytest.raises(TypeError, match="`max_regions` must be an integer"):
+        explicit_mpc(**DI, max_regions=True)
     with pytest.raises(ValueError, match="`max_regions` must be >= 1"):
         explicit_mpc(**DI, max_regions=0)

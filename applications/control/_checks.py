@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._checks import check_count
+
 __all__: list[str] = []
 
 _ACCEPTED = "real numbers (a float array, nested lists or a torch tensor)"
@@ -141,16 +143,12 @@ def check_seeds(seeds: object) -> tuple[int, ...]:
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"`seeds` must be a sequence of integers; got {type(seeds).__name__}")
     out = tuple(seeds)
-    for i, s in enumerate(out):
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"`seeds[{i}]` must be an integer; got {type(s).__name__}")
-        if s < 0:
-            raise ValueError(f"`seeds[{i}]` must be non-negative; got {s}")
+    out = tuple(check_count(s, f"seeds[{i}]", 0) for i, s in enumerate(out))
     if not out:
         raise ValueError("`seeds` must hold at least one seed; got none")
     if len(set(out)) != len(out):
         raise ValueError(f"`seeds` must be distinct; got {out}")
-    return tuple(int(s) for s in out)
+    return out
 
 
 def as_plant(A: object, B: object) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,7 @@ import torch
 from scipy.special import expit
 from torch import nn
 
+from .._checks import check_count
 from ._checks import as_array, leaves
 
 __all__ = ["CrownBound", "crown_bound"]
@@ -463,9 +464,8 @@ def crown_bound(
         raise TypeError(f"`net` must be a torch.nn.Sequential; got {type(net).__name__}")
     layers, acts = _parse(net)
     lo, hi = check_box(lower, upper, layers[0][0].shape[1])
-    for name, value, least in (("splits", splits, 1), ("max_boxes", max_boxes, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"`{name}` must be an integer >= {least}; got {value!r}")
+    splits = check_count(splits, "splits", 1)
+    max_boxes = check_count(max_boxes, "max_boxes", 0)
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol > 0):
         raise ValueError(f"`tol` must be a positive number; got {tol!r}")
     n = len(lo)

@@ -26,7 +26,6 @@ active set is examined.
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +33,7 @@ from scipy import linalg
 
 from pwlmodels import PiecewiseAffine, Polytope
 
+from .._checks import check_count
 from ._checks import as_array, as_matrix, check_weights, riccati
 from ._mpqp import check_state_constraints, constraint_rows, general_regions
 
@@ -178,13 +178,10 @@ def _check_problem(A, B, Q, R, horizon, u_max, x_box):
     B = as_matrix(B.reshape(n, 1) if B.ndim == 1 and B.size == n else B, "B", n)
     m = B.shape[1]
     Q, R = check_weights(Q, R, n, m)
-    if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, numbers.Integral):
-        raise TypeError(f"`horizon` must be an integer; got {type(horizon).__name__}")
-    if horizon < 1:
-        raise ValueError(f"`horizon` must be >= 1; got {int(horizon)}")
+    horizon = check_count(horizon, "horizon", 1)
     if horizon * m > _MAX_MOVES:  # 10**9 ran out of memory condensing
         raise ValueError(
-            f"`horizon` x inputs must be at most {_MAX_MOVES} moves; got {int(horizon)} x {m}"
+            f"`horizon` x inputs must be at most {_MAX_MOVES} moves; got {horizon} x {m}"
         )
     limits = []
     for name, value, size in (("u_max", u_max, m), ("x_box", x_box, n)):
@@ -197,7 +194,7 @@ def _check_problem(A, B, Q, R, horizon, u_max, x_box):
             j = int(np.argmax(arr <= 0))
             raise ValueError(f"`{name}` must be positive; got {name}[{j}] = {arr[j]!r}")
         limits.append(arr)
-    return A, B, Q, R, int(horizon), limits[0], limits[1]
+    return A, B, Q, R, horizon, limits[0], limits[1]
 
 
 def explicit_mpc(
@@ -298,19 +295,16 @@ def explicit_mpc(
     [0.0, -1.0, 1.0]
     """
     A, B, Q, R, horizon, u_max, box = _check_problem(A, B, Q, R, horizon, u_max, x_box)
-    if isinstance(max_regions, (bool, np.bool_)) or not isinstance(max_regions, numbers.Integral):
-        raise TypeError(f"`max_regions` must be an integer; got {type(max_regions).__name__}")
-    if max_regions < 1:
-        raise ValueError(f"`max_regions` must be >= 1; got {int(max_regions)}")
+    max_regions = check_count(max_regions, "max_regions", 1)
     qp = condense(A, B, Q, R, horizon, u_max)
     m = qp.m
     if x_constraints is not None:
         C, d = check_state_constraints(x_constraints, A.shape[0])
         G, w, S = constraint_rows(qp.phi, qp.gam, qp.u_bound, C, d, horizon)
-        found = general_regions(qp.H, qp.F, G, w, S, box, max_regions=int(max_regions))
+        found = general_regions(qp.H, qp.F, G, w, S, box, max_regions=max_regions)
         pieces = [(p, M[:m] if m > 1 else M[0], v[:m]) for p, M, v in found]
     else:
-        found = critical_regions(qp, box, max_regions=int(max_regions))
+        found = critical_regions(qp, box, max_regions=max_regions)
         pieces = [(r.poly, r.M[:m] if m > 1 else r.M[0], r.v[:m]) for r in found]
     try:
         return PiecewiseAffine.from_regions(pieces)

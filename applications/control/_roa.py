@@ -29,7 +29,6 @@ and the state converges to the origin exponentially. Where the ladder stalls
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +36,7 @@ from scipy.optimize import linprog
 
 from pwlmodels import Polytope
 
+from .._checks import check_count
 from ._certify import (
     _LP_OPTIONS,
     check_plant,
@@ -343,8 +343,7 @@ def region_of_attraction(
     box = _limits(x_box, "x_box", n)
     u_max = _limits(u_max, "u_max", B.shape[1])
     atol = as_scalar(atol, "atol", positive=True)
-    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer; got {steps!r}")
+    steps = check_count(steps, "steps", 1)
     if not isinstance(clip, (bool, np.bool_)):
         raise TypeError(f"`clip` must be True or False; got {clip!r}")
     S_A = _shape(shape, A, B, Q, R, box, u_max)

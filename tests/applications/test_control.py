@@ -828,13 +828,22 @@ def test_run_labels_a_milp_extreme_exact_only_when_optimal_within_its_tolerance(
     assert not claimed.note.str.contains("node_limit|time_limit|precision_limit|undecided").any()
 
 
+def test_seeds_accept_numpy_integers_as_plain_ints():
+    from applications.control._checks import check_seeds
+
+    got = check_seeds(s for s in (np.int64(2), np.uint16(0)))  # any iterable
+    assert got == (2, 0) and all(type(s) is int for s in got)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
         ({"seeds": ()}, ValueError, "`seeds` must hold at least one seed"),
         ({"seeds": (0, 0)}, ValueError, "`seeds` must be distinct"),
-        ({"seeds": (-1,)}, ValueError, r"`seeds\[0\]` must be non-negative"),
+        ({"seeds": (-1,)}, ValueError, r"`seeds\[0\]` must be >= 0"),
         ({"seeds": (1.5,)}, TypeError, r"`seeds\[0\]` must be an integer"),
+        ({"seeds": (0, True)}, TypeError, r"`seeds\[1\]` must be an integer"),
+        ({"seeds": (np.bool_(False),)}, TypeError, r"`seeds\[0\]` must be an integer"),
         ({"seeds": 3}, TypeError, "`seeds` must be a sequence of integers"),
         ({"quick": "yes"}, TypeError, "`quick` must be a bool"),
         ({"device": "tpu"}, ValueError, "`device` must be"),
