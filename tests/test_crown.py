@@ -129,9 +129,15 @@ def test_hostile_inputs_name_the_argument(fitted):
             crown_bound(net, -BOX, BOX, max_boxes=bad)
         with pytest.raises(TypeError, match="`splits` must be an integer"):
             crown_bound(net, -BOX, BOX, splits=bad)
-    for bad in (np.nan, -1e-3, True, "0.1"):
+    for bad in (np.nan, -1e-3, 0.0):
         with pytest.raises(ValueError, match="`tol`"):
             crown_bound(net, -BOX, BOX, tol=bad)
+    for bad in (True, "0.1", np.float16(0.1)):
+        with pytest.raises(TypeError, match="`tol`"):
+            crown_bound(net, -BOX, BOX, tol=bad)
+    b32 = crown_bound(net, -BOX, BOX, tol=np.float32(0.5), max_boxes=0)  # numpy reals taken
+    b64 = crown_bound(net, -BOX, BOX, tol=0.5, max_boxes=0)
+    np.testing.assert_array_equal(b32.upper, b64.upper)
     with pytest.raises(ValueError, match="`splits`"):
         crown_bound(net, -BOX, BOX, splits=400)  # 160000 first boxes
     with pytest.raises(TypeError, match="`lower`"):

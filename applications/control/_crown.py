@@ -44,6 +44,8 @@ import torch
 from scipy.special import expit
 from torch import nn
 
+from pwlmodels._validate import as_real_scalar
+
 from .._checks import check_count
 from ._checks import as_array, leaves
 
@@ -466,8 +468,8 @@ def crown_bound(
     lo, hi = check_box(lower, upper, layers[0][0].shape[1])
     splits = check_count(splits, "splits", 1)
     max_boxes = check_count(max_boxes, "max_boxes", 0)
-    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol > 0):
-        raise ValueError(f"`tol` must be a positive number; got {tol!r}")
+    if not (tol := as_real_scalar(tol, "tol")) > 0:
+        raise ValueError(f"`tol` must be > 0; got {tol!r}")
     n = len(lo)
     if splits**n > 100_000:
         raise ValueError(f"`splits` = {splits} makes {splits**n} boxes; at most 100000")
