@@ -353,16 +353,25 @@ def _root(r: np.ndarray, excess: np.ndarray) -> float:
     return float("nan")
 
 
+#: A supply above this multiple of the firm's demand at some rate marks a runaway policy:
+#: its households keep saving, and the stationary distribution piles up at the top of the
+#: asset grid (whose height, not the policy, then sets the supply).
+RUNAWAY = 2.0
+
+
 def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
     """General equilibrium per model and seed: r* where the piecewise-linear interpolant of
     its excess supply over the rates crosses zero, when that excess increases with the
-    rate (``increasing``; NaN otherwise: a supply curve that falls somewhere has no
-    well-defined r* on this grid), its gap to EGM's interpolated r* and to EGM's Brent r*
-    in basis points, and the capital supply error at EGM's r* in percent of demand."""
+    rate (``increasing``) and the supply stays below :data:`RUNAWAY` times the demand at
+    every rate (``runaway`` False); NaN otherwise (a supply curve that falls somewhere, or
+    is set by the grid's top, has no well-defined r* on this grid). Also its gap to EGM's
+    interpolated r* and to EGM's Brent r* in basis points, and the capital supply error
+    at EGM's r* in percent of demand."""
     if not isinstance(ge, pd.DataFrame):
         raise TypeError(f"`ge` must be a pandas DataFrame; got {type(ge).__name__}")
     if missing := sorted(
-        {"model", "seed", "width", "stage", "r", "excess", "demand", "offset_bp"} - set(ge.columns)
+        {"model", "seed", "width", "stage", "r", "supply", "excess", "demand", "offset_bp"}
+        - set(ge.columns)
     ):
         raise ValueError(f"`ge` must have the columns of accuracy_study's 'ge'; lacks {missing}")
     if not (ge["model"] == "egm").any():
@@ -372,10 +381,12 @@ def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
         r, excess = g["r"].to_numpy(), g["excess"].to_numpy()
         at = g[g["offset_bp"] == 0.0]  # EGM's r*: the supply error there (NaN: not run)
         error = 100 * at["excess"].iloc[0] / at["demand"].iloc[0] if len(at) else float("nan")
+        runaway = bool((g["supply"] > RUNAWAY * g["demand"]).any())
         rows.append({"model": model, "width": int(g["width"].iloc[0]),
-                     "stage": g["stage"].iloc[0], "seed": int(seed), "r_star": _root(r, excess),
+                     "stage": g["stage"].iloc[0], "seed": int(seed),
+                     "r_star": float("nan") if runaway else _root(r, excess),
                      "increasing": bool(np.all(np.diff(excess[np.argsort(r)]) >= 0)),
-                     "supply_error_pct": error})  # fmt: skip
+                     "runaway": runaway, "supply_error_pct": error})  # fmt: skip
     out = pd.DataFrame(rows)
     egm_interp = float(out.loc[out["model"] == "egm", "r_star"].iloc[0])
     out["gap_bp"] = 1e4 * (out["r_star"] - egm_interp)

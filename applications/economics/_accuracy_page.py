@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pwlmodels.plotting import save_figure
 
 from ..report import markdown_table
-from ._accuracy import FAIR, accuracy_table, ge_table
+from ._accuracy import FAIR, RUNAWAY, accuracy_table, ge_table
 
 __all__: list[str] = []
 
@@ -84,6 +85,7 @@ def ge_summary(ge: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
             "model": "EGM" if model == "egm" else model,
             "network": "" if model == "egm" else f"width {g.width.iloc[0]}, {g.stage.iloc[0]}",
             "supply rises with r": f"{int(g['increasing'].sum())} of {len(g)}",
+            "runaway": f"{int(g['runaway'].sum())} of {len(g)}",
             "r* (%)": ", ".join(f"{100 * v:.3f}" for v in ok["r_star"]) or "none",
             "r* gap (bp)": ", ".join(f"{v:+.1f}" for v in ok["gap_bp"]) or "",
             "supply error at EGM's r* (%)": ", ".join(f"{v:+.1f}" for v in g["supply_error_pct"]),
@@ -91,19 +93,47 @@ def ge_summary(ge: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def distribution_table(dist: pd.DataFrame) -> pd.DataFrame:
+def _kept(dist: pd.DataFrame, ge: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``dist`` belong to a model whose supply at EGM's r* is at most
+    :data:`RUNAWAY` times the demand (EGM's always)."""
+    at = ge[ge["offset_bp"] == 0.0].set_index(["model", "seed"])
+    ok = at["supply"] <= RUNAWAY * at["demand"]
+    return ok.reindex(pd.MultiIndex.from_frame(dist[["model", "seed"]])).to_numpy(bool)
+
+
+def distribution_table(dist: pd.DataFrame, ge: pd.DataFrame) -> pd.DataFrame:
     """Per model at EGM's r*: wealth Gini, hand-to-mouth share, mean MPC and MPC by wealth
-    quintile, the networks' as mean ± sd over seeds."""
+    quintile, the networks' as mean ± sd over the seeds whose supply there is at most
+    :data:`RUNAWAY` times the demand (how many: ``networks``; "-" where none is)."""
+    dist = dist[_kept(dist, ge)]
+    n_seeds = ge[ge["offset_bp"] == 0.0].groupby("model", sort=False)["seed"].nunique()
     cols = {"gini": "Gini", "hand_to_mouth": "hand-to-mouth", "mean_mpc": "mean MPC"}
     cols |= {f"mpc_q{k}": f"MPC Q{k}" for k in range(1, 6)}
     rows = []
-    for model, g in dist.groupby("model", sort=False):
-        row = {"model": "EGM" if model == "egm" else f"{model} (width {g.width.iloc[0]})"}
+    for model in n_seeds.index:
+        g = dist[dist["model"] == model]
+        width = ge.loc[ge["model"] == model, "width"].iloc[0]
+        row = {"model": "EGM" if model == "egm" else f"{model} (width {width})",
+               "networks": "" if model == "egm" else f"{len(g)} of {n_seeds[model]}"}  # fmt: skip
         for key, name in cols.items():
             v = g[key].to_numpy(float)
-            row[name] = f"{v[0]:.3f}" if len(v) == 1 else f"{v.mean():.3f} ± {v.std(ddof=1):.3f}"
+            row[name] = (
+                "-" if v.size == 0 else f"{v[0]:.3f}" if v.size == 1
+                else f"{v.mean():.3f} ± {v.std(ddof=1):.3f}"
+            )  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _below_egm(dist: pd.DataFrame, ge: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """For the hand-to-mouth share and the poorest quintile's MPC: the largest mean over an
+    activation's networks that do not run away, and EGM's value."""
+    nets = dist[_kept(dist, ge) & (dist["model"] != "egm").to_numpy()]
+    egm = dist[dist["model"] == "egm"].iloc[0]
+    return {
+        key: (float(nets.groupby("model")[key].mean().max()), float(egm[key]))
+        for key in ("hand_to_mouth", "mpc_q1")
+    }
 
 
 def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
@@ -137,7 +167,7 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "tuning_table": tuning_table(data["tuning"], members),
         "members_table": members_table(members, egm),
         "ge_summary": ge_summary(data["ge"], egm),
-        "distribution_table": distribution_table(data["distribution"]),
+        "distribution_table": distribution_table(data["distribution"], data["ge"]),
         "egm": {k: float(v) for k, v in egm.iloc[0].items() if k.startswith("log10_")},
         "best": (
             str(best["activation"]),
@@ -154,8 +184,9 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "n_nets": len(nets),
         "median_supply_error": float(err.median()),
         "egm_supply_error": float(abs(t.loc[t["model"] == "egm", "supply_error_pct"].iloc[0])),
-        "n_runaway": int((err > 100).sum()),
+        "n_runaway": int((err > 100 * (RUNAWAY - 1)).sum()),
         "n_falling": int((~nets["increasing"]).sum()),
+        "below_egm": _below_egm(data["distribution"], data["ge"]),
         "offsets_bp": tuple(float(v) for v in sorted(set(data["ge"]["offset_bp"]) - {0.0})),
     }
 
@@ -191,8 +222,25 @@ def accuracy_text(summary: dict | None, figure: str | None = None) -> str:
     )
     acts, widths = ", ".join(m["activations"]), ", ".join(map(str, m["widths"]))
     runaway = (
-        f" {m['n_runaway']} of {m['n_nets']} supply more than twice the demand."
+        f" {m['n_runaway']} of {m['n_nets']} networks run away there (supply above "
+        f"{RUNAWAY:g} times the demand)."
         if m["n_runaway"]
+        else ""
+    )
+    said = {
+        "hand_to_mouth": "put fewer households at the borrowing limit than EGM",
+        "mpc_q1": "give the poorest fifth a lower MPC than EGM",
+    }
+    below = [
+        f"{text} (at most {m['below_egm'][key][0]:.3f} on average against "
+        f"{m['below_egm'][key][1]:.3f})"
+        for key, text in said.items()
+        if m["below_egm"][key][0] < m["below_egm"][key][1]
+    ]
+    understated = (
+        f"\nEvery activation's networks {' and '.join(below)}: a smoothed kink understates "
+        "who is hand-to-mouth.\n"
+        if below
         else ""
     )
     fig = f"![Neural solvers' Euler errors and capital supply]({figure})\n\n" if figure else ""
@@ -226,7 +274,9 @@ the kink in {m["polish_worse_near"]}.
 General equilibrium: each activation's best width and stage, retrained at r* + \
 ({", ".join(f"{v:+g}" for v in m["offsets_bp"])}) bp, its stationary capital supply against \
 the firm's demand (r* where the interpolated excess crosses zero, reported only where the \
-supply rises with r, so that the market clears once on this grid):
+supply rises with r, so that the market clears once on this grid, and never exceeds \
+{RUNAWAY:g} times the demand: a "runaway" policy keeps saving, and the top of the asset grid, \
+not the policy, then sets the supply):
 
 {markdown_table(m["ge_summary"])}
 
@@ -242,7 +292,7 @@ by its own complementarity, `NetworkSolution.policy_kkt`: c = x where its Fische
 pair says the constraint binds) beside EGM's, on the same histogram grid:
 
 {markdown_table(m["distribution_table"])}
-"""
+{understated}"""
     return head + body
 
 

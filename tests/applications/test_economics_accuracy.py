@@ -150,11 +150,12 @@ def test_budget_keeps_plain_values_and_the_published_sizes():
 
 def _ge(egm_excess, net_excess):
     rates = [0.01, 0.02, 0.03]
+    excess = [*egm_excess, *net_excess]
     return pd.DataFrame({
         "model": ["egm"] * 3 + ["relu"] * 3, "seed": [-1] * 3 + [0] * 3,
         "width": [0] * 3 + [8] * 3, "stage": ["-"] * 3 + ["adam"] * 3, "r": rates * 2,
-        "excess": [*egm_excess, *net_excess], "offset_bp": [-100.0, 0.0, 100.0] * 2,
-        "demand": [5.0] * 6,
+        "excess": excess, "offset_bp": [-100.0, 0.0, 100.0] * 2, "demand": [5.0] * 6,
+        "supply": [5.0 + e for e in excess],
     })  # fmt: skip
 
 
@@ -164,6 +165,14 @@ def test_ge_table_gives_nan_for_an_excess_that_never_crosses_zero():
     assert np.isnan(out.loc[1, "r_star"]) and np.isnan(out.loc[1, "gap_bp"])
     assert out["supply_error_pct"].tolist() == [20.0, 40.0]  # excess / demand at offset 0
     assert out["increasing"].all()
+
+
+def test_ge_table_gives_no_r_star_for_a_runaway_supply():
+    # rises with r and crosses zero, but at the top rate supply is 2.2 x demand (5 + 6)
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 6.0]), r_brent=0.015)
+    assert out.loc[1, "runaway"] and out.loc[1, "increasing"] and np.isnan(out.loc[1, "r_star"])
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 5.0]), r_brent=0.015)  # 2 x: kept
+    assert not out.loc[1, "runaway"] and out.loc[1, "r_star"] == pytest.approx(0.015)
 
 
 def test_ge_table_without_an_egm_crossing_gives_nan_gaps():
@@ -211,7 +220,7 @@ def test_accuracy_study_tables(smoke):
     row = table[table["model"] == "egm"].iloc[0]
     assert row["gap_bp"] == 0.0 and abs(row["gap_brent_bp"]) < 1.0  # interpolation error
     assert row["increasing"] and abs(row["supply_error_pct"]) < 1.0  # 200 nodes: 0.4 %
-    assert table.loc[~table["increasing"], "r_star"].isna().all()
+    assert table.loc[~table["increasing"] | table["runaway"], "r_star"].isna().all()
 
 
 def test_distribution_rows_match_solve_aiyagari_for_egm(smoke):

@@ -62,27 +62,48 @@ def test_tuning_table_reports_the_choice_the_members_used(data):
         assert row._5 == f"{best['lr']:g}" and row._6 == best["transform"]  # chosen lr, input
 
 
-def test_ge_summary_gives_r_star_only_where_supply_rises(data):
+def test_ge_summary_gives_r_star_only_where_supply_rises_and_stays_bounded(data):
     summary = ge_summary(data["ge"], data["egm"])
     full = ge_table(data["ge"], float(data["egm"]["r_brent"].iloc[0]))
-    for row in summary.itertuples(index=False):
-        g = full[full.model == ("egm" if row.model == "EGM" else row.model)]
-        rising = int(g.increasing.sum())
-        assert row[2] == f"{rising} of {len(g)}"
-        assert (row[3] == "none") == g.r_star.isna().all()
-        assert len(row[4].split(", ")) == g.r_star.notna().sum() or row[4] == ""
-        assert len(row[5].split(", ")) == len(g)
+    for _, row in summary.iterrows():
+        g = full[full.model == ("egm" if row["model"] == "EGM" else row["model"])]
+        assert row["supply rises with r"] == f"{int(g.increasing.sum())} of {len(g)}"
+        assert row["runaway"] == f"{int(g.runaway.sum())} of {len(g)}"
+        found = g.r_star.notna()
+        assert not (found & (~g.increasing | g.runaway)).any()
+        assert (row["r* (%)"] == "none") == (not found.any())
+        assert row["r* gap (bp)"] == ", ".join(f"{v:+.1f}" for v in g.gap_bp[found])
+        assert len(row["supply error at EGM's r* (%)"].split(", ")) == len(g)
 
 
 def test_distribution_table_is_egm_then_each_activation(data):
     from applications.economics._accuracy_page import distribution_table
 
-    dist = data["distribution"]
-    table = distribution_table(dist)
+    dist, ge = data["distribution"], data["ge"]
+    table = distribution_table(dist, ge)
     assert table["model"].iloc[0] == "EGM" and len(table) == dist["model"].nunique()
     assert table["Gini"].iloc[0] == f"{dist['gini'].iloc[0]:.3f}"
-    g = dist[dist["model"] == dist["model"].iloc[1]]["hand_to_mouth"]
-    assert table["hand-to-mouth"].iloc[1] == f"{g.mean():.3f} ± {g.std():.3f}"
+    at = ge[ge.offset_bp == 0.0]
+    for k in range(1, len(table)):
+        model = dist["model"].unique()[k]
+        ok = at[(at.model == model) & (at.supply <= 2 * at.demand)].seed
+        g = dist[(dist.model == model) & dist.seed.isin(ok)]["hand_to_mouth"]
+        assert table["networks"].iloc[k] == f"{len(g)} of {(dist.model == model).sum()}"
+        want = {0: "-", 1: f"{g.sum():.3f}"}.get(len(g), f"{g.mean():.3f} ± {g.std():.3f}")
+        assert table["hand-to-mouth"].iloc[k] == want
+
+
+def test_distribution_table_leaves_out_a_runaway(data):
+    from applications.economics._accuracy_page import distribution_table
+
+    ge = data["ge"].copy()
+    first = ge[(ge.model != "egm") & (ge.offset_bp == 0.0)].index[0]
+    ge.loc[first, "supply"] = 3 * ge.loc[first, "demand"]
+    table = distribution_table(data["distribution"], ge)
+    before = distribution_table(data["distribution"], data["ge"])
+    k = 1 + list(data["distribution"]["model"].unique()[1:]).index(ge.loc[first, "model"])
+    kept_before = int(before["networks"].iloc[k].split()[0])
+    assert table["networks"].iloc[k].split()[0] == str(kept_before - 1)
 
 
 def test_text_and_figure(data, tmp_path):
