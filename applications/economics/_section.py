@@ -230,11 +230,11 @@ def _headlines(r) -> str:
     if (ns := r.neural_solvers) is not None:
         act, width, _, best = ns["best"]
         out.append(
-            f"networks solving the Euler equation themselves, every activation given the same "
-            f"tuned budget, reach at best {best:.2f} (log10 mean Euler error; {act}, width "
-            f"{width}) against EGM's {ns['egm']['log10_mean_all']:.2f}"
-            + (f", and the capital supply of {ns['n_falling']} of {ns['n_nets']} falls somewhere"
-               " as r rises, leaving no single r*" if ns["n_falling"] else "")
+            f"networks solving the Aiyagari households' Euler equation themselves, every "
+            f"activation given the same tuned budget, reach at best {best:.2f} (log10 mean Euler"
+            f" error; {act}, width {width}) against EGM's {ns['egm']['log10_mean_all']:.2f}"
+            + (f", and {ns['n_falling']} of their {ns['n_nets']} capital-supply curves fall "
+               "somewhere as r rises (no single r*)" if ns["n_falling"] else "")
         )  # fmt: skip
     ge = r.aiyagari
     if not np.isnan(ge["ssj_r"]):
