@@ -28,7 +28,8 @@ _COLORS = {"relu": "C3", "tanh": "C0", "softplus": "C1", "silu": "C2"}
 
 
 def load_accuracy(folder: Path = RESULTS) -> dict[str, pd.DataFrame] | None:
-    """The benchmark's four tables from ``folder`` (None when any is missing)."""
+    """The benchmark's tables (members, tuning, ge, egm, distribution) from ``folder``
+    (None when any is missing)."""
     paths = {name: folder / f"neural_solvers_{name}.csv" for name in _TABLES}
     if not all(p.is_file() for p in paths.values()):
         return None
