@@ -353,20 +353,40 @@ def _root(r: np.ndarray, excess: np.ndarray) -> float:
     return float("nan")
 
 
-#: A supply above this multiple of the firm's demand at some rate marks a runaway policy:
-#: its households keep saving, and the stationary distribution piles up at the top of the
-#: asset grid (whose height, not the policy, then sets the supply).
-RUNAWAY = 2.0
+#: A network whose capital supply is above this multiple of EGM's at the same rate has run
+#: away: its households keep saving, the stationary distribution piles up at the top of the
+#: asset grid, and the grid's height, not the policy, sets the supply.
+RUNAWAY = 5.0
+
+
+def runaways(ge: pd.DataFrame) -> np.ndarray:
+    """Which rows of a ``"ge"`` table have run away (:data:`RUNAWAY`; False where EGM has
+    no row at that rate)."""
+    egm = ge[ge["model"] == "egm"].set_index("offset_bp")["supply"]
+    reference = ge["offset_bp"].map(egm).to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        return ge["supply"].to_numpy(float) > RUNAWAY * reference
+
+
+def _sign_changes(values: np.ndarray) -> int:
+    """How often ``values`` changes sign, zeros skipped."""
+    signs = np.sign(values)
+    return int(np.count_nonzero(np.diff(signs[signs != 0])))
 
 
 def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
-    """General equilibrium per model and seed: r* where the piecewise-linear interpolant of
-    its excess supply over the rates crosses zero, when that excess increases with the
-    rate (``increasing``) and the supply stays below :data:`RUNAWAY` times the demand at
-    every rate (``runaway`` False); NaN otherwise (a supply curve that falls somewhere, or
-    is set by the grid's top, has no well-defined r* on this grid). Also its gap to EGM's
-    interpolated r* and to EGM's Brent r* in basis points, and the capital supply error
-    at EGM's r* in percent of demand."""
+    """General equilibrium per model and seed, from a ``"ge"`` table of
+    :func:`accuracy_study`.
+
+    ``r_star``: where the piecewise-linear interpolant of the excess supply over
+    the rates crosses zero, given only when the excess rises with the rate
+    (``increasing``: a conservative rule, since a curve that falls somewhere
+    may still cross once; ``crossings`` counts the sign changes) and no rate
+    has run away (``runaway``, :func:`runaways`); NaN otherwise. ``gap_bp`` and
+    ``gap_brent_bp``: its distance to EGM's interpolated r* and to EGM's Brent
+    r*, in basis points. ``supply_error_pct``: supply minus demand at EGM's r*
+    in percent of demand (NaN where that rate was not run).
+    """
     if not isinstance(ge, pd.DataFrame):
         raise TypeError(f"`ge` must be a pandas DataFrame; got {type(ge).__name__}")
     if missing := sorted(
@@ -376,16 +396,18 @@ def ge_table(ge: pd.DataFrame, r_brent: float) -> pd.DataFrame:
         raise ValueError(f"`ge` must have the columns of accuracy_study's 'ge'; lacks {missing}")
     if not (ge["model"] == "egm").any():
         raise ValueError("`ge` must hold EGM's rows (model 'egm'): the gaps are measured to it")
+    ge = ge.assign(runaway=runaways(ge))
     rows = []
     for (model, seed), g in ge.groupby(["model", "seed"], sort=False):
         r, excess = g["r"].to_numpy(), g["excess"].to_numpy()
         at = g[g["offset_bp"] == 0.0]  # EGM's r*: the supply error there (NaN: not run)
         error = 100 * at["excess"].iloc[0] / at["demand"].iloc[0] if len(at) else float("nan")
-        runaway = bool((g["supply"] > RUNAWAY * g["demand"]).any())
+        runaway, ordered = bool(g["runaway"].any()), excess[np.argsort(r)]
         rows.append({"model": model, "width": int(g["width"].iloc[0]),
                      "stage": g["stage"].iloc[0], "seed": int(seed),
                      "r_star": float("nan") if runaway else _root(r, excess),
-                     "increasing": bool(np.all(np.diff(excess[np.argsort(r)]) >= 0)),
+                     "increasing": bool(np.all(np.diff(ordered) >= 0)),
+                     "crossings": _sign_changes(ordered),
                      "runaway": runaway, "supply_error_pct": error})  # fmt: skip
     out = pd.DataFrame(rows)
     egm_interp = float(out.loc[out["model"] == "egm", "r_star"].iloc[0])

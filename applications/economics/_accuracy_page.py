@@ -17,13 +17,14 @@ import pandas as pd
 from pwlmodels.plotting import save_figure
 
 from ..report import markdown_table
-from ._accuracy import FAIR, RUNAWAY, accuracy_table, ge_table
+from ._accuracy import FAIR, RUNAWAY, accuracy_table, ge_table, runaways
 
 __all__: list[str] = []
 
 #: Where ``benchmarks/bench_neural_solvers.py`` writes (a source checkout).
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 _TABLES = ("members", "tuning", "ge", "egm", "distribution")
+_POLISH = "L-BFGS change of mean all (< 0: better)"
 _COLORS = {"relu": "C3", "tanh": "C0", "softplus": "C1", "silu": "C2"}
 
 
@@ -48,17 +49,18 @@ def members_table(members: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
         mean, sd = adam[f"log10_mean_{region}"], adam[f"log10_mean_{region}_sd"]
         out[f"mean {name}"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, sd, strict=True)]
         if region != "all":
-            out[f"max {name}"] = [f"{v:.2f}" for v in adam[f"log10_max_{region}"]]
+            out[f"max {name} (seed mean)"] = [f"{v:.2f}" for v in adam[f"log10_max_{region}"]]
     change = polished["log10_mean_all"] - adam["log10_mean_all"]
-    out["L-BFGS: mean all"] = [f"{v:+.2f}" for v in change]
-    out["seconds"] = [f"{v:.0f}" for v in adam["seconds"].to_numpy()]
+    out[_POLISH] = [f"{v:+.2f}" for v in change]
+    out["Adam s / network"] = [f"{v:.0f}" for v in adam["seconds"].to_numpy()]
     e = egm.iloc[0]
     out.loc[len(out)] = {
         "activation": "EGM", "width": "", "params": "",
-        "mean near the kink": f"{e.log10_mean_near:.2f}", "max near the kink":
-        f"{e.log10_max_near:.2f}", "mean away": f"{e.log10_mean_away:.2f}",
-        "max away": f"{e.log10_max_away:.2f}", "mean all": f"{e.log10_mean_all:.2f}",
-        "L-BFGS: mean all": "", "seconds": "",
+        "mean near the kink": f"{e.log10_mean_near:.2f}",
+        "max near the kink (seed mean)": f"{e.log10_max_near:.2f}",
+        "mean away": f"{e.log10_mean_away:.2f}",
+        "max away (seed mean)": f"{e.log10_max_away:.2f}",
+        "mean all": f"{e.log10_mean_all:.2f}", _POLISH: "", "Adam s / network": "",
     }  # fmt: skip
     return out
 
@@ -76,36 +78,41 @@ def tuning_table(tuning: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
 
 
 def ge_summary(ge: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
-    """Per model: its network, how many seeds' capital supply rises with r, r* of those
-    (gap to EGM's interpolated r*, bp) and the supply error at EGM's r* per seed."""
+    """Per model: its network, how many seeds' capital supply rises with r, crosses the
+    demand once and runs away at some rate, and per seed its r* (with the gap to EGM's
+    interpolated r*) and its supply error at EGM's r*."""
     t = ge_table(ge, float(egm["r_brent"].iloc[0]))
     rows = []
     for model, g in t.groupby("model", sort=False):
-        ok = g[g["r_star"].notna()]  # supply rises with r and meets demand on the grid
         rows.append({
             "model": "EGM" if model == "egm" else model,
             "network": "" if model == "egm" else f"width {g.width.iloc[0]}, {g.stage.iloc[0]}",
             "supply rises with r": f"{int(g['increasing'].sum())} of {len(g)}",
-            "runaway": f"{int(g['runaway'].sum())} of {len(g)}",
-            "r* (%)": ", ".join(f"{100 * v:.3f}" for v in ok["r_star"]) or "none",
-            "r* gap (bp)": ", ".join(f"{v:+.1f}" for v in ok["gap_bp"]) or "",
+            "crosses demand once": f"{int((g['crossings'] == 1).sum())} of {len(g)}",
+            "runs away at some rate": f"{int(g['runaway'].sum())} of {len(g)}",
+            "r* (%), per seed": ", ".join(
+                "-" if np.isnan(v) else f"{100 * v:.3f}" for v in g["r_star"]
+            ),
+            "r* gap (bp)": ", ".join("-" if np.isnan(v) else f"{v:+.1f}" for v in g["gap_bp"]),
             "supply error at EGM's r* (%)": ", ".join(f"{v:+.1f}" for v in g["supply_error_pct"]),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def _kept(dist: pd.DataFrame, ge: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``dist`` belong to a model whose supply at EGM's r* is at most
-    :data:`RUNAWAY` times the demand (EGM's always)."""
-    at = ge[ge["offset_bp"] == 0.0].set_index(["model", "seed"])
-    ok = at["supply"] <= RUNAWAY * at["demand"]
-    return ok.reindex(pd.MultiIndex.from_frame(dist[["model", "seed"]])).to_numpy(bool)
+    """Which rows of ``dist`` belong to a network that has not run away at EGM's r*
+    (:func:`~applications.economics._accuracy.runaways`; EGM's always; a row without a
+    general-equilibrium row at r* is not kept)."""
+    at = ge.assign(ok=~runaways(ge))
+    at = at[at["offset_bp"] == 0.0].set_index(["model", "seed"])["ok"]
+    index = pd.MultiIndex.from_frame(dist[["model", "seed"]])
+    return at.reindex(index, fill_value=False).to_numpy(bool)
 
 
 def distribution_table(dist: pd.DataFrame, ge: pd.DataFrame) -> pd.DataFrame:
     """Per model at EGM's r*: wealth Gini, hand-to-mouth share, mean MPC and MPC by wealth
-    quintile, the networks' as mean ± sd over the seeds whose supply there is at most
-    :data:`RUNAWAY` times the demand (how many: ``networks``; "-" where none is)."""
+    quintile, the networks' as mean ± sd over the seeds that have not run away there (how
+    many: ``networks``; "-" where none is left)."""
     dist = dist[_kept(dist, ge)]
     n_seeds = ge[ge["offset_bp"] == 0.0].groupby("model", sort=False)["seed"].nunique()
     cols = {"gini": "Gini", "hand_to_mouth": "hand-to-mouth", "mean_mpc": "mean MPC"}
@@ -128,13 +135,17 @@ def distribution_table(dist: pd.DataFrame, ge: pd.DataFrame) -> pd.DataFrame:
 
 def _below_egm(dist: pd.DataFrame, ge: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """For the hand-to-mouth share and the poorest quintile's MPC: the largest mean over an
-    activation's networks that do not run away, and EGM's value."""
-    nets = dist[_kept(dist, ge) & (dist["model"] != "egm").to_numpy()]
+    activation's networks that have not run away, and EGM's value; NaN for the first when
+    some activation has no such network."""
+    is_net = (dist["model"] != "egm").to_numpy()
+    nets = dist[_kept(dist, ge) & is_net]
+    complete = nets["model"].nunique() == dist.loc[is_net, "model"].nunique()
     egm = dist[dist["model"] == "egm"].iloc[0]
     return {
-        key: (float(nets.groupby("model")[key].mean().max()), float(egm[key]))
+        key: (float(nets.groupby("model")[key].mean().max()) if complete else float("nan"),
+              float(egm[key]))
         for key in ("hand_to_mouth", "mpc_q1")
-    }
+    }  # fmt: skip
 
 
 def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
@@ -157,6 +168,12 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
     nets = t[t["model"] != "egm"]
     err = nets["supply_error_pct"].abs()
     near = adam.groupby("activation")["log10_max_near"].max()
+    wide = adam[adam["width"] == adam["width"].max()].groupby("activation")["log10_mean_near"]
+    egm_ge = data["ge"][data["ge"]["model"] == "egm"].set_index("offset_bp")
+    # EGM's excess supply per bp of r around r*, in % of demand (its two nearest rates)
+    offsets = sorted(egm_ge.index)
+    lo, hi = max(o for o in offsets if o < 0), min(o for o in offsets if o > 0)
+    slope = 100 * (egm_ge.excess[hi] - egm_ge.excess[lo]) / egm_ge.demand[0.0] / (hi - lo)
     best = members.loc[members["log10_mean_all"].idxmin()]
     ranking = adam.groupby("activation")["log10_mean_all"].mean().sort_values()
     return {
@@ -185,8 +202,14 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "n_nets": len(nets),
         "median_supply_error": float(err.median()),
         "egm_supply_error": float(abs(t.loc[t["model"] == "egm", "supply_error_pct"].iloc[0])),
-        "n_runaway": int((err > 100 * (RUNAWAY - 1)).sum()),
+        "n_runaway": int(runaways(data["ge"])[(data["ge"]["offset_bp"] == 0.0).to_numpy()].sum()),
         "n_falling": int((~nets["increasing"]).sum()),
+        "n_multi": int((nets["crossings"] > 1).sum()),
+        "egm_slope_pct_per_bp": float(slope),
+        "near_width": (
+            int(adam["width"].max()),
+            tuple((str(a), float(v)) for a, v in wide.mean().sort_values().items()),
+        ),
         "below_egm": _below_egm(data["distribution"], data["ge"]),
         "offsets_bp": tuple(float(v) for v in sorted(set(data["ge"]["offset_bp"]) - {0.0})),
     }
@@ -212,20 +235,39 @@ def accuracy_text(summary: dict | None, figure: str | None = None) -> str:
         if best_mean > e["log10_mean_all"] + 1
         else "The networks against EGM:"
     )
+    egm_gap = e["log10_mean_near"] - e["log10_mean_away"]
+    width, near_rank = m["near_width"]
+    relu_near = dict(near_rank).get("relu")
+    best_other = min((v, a) for a, v in near_rank if a != "relu") if relu_near else None
     kink = (
-        f"The mean error near the kink is {gap_lo:.1f} to {gap_hi:.1f} orders of magnitude "
-        "above the mean error away from it in every activation-width cell, the ReLU's "
-        "included: a network whose pieces could represent the kink exactly does not find it "
-        "by gradient descent on the Euler residual (the free-knot `fit_pwl` above does)."
+        f"The networks' mean error near the kink is {gap_lo:.1f} to {gap_hi:.1f} orders of "
+        f"magnitude above their mean error away from it in every activation-width cell (EGM's "
+        f"is {abs(egm_gap):.2f} {'lower' if egm_gap < 0 else 'higher'} there)."
         if gap_lo > 0
-        else f"The mean error near the kink minus the mean error away from it ranges from "
-        f"{gap_lo:.1f} to {gap_hi:.1f} orders of magnitude over the activation-width cells."
+        else f"The networks' mean error near the kink minus their mean error away from it "
+        f"ranges from {gap_lo:.1f} to {gap_hi:.1f} orders of magnitude over the cells."
     )
+    if best_other is not None and relu_near >= best_other[0]:
+        kink += (
+            f" ReLU networks, whose pieces could represent the kink exactly, do no better near "
+            f"it than {best_other[1]} (mean {relu_near:.2f} against {best_other[0]:.2f} at "
+            f"width {width}): nothing here shows gradient descent on the Euler residual using "
+            "that ability (the free-knot `fit_pwl` above, fitted to EGM's policy, finds the "
+            "kink)."
+        )
     acts, widths = ", ".join(m["activations"]), ", ".join(map(str, m["widths"]))
     runaway = (
-        f" {m['n_runaway']} of {m['n_nets']} networks run away there (supply above "
-        f"{RUNAWAY:g} times the demand)."
+        f" {m['n_runaway']} of {m['n_nets']} networks have run away there."
         if m["n_runaway"]
+        else ""
+    )
+    falling = (
+        f" The capital supply of {m['n_falling']} of {m['n_nets']} networks falls somewhere as "
+        f"r rises ({m['n_multi']} of them cross the demand more than once): retraining at a "
+        "neighbouring rate moves supply more than the rate change does. An r* from such "
+        "networks is as good as its seed; read it with that spread, and check it against a "
+        "grid method where one exists."
+        if m["n_falling"]
         else ""
     )
     said = {
@@ -239,8 +281,9 @@ def accuracy_text(summary: dict | None, figure: str | None = None) -> str:
         if m["below_egm"][key][0] < m["below_egm"][key][1]
     ]
     understated = (
-        f"\nEvery activation's networks {' and '.join(below)}: a smoothed kink understates "
-        "who is hand-to-mouth.\n"
+        f"\nEvery activation's networks {' and '.join(below)}: solved on the Euler residual "
+        "and read by their own complementarity, they understate who is hand-to-mouth, the "
+        "ReLU's included.\n"
         if below
         else ""
     )
@@ -249,16 +292,23 @@ def accuracy_text(summary: dict | None, figure: str | None = None) -> str:
 residual (`solve_network`'s loss) with networks of every activation ({acts}) and two hidden \
 layers of width {widths}, {m["n_seeds"]} seeds each: \
 {b.steps:,} Adam steps (cosine decay to lr / 100) on a panel of {b.n_points} households \
-re-simulated every {b.resimulate_every} steps, then {b.polish} L-BFGS steps; the seeds of a \
-width train together as one batched model (`applications.economics.solve_networks`, the \
-batched analogue of `train_many` for a loss that is not a regression). Per activation the \
-learning rate ({", ".join(f"{v:g}" for v in b.lrs)}) and the asset input (linear, \
-log(1 + a / s) or asinh(a / s), s the mean income) are tuned on one seed at width \
-{b.tune_width} by the mean Euler error after {b.tune_steps:,} steps. Errors are log10 \
-unit-free Euler errors (Judd 1992) on EGM's stationary distribution (mean, weighted by it) and \
-on a dense grid of the ergodic set (max), near the kink (assets at most {b.near:g}) and away \
-from it, against EGM's own on the same points. From `python benchmarks/bench_neural_solvers.py` \
-(pwlmodels {m["stamp"]}).
+re-simulated every {b.resimulate_every} steps, then {b.polish} L-BFGS steps (re-simulating \
+every step); the seeds of a width train together as one batched model \
+(`applications.economics.solve_networks`, the batched analogue of `train_many` for a loss \
+that is not a regression on fixed data). Per activation the learning rate \
+({", ".join(f"{v:g}" for v in b.lrs)}) and the asset input (linear, log(1 + a / s) or \
+asinh(a / s), s the mean income) are tuned on one seed at width {b.tune_width} by the mean \
+Euler error after {b.tune_steps:,} steps (the table gives each input's best score over the \
+learning rates). Tuning, like the choice of width below, scores against EGM's distribution, \
+which a practitioner would not have; it is the same for every activation. Errors are log10 \
+unit-free Euler errors (Judd 1992) of the raw policy c = x sigmoid(zeta), which never binds \
+(a constrained household's error is the share of cash on hand it leaves unspent): the mean \
+weighted by EGM's stationary distribution, the max over a dense grid of the ergodic set (up \
+to its top, where almost nobody lives), near the kink (assets at most {b.near:g}, where the \
+constrained households and the low-income states' kinks are) and away from it. EGM solves \
+the same households on {b.egm_n} nodes, its histogram up to the ergodic top (the \
+equilibrium paragraph's histogram stops lower, hence its values differ in the third digit). \
+From `python benchmarks/bench_neural_solvers.py` (pwlmodels {m["stamp"]}).
 
 {markdown_table(m["tuning_table"])}
 
@@ -266,31 +316,31 @@ from it, against EGM's own on the same points. From `python benchmarks/bench_neu
 
 What the numbers say. {verdict} the best single network ({best_act}, width {best_width}, \
 seed {best_seed}) reaches {best_mean:.2f} mean over all assets against EGM's \
-{e["log10_mean_all"]:.2f}, and the worst max error near the kink is {worst_near:.2f} \
-({worst_act}) against EGM's {e["log10_max_near"]:.2f}. Among activations the mean over widths \
-and seeds ranks {ranking}. {kink} L-BFGS after Adam lowered the mean error in \
-{m["polish_helped"]} of {m["n_cells"]} activation-width cells and raised the max error near \
-the kink in {m["polish_worse_near"]}.
+{e["log10_mean_all"]:.2f}, and after Adam the worst single network's max error near the kink \
+is {worst_near:.2f} ({worst_act}) against EGM's {e["log10_max_near"]:.2f}. Among activations \
+the mean over widths and seeds ranks {ranking}. {kink} L-BFGS after Adam lowered the mean \
+error in {m["polish_helped"]} of {m["n_cells"]} activation-width cells and raised the max \
+error near the kink in {m["polish_worse_near"]}.
 
 General equilibrium: each activation's best width and stage, retrained at r* + \
 ({", ".join(f"{v:+g}" for v in m["offsets_bp"])}) bp, its stationary capital supply against \
-the firm's demand (r* where the interpolated excess crosses zero, reported only where the \
-supply rises with r, so that the market clears once on this grid, and never exceeds \
-{RUNAWAY:g} times the demand: a "runaway" policy keeps saving, and the top of the asset grid, \
-not the policy, then sets the supply):
+the firm's demand. r* is where the interpolated excess crosses zero, given only where the \
+supply rises with r (a conservative rule: a curve that falls somewhere may still cross once) \
+and has not run away at any rate (supply above {RUNAWAY:g} times EGM's at the same rate: \
+the policy keeps saving, and the top of the asset grid, not the policy, sets the supply):
 
 {markdown_table(m["ge_summary"])}
 
 {fig}At EGM's r*, the networks' capital supply misses the firm's demand by \
-{m["median_supply_error"]:.1f} % at the median (EGM's own grid error: \
-{m["egm_supply_error"]:.2f} %).{runaway} The capital supply of {m["n_falling"]} of \
-{m["n_nets"]} networks falls somewhere as r rises: retraining at a neighbouring rate moves it \
-more than the rate change does. An r* from such networks is as good as its seed; read it \
-with that spread, and check it against a grid method where one exists.
+{m["median_supply_error"]:.1f} % at the median, about \
+{m["median_supply_error"] / m["egm_slope_pct_per_bp"]:.1f} bp of r at EGM's local slope \
+({m["egm_slope_pct_per_bp"]:.1f} % of demand per bp: supply is very elastic this close to \
+1/beta - 1); EGM's own grid error is {m["egm_supply_error"]:.2f} %.{runaway}{falling}
 
 What economists report of the distribution, at EGM's r*, under the same networks (each read \
 by its own complementarity, `NetworkSolution.policy_kkt`: c = x where its Fischer-Burmeister \
-pair says the constraint binds) beside EGM's, on the same histogram grid:
+pair says the constraint binds; networks that have run away there left out) beside EGM's, \
+on the same histogram grid:
 
 {markdown_table(m["distribution_table"])}
 {understated}"""
@@ -299,38 +349,43 @@ pair says the constraint binds) beside EGM's, on the same histogram grid:
 
 def accuracy_figure(summary: dict, path: Path, dpi: int = 150) -> Path:
     """Mean Euler error near and away from the kink by width per activation (every seed and
-    their mean), EGM's as a line; and every network's excess capital supply against r."""
+    their mean; EGM's level in the title, far below), and every network's excess capital
+    supply against r (runaways marked at the clip edge)."""
     from matplotlib.figure import Figure
 
     data = summary["data"]
     members, egm = data["members"], data["egm"].iloc[0]
     adam = members[members["stage"] == "adam"]
+    widths = sorted(set(adam["width"]))
     fig = Figure(figsize=(13, 4.2), layout="constrained")
     ax = fig.subplots(1, 3)
-    ax[1].sharey(ax[0])
     for k, region in enumerate(("near", "away")):
         for act, g in adam.groupby("activation", sort=False):
             c = _COLORS.get(act, "C7")
             ax[k].scatter(g["width"], g[f"log10_mean_{region}"], color=c, s=12, alpha=0.5)
             m = g.groupby("width")[f"log10_mean_{region}"].mean()
             ax[k].plot(m.index, m.to_numpy(), color=c, marker="o", label=act)
-        ax[k].axhline(egm[f"log10_mean_{region}"], color="black", ls="--", label="EGM")
         ax[k].set_xscale("log", base=2)
-        ax[k].set_xticks(sorted(set(adam["width"])), labels=map(str, sorted(set(adam["width"]))))
+        ax[k].set_xticks(widths, labels=map(str, widths))
         ax[k].set_xlabel("width (two hidden layers)")
         ax[k].set_ylabel("log10 mean Euler error")
-        where = "near the kink (a <= 1)" if region == "near" else "away from the kink (a > 1)"
-        ax[k].set_title(f"Adam, {where}")
+        where = "near the kink (a <= 1)" if region == "near" else "away from it (a > 1)"
+        ax[k].set_title(f"Adam, {where}\nEGM: {egm[f'log10_mean_{region}']:.2f} (off scale)")
     ax[0].legend(fontsize=8)
-    ge = data["ge"]
+    ge = data["ge"].assign(runaway=runaways(data["ge"]))
+    clip = 60.0
     for (model, _seed), g in ge.groupby(["model", "seed"], sort=False):
         g = g.sort_values("offset_bp")
         c, lw = ("black", 2.5) if model == "egm" else (_COLORS.get(model, "C7"), 1.0)
-        ax[2].plot(g["offset_bp"], g["excess"] / g["demand"] * 100, color=c, lw=lw, marker=".")
+        pct = (g["excess"] / g["demand"] * 100).where(~g["runaway"])  # a gap at a runaway
+        ax[2].plot(g["offset_bp"], pct, color=c, lw=lw, marker=".")
+        gone = g[g["runaway"]]
+        ax[2].scatter(gone["offset_bp"], np.full(len(gone), clip * 0.95), color=c, marker="x")
     ax[2].axhline(0, color="gray", lw=0.8)
-    ax[2].set_ylim(-60, 60)
+    ax[2].set_ylim(-clip, clip)
     ax[2].set_xlabel("r - EGM's r* (bp)")
     ax[2].set_ylabel("capital supply - demand (% of demand)")
-    ax[2].set_title("Excess capital supply per seed (EGM thick; clipped)")
+    ax[2].set_title("Excess supply per seed, each activation's best width\n"
+                    "(EGM thick; x: the network ran away; clipped)")  # fmt: skip
     fig.suptitle("Neural solvers of the Aiyagari household, each with the same budget")
     return save_figure(fig, path, dpi=dpi)

@@ -234,7 +234,8 @@ def _headlines(r) -> str:
             f"activation given the same tuned budget, reach at best {best:.2f} (log10 mean Euler"
             f" error; {act}, width {width}) against EGM's {ns['egm']['log10_mean_all']:.2f}"
             + (f", and {ns['n_falling']} of their {ns['n_nets']} capital-supply curves fall "
-               "somewhere as r rises (no single r*)" if ns["n_falling"] else "")
+               f"somewhere as r rises ({ns['n_multi']} cross the demand more than once)"
+               if ns["n_falling"] else "")
         )  # fmt: skip
     ge = r.aiyagari
     if not np.isnan(ge["ssj_r"]):

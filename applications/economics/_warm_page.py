@@ -13,6 +13,7 @@ __all__: list[str] = []
 
 KNOTS = 24  #: consumption knots per income state of the exact start (the solver's width)
 _CLOSE = 0.3  # log10: a change of the max Euler error below this is "kept"
+_VERBS = {"drifts": "drifts up", "improves": "improves", "keeps": "is kept"}
 
 
 def warm_part(
@@ -52,11 +53,13 @@ def warm_text(df: pd.DataFrame | None) -> str:
         for k in steps
     )
     last = wide[("egm_exact", steps[-1])]
-    verdict = ", ".join(
-        f"{_verdict(start[f'euler_log10_max_{w}'], last[f'euler_log10_max_{w}'])} {w} the kink"
-        .replace("away the", "away from the")
-        for w in ("near", "away")
-    )  # fmt: skip
+    verdict = "; ".join(
+        f"{where} its max error {_VERBS[_verdict(a, b)]} ({a:.2f} -> {b:.2f})"
+        for where, a, b in (
+            (w, start[f"euler_log10_max_{key}"], last[f"euler_log10_max_{key}"])
+            for w, key in (("near the kink", "near"), ("away from it", "away"))
+        )
+    )
     return f"""### The exact core as the solver's start
 
 EGM's policy, interpolated on {KNOTS} of its nodes per income state (adding \
@@ -65,6 +68,7 @@ own network by `spline_to_relu` (linear asset input, consumption output c = min(
 {start["n_params"]:.0f} parameters; the second output log h is interpolated, not exact) and \
 trained on the Euler residual. log10 Euler errors, mean / max (the probe of the Euler \
 figure): EGM {cell("egm", 0)}; the exact start {cell("egm_exact", 0)}; {runs}. After \
-{steps[-1]} steps the start {verdict} (max error, {_CLOSE} in log10 counted as kept); \
+{steps[-1]} steps from the start, {verdict} (a change under {_CLOSE} in log10 counts as \
+kept); \
 `benchmarks/bench_warm_start.py` has every node as the start too.
 """

@@ -168,11 +168,19 @@ def test_ge_table_gives_nan_for_an_excess_that_never_crosses_zero():
 
 
 def test_ge_table_gives_no_r_star_for_a_runaway_supply():
-    # rises with r and crosses zero, but at the top rate supply is 2.2 x demand (5 + 6)
-    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 6.0]), r_brent=0.015)
+    # rises with r and crosses zero, but at the top rate supply is 45 > 5 x EGM's 8
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 40.0]), r_brent=0.015)
     assert out.loc[1, "runaway"] and out.loc[1, "increasing"] and np.isnan(out.loc[1, "r_star"])
-    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 5.0]), r_brent=0.015)  # 2 x: kept
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 1.0, 35.0]), r_brent=0.015)  # 5 x: kept
     assert not out.loc[1, "runaway"] and out.loc[1, "r_star"] == pytest.approx(0.015)
+
+
+def test_ge_table_counts_crossings_of_a_falling_supply():
+    out = ge_table(_ge([-1.0, 1.0, 3.0], [-1.0, 2.0, 1.0]), r_brent=0.015)  # falls, crosses once
+    assert out["crossings"].tolist() == [1, 1] and not out.loc[1, "increasing"]
+    assert np.isnan(out.loc[1, "r_star"])  # the conservative rule: no r*
+    out = ge_table(_ge([-1.0, 0.0, 3.0], [1.0, -1.0, 1.0]), r_brent=0.015)
+    assert out["crossings"].tolist() == [1, 2]  # a zero is not a crossing of its own
 
 
 def test_ge_table_without_an_egm_crossing_gives_nan_gaps():

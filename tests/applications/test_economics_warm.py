@@ -210,5 +210,7 @@ def test_page_paragraph_renders_the_table_and_nothing_without_it():
     text = warm_text(df)
     assert text.startswith("### The exact core as the solver's start")
     assert "after 1 steps" in text and "after 2 steps" in text
-    assert any(word in text for word in ("keeps", "improves", "drifts"))
+    for where in ("near the kink its max error", "away from it its max error"):
+        tail = text.split(where)[1]
+        assert any(tail.startswith(f" {verb} (") for verb in ("is kept", "improves", "drifts up"))
     assert warm_text(None) == ""
