@@ -230,9 +230,10 @@ def _headlines(r) -> str:
     if (ns := r.neural_solvers) is not None:
         act, width, _, best = ns["best"]
         out.append(
-            f"networks solving the Aiyagari households' Euler equation themselves, every "
-            f"activation given the same tuned budget, reach at best {best:.2f} (log10 mean Euler"
-            f" error; {act}, width {width}) against EGM's {ns['egm']['log10_mean_all']:.2f}"
+            f"networks solving the general-equilibrium households' Euler equation themselves, "
+            f"every activation given the same tuned budget, reach at best {best:.2f} (log10 "
+            f"mean Euler error; {act}, width {width}) against EGM's "
+            f"{ns['egm']['log10_mean_all']:.2f}"
             + (f", and {ns['n_falling']} of their {ns['n_nets']} capital-supply curves fall "
                f"somewhere as r rises ({ns['n_multi']} cross the demand more than once)"
                if ns["n_falling"] else "")

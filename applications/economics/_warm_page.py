@@ -66,9 +66,9 @@ EGM's policy, interpolated on {KNOTS} of its nodes per income state (adding \
 {start["policy_max_rel_error"]:.1e} relative error), is converted exactly to the solver's \
 own network by `spline_to_relu` (linear asset input, consumption output c = min(out, x); \
 {start["n_params"]:.0f} parameters; the second output log h is interpolated, not exact) and \
-trained on the Euler residual. log10 Euler errors, mean / max (the probe of the Euler \
-figure): EGM {cell("egm", 0)}; the exact start {cell("egm_exact", 0)}; {runs}. After \
-{steps[-1]} steps from the start, {verdict} (a change under {_CLOSE} in log10 counts as \
-kept); \
+trained on the Euler residual (default calibration). log10 Euler errors, mean / max (the \
+probe of the Euler figure, with its own "near the kink" window around a*): EGM \
+{cell("egm", 0)}; the exact start {cell("egm_exact", 0)}; {runs}. After {steps[-1]} steps \
+from the start, {verdict} (a change under {_CLOSE} in log10 counts as kept); \
 `benchmarks/bench_warm_start.py` has every node as the start too.
 """
