@@ -382,6 +382,8 @@ def check(
     spent = []
     for i, target in todo:
         began = time.perf_counter()
+        if deadline is not None and began > deadline:  # each case costs a step at least
+            return result("timeout")
         x = _falsify(target, rng, began + spend / len(todo), deadline)
         if x is not None:
             return result("sat", x, i)
