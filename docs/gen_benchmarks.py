@@ -525,9 +525,9 @@ distribution, 2000 nodes) cleared by the same root finder: the gap is in basis p
 
 def neural_solvers_section(data: dict[str, pd.DataFrame]) -> str:
     from applications.economics._accuracy import FAIR
-    from applications.economics._accuracy_page import ge_summary, members_table
+    from applications.economics._accuracy_page import summarize_accuracy
 
-    members = data["members"]
+    members, summary = data["members"], summarize_accuracy(data)
     n_act, n_width = members.activation.nunique(), members.width.nunique()
     return f"""## Neural solvers of the Aiyagari household, given a fair budget
 
@@ -542,9 +542,9 @@ stationary distribution ± sd over seeds, and max) near the kink and away, with 
 network (the Adam stage; "L-BFGS" is the change the polish makes), and general equilibrium
 from each activation's best networks. The economics page discusses them.
 
-{markdown_table(members_table(members, data["egm"]))}
+{markdown_table(summary["members_table"])}
 
-{markdown_table(ge_summary(data["ge"], data["egm"]))}"""
+{markdown_table(summary["ge_summary"])}"""
 
 
 def render(results: Path = RESULTS) -> str:

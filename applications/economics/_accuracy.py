@@ -38,6 +38,7 @@ from ._dist import StationaryDistribution, stationary_distribution
 from ._egm import solve_egm
 from ._euler import euler_errors
 from ._ge import PAGE_PARAMS
+from ._model import _positive
 from ._net import _ACTIVATIONS, TRANSFORMS, NetworkSolution, solve_network
 from ._net_many import solve_networks
 
@@ -110,12 +111,6 @@ class Budget:
             done[name] = check_count(getattr(self, name), name, least)
         for name, value in done.items():
             object.__setattr__(self, name, value)
-
-
-def _positive(value: object, name: str) -> float:
-    if not (v := as_real_scalar(value, name)) > 0:
-        raise ValueError(f"`{name}` must be > 0; got {v!r}")
-    return v
 
 
 def _entries(values: object, name: str, check) -> tuple:

@@ -77,11 +77,11 @@ def tuning_table(tuning: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def ge_summary(ge: pd.DataFrame, egm: pd.DataFrame) -> pd.DataFrame:
-    """Per model: its network, how many seeds' capital supply rises with r, crosses the
-    demand once and runs away at some rate, and per seed its r* (with the gap to EGM's
-    interpolated r*) and its supply error at EGM's r*."""
-    t = ge_table(ge, float(egm["r_brent"].iloc[0]))
+def ge_summary(t: pd.DataFrame) -> pd.DataFrame:
+    """Per model of :func:`~applications.economics._accuracy.ge_table`'s ``t``: its network,
+    how many seeds' capital supply rises with r, crosses the demand once and runs away at
+    some rate, and per seed its r* (with the gap to EGM's interpolated r*) and its supply
+    error at EGM's r*."""
     rows = []
     for model, g in t.groupby("model", sort=False):
         rows.append({
@@ -184,7 +184,7 @@ def summarize_accuracy(data: dict[str, pd.DataFrame] | None) -> dict | None:
         "n_seeds": int(members["seed"].nunique()),
         "tuning_table": tuning_table(data["tuning"], members),
         "members_table": members_table(members, egm),
-        "ge_summary": ge_summary(data["ge"], egm),
+        "ge_summary": ge_summary(t),
         "distribution_table": distribution_table(data["distribution"], data["ge"]),
         "egm": {k: float(v) for k, v in egm.iloc[0].items() if k.startswith("log10_")},
         "best": (

@@ -63,8 +63,8 @@ def test_tuning_table_reports_the_choice_the_members_used(data):
 
 
 def test_ge_summary_gives_r_star_only_where_supply_rises_and_stays_bounded(data):
-    summary = ge_summary(data["ge"], data["egm"])
     full = ge_table(data["ge"], float(data["egm"]["r_brent"].iloc[0]))
+    summary = ge_summary(full)
     for _, row in summary.iterrows():
         g = full[full.model == ("egm" if row["model"] == "EGM" else row["model"])]
         assert row["supply rises with r"] == f"{int(g.increasing.sum())} of {len(g)}"
