@@ -60,7 +60,7 @@ def _check(fd, n_cells, dx, dt, lanes, exit_supply):
     n = check_count(n_cells, "n_cells", 1)
     dx = positive(dx, "dx", "km")
     dt = positive(dt, "dt", "h")
-    speed = max(fd.vf, fd.w)
+    speed = fd.max_speed
     if dt * speed > dx * (1 + 1e-12):  # as simulate_ctm
         raise ValueError(
             f"`dt` must satisfy the CFL condition dt <= dx / max(vf, w) = {plain(dx / speed)!r} "

@@ -372,7 +372,7 @@ def simulate_freeway(
     steps = _count(steps, "steps")
     every = _count(record_every, "record_every")
     fd = corridor.fd
-    limit = corridor.dx / max(fd.vf, fd.w)  # the faster wave sets the CFL step
+    limit = corridor.dx / fd.max_speed  # the faster wave sets the CFL step
     dt = limit if dt is None else positive(dt, "dt", "h")
     if dt > limit * (1 + 1e-12):
         raise ValueError(

@@ -101,8 +101,8 @@ class TriangularFD:
     >>> from pwlmodels import evaluate
     >>> from applications.traffic import TriangularFD
     >>> fd = TriangularFD()
-    >>> fd.critical_density, fd.capacity
-    (20.0, 2000.0)
+    >>> fd.critical_density, fd.capacity, fd.max_speed, TriangularFD(vf=40, w=60).max_speed
+    (20.0, 2000.0, 100.0, 60.0)
     >>> fd([10.0, 20.0, 70.0, 150.0])
     array([1000., 2000., 1000.,    0.])
     >>> x = np.linspace(-50.0, 200.0, 1001)
@@ -125,6 +125,12 @@ class TriangularFD:
     @property
     def capacity(self) -> float:
         return self.vf * self.critical_density
+
+    @property
+    def max_speed(self) -> float:
+        """The faster wave, ``max(vf, w)`` (km/h): the CFL step is ``dt <= dx / max_speed``
+        (as :attr:`~applications.traffic.AdmissibleFlux.max_speed` for any flux)."""
+        return max(self.vf, self.w)
 
     def __call__(self, density: object) -> np.ndarray:
         """Flow (veh/h) at non-negative densities (veh/km), any shape; numpy in, numpy out."""

@@ -123,7 +123,7 @@ def red_light_ctm(
             f"(a queue shorter than one cell cannot be measured); got {plain(dx_m)!r} m"
         )
     n = math.ceil((1.25 * exact.max_queue_km) / dx) + 20
-    m = math.ceil(red / (courant * dx / max(fd.vf, fd.w)))  # red steps
+    m = math.ceil(red / (courant * dx / fd.max_speed))  # red steps
     dt = red / m
     steps = math.ceil(1.2 * exact.clear_s / 3600.0 / dt)
     rho_a = q / fd.vf
